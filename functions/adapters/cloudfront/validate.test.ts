@@ -1,0 +1,383 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CloudFrontHeaders, CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
+import { describe, it, expect } from 'vitest';
+import { viewerResponseEvent } from './events.ts';
+import { setHeader, removeHeader } from './headers.ts';
+import { READ_ONLY_HEADERS, isDisallowedHeader, validateResult, type EventType } from './validate.ts';
+
+type AnyEvent = CloudFrontRequestEvent | CloudFrontResponseEvent;
+
+function fixture<T extends AnyEvent>(name: string): T {
+  return JSON.parse(readFileSync(join(process.cwd(), 'fixtures/events', name), 'utf8')) as T;
+}
+
+const viewerRequest = () => fixture<CloudFrontRequestEvent>('viewer-request-thumbnail.json');
+const originRequest = () => fixture<CloudFrontRequestEvent>('origin-request-s3.json');
+const originResponse = () => fixture<CloudFrontResponseEvent>('origin-response-404-derived.json');
+
+/** What CloudFront would send a viewer-response function for the thumbnail once it is cached. */
+function viewerResponse(): CloudFrontResponseEvent {
+  const { request } = viewerRequest().Records[0]!.cf;
+  const { response } = fixture<CloudFrontResponseEvent>('origin-response-200-derived.json').Records[0]!.cf;
+  setHeader(response.headers, 'via', '1.1 411880e7f3696efa4f9197acf1e7f44b.cloudfront.net (CloudFront)');
+  return viewerResponseEvent({ ...request, response });
+}
+
+const inputs: Record<EventType, () => AnyEvent> = {
+  'viewer-request': viewerRequest,
+  'origin-request': originRequest,
+  'origin-response': originResponse,
+  'viewer-response': viewerResponse,
+};
+const EVENT_TYPES = Object.keys(inputs) as EventType[];
+
+/** The object a function that changes nothing would return: the request or the response it got. */
+function passThrough(input: AnyEvent): Record<string, unknown> & { headers: CloudFrontHeaders } {
+  const cf = input.Records[0]!.cf;
+  return structuredClone('response' in cf ? cf.response : cf.request);
+}
+
+function rejected(reason: string) {
+  return { ok: false, error: 'LambdaValidationError', reason };
+}
+
+const textResponse = (status: string, body: string) => ({
+  status,
+  statusDescription: 'OK',
+  headers: { 'content-type': [{ key: 'Content-Type', value: 'text/plain' }] },
+  body,
+});
+const CONTENT_TYPE_BYTES = 'Content-Type'.length + 'text/plain'.length;
+
+describe('accepted results', () => {
+  it('viewer-request: the request with a rewritten uri continues', () => {
+    const input = viewerRequest();
+    const result = passThrough(input);
+    result.uri = '/_derived/photos/cat.jpg/128x128-cover-q75.webp';
+    result.querystring = '';
+    expect(validateResult('viewer-request', input, result)).toEqual({ ok: true, kind: 'request', request: result });
+  });
+
+  it('viewer-request: a generated 400 is a response with its body decoded', () => {
+    const verdict = validateResult('viewer-request', viewerRequest(), textResponse('400', 'Expected a size'));
+    expect(verdict).toMatchObject({ ok: true, kind: 'response', generated: true, response: { status: '400' } });
+    expect(verdict.ok && verdict.kind === 'response' && verdict.body?.toString()).toBe('Expected a size');
+  });
+
+  it('origin-request: another bucket with its Host header and a geo header', () => {
+    const input = originRequest();
+    const result = passThrough(input);
+    const domainName = 'edge-images-originals-eu.s3.eu-central-1.amazonaws.com';
+    result.origin = { s3: { authMethod: 'origin-access-identity', customHeaders: {}, domainName, path: '', region: 'eu-central-1' } };
+    setHeader(result.headers, 'host', domainName);
+    setHeader(result.headers, 'cloudfront-viewer-country-region', 'BY');
+    expect(validateResult('origin-request', input, result)).toMatchObject({ ok: true, kind: 'request' });
+  });
+
+  it('origin-request: a switch to the custom origin', () => {
+    const input = originRequest();
+    const result = passThrough(input);
+    result.origin = fixture<CloudFrontRequestEvent>('origin-request-custom.json').Records[0]!.cf.request.origin;
+    expect(validateResult('origin-request', input, result)).toMatchObject({ ok: true, kind: 'request' });
+  });
+
+  it('origin-response: the 404 turned into a 200 image, read-only headers kept', () => {
+    const input = originResponse();
+    const image = randomBytes(4000);
+    const result = passThrough(input);
+    Object.assign(result, { status: 200, statusDescription: 'OK', body: image.toString('base64'), bodyEncoding: 'base64' });
+    setHeader(result.headers, 'content-type', 'image/webp');
+    setHeader(result.headers, 'cache-control', 'public, max-age=31536000, immutable');
+    const verdict = validateResult('origin-response', input, result);
+    expect(verdict).toMatchObject({ ok: true, kind: 'response', generated: true, response: { status: '200' } });
+    expect(verdict.ok && verdict.kind === 'response' && verdict.body?.equals(image)).toBe(true);
+  });
+
+  it('origin-response: the response unchanged keeps the origin body (not generated)', () => {
+    const input = originResponse();
+    const verdict = validateResult('origin-response', input, passThrough(input));
+    expect(verdict).toEqual({ ok: true, kind: 'response', generated: false, response: passThrough(input) });
+  });
+
+  it('origin-response: an empty body replaces the origin body', () => {
+    const input = originResponse();
+    const verdict = validateResult('origin-response', input, { ...passThrough(input), body: '' });
+    expect(verdict).toMatchObject({ ok: true, generated: true, body: Buffer.alloc(0) });
+  });
+
+  it('viewer-response: an added header, the status given as a number', () => {
+    const input = viewerResponse();
+    const result = passThrough(input);
+    result.status = 200;
+    setHeader(result.headers, 'vary', 'Accept');
+    expect(validateResult('viewer-response', input, result)).toMatchObject({
+      ok: true,
+      generated: false,
+      response: { status: '200', headers: { vary: [{ key: 'Vary', value: 'Accept' }] } },
+    });
+  });
+
+  it('a header key differing from its map name only in case', () => {
+    const input = viewerRequest();
+    const result = passThrough(input);
+    result.headers.host = [{ key: 'HOST', value: 'cdn.example.com' }];
+    result.headers['x-no-key'] = [{ value: 'ok' }];
+    expect(validateResult('viewer-request', input, result).ok).toBe(true);
+  });
+});
+
+describe('result shape', () => {
+  it.each([null, undefined, 'response', 42, []])('rejects %j as a result', (result) => {
+    const verdict = validateResult('viewer-request', viewerRequest(), result);
+    expect(verdict).toMatchObject({ ok: false, reason: expect.stringMatching(/^the result of viewer-request must be an object/) });
+  });
+
+  it('rejects a request returned from a response event', () => {
+    const input = originResponse();
+    const request = structuredClone(input.Records[0]!.cf.request);
+    expect(validateResult('origin-response', input, request)).toEqual(
+      rejected('status must be a number from 200 to 599 but was undefined'),
+    );
+  });
+
+  it.each([
+    ['199', '"199"'],
+    ['600', '"600"'],
+    [600, '600'],
+    [200.5, '200.5'],
+    ['2000', '"2000"'],
+    ['ok', '"ok"'],
+    [' 200', '" 200"'],
+  ])('rejects status %j', (status, shown) => {
+    expect(validateResult('viewer-request', viewerRequest(), { status })).toEqual(
+      rejected(`status must be a number from 200 to 599 but was ${shown}`),
+    );
+  });
+
+  it('rejects a uri without a leading slash', () => {
+    const input = viewerRequest();
+    expect(validateResult('viewer-request', input, { ...passThrough(input), uri: 'photos/cat.jpg' })).toEqual(
+      rejected('uri must be a string starting with "/" but was "photos/cat.jpg"'),
+    );
+  });
+
+  it('rejects a querystring with a leading "?" or a space', () => {
+    const input = viewerRequest();
+    expect(validateResult('viewer-request', input, { ...passThrough(input), querystring: '?w=1' })).toEqual(
+      rejected('querystring must not start with "?"'),
+    );
+    expect(validateResult('viewer-request', input, { ...passThrough(input), querystring: 'a=b c' })).toMatchObject({ ok: false });
+  });
+
+  it('rejects a changed clientIp', () => {
+    const input = viewerRequest();
+    expect(validateResult('viewer-request', input, { ...passThrough(input), clientIp: '192.0.2.1' })).toEqual(
+      rejected('read-only field "clientIp" was changed in viewer-request'),
+    );
+  });
+
+  it('rejects an origin with both s3 and custom', () => {
+    const input = originRequest();
+    const result = passThrough(input);
+    const custom = fixture<CloudFrontRequestEvent>('origin-request-custom.json').Records[0]!.cf.request.origin?.custom;
+    result.origin = { ...(result.origin as object), custom };
+    expect(validateResult('origin-request', input, result)).toEqual(rejected('origin must have exactly one of "s3" or "custom"'));
+  });
+
+  it('rejects a body that is not a string, an unknown encoding and invalid base64', () => {
+    const input = viewerRequest();
+    expect(validateResult('viewer-request', input, { status: '200', body: 12 })).toEqual(rejected('body must be a string but was 12'));
+    expect(validateResult('viewer-request', input, { status: '200', body: 'x', bodyEncoding: 'gzip' })).toEqual(
+      rejected('bodyEncoding must be "text" or "base64" but was "gzip"'),
+    );
+    expect(validateResult('viewer-request', input, { status: '200', body: 'not base64!', bodyEncoding: 'base64' })).toEqual(
+      rejected('body is not valid base64'),
+    );
+  });
+
+  it('rejects a 204 with a body in viewer-request', () => {
+    expect(validateResult('viewer-request', viewerRequest(), { status: '204', body: 'x' })).toEqual(
+      rejected('a generated 204 response in viewer-request must not have a body'),
+    );
+  });
+});
+
+describe('header map shape', () => {
+  const cases: [string, unknown, string][] = [
+    ['an uppercase map key', { 'Content-Type': [{ value: 'text/plain' }] }, 'header map key "Content-Type" must be lowercase'],
+    ['a value that is not an array', { 'content-type': { value: 'text/plain' } }, 'header "content-type" must be an array of {key, value} objects'],
+    ['an entry that is not an object', { 'content-type': ['text/plain'] }, 'header "content-type" must be an array of {key, value} objects'],
+    ['a non-string value', { 'content-length': [{ value: 12 }] }, 'header "content-length" has a value that is not a string: 12'],
+    ['a key for another header', { 'content-type': [{ key: 'Content-Length', value: '1' }] }, 'header "content-type" has an entry whose key "Content-Length" does not match its name'],
+    ['CR LF in a value', { location: [{ value: '/a\r\nSet-Cookie: x=1' }] }, 'header "location" has a value with a control character (CR, LF, NUL, ...)'],
+    ['NUL in a value', { location: [{ value: '/a\u0000' }] }, 'header "location" has a value with a control character (CR, LF, NUL, ...)'],
+    ['a name that is no HTTP token', { 'bad name': [{ value: '1' }] }, 'header name "bad name" is not a valid HTTP header name'],
+  ];
+
+  it.each(cases)('rejects %s', (_, headers, reason) => {
+    expect(validateResult('viewer-request', viewerRequest(), { status: '200', headers })).toEqual(rejected(reason));
+  });
+
+  it('rejects headers that are not an object', () => {
+    const input = viewerRequest();
+    expect(validateResult('viewer-request', input, { ...passThrough(input), headers: [] })).toEqual(
+      rejected('request headers must be an object but was an array'),
+    );
+  });
+});
+
+describe.each(EVENT_TYPES)('read-only headers in %s', (eventType) => {
+  it.each([...READ_ONLY_HEADERS[eventType]])('rejects adding or changing "%s"', (name) => {
+    const input = inputs[eventType]();
+    const result = passThrough(input);
+    const change = name in result.headers ? 'changed' : 'added';
+    setHeader(result.headers, name, 'something else');
+    expect(validateResult(eventType, input, result)).toEqual(rejected(`read-only header "${name}" was ${change} in ${eventType}`));
+  });
+
+  it('rejects removing one that the input had', () => {
+    const input = inputs[eventType]();
+    const result = passThrough(input);
+    const name = READ_ONLY_HEADERS[eventType].find((header) => header in result.headers);
+    expect(name).toBeDefined();
+    removeHeader(result.headers, name!);
+    expect(validateResult(eventType, input, result)).toEqual(rejected(`read-only header "${name}" was removed in ${eventType}`));
+  });
+
+  it('accepts them unchanged when other headers change', () => {
+    const input = inputs[eventType]();
+    const result = passThrough(input);
+    setHeader(result.headers, 'x-image-variant', '128x128-cover-q75');
+    expect(validateResult(eventType, input, result).ok).toBe(true);
+  });
+});
+
+describe('disallowed headers', () => {
+  const disallowed = [
+    'Connection',
+    'Expect',
+    'Keep-Alive',
+    'Proxy-Authorization',
+    'Trailer',
+    'Upgrade',
+    'X-Accel-Redirect',
+    'X-Amz-Cf-Id',
+    'X-Amz-Cf-Pop',
+    'X-Amzn-RequestId',
+    'X-Amzn-Cf-Xff',
+    'X-Cache',
+    'X-Edge-Location',
+    'X-Forwarded-Proto',
+    'X-Real-IP',
+    'CloudFront-Viewer-Cert-PEM',
+    'Client-Cert',
+    'Client-Cert-Chain',
+  ];
+
+  it.each(disallowed)('knows %s', (name) => {
+    expect(isDisallowedHeader(name)).toBe(true);
+  });
+
+  it.each(['X-Amzn-Trace-Id', 'X-Amz-Meta-Source', 'Cache-Control', 'CloudFront-Viewer-Country'])('allows %s', (name) => {
+    expect(isDisallowedHeader(name)).toBe(false);
+  });
+
+  it.each(EVENT_TYPES)('rejects adding one in %s', (eventType) => {
+    const input = inputs[eventType]();
+    const result = passThrough(input);
+    setHeader(result.headers, 'x-cache', 'Hit from cloudfront');
+    expect(validateResult(eventType, input, result)).toEqual(rejected(`disallowed header "x-cache" was added in ${eventType}`));
+  });
+
+  it('rejects one in a generated response and in an origin custom header', () => {
+    const generated = { status: '302', headers: { 'x-amz-cf-pop': [{ value: 'FRA56-P1' }] } };
+    expect(validateResult('origin-request', originRequest(), generated)).toEqual(
+      rejected('disallowed header "x-amz-cf-pop" was added in origin-request'),
+    );
+    const input = originRequest();
+    const result = passThrough(input);
+    result.origin = structuredClone(result.origin);
+    setHeader((result.origin as { s3: { customHeaders: CloudFrontHeaders } }).s3.customHeaders, 'x-real-ip', '1.2.3.4');
+    expect(validateResult('origin-request', input, result)).toEqual(rejected('disallowed header "x-real-ip" was added in origin-request'));
+  });
+
+  it('rejects a geo header invented by a viewer function', () => {
+    const input = viewerRequest();
+    const result = passThrough(input);
+    setHeader(result.headers, 'cloudfront-viewer-country', 'DE');
+    expect(validateResult('viewer-request', input, result)).toEqual(
+      rejected('geo header "cloudfront-viewer-country" cannot be added in viewer-request'),
+    );
+  });
+});
+
+describe('viewer-response status', () => {
+  it('rejects a changed status', () => {
+    const input = viewerResponse();
+    expect(validateResult('viewer-response', input, { ...passThrough(input), status: '404' })).toEqual(
+      rejected('viewer-response cannot change the status (200 -> 404)'),
+    );
+  });
+});
+
+describe('generated response size (headers + body)', () => {
+  const viewerLimit = 40 * 1024;
+  const originLimit = 1024 * 1024;
+
+  it('accepts exactly 40 KB in viewer-request and rejects one byte more', () => {
+    const atLimit = textResponse('200', 'a'.repeat(viewerLimit - CONTENT_TYPE_BYTES));
+    expect(validateResult('viewer-request', viewerRequest(), atLimit).ok).toBe(true);
+    const over = textResponse('200', 'a'.repeat(viewerLimit - CONTENT_TYPE_BYTES + 1));
+    expect(validateResult('viewer-request', viewerRequest(), over)).toEqual(
+      rejected('generated response is 40961 bytes (headers + body), over the 40960-byte limit for viewer-request'),
+    );
+  });
+
+  it('counts multi-byte text in bytes', () => {
+    const body = 'é'.repeat(viewerLimit / 2); // 2 bytes each in UTF-8
+    expect(validateResult('viewer-request', viewerRequest(), textResponse('200', body)).ok).toBe(false);
+  });
+
+  it('measures a base64 body encoded, as sent', () => {
+    const bytes = randomBytes(31_000); // 41,336 characters once encoded, under 40 KB decoded
+    const asBase64 = { status: '200', body: bytes.toString('base64'), bodyEncoding: 'base64' };
+    expect(validateResult('viewer-request', viewerRequest(), asBase64)).toEqual(
+      rejected('generated response is 41336 bytes (headers + body), over the 40960-byte limit for viewer-request'),
+    );
+    expect(validateResult('viewer-request', viewerRequest(), { status: '200', body: 'a'.repeat(31_000) }).ok).toBe(true);
+  });
+
+  it('allows 1 MB in origin events: a 100 KB generated origin-request response passes', () => {
+    expect(validateResult('origin-request', originRequest(), textResponse('200', 'a'.repeat(100 * 1024))).ok).toBe(true);
+  });
+
+  it('rejects an origin-response body over 1 MB and accepts one under it', () => {
+    const input = originResponse();
+    const withBody = (bytes: number) => ({
+      ...passThrough(input),
+      status: '200',
+      body: randomBytes(bytes).toString('base64'),
+      bodyEncoding: 'base64',
+    });
+    const under = validateResult('origin-response', input, withBody(700 * 1024));
+    expect(under).toMatchObject({ ok: true, generated: true });
+    expect(under.ok && under.kind === 'response' && under.body?.length).toBe(700 * 1024);
+
+    const over = validateResult('origin-response', input, withBody(800 * 1024));
+    expect(over).toMatchObject({ ok: false, reason: expect.stringMatching(new RegExp(`over the ${originLimit}-byte limit for origin-response$`)) });
+  });
+
+  it('does not count an origin-response that keeps the origin body', () => {
+    const input = originResponse();
+    const verdict = validateResult('origin-response', input, passThrough(input), { viewerBodyBytes: 1, originBodyBytes: 1 });
+    expect(verdict).toMatchObject({ ok: true, generated: false });
+  });
+
+  it('honours given limits', () => {
+    const limits = { viewerBodyBytes: 100, originBodyBytes: 1000 };
+    expect(validateResult('viewer-request', viewerRequest(), textResponse('200', 'a'.repeat(100)), limits).ok).toBe(false);
+    expect(validateResult('origin-request', originRequest(), textResponse('200', 'a'.repeat(100)), limits).ok).toBe(true);
+  });
+});

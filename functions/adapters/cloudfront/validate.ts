@@ -1,0 +1,307 @@
+/**
+ * Validation of a Lambda@Edge function's result the way CloudFront does it before using it. Any
+ * failure is a LambdaValidationError, which CloudFront turns into a 502 for the viewer.
+ */
+import type {
+  CloudFrontHeaders,
+  CloudFrontRequest,
+  CloudFrontRequestEvent,
+  CloudFrontResponseEvent,
+  CloudFrontResultResponse,
+} from 'aws-lambda';
+import type { EventType } from './events.ts';
+
+export type { EventType } from './events.ts';
+
+/** Caps on a generated response, headers + body, in bytes. */
+export interface Limits {
+  viewerBodyBytes: number;
+  originBodyBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { viewerBodyBytes: 40 * 1024, originBodyBytes: 1024 * 1024 };
+
+export type Validated =
+  | { ok: true; kind: 'request'; request: CloudFrontRequest }
+  | { ok: true; kind: 'response'; response: CloudFrontResultResponse; generated: boolean; body?: Buffer }
+  | { ok: false; error: 'LambdaValidationError'; reason: string };
+
+export const READ_ONLY_HEADERS: Record<EventType, readonly string[]> = {
+  'viewer-request': ['cdn-loop', 'content-length', 'host', 'transfer-encoding', 'via'],
+  'origin-request': [
+    'accept-encoding',
+    'cdn-loop',
+    'content-length',
+    'if-modified-since',
+    'if-none-match',
+    'if-range',
+    'if-unmodified-since',
+    'transfer-encoding',
+    'via',
+  ],
+  'origin-response': ['transfer-encoding', 'via'],
+  'viewer-response': ['content-encoding', 'content-length', 'transfer-encoding', 'warning', 'via'],
+};
+
+const DISALLOWED_NAMES = new Set([
+  'connection',
+  'expect',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'trailer',
+  'upgrade',
+  'x-amzn-auth',
+  'x-amzn-cf-billing',
+  'x-amzn-cf-id',
+  'x-amzn-cf-xff',
+  'x-amzn-errortype',
+  'x-amzn-fle-profile',
+  'x-amzn-header-count',
+  'x-amzn-header-order',
+  'x-amzn-lambda-integration-tag',
+  'x-amzn-requestid',
+  'x-cache',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'cloudfront-viewer-cert-pem',
+  'client-cert',
+  'client-cert-chain',
+]);
+const DISALLOWED_PREFIXES = ['x-accel-', 'x-amz-cf-', 'x-edge-'];
+
+/** Location headers exist only after the viewer request; a viewer function may not invent them. */
+const GEO_HEADERS = new Set(
+  [
+    'country',
+    'country-name',
+    'country-region',
+    'country-region-name',
+    'city',
+    'postal-code',
+    'time-zone',
+    'latitude',
+    'longitude',
+    'metro-code',
+  ].map((suffix) => `cloudfront-viewer-${suffix}`),
+);
+
+export function isDisallowedHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return DISALLOWED_NAMES.has(lower) || DISALLOWED_PREFIXES.some((prefix) => lower.startsWith(prefix));
+}
+
+export function validateResult(
+  eventType: EventType,
+  input: CloudFrontRequestEvent | CloudFrontResponseEvent,
+  result: unknown,
+  limits: Limits = DEFAULT_LIMITS,
+): Validated {
+  try {
+    const cf = input.Records[0]?.cf;
+    if (cf === undefined) throw new Invalid('the input event has no record');
+    if (!isRecord(result)) throw new Invalid(`the result of ${eventType} must be an object but was ${describe(result)}`);
+    const isRequestEvent = eventType === 'viewer-request' || eventType === 'origin-request';
+    if (isRequestEvent && !('status' in result)) return checkRequest(eventType, cf.request, result, limits);
+    const received = 'response' in cf ? cf.response : undefined;
+    if (!isRequestEvent && received === undefined) throw new Invalid(`the input ${eventType} event has no response`);
+    return checkResponse(eventType, received, result, limits);
+  } catch (error) {
+    if (error instanceof Invalid) return { ok: false, error: 'LambdaValidationError', reason: error.message };
+    throw error;
+  }
+}
+
+class Invalid extends Error {}
+
+type Rec = Record<string, unknown>;
+
+function checkRequest(eventType: EventType, sent: CloudFrontRequest, result: Rec, limits: Limits): Validated {
+  const { uri, querystring } = result;
+  if (typeof uri !== 'string' || !uri.startsWith('/')) {
+    throw new Invalid(`uri must be a string starting with "/" but was ${describe(uri)}`);
+  }
+  if (typeof querystring !== 'string') throw new Invalid(`querystring must be a string but was ${describe(querystring)}`);
+  if (querystring.startsWith('?')) throw new Invalid('querystring must not start with "?"');
+  if (/[\s\x00-\x1f\x7f#]/.test(querystring)) {
+    throw new Invalid('querystring must not contain spaces, control characters or "#"');
+  }
+  if (uri.length + querystring.length >= 8192) throw new Invalid('uri and querystring together must be under 8,192 characters');
+  for (const field of ['clientIp', 'method'] as const) {
+    if (field in result && result[field] !== sent[field]) throw new Invalid(`read-only field "${field}" was changed in ${eventType}`);
+  }
+  const headers = checkHeaderMap('request headers', result.headers);
+  checkReadOnly(eventType, sent.headers, headers);
+  checkAdditions(eventType, sent.headers, headers);
+  if (eventType === 'origin-request' && result.origin !== undefined) checkOrigin(eventType, result.origin);
+  if (result.body !== undefined) checkRequestBody(eventType, result.body, limits);
+  return { ok: true, kind: 'request', request: result as unknown as CloudFrontRequest };
+}
+
+function checkResponse(
+  eventType: EventType,
+  received: { status: string; headers: CloudFrontHeaders } | undefined,
+  result: Rec,
+  limits: Limits,
+): Validated {
+  const status = parseStatus(result.status);
+  if (eventType === 'viewer-response' && received !== undefined && status !== Number(received.status)) {
+    throw new Invalid(`viewer-response cannot change the status (${received.status} -> ${status})`);
+  }
+  const { statusDescription, body, bodyEncoding } = result;
+  if (statusDescription !== undefined && (typeof statusDescription !== 'string' || hasControlChar(statusDescription))) {
+    throw new Invalid(`statusDescription must be a string without control characters but was ${describe(statusDescription)}`);
+  }
+  const headers = checkHeaderMap('response headers', result.headers ?? {});
+  // A generated response in a request event has nothing to compare with: the read-only lists there
+  // name request headers, so only additions are checked.
+  if (received !== undefined) checkReadOnly(eventType, received.headers, headers);
+  checkAdditions(eventType, received?.headers ?? {}, headers);
+
+  if (body !== undefined && typeof body !== 'string') throw new Invalid(`body must be a string but was ${describe(body)}`);
+  if (bodyEncoding !== undefined && bodyEncoding !== 'text' && bodyEncoding !== 'base64') {
+    throw new Invalid(`bodyEncoding must be "text" or "base64" but was ${describe(bodyEncoding)}`);
+  }
+  if (bodyEncoding === 'base64' && body !== undefined && !isBase64(body)) throw new Invalid('body is not valid base64');
+  if (eventType === 'viewer-request' && status === 204 && body !== undefined) {
+    throw new Invalid('a generated 204 response in viewer-request must not have a body');
+  }
+
+  // Origin-response and viewer-response results without a body keep the body CloudFront already has.
+  const generated = received === undefined || body !== undefined;
+  if (generated) {
+    const limit = eventType.startsWith('viewer-') ? limits.viewerBodyBytes : limits.originBodyBytes;
+    // A base64 body is measured as sent (encoded), the stricter reading of an unspecified rule.
+    const size = headerBytes(headers) + Buffer.byteLength(body ?? '', 'utf8');
+    if (size > limit) {
+      throw new Invalid(`generated response is ${size} bytes (headers + body), over the ${limit}-byte limit for ${eventType}`);
+    }
+  }
+
+  const response: CloudFrontResultResponse = {
+    status: String(status),
+    ...(statusDescription === undefined ? {} : { statusDescription }),
+    headers,
+    ...(bodyEncoding === undefined ? {} : { bodyEncoding }),
+    ...(body === undefined ? {} : { body }),
+  };
+  if (body === undefined) return { ok: true, kind: 'response', response, generated };
+  const decoded = Buffer.from(body, bodyEncoding === 'base64' ? 'base64' : 'utf8');
+  return { ok: true, kind: 'response', response, generated, body: decoded };
+}
+
+function parseStatus(status: unknown): number {
+  const code = typeof status === 'number' ? status : typeof status === 'string' && /^\d{3}$/.test(status) ? Number(status) : NaN;
+  if (!Number.isInteger(code) || code < 200 || code > 599) {
+    throw new Invalid(`status must be a number from 200 to 599 but was ${describe(status)}`);
+  }
+  return code;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+function checkHeaderMap(what: string, headers: unknown): CloudFrontHeaders {
+  if (!isRecord(headers)) throw new Invalid(`${what} must be an object but was ${describe(headers)}`);
+  for (const [name, entries] of Object.entries(headers)) {
+    if (name !== name.toLowerCase()) throw new Invalid(`header map key "${name}" must be lowercase`);
+    if (!TOKEN.test(name)) throw new Invalid(`header name "${name}" is not a valid HTTP header name`);
+    if (!Array.isArray(entries)) throw new Invalid(`header "${name}" must be an array of {key, value} objects`);
+    for (const entry of entries as unknown[]) {
+      if (!isRecord(entry)) throw new Invalid(`header "${name}" must be an array of {key, value} objects`);
+      const { key, value } = entry;
+      if (key !== undefined && (typeof key !== 'string' || key.toLowerCase() !== name)) {
+        throw new Invalid(`header "${name}" has an entry whose key ${describe(key)} does not match its name`);
+      }
+      if (typeof value !== 'string') throw new Invalid(`header "${name}" has a value that is not a string: ${describe(value)}`);
+      if (hasControlChar(value)) throw new Invalid(`header "${name}" has a value with a control character (CR, LF, NUL, ...)`);
+    }
+  }
+  return headers as CloudFrontHeaders;
+}
+
+function checkReadOnly(eventType: EventType, before: CloudFrontHeaders, after: CloudFrontHeaders): void {
+  for (const name of READ_ONLY_HEADERS[eventType]) {
+    const was = valuesOf(before, name);
+    const now = valuesOf(after, name);
+    if (sameValues(was, now)) continue;
+    const change = was.length === 0 ? 'added' : now.length === 0 ? 'removed' : 'changed';
+    throw new Invalid(`read-only header "${name}" was ${change} in ${eventType}`);
+  }
+}
+
+function checkAdditions(eventType: EventType, before: CloudFrontHeaders, after: CloudFrontHeaders): void {
+  for (const name of Object.keys(after)) {
+    if (valuesOf(after, name).length === 0 || valuesOf(before, name).length > 0) continue;
+    if (isDisallowedHeader(name)) throw new Invalid(`disallowed header "${name}" was added in ${eventType}`);
+    if (eventType.startsWith('viewer-') && GEO_HEADERS.has(name)) {
+      throw new Invalid(`geo header "${name}" cannot be added in ${eventType}`);
+    }
+  }
+}
+
+function checkOrigin(eventType: EventType, origin: unknown): void {
+  if (!isRecord(origin)) throw new Invalid(`origin must be an object but was ${describe(origin)}`);
+  const kinds = (['s3', 'custom'] as const).filter((kind) => origin[kind] !== undefined);
+  const [kind] = kinds;
+  if (kind === undefined || kinds.length > 1) throw new Invalid('origin must have exactly one of "s3" or "custom"');
+  const spec = origin[kind];
+  if (!isRecord(spec) || typeof spec.domainName !== 'string' || spec.domainName === '') {
+    throw new Invalid(`origin.${kind}.domainName must be a non-empty string`);
+  }
+  if (spec.customHeaders !== undefined) {
+    checkAdditions(eventType, {}, checkHeaderMap(`origin.${kind}.customHeaders`, spec.customHeaders));
+  }
+}
+
+function checkRequestBody(eventType: EventType, body: unknown, limits: Limits): void {
+  if (!isRecord(body)) throw new Invalid(`request body must be an object but was ${describe(body)}`);
+  if (body.action !== 'replace') return;
+  const { data, encoding } = body;
+  if (typeof data !== 'string') throw new Invalid(`request body data must be a string but was ${describe(data)}`);
+  if (encoding !== 'text' && encoding !== 'base64') {
+    throw new Invalid(`request body encoding must be "text" or "base64" but was ${describe(encoding)}`);
+  }
+  if (encoding === 'base64' && !isBase64(data)) throw new Invalid('request body data is not valid base64');
+  // A replaced request body is capped on its decoded size: AWS gives base64 a 4/3 larger allowance.
+  const size = encoding === 'base64' ? Buffer.from(data, 'base64').length : Buffer.byteLength(data, 'utf8');
+  const limit = eventType === 'viewer-request' ? limits.viewerBodyBytes : limits.originBodyBytes;
+  if (size > limit) throw new Invalid(`replaced request body is ${size} bytes, over the ${limit}-byte limit for ${eventType}`);
+}
+
+function valuesOf(headers: CloudFrontHeaders, name: string): string[] {
+  return Object.hasOwn(headers, name) ? (headers[name] ?? []).map((entry) => entry.value) : [];
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+function headerBytes(headers: CloudFrontHeaders): number {
+  let bytes = 0;
+  for (const [name, entries] of Object.entries(headers)) {
+    for (const entry of entries) bytes += Buffer.byteLength(entry.key ?? name) + Buffer.byteLength(entry.value);
+  }
+  return bytes;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function isBase64(text: string): boolean {
+  return BASE64.test(text);
+}
+
+function hasControlChar(text: string): boolean {
+  return /[\x00-\x08\x0a-\x1f\x7f]/.test(text);
+}
+
+function isRecord(value: unknown): value is Rec {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

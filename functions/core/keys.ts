@@ -1,0 +1,62 @@
+/**
+ * Object keys as they travel in URIs. CloudFront hands functions the path as the viewer sent it
+ * (percent-encoded); S3 decodes it once to find the key. We do the same, exactly once, and then
+ * re-encode every key one canonical way, so that all spellings of a key share one cache entry.
+ *
+ * Decisions, each deliberate:
+ * - `%2F` decodes to `/`: S3 keys use `/` as their separator, so `a%2Fb.jpg` is the key `a/b.jpg`.
+ * - `+` in a path is a literal plus (only query strings use `+` for space); spaces arrive as `%20`.
+ * - Decoding happens once: `%252e%252e` is the literal key segment `%2e%2e`, never `..`.
+ * - `.` and `..` segments, empty segments, backslashes and control characters are refused: S3 would
+ *   store them, but no image key needs them and they are how traversal and cache-poisoning start.
+ * - Keys are bytes to S3; no Unicode normalisation is applied (NFC and NFD spellings are different
+ *   objects), the key is kept as decoded.
+ */
+import { EdgeError, badParam, quote } from './errors.ts';
+
+/** S3's limit on a key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+
+/** Where derived images live: `_derived/<original key>/<variant>`. */
+export const DERIVED_PREFIX = '_derived/';
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Decode a URI path (without the leading `/`) into an S3 key, once, refusing what no key may be. */
+export function decodeKey(encodedPath: string): string {
+  let key: string;
+  try {
+    key = decodeURIComponent(encodedPath);
+  } catch {
+    throw badParam('the image path', 'valid percent-encoded UTF-8', encodedPath);
+  }
+  validateKey(key);
+  return key;
+}
+
+export function validateKey(key: string): void {
+  if (key.length === 0) throw new EdgeError('BadRequest', 'Expected an image key in the path but received nothing');
+  if (CONTROL.test(key)) throw badParam('the image key', 'no control characters', key);
+  if (key.includes('\\')) throw badParam('the image key', 'no backslashes', key);
+  if (key.includes('\uFFFD')) throw badParam('the image key', 'valid UTF-8', key);
+  for (const segment of key.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') {
+      throw badParam('the image key', 'no empty, "." or ".." segments', key);
+    }
+  }
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    throw new EdgeError('BadRequest', `Expected an image key of at most ${MAX_KEY_BYTES} bytes but received ${Buffer.byteLength(key, 'utf8')} bytes`);
+  }
+}
+
+/** Keys under `_derived/` are ours to write; a viewer never names one as an original. */
+export function assertOriginalKey(key: string): void {
+  if (key === DERIVED_PREFIX.slice(0, -1) || key.startsWith(DERIVED_PREFIX)) {
+    throw new EdgeError('BadRequest', `Expected an original image key but received the derived key ${quote(key)}`);
+  }
+}
+
+/** The one canonical URI spelling of a key: every segment percent-encoded as encodeURIComponent does. */
+export function encodeKey(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}

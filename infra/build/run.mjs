@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Runs a TypeScript entry point on Node 20 (which cannot strip types): esbuild bundles the entry with
+// every package left external into .build/, then Node imports it with the remaining arguments.
+//   node infra/build/run.mjs infra/local/main.ts --images ./my-photos
+import { build } from 'esbuild';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [entry, ...args] = process.argv.slice(2);
+if (!entry) {
+  console.error('Expected a TypeScript entry point for run.mjs but received nothing');
+  process.exit(2);
+}
+const outdir = path.resolve('.build', 'run');
+await mkdir(outdir, { recursive: true });
+const outfile = path.join(outdir, `${path.basename(entry, path.extname(entry))}.mjs`);
+await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+});
+process.argv = [process.argv[0], outfile, ...args];
+await import(pathToFileURL(outfile).href);

@@ -1,0 +1,107 @@
+/**
+ * The embedded S3 of the local edge: s3rver in this process, data in a temporary directory, seeded
+ * with originals. s3rver does not enforce conditional writes, so a middleware adds S3's
+ * `If-None-Match: *` rule (412 when the key exists), atomically per key.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import { s3ClientConfig } from '../../functions/adapters/s3/store.ts';
+
+export interface LocalS3 {
+  readonly endpoint: string;
+  readonly client: S3Client;
+  readonly directory: string;
+  close(): Promise<void>;
+}
+
+export async function startLocalS3(options: { buckets: readonly string[]; port?: number; directory?: string }): Promise<LocalS3> {
+  const directory = options.directory ?? (await mkdtemp(path.join(tmpdir(), 'edge-images-s3-')));
+  const server = new S3rver({
+    port: options.port ?? 0,
+    address: '127.0.0.1',
+    directory,
+    silent: true,
+    configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  // Before the router (the last middleware), after the path-style/vhost handling.
+  server.middleware.splice(server.middleware.length - 1, 0, conditionalWrites());
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new S3Client(s3ClientConfig('us-east-1', endpoint));
+  return {
+    endpoint,
+    client,
+    directory,
+    async close() {
+      client.destroy();
+      await server.close();
+      if (!options.directory) await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+function conditionalWrites() {
+  const locks = new Map<string, Promise<void>>();
+  return async (ctx: Parameters<S3rver['middleware'][number]>[0], next: () => Promise<void>) => {
+    if (ctx.method !== 'PUT' || ctx.get('if-none-match') !== '*' || ctx.get('x-amz-copy-source')) return next();
+    const [, bucket = '', ...rest] = ctx.path.split('/');
+    const key = decodeURIComponent(rest.join('/'));
+    const id = `${bucket}/${key}`;
+    const previous = locks.get(id) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const chained = previous.then(() => mine);
+    locks.set(id, chained);
+    await previous;
+    try {
+      if (await ctx.store.existsObject(bucket, key)) {
+        ctx.status = 412;
+        ctx.type = 'application/xml';
+        ctx.body =
+          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
+          '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
+          '<Condition>If-None-Match</Condition></Error>';
+        return;
+      }
+      await next();
+    } finally {
+      release();
+      if (locks.get(id) === chained) locks.delete(id);
+    }
+  };
+}
+
+/** Uploads every file under `directory` as an original, keyed by its relative path. */
+export async function seedOriginals(client: S3Client, bucket: string, directory: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const entry of await readdir(directory, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name.startsWith('.')) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const key = path.relative(directory, file).split(path.sep).join('/');
+    if (key.startsWith('_derived/')) continue;
+    await client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(file), ContentType: contentTypeOf(key) }),
+    );
+    keys.push(key);
+  }
+  return keys.sort();
+}
+
+const TYPES: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+  svg: 'image/svg+xml',
+};
+
+export function contentTypeOf(key: string): string {
+  return TYPES[key.slice(key.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
+}
