@@ -142,7 +142,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       record('LambdaValidationError', validated.reason);
       throw new FunctionFailure('LambdaValidationError', `${fn} on ${eventType}: ${validated.reason}`);
     }
-    record(validated.kind === 'request' ? 'continued' : 'generated');
+    record(validated.kind === 'response' && validated.generated ? 'generated' : 'continued');
     return validated;
   }
 

@@ -8,6 +8,7 @@ import { setHeader, removeHeader } from './headers.ts';
 import { READ_ONLY_HEADERS, isDisallowedHeader, validateResult, type EventType } from './validate.ts';
 
 type AnyEvent = CloudFrontRequestEvent | CloudFrontResponseEvent;
+type Mutable = Record<string, unknown> & { headers: CloudFrontHeaders };
 
 function fixture<T extends AnyEvent>(name: string): T {
   return JSON.parse(readFileSync(join(process.cwd(), 'fixtures/events', name), 'utf8')) as T;
@@ -34,9 +35,9 @@ const inputs: Record<EventType, () => AnyEvent> = {
 const EVENT_TYPES = Object.keys(inputs) as EventType[];
 
 /** The object a function that changes nothing would return: the request or the response it got. */
-function passThrough(input: AnyEvent): Record<string, unknown> & { headers: CloudFrontHeaders } {
+function passThrough(input: AnyEvent): Mutable {
   const cf = input.Records[0]!.cf;
-  return structuredClone('response' in cf ? cf.response : cf.request);
+  return structuredClone('response' in cf ? cf.response : cf.request) as unknown as Mutable;
 }
 
 function rejected(reason: string) {

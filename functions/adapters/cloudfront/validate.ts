@@ -92,6 +92,10 @@ export function isDisallowedHeader(name: string): boolean {
   return DISALLOWED_NAMES.has(lower) || DISALLOWED_PREFIXES.some((prefix) => lower.startsWith(prefix));
 }
 
+/**
+ * `input` must be the event as it was sent: hand the function a copy (`structuredClone`), because
+ * functions usually mutate their event and return it, which would hide every change.
+ */
 export function validateResult(
   eventType: EventType,
   input: CloudFrontRequestEvent | CloudFrontResponseEvent,
