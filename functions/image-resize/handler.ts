@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CloudFrontResponse, CloudFrontResponseEvent, CloudFrontResponseResult, CloudFrontResultResponse } from 'aws-lambda';
-import { errorResponse, generatedResponse, generatedSize } from '../adapters/cloudfront/respond.ts';
+import { errorResponse, generatedResponse, generatedSize, replacing } from '../adapters/cloudfront/respond.ts';
 import type { Rendered, RenderLimits } from '../adapters/image/render.ts';
 import type { ObjectStore } from '../adapters/s3/store.ts';
 import { EdgeError, toEdgeError } from '../core/errors.ts';
@@ -95,7 +95,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     }
   }
 
-  function answer(made: Made, uri: string): CloudFrontResultResponse {
+  function answer(made: Made, uri: string, received: CloudFrontResponse): CloudFrontResultResponse {
     const headers = {
       'Content-Type': made.image.contentType,
       'Cache-Control': config.cacheControl,
@@ -103,7 +103,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       ETag: made.etag,
       'Last-Modified': made.lastModified,
     };
-    const inline = generatedResponse(200, headers, { data: made.image.data.toString('base64'), encoding: 'base64' });
+    const inline = replacing(received, generatedResponse(200, headers, { data: made.image.data.toString('base64'), encoding: 'base64' }));
     if (generatedSize(inline) <= config.maxGeneratedBytes) return inline;
     if (made.stored === 'failed') {
       throw new EdgeError('OriginError', 'The image is too large to answer before it is stored; try again', {
@@ -112,7 +112,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       });
     }
     // Too big to answer from the function: S3 has it now, so send the viewer back for it, uncached.
-    return generatedResponse(302, { Location: uri, 'Cache-Control': 'no-store' });
+    return replacing(received, generatedResponse(302, { Location: uri, 'Cache-Control': 'no-store' }));
   }
 
   return async (event: CloudFrontResponseEvent): Promise<CloudFrontResponseResult> => {
@@ -134,7 +134,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     try {
       const { key, variant } = parseDerivedUri(request.uri, config.policy);
       const made = await make(bucket.bucket, key, variant);
-      const result = answer(made, derivedUri(key, variant));
+      const result = answer(made, derivedUri(key, variant), response);
       deps.log({
         ...base,
         outcome: result.status === '200' ? 'resized' : 'resized-redirect',
@@ -148,7 +148,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     } catch (thrown) {
       const error = toEdgeError(thrown);
       deps.log({ ...base, outcome: 'error', status: error.status, detail: error.detail ?? error.publicMessage, ms: elapsed(started) });
-      return errorResponse(error);
+      return replacing(response, errorResponse(error));
     }
   };
 }

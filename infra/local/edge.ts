@@ -410,10 +410,15 @@ function viewerHeaders(req: IncomingMessage): CloudFrontHeaders {
   return toCfHeaders(pairs);
 }
 
+/**
+ * The origin's headers as origin-response sees them. Transfer-Encoding stays (CloudFront shows it,
+ * read-only, and a function that drops it gets a 502); it is removed only when writing to the viewer.
+ */
 function originHeaders(headers: IncomingHttpHeaders): CloudFrontHeaders {
   const kept: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name) && !isDisallowedHeader(name)) kept[name] = value;
+    const passes = name === 'transfer-encoding' || (!HOP_BY_HOP.has(name) && !isDisallowedHeader(name));
+    if (value !== undefined && passes) kept[name] = value;
   }
   return toCfHeaders(kept);
 }

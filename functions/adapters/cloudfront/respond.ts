@@ -1,6 +1,6 @@
 /** Responses that functions generate, in the Lambda@Edge result shape. */
 import { STATUS_CODES } from 'node:http';
-import type { CloudFrontHeaders, CloudFrontResultResponse } from 'aws-lambda';
+import type { CloudFrontHeaders, CloudFrontResponse, CloudFrontResultResponse } from 'aws-lambda';
 import type { EdgeError } from '../../core/errors.ts';
 
 export function generatedResponse(
@@ -33,8 +33,25 @@ export function errorResponse(error: EdgeError): CloudFrontResultResponse {
 /** Bytes of a generated response as CloudFront counts them: header names and values plus the body as sent. */
 export function generatedSize(response: CloudFrontResultResponse): number {
   let size = Buffer.byteLength(response.body ?? '', 'utf8');
-  for (const entries of Object.values(response.headers ?? {})) {
-    for (const { key, value } of entries) size += Buffer.byteLength(key ?? '', 'utf8') + Buffer.byteLength(value, 'utf8');
+  for (const [name, entries] of Object.entries(response.headers ?? {})) {
+    for (const { key, value } of entries) size += Buffer.byteLength(key ?? name, 'utf8') + Buffer.byteLength(value, 'utf8');
   }
   return size;
+}
+
+/** Headers an origin-response function may not add, change or remove: they stay as the origin sent them. */
+const ORIGIN_RESPONSE_READ_ONLY = ['transfer-encoding', 'via'] as const;
+
+/**
+ * A response generated in origin-response, built on the one the origin sent: CloudFront rejects the
+ * result (502) if a read-only header such as S3's `Transfer-Encoding: chunked` disappears.
+ */
+export function replacing(received: CloudFrontResponse, generated: CloudFrontResultResponse): CloudFrontResultResponse {
+  const headers: CloudFrontHeaders = { ...generated.headers };
+  for (const name of ORIGIN_RESPONSE_READ_ONLY) {
+    const kept = received.headers[name];
+    if (kept) headers[name] = kept;
+    else delete headers[name];
+  }
+  return { ...generated, headers };
 }
