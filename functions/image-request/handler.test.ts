@@ -40,7 +40,7 @@ describe('image-request on captured viewer-request events', () => {
 
   it('lets a CORS preflight through unchanged', async () => {
     const input = event('viewer-request-thumbnail');
-    input.Records[0]!.cf.request.method = 'OPTIONS';
+    (input.Records[0]!.cf.request as { method: string }).method = 'OPTIONS';
     input.Records[0]!.cf.request.querystring = 'w=1';
     expect(await run(input)).toMatchObject({ uri: '/128x128/photos/cat.jpg', querystring: 'w=1' });
   });

@@ -41,6 +41,8 @@ export interface EdgeOptions {
   readonly port?: number;
   readonly host?: string;
   readonly onTrace?: (trace: RequestTrace) => void;
+  /** Local-only pages and APIs (the gallery, the inspector) answered before the CloudFront pipeline. */
+  readonly localRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
 
 export interface FunctionTrace {
@@ -49,6 +51,9 @@ export interface FunctionTrace {
   readonly ms: number;
   readonly outcome: 'continued' | 'generated' | 'LambdaExecutionError' | 'LambdaValidationError' | 'LambdaLimitExceeded';
   readonly detail?: string;
+  /** The event as CloudFront passed it and the result the function returned (bodies shortened). */
+  readonly event?: unknown;
+  readonly result?: unknown;
 }
 
 export interface RequestTrace {
@@ -59,6 +64,8 @@ export interface RequestTrace {
   readonly cache: CacheStatus;
   readonly origin?: string;
   readonly status: number;
+  readonly contentType?: string;
+  readonly bytes: number;
   readonly ms: number;
   readonly functions: FunctionTrace[];
 }
@@ -117,9 +124,16 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     if (!handler) throw new FunctionFailure('LambdaExecutionError', `no handler is registered for ${fn}`);
     const sent = structuredClone(event);
     const started = performance.now();
-    const record = (outcome: FunctionTrace['outcome'], detail?: string) =>
-      trace.push({ eventType, fn, ms: Math.round(performance.now() - started), outcome, ...(detail ? { detail } : {}) });
     let result: unknown;
+    const record = (outcome: FunctionTrace['outcome'], detail?: string) =>
+      trace.push({
+        eventType,
+        fn,
+        ms: Math.round(performance.now() - started),
+        outcome,
+        ...(detail ? { detail } : {}),
+        ...(options.onTrace ? { event: shortened(sent), result: shortened(result) } : {}),
+      });
     let timer: NodeJS.Timeout | undefined;
     try {
       const limit = timeoutMs(eventType, fn);
@@ -264,6 +278,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       cache: answer.cache,
       ...(answer.origin ? { origin: answer.origin } : {}),
       status: answer.status,
+      ...(answer.headers['content-type'] ? { contentType: answer.headers['content-type'][0]!.value } : {}),
+      bytes: answer.body.byteLength,
       ms: Math.round(performance.now() - started),
       functions,
     });
@@ -334,12 +350,14 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // The pipeline turns every known failure into an answer; this is the last resort.
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end('500 Internal error in the local edge\n');
-      console.error('local edge:', error);
-    });
+    Promise.resolve(options.localRoutes?.(req, res) ?? false)
+      .then((handled) => (handled ? undefined : handle(req, res)))
+      .catch((error: unknown) => {
+        // The pipeline turns every known failure into an answer; this is the last resort.
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('500 Internal error in the local edge\n');
+        console.error('local edge:', error);
+      });
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -360,6 +378,16 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** A copy for the inspector: bodies longer than a glance are cut, so traces stay small. */
+function shortened(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  return JSON.parse(
+    JSON.stringify(value, (key, v: unknown) =>
+      key === 'body' && typeof v === 'string' && v.length > 160 ? `${v.slice(0, 160)}... (${v.length} characters)` : v,
+    ),
+  );
 }
 
 /** CloudFront's matching: behaviors in order, `*` any run, `?` one character, case-sensitive. */

@@ -13,6 +13,7 @@ import { imageRequestConfig, imageResizeConfig } from '../config.ts';
 import { distribution } from '../distribution.ts';
 import type { DistributionSpec, S3OriginSpec } from '../distribution.ts';
 import { startEdge } from './edge.ts';
+import { Gallery } from './gallery/routes.ts';
 import type { Edge, EdgeOptions } from './edge.ts';
 import { seedOriginals, startLocalS3 } from './s3.ts';
 import type { LocalS3 } from './s3.ts';
@@ -32,6 +33,7 @@ export interface LocalStack {
   readonly s3: LocalS3;
   readonly bucket: string;
   readonly seeded: readonly string[];
+  readonly gallery: Gallery;
   close(): Promise<void>;
 }
 
@@ -45,7 +47,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const seeded = await seedOriginals(s3.client, primary.bucket, path.resolve(options.images ?? 'fixtures/images'));
     const store = s3Store(() => s3.client);
-    const edge = await startEdge({
+    let edge: Edge | undefined;
+    const gallery = new Gallery({ s3: s3.client, bucket: primary.bucket, policy: spec.images, cache: () => edge!.cache });
+    edge = await startEdge({
       spec,
       functions: {
         'image-request': imageRequest(imageRequestConfig(spec), { log }),
@@ -54,13 +58,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints: Object.fromEntries(s3Origins.map((o) => [o.id, s3.endpoint])),
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.quotas ? { quotas: options.quotas } : {}),
-      ...(options.onTrace ? { onTrace: options.onTrace } : {}),
+      onTrace: (trace) => {
+        gallery.record(trace);
+        options.onTrace?.(trace);
+      },
+      localRoutes: gallery.route,
     });
     return {
       edge,
       s3,
       bucket: primary.bucket,
       seeded,
+      gallery,
       async close() {
         await edge.close();
         await s3.close();

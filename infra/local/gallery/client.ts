@@ -1,0 +1,220 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * The gallery page of the local edge: originals with their presets, a srcset example, private images,
+ * an upload form, dev controls and a request inspector. Bundled by esbuild when the edge starts.
+ */
+interface GalleryState {
+  readonly originals: readonly string[];
+  readonly presets: readonly string[];
+  readonly widths: readonly number[];
+  readonly controls: readonly Control[];
+  readonly privateImages: readonly { readonly label: string; readonly url: string }[];
+}
+
+interface Control {
+  readonly id: string;
+  readonly label: string;
+  readonly options: readonly { readonly value: string; readonly label: string }[];
+  readonly value: string;
+}
+
+interface TraceFunction {
+  readonly eventType: string;
+  readonly fn: string;
+  readonly ms: number;
+  readonly outcome: string;
+  readonly detail?: string;
+  readonly event?: unknown;
+  readonly result?: unknown;
+}
+
+interface Trace {
+  readonly requestId: string;
+  readonly method: string;
+  readonly uri: string;
+  readonly cache: string;
+  readonly origin?: string;
+  readonly status: number;
+  readonly contentType?: string;
+  readonly bytes: number;
+  readonly ms: number;
+  readonly functions: readonly TraceFunction[];
+}
+
+type Child = Node | string | null | undefined | false;
+
+function h(tag: string, attributes: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElement {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === true) element.setAttribute(name, '');
+    else if (typeof value === 'string') element.setAttribute(name, value);
+  }
+  for (const child of children) if (child) element.append(child);
+  return element;
+}
+
+const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/');
+const kb = (bytes: number) => (bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`);
+
+/**
+ * After an image loads, ask the inspector what the edge answered the browser's own request for it:
+ * the format negotiated from the browser's image Accept header and the bytes sent.
+ */
+async function describe(img: HTMLImageElement, caption: HTMLElement, label: string): Promise<void> {
+  await img.decode().catch(() => undefined);
+  const url = new URL(img.currentSrc || img.src);
+  const [trace] = (await (await fetch(`/_local/api/traces?uri=${encodeURIComponent(url.pathname + url.search)}`)).json()) as Trace[];
+  const type = trace?.contentType?.replace('image/', '') ?? 'cached by the browser';
+  caption.textContent = `${label} · ${img.naturalWidth}x${img.naturalHeight} · ${type} · ${kb(trace?.bytes ?? 0)}`;
+  caption.className = trace && trace.status >= 400 ? 'bad' : '';
+  img.dataset['format'] = type;
+  img.dataset['bytes'] = String(trace?.bytes ?? 0);
+}
+
+function figure(src: string, label: string, extra: Record<string, string> = {}): HTMLElement {
+  const img = h('img', { src, alt: label, loading: 'lazy', ...extra }) as HTMLImageElement;
+  const caption = h('figcaption', {}, `${label} · loading`);
+  img.addEventListener('load', () => void describe(img, caption, label));
+  img.addEventListener('error', () => {
+    caption.textContent = `${label} · failed`;
+    caption.className = 'bad';
+  });
+  return h('figure', { class: 'thumb' }, img, caption);
+}
+
+function renderOriginals(state: GalleryState): void {
+  const grid = document.getElementById('grid')!;
+  grid.replaceChildren(
+    ...state.originals.map((key) =>
+      h(
+        'article',
+        { class: 'card', 'data-key': key },
+        h('h3', {}, key),
+        h('div', { class: 'row' }, ...state.presets.map((preset) => figure(`/${preset}/${encodeKey(key)}`, preset, { 'data-preset': preset }))),
+      ),
+    ),
+  );
+}
+
+function renderSrcset(state: GalleryState): void {
+  const key = state.originals.find((k) => k.startsWith('landscape')) ?? state.originals[0];
+  if (!key) return;
+  const srcset = state.widths.map((w) => `/${encodeKey(key)}?w=${w} ${w}w`).join(', ');
+  const img = h('img', { id: 'srcset-image', src: `/${encodeKey(key)}?w=${state.widths[0]}`, srcset, sizes: '(max-width: 800px) 100vw, 800px', alt: key }) as HTMLImageElement;
+  const caption = h('figcaption', {}, 'loading');
+  img.addEventListener('load', () => void describe(img, caption, `chosen: ${new URL(img.currentSrc).search}`));
+  document.getElementById('srcset-figure')!.replaceChildren(img, caption, h('pre', {}, `<img srcset="${srcset}"\n     sizes="(max-width: 800px) 100vw, 800px">`));
+}
+
+function renderPrivate(state: GalleryState): void {
+  if (state.privateImages.length === 0) return;
+  document.getElementById('private')!.hidden = false;
+  document.getElementById('private-images')!.replaceChildren(...state.privateImages.map((p) => figure(p.url, p.label, { 'data-private': p.label })));
+}
+
+function renderControls(state: GalleryState): void {
+  const nav = document.getElementById('controls')!;
+  nav.replaceChildren(
+    ...state.controls.map((control) => {
+      const select = h('select', { id: `control-${control.id}`, name: control.id }, ...control.options.map((o) => h('option', { value: o.value, selected: o.value === control.value }, o.label))) as HTMLSelectElement;
+      select.addEventListener('change', async () => {
+        await fetch(`/_local/api/controls/${control.id}`, { method: 'PUT', body: select.value });
+        await reloadImages();
+      });
+      return h('label', {}, control.label, select);
+    }),
+    h('button', { id: 'clear-cache', type: 'button' }, 'Clear the edge cache'),
+  );
+  document.getElementById('clear-cache')!.addEventListener('click', async () => {
+    await fetch('/_local/api/cache', { method: 'DELETE' });
+    await reloadImages();
+  });
+}
+
+async function reloadImages(): Promise<void> {
+  const state = (await (await fetch('/_local/api/state')).json()) as GalleryState;
+  renderOriginals(state);
+  renderSrcset(state);
+  renderPrivate(state);
+}
+
+function setUpUpload(): void {
+  const form = document.getElementById('upload-form') as HTMLFormElement;
+  const output = document.getElementById('upload-result')!;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const key = String(data.get('key') ?? '').trim();
+    const file = data.get('file');
+    if (!(file instanceof File)) return;
+    const response = await fetch(`/_local/api/originals?key=${encodeURIComponent(key)}`, { method: 'POST', body: file, headers: { 'content-type': file.type || 'application/octet-stream' } });
+    const answer = (await response.json()) as { key?: string; error?: string };
+    if (!response.ok) {
+      output.replaceChildren(h('span', { class: 'bad' }, answer.error ?? `upload failed (${response.status})`));
+      return;
+    }
+    output.replaceChildren(figure(`/thumb/${encodeKey(answer.key!)}`, `thumb of ${answer.key}`, { id: 'uploaded-thumb' }));
+    await reloadImages();
+  });
+}
+
+function traceView(trace: Trace): HTMLElement {
+  const cacheClass = trace.cache === 'Hit' ? 'ok' : trace.cache === 'Miss' ? 'miss' : 'bad';
+  const statusClass = trace.status < 400 ? 'ok' : 'bad';
+  return h(
+    'details',
+    { class: 'trace', 'data-request-id': trace.requestId },
+    h(
+      'summary',
+      {},
+      h('span', {}, trace.method),
+      h('span', { title: trace.uri }, trace.uri),
+      h('span', { class: statusClass }, String(trace.status)),
+      h('span', { class: cacheClass }, trace.cache),
+      h('span', {}, trace.origin ?? '-'),
+      h('span', {}, `${trace.ms} ms`),
+    ),
+    h(
+      'div',
+      { class: 'fn' },
+      ...(trace.functions.length === 0 ? [h('p', {}, 'No function ran (a cache hit, or no function on this behavior).')] : []),
+      ...trace.functions.map((f) =>
+        h(
+          'div',
+          {},
+          h('h4', {}, `${f.eventType}: ${f.fn} · ${f.outcome} · ${f.ms} ms`),
+          f.detail ? h('p', { class: 'bad' }, f.detail) : null,
+          h('pre', {}, `event\n${JSON.stringify(f.event, null, 2)}`),
+          h('pre', {}, `result\n${JSON.stringify(f.result, null, 2)}`),
+        ),
+      ),
+    ),
+  );
+}
+
+async function pollTraces(): Promise<void> {
+  const container = document.getElementById('traces')!;
+  const open = new Set([...container.querySelectorAll<HTMLDetailsElement>('details[open]')].map((d) => d.dataset['requestId']));
+  const traces = (await (await fetch('/_local/api/traces')).json()) as Trace[];
+  container.replaceChildren(
+    ...traces.map((trace) => {
+      const view = traceView(trace) as HTMLDetailsElement;
+      view.open = open.has(trace.requestId);
+      return view;
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const state = (await (await fetch('/_local/api/state')).json()) as GalleryState;
+  renderControls(state);
+  renderOriginals(state);
+  renderSrcset(state);
+  renderPrivate(state);
+  setUpUpload();
+  await pollTraces();
+  setInterval(() => void pollTraces(), 2000);
+}
+
+void main();

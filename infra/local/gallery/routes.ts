@@ -1,0 +1,181 @@
+/**
+ * Local-only routes of the edge: the gallery page, its API and the request inspector. They answer
+ * before the CloudFront pipeline and exist only on the local edge.
+ */
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { build } from 'esbuild';
+import { EdgeError, toEdgeError } from '../../../functions/core/errors.ts';
+import { assertOriginalKey, DERIVED_PREFIX, validateKey } from '../../../functions/core/keys.ts';
+import type { ImagePolicy } from '../../../functions/core/policy.ts';
+import type { EdgeCache } from '../cache.ts';
+import type { RequestTrace } from '../edge.ts';
+import { contentTypeOf } from '../s3.ts';
+
+/** A dev-only switch shown on the page (simulated country, failing primary, ...). */
+export interface DevControl {
+  readonly id: string;
+  readonly label: string;
+  readonly options: readonly { readonly value: string; readonly label: string }[];
+  get(): string;
+  set(value: string): void;
+}
+
+export interface GalleryOptions {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly policy: ImagePolicy;
+  readonly cache: () => EdgeCache;
+  readonly controls?: readonly DevControl[];
+  /** Private images to show, with URLs made valid for this page (signed URL, signed cookies). */
+  readonly privateImages?: (res: ServerResponse) => { label: string; url: string }[];
+  readonly maxTraces?: number;
+}
+
+const HERE = path.resolve('infra/local/gallery');
+const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+
+export class Gallery {
+  readonly #traces: RequestTrace[] = [];
+  #assets: Promise<{ html: string; css: string; js: string }> | undefined;
+
+  constructor(private readonly options: GalleryOptions) {}
+
+  /** For the edge's onTrace: the inspector keeps the newest requests. */
+  record = (trace: RequestTrace): void => {
+    this.#traces.unshift(trace);
+    this.#traces.length = Math.min(this.#traces.length, this.options.maxTraces ?? 100);
+  };
+
+  /** For the edge's localRoutes: true when the request was a gallery route and is answered. */
+  route = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = req.method ?? 'GET';
+    if (url.pathname !== '/' && !url.pathname.startsWith('/_local/')) return false;
+    try {
+      await this.#answer(method, url, req, res);
+    } catch (thrown) {
+      const error = toEdgeError(thrown);
+      json(res, error.status, { error: error.publicMessage });
+    }
+    return true;
+  };
+
+  async #answer(method: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = `${method} ${url.pathname}`;
+    if (route === 'GET /' || route === 'HEAD /') return this.#asset(res, 'html', 'text/html; charset=utf-8');
+    if (route === 'GET /_local/gallery.css') return this.#asset(res, 'css', 'text/css; charset=utf-8');
+    if (route === 'GET /_local/gallery.js') return this.#asset(res, 'js', 'text/javascript; charset=utf-8');
+    if (route === 'GET /_local/api/state') return json(res, 200, await this.#state(res));
+    if (route === 'GET /_local/api/traces') {
+      const uri = url.searchParams.get('uri');
+      return json(res, 200, uri === null ? this.#traces : this.#traces.filter((t) => t.method === 'GET' && t.uri === uri).slice(0, 1));
+    }
+    if (route === 'DELETE /_local/api/cache') return json(res, 200, { dropped: this.options.cache().invalidate('*') });
+    if (route === 'POST /_local/api/originals') return this.#upload(url, req, res);
+    const control = /^PUT \/_local\/api\/controls\/([a-z-]+)$/.exec(route);
+    if (control) return this.#setControl(control[1]!, req, res);
+    throw new EdgeError('NotFound', `No local route ${route}`);
+  }
+
+  async #state(res: ServerResponse) {
+    const originals: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.options.s3.send(new ListObjectsV2Command({ Bucket: this.options.bucket, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        if (object.Key && !object.Key.startsWith(DERIVED_PREFIX) && /\.(jpe?g|png|webp|avif|gif|tiff?|svg)$/i.test(object.Key)) originals.push(object.Key);
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    const isPrivate = (key: string) => key.startsWith('private/');
+    return {
+      originals: originals.filter((key) => !isPrivate(key)),
+      presets: Object.keys(this.options.policy.presets),
+      widths: this.options.policy.widths.filter((w) => w <= 1280),
+      controls: (this.options.controls ?? []).map((c) => ({ id: c.id, label: c.label, options: c.options, value: c.get() })),
+      privateImages: this.options.privateImages?.(res) ?? [],
+    };
+  }
+
+  async #upload(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const key = url.searchParams.get('key') ?? '';
+    validateKey(key);
+    assertOriginalKey(key);
+    if (!/\.(jpe?g|png|webp|avif|gif|tiff?)$/i.test(key)) {
+      throw new EdgeError('BadRequest', 'Expected a key ending in .jpg, .png, .webp, .avif, .gif or .tif');
+    }
+    const body = await readBody(req, MAX_UPLOAD_BYTES);
+    try {
+      // Originals are never overwritten, not even by the gallery: the write is conditional.
+      await this.options.s3.send(
+        new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentType: contentTypeOf(key), IfNoneMatch: '*' }),
+      );
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) {
+        return json(res, 409, { error: `An original named ${key} exists already; originals are never overwritten` });
+      }
+      throw error;
+    }
+    json(res, 201, { key });
+  }
+
+  async #setControl(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const control = this.options.controls?.find((c) => c.id === id);
+    if (!control) throw new EdgeError('NotFound', `No control ${id}`);
+    const value = (await readBody(req, 256)).toString('utf8');
+    if (!control.options.some((o) => o.value === value)) {
+      throw new EdgeError('BadRequest', `Expected one of ${control.options.map((o) => o.value).join(', ')} for ${id} but received ${JSON.stringify(value)}`);
+    }
+    control.set(value);
+    json(res, 200, { id, value });
+  }
+
+  async #asset(res: ServerResponse, kind: 'html' | 'css' | 'js', type: string): Promise<void> {
+    this.#assets ??= loadAssets();
+    const assets = await this.#assets;
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
+    res.end(assets[kind]);
+  }
+}
+
+async function loadAssets() {
+  const bundle = await build({
+    entryPoints: [path.join(HERE, 'client.ts')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    logLevel: 'silent',
+  });
+  return {
+    html: await readFile(path.join(HERE, 'index.html'), 'utf8'),
+    css: await readFile(path.join(HERE, 'gallery.css'), 'utf8'),
+    js: bundle.outputFiles[0]!.text,
+  };
+}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        reject(new EdgeError('SourceTooLarge', `Expected at most ${maxBytes} bytes`));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,104 @@
+/**
+ * The gallery in a real browser: Debian's Chromium against the local edge on a free port.
+ * A screenshot is kept in test-artifacts/ (not committed).
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack } from '../infra/local/stack.ts';
+import type { LocalStack } from '../infra/local/stack.ts';
+import { hasChromium, launchChromium } from './support/browser.ts';
+
+let stack: LocalStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ log: () => {} });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+async function openGallery(width = 1280): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(stack.edge.url, { waitUntil: 'networkidle' });
+  return { page, errors };
+}
+
+/** Waits until every image in the selector has loaded, then returns what the browser decoded. */
+async function decoded(page: Page, selector: string) {
+  await page.waitForFunction(
+    (s) => {
+      const images = [...document.querySelectorAll<HTMLImageElement>(s)];
+      return images.length > 0 && images.every((i) => i.complete && i.dataset['format']);
+    },
+    selector,
+    { timeout: 30_000 },
+  );
+  return page.$$eval(selector, (images) =>
+    (images as HTMLImageElement[]).map((i) => ({ src: i.currentSrc, preset: i.dataset['preset'], width: i.naturalWidth, height: i.naturalHeight, format: i.dataset['format'] })),
+  );
+}
+
+describe.skipIf(!hasChromium)('the gallery in Chromium', () => {
+  it('shows every original at every preset, decoded at its expected size, with no console errors', async () => {
+    const { page, errors } = await openGallery();
+    const thumbs = await decoded(page, 'img[data-preset]');
+    const originals = stack.seeded.filter((key) => !key.startsWith('private/'));
+    expect(thumbs.length).toBe(originals.length * 4);
+    for (const thumb of thumbs.filter((t) => t.preset === 'thumb')) expect([thumb.width, thumb.height]).toEqual([128, 128]);
+    for (const thumb of thumbs.filter((t) => t.preset === 'avatar')) expect([thumb.width, thumb.height]).toEqual([64, 64]);
+    for (const thumb of thumbs.filter((t) => t.preset === 'og')) expect(thumb.width).toBeLessThanOrEqual(1200);
+    // fm=auto: Chromium names AVIF in its Accept header, so it gets AVIF; the og preset fixes JPEG.
+    expect(new Set(thumbs.filter((t) => t.preset !== 'og').map((t) => t.format))).toEqual(new Set(['avif']));
+    expect(new Set(thumbs.filter((t) => t.preset === 'og').map((t) => t.format))).toEqual(new Set(['jpeg']));
+    await mkdir('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/gallery.png', fullPage: false });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('lets srcset pick a different width at a different viewport', async () => {
+    const chosen: string[] = [];
+    for (const width of [420, 1400]) {
+      const { page } = await openGallery(width);
+      const [image] = await decoded(page, '#srcset-image');
+      chosen.push(new URL(image!.src).searchParams.get('w')!);
+      await page.close();
+    }
+    expect(Number(chosen[0])).toBeLessThan(Number(chosen[1]));
+  });
+
+  it('uploads a new original and shows its first thumbnail', async () => {
+    const { page, errors } = await openGallery();
+    await page.fill('input[name=key]', 'uploads/street copy.jpg');
+    await page.setInputFiles('input[name=file]', { name: 'street.jpg', mimeType: 'image/jpeg', buffer: await readFile('fixtures/images/street-1080p.jpg') });
+    await page.click('button[type=submit]');
+    const [thumb] = await decoded(page, 'img#uploaded-thumb');
+    expect([thumb!.width, thumb!.height, thumb!.format]).toEqual([128, 128, 'avif']);
+    // Uploading the same key again never overwrites the original.
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('#upload-result')).toContain('never overwritten');
+    expect(errors.filter((e) => !e.includes('409'))).toEqual([]);
+    await page.close();
+  });
+
+  it('shows each request in the inspector with the events the functions received', async () => {
+    const { page } = await openGallery();
+    await decoded(page, 'img[data-preset]');
+    await page.waitForSelector('details.trace');
+    const trace = page.locator('details.trace', { hasText: '/thumb/photos/cat.jpg' }).first();
+    await trace.locator('summary').click();
+    const text = await trace.textContent();
+    expect(text).toContain('viewer-request: image-request');
+    expect(text).toContain('"uri": "/_derived/photos/cat.jpg/128x128-cover-q75.avif"');
+    await page.close();
+  });
+});

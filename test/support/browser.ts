@@ -1,0 +1,25 @@
+/** Debian's Chromium driven by playwright-core, with the flags this machine needs. */
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+/** On CI Chromium must be there (.ci/run installs it); elsewhere its absence skips the browser tests. */
+export const hasChromium = existsSync(CHROMIUM_PATH) || process.env['CI'] === 'true';
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
+  });
+}
