@@ -110,5 +110,7 @@ function plainSharp(source: Buffer, v: Variant): Promise<Buffer> {
       return image.jpeg({ quality: v.quality, mozjpeg: true }).toBuffer();
     case 'png':
       return image.png({ compressionLevel: 8, adaptiveFiltering: false }).toBuffer();
+    case 'gif':
+      return image.gif().toBuffer();
   }
 }

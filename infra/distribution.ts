@@ -3,10 +3,12 @@
  * runs on which event, and the image policy. SST (infra/*.ts) and the local edge (infra/local/) are
  * both built from this plain, typed data, so the local edge cannot drift from what is deployed.
  */
+import type { GeoTable } from '../functions/core/geo.ts';
 import type { ImagePolicy } from '../functions/core/policy.ts';
+import { TEST_ECDSA_PUBLIC_KEY, TEST_RSA_PUBLIC_KEY } from './keys.ts';
 
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
-export type FunctionName = 'image-request' | 'image-resize';
+export type FunctionName = 'image-request' | 'image-resize' | 'geo-route' | 'signed-url';
 
 export interface S3OriginSpec {
   readonly kind: 's3';
@@ -48,8 +50,13 @@ export interface BehaviorSpec {
   readonly pathPattern: string;
   /** An origin id or an origin group id. */
   readonly target: string;
-  readonly allowedMethods: readonly ('GET' | 'HEAD' | 'OPTIONS')[];
+  /** CloudFront's sets: GET, HEAD; GET, HEAD, OPTIONS; or all seven. */
+  readonly allowedMethods: readonly ('GET' | 'HEAD' | 'OPTIONS' | 'PUT' | 'PATCH' | 'POST' | 'DELETE')[];
+  /** Cached methods: GET and HEAD (the default) or GET, HEAD, OPTIONS. OPTIONS fails over only when cached. */
+  readonly cachedMethods?: readonly ('GET' | 'HEAD' | 'OPTIONS')[];
   readonly cachePolicy: CachePolicySpec;
+  /** Headers the origin request policy adds for origin events, such as `CloudFront-Viewer-Country`. */
+  readonly originRequestPolicy?: { readonly headers: readonly string[] };
   readonly functions: Partial<Record<EventType, FunctionName>>;
 }
 
@@ -66,6 +73,37 @@ export interface DistributionSpec {
   readonly behaviors: readonly BehaviorSpec[];
   readonly functions: Readonly<Record<FunctionName, FunctionSpec>>;
   readonly images: ImagePolicy;
+  /** Which origin serves which viewer location (geo-route); checked by checkGeoTable at build time. */
+  readonly geo?: GeoTable;
+  /** CloudFront public keys grouped as key groups: who may sign URLs and cookies for private paths. */
+  readonly keyGroups?: readonly KeyGroupSpec[];
+  /** How the signed-url function verifies (behaviors whose viewer-request is `signed-url`). */
+  readonly signedUrls?: SignedUrlSpec;
+}
+
+/** A CloudFront public key (PEM, SubjectPublicKeyInfo; RSA-2048 or ECDSA P-256). Its id is the Key-Pair-Id. */
+export interface PublicKeySpec {
+  readonly id: string;
+  readonly name: string;
+  readonly comment: string;
+  readonly pem: string;
+}
+
+/** A CloudFront key group: keys trusted together, so a new key can be added before an old one leaves. */
+export interface KeyGroupSpec {
+  readonly name: string;
+  readonly keys: readonly PublicKeySpec[];
+}
+
+export interface SignedUrlSpec {
+  /** The key group (by name) whose keys the signed-url function trusts; baked into its bundle. */
+  readonly keyGroup: string;
+  /** The scheme viewers use and signed Resources name (the local edge, on http, overrides it). */
+  readonly scheme: 'https' | 'http';
+  /** Allowed clock difference between signer and edge, applied to DateLessThan and DateGreaterThan. */
+  readonly clockSkewSeconds: number;
+  /** The largest custom policy accepted, decoded, in bytes. */
+  readonly maxPolicyBytes: number;
 }
 
 const imageCachePolicy: CachePolicySpec = {
@@ -100,6 +138,10 @@ export const distribution: DistributionSpec = {
   origins: [
     { kind: 's3', id: 'images-s3', bucket: 'edge-images-originals', region: 'us-east-1' },
     { kind: 'custom', id: 'image-origin', domainName: 'origin.images.example.com', port: 80, protocol: 'http' },
+    // Geo-routed replicas (see `geo`): each holds the same originals as images-s3.
+    { kind: 's3', id: 'images-s3-eu', bucket: 'edge-images-originals-eu', region: 'eu-west-1' },
+    { kind: 's3', id: 'images-s3-ap', bucket: 'edge-images-originals-ap', region: 'ap-northeast-2' },
+    { kind: 'custom', id: 'image-origin-hk', domainName: 'origin-hk.images.example.com', port: 443, protocol: 'https' },
   ],
   originGroups: [
     {
@@ -110,19 +152,55 @@ export const distribution: DistributionSpec = {
     },
   ],
   behaviors: [
+    // Private originals, and the canonical derived URIs of their thumbnails, need a signed URL or
+    // signed cookies (keys below: keyGroups). image-request refuses keys under these prefixes, so the
+    // public `*` behavior is no way around them (see protectedPrefixes in infra/config.ts).
+    {
+      pathPattern: '/private/*',
+      target: 'images',
+      allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
+      cachePolicy: imageCachePolicy,
+      originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
+      functions: { 'viewer-request': 'signed-url', 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
+    },
+    {
+      pathPattern: '/_derived/private/*',
+      target: 'images',
+      allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
+      cachePolicy: imageCachePolicy,
+      originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
+      functions: { 'viewer-request': 'signed-url', 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
+    },
     {
       pathPattern: '*',
       target: 'images',
       allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
       cachePolicy: imageCachePolicy,
-      functions: { 'viewer-request': 'image-request', 'origin-response': 'image-resize' },
+      originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
+      functions: { 'viewer-request': 'image-request', 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
     },
   ],
   functions: {
     'image-request': { memoryMb: 128, timeoutSeconds: 5 },
     'image-resize': { memoryMb: 1536, timeoutSeconds: 30 },
+    'geo-route': { memoryMb: 128, timeoutSeconds: 5 },
+    'signed-url': { memoryMb: 128, timeoutSeconds: 5 },
   },
   images,
+  // TEST-ONLY keys (fixtures/keys, infra/keys.ts): anyone can sign with them. A deployment REPLACES
+  // them with its own public keys; the private keys never enter the repository.
+  keyGroups: [{ name: 'private-images', keys: [TEST_RSA_PUBLIC_KEY, TEST_ECDSA_PUBLIC_KEY] }],
+  signedUrls: { keyGroup: 'private-images', scheme: 'https', clockSkewSeconds: 30, maxPolicyBytes: 2048 },
+  // Subdivision > country > continent > default, as Route 53 geolocation. The default is the origin
+  // group's primary: geo-route only reroutes requests bound for it, never the failover secondary.
+  geo: {
+    defaultOrigin: 'images-s3',
+    routes: [
+      { origin: 'images-s3-eu', continents: ['EU'] },
+      { origin: 'images-s3-ap', countries: ['KR', 'JP'] },
+      { origin: 'image-origin-hk', countries: ['CN'] },
+    ],
+  },
 };
 
 export function findOrigin(spec: DistributionSpec, id: string): OriginSpec {

@@ -90,6 +90,22 @@ describe.skipIf(!hasChromium)('the gallery in Chromium', () => {
     await page.close();
   });
 
+  it('shows the private image through a signed URL and through signed cookies, and not without them', async () => {
+    const { page, errors } = await openGallery();
+    const images = await decoded(page, 'img[data-private]');
+    expect(images.map((i) => [i.width, i.format])).toEqual([
+      [320, 'avif'],
+      [160, 'avif'],
+    ]);
+    const unsigned = await page.evaluate(async () => (await fetch('/private/vault.jpg?w=320', { credentials: 'omit' })).status);
+    expect(unsigned).toBe(403);
+    const publicRoute = await page.evaluate(async () => (await fetch('/256x256/private/vault.jpg')).status);
+    expect(publicRoute).toBe(403);
+    // Only the two refusals asked for above may appear in the console.
+    expect(errors.filter((e) => !e.includes('403'))).toEqual([]);
+    await page.close();
+  });
+
   it('shows each request in the inspector with the events the functions received', async () => {
     const { page } = await openGallery();
     await decoded(page, 'img[data-preset]');

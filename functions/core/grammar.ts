@@ -3,27 +3,52 @@
  *
  *   /128x128/photos/cat.jpg                        path form   /{W}x{H}/{key}
  *   /thumb/photos/cat.jpg                          preset      /{name}/{key}
- *   /photos/cat.jpg?w=128&h=128&fit=cover&fm=auto  query form  w, h, fit, fm, q, dpr
+ *   /photos/cat.jpg?w=128&h=128&fit=cover&fm=auto  query form  w, h, fit, pos, fm, q, dpr
  *
  *   -> /_derived/photos/cat.jpg/128x128-cover-q75.webp
  *
- * The path and preset forms take fit, fm, q and dpr from the query too. A path with no image
+ * The path and preset forms take fit, pos, fm, q and dpr from the query too. The canonical variant
+ * name is `{W}x{H}-{fit}[-{pos}]-q{Q}[-enlarge][-copyright].{fmt}`: the optional parts appear only
+ * when they differ from the default (a cover crop that is not centred; a preset that enlarges or
+ * keeps the copyright), so every image has exactly one canonical URI and the old names stay valid. A path with no image
  * parameter at all asks for the original and passes through untouched. Every number must be in the
  * allowlist of the policy; anything else is a 400 before any origin is touched.
  */
 import { EdgeError, badParam, quote } from './errors.ts';
 import { DERIVED_PREFIX, assertOriginalKey, decodeKey, encodeKey, validateKey } from './keys.ts';
-import { formatOfKey, negotiateFormat } from './negotiate.ts';
-import { FITS, OUTPUT_FORMATS } from './policy.ts';
-import type { Fit, ImagePolicy, OutputFormat, Preset } from './policy.ts';
+import { negotiateAuto } from './negotiate.ts';
+import { FITS, OUTPUT_FORMATS, POSITIONS } from './policy.ts';
+import type { Fit, ImagePolicy, OutputFormat, Position, Preset } from './policy.ts';
 
-/** What to make from an original. `height` undefined: follow the aspect ratio. */
+/**
+ * What to make from an original. `height` undefined: follow the aspect ratio. The optional fields
+ * are present only when they differ from their default (centre; no enlarging; no metadata), so a
+ * canonical Variant has one shape and the plain `{ width, height, fit, quality, format }` is valid.
+ */
 export interface Variant {
   readonly width: number;
   readonly height: number | undefined;
   readonly fit: Fit;
   readonly quality: number;
   readonly format: OutputFormat;
+  /** Where `cover` crops; absent = centre. */
+  readonly position?: Exclude<Position, 'centre'>;
+  /** Scale up originals smaller than the box (presets only); absent = never enlarge. */
+  readonly enlarge?: true;
+  /** Keep the original's EXIF Copyright (presets only); absent = strip all metadata. */
+  readonly keepCopyright?: true;
+}
+
+/** What a URL asks for, before the allowlist and canonical rules are applied. */
+export interface WantedVariant {
+  readonly width: number;
+  readonly height: number | undefined;
+  readonly fit: Fit;
+  readonly quality: number;
+  readonly format: OutputFormat;
+  readonly position?: Position | undefined;
+  readonly enlarge?: boolean | undefined;
+  readonly keepCopyright?: boolean | undefined;
 }
 
 export type ParsedUrl =
@@ -36,11 +61,12 @@ export type ParsedUrl =
       readonly negotiated: boolean;
     };
 
-const IMAGE_PARAMS = new Set(['w', 'h', 'fit', 'fm', 'q', 'dpr']);
+const IMAGE_PARAMS = new Set(['w', 'h', 'fit', 'pos', 'fm', 'q', 'dpr']);
 const SIZE_SEGMENT = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$/;
 const INTEGER = /^[1-9][0-9]{0,4}$/;
 const DPR = /^[1-9](?:\.[0-9]{1,2})?$/;
 const FORMAT_ALIASES: Record<string, OutputFormat | 'auto'> = { jpeg: 'jpg' };
+const POSITION_ALIASES: Record<string, Position> = { center: 'centre' };
 
 /**
  * Parse a viewer URI (as CloudFront passes it: percent-encoded, no query) and its query string
@@ -91,14 +117,17 @@ export function parseImageUrl(
   const key = decodeKey(encodedKey);
   assertOriginalKey(key);
   const requested = (query.get('fm') ?? base.format ?? policy.defaults.format) as OutputFormat | 'auto';
-  const format = requested === 'auto' ? negotiateFormat(accept, policy.autoFormats, formatOfKey(key)) : requested;
+  const format = requested === 'auto' ? negotiateAuto(key, accept, policy) : requested;
   const variant = resolveVariant(
     {
       width: base.width,
       height: base.height,
       fit: (query.get('fit') as Fit | undefined) ?? base.fit ?? policy.defaults.fit,
+      position: (query.get('pos') as Position | undefined) ?? base.position,
       quality: query.has('q') ? Number(query.get('q')) : (base.quality ?? policy.defaults.quality),
       format,
+      enlarge: base.enlarge,
+      keepCopyright: base.keepCopyright,
     },
     query.has('dpr') ? Number(query.get('dpr')) : 1,
     policy,
@@ -117,7 +146,7 @@ function readImageParams(querystring: string): Map<string, string> {
   if (!anyImageParam) return params;
   for (const [name, value] of all) {
     if (!IMAGE_PARAMS.has(name)) {
-      throw badParam('the query', `only the image parameters w, h, fit, fm, q, dpr`, name);
+      throw badParam('the query', `only the image parameters w, h, fit, pos, fm, q, dpr`, name);
     }
     if (params.has(name)) throw badParam(name, 'a single value', `${params.get(name)}, ${value}`);
     params.set(name, checkValue(name, value));
@@ -138,6 +167,11 @@ function checkValue(name: string, value: string): string {
     case 'fit':
       if (!(FITS as readonly string[]).includes(value)) throw badParam(name, `one of ${FITS.join(', ')}`, value);
       return value;
+    case 'pos': {
+      const position = POSITION_ALIASES[value] ?? value;
+      if (!(POSITIONS as readonly string[]).includes(position)) throw badParam(name, `one of ${POSITIONS.join(', ')}`, value);
+      return position;
+    }
     case 'fm': {
       const format = FORMAT_ALIASES[value] ?? value;
       if (format !== 'auto' && !(OUTPUT_FORMATS as readonly string[]).includes(format)) {
@@ -165,7 +199,7 @@ function querySize(query: Map<string, string>): Preset {
 
 /** Applies dpr and checks everything against the allowlist; the result is canonical. */
 export function resolveVariant(
-  wanted: { width: number; height: number | undefined; fit: Fit; quality: number; format: OutputFormat },
+  wanted: WantedVariant,
   dpr: number,
   policy: ImagePolicy,
 ): Variant {
@@ -187,13 +221,30 @@ export function resolveVariant(
   }
   // With one dimension free every fit gives the same picture: one spelling, one cache entry.
   const fit = height === undefined ? 'inside' : wanted.fit;
-  return { width, height, fit, quality: wanted.quality, format: wanted.format };
+  // Only cover crops, so only cover has a position; centre is the default and is left out.
+  const position = fit === 'cover' && wanted.position !== undefined && wanted.position !== 'centre' ? wanted.position : undefined;
+  return {
+    width,
+    height,
+    fit,
+    quality: wanted.quality,
+    format: wanted.format,
+    ...(position ? { position } : {}),
+    ...(wanted.enlarge ? { enlarge: true as const } : {}),
+    ...(wanted.keepCopyright ? { keepCopyright: true as const } : {}),
+  };
 }
 
-/** `128x128-cover-q75.webp`, or `640xauto-inside-q75.webp` when the height follows the width. */
+/**
+ * `128x128-cover-q75.webp`, `640xauto-inside-q75.webp` when the height follows the width,
+ * `128x128-cover-attention-q75.webp` for a cover crop that is not centred, and `-enlarge` /
+ * `-copyright` after the quality for presets that ask for them.
+ */
 export function variantName(variant: Variant): string {
   const height = variant.height === undefined ? 'auto' : String(variant.height);
-  return `${variant.width}x${height}-${variant.fit}-q${variant.quality}.${variant.format}`;
+  const position = variant.position ? `-${variant.position}` : '';
+  const flags = `${variant.enlarge ? '-enlarge' : ''}${variant.keepCopyright ? '-copyright' : ''}`;
+  return `${variant.width}x${height}-${variant.fit}${position}-q${variant.quality}${flags}.${variant.format}`;
 }
 
 /** The S3 key of a derived image: `_derived/<original key>/<variant>`. */
@@ -206,7 +257,7 @@ export function derivedUri(key: string, variant: Variant): string {
   return `/${encodeKey(derivedKey(key, variant))}`;
 }
 
-const VARIANT_NAME = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4}|auto)-([a-z]+)-q([1-9][0-9]{0,2})\.([a-z]+)$/;
+const VARIANT_NAME = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4}|auto)-([a-z]+)(?:-([a-z]+))?-q([1-9][0-9]{0,2})(-enlarge)?(-copyright)?\.([a-z]+)$/;
 
 /** Reads a derived URI back into its original key and variant, re-checking it against the policy. */
 export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string; variant: Variant } {
@@ -218,17 +269,49 @@ export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string
   const key = decodeKey(encoded.slice(0, slash));
   validateKey(key);
   assertOriginalKey(key);
-  const [, w, h, fit, q, format] = match;
+  const [, w, h, fit, position, q, enlarge, copyright, format] = match;
   if (!(FITS as readonly string[]).includes(fit!)) throw badParam('fit', `one of ${FITS.join(', ')}`, fit!);
+  if (position !== undefined && !(POSITIONS as readonly string[]).includes(position)) {
+    throw badParam('pos', `one of ${POSITIONS.join(', ')}`, position);
+  }
   if (!(OUTPUT_FORMATS as readonly string[]).includes(format!)) throw badParam('fm', OUTPUT_FORMATS.join(', '), format!);
   const variant = resolveVariant(
-    { width: Number(w), height: h === 'auto' ? undefined : Number(h), fit: fit as Fit, quality: Number(q), format: format as OutputFormat },
+    {
+      width: Number(w),
+      height: h === 'auto' ? undefined : Number(h),
+      fit: fit as Fit,
+      position: position as Position | undefined,
+      quality: Number(q),
+      format: format as OutputFormat,
+      enlarge: enlarge !== undefined,
+      keepCopyright: copyright !== undefined,
+    },
     1,
     policy,
   );
   // Only the canonical spelling is a derived URI; anything else would split the cache.
   if (derivedUri(key, variant) !== uri) throw badParam('the path', 'a canonical derived image URI', uri);
+  // Enlarging and keeping the copyright are a preset's to grant: a derived URI asked for directly may
+  // carry them only where such a preset (at some allowed dpr) makes exactly that size.
+  if ((variant.enlarge || variant.keepCopyright) && !presetGrants(policy, variant)) {
+    throw badParam('the path', 'flags (-enlarge, -copyright) only on sizes a preset grants them', uri);
+  }
   return { key, variant };
+}
+
+function presetGrants(policy: ImagePolicy, variant: Variant): boolean {
+  return Object.values(policy.presets).some((preset) => {
+    if ((preset.enlarge ?? false) !== (variant.enlarge ?? false)) return false;
+    if ((preset.keepCopyright ?? false) !== (variant.keepCopyright ?? false)) return false;
+    if ((preset.height === undefined) !== (variant.height === undefined)) return false;
+    // The dpr grammar: 1 to maxDpr in steps of 0.01.
+    for (let hundredths = 100; hundredths <= policy.maxDpr * 100; hundredths++) {
+      const dpr = hundredths / 100;
+      if (Math.round(preset.width * dpr) !== variant.width) continue;
+      if (preset.height === undefined || Math.round(preset.height * dpr) === variant.height) return true;
+    }
+    return false;
+  });
 }
 
 /** Build-time check that presets and defaults stay inside the allowlist. Returns the problems found. */
@@ -242,6 +325,7 @@ export function checkPolicy(policy: ImagePolicy): string[] {
           width: preset.width,
           height: preset.height,
           fit: preset.fit ?? policy.defaults.fit,
+          position: preset.position,
           quality: preset.quality ?? policy.defaults.quality,
           format: preset.format === undefined || preset.format === 'auto' ? (policy.formats[0] ?? 'jpg') : preset.format,
         },
@@ -253,6 +337,9 @@ export function checkPolicy(policy: ImagePolicy): string[] {
     }
   }
   if (!policy.qualities.includes(policy.defaults.quality)) problems.push('the default quality is not in the allowlist');
+  if (policy.background !== undefined && !/^#[0-9a-fA-F]{6}$/.test(policy.background)) {
+    problems.push(`the background ${quote(policy.background)} is not a #rrggbb colour`);
+  }
   for (const format of policy.autoFormats) if (!policy.formats.includes(format)) problems.push(`auto format ${format} is not allowed`);
   return problems;
 }

@@ -1,9 +1,16 @@
 /**
  * `fm=auto`: choose the best format the viewer declares it can decode. Only an explicit media type
  * counts: every browser sends `image/*` or `*\/*`, including those that cannot decode AVIF or WebP.
+ *
+ * Animated sources: the viewer-request cannot know whether an original is animated (it never reads
+ * it), so the rule goes by the key's extension. Keys whose format can carry animation (`.gif`,
+ * `.webp`) negotiate only among formats we can write animated (WebP), and fall back to GIF for a
+ * `.gif` key: an animated GIF stays animated for every viewer, at the price of never getting AVIF for
+ * a still GIF or WebP. Every other key negotiates AVIF > WebP; an animated source reached some other
+ * way (an animated AVIF or PNG, an explicit `fm=avif`) is written as its first frame.
  */
-import type { OutputFormat } from './policy.ts';
-import { CONTENT_TYPES } from './policy.ts';
+import type { ImagePolicy, OutputFormat } from './policy.ts';
+import { ANIMATED_FORMATS, CONTENT_TYPES } from './policy.ts';
 
 /** Media types the Accept header lists with a non-zero quality, lowercased. */
 export function acceptedTypes(accept: string | undefined): Set<string> {
@@ -30,19 +37,42 @@ export function negotiateFormat(
   return preferred.find((format) => accepted.has(CONTENT_TYPES[format])) ?? fallback;
 }
 
-/** The format an original is served in when nothing better is negotiated: its own, if we can write it. */
+function extensionOf(key: string): string {
+  const slash = key.lastIndexOf('/');
+  const dot = key.lastIndexOf('.');
+  return dot > slash ? key.slice(dot + 1).toLowerCase() : '';
+}
+
+/** Whether an original with this key may be animated (GIF and WebP can be; the rule goes by name). */
+export function mayBeAnimated(key: string): boolean {
+  const extension = extensionOf(key);
+  return extension === 'gif' || extension === 'webp';
+}
+
+/**
+ * The format an original is served in when nothing better is negotiated: one every viewer decodes.
+ * JPEG stays JPEG, GIF stays GIF (animation survives), and everything else that may hold alpha or
+ * that an old viewer may not decode (PNG, SVG, WebP, AVIF) becomes PNG. Unknown extensions: JPEG.
+ */
 export function formatOfKey(key: string): OutputFormat {
-  const extension = key.slice(key.lastIndexOf('.') + 1).toLowerCase();
-  switch (extension) {
-    case 'png':
+  switch (extensionOf(key)) {
     case 'gif':
+      return 'gif';
+    case 'png':
+    case 'apng':
     case 'svg':
-      return 'png';
     case 'webp':
-      return 'webp';
     case 'avif':
-      return 'avif';
+      return 'png';
     default:
       return 'jpg';
   }
+}
+
+/** `fm=auto` for one key: the rule described at the top of this file, inside the policy's formats. */
+export function negotiateAuto(key: string, accept: string | undefined, policy: ImagePolicy): OutputFormat {
+  const preferred = mayBeAnimated(key) ? policy.autoFormats.filter((f) => ANIMATED_FORMATS.includes(f)) : policy.autoFormats;
+  const own = formatOfKey(key);
+  const fallback = policy.formats.includes(own) ? own : policy.formats.includes('png') ? 'png' : (policy.formats[0] ?? 'jpg');
+  return negotiateFormat(accept, preferred, fallback);
 }

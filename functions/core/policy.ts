@@ -6,8 +6,16 @@
 export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
 export type Fit = (typeof FITS)[number];
 
+/**
+ * Where `fit=cover` crops: the centre, the region with the most detail (entropy) or the region most
+ * likely to draw the eye (attention: skin tones, saturation, luminance). Only cover crops, so only
+ * cover carries a position; `centre` is the default and never appears in a canonical name.
+ */
+export const POSITIONS = ['centre', 'entropy', 'attention'] as const;
+export type Position = (typeof POSITIONS)[number];
+
 /** Formats that can be written. The value is also the derived key's extension. */
-export const OUTPUT_FORMATS = ['avif', 'webp', 'jpg', 'png'] as const;
+export const OUTPUT_FORMATS = ['avif', 'webp', 'jpg', 'png', 'gif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export const CONTENT_TYPES: Record<OutputFormat, string> = {
@@ -15,15 +23,31 @@ export const CONTENT_TYPES: Record<OutputFormat, string> = {
   webp: 'image/webp',
   jpg: 'image/jpeg',
   png: 'image/png',
+  gif: 'image/gif',
 };
+
+/**
+ * Output formats written animated when the source is animated (GIF, animated WebP). Every other
+ * target gets the first frame. (sharp cannot write animated AVIF or APNG.)
+ */
+export const ANIMATED_FORMATS: readonly OutputFormat[] = ['webp', 'gif'];
+
+/** Output formats with an alpha channel. The others (JPEG) are flattened onto the policy background. */
+export const ALPHA_FORMATS: readonly OutputFormat[] = ['avif', 'webp', 'png', 'gif'];
 
 export interface Preset {
   readonly width: number;
   /** Absent: keep the aspect ratio (height follows the width). */
   readonly height?: number;
   readonly fit?: Fit;
+  /** Where `cover` crops; default `centre`. */
+  readonly position?: Position;
   readonly quality?: number;
   readonly format?: OutputFormat | 'auto';
+  /** Scale small originals up to the requested size. Default: never enlarge beyond the original. */
+  readonly enlarge?: boolean;
+  /** Keep the original's EXIF Copyright (and nothing else) in the output. Default: strip all metadata. */
+  readonly keepCopyright?: boolean;
 }
 
 export interface ImagePolicy {
@@ -43,9 +67,17 @@ export interface ImagePolicy {
     readonly quality: number;
     readonly format: OutputFormat | 'auto';
   };
+  /**
+   * `#rrggbb`: what transparent pixels become in a format without alpha (JPEG), and the letterbox
+   * of `fit=contain` in such a format. Default white. Changing it changes existing derived images
+   * only once they are purged (it is not part of the derived name).
+   */
+  readonly background?: string;
   /** Limits on sources, checked before any full decode. */
   readonly limits: {
+    /** Pixels of one frame, or of all frames when an animated source is written animated. */
     readonly maxInputPixels: number;
+    /** Bytes of the original, checked against Content-Length before the body is read. */
     readonly maxInputBytes: number;
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontRequestResult } from 'aws-lambda';
 import { errorResponse } from '../adapters/cloudfront/respond.ts';
-import { toEdgeError } from '../core/errors.ts';
+import { EdgeError, quote, toEdgeError } from '../core/errors.ts';
 import { derivedUri, parseImageUrl } from '../core/grammar.ts';
 import { elapsed } from '../core/log.ts';
 import type { Log } from '../core/log.ts';
@@ -13,17 +13,35 @@ import type { ImagePolicy } from '../core/policy.ts';
 
 export interface ImageRequestConfig {
   readonly policy: ImagePolicy;
+  /**
+   * Key prefixes (such as `private/`) that only signed behaviors serve: refused here with a 403, so
+   * the public behavior cannot reach a private original or thumbnail by another spelling.
+   */
+  readonly protectedPrefixes?: readonly string[];
 }
 
 export interface ImageRequestDeps {
   readonly log: Log;
 }
 
-/** The rewrite itself, shared by every viewer-request function that serves images. */
-export function canonicalizeRequest(request: CloudFrontRequest, policy: ImagePolicy): { request: CloudFrontRequest; outcome: string } {
+/**
+ * The rewrite itself, shared by every viewer-request function that serves images. Keys under one of
+ * `protectedPrefixes` are refused (403): the public function passes them, the signed one does not.
+ */
+export function canonicalizeRequest(
+  request: CloudFrontRequest,
+  policy: ImagePolicy,
+  protectedPrefixes: readonly string[] = [],
+): { request: CloudFrontRequest; outcome: string } {
   if (request.method === 'OPTIONS') return { request, outcome: 'preflight' };
   const accept = request.headers['accept']?.[0]?.value;
   const parsed = parseImageUrl(request.uri, request.querystring, accept, policy);
+  const prefix = protectedPrefixes.find((p) => parsed.key.startsWith(p));
+  if (prefix !== undefined) {
+    throw new EdgeError('Forbidden', `Expected a signed URL for the private image ${quote(parsed.key)}: ask for /${prefix}... with its signature (sizes as ?w=&h=)`, {
+      detail: `protected prefix ${prefix}`,
+    });
+  }
   if (parsed.kind === 'original') return { request, outcome: 'original' };
   request.uri = derivedUri(parsed.key, parsed.variant);
   request.querystring = '';
@@ -36,7 +54,7 @@ export function createHandler(config: ImageRequestConfig, deps: ImageRequestDeps
     const { request, config: cf } = event.Records[0]!.cf;
     const uri = request.uri;
     try {
-      const result = canonicalizeRequest(request, config.policy);
+      const result = canonicalizeRequest(request, config.policy, config.protectedPrefixes);
       deps.log({ fn: 'image-request', requestId: cf.requestId, uri, outcome: result.outcome, to: result.request.uri, ms: elapsed(started) });
       return result.request;
     } catch (thrown) {

@@ -6,13 +6,26 @@
  *   writes a bucket its config does not list.
  * - Originals are only ever read; the only write is a PutObject under `_derived/` with
  *   `If-None-Match: *`, which cannot overwrite anything.
- * - The answer must fit CloudFront's 1 MB cap on generated origin responses; an image that does not
- *   fit is answered with an uncached redirect to its own canonical URI, which S3 then serves.
+ * - The answer must fit CloudFront's 1 MB cap on generated origin responses (headers + body, the
+ *   body counted base64-encoded: about 750 KB of image). An image that does not fit is stored first
+ *   and answered with an uncached (`no-store`) 302 to its own canonical URI, which S3 then serves.
+ *   Never a loop: an instance that redirected a key and sees S3 miss it again within a minute answers
+ *   503 (not cached) instead of redirecting again. Never a 502: an image that fits nowhere (too big
+ *   and its write failed) is a 503 the viewer may retry.
+ * - `Vary: Accept` goes on every derived image, negotiated or not: `?fm=webp` and `fm=auto` resolved
+ *   to WebP are one canonical URI, one cache entry and one S3 object, whose headers are decided by
+ *   whichever request made it, and S3 cannot store Vary. Being exact would split the cache key (and
+ *   the stored object) between negotiated and explicit requests, or need a viewer-response function
+ *   on every request; a superfluous `Vary: Accept` on an explicit URL costs nothing at CloudFront
+ *   (which caches on the canonical URI) and at most a browser-cache revalidation.
+ * - The inline answer carries what S3 will say for the stored object: Content-Type, Cache-Control,
+ *   the ETag (MD5 of the bytes, as S3 computes it for a single-part unencrypted or SSE-S3 object) and a
+ *   Last-Modified taken just before the write. CloudFront sets Content-Length itself.
  */
 import { createHash } from 'node:crypto';
 import type { CloudFrontResponse, CloudFrontResponseEvent, CloudFrontResponseResult, CloudFrontResultResponse } from 'aws-lambda';
 import { errorResponse, generatedResponse, generatedSize, replacing } from '../adapters/cloudfront/respond.ts';
-import type { Rendered, RenderLimits } from '../adapters/image/render.ts';
+import type { Rendered, RenderOptions } from '../adapters/image/render.ts';
 import type { ObjectStore } from '../adapters/s3/store.ts';
 import { EdgeError, toEdgeError } from '../core/errors.ts';
 import { derivedKey, derivedUri, parseDerivedUri } from '../core/grammar.ts';
@@ -40,7 +53,7 @@ export interface ImageResizeConfig {
 
 export interface ImageResizeDeps {
   readonly store: ObjectStore;
-  readonly render: (source: Buffer, variant: Variant, limits: RenderLimits) => Promise<Rendered>;
+  readonly render: (source: Buffer, variant: Variant, options: RenderOptions) => Promise<Rendered>;
   readonly log: Log;
 }
 
@@ -53,8 +66,33 @@ interface Made {
   readonly sourceBytes: number;
 }
 
+/** How long an instance remembers that it redirected a key to S3 (see the loop guard above). */
+const REDIRECT_MEMORY_MS = 60_000;
+const REDIRECT_MEMORY_KEYS = 1000;
+
 export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) {
   const bucketsByDomain = new Map(config.buckets.flatMap((b) => b.domainNames.map((d) => [d, b] as const)));
+  const renderOptions: RenderOptions = {
+    ...config.policy.limits,
+    ...(config.policy.background === undefined ? {} : { background: config.policy.background }),
+  };
+  // Keys this instance answered with a redirect to S3, and when: a second miss soon after is a loop.
+  const redirected = new Map<string, number>();
+  function redirectedRecently(id: string, now: number): boolean {
+    const at = redirected.get(id);
+    if (at !== undefined && now - at < REDIRECT_MEMORY_MS) return true;
+    redirected.delete(id);
+    return false;
+  }
+  function rememberRedirect(id: string, now: number): void {
+    redirected.delete(id);
+    redirected.set(id, now);
+    // Oldest first: drop what has expired, and the oldest beyond the cap.
+    for (const [key, at] of redirected) {
+      if (redirected.size <= REDIRECT_MEMORY_KEYS && now - at < REDIRECT_MEMORY_MS) break;
+      redirected.delete(key);
+    }
+  }
   // Single flight: concurrent misses for one key inside this instance share one resize.
   const inFlight = new Map<string, Promise<Made>>();
 
@@ -65,7 +103,9 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     const work = (async (): Promise<Made> => {
       const original = await deps.store.get(bucket, key, config.policy.limits.maxInputBytes);
       if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
-      const image = await deps.render(original.body, variant, config.policy.limits);
+      const image = await deps.render(original.body, variant, renderOptions);
+      // S3 stamps the object with the time it receives the write; take ours just before it.
+      const lastModified = new Date().toUTCString();
       let stored: Made['stored'];
       try {
         stored = await deps.store.putIfAbsent(bucket, target, image.data, {
@@ -82,7 +122,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         image,
         // S3's ETag for a single-part object is the MD5 of its bytes: the same validator either way.
         etag: `"${createHash('md5').update(image.data).digest('hex')}"`,
-        lastModified: new Date().toUTCString(),
+        lastModified,
         stored,
         sourceBytes: original.body.byteLength,
       };
@@ -133,8 +173,18 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     }
     try {
       const { key, variant } = parseDerivedUri(request.uri, config.policy);
+      const id = `${bucket.bucket}/${derivedKey(key, variant)}`;
+      if (redirectedRecently(id, Date.now())) {
+        // We sent this viewer (or another) to S3 for this key moments ago and S3 still misses it: do
+        // not resize and redirect again (a loop); let the viewer retry later.
+        throw new EdgeError('OriginError', 'The image is stored but not served yet; try again', {
+          status: 503,
+          detail: `${id} was redirected less than ${REDIRECT_MEMORY_MS / 1000} s ago and S3 answered ${status} again`,
+        });
+      }
       const made = await make(bucket.bucket, key, variant);
       const result = answer(made, derivedUri(key, variant), response);
+      if (result.status === '302') rememberRedirect(id, Date.now());
       deps.log({
         ...base,
         outcome: result.status === '200' ? 'resized' : 'resized-redirect',

@@ -8,8 +8,13 @@
  * Every function result is validated as CloudFront does (shape, read-only and disallowed headers,
  * generated-response caps, timeouts), and failures become CloudFront's 502/503 pages, so a handler
  * that would fail in AWS fails here first.
+ *
+ * Origin groups fail over as CloudFront's do (listed status codes; a refused connection only if 503
+ * is listed, a timeout only if 504 is; GET/HEAD, OPTIONS when cached), with shorter local timeouts.
+ * Dev-only switches (dev.ts: a simulated viewer country, a failing primary) are read and removed
+ * before the viewer-request function runs. X-Local-Origin and X-Local-Failover say what happened.
  */
-import { createServer, request as httpRequest } from 'node:http';
+import { STATUS_CODES, createServer, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
@@ -27,6 +32,8 @@ import { DEFAULT_LIMITS, isDisallowedHeader, validateResult } from '../../functi
 import type { BehaviorSpec, DistributionSpec, FunctionName, OriginSpec } from '../distribution.ts';
 import { findOrigin, s3DomainName } from '../distribution.ts';
 import { EdgeCache, ttlSeconds } from './cache.ts';
+import { DEV_FAIL_PRIMARY, geoHeaderValues, isDevSwitch, takeDevSwitches } from './dev.ts';
+import type { FailMode, Simulation } from './dev.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EdgeFunction = (event: any) => unknown;
@@ -41,6 +48,16 @@ export interface EdgeOptions {
   readonly port?: number;
   readonly host?: string;
   readonly onTrace?: (trace: RequestTrace) => void;
+  /** Origin timeouts here; CloudFront's defaults (connect 10 s x 3 attempts, read 30 s) are too slow to watch. */
+  readonly originTimeouts?: Partial<OriginTimeouts>;
+  /**
+   * Whether origin-response also runs on the primary's failed response before the origin group fails
+   * over (CloudFront does not document it). `skip` (the default): it runs once, on the response that is
+   * served. `run`: it runs on the failed response too; that result is traced and discarded.
+   */
+  readonly originResponseOnFailedPrimary?: 'skip' | 'run';
+  /** Dev-only switches applied to every request (see dev.ts); per-request headers or query flags win. */
+  readonly simulate?: Simulation;
   /** Local-only pages and APIs (the gallery, the inspector) answered before the CloudFront pipeline. */
   readonly localRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -63,6 +80,8 @@ export interface RequestTrace {
   readonly behavior: string;
   readonly cache: CacheStatus;
   readonly origin?: string;
+  /** Set when the origin group failed over: the origin that failed and why (a status, refused, timeout). */
+  readonly failover?: { readonly from: string; readonly reason: string };
   readonly status: number;
   readonly contentType?: string;
   readonly bytes: number;
@@ -74,6 +93,8 @@ export interface Edge {
   readonly url: string;
   readonly server: Server;
   readonly cache: EdgeCache;
+  /** The dev-only switches in force for every request; change them at any time. */
+  readonly simulate: Simulation;
   close(): Promise<void>;
 }
 
@@ -88,7 +109,31 @@ interface Answer {
   cache: CacheStatus;
   ageSeconds?: number;
   origin?: string;
+  failover?: { from: string; reason: string };
 }
+
+export interface OriginTimeouts {
+  /** Per connection attempt. CloudFront: 10 s (1-10). */
+  readonly connectMs: number;
+  /** CloudFront: 3 (1-3). */
+  readonly connectAttempts: number;
+  /** For the first byte and between bytes. CloudFront: 30 s (1-120 for custom origins). */
+  readonly readMs: number;
+}
+
+export const LOCAL_ORIGIN_TIMEOUTS: OriginTimeouts = { connectMs: 1_000, connectAttempts: 3, readMs: 5_000 };
+
+/** What one request carries through the origin stage. */
+interface OriginContext {
+  readonly trace: FunctionTrace[];
+  readonly requestId: string;
+  readonly simulation: Simulation;
+  readonly body: Buffer | undefined;
+}
+
+type Fetched =
+  | { kind: 'response'; status: number; statusDescription: string; headers: CloudFrontHeaders; body: Buffer }
+  | { kind: 'failed'; failure: 'connect' | 'timeout'; detail: string };
 
 class FunctionFailure extends Error {
   constructor(
@@ -99,7 +144,6 @@ class FunctionFailure extends Error {
   }
 }
 
-const ORIGIN_READ_TIMEOUT_MS = 30_000;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 const CLIENT_IP = '127.0.0.1';
 
@@ -107,6 +151,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const cache = new EdgeCache();
   const inFlight = new Map<string, Promise<Answer>>();
   const limits = DEFAULT_LIMITS;
+  const timeouts: OriginTimeouts = { ...LOCAL_ORIGIN_TIMEOUTS, ...options.originTimeouts };
+  const simulate: Simulation = { ...options.simulate };
 
   function timeoutMs(eventType: EventType, fn: FunctionName): number {
     const quota = options.quotas === 'current' || eventType.startsWith('origin') ? 30 : 5;
@@ -160,98 +206,183 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     return validated;
   }
 
-  async function fromOrigin(behavior: BehaviorSpec, request: CloudFrontRequest, trace: FunctionTrace[]): Promise<Answer> {
+  /**
+   * The origin group, as CloudFront runs it: the primary first; on a failover status, a refused
+   * connection (only if 503 is listed) or a timeout (only if 504 is), the secondary, with
+   * origin-request run again for it. GET and HEAD fail over, OPTIONS only when it is a cached method.
+   */
+  async function fromOrigin(behavior: BehaviorSpec, viewerRequest: CloudFrontRequest, ctx: OriginContext): Promise<Answer> {
+    // A copy: the location headers belong to origin events only, never to the viewer-response event.
+    const request = structuredClone(viewerRequest);
     const group = options.spec.originGroups.find((g) => g.id === behavior.target);
     const chain = group ? [group.primary, group.secondary] : [behavior.target];
-    let answer: Answer | undefined;
+    const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
+    const methodFailsOver = request.method === 'GET' || request.method === 'HEAD' || (request.method === 'OPTIONS' && cachedMethods.includes('OPTIONS'));
+    withGeoHeaders(request, behavior, ctx.simulation);
+    let failover: Answer['failover'];
     for (const [index, originId] of chain.entries()) {
-      const origin = findOrigin(options.spec, originId);
-      answer = await throughOrigin(behavior, origin, structuredClone(request), trace);
       const last = index === chain.length - 1;
-      const failsOver =
-        group !== undefined &&
-        ['GET', 'HEAD', 'OPTIONS'].includes(request.method) &&
-        (group.failoverStatusCodes as readonly number[]).includes(answer.status);
-      if (last || !failsOver) break;
+      const failoverCodes: readonly number[] = group && !last && methodFailsOver ? group.failoverStatusCodes : [];
+      const fail = index === 0 ? ctx.simulation.failPrimary : undefined;
+      const attempt = await throughOrigin(behavior, findOrigin(options.spec, originId), structuredClone(request), ctx, failoverCodes, fail);
+      if (attempt.kind === 'answer') return failover ? { ...attempt.answer, failover } : attempt.answer;
+      failover = { from: attempt.from, reason: attempt.reason };
     }
-    return answer!;
+    throw new Error(`${behavior.target} has no origin to try`);
   }
 
-  async function throughOrigin(behavior: BehaviorSpec, origin: OriginSpec, request: CloudFrontRequest, trace: FunctionTrace[]): Promise<Answer> {
+  async function throughOrigin(
+    behavior: BehaviorSpec,
+    origin: OriginSpec,
+    request: CloudFrontRequest,
+    ctx: OriginContext,
+    failoverCodes: readonly number[],
+    fail: FailMode | undefined,
+  ): Promise<{ kind: 'answer'; answer: Answer } | { kind: 'failover'; from: string; reason: string }> {
     const eventOrigin = toEventOrigin(origin);
-    if (origin.kind === 's3') request.headers['host'] = [{ key: 'Host', value: s3DomainName(origin) }];
+    // Without a forwarded Host, CloudFront sends the origin's own domain as Host.
+    request.headers['host'] = [{ key: 'Host', value: origin.kind === 's3' ? s3DomainName(origin) : origin.domainName }];
     let originRequest = request;
     const originRequestFn = behavior.functions['origin-request'];
     if (originRequestFn) {
       const event = originRequestEvent({ ...eventOptions(request), origin: eventOrigin });
-      const result = await run(trace, 'origin-request', originRequestFn, event);
+      const result = await run(ctx.trace, 'origin-request', originRequestFn, event);
       if (result.kind === 'response') {
-        return { status: Number(result.response.status), headers: result.response.headers ?? {}, body: result.body ?? Buffer.alloc(0), cache: 'Miss', origin: origin.id };
+        const answer: Answer = { status: Number(result.response.status), headers: result.response.headers ?? {}, body: result.body ?? Buffer.alloc(0), cache: 'Miss', origin: origin.id };
+        return { kind: 'answer', answer };
       }
       originRequest = result.request;
     }
-    const target = originRequest.origin ? originOf(originRequest.origin, origin) : origin;
-    const fetched = await fetchOrigin(target, originRequest);
+    const target = originRequest.origin ? originOf(originRequest.origin) : origin;
+    if (!target) {
+      const domain = originRequest.origin?.s3?.domainName ?? originRequest.origin?.custom?.domainName;
+      const detail = `origin-request sent the request to ${domain ?? 'an origin without a domain'}, which is not an origin of ${options.spec.name}: the local edge reaches only the origins listed in distribution.ts.`;
+      console.error(`local edge: ${detail}`);
+      return { kind: 'answer', answer: { ...cloudFrontError(502, 'Bad gateway.', detail, ctx.requestId), origin: domain ?? '?' } };
+    }
+    const fetched = await fetchOrigin(target, originRequest, ctx.body, fail);
+    if (fetched.kind === 'failed') {
+      // A refused connection counts as a 503 for failover, a timeout as a 504; the viewer sees 502/504.
+      if (failoverCodes.includes(fetched.failure === 'connect' ? 503 : 504)) return { kind: 'failover', from: target.id, reason: fetched.detail };
+      const answer =
+        fetched.failure === 'connect'
+          ? cloudFrontError(502, 'Bad gateway.', `CloudFront wasn't able to connect to the origin. (${fetched.detail})`, ctx.requestId)
+          : cloudFrontError(504, 'Gateway Timeout.', `CloudFront attempted to establish a connection with the origin, but the origin did not respond in time. (${fetched.detail})`, ctx.requestId);
+      return { kind: 'answer', answer: { ...answer, origin: target.id } };
+    }
     const originResponseFn = behavior.functions['origin-response'];
-    if (!originResponseFn || fetched.connectionFailed) return { ...fetched, cache: 'Miss', origin: target.id };
-    const event = originResponseEvent({
-      ...eventOptions(originRequest),
-      origin: originRequest.origin ?? eventOrigin,
-      response: { status: String(fetched.status), statusDescription: fetched.statusDescription, headers: fetched.headers },
-    });
-    const result = await run(trace, 'origin-response', originResponseFn, event);
+    const responseEvent = () =>
+      originResponseEvent({
+        ...eventOptions(originRequest),
+        origin: originRequest.origin ?? eventOrigin,
+        response: { status: String(fetched.status), statusDescription: fetched.statusDescription, headers: fetched.headers },
+      });
+    if (failoverCodes.includes(fetched.status)) {
+      // Undocumented in CloudFront, so a named option: origin-response may run on the failed response;
+      // its result (or failure) is recorded in the trace and discarded, and failover happens regardless.
+      if (originResponseFn && options.originResponseOnFailedPrimary === 'run') {
+        await run(ctx.trace, 'origin-response', originResponseFn, responseEvent()).catch(() => undefined);
+      }
+      return { kind: 'failover', from: target.id, reason: String(fetched.status) };
+    }
+    if (!originResponseFn) return { kind: 'answer', answer: { status: fetched.status, headers: fetched.headers, body: fetched.body, cache: 'Miss', origin: target.id } };
+    const result = await run(ctx.trace, 'origin-response', originResponseFn, responseEvent());
     if (result.kind !== 'response') throw new FunctionFailure('LambdaValidationError', 'origin-response returned a request');
     return {
-      status: Number(result.response.status),
-      headers: result.response.headers ?? {},
-      body: result.generated ? (result.body ?? Buffer.alloc(0)) : fetched.body,
-      cache: 'Miss',
-      origin: target.id,
+      kind: 'answer',
+      answer: {
+        status: Number(result.response.status),
+        headers: result.response.headers ?? {},
+        body: result.generated ? (result.body ?? Buffer.alloc(0)) : fetched.body,
+        cache: 'Miss',
+        origin: target.id,
+      },
     };
   }
 
   /** The origin a function switched to, found among the distribution's origins by its domain. */
-  function originOf(eventOrigin: NonNullable<CloudFrontRequest['origin']>, fallback: OriginSpec): OriginSpec {
+  function originOf(eventOrigin: NonNullable<CloudFrontRequest['origin']>): OriginSpec | undefined {
     const domain = eventOrigin.s3?.domainName ?? eventOrigin.custom?.domainName;
-    return (
-      options.spec.origins.find((o) => (o.kind === 's3' ? s3DomainName(o) : o.domainName) === domain) ?? fallback
+    return options.spec.origins.find((o) =>
+      o.kind === 's3' ? domain === s3DomainName(o) || domain === `${o.bucket}.s3.amazonaws.com` : domain === o.domainName,
     );
   }
 
-  function fetchOrigin(origin: OriginSpec, request: CloudFrontRequest) {
+  /** One origin fetch: up to `connectAttempts` connection attempts, then the read timeout. */
+  async function fetchOrigin(origin: OriginSpec, request: CloudFrontRequest, body: Buffer | undefined, fail: FailMode | undefined): Promise<Fetched> {
+    if (fail === 'down') return { kind: 'failed', failure: 'connect', detail: `${origin.id} refused the connection (${DEV_FAIL_PRIMARY}: down)` };
+    if (fail === 'slow') {
+      await new Promise((resolve) => setTimeout(resolve, timeouts.readMs).unref());
+      return { kind: 'failed', failure: 'timeout', detail: `${origin.id} did not answer within ${timeouts.readMs} ms (${DEV_FAIL_PRIMARY}: slow)` };
+    }
+    if (typeof fail === 'number') {
+      const text = `${fail} ${STATUS_CODES[fail] ?? ''} from ${origin.id} (${DEV_FAIL_PRIMARY}: ${fail})\n`;
+      const headers = toCfHeaders({ 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(text)) });
+      return { kind: 'response', status: fail, statusDescription: STATUS_CODES[fail] ?? '', headers, body: Buffer.from(text) };
+    }
     const endpoint = options.endpoints[origin.id];
+    if (!endpoint) return { kind: 'failed', failure: 'connect', detail: `no local endpoint for origin ${origin.id}` };
     const path =
       origin.kind === 's3'
         ? `/${origin.bucket}${request.uri}`
         : `${origin.path ?? ''}${request.uri}${request.querystring ? `?${request.querystring}` : ''}`;
-    return new Promise<{ status: number; statusDescription: string; headers: CloudFrontHeaders; body: Buffer; connectionFailed?: boolean }>(
-      (resolve) => {
-        const failed = (status: number, description: string) =>
-          resolve({ status, statusDescription: description, headers: {}, body: Buffer.alloc(0), connectionFailed: true });
-        if (!endpoint) return failed(502, `no local endpoint for origin ${origin.id}`);
-        const headers: Record<string, string> = {};
-        if (origin.kind === 'custom') for (const [name, value] of fromCfHeaders(request.headers)) headers[name] = value;
-        const outgoing = httpRequest(new URL(path, endpoint), { method: request.method, headers, timeout: ORIGIN_READ_TIMEOUT_MS }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', () => failed(502, 'origin connection reset'));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 502,
-              statusDescription: res.statusMessage ?? '',
-              headers: originHeaders(res.headers),
-              body: Buffer.concat(chunks),
-            }),
-          );
-        });
-        outgoing.on('timeout', () => {
+    const headers: Record<string, string> = {};
+    if (origin.kind === 'custom') for (const [name, value] of fromCfHeaders(request.headers)) headers[name] = value;
+    if (body !== undefined) headers['Content-Length'] = String(body.byteLength);
+    const url = new URL(path, endpoint);
+    let detail = 'no connection attempt';
+    for (let attempt = 1; attempt <= Math.max(1, timeouts.connectAttempts); attempt++) {
+      const fetched = await attemptFetch(url, request.method, headers, body);
+      if (fetched.kind !== 'failed' || fetched.failure !== 'connect') return fetched;
+      detail = `${fetched.detail}, after ${attempt} attempt(s)`;
+    }
+    return { kind: 'failed', failure: 'connect', detail };
+  }
+
+  function attemptFetch(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined): Promise<Fetched> {
+    return new Promise<Fetched>((resolve) => {
+      let settled = false;
+      let connectTimer: NodeJS.Timeout | undefined;
+      const done = (fetched: Fetched) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        resolve(fetched);
+      };
+      // A fresh connection per request (no keep-alive pool), so every attempt really connects.
+      const outgoing = httpRequest(url, { method, headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', () => done({ kind: 'response', status: 502, statusDescription: 'Bad Gateway', headers: {}, body: Buffer.alloc(0) }));
+        res.on('end', () =>
+          done({ kind: 'response', status: res.statusCode ?? 502, statusDescription: res.statusMessage ?? '', headers: originHeaders(res.headers), body: Buffer.concat(chunks) }),
+        );
+      });
+      let connected = false;
+      outgoing.on('socket', (socket) => {
+        const onConnect = () => {
+          connected = true;
+          clearTimeout(connectTimer);
+          // CloudFront's origin response timeout: for the first byte and between bytes.
+          outgoing.setTimeout(timeouts.readMs, () => {
+            outgoing.destroy();
+            done({ kind: 'failed', failure: 'timeout', detail: `no answer within ${timeouts.readMs} ms` });
+          });
+        };
+        if (!socket.connecting) return onConnect();
+        socket.once('connect', onConnect);
+        connectTimer = setTimeout(() => {
           outgoing.destroy();
-          failed(504, 'origin read timeout');
-        });
-        outgoing.on('error', () => failed(502, 'origin connection failed'));
-        outgoing.end();
-      },
-    );
+          done({ kind: 'failed', failure: 'connect', detail: `no connection within ${timeouts.connectMs} ms` });
+        }, timeouts.connectMs);
+      });
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        // Refused or unreachable before connecting: a connection failure. Reset after: a bad gateway.
+        if (!connected) done({ kind: 'failed', failure: 'connect', detail: `connection failed (${error.code ?? error.message})` });
+        else done({ kind: 'response', status: 502, statusDescription: 'Bad Gateway', headers: {}, body: Buffer.alloc(0) });
+      });
+      outgoing.end(body);
+    });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -277,6 +408,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       behavior: behavior.pathPattern,
       cache: answer.cache,
       ...(answer.origin ? { origin: answer.origin } : {}),
+      ...(answer.failover ? { failover: answer.failover } : {}),
       status: answer.status,
       ...(answer.headers['content-type'] ? { contentType: answer.headers['content-type'][0]!.value } : {}),
       bytes: answer.body.byteLength,
@@ -288,11 +420,19 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       if (!(behavior.allowedMethods as readonly string[]).includes(method)) {
         return cloudFrontError(403, 'Bad request.', 'This distribution is not configured to allow the HTTP request method that was used for this request.', requestId);
       }
+      // Dev-only switches are read and removed here, before any function could see them.
+      let dev: ReturnType<typeof takeDevSwitches>;
+      try {
+        dev = takeDevSwitches(req.rawHeaders, queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+      } catch (error) {
+        return localError(400, (error as Error).message);
+      }
+      const ctx: OriginContext = { trace: functions, requestId, simulation: { ...simulate, ...dev.simulation }, body: await requestBody(req, method) };
       let request: CloudFrontRequest = {
         clientIp: CLIENT_IP,
         method,
         uri,
-        querystring: queryAt === -1 ? '' : rawUrl.slice(queryAt + 1),
+        querystring: dev.querystring,
         headers: viewerHeaders(req),
       };
       const viewerRequestFn = behavior.functions['viewer-request'];
@@ -316,7 +456,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
           const shared = await pending;
           answer = { ...shared, cache: cache.get(cacheKey) ? 'Hit' : 'Miss' };
         } else {
-          const fetching = fromOrigin(behavior, request, functions).then((fetched) => {
+          const fetching = fromOrigin(behavior, request, ctx).then((fetched) => {
             const ttl = ttlSeconds(fetched.status, fetched.headers, behavior.cachePolicy);
             cache.set(cacheKey, { status: fetched.status, headers: fetched.headers, body: fetched.body, ttlMs: ttl * 1000 });
             return fetched;
@@ -329,7 +469,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
           }
         }
       } else {
-        answer = await fromOrigin(behavior, request, functions);
+        answer = await fromOrigin(behavior, request, ctx);
       }
       return viewerResponse(answer, request);
     }
@@ -372,6 +512,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     server,
     cache,
+    simulate,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -433,9 +574,46 @@ function viewerHeaders(req: IncomingMessage): CloudFrontHeaders {
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
-    if (!isDisallowedHeader(name) && !HOP_BY_HOP.has(name.toLowerCase())) pairs.push([name, req.rawHeaders[i + 1]!]);
+    const lower = name.toLowerCase();
+    // Dev switches are local-only; CloudFront-Viewer-* are CloudFront's to set (a viewer cannot forge them).
+    const dropped = isDisallowedHeader(name) || HOP_BY_HOP.has(lower) || isDevSwitch(lower) || lower.startsWith('cloudfront-viewer-');
+    if (!dropped) pairs.push([name, req.rawHeaders[i + 1]!]);
   }
   return toCfHeaders(pairs);
+}
+
+/**
+ * The location headers CloudFront adds to origin events when the behavior's origin request policy
+ * forwards them; here from the simulated viewer country (there is no real viewer location locally).
+ */
+function withGeoHeaders(request: CloudFrontRequest, behavior: BehaviorSpec, simulation: Simulation): void {
+  if (!simulation.viewerCountry) return;
+  const forwarded = new Set((behavior.originRequestPolicy?.headers ?? []).map((h) => h.toLowerCase()));
+  const { country, region } = geoHeaderValues(simulation.viewerCountry);
+  if (forwarded.has('cloudfront-viewer-country')) {
+    request.headers['cloudfront-viewer-country'] = [{ key: 'CloudFront-Viewer-Country', value: country }];
+  }
+  if (region && forwarded.has('cloudfront-viewer-country-region')) {
+    request.headers['cloudfront-viewer-country-region'] = [{ key: 'CloudFront-Viewer-Country-Region', value: region }];
+  }
+}
+
+/** The body of a request that may have one (not GET or HEAD), for the origin. */
+async function requestBody(req: IncomingMessage, method: string): Promise<Buffer | undefined> {
+  if (method === 'GET' || method === 'HEAD') return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** An answer from the local edge itself (a bad dev switch), not something CloudFront would send. */
+function localError(status: number, message: string): Answer {
+  return {
+    status,
+    headers: toCfHeaders({ 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }),
+    body: Buffer.from(`${status} local edge: ${message}\n`),
+    cache: 'Error',
+  };
 }
 
 /**
@@ -477,6 +655,7 @@ function send(res: ServerResponse, method: string, answer: Answer, requestId: st
   if (answer.cache === 'Hit') headers.push(['Age', String(answer.ageSeconds ?? 0)]);
   headers.push(['Via', '1.1 local.cloudfront.net (CloudFront)'], ['X-Amz-Cf-Pop', 'LOCAL1-P1'], ['X-Amz-Cf-Id', requestId]);
   if (answer.origin) headers.push(['X-Local-Origin', answer.origin]);
+  if (answer.failover) headers.push(['X-Local-Failover', `${answer.failover.from} (${answer.failover.reason})`]);
   res.writeHead(answer.status, headers.flat());
   res.end(method === 'HEAD' ? undefined : answer.body);
 }

@@ -2,6 +2,9 @@
  * Everything `npm start` runs, as one function the tests can start too: the embedded S3 seeded with
  * originals, and the edge running the real handlers against it.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { render } from '../../functions/adapters/image/render.ts';
 import { s3Store } from '../../functions/adapters/s3/store.ts';
@@ -9,11 +12,18 @@ import { jsonLog } from '../../functions/core/log.ts';
 import type { Log } from '../../functions/core/log.ts';
 import { createHandler as imageRequest } from '../../functions/image-request/handler.ts';
 import { createHandler as imageResize } from '../../functions/image-resize/handler.ts';
-import { imageRequestConfig, imageResizeConfig } from '../config.ts';
+import { createHandler as signedUrl } from '../../functions/signed-url/handler.ts';
+import { createHandler as geoRoute } from '../../functions/geo-route/handler.ts';
+import { geoRouteConfig } from '../geo.ts';
+import { startImageOrigin } from '../origin/server.ts';
+import type { ImageOrigin } from '../origin/server.ts';
+import { directoryStore } from '../origin/store.ts';
+import { imageRequestConfig, imageResizeConfig, signedUrlConfig } from '../config.ts';
 import { distribution } from '../distribution.ts';
 import type { DistributionSpec, S3OriginSpec } from '../distribution.ts';
 import { startEdge } from './edge.ts';
 import { Gallery } from './gallery/routes.ts';
+import { signCookies, signUrl, testKey } from '../tools/signer.ts';
 import type { Edge, EdgeOptions } from './edge.ts';
 import { seedOriginals, startLocalS3 } from './s3.ts';
 import type { LocalS3 } from './s3.ts';
@@ -26,6 +36,10 @@ export interface LocalStackOptions {
   readonly quotas?: EdgeOptions['quotas'];
   readonly log?: Log;
   readonly onTrace?: EdgeOptions['onTrace'];
+  /** Origin group and dev-switch settings of the edge (see edge.ts and dev.ts). */
+  readonly originTimeouts?: EdgeOptions['originTimeouts'];
+  readonly originResponseOnFailedPrimary?: EdgeOptions['originResponseOnFailedPrimary'];
+  readonly simulate?: EdgeOptions['simulate'];
 }
 
 export interface LocalStack {
@@ -34,6 +48,8 @@ export interface LocalStack {
   readonly bucket: string;
   readonly seeded: readonly string[];
   readonly gallery: Gallery;
+  /** The HTTP image origin behind every custom origin (the group's secondary): originals from the images directory. */
+  readonly origin: ImageOrigin;
   close(): Promise<void>;
 }
 
@@ -44,18 +60,40 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const primary = s3Origins[0];
   if (!primary) throw new Error(`Expected an S3 origin in ${spec.name} but received none`);
   const s3 = await startLocalS3({ buckets: s3Origins.map((o) => o.bucket) });
+  let origin: ImageOrigin | undefined;
+  let derivedDir: string | undefined;
   try {
-    const seeded = await seedOriginals(s3.client, primary.bucket, path.resolve(options.images ?? 'fixtures/images'));
+    const images = path.resolve(options.images ?? 'fixtures/images');
+    const seeded = await seedOriginals(s3.client, primary.bucket, images);
+    // Geo-routed buckets are replicas: the country is not in the cache key, so they hold the same originals.
+    for (const replica of s3Origins.slice(1)) await seedOriginals(s3.client, replica.bucket, images);
+    // The secondary reads originals from disk, not from S3 (it must work when S3 does not), and keeps
+    // its derived images in a temporary directory (never in the originals' directory).
+    derivedDir = await mkdtemp(path.join(tmpdir(), 'edge-images-origin-'));
+    origin = await startImageOrigin({ store: directoryStore({ originals: images, derived: derivedDir }), policy: spec.images, render, log });
+    const customEndpoints = spec.origins.filter((o) => o.kind === 'custom').map((o) => [o.id, origin!.url] as const);
     const store = s3Store(() => s3.client);
     let edge: Edge | undefined;
-    const gallery = new Gallery({ s3: s3.client, bucket: primary.bucket, policy: spec.images, cache: () => edge!.cache });
+    const gallery = new Gallery({
+      s3: s3.client,
+      bucket: primary.bucket,
+      policy: spec.images,
+      cache: () => edge!.cache,
+      ...(spec.signedUrls ? { privateImages: privateGalleryImages } : {}),
+    });
     edge = await startEdge({
       spec,
       functions: {
         'image-request': imageRequest(imageRequestConfig(spec), { log }),
         'image-resize': imageResize(imageResizeConfig(spec), { store, render, log }),
+        // The local edge speaks http, so signed Resources name http://127.0.0.1:PORT/...
+        ...(spec.signedUrls ? { 'signed-url': signedUrl({ ...signedUrlConfig(spec), scheme: 'http' }, { log }) } : {}),
+        ...(spec.geo ? { 'geo-route': geoRoute(geoRouteConfig(spec), { log }) } : {}),
       },
-      endpoints: Object.fromEntries(s3Origins.map((o) => [o.id, s3.endpoint])),
+      endpoints: Object.fromEntries([...s3Origins.map((o) => [o.id, s3.endpoint] as const), ...customEndpoints]),
+      ...(options.originTimeouts ? { originTimeouts: options.originTimeouts } : {}),
+      ...(options.originResponseOnFailedPrimary ? { originResponseOnFailedPrimary: options.originResponseOnFailedPrimary } : {}),
+      ...(options.simulate ? { simulate: options.simulate } : {}),
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.quotas ? { quotas: options.quotas } : {}),
       onTrace: (trace) => {
@@ -70,13 +108,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       bucket: primary.bucket,
       seeded,
       gallery,
+      origin,
       async close() {
         await edge.close();
+        await origin!.close();
         await s3.close();
+        await rm(derivedDir!, { recursive: true, force: true });
       },
     };
   } catch (error) {
+    await origin?.close();
     await s3.close();
+    if (derivedDir) await rm(derivedDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * The gallery's private images: one through a signed URL, one through signed cookies set on the
+ * page's own API response, both made with the test-only key the local edge trusts.
+ */
+function privateGalleryImages(origin: string, res: ServerResponse): { label: string; url: string }[] {
+  const key = testKey('RSA-2048');
+  const expires = new Date(Date.now() + 60 * 60 * 1000);
+  const signedUrl = signUrl({ url: `${origin}/private/vault.jpg?w=320`, expires, keyPairId: key.id, privateKey: key.privateKey });
+  const cookies = signCookies({ url: `${origin}/private/vault.jpg`, expires, keyPairId: key.id, privateKey: key.privateKey, policy: 'wildcard-resource', cookiePath: '/private/' });
+  res.setHeader('Set-Cookie', cookies.setCookie);
+  return [
+    { label: 'signed URL', url: new URL(signedUrl).pathname + new URL(signedUrl).search },
+    { label: 'signed cookies', url: '/private/vault.jpg?w=160' },
+  ];
 }

@@ -1,58 +1,271 @@
 /**
- * The image engine: the only place that calls sharp. Decodes with a pixel limit, orients by EXIF,
- * resizes without enlarging, strips metadata (sharp writes none unless asked) and encodes.
+ * The image engine: the only place that calls sharp. Used by image-resize (origin-response) and by
+ * the HTTP image origin; everything it needs comes in as arguments.
+ *
+ * Order of work, cheapest refusal first:
+ *   1. bytes: empty -> 422, over `maxInputBytes` -> 413 (no parsing at all);
+ *   2. header (sharp `metadata()` reads the header, never the pixels): an unknown or unsupported
+ *      format -> 415, a corrupt header -> 422, more pixels than `maxInputPixels` (all frames when
+ *      the output is animated) -> 413, so a 50000x50000 PNG or a 1,000-frame GIF is refused
+ *      before any decode;
+ *   3. decode with the same pixel limit enforced by libvips, sequential read, shrink-on-load (JPEG
+ *      and WebP decode straight at 1/2, 1/4 or 1/8 scale), `failOn: 'error'` (truncated data -> 422),
+ *      and a processing timeout below the function's;
+ *   4. auto-rotate by EXIF, convert to sRGB from the embedded ICC profile (Display P3, Adobe RGB,
+ *      CMYK), resize (see `resizeOptions`), flatten alpha onto the background for JPEG;
+ *   5. encode with no metadata at all (sharp writes none unless asked), or only the EXIF Copyright
+ *      when the variant keeps it.
+ *
+ * Memory: libvips' operation cache is off (every miss is a different image, a cache only holds
+ * memory) and one libvips worker thread per image (sharp's own default on glibc without jemalloc, and
+ * what a Lambda below 1,769 MB has CPU for). `configureEngine` changes both, once per process.
  */
 import sharp from 'sharp';
-import type { Sharp } from 'sharp';
+import type { FitEnum, Metadata, ResizeOptions, Sharp, SharpOptions } from 'sharp';
 import { EdgeError } from '../../core/errors.ts';
 import type { Variant } from '../../core/grammar.ts';
-import { CONTENT_TYPES } from '../../core/policy.ts';
+import { ALPHA_FORMATS, ANIMATED_FORMATS, CONTENT_TYPES } from '../../core/policy.ts';
+import type { OutputFormat } from '../../core/policy.ts';
+import { readCopyright } from './exif.ts';
 
 export interface RenderLimits {
+  /** Pixels of one decoded frame, or of all frames when the output is animated. */
   readonly maxInputPixels: number;
+  /** Bytes of the source. Callers that read the source may check first; render checks again. */
+  readonly maxInputBytes?: number;
+}
+
+export interface RenderOptions extends RenderLimits {
+  /** `#rrggbb` under transparent pixels in JPEG, and the letterbox of `contain` in JPEG. Default white. */
+  readonly background?: string;
+  /** libvips stops and the render fails (503, not cached) after this long. Default 20 s. */
+  readonly timeoutSeconds?: number;
 }
 
 export interface Rendered {
   readonly data: Buffer;
   readonly width: number;
+  /** Height of one frame. */
   readonly height: number;
   readonly contentType: string;
+  /** Optional for renderers written before formats and animation (test doubles); render() sets both. */
+  readonly format?: OutputFormat;
+  /** 1 for a still image. */
+  readonly frames?: number;
 }
 
-// Effort settings chosen for an edge miss: near-default size at a fraction of the time.
-const ENCODERS = {
-  avif: (image: Sharp, quality: number) => image.avif({ quality, effort: 2 }),
-  webp: (image: Sharp, quality: number) => image.webp({ quality, effort: 3 }),
-  jpg: (image: Sharp, quality: number) => image.jpeg({ quality, mozjpeg: true }),
-  png: (image: Sharp, _quality: number) => image.png({ compressionLevel: 8, adaptiveFiltering: false }),
-} as const;
+/** Source formats the engine reads, as sharp names them (AVIF is sharp's `heif` with AV1 inside). */
+export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
 
-export async function render(source: Buffer, variant: Variant, limits: RenderLimits): Promise<Rendered> {
-  const image = sharp(source, {
-    limitInputPixels: limits.maxInputPixels,
+/** What the header says about a source, read without decoding pixels. */
+export interface SourceHeader {
+  readonly format: SourceFormat;
+  /** Displayed size (EXIF orientation applied), of one frame; for SVG, at 72 dpi. */
+  readonly width: number;
+  readonly height: number;
+  readonly frames: number;
+  readonly hasAlpha: boolean;
+  readonly copyright: string | undefined;
+}
+
+export interface EngineSettings {
+  /** libvips worker threads per image. Default 1. */
+  readonly concurrency?: number;
+  /** libvips operation cache. Default off. */
+  readonly cache?: false | { readonly memory: number; readonly files: number; readonly items: number };
+}
+
+let configured = false;
+
+/** Process-wide sharp settings. render() applies the defaults on first use if nobody called this. */
+export function configureEngine(settings: EngineSettings = {}): void {
+  sharp.concurrency(settings.concurrency ?? 1);
+  sharp.cache(settings.cache ?? false);
+  configured = true;
+}
+
+const DEFAULT_BACKGROUND = '#ffffff';
+const DEFAULT_TIMEOUT_SECONDS = 20;
+/** SVG is rasterised at the density that fits the box; libvips accepts 1 to 100000 dpi. */
+const SVG_BASE_DENSITY = 72;
+
+// Effort settings chosen for an edge miss: near-default size at a fraction of the time. JPEG is
+// progressive with mozjpeg's trellis quantisation and scan optimisation; 4:4:4 chroma from q90 up.
+const ENCODERS: Record<OutputFormat, (image: Sharp, quality: number, animated: boolean) => Sharp> = {
+  avif: (image, quality) => image.avif({ quality, effort: 2 }),
+  webp: (image, quality, animated) => image.webp({ quality, effort: animated ? 2 : 3 }),
+  jpg: (image, quality) => image.jpeg({ quality, mozjpeg: true, progressive: true, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' }),
+  png: (image) => image.png({ compressionLevel: 8, adaptiveFiltering: false }),
+  gif: (image, _quality, animated) => image.gif({ effort: animated ? 4 : 7 }),
+};
+
+export async function render(source: Buffer, variant: Variant, options: RenderOptions): Promise<Rendered> {
+  if (!configured) configureEngine();
+  const header = await inspect(source, options);
+  const animated = header.frames > 1 && (header.format === 'gif' || header.format === 'webp') && ANIMATED_FORMATS.includes(variant.format);
+  const frames = animated ? header.frames : 1;
+  const alpha = ALPHA_FORMATS.includes(variant.format);
+  const background = options.background ?? DEFAULT_BACKGROUND;
+
+  // SVG is vector: rasterise it at the size the box needs, so it is never enlarged as pixels.
+  let density: number | undefined;
+  let width = header.width;
+  let height = header.height;
+  if (header.format === 'svg') {
+    const scale = svgScale(header, variant);
+    density = Math.min(100_000, Math.max(1, SVG_BASE_DENSITY * scale));
+    width = Math.max(1, Math.round((header.width * density) / SVG_BASE_DENSITY));
+    height = Math.max(1, Math.round((header.height * density) / SVG_BASE_DENSITY));
+  }
+  const pixels = width * height * frames;
+  if (pixels > options.maxInputPixels) {
+    throw new EdgeError('SourceTooLarge', 'The original image has too many pixels to resize', {
+      detail: `${header.format} ${width}x${height}${frames > 1 ? ` x ${frames} frames` : ''} = ${pixels} pixels, the limit is ${options.maxInputPixels}`,
+    });
+  }
+
+  const input: SharpOptions = {
+    limitInputPixels: options.maxInputPixels,
     failOn: 'error',
     sequentialRead: true,
     autoOrient: true,
-  }).resize({
-    width: variant.width,
-    height: variant.height,
-    fit: variant.fit,
-    withoutEnlargement: true,
-  });
+    ...(animated ? { animated: true } : {}),
+    ...(density === undefined ? {} : { density }),
+  };
+  let image = sharp(source, input)
+    .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS })
+    .resize(resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background));
+  if (!alpha && header.hasAlpha) image = image.flatten({ background });
+  if (variant.keepCopyright && header.copyright) image = image.withExif({ IFD0: { Copyright: header.copyright } });
   try {
-    const { data, info } = await ENCODERS[variant.format](image, variant.quality).toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, contentType: CONTENT_TYPES[variant.format] };
+    const { data, info } = await ENCODERS[variant.format](image, variant.quality, animated).toBuffer({ resolveWithObject: true });
+    const frameHeight = info.pageHeight ?? (animated ? Math.round(info.height / frames) : info.height);
+    return { data, width: info.width, height: frameHeight, contentType: CONTENT_TYPES[variant.format], format: variant.format, frames };
   } catch (error) {
     throw classifySharpError(error);
   }
 }
 
-function classifySharpError(error: unknown): EdgeError {
+/** Reads the header only (no pixel decode) and refuses what the engine will not decode. */
+export async function inspect(source: Buffer, limits: RenderLimits): Promise<SourceHeader> {
+  if (source.byteLength === 0) throw new EdgeError('UnprocessableImage', 'The original image is empty', { detail: '0 bytes' });
+  if (limits.maxInputBytes !== undefined && source.byteLength > limits.maxInputBytes) {
+    throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
+      detail: `${source.byteLength} bytes, the limit is ${limits.maxInputBytes}`,
+    });
+  }
+  let meta: Metadata;
+  try {
+    // The pixel limit is checked by us below, with the frame count and a clear message.
+    meta = await sharp(source, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw classifySharpError(error);
+  }
+  const format = sourceFormat(meta);
+  // The header of a multi-frame image (read without `animated`) describes one frame or page.
+  const storedWidth = meta.width;
+  const storedHeight = meta.pageHeight ?? meta.height;
+  if (!(storedWidth > 0 && storedHeight > 0)) {
+    throw new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: `${format} header without a size` });
+  }
+  const frames = Math.max(1, meta.pages ?? 1);
+  // EXIF orientations 5-8 turn the picture a quarter: width and height swap when displayed.
+  const swapped = (meta.orientation ?? 1) >= 5;
+  const oneFrame = swapped ? { width: storedHeight, height: storedWidth } : { width: storedWidth, height: storedHeight };
+  const pixels = oneFrame.width * oneFrame.height;
+  if (format !== 'svg' && pixels > limits.maxInputPixels) {
+    throw new EdgeError('SourceTooLarge', 'The original image has too many pixels to resize', {
+      detail: `${format} ${oneFrame.width}x${oneFrame.height} = ${pixels} pixels, the limit is ${limits.maxInputPixels}`,
+    });
+  }
+  return { format, width: oneFrame.width, height: oneFrame.height, frames, hasAlpha: meta.hasAlpha, copyright: readCopyright(meta.exif) };
+}
+
+function sourceFormat(meta: Metadata): SourceFormat {
+  switch (meta.format) {
+    case 'jpeg':
+    case 'png':
+    case 'webp':
+    case 'gif':
+    case 'tiff':
+    case 'svg':
+      return meta.format;
+    case 'heif':
+      if (meta.compression === 'av1') return 'avif';
+      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `heif with ${meta.compression ?? 'unknown'} compression` });
+    default:
+      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `format ${String(meta.format)}` });
+  }
+}
+
+/** How much an SVG (size at 72 dpi) must be scaled to fill the box the way the fit asks. */
+function svgScale(header: SourceHeader, variant: Variant): number {
+  const sx = variant.width / header.width;
+  if (variant.height === undefined) return sx;
+  const sy = variant.height / header.height;
+  return variant.fit === 'inside' || variant.fit === 'contain' ? Math.min(sx, sy) : Math.max(sx, sy);
+}
+
+const STRATEGIES = { entropy: sharp.strategy.entropy, attention: sharp.strategy.attention } as const;
+
+/**
+ * The resize, never enlarging unless the variant says so. For `inside` and `outside` sharp's
+ * `withoutEnlargement` already does the right thing. For the box-shaped fits it would give up the
+ * box's aspect ratio (a 100x50 source "covering" 128x128 would stay 100x50), so the box shrinks
+ * instead, keeping its aspect ratio, until the source no longer needs enlarging:
+ *   cover, fill: the largest box of that aspect inside the source (a 100x50 source -> a 50x50 crop);
+ *   contain:     the smallest box of that aspect around the source (100x50 -> 100x100, letterboxed).
+ * An SVG is rasterised at the box's size, so it never needs this.
+ */
+export function resizeOptions(
+  variant: Variant,
+  source: { readonly width: number; readonly height: number; readonly vector: boolean; readonly animated: boolean },
+  background: string | { r: number; g: number; b: number; alpha: number },
+): ResizeOptions {
+  // sharp cannot pick an entropy or attention crop across the frames of an animation: centre there.
+  const position = variant.fit === 'cover' && variant.position && !source.animated ? STRATEGIES[variant.position] : 'centre';
+  if (variant.height === undefined) return { width: variant.width, fit: 'inside', withoutEnlargement: !variant.enlarge && !source.vector };
+  const fit: keyof FitEnum = variant.fit;
+  if (variant.enlarge || source.vector || fit === 'inside' || fit === 'outside') {
+    return { width: variant.width, height: variant.height, fit, position, background, withoutEnlargement: !variant.enlarge && !source.vector };
+  }
+  const rx = source.width / variant.width;
+  const ry = source.height / variant.height;
+  const scale = Math.min(1, fit === 'contain' ? Math.max(rx, ry) : Math.min(rx, ry));
+  const width = Math.max(1, Math.round(variant.width * scale));
+  const height = Math.max(1, Math.round(variant.height * scale));
+  return {
+    width: fit === 'contain' ? width : Math.min(width, source.width),
+    height: fit === 'contain' ? height : Math.min(height, source.height),
+    fit,
+    position,
+    background,
+  };
+}
+
+function transparent(hex: string): { r: number; g: number; b: number; alpha: number } {
+  const value = Number.parseInt(hex.slice(1), 16);
+  return { r: (value >> 16) & 255, g: (value >> 8) & 255, b: value & 255, alpha: 0 };
+}
+
+/** libvips' words for a source it cannot read, mapped to the viewer-facing error. */
+export function classifySharpError(error: unknown): EdgeError {
+  if (error instanceof EdgeError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (/pixel limit/i.test(message)) {
     return new EdgeError('SourceTooLarge', 'The original image has too many pixels to resize', { detail: message, cause: error });
   }
-  if (/unsupported image format|bad seek|corrupt|premature end|truncated|invalid/i.test(message)) {
+  if (/unsupported image format/i.test(message)) {
+    return new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: message, cause: error });
+  }
+  if (/timeout/i.test(message)) {
+    return new EdgeError('OriginError', 'The image took too long to resize; try again', { status: 503, detail: message, cause: error });
+  }
+  if (/empty/i.test(message) && /input/i.test(message)) {
+    return new EdgeError('UnprocessableImage', 'The original image is empty', { detail: message, cause: error });
+  }
+  // Anything else libvips or a loader reports while reading untrusted bytes is a broken source.
+  if (/^(vips|lib|gif|heif|tiff|svg|glib|jpeg|png|webp|input|corrupt|premature|truncat|invalid|bad |not a known|read error)/i.test(message) || /corrupt|premature end|truncated|invalid|bad seek|read error|XML parse/i.test(message)) {
     return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error });
   }
   return new EdgeError('InternalError', 'Internal error', { detail: message, cause: error });

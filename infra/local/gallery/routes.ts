@@ -31,7 +31,7 @@ export interface GalleryOptions {
   readonly cache: () => EdgeCache;
   readonly controls?: readonly DevControl[];
   /** Private images to show, with URLs made valid for this page (signed URL, signed cookies). */
-  readonly privateImages?: (res: ServerResponse) => { label: string; url: string }[];
+  readonly privateImages?: (origin: string, res: ServerResponse) => { label: string; url: string }[];
   readonly maxTraces?: number;
 }
 
@@ -69,7 +69,7 @@ export class Gallery {
     if (route === 'GET /' || route === 'HEAD /') return this.#asset(res, 'html', 'text/html; charset=utf-8');
     if (route === 'GET /_local/gallery.css') return this.#asset(res, 'css', 'text/css; charset=utf-8');
     if (route === 'GET /_local/gallery.js') return this.#asset(res, 'js', 'text/javascript; charset=utf-8');
-    if (route === 'GET /_local/api/state') return json(res, 200, await this.#state(res));
+    if (route === 'GET /_local/api/state') return json(res, 200, await this.#state(`http://${req.headers.host ?? 'localhost'}`, res));
     if (route === 'GET /_local/api/traces') {
       const uri = url.searchParams.get('uri');
       return json(res, 200, uri === null ? this.#traces : this.#traces.filter((t) => t.method === 'GET' && t.uri === uri).slice(0, 1));
@@ -81,7 +81,7 @@ export class Gallery {
     throw new EdgeError('NotFound', `No local route ${route}`);
   }
 
-  async #state(res: ServerResponse) {
+  async #state(origin: string, res: ServerResponse) {
     const originals: string[] = [];
     let token: string | undefined;
     do {
@@ -97,7 +97,7 @@ export class Gallery {
       presets: Object.keys(this.options.policy.presets),
       widths: this.options.policy.widths.filter((w) => w <= 1280),
       controls: (this.options.controls ?? []).map((c) => ({ id: c.id, label: c.label, options: c.options, value: c.get() })),
-      privateImages: this.options.privateImages?.(res) ?? [],
+      privateImages: this.options.privateImages?.(origin, res) ?? [],
     };
   }
 

@@ -1,0 +1,130 @@
+/**
+ * The image engine per output format, on a 12 MP and a 40 MP source, plus AVIF, PNG, rotated,
+ * attention-cropped and animated cases: encode (render) time and peak memory.
+ *
+ * Each case runs in a child process of its own (bench/image-engine-child.ts, bundled here once),
+ * one warm-up and `runs` timed renders, and reports `process.resourceUsage().maxRSS`: RSS only grows
+ * within one process, so a shared process would report the largest case for every later one. The
+ * baseline is the same child with sharp and the engine loaded and no image.
+ *
+ * Sources are generated into bench/tmp/image-engine/ on the first run (about 10 s) and reused.
+ */
+import { execFile } from 'node:child_process';
+import { access, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import sharp from 'sharp';
+import type { Variant } from '../functions/core/grammar.ts';
+import { median, round } from './stats.ts';
+
+const run = promisify(execFile);
+const DIR = path.resolve('bench/tmp/image-engine');
+const CHILD = path.join(DIR, 'image-engine-child.mjs');
+
+interface EngineCase {
+  readonly name: string;
+  readonly source: string;
+  readonly variant: Variant;
+  readonly runs: number;
+  /** Render option overrides, e.g. a byte limit a source exceeds on purpose. */
+  readonly options?: Record<string, number>;
+}
+
+const PAGE = (format: Variant['format']): Variant => ({ width: 1280, height: undefined, fit: 'inside', quality: 75, format });
+
+function cases(): EngineCase[] {
+  const list: EngineCase[] = [];
+  for (const [source, runs] of [['12mp.jpg', 3], ['40mp.jpg', 2]] as const) {
+    for (const format of ['jpg', 'webp', 'avif', 'png', 'gif'] as const) {
+      list.push({ name: `${source.replace('.jpg', '-jpeg')}-to-1280w-${format}`, source, variant: PAGE(format), runs });
+    }
+  }
+  list.push(
+    { name: '12mp-jpeg-to-128x128-avif', source: '12mp.jpg', variant: { width: 128, height: 128, fit: 'cover', quality: 75, format: 'avif' }, runs: 3 },
+    { name: '12mp-avif-to-1280w-webp', source: '12mp.avif', variant: PAGE('webp'), runs: 2 },
+    // A 40 MP photo as PNG is ~65 MB, over the default byte limit: measured with the limit raised.
+    { name: '40mp-png-to-1280w-webp', source: '40mp.png', variant: PAGE('webp'), runs: 2, options: { maxInputBytes: 128 * 1024 * 1024 } },
+    { name: '40mp-jpeg-exif6-to-1280w-webp', source: '40mp-exif6.jpg', variant: PAGE('webp'), runs: 2 },
+    { name: '40mp-jpeg-to-512x512-attention-webp', source: '40mp.jpg', variant: { width: 512, height: 512, fit: 'cover', position: 'attention', quality: 75, format: 'webp' }, runs: 2 },
+    { name: 'animated-gif-48f-to-320w-webp', source: 'animated-48f.gif', variant: { width: 320, height: undefined, fit: 'inside', quality: 75, format: 'webp' }, runs: 2 },
+    { name: 'animated-gif-48f-to-320w-gif', source: 'animated-48f.gif', variant: { width: 320, height: undefined, fit: 'inside', quality: 75, format: 'gif' }, runs: 2 },
+    { name: 'animated-gif-48f-to-320w-avif-first-frame', source: 'animated-48f.gif', variant: { width: 320, height: undefined, fit: 'inside', quality: 75, format: 'avif' }, runs: 2 },
+  );
+  return list;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The sources, drawn from the 12 MP fixture: scaled up to 40 MP, re-encoded, rotated, animated. */
+async function prepareSources(): Promise<Record<string, { width: number; height: number; bytes: number }>> {
+  await mkdir(DIR, { recursive: true });
+  const landscape = 'fixtures/images/landscape-12mp.jpg';
+  const out = (name: string) => path.join(DIR, name);
+  const make: Record<string, () => Promise<unknown>> = {
+    '12mp.jpg': () => sharp(landscape).toFile(out('12mp.jpg')),
+    '12mp.avif': () => sharp(landscape).avif({ quality: 60, effort: 2 }).toFile(out('12mp.avif')),
+    '40mp.jpg': () => sharp(landscape).resize(7304, 5478).jpeg({ quality: 88 }).toFile(out('40mp.jpg')),
+    '40mp.png': () => sharp(landscape).resize(7304, 5478).png({ compressionLevel: 1 }).toFile(out('40mp.png')),
+    // Stored turned a quarter anticlockwise, displayed upright by EXIF orientation 6.
+    '40mp-exif6.jpg': () => sharp(landscape).resize(7304, 5478).rotate(-90).withMetadata({ orientation: 6 }).jpeg({ quality: 88 }).toFile(out('40mp-exif6.jpg')),
+    'animated-48f.gif': async () => {
+      // A 48-frame pan across the landscape at 480x270: a typical animated GIF in a photo bucket.
+      const frames = await Promise.all(
+        Array.from({ length: 48 }, (_, i) => sharp(landscape).extract({ left: i * 60, top: 900, width: 1120, height: 630 }).resize(480, 270).png().toBuffer()),
+      );
+      await sharp(frames, { join: { animated: true } }).gif({ delay: 80, loop: 0 }).toFile(out('animated-48f.gif'));
+    },
+  };
+  const info: Record<string, { width: number; height: number; bytes: number }> = {};
+  for (const [name, create] of Object.entries(make)) {
+    if (!(await exists(out(name)))) await create();
+    const meta = await sharp(out(name)).metadata();
+    info[name] = { width: meta.width, height: meta.pageHeight ?? meta.height, bytes: meta.size ?? 0, ...(meta.pages ? { frames: meta.pages } : {}) };
+  }
+  return info;
+}
+
+async function child(args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run(process.execPath, [CHILD, ...args], { maxBuffer: 1024 * 1024 });
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+}
+
+export async function benchImageEngine(): Promise<Record<string, unknown>> {
+  const started = Date.now();
+  const sources = await prepareSources();
+  await build({
+    entryPoints: ['bench/image-engine-child.ts'],
+    outfile: CHILD,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const baseline = await child(['--baseline']);
+  const baselineMb = round(Number(baseline['maxRssKb']) / 1024, 1);
+  const results: Record<string, unknown>[] = [];
+  for (const c of cases()) {
+    const r = await child([path.join(DIR, c.source), JSON.stringify(c.variant), String(c.runs), JSON.stringify(c.options ?? {})]);
+    const ms = r['ms'] as number[];
+    const peakMb = round(Number(r['maxRssKb']) / 1024, 1);
+    results.push({
+      case: c.name,
+      output: c.variant.format,
+      median_ms: round(median(ms)),
+      runs: ms.length,
+      peak_rss_mb: peakMb,
+      peak_over_baseline_mb: round(peakMb - baselineMb, 1),
+      output_kb: round(Number(r['outputBytes']) / 1024, 1),
+      size: `${String(r['width'])}x${String(r['height'])}${Number(r['frames']) > 1 ? ` x${String(r['frames'])}` : ''}`,
+    });
+  }
+  return { sources, baseline_rss_mb: baselineMb, cases: results, seconds: Math.round((Date.now() - started) / 1000) };
+}

@@ -1,0 +1,56 @@
+/**
+ * `npm run package [-- --config my-config.json] [--out dist] [--only image-request]`
+ * Writes dist/<function>.zip, dist/manifest.json and dist/iam/ (see package.ts and CONSOLE.md).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FunctionName } from '../distribution.ts';
+import type { BuildOverrides } from './overrides.ts';
+import { packageFunctions } from './package.ts';
+
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string' },
+    out: { type: 'string', default: 'dist' },
+    only: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  console.log(`Usage: npm run package -- [--config FILE] [--out DIR] [--only FUNCTION ...]
+  --config FILE   JSON overrides baked into every zip (bucket names, image policy, ...; see CONSOLE.md)
+  --out DIR       output folder (default dist)
+  --only NAME     package only this function (repeatable)`);
+  process.exit(0);
+}
+
+try {
+  let overrides: BuildOverrides = {};
+  if (values.config) {
+    const text = await readFile(values.config, 'utf8');
+    try {
+      overrides = JSON.parse(text) as BuildOverrides;
+    } catch (error) {
+      throw new Error(`Expected JSON in ${values.config} but received text that does not parse (${(error as Error).message})`);
+    }
+  }
+  const started = performance.now();
+  const manifest = await packageFunctions({
+    root: process.cwd(),
+    outDir: values.out,
+    overrides,
+    ...(values.only ? { only: values.only as FunctionName[] } : {}),
+  });
+  const out = path.relative(process.cwd(), path.resolve(values.out)) || '.';
+  for (const f of manifest.functions) {
+    const kb = (f.zipBytes / 1024).toFixed(0).padStart(6);
+    const limit = (f.zipLimitBytes / 1024 / 1024).toFixed(0);
+    console.log(`${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  ${f.eventTypes.join(', ') || '(not attached)'}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`);
+  }
+  console.log(`${out}/manifest.json, ${out}/iam/  (${Math.round(performance.now() - started)} ms)`);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}

@@ -1,0 +1,306 @@
+/**
+ * The CloudFront distribution, built from distribution.ts: its origins (S3 with OAC or OAI, custom
+ * origins over HTTP/HTTPS), origin groups with the data's failover codes, the behaviors in the data's
+ * order with their Lambda@Edge associations (numbered versions), one cache policy per distinct
+ * CachePolicySpec (keyed on the canonical URI only), origin request policies forwarding the data's
+ * headers (CloudFront-Viewer-Country for geo-route), a response headers policy (CORS and security
+ * headers), compression, HTTP/2 and HTTP/3, IPv6, and a custom domain when one is configured.
+ * Bucket policies let this distribution, and only it, read the buckets.
+ */
+import { createHash } from 'node:crypto';
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { BehaviorSpec, CachePolicySpec, DistributionSpec, EventType, FunctionName, OriginSpec } from './distribution.ts';
+import { findOrigin, s3DomainName } from './distribution.ts';
+import type { ImageBuckets } from './bucket.ts';
+import { distributionProblems } from './build/limits.ts';
+import type { EdgeFunction } from './edge-functions.ts';
+import type { DeployOptions, S3OriginAccess } from './options.ts';
+import type { Providers } from './providers.ts';
+
+export interface CdnInputs {
+  readonly buckets: ImageBuckets;
+  readonly functions: ReadonlyMap<FunctionName, EdgeFunction>;
+  /** Alternate domain names and the us-east-1 certificate that covers them. */
+  readonly domain?: { readonly aliases: readonly string[]; readonly certificateArn: pulumi.Input<string> };
+}
+
+export interface Cdn {
+  readonly distribution: aws.cloudfront.Distribution;
+  readonly access: 'oac' | 'oai';
+  readonly originAccessControl?: aws.cloudfront.OriginAccessControl;
+  readonly originAccessIdentity?: aws.cloudfront.OriginAccessIdentity;
+  readonly cachePolicies: readonly aws.cloudfront.CachePolicy[];
+  readonly originRequestPolicies: readonly aws.cloudfront.OriginRequestPolicy[];
+  readonly responseHeadersPolicy: aws.cloudfront.ResponseHeadersPolicy;
+  readonly bucketPolicies: readonly aws.s3.BucketPolicy[];
+}
+
+const EVENT_ORDER: readonly EventType[] = ['viewer-request', 'origin-request', 'origin-response', 'viewer-response'];
+
+/** S3 origins geo-route may send requests to, other than the one the behaviors target. */
+export function geoRedirectedS3Origins(spec: DistributionSpec): string[] {
+  if (!spec.geo || !spec.behaviors.some((b) => b.functions['origin-request'] === 'geo-route')) return [];
+  const ids = new Set(spec.geo.routes.map((r) => r.origin).filter((id) => id !== spec.geo?.defaultOrigin));
+  return [...ids].filter((id) => spec.origins.find((o) => o.id === id)?.kind === 's3');
+}
+
+/**
+ * OAC unless geo-route redirects to other buckets: AWS documents that OAC does not support origin
+ * redirects by Lambda@Edge, while OAI signs the redirected request (geo-route keeps
+ * `authMethod: origin-access-identity`). Asking for OAC with such redirects is refused: it would
+ * deploy, then every geo-routed request would be denied.
+ */
+export function resolveS3Access(spec: DistributionSpec, requested: S3OriginAccess): 'oac' | 'oai' {
+  const redirected = geoRedirectedS3Origins(spec);
+  if (requested === 'auto') return redirected.length > 0 ? 'oai' : 'oac';
+  if (requested === 'oac' && redirected.length > 0) {
+    throw new Error(
+      `Expected oai or auto for the S3 origin access but received oac: geo-route redirects to ${redirected.join(', ')}, and CloudFront's OAC does not sign requests a Lambda@Edge function redirected`,
+    );
+  }
+  return requested;
+}
+
+/** Origin ids the distribution itself must list: behavior targets and origin group members. */
+export function distributionOriginIds(spec: DistributionSpec): string[] {
+  const ids = new Set<string>();
+  for (const behavior of spec.behaviors) {
+    const group = spec.originGroups.find((g) => g.id === behavior.target);
+    if (group) [group.primary, group.secondary].forEach((id) => ids.add(id));
+    else ids.add(behavior.target);
+  }
+  return spec.origins.map((o) => o.id).filter((id) => ids.has(id));
+}
+
+/** The origin groups the behaviors use. */
+function usedGroups(spec: DistributionSpec) {
+  return spec.originGroups.filter((g) => spec.behaviors.some((b) => b.target === g.id));
+}
+
+const shortHash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8);
+
+export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs: CdnInputs, providers: Providers): Cdn {
+  const problems = distributionProblems(spec);
+  if (problems.length > 0) throw new Error(`The distribution cannot be created:\n- ${problems.join('\n- ')}`);
+  const opts: pulumi.CustomResourceOptions = { provider: providers.edge };
+  const prefix = `${options.app}-${options.stage}`;
+  const access = resolveS3Access(spec, options.s3OriginAccess);
+
+  const originAccessControl =
+    access === 'oac'
+      ? new aws.cloudfront.OriginAccessControl(
+          'images-oac',
+          { name: `${prefix}-images`.slice(0, 64), description: `${prefix}: CloudFront reads the image buckets`, originAccessControlOriginType: 's3', signingBehavior: 'always', signingProtocol: 'sigv4' },
+          opts,
+        )
+      : undefined;
+  const originAccessIdentity =
+    access === 'oai' ? new aws.cloudfront.OriginAccessIdentity('images-oai', { comment: `${prefix}: CloudFront reads the image buckets (geo-routed)` }, opts) : undefined;
+
+  const origins = distributionOriginIds(spec).map((id) => originArgs(findOrigin(spec, id), inputs.buckets, originAccessControl, originAccessIdentity));
+  const originGroups = usedGroups(spec).map((group) => ({
+    originId: group.id,
+    failoverCriteria: { statusCodes: [...group.failoverStatusCodes] },
+    members: [{ originId: group.primary }, { originId: group.secondary }],
+  }));
+
+  const cachePolicies = new Map<string, aws.cloudfront.CachePolicy>();
+  const cachePolicyFor = (policy: CachePolicySpec) => {
+    const key = shortHash(policy);
+    let resource = cachePolicies.get(key);
+    if (!resource) {
+      resource = new aws.cloudfront.CachePolicy(
+        `cache-${key}`,
+        {
+          name: `${prefix}-images-${key}`,
+          comment: 'Keyed on the canonical URI only: the viewer-request function bakes size, quality and format into it',
+          defaultTtl: policy.defaultTtl,
+          minTtl: policy.minTtl,
+          maxTtl: policy.maxTtl,
+          parametersInCacheKeyAndForwardedToOrigin: {
+            cookiesConfig: { cookieBehavior: 'none' },
+            headersConfig: { headerBehavior: 'none' },
+            queryStringsConfig: { queryStringBehavior: policy.queryStringInKey ? 'all' : 'none' },
+            enableAcceptEncodingBrotli: true,
+            enableAcceptEncodingGzip: true,
+          },
+        },
+        opts,
+      );
+      cachePolicies.set(key, resource);
+    }
+    return resource;
+  };
+
+  const originRequestPolicies = new Map<string, aws.cloudfront.OriginRequestPolicy>();
+  const originRequestPolicyFor = (headers: readonly string[]) => {
+    const sorted = [...new Set(headers.map((h) => h.toLowerCase()))].sort();
+    const key = shortHash(sorted);
+    let resource = originRequestPolicies.get(key);
+    if (!resource) {
+      resource = new aws.cloudfront.OriginRequestPolicy(
+        `origin-request-${key}`,
+        {
+          name: `${prefix}-origin-${key}`,
+          comment: `Adds ${sorted.join(', ')} for the origin functions`,
+          cookiesConfig: { cookieBehavior: 'none' },
+          headersConfig: { headerBehavior: 'whitelist', headers: { items: sorted } },
+          queryStringsConfig: { queryStringBehavior: 'none' },
+        },
+        opts,
+      );
+      originRequestPolicies.set(key, resource);
+    }
+    return resource;
+  };
+
+  const responseHeadersPolicy = new aws.cloudfront.ResponseHeadersPolicy(
+    'response-headers',
+    {
+      name: `${prefix}-images-headers`,
+      comment: 'CORS for image GETs from any site, and security headers',
+      corsConfig: {
+        accessControlAllowCredentials: false,
+        accessControlAllowHeaders: { items: ['*'] },
+        accessControlAllowMethods: { items: ['GET', 'HEAD', 'OPTIONS'] },
+        accessControlAllowOrigins: { items: ['*'] },
+        accessControlExposeHeaders: { items: ['ETag', 'Content-Length', 'Content-Type'] },
+        accessControlMaxAgeSec: 86_400,
+        originOverride: true,
+      },
+      securityHeadersConfig: {
+        contentTypeOptions: { override: true },
+        strictTransportSecurity: { accessControlMaxAgeSec: 63_072_000, includeSubdomains: true, override: true },
+        referrerPolicy: { referrerPolicy: 'strict-origin-when-cross-origin', override: true },
+        frameOptions: { frameOption: 'DENY', override: true },
+      },
+      customHeadersConfig: { items: [{ header: 'Cross-Origin-Resource-Policy', value: 'cross-origin', override: true }] },
+    },
+    opts,
+  );
+
+  const behaviorArgs = (behavior: BehaviorSpec) => ({
+    targetOriginId: behavior.target,
+    viewerProtocolPolicy: 'redirect-to-https',
+    allowedMethods: [...behavior.allowedMethods],
+    cachedMethods: [...(behavior.cachedMethods ?? ['GET', 'HEAD'])],
+    compress: true,
+    cachePolicyId: cachePolicyFor(behavior.cachePolicy).id,
+    ...(behavior.originRequestPolicy ? { originRequestPolicyId: originRequestPolicyFor(behavior.originRequestPolicy.headers).id } : {}),
+    responseHeadersPolicyId: responseHeadersPolicy.id,
+    lambdaFunctionAssociations: EVENT_ORDER.flatMap((eventType) => {
+      const fn = behavior.functions[eventType];
+      if (fn === undefined) return [];
+      const deployed = inputs.functions.get(fn);
+      if (!deployed) throw new Error(`Expected a deployed function for ${eventType} of behavior ${behavior.pathPattern} but received none for ${fn}`);
+      return [{ eventType, lambdaArn: deployed.versionArn, includeBody: false }];
+    }),
+  });
+
+  const defaultBehavior = spec.behaviors.find((b) => b.pathPattern === '*')!;
+  const distribution = new aws.cloudfront.Distribution(
+    'distribution',
+    {
+      comment: `${prefix}: images`.slice(0, 128),
+      enabled: true,
+      isIpv6Enabled: true,
+      httpVersion: 'http2and3',
+      priceClass: options.priceClass,
+      origins,
+      originGroups,
+      defaultCacheBehavior: behaviorArgs(defaultBehavior),
+      orderedCacheBehaviors: spec.behaviors.filter((b) => b !== defaultBehavior).map((b) => ({ pathPattern: b.pathPattern, ...behaviorArgs(b) })),
+      restrictions: { geoRestriction: { restrictionType: 'none' } },
+      ...(inputs.domain
+        ? {
+            aliases: [...inputs.domain.aliases],
+            viewerCertificate: { acmCertificateArn: inputs.domain.certificateArn, sslSupportMethod: 'sni-only', minimumProtocolVersion: 'TLSv1.2_2021' },
+          }
+        : { viewerCertificate: { cloudfrontDefaultCertificate: true } }),
+      tags: { app: options.app, stage: options.stage },
+    },
+    { ...opts, dependsOn: inputs.buckets.primary.ready },
+  );
+
+  // Who may read: OAC, this distribution's ARN on the buckets it reaches directly; OAI, the identity
+  // on every bucket (geo-route sends requests to the replicas under the same identity).
+  const readable = access === 'oac' ? distributionOriginIds(spec) : [...inputs.buckets.byOrigin.keys()];
+  const bucketPolicies = [...inputs.buckets.byOrigin.values()]
+    .filter((b) => readable.includes(b.origin.id))
+    .map(
+      (b) =>
+        new aws.s3.BucketPolicy(
+          `${b.origin.id}-policy`,
+          {
+            bucket: b.bucket.id,
+            policy: pulumi.jsonStringify({
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Sid: 'CloudFrontReadsImages',
+                  Effect: 'Allow',
+                  ...(originAccessIdentity
+                    ? { Principal: { AWS: originAccessIdentity.iamArn } }
+                    : { Principal: { Service: 'cloudfront.amazonaws.com' }, Condition: { StringEquals: { 'AWS:SourceArn': distribution.arn } } }),
+                  Action: 's3:GetObject',
+                  Resource: pulumi.interpolate`${b.bucket.arn}/*`,
+                },
+                {
+                  Sid: 'DenyInsecureTransport',
+                  Effect: 'Deny',
+                  Principal: '*',
+                  Action: 's3:*',
+                  Resource: [b.bucket.arn, pulumi.interpolate`${b.bucket.arn}/*`],
+                  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+                },
+              ],
+            }),
+          },
+          { provider: b.provider, dependsOn: b.ready },
+        ),
+    );
+
+  return {
+    distribution,
+    access,
+    ...(originAccessControl ? { originAccessControl } : {}),
+    ...(originAccessIdentity ? { originAccessIdentity } : {}),
+    cachePolicies: [...cachePolicies.values()],
+    originRequestPolicies: [...originRequestPolicies.values()],
+    responseHeadersPolicy,
+    bucketPolicies,
+  };
+}
+
+function originArgs(
+  origin: OriginSpec,
+  buckets: ImageBuckets,
+  oac: aws.cloudfront.OriginAccessControl | undefined,
+  oai: aws.cloudfront.OriginAccessIdentity | undefined,
+): aws.types.input.cloudfront.DistributionOrigin {
+  if (origin.kind === 's3') {
+    const bucket = buckets.byOrigin.get(origin.id);
+    if (!bucket) throw new Error(`Expected a bucket for S3 origin ${origin.id} but received none`);
+    return {
+      originId: origin.id,
+      // The regional REST name: the one the baked function configs expect in origin.s3.domainName.
+      domainName: bucket.bucket.bucket.apply((name) => s3DomainName({ ...origin, bucket: name })),
+      ...(oac ? { originAccessControlId: oac.id } : {}),
+      ...(oai ? { s3OriginConfig: { originAccessIdentity: oai.cloudfrontAccessIdentityPath } } : {}),
+    };
+  }
+  return {
+    originId: origin.id,
+    domainName: origin.domainName,
+    ...(origin.path ? { originPath: origin.path } : {}),
+    customOriginConfig: {
+      httpPort: origin.protocol === 'http' ? origin.port : 80,
+      httpsPort: origin.protocol === 'https' ? origin.port : 443,
+      originProtocolPolicy: `${origin.protocol}-only`,
+      originSslProtocols: ['TLSv1.2'],
+      originReadTimeout: 30,
+      originKeepaliveTimeout: 5,
+    },
+  };
+}

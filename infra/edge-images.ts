@@ -1,0 +1,59 @@
+/**
+ * The whole stage, built from distribution.ts: buckets, edge functions, the distribution, DNS.
+ * Plain Pulumi (`@pulumi/aws` resources, explicit providers), no SST globals, so the tests can run it
+ * under Pulumi's mocks; sst.config.ts calls it with the options of the stage.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import type { DistributionSpec, FunctionName } from './distribution.ts';
+import { createImageBuckets } from './bucket.ts';
+import type { ImageBuckets } from './bucket.ts';
+import { createCdn } from './cdn.ts';
+import type { Cdn } from './cdn.ts';
+import { createCertificate, createDnsRecords, domainAliases } from './dns.ts';
+import type { DnsRecords } from './dns.ts';
+import { createEdgeFunctions } from './edge-functions.ts';
+import type { Artifacts, EdgeFunction } from './edge-functions.ts';
+import type { GeoDnsSpec } from './geo.ts';
+import type { DeployOptions } from './options.ts';
+import { stageOverrides, stageSpec } from './options.ts';
+import { createProviders } from './providers.ts';
+
+export interface EdgeImages {
+  /** The distribution as deployed: overrides and the stage's bucket names applied. */
+  readonly spec: DistributionSpec;
+  readonly buckets: ImageBuckets;
+  readonly functions: ReadonlyMap<FunctionName, EdgeFunction>;
+  readonly cdn?: Cdn;
+  readonly dns?: DnsRecords;
+  /** The viewer URL: the custom domain when there is one, else the distribution's domain. */
+  readonly url?: pulumi.Output<string>;
+}
+
+export interface EdgeImagesInputs {
+  /** Zips built for this stage (buildStageArtifacts); required when options.cdn. */
+  readonly artifacts?: Artifacts;
+  /** Route 53 geolocation data (infra/geo.ts `geoDns`); used when options.geoDns. */
+  readonly geoDns?: GeoDnsSpec;
+}
+
+export function createEdgeImages(source: DistributionSpec, options: DeployOptions, inputs: EdgeImagesInputs = {}): EdgeImages {
+  const spec = stageSpec(source, options);
+  const providers = createProviders(`${options.app}-${options.stage}`);
+  const buckets = createImageBuckets(spec, options, providers);
+  if (!options.cdn) return { spec, buckets, functions: new Map() };
+
+  const artifacts = inputs.artifacts;
+  if (!artifacts) throw new Error('Expected the packaged functions (buildStageArtifacts) to deploy the CDN but received none');
+  const baked = JSON.stringify(artifacts.manifest.overrides);
+  const expected = JSON.stringify(stageOverrides(source, options));
+  if (baked !== expected) {
+    throw new Error(`Expected zips built with this stage's overrides ${expected} but received zips built with ${baked}: package again`);
+  }
+  const functions = createEdgeFunctions(spec, options, artifacts, providers);
+  const aliases = domainAliases(options, inputs.geoDns);
+  const certificateArn = createCertificate(options, aliases, providers);
+  const cdn = createCdn(spec, options, { buckets, functions, ...(certificateArn ? { domain: { aliases, certificateArn } } : {}) }, providers);
+  const dns = createDnsRecords(options, aliases, inputs.geoDns, cdn.distribution, providers);
+  const url = aliases[0] ? pulumi.output(`https://${aliases[0]}`) : pulumi.interpolate`https://${cdn.distribution.domainName}`;
+  return { spec, buckets, functions, cdn, dns, url };
+}

@@ -1,0 +1,100 @@
+/**
+ * Dev-only switches of the local edge. They exist only here: the deployed functions never read them
+ * (a test bundles every functions/<name>/index.ts and checks these names are absent), and the local
+ * edge removes them from the request before the viewer-request function sees it, because a header a
+ * viewer function would not see in CloudFront must not reach it here.
+ *
+ *   x-local-viewer-country: DE | US-CA      (header, or the query flag ?x-local-viewer-country=DE)
+ *     The viewer's country, optionally with its ISO 3166-2 subdivision. The edge puts it into ORIGIN
+ *     events only, as `CloudFront-Viewer-Country` (and `CloudFront-Viewer-Country-Region: CA`), and only
+ *     when the behavior's origin request policy forwards those headers, as CloudFront does.
+ *
+ *   x-local-fail-primary: down | slow | 500  (header, or the query flag ?x-local-fail-primary=down)
+ *     Makes the first origin tried for this request (the origin group's primary, or wherever
+ *     origin-request sent it) fail: `down` refuses the connection, `slow` never answers within the
+ *     origin read timeout, a status code from 400 to 599 answers with that status. origin-request still
+ *     runs; what happens next is CloudFront's rule (failover if the group lists the code, 503 for a
+ *     refused connection, 504 for a timeout; GET/HEAD, and OPTIONS when cached, only).
+ *
+ * The same switches can be set for every request: `npm start -- --country DE --fail-primary down`,
+ * or `edge.simulate` in code. A per-request switch wins; the value `off` / `none` clears one.
+ */
+import { STATUS_CODES } from 'node:http';
+
+export const DEV_VIEWER_COUNTRY = 'x-local-viewer-country';
+export const DEV_FAIL_PRIMARY = 'x-local-fail-primary';
+export const DEV_SWITCHES = [DEV_VIEWER_COUNTRY, DEV_FAIL_PRIMARY] as const;
+
+export type FailMode = 'down' | 'slow' | number;
+
+export interface Simulation {
+  /** `DE`, or `US-CA` with the subdivision. */
+  viewerCountry?: string | undefined;
+  failPrimary?: FailMode | undefined;
+}
+
+const COUNTRY = /^([A-Za-z]{2})(?:-([A-Za-z0-9]{1,3}))?$/;
+
+/** `de` -> `DE`, `us-ca` -> `US-CA`; throws on anything else. `off`/`none` -> undefined. */
+export function parseViewerCountry(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (/^(off|none)$/i.test(trimmed)) return undefined;
+  if (!COUNTRY.test(trimmed)) {
+    throw new Error(`Expected a country code such as DE, or a subdivision such as US-CA, for ${DEV_VIEWER_COUNTRY} but received ${JSON.stringify(value)}`);
+  }
+  return trimmed.toUpperCase();
+}
+
+/** `down`, `slow`, or a status from 400 to 599; throws on anything else. `off`/`none` -> undefined. */
+export function parseFailMode(value: string): FailMode | undefined {
+  const trimmed = value.trim().toLowerCase();
+  if (trimmed === 'off' || trimmed === 'none') return undefined;
+  if (trimmed === 'down' || trimmed === 'slow') return trimmed;
+  const status = Number(trimmed);
+  if (/^\d{3}$/.test(trimmed) && status >= 400 && status <= 599 && STATUS_CODES[status] !== undefined) return status;
+  throw new Error(`Expected down, slow or an HTTP status from 400 to 599 for ${DEV_FAIL_PRIMARY} but received ${JSON.stringify(value)}`);
+}
+
+/** The country and region headers CloudFront would add for a simulated `DE` or `US-CA`. */
+export function geoHeaderValues(viewerCountry: string): { country: string; region?: string } {
+  const [, country = '', region] = COUNTRY.exec(viewerCountry) ?? [];
+  return region ? { country, region } : { country };
+}
+
+export function isDevSwitch(name: string): boolean {
+  return (DEV_SWITCHES as readonly string[]).includes(name.toLowerCase());
+}
+
+/**
+ * Reads the switches from a request's raw headers and query string. Returns what they ask for
+ * (`undefined` fields: not given; a key present with value undefined: cleared) and the query string
+ * without the flags (every other byte of it kept as it was).
+ */
+export function takeDevSwitches(rawHeaders: readonly string[], querystring: string): { simulation: Simulation; querystring: string } {
+  const simulation: Simulation = {};
+  const apply = (name: string, value: string) => {
+    if (name === DEV_VIEWER_COUNTRY) simulation.viewerCountry = parseViewerCountry(value);
+    else simulation.failPrimary = parseFailMode(value);
+  };
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (isDevSwitch(name)) apply(name, rawHeaders[i + 1]!);
+  }
+  if (querystring === '') return { simulation, querystring };
+  const kept: string[] = [];
+  for (const part of querystring.split('&')) {
+    const equals = part.indexOf('=');
+    const name = safeDecode(equals === -1 ? part : part.slice(0, equals)).toLowerCase();
+    if (isDevSwitch(name)) apply(name, safeDecode(equals === -1 ? '' : part.slice(equals + 1)));
+    else kept.push(part);
+  }
+  return { simulation, querystring: kept.join('&') };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    return text;
+  }
+}

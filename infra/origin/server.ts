@@ -1,0 +1,234 @@
+/**
+ * The HTTP image origin: the origin group's secondary (EC2 or any host). When S3 fails, CloudFront
+ * retries here with the same canonical URI, and viewers still get thumbnails.
+ *
+ *   GET /healthz                                  200 ok (503 while draining)
+ *   GET /_derived/<key>/<variant>                 the stored derived image, else resized from the
+ *                                                 original (same grammar and renderer as image-resize)
+ *                                                 and stored; 400 if the URI is not canonical, 404 if
+ *                                                 the original is missing
+ *   GET /<key>                                    the original
+ *
+ * Originals are never written. GET and HEAD only. `close()` is the graceful shutdown: stop accepting,
+ * let in-flight requests finish (connections closed after their response), then resolve.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { STATUS_CODES, createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Rendered, RenderLimits } from '../../functions/adapters/image/render.ts';
+import { EdgeError, toEdgeError } from '../../functions/core/errors.ts';
+import { derivedKey, parseDerivedUri } from '../../functions/core/grammar.ts';
+import type { Variant } from '../../functions/core/grammar.ts';
+import { DERIVED_PREFIX, assertOriginalKey, decodeKey } from '../../functions/core/keys.ts';
+import { elapsed, jsonLog } from '../../functions/core/log.ts';
+import type { Log } from '../../functions/core/log.ts';
+import type { ImagePolicy } from '../../functions/core/policy.ts';
+import type { OriginObject, OriginStore } from './store.ts';
+
+export interface ImageOriginOptions {
+  readonly store: OriginStore;
+  readonly policy: ImagePolicy;
+  readonly render: (source: Buffer, variant: Variant, limits: RenderLimits) => Promise<Rendered>;
+  readonly log?: Log;
+  /** Store what it resizes under `_derived/` (conditional write). Default true. */
+  readonly storeDerived?: boolean;
+  /** Cache-Control of derived images; the same as image-resize answers. */
+  readonly cacheControl?: string;
+  readonly port?: number;
+  /** Default 127.0.0.1; use 0.0.0.0 on a host that CloudFront reaches. */
+  readonly host?: string;
+  /** How long `close()` lets in-flight requests run before cutting their connections. Default 25 s. */
+  readonly drainTimeoutMs?: number;
+}
+
+export interface ImageOrigin {
+  readonly url: string;
+  readonly server: Server;
+  /** Requests being answered now. */
+  inFlight(): number;
+  /** Graceful shutdown; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export const DERIVED_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body?: Buffer;
+  readonly outcome: string;
+  readonly detail?: string;
+}
+
+export async function startImageOrigin(options: ImageOriginOptions): Promise<ImageOrigin> {
+  const log = options.log ?? jsonLog;
+  const cacheControl = options.cacheControl ?? DERIVED_CACHE_CONTROL;
+  const storeDerived = options.storeDerived ?? true;
+  const rendering = new Map<string, Promise<{ object: OriginObject; stored: string }>>();
+  let active = 0;
+  let draining = false;
+  let closing: Promise<void> | undefined;
+
+  /** One resize per derived key at a time: concurrent misses share it. */
+  function make(key: string, variant: Variant): Promise<{ object: OriginObject; stored: string }> {
+    const target = derivedKey(key, variant);
+    const pending = rendering.get(target);
+    if (pending) return pending;
+    const work = (async () => {
+      const original = await options.store.get(key, options.policy.limits.maxInputBytes);
+      if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
+      const image = await options.render(original.body, variant, options.policy.limits);
+      let stored = 'not-stored';
+      if (storeDerived) {
+        try {
+          stored = await options.store.putIfAbsent(target, image.data, {
+            contentType: image.contentType,
+            cacheControl,
+            metadata: { 'original-etag': original.etag.replaceAll('"', '') },
+          });
+        } catch (error) {
+          // The viewer still gets the image; the next miss tries the write again.
+          stored = 'failed';
+          log({ fn: 'image-origin', requestId: '-', uri: target, outcome: 'store-failed', detail: toEdgeError(error).detail, ms: 0 });
+        }
+      }
+      const object: OriginObject = { body: image.data, contentType: image.contentType, etag: etagOf(image.data) };
+      return { object, stored };
+    })();
+    rendering.set(target, work);
+    work.finally(() => rendering.delete(target)).catch(() => {});
+    return work;
+  }
+
+  async function answer(req: IncomingMessage): Promise<Reply> {
+    const rawUrl = req.url ?? '/';
+    const uri = rawUrl.split('?', 1)[0] ?? '/';
+    if (uri === '/healthz') {
+      return draining
+        ? { status: 503, headers: { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }, body: Buffer.from('draining\n'), outcome: 'health-draining' }
+        : { status: 200, headers: { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }, body: Buffer.from('ok\n'), outcome: 'health' };
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const refused = errorReply(new EdgeError('MethodNotAllowed', `Expected GET or HEAD but received ${req.method ?? ''}`));
+      return { ...refused, headers: { ...refused.headers, Allow: 'GET, HEAD' } };
+    }
+    if (uri.startsWith(`/${DERIVED_PREFIX}`)) {
+      const { key, variant } = parseDerivedUri(uri, options.policy);
+      const target = derivedKey(key, variant);
+      const existing = await options.store.get(target, Number.MAX_SAFE_INTEGER);
+      if (existing) return objectReply(req, existing, { 'Cache-Control': cacheControl, Vary: 'Accept' }, 'stored');
+      const made = await make(key, variant);
+      return objectReply(req, made.object, { 'Cache-Control': cacheControl, Vary: 'Accept' }, 'resized', made.stored);
+    }
+    const key = decodeKey(uri.slice(1));
+    assertOriginalKey(key);
+    const original = await options.store.get(key, Number.MAX_SAFE_INTEGER);
+    if (!original) throw new EdgeError('NotFound', 'The image does not exist', { detail: key });
+    return objectReply(req, original, {}, 'original');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    active++;
+    let reply: Reply;
+    try {
+      reply = await answer(req);
+    } catch (thrown) {
+      reply = errorReply(toEdgeError(thrown));
+    }
+    const headers: Record<string, string> = { ...reply.headers, 'Content-Length': String(reply.body?.byteLength ?? 0) };
+    // While draining, every answer closes its connection, so the server can finish closing.
+    if (draining) headers['Connection'] = 'close';
+    res.writeHead(reply.status, headers);
+    res.end(req.method === 'HEAD' ? undefined : reply.body);
+    res.once('close', () => {
+      active--;
+      log({
+        fn: 'image-origin',
+        requestId: firstHeader(req, 'x-amz-cf-id') ?? randomBytes(8).toString('hex'),
+        uri: req.url ?? '/',
+        outcome: reply.outcome,
+        status: reply.status,
+        ...(reply.detail ? { detail: reply.detail } : {}),
+        ms: elapsed(started),
+      });
+    });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end('500 Internal Server Error\n');
+      console.error('image origin:', error);
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
+    server,
+    inFlight: () => active,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        draining = true;
+        // Stops accepting at once; the callback runs when the last connection has closed.
+        server.close(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
+        server.closeIdleConnections();
+        const deadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 25_000);
+        deadline.unref();
+      });
+      return closing;
+    },
+  };
+}
+
+function objectReply(req: IncomingMessage, object: OriginObject, extra: Record<string, string>, outcome: string, detail?: string): Reply {
+  const headers: Record<string, string> = {
+    'Content-Type': object.contentType,
+    ETag: object.etag,
+    ...(object.lastModified ? { 'Last-Modified': object.lastModified.toUTCString() } : {}),
+    ...extra,
+  };
+  const ifNoneMatch = firstHeader(req, 'if-none-match');
+  if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === object.etag)) {
+    return { status: 304, headers, outcome: `${outcome}-not-modified` };
+  }
+  return { status: 200, headers, body: object.body, outcome, ...(detail ? { detail } : {}) };
+}
+
+/** A viewer-safe error: the public message only, cached for the error's seconds at most. */
+function errorReply(error: EdgeError): Reply {
+  return {
+    status: error.status,
+    headers: {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': error.cacheSeconds > 0 ? `public, max-age=${error.cacheSeconds}` : 'no-store',
+    },
+    body: Buffer.from(`${error.status} ${STATUS_CODES[error.status] ?? ''}: ${error.publicMessage}\n`),
+    outcome: error.code,
+    ...(error.detail ? { detail: error.detail } : {}),
+  };
+}
+
+/** The same validator S3 gives a single-part object: the MD5 of its bytes. */
+function etagOf(body: Buffer): string {
+  return `"${createHash('md5').update(body).digest('hex')}"`;
+}
+
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

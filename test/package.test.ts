@@ -1,0 +1,185 @@
+/**
+ * `npm run package` as an operator uses it: the zips are built from distribution.ts, each one unzips
+ * into a folder outside the project, and a fresh `node` loads its handler with only what the zip
+ * holds and answers a captured CloudFront event. The resize zip carries sharp for linux-x64 glibc and
+ * the AWS SDK, and makes a real thumbnail against s3rver (reached through the SDK's standard endpoint
+ * variables: the deployed code is unchanged).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateResult } from '../functions/adapters/cloudfront/validate.ts';
+import { distribution, findOrigin } from '../infra/distribution.ts';
+import type { EventType, FunctionName } from '../infra/distribution.ts';
+import { EDGE_HANDLER, EDGE_RUNTIME, VIEWER_LIMITS, functionNames, isViewerEvent } from '../infra/build/limits.ts';
+import type { Manifest, ManifestFunction } from '../infra/build/manifest.ts';
+import { packageFunctions } from '../infra/build/package.ts';
+import { EDGE_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
+import { invoke, unzipTo } from '../infra/build/try-zip.ts';
+import { startLocalS3 } from '../infra/local/s3.ts';
+import type { LocalS3 } from '../infra/local/s3.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+let work: string;
+let out: string;
+let manifest: Manifest;
+const unzipped = new Map<FunctionName, { dir: string; files: string[] }>();
+
+/** A captured event for the event a function runs on (viewer-response: none captured yet). */
+const EVENT_FIXTURES: Partial<Record<EventType, string>> = {
+  'viewer-request': 'fixtures/events/viewer-request-thumbnail.json',
+  'origin-request': 'fixtures/events/origin-request-s3.json',
+  'origin-response': 'fixtures/events/origin-response-200-derived.json',
+};
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'edge-images-package-'));
+  out = path.join(work, 'dist');
+  manifest = await packageFunctions({ root, outDir: out });
+  for (const f of manifest.functions) {
+    const dir = path.join(work, 'unzipped', f.function);
+    unzipped.set(f.function, { dir, files: await unzipTo(path.join(out, f.zip), dir) });
+  }
+}, 240_000);
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+const entry = (fn: FunctionName): ManifestFunction => manifest.functions.find((f) => f.function === fn)!;
+
+describe('npm run package', () => {
+  it('packages every function of the distribution, with the manifest describing each zip', async () => {
+    expect(manifest.functions.map((f) => f.function)).toEqual(functionNames(distribution));
+    for (const f of manifest.functions) {
+      const zip = await readFile(path.join(out, f.zip));
+      expect(f.zipBytes).toBe(zip.byteLength);
+      expect(f.sha256).toBe(createHash('sha256').update(zip).digest('hex'));
+      expect(f.codeSha256).toBe(createHash('sha256').update(zip).digest('base64'));
+      expect(f).toMatchObject({ runtime: EDGE_RUNTIME, architecture: 'x86_64', handler: EDGE_HANDLER });
+      expect(f.memoryMb).toBe(distribution.functions[f.function].memoryMb);
+      expect(f.timeoutSeconds).toBe(distribution.functions[f.function].timeoutSeconds);
+      expect(f.zipBytes).toBeLessThanOrEqual(f.zipLimitBytes);
+    }
+    expect(JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8'))).toEqual(manifest);
+  });
+
+  it('keeps viewer zips to the bundle alone, well under the 1 MB viewer limit', () => {
+    const viewers = manifest.functions.filter((f) => f.eventTypes.some(isViewerEvent));
+    expect(viewers.length).toBeGreaterThan(0);
+    for (const f of viewers) {
+      expect(f.zipLimitBytes).toBe(VIEWER_LIMITS.zipBytes);
+      expect(f.zipBytes).toBeLessThan(VIEWER_LIMITS.zipBytes / 4);
+      expect(unzipped.get(f.function)!.files).toEqual(['index.js']);
+      expect(f.nodeModules).toEqual([]);
+    }
+  });
+
+  it('ships sharp for linux-x64 glibc inside the resize zip, and nothing it does not need', () => {
+    const files = unzipped.get('image-resize')!.files;
+    expect(files).toContain('index.js');
+    expect(files).toContain('node_modules/sharp/package.json');
+    expect(files.some((f) => /^node_modules\/@img\/sharp-linux-x64\/lib\/sharp-linux-x64.*\.node$/.test(f))).toBe(true);
+    expect(files.some((f) => /^node_modules\/@img\/sharp-libvips-linux-x64\/lib\/libvips-cpp\.so/.test(f))).toBe(true);
+    expect(files.filter((f) => /darwin|win32|musl|arm64|wasm/.test(f))).toEqual([]);
+    expect(files.filter((f) => /\.d\.ts$|README|\/src\/|\/include\//.test(f))).toEqual([]);
+    // No AWS SDK in node_modules: it is bundled into index.js.
+    expect(files.filter((f) => f.startsWith('node_modules/@aws-sdk/'))).toEqual([]);
+    expect(entry('image-resize').zipBytes).toBeLessThan(15 * 1024 * 1024);
+  });
+
+  it('writes the trust and permission policies for the console', async () => {
+    const trust = JSON.parse(await readFile(path.join(out, 'iam/trust-policy.json'), 'utf8'));
+    expect(trust.Statement[0].Principal.Service).toEqual([...EDGE_SERVICE_PRINCIPALS]);
+    expect(trust.Statement[0].Action).toBe('sts:AssumeRole');
+    const resize = JSON.parse(await readFile(path.join(out, entry('image-resize').iam.permissions), 'utf8'));
+    const actions = resize.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 'logs:PutLogEvents']));
+    const put = resize.Statement.find((s: { Action: string }) => s.Action === 's3:PutObject');
+    for (const resource of [put.Resource].flat()) expect(resource).toMatch(/^arn:aws:s3:::[^/]+\/_derived\/\*$/);
+    for (const f of manifest.functions.filter((f) => f.function !== 'image-resize')) {
+      const policy = JSON.parse(await readFile(path.join(out, f.iam.permissions), 'utf8'));
+      expect(JSON.stringify(policy)).not.toContain('s3:');
+    }
+  });
+
+  it('is reproducible: the same input gives the same zips', async () => {
+    const again = path.join(work, 'again');
+    const second = await packageFunctions({ root, outDir: again, only: ['image-request'] });
+    expect(second.functions[0]!.sha256).toBe(entry('image-request').sha256);
+  });
+
+  it('bakes a --config override into the bundle (here: the bucket name and a smaller size list)', async () => {
+    const dir = path.join(work, 'configured');
+    const overrides = {
+      origins: [{ id: 'images-s3', bucket: 'my-company-images' }],
+      images: { ...distribution.images, sizes: ['64x64' as const] },
+    };
+    const built = await packageFunctions({ root, outDir: dir, overrides, only: ['image-request', 'image-resize'] });
+    expect(built.overrides).toEqual(overrides);
+    const policy = JSON.parse(await readFile(path.join(dir, 'iam/image-resize-permissions.json'), 'utf8'));
+    expect(JSON.stringify(policy)).toContain('arn:aws:s3:::my-company-images/_derived/*');
+    const request = path.join(work, 'configured-request');
+    await unzipTo(path.join(dir, 'image-request.zip'), request);
+    const refused = await invoke(request, path.join(root, EVENT_FIXTURES['viewer-request']!));
+    expect(refused.result).toMatchObject({ status: '400' }); // 128x128 is no longer allowed
+  });
+});
+
+describe('each zip answers a captured event under plain node, with its own files only', () => {
+  for (const fn of functionNames(distribution)) {
+    it(`${fn}`, async () => {
+      const f = entry(fn);
+      const event = f.eventTypes.find((e) => EVENT_FIXTURES[e]);
+      if (!event) return; // attached to no event with a captured fixture
+      const eventFile = path.join(root, EVENT_FIXTURES[event]!);
+      const input = JSON.parse(await readFile(eventFile, 'utf8')) as CloudFrontRequestEvent | CloudFrontResponseEvent;
+      const answer = await invoke(unzipped.get(fn)!.dir, eventFile);
+      expect(validateResult(event, input as never, answer.result as never)).toMatchObject({ ok: true });
+      if (fn === 'image-request') {
+        expect(answer.result).toMatchObject({ uri: '/_derived/photos/cat.jpg/128x128-cover-q75.avif' });
+      }
+      if (fn === 'image-resize') {
+        // A derived image S3 already has passes through (no S3 call: none is reachable from here).
+        const response = (input as CloudFrontResponseEvent).Records[0]!.cf.response;
+        expect(answer.result).toMatchObject({ status: '200', headers: { etag: response.headers['etag'], 'content-type': response.headers['content-type'] } });
+        expect(answer.result).not.toHaveProperty('body');
+      }
+    }, 30_000);
+  }
+});
+
+describe('the resize zip makes a thumbnail through S3', () => {
+  let s3: LocalS3;
+  const origin = findOrigin(distribution, 'images-s3');
+  const bucket = origin.kind === 's3' ? origin.bucket : '';
+  beforeAll(async () => {
+    s3 = await startLocalS3({ buckets: [bucket] });
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'photos/cat.jpg', Body: await readFile(path.join(root, 'fixtures/images/photos/cat.jpg')), ContentType: 'image/jpeg' }));
+  });
+  afterAll(() => s3?.close());
+
+  it('answers a 403 for a derived key with the image, and stores it under _derived/', async () => {
+    const eventFile = path.join(root, 'fixtures/events/origin-response-403-derived.json');
+    const input = JSON.parse(await readFile(eventFile, 'utf8')) as CloudFrontResponseEvent;
+    const answer = await invoke(unzipped.get('image-resize')!.dir, eventFile, {
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+    });
+    const validated = validateResult('origin-response', input, answer.result as never);
+    expect(validated).toMatchObject({ ok: true, kind: 'response' });
+    expect(answer.result).toMatchObject({ status: '200' });
+    const key = input.Records[0]!.cf.request.uri.slice(1);
+    const stored = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const bytes = Buffer.from(await stored.Body!.transformToByteArray());
+    const meta = await sharp(bytes).metadata();
+    expect(meta).toMatchObject({ format: 'webp', width: 128, height: 128 });
+    await writeFile(path.join(work, 'thumbnail.webp'), bytes);
+  }, 60_000);
+});
