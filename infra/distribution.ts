@@ -117,19 +117,33 @@ export const images: ImagePolicy = {
   sizes: ['64x64', '128x128', '256x256', '512x512', '1024x1024', '96x96', '192x192', '384x384', '1200x630'],
   widths: [160, 320, 480, 640, 960, 1280, 1920],
   qualities: [40, 50, 60, 75, 85, 95],
-  formats: ['avif', 'webp', 'jpg', 'png'],
+  formats: ['avif', 'webp', 'jpg', 'png', 'gif'],
   autoFormats: ['avif', 'webp'],
   presets: {
     thumb: { width: 128, height: 128, fit: 'cover' },
     avatar: { width: 64, height: 64, fit: 'cover', quality: 85 },
     card: { width: 640 },
     og: { width: 1200, height: 630, fit: 'cover', format: 'jpg', quality: 85 },
+    // App and site icons from small logos: letterboxed, scaled up when the source is smaller.
+    icon: { width: 192, height: 192, fit: 'contain', enlarge: true },
+    // Shareable views that credit the photographer: JPEG (whose EXIF every tool reads) keeping the
+    // EXIF Copyright and nothing else.
+    credited: { width: 960, format: 'jpg', quality: 85, keepCopyright: true },
   },
   maxDpr: 3,
   defaults: { fit: 'cover', quality: 75, format: 'auto' },
+  // Under transparent pixels in JPEG (and the letterbox of `contain` in JPEG).
+  background: '#ffffff',
+  // Measured by bench/image-engine.ts; the reasons are in functions/adapters/image/render.ts.
   limits: {
-    maxInputPixels: 100_000_000,
-    maxInputBytes: 50 * 1024 * 1024,
+    // One frame: a 200 MP phone JPEG (16320x12240) resizes in ~0.7 s and ~40 MB thanks to
+    // shrink-on-load; a 50000x50000 PNG (2.5 GP) or a 16384x16384 bomb is refused.
+    maxInputPixels: 200_000_000,
+    // Fetched into memory at the edge: ~0.5-1 s from S3, and it covers 100 MP camera JPEGs.
+    maxInputBytes: 64 * 1024 * 1024,
+    // Half of image-resize's 1,536 MB: room for the source, the encoder and Node. Admits a 40 MP
+    // AVIF (~720 MB) or a 200 MP progressive JPEG (~700 MB), refuses a 48 MP AVIF.
+    maxDecodeMegabytes: 768,
   },
 };
 

@@ -7,7 +7,8 @@ import * as pulumi from '@pulumi/pulumi';
 import type { DistributionSpec, FunctionName } from './distribution.ts';
 import { createImageBuckets } from './bucket.ts';
 import type { ImageBuckets } from './bucket.ts';
-import { createCdn } from './cdn.ts';
+import { createCdn, resolveS3Access } from './cdn.ts';
+import { distributionProblems, functionNames, limitProblems } from './build/limits.ts';
 import type { Cdn } from './cdn.ts';
 import { createCertificate, createDnsRecords, domainAliases } from './dns.ts';
 import type { DnsRecords } from './dns.ts';
@@ -38,17 +39,27 @@ export interface EdgeImagesInputs {
 
 export function createEdgeImages(source: DistributionSpec, options: DeployOptions, inputs: EdgeImagesInputs = {}): EdgeImages {
   const spec = stageSpec(source, options);
+  // Everything that can be refused is refused before the first resource exists.
+  const artifacts = inputs.artifacts;
+  if (options.cdn) {
+    if (!artifacts) throw new Error('Expected the packaged functions (buildStageArtifacts) to deploy the CDN but received none');
+    const baked = JSON.stringify(artifacts.manifest.overrides);
+    const expected = JSON.stringify(stageOverrides(source, options));
+    if (baked !== expected) {
+      throw new Error(`Expected zips built with this stage's overrides ${expected} but received zips built with ${baked}: package again`);
+    }
+    const problems = [
+      ...distributionProblems(spec),
+      ...functionNames(spec).flatMap((fn) => limitProblems(spec, fn, artifacts.manifest.functions.find((f) => f.function === fn)?.zipBytes)),
+    ];
+    if (problems.length > 0) throw new Error(`The stage cannot be deployed:\n- ${problems.join('\n- ')}`);
+    resolveS3Access(spec, options.s3OriginAccess);
+  }
+
   const providers = createProviders(`${options.app}-${options.stage}`);
   const buckets = createImageBuckets(spec, options, providers);
-  if (!options.cdn) return { spec, buckets, functions: new Map() };
+  if (!options.cdn || !artifacts) return { spec, buckets, functions: new Map() };
 
-  const artifacts = inputs.artifacts;
-  if (!artifacts) throw new Error('Expected the packaged functions (buildStageArtifacts) to deploy the CDN but received none');
-  const baked = JSON.stringify(artifacts.manifest.overrides);
-  const expected = JSON.stringify(stageOverrides(source, options));
-  if (baked !== expected) {
-    throw new Error(`Expected zips built with this stage's overrides ${expected} but received zips built with ${baked}: package again`);
-  }
   const functions = createEdgeFunctions(spec, options, artifacts, providers);
   const aliases = domainAliases(options, inputs.geoDns);
   const certificateArn = createCertificate(options, aliases, providers);

@@ -5,6 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { images } from '../infra/distribution.ts';
 import { startLocalStack } from '../infra/local/stack.ts';
 import type { LocalStack } from '../infra/local/stack.ts';
 import { hasChromium, launchChromium } from './support/browser.ts';
@@ -52,13 +53,18 @@ describe.skipIf(!hasChromium)('the gallery in Chromium', () => {
     const { page, errors } = await openGallery();
     const thumbs = await decoded(page, 'img[data-preset]');
     const originals = stack.seeded.filter((key) => !key.startsWith('private/'));
-    expect(thumbs.length).toBe(originals.length * 4);
+    const presets = Object.entries(images.presets);
+    expect(thumbs.length).toBe(originals.length * presets.length);
     for (const thumb of thumbs.filter((t) => t.preset === 'thumb')) expect([thumb.width, thumb.height]).toEqual([128, 128]);
     for (const thumb of thumbs.filter((t) => t.preset === 'avatar')) expect([thumb.width, thumb.height]).toEqual([64, 64]);
-    for (const thumb of thumbs.filter((t) => t.preset === 'og')) expect(thumb.width).toBeLessThanOrEqual(1200);
-    // fm=auto: Chromium names AVIF in its Accept header, so it gets AVIF; the og preset fixes JPEG.
-    expect(new Set(thumbs.filter((t) => t.preset !== 'og').map((t) => t.format))).toEqual(new Set(['avif']));
-    expect(new Set(thumbs.filter((t) => t.preset === 'og').map((t) => t.format))).toEqual(new Set(['jpeg']));
+    for (const [name, preset] of presets) {
+      for (const thumb of thumbs.filter((t) => t.preset === name)) {
+        expect(thumb.width).toBeLessThanOrEqual(preset.width);
+        // fm=auto: Chromium names AVIF in its Accept header, so it gets AVIF unless the preset fixes a format.
+        const expected = preset.format === undefined || preset.format === 'auto' ? 'avif' : preset.format === 'jpg' ? 'jpeg' : preset.format;
+        expect(thumb.format).toBe(expected);
+      }
+    }
     await mkdir('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/gallery.png', fullPage: false });
     expect(errors).toEqual([]);
@@ -103,6 +109,32 @@ describe.skipIf(!hasChromium)('the gallery in Chromium', () => {
     expect(publicRoute).toBe(403);
     // Only the two refusals asked for above may appear in the console.
     expect(errors.filter((e) => !e.includes('403'))).toEqual([]);
+    await page.close();
+  });
+
+  it('routes by the chosen viewer country and fails over when the primary is down', async () => {
+    const { page, errors } = await openGallery();
+    await decoded(page, 'img[data-preset]');
+    await page.selectOption('#control-x-local-viewer-country', 'DE');
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('img[data-preset]')?.src.includes('x-local-viewer-country=DE'));
+    const german = await page.$$eval('img[data-preset]', async (images) => {
+      await Promise.all((images as HTMLImageElement[]).map((i) => i.decode().catch(() => undefined)));
+      return null;
+    });
+    expect(german).toBeNull();
+    await expect
+      .poll(() => page.$$eval('img[data-preset]', (images) => [...new Set(images.map((i) => (i as HTMLImageElement).dataset['origin']))].join(',')), { timeout: 20_000 })
+      .toBe('images-s3-eu');
+
+    await page.selectOption('#control-x-local-viewer-country', 'off');
+    await page.selectOption('#control-x-local-fail-primary', 'down');
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('img[data-preset]')?.src.includes('x-local-fail-primary=down'));
+    // The secondary serves the originals it holds on disk (the seeded ones, not uploads).
+    const cat = 'article[data-key="photos/cat.jpg"] img[data-preset=thumb]';
+    const [thumb] = await decoded(page, cat);
+    expect([thumb!.width, thumb!.height]).toEqual([128, 128]);
+    await expect.poll(() => page.$eval(cat, (i) => (i as HTMLImageElement).dataset['origin']), { timeout: 20_000 }).toBe('image-origin');
+    expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
     await page.close();
   });
 

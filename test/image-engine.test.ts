@@ -381,11 +381,29 @@ describe('limits and hostile sources', () => {
     expect(error.detail).toBe(`png 50000x50000 = 2500000000 pixels, the limit is ${OPTIONS.maxInputPixels}`);
   });
 
-  it('refuses a valid decompression bomb (a few KB, 144 MP)', async () => {
-    const bomb = src.pngBomb();
+  it('refuses a valid decompression bomb (a few KB, 256 MP)', async () => {
+    const bomb = src.pngBomb(16_000);
     expect(bomb.length).toBeLessThan(64 * 1024);
     const error = await refusal(render(bomb, variant(128, 128, 'webp'), OPTIONS));
-    expect([error.status, error.detail]).toEqual([413, `png 12000x12000 = 144000000 pixels, the limit is ${OPTIONS.maxInputPixels}`]);
+    expect([error.status, error.detail]).toEqual([413, `png 16000x16000 = 256000000 pixels, the limit is ${OPTIONS.maxInputPixels}`]);
+  });
+
+  it('refuses what would decode whole in memory beyond the budget, by format, from the header', async () => {
+    // 3 MP each: a baseline JPEG shrinks on load (~2 MB); a progressive JPEG keeps every coefficient
+    // (~11 MB); AVIF decodes whole at ~18 bytes a pixel (~54 MB). A 10 MB budget admits the first.
+    const picture = src.scene(2000, 1500);
+    const budget = { ...OPTIONS, maxDecodeMegabytes: 10 };
+    const baseline = await src.fromRaw(picture).jpeg({ quality: 80 }).toBuffer();
+    const progressive = await src.fromRaw(picture).jpeg({ quality: 80, progressive: true }).toBuffer();
+    const avif = await src.fromRaw(picture).avif({ quality: 40, effort: 0 }).toBuffer();
+    expect((await render(baseline, variant(160, undefined, 'webp'), budget)).width).toBe(160);
+    for (const [source, detail] of [
+      [progressive, 'jpeg 2000x1500 (progressive/interlaced jpeg) needs about 11 MB to decode, the limit is 10 MB'],
+      [avif, 'avif 2000x1500 (avif) needs about 54 MB to decode, the limit is 10 MB'],
+    ] as const) {
+      const error = await refusal(render(source, variant(160, undefined, 'webp'), budget));
+      expect([error.status, error.publicMessage, error.detail]).toEqual([413, 'The original image needs too much memory to resize', detail]);
+    }
   });
 
   it('refuses a source over the byte limit before reading its header', async () => {

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { images as policy } from '../../infra/distribution.ts';
 import { EdgeError } from './errors.ts';
-import { checkPolicy, derivedUri, parseDerivedUri, parseImageUrl } from './grammar.ts';
+import { checkPolicy, derivedUri, parseDerivedUri, parseImageUrl, resolveVariant } from './grammar.ts';
+import { FITS, POSITIONS } from './policy.ts';
 import type { ParsedUrl } from './grammar.ts';
 
 const CHROMIUM = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
@@ -69,6 +70,67 @@ describe('the three spellings of a derived image', () => {
   });
 });
 
+describe('position, presets that enlarge or keep the copyright, and animated keys', () => {
+  it('names a cover position only when it is not the centre, one spelling for each', () => {
+    expect(canonical('/128x128/photos/cat.jpg', 'pos=attention&fm=webp')).toBe('/_derived/photos/cat.jpg/128x128-cover-attention-q75.webp');
+    expect(canonical('/photos/cat.jpg', 'w=128&h=128&pos=entropy&fm=webp')).toBe('/_derived/photos/cat.jpg/128x128-cover-entropy-q75.webp');
+    for (const pos of ['centre', 'center']) {
+      expect(canonical('/128x128/photos/cat.jpg', `pos=${pos}&fm=webp`)).toBe('/_derived/photos/cat.jpg/128x128-cover-q75.webp');
+    }
+    // Only cover crops: elsewhere the position changes nothing, so it is not part of the name.
+    expect(canonical('/128x128/photos/cat.jpg', 'fit=contain&pos=attention&fm=webp')).toBe('/_derived/photos/cat.jpg/128x128-contain-q75.webp');
+    expect(canonical('/photos/cat.jpg', 'w=640&pos=attention&fm=webp')).toBe('/_derived/photos/cat.jpg/640xauto-inside-q75.webp');
+    expect(status(() => canonical('/128x128/photos/cat.jpg', 'pos=top'))).toBe(400);
+  });
+
+  it('reads positions and preset flags back from derived URIs, and only canonical ones', () => {
+    for (const uri of [
+      '/_derived/photos/cat.jpg/128x128-cover-attention-q75.webp',
+      '/_derived/photos/cat.jpg/192x192-contain-q75-enlarge.png',
+      '/_derived/photos/cat.jpg/384x384-contain-q75-enlarge.png',
+      '/_derived/photos/cat.jpg/960xauto-inside-q85-copyright.jpg',
+    ]) {
+      expect(canonical(uri)).toBe(uri);
+    }
+    for (const uri of [
+      '/_derived/photos/cat.jpg/128x128-cover-centre-q75.webp',
+      '/_derived/photos/cat.jpg/128x128-contain-attention-q75.webp',
+      '/_derived/photos/cat.jpg/128x128-cover-top-q75.webp',
+      '/_derived/photos/cat.jpg/128x128-cover-q75-copyright-enlarge.webp',
+      // No preset enlarges to 128x128 or keeps the copyright at 640 wide: the flags are a preset's.
+      '/_derived/photos/cat.jpg/128x128-cover-q75-enlarge.webp',
+      '/_derived/photos/cat.jpg/640xauto-inside-q75-copyright.jpg',
+    ]) {
+      expect(status(() => parseDerivedUri(uri, policy)), uri).toBe(400);
+    }
+  });
+
+  it('gives presets that enlarge or keep the copyright their own canonical names', () => {
+    expect(canonical('/icon/logo.png', 'fm=png')).toBe('/_derived/logo.png/192x192-contain-q75-enlarge.png');
+    expect(canonical('/icon/logo.png', 'fm=png&dpr=2')).toBe('/_derived/logo.png/384x384-contain-q75-enlarge.png');
+    expect(canonical('/credited/photos/cat.jpg')).toBe('/_derived/photos/cat.jpg/960xauto-inside-q85-copyright.jpg');
+    expect(canonical('/photos/cat.jpg', 'w=960&q=85&fm=jpg')).toBe('/_derived/photos/cat.jpg/960xauto-inside-q85.jpg');
+  });
+
+  it('writes GIF on request and negotiates animation-capable formats for keys that may be animated', () => {
+    expect(canonical('/128x128/anim.gif', 'fm=gif')).toBe('/_derived/anim.gif/128x128-cover-q75.gif');
+    // .gif and .webp may be animated: never AVIF from fm=auto (sharp writes no animated AVIF).
+    expect(canonical('/128x128/anim.gif', '', CHROMIUM)).toMatch(/\.webp$/);
+    expect(canonical('/128x128/anim.gif', '', CURL)).toMatch(/\.gif$/);
+    expect(canonical('/128x128/sticker.webp', '', CHROMIUM)).toMatch(/\.webp$/);
+    // An old viewer that did not ask for WebP gets PNG from a WebP, AVIF or SVG original.
+    expect(canonical('/128x128/sticker.webp', '', CURL)).toMatch(/\.png$/);
+    expect(canonical('/128x128/photo.avif', '', OLD_SAFARI)).toMatch(/\.webp$/);
+    expect(canonical('/128x128/photo.avif', '', CURL)).toMatch(/\.png$/);
+    expect(canonical('/128x128/drawing.svg', '', CHROMIUM)).toMatch(/\.avif$/);
+    expect(canonical('/128x128/scan.tiff', '', CURL)).toMatch(/\.jpg$/);
+  });
+
+  it('refuses a preset whose background is not a colour', () => {
+    expect(checkPolicy({ ...policy, background: 'white' })).toEqual(['the background "white" is not a #rrggbb colour']);
+  });
+});
+
 describe('originals and keys', () => {
   it('passes a plain path, or one with only foreign query parameters, through as the original', () => {
     expect(parseImageUrl('/photos/cat.jpg', '', CHROMIUM, policy)).toEqual({ kind: 'original', key: 'photos/cat.jpg' });
@@ -109,7 +171,7 @@ describe('parameters', () => {
   it.each([
     ['w=100&h=100', /allowed sizes/],
     ['w=128&h=128&q=74', /allowed qualities/],
-    ['w=128&h=128&fm=gif', /one of auto/],
+    ['w=128&h=128&fm=bmp', /one of auto/],
     ['w=128&h=128&fit=squash', /one of cover/],
     ['w=128&w=256&h=128', /a single value/],
     ['w=-128&h=128', /positive whole number/],
@@ -157,9 +219,12 @@ describe('properties', () => {
     fc.constantFrom('..', '.', '%2e%2e', '%2F', '_derived', 'a+b', 'caf\u00e9', ' ', '%', '%25', '\\'),
   );
   const path = fc.array(segment, { minLength: 1, maxLength: 5 }).map((parts) => `/${parts.join('/')}`);
-  const prefix = fc.constantFrom('', '/128x128', '/thumb', '/64x64', '/100x100', '/og', '/_derived');
+  const prefix = fc.constantFrom('', '/128x128', '/thumb', '/64x64', '/100x100', '/og', '/icon', '/credited', '/_derived');
   const query = fc.array(
-    fc.tuple(fc.constantFrom('w', 'h', 'fit', 'fm', 'q', 'dpr', 'x'), fc.constantFrom('128', '640', '2', '75', 'cover', 'auto', 'webp', '-1', '1.5', '')),
+    fc.tuple(
+      fc.constantFrom('w', 'h', 'fit', 'pos', 'fm', 'q', 'dpr', 'x'),
+      fc.constantFrom('128', '640', '2', '75', 'cover', 'contain', 'auto', 'webp', 'gif', 'attention', 'entropy', 'center', '-1', '1.5', ''),
+    ),
     { maxLength: 4 },
   ).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'));
   const accept = fc.constantFrom(CHROMIUM, OLD_SAFARI, CURL, undefined);
@@ -189,6 +254,30 @@ describe('properties', () => {
         else expect(policy.sizes).toContain(`${width}x${height}`);
       }),
       { seed: 20261123, numRuns: 2000 },
+    );
+  });
+
+  it('reads every variant the allowlist allows back from its name, position included', () => {
+    const size = fc.oneof(
+      fc.constantFrom(...policy.sizes).map((s) => s.split('x').map(Number) as [number, number | undefined]),
+      fc.constantFrom(...policy.widths).map((w) => [w, undefined] as [number, number | undefined]),
+    );
+    fc.assert(
+      fc.property(
+        size,
+        fc.constantFrom(...FITS),
+        fc.constantFrom(...POSITIONS, undefined),
+        fc.constantFrom(...policy.qualities),
+        fc.constantFrom(...policy.formats),
+        ([width, height], fit, position, quality, format) => {
+          const variant = resolveVariant({ width, height, fit, position, quality, format }, 1, policy);
+          const uri = derivedUri('photos/cat.jpg', variant);
+          expect(parseDerivedUri(uri, policy)).toEqual({ key: 'photos/cat.jpg', variant });
+          // The name carries a position exactly when it changes the picture.
+          expect(uri.includes('-entropy') || uri.includes('-attention')).toBe(fit === 'cover' && height !== undefined && position !== undefined && position !== 'centre');
+        },
+      ),
+      { seed: 20261124, numRuns: 500 },
     );
   });
 });

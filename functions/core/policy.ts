@@ -73,11 +73,18 @@ export interface ImagePolicy {
    * only once they are purged (it is not part of the derived name).
    */
   readonly background?: string;
-  /** Limits on sources, checked before any full decode. */
+  /** Limits on sources, all checked from the header, before any decode. */
   readonly limits: {
     /** Pixels of one frame, or of all frames when an animated source is written animated. */
     readonly maxInputPixels: number;
     /** Bytes of the original, checked against Content-Length before the body is read. */
     readonly maxInputBytes: number;
+    /**
+     * Estimated peak memory of the decode, in MB: pixels times the bytes per pixel that source's
+     * decoder needs (measured, see functions/adapters/image/render.ts). A pixel count alone lets
+     * through what decodes whole in memory: AVIF, progressive JPEG, interlaced PNG, GIF, animations.
+     * Absent: no estimate is checked.
+     */
+    readonly maxDecodeMegabytes?: number;
   };
 }

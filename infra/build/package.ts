@@ -78,7 +78,7 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
         }
         nodeModules.push(...(await topLevelPackages(modules)));
       }
-      const zip = zipSync(sortKeys(files), { level: 9 });
+      const zip = zipSync(sortKeys(files), { level: 6 });
       const zipName = `${fn}.zip`;
       await writeFile(path.join(outDir, zipName), zip);
       const zipProblems = limitProblems(spec, fn, zip.byteLength);

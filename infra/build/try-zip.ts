@@ -4,6 +4,7 @@
  * function lacks: nothing resolves from the project's node_modules.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,8 @@ import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 
 const run = promisify(execFile);
-const invokeScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'invoke.cjs');
+// Beside this file; or, when this file was bundled elsewhere (run.mjs), in the project's infra/build.
+const invokeScript = [path.join(path.dirname(fileURLToPath(import.meta.url)), 'invoke.cjs'), path.resolve('infra', 'build', 'invoke.cjs')].find((f) => existsSync(f))!;
 
 /** Extracts a zip into dir; returns the file names it held. */
 export async function unzipTo(zipFile: string, dir: string): Promise<string[]> {

@@ -22,6 +22,7 @@ import { imageRequestConfig, imageResizeConfig, signedUrlConfig } from '../confi
 import { distribution } from '../distribution.ts';
 import type { DistributionSpec, S3OriginSpec } from '../distribution.ts';
 import { startEdge } from './edge.ts';
+import { DEV_FAIL_PRIMARY, DEV_VIEWER_COUNTRY } from './dev.ts';
 import { Gallery } from './gallery/routes.ts';
 import { signCookies, signUrl, testKey } from '../tools/signer.ts';
 import type { Edge, EdgeOptions } from './edge.ts';
@@ -77,9 +78,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const gallery = new Gallery({
       s3: s3.client,
       bucket: primary.bucket,
+      replicas: s3Origins.slice(1).map((o) => o.bucket),
       policy: spec.images,
       cache: () => edge!.cache,
       ...(spec.signedUrls ? { privateImages: privateGalleryImages } : {}),
+      controls: [
+        {
+          id: DEV_VIEWER_COUNTRY,
+          label: 'Viewer country',
+          options: [{ value: 'off', label: 'none (default origin)' }, ...['US', 'DE', 'FR', 'KR', 'JP', 'CN', 'BR'].map((c) => ({ value: c, label: c }))],
+        },
+        {
+          id: DEV_FAIL_PRIMARY,
+          label: 'Primary origin',
+          options: [
+            { value: 'off', label: 'healthy' },
+            { value: 'down', label: 'down (connection refused)' },
+            { value: '500', label: 'answers 500' },
+            { value: '503', label: 'answers 503' },
+            { value: 'slow', label: 'slow (read timeout)' },
+          ],
+        },
+      ],
     });
     edge = await startEdge({
       spec,

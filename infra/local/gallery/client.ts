@@ -16,7 +16,16 @@ interface Control {
   readonly id: string;
   readonly label: string;
   readonly options: readonly { readonly value: string; readonly label: string }[];
-  readonly value: string;
+}
+
+/** The dev switches chosen on the page, added to every image URL as the local edge's query flags. */
+const switches = new Map<string, string>();
+
+function withSwitches(url: string): string {
+  const chosen = [...switches].filter(([, value]) => value !== 'off');
+  if (chosen.length === 0) return url;
+  const flags = chosen.map(([id, value]) => `${id}=${encodeURIComponent(value)}`).join('&');
+  return `${url}${url.includes('?') ? '&' : '?'}${flags}`;
 }
 
 interface TraceFunction {
@@ -66,17 +75,20 @@ async function describe(img: HTMLImageElement, caption: HTMLElement, label: stri
   const url = new URL(img.currentSrc || img.src);
   const [trace] = (await (await fetch(`/_local/api/traces?uri=${encodeURIComponent(url.pathname + url.search)}`)).json()) as Trace[];
   const type = trace?.contentType?.replace('image/', '') ?? 'cached by the browser';
-  caption.textContent = `${label} · ${img.naturalWidth}x${img.naturalHeight} · ${type} · ${kb(trace?.bytes ?? 0)}`;
+  const from = trace ? (trace.cache === 'Hit' ? 'edge cache' : (trace.origin ?? '')) : '';
+  caption.textContent = [label, `${img.naturalWidth}x${img.naturalHeight}`, type, kb(trace?.bytes ?? 0), from].filter(Boolean).join(' · ');
+  img.dataset['origin'] = trace?.origin ?? '';
   caption.className = trace && trace.status >= 400 ? 'bad' : '';
   img.dataset['format'] = type;
   img.dataset['bytes'] = String(trace?.bytes ?? 0);
 }
 
 function figure(src: string, label: string, extra: Record<string, string> = {}): HTMLElement {
-  const img = h('img', { src, alt: label, loading: 'lazy', ...extra }) as HTMLImageElement;
+  const img = h('img', { src: withSwitches(src), alt: label, ...extra }) as HTMLImageElement;
   const caption = h('figcaption', {}, `${label} · loading`);
   img.addEventListener('load', () => void describe(img, caption, label));
   img.addEventListener('error', () => {
+    img.dataset['format'] = 'error';
     caption.textContent = `${label} · failed`;
     caption.className = 'bad';
   });
@@ -100,8 +112,8 @@ function renderOriginals(state: GalleryState): void {
 function renderSrcset(state: GalleryState): void {
   const key = state.originals.find((k) => k.startsWith('landscape')) ?? state.originals[0];
   if (!key) return;
-  const srcset = state.widths.map((w) => `/${encodeKey(key)}?w=${w} ${w}w`).join(', ');
-  const img = h('img', { id: 'srcset-image', src: `/${encodeKey(key)}?w=${state.widths[0]}`, srcset, sizes: '(max-width: 800px) 100vw, 800px', alt: key }) as HTMLImageElement;
+  const srcset = state.widths.map((w) => `${withSwitches(`/${encodeKey(key)}?w=${w}`)} ${w}w`).join(', ');
+  const img = h('img', { id: 'srcset-image', src: withSwitches(`/${encodeKey(key)}?w=${state.widths[0]}`), srcset, sizes: '(max-width: 800px) 100vw, 800px', alt: key }) as HTMLImageElement;
   const caption = h('figcaption', {}, 'loading');
   img.addEventListener('load', () => void describe(img, caption, `chosen: ${new URL(img.currentSrc).search}`));
   document.getElementById('srcset-figure')!.replaceChildren(img, caption, h('pre', {}, `<img srcset="${srcset}"\n     sizes="(max-width: 800px) 100vw, 800px">`));
@@ -117,9 +129,11 @@ function renderControls(state: GalleryState): void {
   const nav = document.getElementById('controls')!;
   nav.replaceChildren(
     ...state.controls.map((control) => {
-      const select = h('select', { id: `control-${control.id}`, name: control.id }, ...control.options.map((o) => h('option', { value: o.value, selected: o.value === control.value }, o.label))) as HTMLSelectElement;
+      const select = h('select', { id: `control-${control.id}`, name: control.id }, ...control.options.map((o) => h('option', { value: o.value }, o.label))) as HTMLSelectElement;
       select.addEventListener('change', async () => {
-        await fetch(`/_local/api/controls/${control.id}`, { method: 'PUT', body: select.value });
+        switches.set(control.id, select.value);
+        // The country is not in the cache key (as in CloudFront): clear it so requests reach an origin.
+        await fetch('/_local/api/cache', { method: 'DELETE' });
         await reloadImages();
       });
       return h('label', {}, control.label, select);

@@ -15,18 +15,22 @@ import type { EdgeCache } from '../cache.ts';
 import type { RequestTrace } from '../edge.ts';
 import { contentTypeOf } from '../s3.ts';
 
-/** A dev-only switch shown on the page (simulated country, failing primary, ...). */
+/**
+ * A dev-only switch shown on the page (simulated country, failing primary). Its id is the local
+ * edge's query flag: the page adds it to every image URL, so the browser asks again and the edge
+ * applies it to that request alone.
+ */
 export interface DevControl {
   readonly id: string;
   readonly label: string;
   readonly options: readonly { readonly value: string; readonly label: string }[];
-  get(): string;
-  set(value: string): void;
 }
 
 export interface GalleryOptions {
   readonly s3: S3Client;
   readonly bucket: string;
+  /** Buckets that replicate the primary's originals (geo-routing); uploads go to each, as S3 replication would. */
+  readonly replicas?: readonly string[];
   readonly policy: ImagePolicy;
   readonly cache: () => EdgeCache;
   readonly controls?: readonly DevControl[];
@@ -76,8 +80,6 @@ export class Gallery {
     }
     if (route === 'DELETE /_local/api/cache') return json(res, 200, { dropped: this.options.cache().invalidate('*') });
     if (route === 'POST /_local/api/originals') return this.#upload(url, req, res);
-    const control = /^PUT \/_local\/api\/controls\/([a-z-]+)$/.exec(route);
-    if (control) return this.#setControl(control[1]!, req, res);
     throw new EdgeError('NotFound', `No local route ${route}`);
   }
 
@@ -96,7 +98,7 @@ export class Gallery {
       originals: originals.filter((key) => !isPrivate(key)),
       presets: Object.keys(this.options.policy.presets),
       widths: this.options.policy.widths.filter((w) => w <= 1280),
-      controls: (this.options.controls ?? []).map((c) => ({ id: c.id, label: c.label, options: c.options, value: c.get() })),
+      controls: this.options.controls ?? [],
       privateImages: this.options.privateImages?.(origin, res) ?? [],
     };
   }
@@ -110,10 +112,10 @@ export class Gallery {
     }
     const body = await readBody(req, MAX_UPLOAD_BYTES);
     try {
-      // Originals are never overwritten, not even by the gallery: the write is conditional.
-      await this.options.s3.send(
-        new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentType: contentTypeOf(key), IfNoneMatch: '*' }),
-      );
+      // Originals are never overwritten, not even by the gallery: every write is conditional.
+      for (const bucket of [this.options.bucket, ...(this.options.replicas ?? [])]) {
+        await this.options.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentTypeOf(key), IfNoneMatch: '*' }));
+      }
     } catch (error) {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) {
         return json(res, 409, { error: `An original named ${key} exists already; originals are never overwritten` });
@@ -121,17 +123,6 @@ export class Gallery {
       throw error;
     }
     json(res, 201, { key });
-  }
-
-  async #setControl(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const control = this.options.controls?.find((c) => c.id === id);
-    if (!control) throw new EdgeError('NotFound', `No control ${id}`);
-    const value = (await readBody(req, 256)).toString('utf8');
-    if (!control.options.some((o) => o.value === value)) {
-      throw new EdgeError('BadRequest', `Expected one of ${control.options.map((o) => o.value).join(', ')} for ${id} but received ${JSON.stringify(value)}`);
-    }
-    control.set(value);
-    json(res, 200, { id, value });
   }
 
   async #asset(res: ServerResponse, kind: 'html' | 'css' | 'js', type: string): Promise<void> {

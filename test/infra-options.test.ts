@@ -1,0 +1,184 @@
+/**
+ * The plain-data side of the infrastructure: deploy options from the environment, stage names, the
+ * build overrides baked into the functions, the Lambda@Edge limit checks and the `sst dev` hook.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyOverrides } from '../infra/build/overrides.ts';
+import { distributionProblems, eventTypesOf, limitProblems, limitsOf, VIEWER_LIMITS } from '../infra/build/limits.ts';
+import { edgePermissionPolicy } from '../infra/build/policies.ts';
+import { localEdgeDevCommand } from '../infra/dev.ts';
+import { distribution } from '../infra/distribution.ts';
+import type { DistributionSpec } from '../infra/distribution.ts';
+import { deployOptionsFromEnv, stageBucketName, stageLambdaName, stageOverrides, stageSpec } from '../infra/options.ts';
+
+const context = { app: 'edge-images', stage: 'alice', root: '/repo', dev: false };
+
+describe('deploy options from the environment', () => {
+  it('has working defaults: CDN on, no domain, 30-day derived expiry, OAC/OAI chosen from the data', () => {
+    expect(deployOptionsFromEnv({}, context)).toEqual({
+      app: 'edge-images',
+      stage: 'alice',
+      root: '/repo',
+      derivedExpirationDays: 30,
+      geoDns: false,
+      priceClass: 'PriceClass_All',
+      s3OriginAccess: 'auto',
+      retainBuckets: false,
+      cdn: true,
+      overrides: {},
+    });
+    expect(deployOptionsFromEnv({}, { ...context, stage: 'production' }).retainBuckets).toBe(true);
+  });
+
+  it('under sst dev, skips the CDN unless asked for it', () => {
+    expect(deployOptionsFromEnv({}, { ...context, dev: true }).cdn).toBe(false);
+    expect(deployOptionsFromEnv({ EDGE_IMAGES_DEV_CDN: '1' }, { ...context, dev: true }).cdn).toBe(true);
+  });
+
+  it('reads the domain, zone, certificate, expiry and price class', () => {
+    const options = deployOptionsFromEnv(
+      {
+        EDGE_IMAGES_DOMAIN: 'cdn.example.com',
+        EDGE_IMAGES_CERTIFICATE_ARN: 'arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0000-4000-8000-000000000001',
+        EDGE_IMAGES_HOSTED_ZONE_ID: 'Z0123',
+        EDGE_IMAGES_DERIVED_DAYS: '7',
+        EDGE_IMAGES_PRICE_CLASS: 'PriceClass_100',
+        EDGE_IMAGES_GEO_DNS: '0',
+      },
+      context,
+    );
+    expect(options).toMatchObject({
+      domain: { name: 'cdn.example.com', certificateArn: expect.stringContaining(':us-east-1:') },
+      hostedZoneId: 'Z0123',
+      derivedExpirationDays: 7,
+      priceClass: 'PriceClass_100',
+      geoDns: false,
+    });
+    expect(deployOptionsFromEnv({ EDGE_IMAGES_HOSTED_ZONE_ID: 'Z0123' }, context).geoDns).toBe(true);
+  });
+
+  it('lists every problem at once, in the house style', () => {
+    let message = '';
+    try {
+      deployOptionsFromEnv(
+        {
+          EDGE_IMAGES_DERIVED_DAYS: '0',
+          EDGE_IMAGES_PRICE_CLASS: 'cheap',
+          EDGE_IMAGES_DOMAIN: 'cdn.example.com',
+          EDGE_IMAGES_CERTIFICATE_ARN: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc',
+          EDGE_IMAGES_S3_ACCESS: 'public',
+          EDGE_IMAGES_GEO_DNS: 'maybe',
+        },
+        context,
+      );
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('Expected a whole number of days (1 or more) for EDGE_IMAGES_DERIVED_DAYS but received "0"');
+    expect(message).toContain('for EDGE_IMAGES_PRICE_CLASS but received "cheap"');
+    expect(message).toContain('CloudFront reads certificates only there');
+    expect(message).toContain('Expected auto, oac or oai for EDGE_IMAGES_S3_ACCESS but received "public"');
+    expect(message).toContain('Expected 1 or 0 for EDGE_IMAGES_GEO_DNS but received "maybe"');
+    expect(() => deployOptionsFromEnv({ EDGE_IMAGES_DOMAIN: 'cdn.example.com' }, context)).toThrow(/EDGE_IMAGES_CERTIFICATE_ARN or EDGE_IMAGES_HOSTED_ZONE_ID/);
+  });
+
+  it('reads the same overrides JSON as npm run package -- --config', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'edge-images-options-'));
+    try {
+      await writeFile(path.join(dir, 'my-config.json'), JSON.stringify({ origins: [{ id: 'images-s3', bucket: 'acme-images' }] }));
+      const options = deployOptionsFromEnv({ EDGE_IMAGES_CONFIG: 'my-config.json' }, { ...context, root: dir });
+      expect(options.overrides).toEqual({ origins: [{ id: 'images-s3', bucket: 'acme-images' }] });
+      expect(stageSpec(distribution, options).origins.find((o) => o.id === 'images-s3')).toMatchObject({ bucket: 'acme-images-alice' });
+      expect(() => deployOptionsFromEnv({ EDGE_IMAGES_CONFIG: 'missing.json' }, { ...context, root: dir })).toThrow(/readable JSON file for EDGE_IMAGES_CONFIG/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('stage names', () => {
+  it('suffixes every bucket with the stage and bakes those names into the functions', () => {
+    const overrides = stageOverrides(distribution, { stage: 'alice', overrides: {} });
+    const spec = applyOverrides(distribution, overrides);
+    for (const origin of spec.origins) {
+      const source = distribution.origins.find((o) => o.id === origin.id)!;
+      if (origin.kind === 's3' && source.kind === 's3') expect(origin.bucket).toBe(`${source.bucket}-alice`);
+      else expect(origin).toEqual(source);
+    }
+    const policy = JSON.stringify(edgePermissionPolicy(spec, 'image-resize', 'x'));
+    expect(policy).toContain('arn:aws:s3:::edge-images-originals-alice/_derived/*');
+    expect(policy).not.toContain('arn:aws:s3:::edge-images-originals/');
+  });
+
+  it('keeps names within AWS limits', () => {
+    expect(stageBucketName({ kind: 's3', id: 'x', bucket: 'images', region: 'us-east-1' }, 'Feature_1')).toBe('images-feature-1');
+    expect(() => stageBucketName({ kind: 's3', id: 'x', bucket: 'b'.repeat(60), region: 'us-east-1' }, 'prod')).toThrow(/at most 63 characters/);
+    expect(stageLambdaName({ app: 'edge-images', stage: 'alice' }, 'image-resize')).toBe('edge-images-alice-image-resize');
+    expect(() => stageLambdaName({ app: 'edge-images', stage: 's'.repeat(50) }, 'image-resize')).toThrow(/at most 64 characters/);
+  });
+});
+
+describe('build overrides', () => {
+  it('overlays origins by id and functions by name, replaces other keys', () => {
+    const spec = applyOverrides(distribution, {
+      origins: [{ id: 'image-origin', domainName: 'origin.acme.test' }],
+      functions: { 'image-resize': { memoryMb: 2048 } },
+      images: { ...distribution.images, qualities: [75] },
+    });
+    expect(spec.origins.find((o) => o.id === 'image-origin')).toMatchObject({ kind: 'custom', domainName: 'origin.acme.test', port: 80 });
+    expect(spec.functions['image-resize']).toEqual({ memoryMb: 2048, timeoutSeconds: 30 });
+    expect(spec.images.qualities).toEqual([75]);
+    expect(spec.behaviors).toBe(distribution.behaviors);
+    expect(applyOverrides(distribution, undefined)).toBe(distribution);
+  });
+
+  it('refuses what it cannot apply', () => {
+    expect(() => applyOverrides(distribution, { bukets: {} } as never)).toThrow(/Expected a key of the distribution .* but received "bukets"/);
+    expect(() => applyOverrides(distribution, { origins: [{ id: 'nope', bucket: 'x' }] })).toThrow(/but received "nope"/);
+    expect(() => applyOverrides(distribution, { origins: [{ id: 'images-s3', kind: 'custom' } as never] })).toThrow(/Expected kind s3 for origin images-s3/);
+    expect(() => applyOverrides(distribution, { functions: { 'thumbnailer': { memoryMb: 1 } } as never })).toThrow(/but received "thumbnailer"/);
+  });
+});
+
+describe('Lambda@Edge limits from the data', () => {
+  it('knows which events each function runs on', () => {
+    expect(eventTypesOf(distribution, 'image-request')).toEqual(['viewer-request']);
+    expect(eventTypesOf(distribution, 'image-resize')).toEqual(['origin-response']);
+    expect(limitsOf(distribution, 'image-request')).toBe(VIEWER_LIMITS);
+    for (const fn of Object.keys(distribution.functions) as (keyof DistributionSpec['functions'])[]) {
+      expect(limitProblems(distribution, fn), fn).toEqual([]);
+    }
+    expect(distributionProblems(distribution)).toEqual([]);
+  });
+
+  it('refuses a viewer function over 5 s or 128 MB, and a zip over the limit', () => {
+    const spec = applyOverrides(distribution, { functions: { 'image-request': { timeoutSeconds: 6, memoryMb: 256 } } });
+    expect(limitProblems(spec, 'image-request', 2 * 1024 * 1024)).toEqual([
+      'Expected a timeout of 1 to 5 s for image-request (viewer-request) but received 6',
+      'Expected a memory of 128 to 128 MB for image-request (viewer-request) but received 256',
+      'Expected a zip of at most 1048576 bytes for image-request (viewer-request) but received 2097152',
+    ]);
+    const origin = applyOverrides(distribution, { functions: { 'image-resize': { timeoutSeconds: 31 } } });
+    expect(limitProblems(origin, 'image-resize')).toEqual(['Expected a timeout of 1 to 30 s for image-resize (origin-response) but received 31']);
+  });
+
+  it('refuses behaviors that name unknown targets or put the default anywhere but last', () => {
+    const spec: DistributionSpec = { ...distribution, behaviors: [...distribution.behaviors].reverse().map((b, i) => (i === 1 ? { ...b, target: 'nowhere' } : b)) };
+    const problems = distributionProblems(spec);
+    expect(problems).toContain('Expected the last behavior to be the default (*) but received "/private/*"');
+    expect(problems.some((p) => p.includes('received "nowhere"'))).toBe(true);
+  });
+});
+
+describe('the sst dev hook', () => {
+  it('runs the local edge on the stage overrides with real S3', () => {
+    expect(localEdgeDevCommand({ root: '/repo', stage: 'alice', configFile: '/repo/.build/sst/alice/overrides.json', s3: 'aws' })).toEqual({
+      dev: { command: 'npm start -- --config .build/sst/alice/overrides.json --s3 aws', directory: '/repo', autostart: true, title: 'Local edge' },
+      environment: { EDGE_IMAGES_STAGE: 'alice' },
+    });
+    expect(localEdgeDevCommand({ root: '/my repo', stage: 'a', configFile: "/my repo/it's.json", s3: 'aws' }).dev.command).toBe(`npm start -- --config 'it'\\''s.json' --s3 aws`);
+  });
+});
