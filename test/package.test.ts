@@ -21,7 +21,9 @@ import type { Manifest, ManifestFunction } from '../infra/build/manifest.ts';
 import { packageFunctions } from '../infra/build/package.ts';
 import { EDGE_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
 import { invoke, unzipTo } from '../infra/build/try-zip.ts';
+import { buildStageArtifacts, stageFiles } from '../infra/artifacts.ts';
 import { startLocalS3 } from '../infra/local/s3.ts';
+import { stageOverrides } from '../infra/options.ts';
 import type { LocalS3 } from '../infra/local/s3.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -128,6 +130,25 @@ describe('npm run package', () => {
     const refused = await invoke(request, path.join(root, EVENT_FIXTURES['viewer-request']!));
     expect(refused.result).toMatchObject({ status: '400' }); // 128x128 is no longer allowed
   });
+});
+
+describe('the stage build of sst deploy (npm run package in a child process)', () => {
+  it('bakes the stage bucket names into the zips and writes the overrides the local edge reads', async () => {
+    const stage = `pkgtest-${process.pid}`;
+    const overrides = stageOverrides(distribution, { stage, overrides: {} });
+    const files = stageFiles(root, stage);
+    try {
+      const artifacts = buildStageArtifacts(root, stage, overrides);
+      expect(artifacts.dir).toBe(files.distDir);
+      expect(artifacts.manifest.overrides).toEqual(overrides);
+      expect(artifacts.manifest.functions.map((f) => f.function)).toEqual(functionNames(distribution));
+      expect(JSON.parse(await readFile(files.overridesFile, 'utf8'))).toEqual(overrides);
+      const policy = await readFile(path.join(files.distDir, 'iam/image-resize-permissions.json'), 'utf8');
+      expect(policy).toContain(`arn:aws:s3:::edge-images-originals-${stage}/_derived/*`);
+    } finally {
+      await rm(files.dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('each zip answers a captured event under plain node, with its own files only', () => {

@@ -14,7 +14,8 @@ if (!entry) {
 }
 const outdir = path.resolve('.build', 'run');
 await mkdir(outdir, { recursive: true });
-const outfile = path.join(outdir, `${path.basename(entry, path.extname(entry))}.mjs`);
+// One output per entry path, so `npm start` and `npm run origin` can run side by side.
+const outfile = path.join(outdir, `${path.relative('.', entry).replace(/\.[cm]?ts$/, '').replaceAll(/[\\/]/g, '-')}.mjs`);
 await build({
   entryPoints: [entry],
   outfile,
