@@ -6,17 +6,30 @@
  *   node image-engine-child.mjs --baseline
  *
  * Prints one JSON line: the timings of each run (after one warm-up), the output, and the process's
- * peak RSS (`process.resourceUsage().maxRSS`, KiB).
+ * peak RSS in KiB. On Linux that is `VmHWM` of /proc/self/status: `process.resourceUsage().maxRSS`
+ * (getrusage) starts a child at its parent's RSS, because Linux carries the pre-exec high-water mark
+ * of the forked copy over exec, so a child of a 380 MB parent reports at least 380 MB.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { render } from '../functions/adapters/image/render.ts';
 import type { Variant } from '../functions/core/grammar.ts';
 import { images } from '../infra/distribution.ts';
 
+function peakRssKb(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]);
+  } catch {
+    // Not Linux: fall back to getrusage.
+  }
+  return process.resourceUsage().maxRSS;
+}
+
 const [source, variantJson, runsArg, optionsJson] = process.argv.slice(2);
 if (source === '--baseline' || source === undefined) {
   // What the process costs with sharp and the engine loaded, before any image.
-  process.stdout.write(`${JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS, render: typeof render })}\n`);
+  process.stdout.write(`${JSON.stringify({ maxRssKb: peakRssKb(), render: typeof render })}\n`);
 } else {
   const variant = JSON.parse(variantJson ?? '{}') as Variant;
   const runs = Number(runsArg ?? 3);
@@ -41,7 +54,7 @@ if (source === '--baseline' || source === undefined) {
       width: last?.width,
       height: last?.height,
       frames: last?.frames,
-      maxRssKb: process.resourceUsage().maxRSS,
+      maxRssKb: peakRssKb(),
     })}\n`,
   );
 }

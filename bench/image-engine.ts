@@ -10,7 +10,7 @@
  * Sources are generated into bench/tmp/image-engine/ on the first run (about 10 s) and reused.
  */
 import { execFile } from 'node:child_process';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
@@ -92,7 +92,7 @@ async function prepareSources(): Promise<Record<string, { width: number; height:
   for (const [name, create] of Object.entries(make)) {
     if (!(await exists(out(name)))) await create();
     const meta = await sharp(out(name)).metadata();
-    info[name] = { width: meta.width, height: meta.pageHeight ?? meta.height, bytes: meta.size ?? 0, ...(meta.pages ? { frames: meta.pages } : {}) };
+    info[name] = { width: meta.width, height: meta.pageHeight ?? meta.height, bytes: (await stat(out(name))).size, ...(meta.pages && meta.pages > 1 ? { frames: meta.pages } : {}) };
   }
   return info;
 }

@@ -34,7 +34,9 @@ export function writeStageOverrides(root: string, stage: string, overrides: Buil
 export function buildStageArtifacts(root: string, stage: string, overrides: BuildOverrides): Artifacts {
   const files = writeStageOverrides(root, stage, overrides);
   try {
-    execFileSync(process.execPath, [path.join(root, 'infra/build/run.mjs'), 'infra/build/package-cli.ts', '--config', files.overridesFile, '--out', files.distDir], {
+    // The SST program may run under bun; the build wants the node that runs the project.
+    const node = process.versions['bun'] ? 'node' : process.execPath;
+    execFileSync(node, [path.join(root, 'infra/build/run.mjs'), 'infra/build/package-cli.ts', '--config', files.overridesFile, '--out', files.distDir], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',

@@ -10,6 +10,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { DERIVED_PREFIX } from '../functions/core/keys.ts';
 import type { DistributionSpec, S3OriginSpec } from './distribution.ts';
 import type { DeployOptions } from './options.ts';
+import { primaryS3Origin } from './options.ts';
 import type { Providers } from './providers.ts';
 
 export interface ImageBucket {
@@ -25,16 +26,6 @@ export interface ImageBuckets {
   readonly replicas: readonly ImageBucket[];
   readonly byOrigin: ReadonlyMap<string, ImageBucket>;
   readonly replication?: aws.s3.BucketReplicationConfig;
-}
-
-/** The S3 origin that holds the originals: the geo table's default, else the first group primary that is S3. */
-export function primaryS3Origin(spec: DistributionSpec): S3OriginSpec {
-  const candidates = [spec.geo?.defaultOrigin, ...spec.originGroups.map((g) => g.primary), ...spec.origins.map((o) => o.id)];
-  for (const id of candidates) {
-    const origin = spec.origins.find((o) => o.id === id);
-    if (origin?.kind === 's3') return origin;
-  }
-  throw new Error(`Expected an S3 origin in ${spec.name} for the images bucket but received none`);
 }
 
 /** Lifecycle rules: `_derived/` expires (current and old versions), half-finished uploads are dropped. */

@@ -127,6 +127,16 @@ export function deployOptionsFromEnv(env: Env, context: { app: string; stage: st
 // ---------------------------------------------------------------------------------------------
 // Physical names of a stage
 
+/** The S3 origin that holds the originals: the geo table's default, else the first group primary that is S3. */
+export function primaryS3Origin(spec: DistributionSpec): S3OriginSpec {
+  const candidates = [spec.geo?.defaultOrigin, ...spec.originGroups.map((g) => g.primary), ...spec.origins.map((o) => o.id)];
+  for (const id of candidates) {
+    const origin = spec.origins.find((o) => o.id === id);
+    if (origin?.kind === 's3') return origin;
+  }
+  throw new Error(`Expected an S3 origin in ${spec.name} for the images bucket but received none`);
+}
+
 /** S3 bucket names are global: a stage's buckets are the data's names with the stage appended. */
 export function stageBucketName(origin: S3OriginSpec, stage: string): string {
   const name = `${origin.bucket}-${stage}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-');

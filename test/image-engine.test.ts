@@ -390,7 +390,7 @@ describe('limits and hostile sources', () => {
 
   it('refuses what would decode whole in memory beyond the budget, by format, from the header', async () => {
     // 3 MP each: a baseline JPEG shrinks on load (~2 MB); a progressive JPEG keeps every coefficient
-    // (~11 MB); AVIF decodes whole at ~18 bytes a pixel (~54 MB). A 10 MB budget admits the first.
+    // (~12 MB); AVIF decodes whole at ~19 bytes a pixel (~57 MB). A 10 MB budget admits the first.
     const picture = src.scene(2000, 1500);
     const budget = { ...OPTIONS, maxDecodeMegabytes: 10 };
     const baseline = await src.fromRaw(picture).jpeg({ quality: 80 }).toBuffer();
@@ -398,8 +398,8 @@ describe('limits and hostile sources', () => {
     const avif = await src.fromRaw(picture).avif({ quality: 40, effort: 0 }).toBuffer();
     expect((await render(baseline, variant(160, undefined, 'webp'), budget)).width).toBe(160);
     for (const [source, detail] of [
-      [progressive, 'jpeg 2000x1500 (progressive/interlaced jpeg) needs about 11 MB to decode, the limit is 10 MB'],
-      [avif, 'avif 2000x1500 (avif) needs about 54 MB to decode, the limit is 10 MB'],
+      [progressive, 'jpeg 2000x1500 (progressive/interlaced jpeg) needs about 12 MB to decode, the limit is 10 MB'],
+      [avif, 'avif 2000x1500 (avif) needs about 57 MB to decode, the limit is 10 MB'],
     ] as const) {
       const error = await refusal(render(source, variant(160, undefined, 'webp'), budget));
       expect([error.status, error.publicMessage, error.detail]).toEqual([413, 'The original image needs too much memory to resize', detail]);

@@ -12,9 +12,10 @@ import { edgePermissionPolicy } from '../infra/build/policies.ts';
 import { localEdgeDevCommand } from '../infra/dev.ts';
 import { distribution } from '../infra/distribution.ts';
 import type { DistributionSpec } from '../infra/distribution.ts';
-import { deployOptionsFromEnv, stageBucketName, stageLambdaName, stageOverrides, stageSpec } from '../infra/options.ts';
+import { deployOptionsFromEnv, primaryS3Origin, stageBucketName, stageLambdaName, stageOverrides, stageSpec } from '../infra/options.ts';
 
 const context = { app: 'edge-images', stage: 'alice', root: '/repo', dev: false };
+const PRIMARY = primaryS3Origin(distribution);
 
 describe('deploy options from the environment', () => {
   it('has working defaults: CDN on, no domain, 30-day derived expiry, OAC/OAI chosen from the data', () => {
@@ -88,10 +89,10 @@ describe('deploy options from the environment', () => {
   it('reads the same overrides JSON as npm run package -- --config', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'edge-images-options-'));
     try {
-      await writeFile(path.join(dir, 'my-config.json'), JSON.stringify({ origins: [{ id: 'images-s3', bucket: 'acme-images' }] }));
+      await writeFile(path.join(dir, 'my-config.json'), JSON.stringify({ origins: [{ id: PRIMARY.id, bucket: 'acme-images' }] }));
       const options = deployOptionsFromEnv({ EDGE_IMAGES_CONFIG: 'my-config.json' }, { ...context, root: dir });
-      expect(options.overrides).toEqual({ origins: [{ id: 'images-s3', bucket: 'acme-images' }] });
-      expect(stageSpec(distribution, options).origins.find((o) => o.id === 'images-s3')).toMatchObject({ bucket: 'acme-images-alice' });
+      expect(options.overrides).toEqual({ origins: [{ id: PRIMARY.id, bucket: 'acme-images' }] });
+      expect(stageSpec(distribution, options).origins.find((o) => o.id === PRIMARY.id)).toMatchObject({ bucket: 'acme-images-alice' });
       expect(() => deployOptionsFromEnv({ EDGE_IMAGES_CONFIG: 'missing.json' }, { ...context, root: dir })).toThrow(/readable JSON file for EDGE_IMAGES_CONFIG/);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -109,8 +110,8 @@ describe('stage names', () => {
       else expect(origin).toEqual(source);
     }
     const policy = JSON.stringify(edgePermissionPolicy(spec, 'image-resize', 'x'));
-    expect(policy).toContain('arn:aws:s3:::edge-images-originals-alice/_derived/*');
-    expect(policy).not.toContain('arn:aws:s3:::edge-images-originals/');
+    expect(policy).toContain(`arn:aws:s3:::${PRIMARY.bucket}-alice/_derived/*`);
+    expect(policy).not.toContain(`arn:aws:s3:::${PRIMARY.bucket}/`);
   });
 
   it('keeps names within AWS limits', () => {
@@ -138,7 +139,7 @@ describe('build overrides', () => {
   it('refuses what it cannot apply', () => {
     expect(() => applyOverrides(distribution, { bukets: {} } as never)).toThrow(/Expected a key of the distribution .* but received "bukets"/);
     expect(() => applyOverrides(distribution, { origins: [{ id: 'nope', bucket: 'x' }] })).toThrow(/but received "nope"/);
-    expect(() => applyOverrides(distribution, { origins: [{ id: 'images-s3', kind: 'custom' } as never] })).toThrow(/Expected kind s3 for origin images-s3/);
+    expect(() => applyOverrides(distribution, { origins: [{ id: PRIMARY.id, kind: 'custom' } as never] })).toThrow(`Expected kind s3 for origin ${PRIMARY.id}`);
     expect(() => applyOverrides(distribution, { functions: { 'thumbnailer': { memoryMb: 1 } } as never })).toThrow(/but received "thumbnailer"/);
   });
 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviorSpec, DistributionSpec, EventType, FunctionName } from '../infra/distribution.ts';
-import { distribution } from '../infra/distribution.ts';
+import { distribution, findOrigin } from '../infra/distribution.ts';
 import { EDGE_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
 import { ORIGIN_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent, limitsOf } from '../infra/build/limits.ts';
 import { packageFunctions } from '../infra/build/package.ts';
@@ -19,6 +19,7 @@ import type { Artifacts } from '../infra/edge-functions.ts';
 import type { EdgeImages } from '../infra/edge-images.ts';
 import { geoDns } from '../infra/geo.ts';
 import type { DeployOptions } from '../infra/options.ts';
+import { primaryS3Origin } from '../infra/options.ts';
 
 interface Recorded {
   readonly type: string;
@@ -30,6 +31,7 @@ interface Recorded {
 }
 
 const ACCOUNT = '123456789012';
+const PRIMARY = primaryS3Origin(distribution);
 const CLOUDFRONT_DOMAIN = 'd111111abcdef8.cloudfront.net';
 let recorded: Recorded[] = [];
 
@@ -231,10 +233,20 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       expect(made.failoverCriteria.statusCodes).not.toContain(404);
       expect(made.members.map((m: any) => m.originId)).toEqual([group.primary, group.secondary]);
       const primary = dist['origins'].find((o: any) => o.originId === group.primary);
-      expect(primary.domainName).toBe('edge-images-originals-test.s3.us-east-1.amazonaws.com');
+      const primarySpec = findOrigin(distribution, group.primary);
+      expect(primarySpec.kind).toBe('s3');
+      if (primarySpec.kind === 's3') expect(primary.domainName).toBe(`${primarySpec.bucket}-test.s3.${primarySpec.region}.amazonaws.com`);
       expect(primary.customOriginConfig).toBeUndefined();
       const secondary = dist['origins'].find((o: any) => o.originId === group.secondary);
-      expect(secondary.customOriginConfig).toMatchObject({ originProtocolPolicy: 'http-only', httpPort: 80 });
+      const secondarySpec = findOrigin(distribution, group.secondary);
+      expect(secondarySpec.kind).toBe('custom');
+      if (secondarySpec.kind === 'custom') {
+        expect(secondary.domainName).toBe(secondarySpec.domainName);
+        expect(secondary.customOriginConfig).toMatchObject({
+          originProtocolPolicy: `${secondarySpec.protocol}-only`,
+          [secondarySpec.protocol === 'http' ? 'httpPort' : 'httpsPort']: secondarySpec.port,
+        });
+      }
     }
   });
 
@@ -345,9 +357,9 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       expect(by('aws:s3/bucketCorsConfiguration:BucketCorsConfiguration').inputs['corsRules'][0]).toMatchObject({ allowedMethods: ['GET', 'HEAD'], allowedOrigins: ['*'] });
     }
     const replication = d.one('aws:s3/bucketReplicationConfig:BucketReplicationConfig');
-    expect(replication.inputs['bucket']).toBe('images-s3-bucket-id');
+    expect(replication.inputs['bucket']).toBe(`${PRIMARY.id}-bucket-id`);
     expect(replication.inputs['rules'].map((r: any) => r.destination.bucket).sort()).toEqual(
-      s3Origins.filter((o) => o.id !== 'images-s3').map((o) => (o.kind === 's3' ? `arn:aws:s3:::${o.bucket}-test` : '')).sort(),
+      s3Origins.filter((o) => o.id !== PRIMARY.id).map((o) => (o.kind === 's3' ? `arn:aws:s3:::${o.bucket}-test` : '')).sort(),
     );
   });
 });
@@ -365,7 +377,7 @@ describe('other stages', () => {
     const oac = d.one('aws:cloudfront/originAccessControl:OriginAccessControl');
     expect(oac.inputs).toMatchObject({ originAccessControlOriginType: 's3', signingBehavior: 'always', signingProtocol: 'sigv4' });
     const s3 = dist.inputs['origins'].filter((o: any) => o.domainName.includes('.s3.'));
-    expect(s3.map((o: any) => o.originId)).toEqual(['images-s3']);
+    expect(s3.map((o: any) => o.originId)).toEqual([PRIMARY.id]);
     expect(s3[0].originAccessControlId).toBe(`${oac.name}-id`);
     expect(s3[0].s3OriginConfig).toBeUndefined();
     expect(d.of('aws:cloudfront/originAccessIdentity:OriginAccessIdentity')).toEqual([]);

@@ -14,7 +14,7 @@ import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResult } from '../functions/adapters/cloudfront/validate.ts';
-import { distribution, findOrigin } from '../infra/distribution.ts';
+import { distribution } from '../infra/distribution.ts';
 import type { EventType, FunctionName } from '../infra/distribution.ts';
 import { EDGE_HANDLER, EDGE_RUNTIME, VIEWER_LIMITS, functionNames, isViewerEvent } from '../infra/build/limits.ts';
 import type { Manifest, ManifestFunction } from '../infra/build/manifest.ts';
@@ -23,7 +23,7 @@ import { EDGE_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
 import { invoke, unzipTo } from '../infra/build/try-zip.ts';
 import { buildStageArtifacts, stageFiles } from '../infra/artifacts.ts';
 import { startLocalS3 } from '../infra/local/s3.ts';
-import { stageOverrides } from '../infra/options.ts';
+import { primaryS3Origin, stageOverrides } from '../infra/options.ts';
 import type { LocalS3 } from '../infra/local/s3.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -118,7 +118,7 @@ describe('npm run package', () => {
   it('bakes a --config override into the bundle (here: the bucket name and a smaller size list)', async () => {
     const dir = path.join(work, 'configured');
     const overrides = {
-      origins: [{ id: 'images-s3', bucket: 'my-company-images' }],
+      origins: [{ id: primaryS3Origin(distribution).id, bucket: 'my-company-images' }],
       images: { ...distribution.images, sizes: ['64x64' as const] },
     };
     const built = await packageFunctions({ root, outDir: dir, overrides, only: ['image-request', 'image-resize'] });
@@ -144,7 +144,7 @@ describe('the stage build of sst deploy (npm run package in a child process)', (
       expect(artifacts.manifest.functions.map((f) => f.function)).toEqual(functionNames(distribution));
       expect(JSON.parse(await readFile(files.overridesFile, 'utf8'))).toEqual(overrides);
       const policy = await readFile(path.join(files.distDir, 'iam/image-resize-permissions.json'), 'utf8');
-      expect(policy).toContain(`arn:aws:s3:::edge-images-originals-${stage}/_derived/*`);
+      expect(policy).toContain(`arn:aws:s3:::${primaryS3Origin(distribution).bucket}-${stage}/_derived/*`);
     } finally {
       await rm(files.dir, { recursive: true, force: true });
     }
@@ -176,8 +176,7 @@ describe('each zip answers a captured event under plain node, with its own files
 
 describe('the resize zip makes a thumbnail through S3', () => {
   let s3: LocalS3;
-  const origin = findOrigin(distribution, 'images-s3');
-  const bucket = origin.kind === 's3' ? origin.bucket : '';
+  const bucket = primaryS3Origin(distribution).bucket;
   beforeAll(async () => {
     s3 = await startLocalS3({ buckets: [bucket] });
     await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'photos/cat.jpg', Body: await readFile(path.join(root, 'fixtures/images/photos/cat.jpg')), ContentType: 'image/jpeg' }));

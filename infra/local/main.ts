@@ -2,7 +2,11 @@
  * `npm start`: the local edge on its embedded defaults.
  *   npm start -- --images ./my-photos --quotas current      PORT=8080 npm start
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { applyOverrides } from '../build/overrides.ts';
+import type { BuildOverrides } from '../build/overrides.ts';
+import { distribution } from '../distribution.ts';
 import { parseFailMode, parseViewerCountry } from './dev.ts';
 import type { Simulation } from './dev.ts';
 import { startLocalStack } from './stack.ts';
@@ -14,6 +18,8 @@ const { values } = parseArgs({
     country: { type: 'string' },
     'fail-primary': { type: 'string' },
     'origin-timeout': { type: 'string' },
+    config: { type: 'string' },
+    s3: { type: 'string', default: 'embedded' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -27,12 +33,28 @@ if (values.help) {
   --fail-primary MODE  dev only: make the primary origin fail for every request: down, slow or a
                  status (500); per request: header x-local-fail-primary: down or the same query flag
   --origin-timeout MS  origin read timeout (default 5000; CloudFront's is 30 s), which \`slow\` waits out
+  --config FILE  build overrides (the JSON \`npm run package -- --config\` takes), e.g. a stage's bucket names
+  --s3 MODE      embedded (default: s3rver in this process, seeded) or aws (the real buckets of the
+                 spec, with the default AWS credential chain; what \`sst dev\` runs)
   PORT           port to listen on at 127.0.0.1 (default 3000)`);
   process.exit(0);
 }
 if (values.quotas !== 'strict' && values.quotas !== 'current') {
   console.error(`Expected strict or current for --quotas but received ${JSON.stringify(values.quotas)}`);
   process.exit(2);
+}
+if (values.s3 !== 'embedded' && values.s3 !== 'aws') {
+  console.error(`Expected embedded or aws for --s3 but received ${JSON.stringify(values.s3)}`);
+  process.exit(2);
+}
+let spec = distribution;
+if (values.config !== undefined) {
+  try {
+    spec = applyOverrides(distribution, JSON.parse(await readFile(values.config, 'utf8')) as BuildOverrides);
+  } catch (error) {
+    console.error(`The build overrides in ${values.config} cannot be used: ${(error as Error).message}`);
+    process.exit(2);
+  }
 }
 const simulate: Simulation = {};
 const originTimeout = values['origin-timeout'] === undefined ? undefined : Number(values['origin-timeout']);
@@ -54,22 +76,30 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 try {
   const stack = await startLocalStack({
+    spec,
+    s3: values.s3,
     port,
     quotas: values.quotas,
     simulate,
     ...(originTimeout ? { originTimeouts: { readMs: originTimeout } } : {}),
     ...(values.images ? { images: values.images } : {}),
   });
-  const example = stack.seeded.find((key) => key.endsWith('.jpg')) ?? stack.seeded[0] ?? 'photos/cat.jpg';
+  const seededExample = stack.seeded.includes('photos/cat.jpg') ? 'photos/cat.jpg' : stack.seeded.find((key) => key.endsWith('.jpg'));
+  const example = (seededExample ?? 'photos/cat.jpg').split('/').map(encodeURIComponent).join('/');
+  const s3Line =
+    values.s3 === 'aws'
+      ? `real S3 with your AWS credentials, bucket ${stack.bucket} (not seeded)`
+      : `${stack.s3.endpoint}  bucket ${stack.bucket}  (path-style, access key S3RVER / secret S3RVER)`;
+  const simulating = [simulate.viewerCountry && `viewer country ${simulate.viewerCountry}`, simulate.failPrimary && `primary ${simulate.failPrimary}`].filter(Boolean);
   console.log(`edge-images local edge
-  edge       ${stack.edge.url}
-  try        ${stack.edge.url}/128x128/${example.split('/').map(encodeURIComponent).join('/')}
-  S3         ${stack.s3.endpoint}  bucket ${stack.bucket}  (path-style, access key S3RVER / secret S3RVER)
-  originals  ${stack.seeded.length} seeded from ${values.images ?? 'fixtures/images'}
+  gallery    ${stack.edge.url}/   thumbnails, private images, dev switches, request inspector
+  thumbnail  ${stack.edge.url}/128x128/${example}
+  private    npm run sign -- '${stack.edge.url}/private/vault.jpg?w=320'
+  S3         ${s3Line}
+  originals  ${values.s3 === 'aws' ? 'in the bucket' : `${stack.seeded.length} seeded from ${values.images ?? 'fixtures/images'}`}
   secondary  ${stack.origin.url}  HTTP image origin (the origin group's secondary)
-  dev        curl -H 'x-local-viewer-country: DE' -H 'x-local-fail-primary: down' -I ${stack.edge.url}/256x256/${example.split('/').map(encodeURIComponent).join('/')}${
-    simulate.viewerCountry || simulate.failPrimary ? `
-  simulating ${[simulate.viewerCountry && `viewer country ${simulate.viewerCountry}`, simulate.failPrimary && `primary ${simulate.failPrimary}`].filter(Boolean).join(', ')}` : ''
+  dev        curl -I -H 'x-local-viewer-country: DE' -H 'x-local-fail-primary: down' ${stack.edge.url}/256x256/${example}${
+    simulating.length > 0 ? `\n  simulating ${simulating.join(', ')}` : ''
   }
 Ctrl-C stops.`);
   let stopping = false;

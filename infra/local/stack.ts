@@ -24,6 +24,7 @@ import type { DistributionSpec, S3OriginSpec } from '../distribution.ts';
 import { startEdge } from './edge.ts';
 import { DEV_FAIL_PRIMARY, DEV_VIEWER_COUNTRY } from './dev.ts';
 import { Gallery } from './gallery/routes.ts';
+import { awsS3Fetch, regionalClients } from './aws-s3.ts';
 import { signCookies, signUrl, testKey } from '../tools/signer.ts';
 import type { Edge, EdgeOptions } from './edge.ts';
 import { seedOriginals, startLocalS3 } from './s3.ts';
@@ -41,6 +42,8 @@ export interface LocalStackOptions {
   readonly originTimeouts?: EdgeOptions['originTimeouts'];
   readonly originResponseOnFailedPrimary?: EdgeOptions['originResponseOnFailedPrimary'];
   readonly simulate?: EdgeOptions['simulate'];
+  /** `embedded` (default): s3rver in this process, seeded; `aws`: the spec's real buckets (sst dev). */
+  readonly s3?: 'embedded' | 'aws';
 }
 
 export interface LocalStack {
@@ -60,20 +63,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const s3Origins = spec.origins.filter((o): o is S3OriginSpec => o.kind === 's3');
   const primary = s3Origins[0];
   if (!primary) throw new Error(`Expected an S3 origin in ${spec.name} but received none`);
-  const s3 = await startLocalS3({ buckets: s3Origins.map((o) => o.bucket) });
+  // Real buckets (sst dev) are read with the default AWS credential chain and never seeded.
+  const aws = options.s3 === 'aws' ? regionalClients() : undefined;
+  const s3: LocalS3 = aws
+    ? { endpoint: 'aws', client: aws(primary.region), directory: '', close: async () => {} }
+    : await startLocalS3({ buckets: s3Origins.map((o) => o.bucket) });
   let origin: ImageOrigin | undefined;
   let derivedDir: string | undefined;
   try {
     const images = path.resolve(options.images ?? 'fixtures/images');
-    const seeded = await seedOriginals(s3.client, primary.bucket, images);
+    const seeded = aws ? [] : await seedOriginals(s3.client, primary.bucket, images);
     // Geo-routed buckets are replicas: the country is not in the cache key, so they hold the same originals.
-    for (const replica of s3Origins.slice(1)) await seedOriginals(s3.client, replica.bucket, images);
+    if (!aws) for (const replica of s3Origins.slice(1)) await seedOriginals(s3.client, replica.bucket, images);
     // The secondary reads originals from disk, not from S3 (it must work when S3 does not), and keeps
     // its derived images in a temporary directory (never in the originals' directory).
     derivedDir = await mkdtemp(path.join(tmpdir(), 'edge-images-origin-'));
     origin = await startImageOrigin({ store: directoryStore({ originals: images, derived: derivedDir }), policy: spec.images, render, log });
     const customEndpoints = spec.origins.filter((o) => o.kind === 'custom').map((o) => [o.id, origin!.url] as const);
-    const store = s3Store(() => s3.client);
+    const store = aws ? s3Store(aws, (bucket) => s3Origins.find((o) => o.bucket === bucket)?.region) : s3Store(() => s3.client);
     let edge: Edge | undefined;
     const gallery = new Gallery({
       s3: s3.client,
@@ -111,6 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...(spec.geo ? { 'geo-route': geoRoute(geoRouteConfig(spec), { log }) } : {}),
       },
       endpoints: Object.fromEntries([...s3Origins.map((o) => [o.id, s3.endpoint] as const), ...customEndpoints]),
+      ...(aws ? { s3Fetch: awsS3Fetch(aws) } : {}),
       ...(options.originTimeouts ? { originTimeouts: options.originTimeouts } : {}),
       ...(options.originResponseOnFailedPrimary ? { originResponseOnFailedPrimary: options.originResponseOnFailedPrimary } : {}),
       ...(options.simulate ? { simulate: options.simulate } : {}),

@@ -110,13 +110,13 @@ const ENCODERS: Record<OutputFormat, (image: Sharp, quality: number, animated: b
 
 /**
  * Peak decode memory per decoded pixel, in bytes, beyond what the process holds anyway: measured
- * with bench/image-engine.ts and one-off runs (sharp 0.35.5, libvips 8.18, one thread, cache off),
- * rounded up. Formats that shrink on load or stream lines cost little per pixel; formats decoded
- * whole cost their full frame and more:
- *   JPEG baseline 200 MP: 37 MB (0.2 B/px)      progressive 4:2:0 200 MP: 600 MB (3.0), 4:4:4 48 MP: 6.4
- *   PNG 200 MP RGBA: 140 MB (0.7)               interlaced RGBA 200 MP: 870 MB (4.3)
- *   WebP 40 MP: 25 MB (0.6)     TIFF 48 MP tiled: 18 MB (0.4)     SVG rasterised 48 MP: 24 MB (0.5)
- *   GIF 48 MP frame: 258 MB (5.4)               AVIF 40 MP: 715 MB (17.9)
+ * with bench/image-engine.ts (peak RSS over a sharp-loaded baseline, one process per case) and a few
+ * one-off runs, sharp 0.35.5 / libvips 8.18, one thread, cache off, rounded up. Formats that shrink
+ * on load or stream their lines cost little per pixel; formats decoded whole cost a frame and more:
+ *   JPEG baseline 40 MP: 33 MB, 200 MP: 37 MB     progressive 4:2:0 40 MP: 185 MB, 200 MP: 600 MB
+ *   PNG 40 MP (67 MB file): 130 MB                interlaced RGBA 200 MP: 870 MB (4.3 B/px)
+ *   WebP 40 MP: 25 MB    TIFF 48 MP tiled: 18 MB    SVG rasterised at 48 MP: 24 MB
+ *   GIF one 48 MP frame: 258 MB (5.4 B/px)        AVIF 12 MP: 294 MB, 40 MP: 759 MB (19 B/px)
  *   animated output: about 4 B per pixel of every frame, on top of one frame's decode.
  */
 function decodeBytesPerPixel(header: SourceHeader): number {
@@ -125,7 +125,7 @@ function decodeBytesPerPixel(header: SourceHeader): number {
       if (!header.progressive) return 0.5;
       // A progressive JPEG keeps every DCT coefficient (2 bytes) of every component until the end.
       const chroma = header.channels >= 4 ? 3 : header.chromaSubsampling === '4:4:4' ? 2 : header.chromaSubsampling === '4:2:2' ? 1 : 0.5;
-      return 2 * (1 + chroma) + 0.5;
+      return 2 * (1 + chroma) + 1;
     }
     case 'png':
       return header.progressive ? header.channels * header.bytesPerSample + 0.5 : 1;
@@ -136,7 +136,7 @@ function decodeBytesPerPixel(header: SourceHeader): number {
     case 'gif':
       return 6;
     case 'avif':
-      return 18;
+      return 19;
   }
 }
 
