@@ -138,7 +138,7 @@ export async function benchSignedUrl(): Promise<Record<string, unknown>> {
   };
 }
 
-if (/[\\/]signed-url\.mjs$/.test(process.argv[1] ?? '')) {
+if (/[\\/]signed-url\.(?:mjs|ts)$/.test(process.argv[1] ?? '')) {
   const started = Date.now();
   const result = await benchSignedUrl();
   console.table(result['cases']);

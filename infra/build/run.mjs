@@ -27,5 +27,6 @@ await build({
   sourcemap: 'inline',
   logLevel: 'warning',
 });
-process.argv = [process.argv[0], outfile, ...args];
+// argv[1] names the TypeScript entry, so a module can tell it is the one being run.
+process.argv = [process.argv[0], path.resolve(entry), ...args];
 await import(pathToFileURL(outfile).href);

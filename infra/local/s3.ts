@@ -2,18 +2,31 @@
  * The embedded S3 of the local edge: s3rver in this process, data in a temporary directory, seeded
  * with originals. s3rver does not enforce conditional writes, so a middleware adds S3's
  * `If-None-Match: *` rule (412 when the key exists), atomically per key.
+ *
+ * s3rver also stores whatever part of a PUT body arrived when the connection is cut; S3 stores
+ * nothing unless the whole body (its Content-Length) arrived. A second middleware reads the body
+ * first and refuses an incomplete one with S3's 400 IncompleteBody, so nothing partial is ever kept.
+ *
+ * Object events: `onObjectEvent` hears every PUT, POST, COPY and DELETE of an object as an S3 event
+ * notification, shaped as S3 sends it (the key URL-encoded, spaces as `+`).
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
 import { s3ClientConfig } from '../../functions/adapters/s3/store.ts';
 
 export interface LocalS3 {
   readonly endpoint: string;
+  /** A client for tooling (seeding, the gallery, tests): no request timeouts. */
   readonly client: S3Client;
   readonly directory: string;
+  /** Hears object events (S3 event notifications); returns a function that stops listening. Embedded S3 only. */
+  onObjectEvent?(listener: (event: S3Event) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -27,20 +40,75 @@ export async function startLocalS3(options: { buckets: readonly string[]; port?:
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
   // Before the router (the last middleware), after the path-style/vhost handling.
-  server.middleware.splice(server.middleware.length - 1, 0, conditionalWrites());
+  server.middleware.splice(server.middleware.length - 1, 0, completeBodies(), conditionalWrites());
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client(s3ClientConfig('us-east-1', endpoint));
+  const client = new S3Client(s3ClientConfig('us-east-1', endpoint, 'tooling'));
   return {
     endpoint,
     client,
     directory,
+    onObjectEvent(listener) {
+      const forward = (event: S3Event) => listener(asS3Notification(event));
+      server.on('event', forward);
+      return () => server.off('event', forward);
+    },
     async close() {
       client.destroy();
       await server.close();
       if (!options.directory) await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** S3 keeps an object only when its whole body arrived: a cut upload is a 400, never a partial object. */
+function completeBodies() {
+  return async (ctx: Parameters<S3rver['middleware'][number]>[0], next: () => Promise<void>) => {
+    if (ctx.method !== 'PUT' || ctx.get('x-amz-copy-source') || ctx.path.split('/').length < 3) return next();
+    const request = ctx.req as IncomingMessage;
+    const declared = ctx.get('content-length');
+    const chunks: Buffer[] = [];
+    let received = 0;
+    try {
+      for await (const chunk of request) {
+        chunks.push(chunk as Buffer);
+        received += (chunk as Buffer).byteLength;
+      }
+    } catch {
+      // The connection was cut: `complete` stays false below.
+    }
+    if (!request.complete || (declared !== '' && Number(declared) !== received)) {
+      ctx.status = 400;
+      ctx.type = 'application/xml';
+      ctx.body =
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>IncompleteBody</Code>' +
+        '<Message>You did not provide the number of bytes specified by the Content-Length HTTP header</Message></Error>';
+      return;
+    }
+    ctx.req = Readable.from([Buffer.concat(chunks, received)]);
+    return next();
+  };
+}
+
+/** s3rver's event with the key as S3 puts it in a notification: URL-encoded, spaces as `+`. */
+function asS3Notification(event: S3Event): S3Event {
+  return {
+    Records: event.Records.map((record) => ({
+      ...record,
+      s3: {
+        ...record.s3,
+        bucket: { ...record.s3.bucket, arn: `arn:aws:s3:::${record.s3.bucket.name}` },
+        object: { ...record.s3.object, key: encodeEventKey(record.s3.object.key) },
+      },
+    })),
+  };
+}
+
+export function encodeEventKey(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replaceAll('%20', '+'))
+    .join('/');
 }
 
 function conditionalWrites() {

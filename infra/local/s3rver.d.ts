@@ -12,6 +12,8 @@ declare module 's3rver' {
   }
 
   interface KoaContext {
+    /** The request body stream; a middleware may replace it with another stream of the same bytes. */
+    req: NodeJS.ReadableStream;
     method: string;
     path: string;
     status: number;
@@ -28,6 +30,9 @@ declare module 's3rver' {
     middleware: Middleware[];
     httpServer: Server;
     run(): Promise<{ address: string; port: number }>;
+    /** S3 event notifications for object PUT, POST, COPY and DELETE (keys not URL-encoded). */
+    on(event: 'event', listener: (event: import('aws-lambda').S3Event) => void): this;
+    off(event: 'event', listener: (event: import('aws-lambda').S3Event) => void): this;
     close(): Promise<void>;
   }
 }

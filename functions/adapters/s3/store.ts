@@ -1,6 +1,10 @@
 /**
  * Object storage as image-resize needs it, on the AWS SDK v3 S3 client (modular imports only).
  * A missing key is `undefined` whether S3 says 404 (caller may list) or 403 (OAC without ListBucket).
+ *
+ * Failure is bounded in time (see S3_BUDGET) and classified for the viewer: S3 throttling (503
+ * SlowDown) and running out of time are a 503 "try again"; any other S3 failure is a 502. Neither is
+ * cached (`no-store`), and the S3 detail goes to the log only.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
@@ -28,23 +32,63 @@ export interface ObjectStore {
   putIfAbsent(bucket: string, key: string, body: Buffer, options: PutOptions): Promise<PutOutcome>;
 }
 
-export function s3Store(clientFor: (region: string | undefined) => S3Client, regionOf: (bucket: string) => string | undefined = () => undefined): ObjectStore {
+/**
+ * How long S3 may take, chosen so that a whole origin-response stays inside Lambda@Edge's 30 s:
+ *
+ *   GetObject (original)  <= getDeadlineMs  =  6.0 s   every attempt, backoff and the body read
+ *   render (sharp)        <= 20.0 s                    libvips timeout (RenderOptions.timeoutSeconds)
+ *   PutObject (derived)   <= putDeadlineMs  =  3.0 s   every attempt, incl. the 409 retry
+ *   base64, answer, slack     1.0 s
+ *                           ------
+ *                            30.0 s                    the origin-response timeout
+ *
+ * Inside a deadline, each attempt is bounded too, so a hung connection leaves room for a retry:
+ * connect <= 1 s (same-region S3 connects in tens of ms), response headers <= 3 s from the start of
+ * the attempt (S3's first byte is ~10-100 ms; a 1 MB PUT uploads well inside it), then <= 3 s of
+ * silence between body bytes. maxAttempts 3 with the SDK's standard retry mode: backoff is a random
+ * share of 100 ms x 2^n (500 ms x 2^n after throttling), so two retries wait at most 0.3 s (1.5 s
+ * throttled); the SDK's retry quota (500 tokens, 5 per retry, 10 per timeout retry) stops an
+ * instance from retrying into an S3 that keeps failing. A failed PutObject costs the viewer nothing
+ * (the image is answered anyway), which is why its deadline is the shorter one.
+ */
+export const S3_BUDGET = {
+  connectionTimeoutMs: 1_000,
+  requestTimeoutMs: 3_000,
+  socketTimeoutMs: 3_000,
+  maxAttempts: 3,
+  getDeadlineMs: 6_000,
+  putDeadlineMs: 3_000,
+} as const;
+
+export type S3Budget = { readonly [K in keyof typeof S3_BUDGET]: number };
+
+export function s3Store(
+  clientFor: (region: string | undefined) => S3Client,
+  regionOf: (bucket: string) => string | undefined = () => undefined,
+  budget: S3Budget = S3_BUDGET,
+): ObjectStore {
   return {
     async get(bucket, key, maxBytes) {
       try {
-        const out = await clientFor(regionOf(bucket)).send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
-          out.Body?.transformToWebStream().cancel().catch(() => {});
-          throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
-            detail: `${bucket}/${key} is ${out.ContentLength} bytes, the limit is ${maxBytes}`,
-          });
-        }
-        const bytes = await out.Body!.transformToByteArray();
-        return {
-          body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-          contentType: out.ContentType,
-          etag: out.ETag,
-        };
+        return await withDeadline(budget.getDeadlineMs, `GetObject ${bucket}/${key}`, async (abortSignal) => {
+          const out = await clientFor(regionOf(bucket)).send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
+          if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
+            out.Body?.transformToWebStream().cancel().catch(() => {});
+            throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
+              detail: `${bucket}/${key} is ${out.ContentLength} bytes, the limit is ${maxBytes}`,
+            });
+          }
+          const bytes = await out.Body!.transformToByteArray();
+          // A connection cut mid-body must never pass for a (corrupt) image: that would be cached as a 422.
+          if (out.ContentLength !== undefined && bytes.byteLength !== out.ContentLength) {
+            throw new TruncatedBody(`${bytes.byteLength} of ${out.ContentLength} bytes arrived`);
+          }
+          return {
+            body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+            contentType: out.ContentType,
+            etag: out.ETag,
+          };
+        });
       } catch (error) {
         if (isMissing(error)) return undefined;
         throw storeError('GetObject', bucket, key, error);
@@ -61,31 +105,81 @@ export function s3Store(clientFor: (region: string | undefined) => S3Client, reg
         Metadata: options.metadata,
         IfNoneMatch: '*',
       });
-      // 409 ConditionalRequestConflict: a concurrent conditional write is in flight; try once more.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await clientFor(regionOf(bucket)).send(command);
-          return 'stored';
-        } catch (error) {
-          const status = statusOf(error);
-          if (status === 412) return 'exists';
-          if (status === 409 && attempt < 3) continue;
-          throw storeError('PutObject', bucket, key, error);
-        }
+      try {
+        return await withDeadline(budget.putDeadlineMs, `PutObject ${bucket}/${key}`, async (abortSignal) => {
+          // 409 ConditionalRequestConflict: a concurrent conditional write is in flight; try once more.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await clientFor(regionOf(bucket)).send(command, { abortSignal });
+              return 'stored' as const;
+            } catch (error) {
+              const status = statusOf(error);
+              if (status === 412) return 'exists' as const;
+              if (status === 409 && attempt < 3) continue;
+              throw error;
+            }
+          }
+        });
+      } catch (error) {
+        throw storeError('PutObject', bucket, key, error);
       }
     },
   };
 }
 
-/** The S3 client settings of this project: path-style off AWS, checksums only when required. */
-export function s3ClientConfig(region: string | undefined, endpoint?: string): S3ClientConfig {
+/**
+ * The S3 client settings of this project: path-style off AWS, checksums only when required, and the
+ * time budget above (`edge`, for the functions and the image origin). `tooling` (seeding, the
+ * gallery, tests) keeps the SDK's defaults: no timeouts, so uploading a 40 MP test image never trips one.
+ */
+export function s3ClientConfig(region: string | undefined, endpoint?: string, purpose: 'edge' | 'tooling' = 'edge'): S3ClientConfig {
   return {
     region: region ?? 'us-east-1',
     ...(endpoint ? { endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 3,
+    retryMode: 'standard',
+    maxAttempts: S3_BUDGET.maxAttempts,
+    ...(purpose === 'edge'
+      ? {
+          requestHandler: {
+            connectionTimeout: S3_BUDGET.connectionTimeoutMs,
+            requestTimeout: S3_BUDGET.requestTimeoutMs,
+            throwOnRequestTimeout: true,
+            socketTimeout: S3_BUDGET.socketTimeoutMs,
+          },
+        }
+      : {}),
   };
+}
+
+class TruncatedBody extends Error {
+  override readonly name = 'TruncatedBody';
+}
+
+class DeadlineExceeded extends Error {
+  override readonly name = 'DeadlineExceeded';
+}
+
+/** Runs `work` with an abort signal, and gives up (aborting it) after `ms`, retries and backoff included. */
+async function withDeadline<T>(ms: number, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new DeadlineExceeded(`${what}: no answer within ${ms} ms`);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  const working = work(controller.signal);
+  // The loser of the race must not become an unhandled rejection.
+  working.catch(() => {});
+  try {
+    return await Promise.race([working, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -98,11 +192,22 @@ function isMissing(error: unknown): boolean {
   return status === 404 || status === 403 || (error as { name?: string } | undefined)?.name === 'NoSuchKey';
 }
 
+const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
+const TIMED_OUT = new Set(['DeadlineExceeded', 'TimeoutError', 'AbortError', 'RequestTimeout']);
+
+/** S3's failure as the viewer may see it: 503 when trying again soon should help, else 502. */
 function storeError(operation: string, bucket: string, key: string, error: unknown): EdgeError {
   if (error instanceof EdgeError) return error;
+  const name = (error as { name?: string } | undefined)?.name ?? '';
+  const code = (error as { code?: string } | undefined)?.code;
+  const status = statusOf(error);
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new EdgeError('OriginError', 'The image store failed', {
-    detail: `${operation} ${bucket}/${key} failed (${statusOf(error) ?? 'no status'}): ${message}`,
-    cause: error,
-  });
+  const detail = `${operation} ${bucket}/${key} failed (${status ?? code ?? 'no status'}): ${message}`;
+  if (THROTTLED.has(name) || status === 503 || status === 429) {
+    return new EdgeError('OriginError', 'The image store is busy; try again', { status: 503, detail, cause: error });
+  }
+  if (TIMED_OUT.has(name) || code === 'ETIMEDOUT') {
+    return new EdgeError('OriginError', 'The image store did not answer in time; try again', { status: 503, detail, cause: error });
+  }
+  return new EdgeError('OriginError', 'The image store failed', { detail, cause: error });
 }
