@@ -1,6 +1,6 @@
 /**
  * dist/manifest.json: what `npm run package` built, one entry per function. Read by the console
- * instructions (CONSOLE.md), by infra/ (the zips SST deploys) and by the tests. No build code here,
+ * instructions (README), by infra/ (the zips SST deploys) and by the tests. No build code here,
  * so infra/ can import it without pulling esbuild into the SST program.
  */
 import { readFileSync } from 'node:fs';

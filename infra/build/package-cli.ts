@@ -1,6 +1,6 @@
 /**
  * `npm run package [-- --config my-config.json] [--out dist] [--only image-request]`
- * Writes dist/<function>.zip, dist/manifest.json and dist/iam/ (see package.ts and CONSOLE.md).
+ * Writes dist/<function>.zip, dist/manifest.json and dist/iam/ (see package.ts and the README section "Attach the functions by hand in the CloudFront console").
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,7 +20,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`Usage: npm run package -- [--config FILE] [--out DIR] [--only FUNCTION ...]
-  --config FILE   JSON overrides baked into every zip (bucket names, image policy, ...; see CONSOLE.md)
+  --config FILE   JSON overrides baked into every zip (bucket names, image policy, ...; see the README)
   --out DIR       output folder (default dist)
   --only NAME     package only this function (repeatable)`);
   process.exit(0);
