@@ -6,8 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { render } from '../../functions/adapters/image/render.ts';
-import { s3Store } from '../../functions/adapters/s3/store.ts';
+import { s3ClientConfig, s3Store } from '../../functions/adapters/s3/store.ts';
 import { jsonLog } from '../../functions/core/log.ts';
 import type { Log } from '../../functions/core/log.ts';
 import { createHandler as imageRequest } from '../../functions/image-request/handler.ts';
@@ -29,6 +30,8 @@ import { signCookies, signUrl, testKey } from '../tools/signer.ts';
 import type { Edge, EdgeOptions } from './edge.ts';
 import { seedOriginals, startLocalS3 } from './s3.ts';
 import type { LocalS3 } from './s3.ts';
+import { startLocalDerivedCleanup } from './derived-cleanup.ts';
+import type { LocalDerivedCleanup } from './derived-cleanup.ts';
 
 export interface LocalStackOptions {
   readonly spec?: DistributionSpec;
@@ -44,6 +47,14 @@ export interface LocalStackOptions {
   readonly simulate?: EdgeOptions['simulate'];
   /** `embedded` (default): s3rver in this process, seeded; `aws`: the spec's real buckets (sst dev). */
   readonly s3?: 'embedded' | 'aws';
+  /**
+   * Tests: something in front of the embedded S3, such as a fault-injecting proxy. The functions' S3
+   * client, derived-cleanup and the edge's S3 origins use the endpoint it returns; seeding and the
+   * gallery do not.
+   */
+  readonly s3Front?: (endpoint: string) => string | Promise<string>;
+  /** Tests: the renderer image-resize uses (default: the real one), e.g. wrapped to measure it. */
+  readonly render?: typeof render;
 }
 
 export interface LocalStack {
@@ -54,6 +65,8 @@ export interface LocalStack {
   readonly gallery: Gallery;
   /** The HTTP image origin behind every custom origin (the group's secondary): originals from the images directory. */
   readonly origin: ImageOrigin;
+  /** derived-cleanup on the embedded S3's object events (absent with real buckets). */
+  readonly derivedCleanup?: LocalDerivedCleanup;
   close(): Promise<void>;
 }
 
@@ -69,6 +82,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ? { endpoint: 'aws', client: aws(primary.region), directory: '', close: async () => {} }
     : await startLocalS3({ buckets: s3Origins.map((o) => o.bucket) });
   let origin: ImageOrigin | undefined;
+  let functionsClient: S3Client | undefined;
   let derivedDir: string | undefined;
   try {
     const images = path.resolve(options.images ?? 'fixtures/images');
@@ -80,7 +94,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     derivedDir = await mkdtemp(path.join(tmpdir(), 'edge-images-origin-'));
     origin = await startImageOrigin({ store: directoryStore({ originals: images, derived: derivedDir }), policy: spec.images, render, log });
     const customEndpoints = spec.origins.filter((o) => o.kind === 'custom').map((o) => [o.id, origin!.url] as const);
-    const store = aws ? s3Store(aws, (bucket) => s3Origins.find((o) => o.bucket === bucket)?.region) : s3Store(() => s3.client);
+    // The functions' own client, with the deployed timeouts and retries (s3.client is for tooling).
+    const s3Endpoint = aws ? s3.endpoint : await (options.s3Front?.(s3.endpoint) ?? s3.endpoint);
+    functionsClient = aws ? undefined : new S3Client(s3ClientConfig('us-east-1', s3Endpoint));
+    const store = aws ? s3Store(aws, (bucket) => s3Origins.find((o) => o.bucket === bucket)?.region) : s3Store(() => functionsClient!);
     let edge: Edge | undefined;
     const gallery = new Gallery({
       s3: s3.client,
@@ -112,12 +129,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       spec,
       functions: {
         'image-request': imageRequest(imageRequestConfig(spec), { log }),
-        'image-resize': imageResize(imageResizeConfig(spec), { store, render, log }),
+        'image-resize': imageResize(imageResizeConfig(spec), { store, render: options.render ?? render, log }),
         // The local edge speaks http, so signed Resources name http://127.0.0.1:PORT/...
         ...(spec.signedUrls ? { 'signed-url': signedUrl({ ...signedUrlConfig(spec), scheme: 'http' }, { log }) } : {}),
         ...(spec.geo ? { 'geo-route': geoRoute(geoRouteConfig(spec), { log }) } : {}),
       },
-      endpoints: Object.fromEntries([...s3Origins.map((o) => [o.id, s3.endpoint] as const), ...customEndpoints]),
+      endpoints: Object.fromEntries([...s3Origins.map((o) => [o.id, s3Endpoint] as const), ...customEndpoints]),
       ...(aws ? { s3Fetch: awsS3Fetch(aws) } : {}),
       ...(options.originTimeouts ? { originTimeouts: options.originTimeouts } : {}),
       ...(options.originResponseOnFailedPrimary ? { originResponseOnFailedPrimary: options.originResponseOnFailedPrimary } : {}),
@@ -130,6 +147,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       localRoutes: gallery.route,
     });
+    // Wired after seeding: replacing or deleting an original from now on cleans its derived images.
+    const derivedCleanup = functionsClient
+      ? startLocalDerivedCleanup({ s3, client: functionsClient, buckets: s3Origins.map((o) => o.bucket), cache: () => edge!.cache, log })
+      : undefined;
     return {
       edge,
       s3,
@@ -137,15 +158,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       seeded,
       gallery,
       origin,
+      ...(derivedCleanup ? { derivedCleanup } : {}),
       async close() {
+        derivedCleanup?.stop();
         await edge.close();
         await origin!.close();
+        await derivedCleanup?.settled();
+        functionsClient?.destroy();
         await s3.close();
         await rm(derivedDir!, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await origin?.close();
+    functionsClient?.destroy();
     await s3.close();
     if (derivedDir) await rm(derivedDir, { recursive: true, force: true });
     throw error;
