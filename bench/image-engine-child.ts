@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { render } from '../functions/adapters/image/render.ts';
+import { loadEngine, render } from '../functions/adapters/image/render.ts';
 import type { Variant } from '../functions/core/grammar.ts';
 import { images } from '../infra/distribution.ts';
 
@@ -28,7 +28,8 @@ function peakRssKb(): number {
 
 const [source, variantJson, runsArg, optionsJson] = process.argv.slice(2);
 if (source === '--baseline' || source === undefined) {
-  // What the process costs with sharp and the engine loaded, before any image.
+  // What the process costs with sharp and the engine loaded, before any image (sharp loads lazily).
+  await loadEngine();
   process.stdout.write(`${JSON.stringify({ maxRssKb: peakRssKb(), render: typeof render })}\n`);
 } else {
   const variant = JSON.parse(variantJson ?? '{}') as Variant;

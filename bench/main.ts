@@ -1,28 +1,131 @@
 /**
- * `npm run bench`: every figure is a ratio against a baseline measured in the same run, because the
- * machines are shared and noisy. Writes bench/results.json and prints a table.
+ * `npm run bench`: how close each path is to its physical limit, in one run on this machine. Every
+ * figure is a ratio against a baseline measured in the same run, because the machines are shared and
+ * noisy. Writes bench/results.json, bench/RESULTS.md and bench/miss-path.svg.
+ *
+ *   npm run bench                          everything (~5 minutes)
+ *   npm run bench -- --only miss,viewer    some sections; the others are kept from results.json
+ *   npm run bench -- --quick               fewer rounds, to try the bench itself
+ *   npm run bench -- --only miss --filter 12mp-jpeg
+ *
+ * Sections: miss (miss path: image-resize vs floor vs bare sharp), tuning (engine settings), viewer
+ * (image-request and signed-url vs hand-written), cold (cold starts and bundle sizes), hit (the local
+ * edge's hit path vs plain node:http), memory (peak RSS per source), then the cost model and the report.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { benchMissPath } from './miss-path.ts';
+import { distribution } from '../infra/distribution.ts';
+import { benchColdStart } from './cold-start.ts';
+import { costModel, PRICES } from './cost.ts';
+import { benchHitPath } from './hit-path.ts';
+import { benchMemory } from './memory.ts';
+import { benchMissPath, TARGET_ANY, TARGET_LARGE } from './miss-path.ts';
+import { renderChart, renderMarkdown } from './report.ts';
+import type { Results } from './report.ts';
+import { prepareSources } from './sources.ts';
+import { benchTuning } from './tuning.ts';
+import { benchViewer } from './viewer.ts';
 
+const SECTIONS = ['miss', 'tuning', 'viewer', 'cold', 'hit', 'memory'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    filter: { type: 'string' },
+  },
+});
+const only = new Set((values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]);
+for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`Expected sections among ${SECTIONS.join(', ')} for --only but received ${JSON.stringify(s)}`);
+const quick = values.quick;
+
+const RESULTS = 'bench/results.json';
 const started = Date.now();
-const results: Record<string, unknown> = {
-  when: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, sharp: sharp.versions.sharp, vips: sharp.versions.vips },
+const previous = await readFile(RESULTS, 'utf8').then(
+  (text) => JSON.parse(text) as Record<string, unknown>,
+  () => ({}) as Record<string, unknown>,
+);
+// Sections not run this time keep their figures from the previous run (and say when they were taken).
+const results: Record<string, unknown> = { ...previous };
+// Results written before this bench's format had the miss path as a bare list: not comparable.
+if (Array.isArray(results['miss_path'])) delete results['miss_path'];
+results['when'] = new Date().toISOString();
+results['command'] = `npm run bench${values.only || quick || values.filter ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+results['machine'] = {
+  cpus: os.cpus().length,
+  model: os.cpus()[0]?.model,
+  node: process.version,
+  sharp: sharp.versions.sharp,
+  vips: sharp.versions.vips,
+  load_average_at_start: os.loadavg().map((l) => Math.round(l * 100) / 100),
 };
+const sectionTimes: Record<string, number> = { ...((previous['section_seconds'] as Record<string, number> | undefined) ?? {}) };
 
-console.log('miss path (image-resize vs floor vs bare sharp)...');
-const miss = await benchMissPath();
-results['miss_path'] = miss;
-console.table(
-  miss.map((r) => {
-    const row = r as { case: string; miss: { median_ms: number }; floor: { median_ms: number }; bare: { median_ms: number }; miss_vs_floor: number; miss_vs_bare: number };
-    return { case: row.case, miss_ms: row.miss.median_ms, floor_ms: row.floor.median_ms, bare_ms: row.bare.median_ms, miss_vs_floor: row.miss_vs_floor, miss_vs_bare: row.miss_vs_bare };
+async function section<T>(name: Section, label: string, fn: () => Promise<T>): Promise<T | undefined> {
+  if (!only.has(name)) return undefined;
+  const at = Date.now();
+  process.stdout.write(`${label}...\n`);
+  const value = await fn();
+  sectionTimes[name] = Math.round((Date.now() - at) / 1000);
+  process.stdout.write(`  done in ${sectionTimes[name]} s\n`);
+  return value;
+}
+
+const sources = await prepareSources();
+results['sources'] = sources.map(({ file: _file, ...rest }) => rest);
+
+const miss = await section('miss', 'miss path: image-resize vs floor vs bare sharp, every source x preset/format', () =>
+  benchMissPath({
+    sources,
+    budgetMsPerCase: quick ? 600 : 2200,
+    minRounds: quick ? 3 : 5,
+    maxRounds: quick ? 5 : 21,
+    ...(values.filter ? { filter: values.filter } : {}),
+    onCase: (row, index, total) =>
+      process.stdout.write(
+        `  ${String(index + 1).padStart(2)}/${total} ${row.case.padEnd(62)} miss ${row.miss.median_ms.toFixed(1).padStart(7)}  floor ${row.floor.median_ms.toFixed(1).padStart(7)}  bare ${row.bare.median_ms.toFixed(1).padStart(7)}  miss/floor ${row.miss_vs_floor.toFixed(2)}${row.within_target ? '' : ' (over)'}\n`,
+      ),
   }),
 );
+if (miss) results['miss_path'] = { targets: { large_sources: TARGET_LARGE, other: TARGET_ANY }, ...miss };
 
+const tuning = await section('tuning', 'engine settings (JPEG encoder, AVIF effort, threads)', () => benchTuning(sources, quick ? 3 : 7));
+if (tuning) results['tuning'] = tuning;
+
+const viewer = await section('viewer', 'viewer functions: image-request and signed-url vs by hand', () => benchViewer());
+if (viewer) results['viewer'] = viewer;
+
+const cold = await section('cold', 'cold start: package, then node start to first answer', () => benchColdStart({ runs: quick ? 3 : 9 }));
+if (cold) results['cold_start'] = cold;
+
+const hit = await section('hit', 'hit path: local edge vs plain node:http (autocannon, loopback)', () =>
+  benchHitPath({ seconds: quick ? 2 : 4, rounds: quick ? 1 : 2, connections: 16 }),
+);
+if (hit) results['hit_path'] = hit;
+
+const memory = await section('memory', 'memory: peak RSS per source and preset (one process each)', () => benchMemory(sources));
+if (memory) results['memory'] = memory;
+
+// The cost model reads the miss path, from this run or the last.
+const missPath = results['miss_path'] as Results['miss_path'];
+if (missPath) {
+  const deployed = distribution.functions['image-resize'].memoryMb;
+  const picks = missPath.cases.filter((c) => c.label === 'thumb' || (c.source === '12mp-jpeg' && (c.label === 'card' || c.label === 'og'))).map((c) => c.case);
+  const thumb12 = picks.filter((name) => name.startsWith('12mp-jpeg > thumb'));
+  results['cost'] = {
+    prices: PRICES,
+    memory_mb_deployed: deployed,
+    rows: [...costModel(missPath.cases, [deployed], picks), ...costModel(missPath.cases, [1024, 1769, 3008].filter((m) => m !== deployed), thumb12)],
+  };
+}
+
+results['section_seconds'] = sectionTimes;
 results['seconds'] = Math.round((Date.now() - started) / 1000);
-await writeFile('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
-console.log(`wrote bench/results.json in ${results['seconds']} s`);
+await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+const report = results as unknown as Results;
+await writeFile('bench/RESULTS.md', renderMarkdown(report));
+if (missPath) await writeFile('bench/miss-path.svg', renderChart(missPath.cases));
+console.log(`wrote bench/results.json, bench/RESULTS.md and bench/miss-path.svg in ${String(results['seconds'])} s`);

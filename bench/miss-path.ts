@@ -1,116 +1,231 @@
 /**
- * The miss path of image-resize, measured three ways in one process against the embedded S3:
- *   miss   the real handler: origin-response event -> GetObject -> sharp -> PutObject -> base64 answer
- *   floor  the plainest GetObject -> sharp -> PutObject -> base64 sequence, no logic of its own
- *   bare   the engine's sharp work alone, on bytes already in memory (the physical limit)
- * Each run resizes a fresh original key, so every handler run is a real miss and a real write.
+ * The miss path of image-resize, measured three ways in one process against the embedded S3
+ * (bench/cases.ts says exactly what `bare` and `floor` are):
+ *   miss   the real handler on a real miss: origin-response 404 event -> GetObject -> header check ->
+ *          sharp -> conditional PutObject -> base64 answer
+ *   floor  the plainest GetObject -> sharp (defaults) -> PutObject -> base64, no logic of its own
+ *   bare   the engine's sharp pipeline alone on bytes in memory (the physical limit)
+ * Each round runs the three side by side in rotating order; what a run wrote to S3 is deleted after
+ * it, untimed, so every handler run is a real miss and a real write.
+ *
+ * Per source, also: the GetObject and PutObject times alone and the header pass, which split the
+ * floor into what S3 costs and what sharp costs.
  */
 import { readFile } from 'node:fs/promises';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
 import { originResponseEvent } from '../functions/adapters/cloudfront/events.ts';
-import { render } from '../functions/adapters/image/render.ts';
+import { configureEngine, inspect, loadEngine, render, renderInspected } from '../functions/adapters/image/render.ts';
+import type { RenderOptions } from '../functions/adapters/image/render.ts';
 import { s3Store } from '../functions/adapters/s3/store.ts';
-import { derivedUri } from '../functions/core/grammar.ts';
-import type { Variant } from '../functions/core/grammar.ts';
+import { derivedKey, derivedUri } from '../functions/core/grammar.ts';
 import { silentLog } from '../functions/core/log.ts';
 import { createHandler } from '../functions/image-resize/handler.ts';
 import { imageResizeConfig } from '../infra/config.ts';
 import { distribution, s3DomainName } from '../infra/distribution.ts';
 import type { S3OriginSpec } from '../infra/distribution.ts';
 import { startLocalS3 } from '../infra/local/s3.ts';
-import { interleave, round, summary } from './stats.ts';
+import { contentTypeOf } from '../infra/local/s3.ts';
+import { floorPipeline, isAnimated, missCases } from './cases.ts';
+import type { MissCase } from './cases.ts';
+import type { Source } from './sources.ts';
+import { interleave, median, pairedRatio, round, summary } from './stats.ts';
 
-export interface MissCase {
-  readonly name: string;
-  readonly source: string;
-  readonly variant: Variant;
-  readonly rounds: number;
+/** miss_vs_floor targets: 0.85 for the 12 MP and 40 MP sources, 1.05 for every other case. */
+export const TARGET_LARGE = 0.85;
+export const TARGET_ANY = 1.05;
+const LARGE_SOURCE_MP = 12;
+
+export interface MissPathOptions {
+  readonly sources: readonly Source[];
+  /** Wall time to aim for per case, all three paths, warm-up excluded. */
+  readonly budgetMsPerCase: number;
+  readonly minRounds: number;
+  readonly maxRounds: number;
+  /** Only cases whose name contains this. */
+  readonly filter?: string;
+  readonly onCase?: (row: MissRow, index: number, total: number) => void;
 }
 
-export const THUMB_12MP_WEBP: MissCase = {
-  name: '12mp-jpeg-to-128x128-webp',
-  source: 'fixtures/images/landscape-12mp.jpg',
-  variant: { width: 128, height: 128, fit: 'cover', quality: 75, format: 'webp' },
-  rounds: 25,
-};
+export interface MissRow {
+  readonly case: string;
+  readonly source: string;
+  readonly source_mp: number;
+  readonly source_format: string;
+  readonly label: string;
+  readonly variant: string;
+  readonly output_format: string;
+  readonly animated: boolean;
+  readonly miss: ReturnType<typeof summary>;
+  readonly floor: ReturnType<typeof summary>;
+  readonly bare: ReturnType<typeof summary>;
+  /**
+   * The median of the round-by-round ratios miss / floor (the two ran side by side in each round):
+   * drift between rounds on a shared machine cannot move it. The target is judged on it.
+   */
+  readonly miss_vs_floor: number;
+  /** The same, miss / bare and floor / bare. */
+  readonly miss_vs_bare: number;
+  readonly floor_vs_bare: number;
+  /** Median / median, for comparison: close to the paired ratios when the run was quiet. */
+  readonly ratios_of_medians: { readonly miss_vs_floor: number; readonly miss_vs_bare: number };
+  readonly target_miss_vs_floor: number;
+  readonly within_target: boolean;
+  readonly output_bytes: number;
+  readonly floor_output_bytes: number;
+}
 
-export async function benchMissPath(cases: readonly MissCase[] = [THUMB_12MP_WEBP]) {
+export interface SourceIo {
+  readonly source: string;
+  readonly bytes: number;
+  readonly get_ms: number;
+  /** GetObject with the body read into one preallocated buffer (no SDK collector). */
+  readonly get_direct_ms: number;
+  readonly put_thumbnail_ms: number;
+  readonly header_pass_ms: number;
+}
+
+export async function benchMissPath(options: MissPathOptions): Promise<{ cases: MissRow[]; io: SourceIo[]; settings: Record<string, unknown> }> {
   const origin = distribution.origins.find((o): o is S3OriginSpec => o.kind === 's3')!;
-  const s3 = await startLocalS3({ buckets: [origin.bucket] });
+  const bucket = origin.bucket;
+  const s3 = await startLocalS3({ buckets: [bucket] });
   const config = imageResizeConfig();
+  const renderOptions: RenderOptions = { ...config.policy.limits, ...(config.policy.background ? { background: config.policy.background } : {}) };
   const handler = createHandler(config, { store: s3Store(() => s3.client), render, log: silentLog });
-  const results: Record<string, unknown>[] = [];
+  const engineSettings = { concurrency: 1, cache: false } as const;
+  configureEngine(engineSettings);
+  await loadEngine();
+  // The floor runs at sharp's own default thread count (read before the engine changed it: sharp
+  // sets 1 on glibc without jemalloc, as here). The libvips cache is off for all three paths: every
+  // miss decodes a different original, so a cache never hits; it would only hold memory.
+  const floorThreads = defaultThreads;
+  const eventOrigin = { s3: { domainName: s3DomainName(origin), region: origin.region, path: '', authMethod: 'origin-access-identity' as const, customHeaders: {} } };
+
+  const rows: MissRow[] = [];
+  const io: SourceIo[] = [];
   try {
-    for (const c of cases) {
-      const source = await readFile(c.source);
-      const total = c.rounds + 2;
-      for (let i = -2; i < total; i++) {
-        for (const path of ['miss', 'floor']) {
-          await s3.client.send(new PutObjectCommand({ Bucket: origin.bucket, Key: `bench/${path}-${i}.jpg`, Body: source, ContentType: 'image/jpeg' }));
-        }
-      }
-      let missIndex = -2;
-      let floorIndex = -2;
-      const timings = await interleave(
-        {
-          miss: async () => {
-            const key = `bench/miss-${missIndex++}.jpg`;
-            const event = originResponseEvent({
-              clientIp: '127.0.0.1',
-              uri: derivedUri(key, c.variant),
-              origin: { s3: { domainName: s3DomainName(origin), region: origin.region, path: '', authMethod: 'origin-access-identity', customHeaders: {} } },
-              response: { status: '404', statusDescription: 'Not Found', headers: {} },
-            });
-            const result = await handler(event);
-            if (!result || !('status' in result) || result.status !== '200') throw new Error(`miss path answered ${JSON.stringify(result).slice(0, 200)}`);
-          },
-          floor: async () => {
-            const key = `bench/floor-${floorIndex++}.jpg`;
-            const got = await s3.client.send(new GetObjectCommand({ Bucket: origin.bucket, Key: key }));
-            const bytes = await got.Body!.transformToByteArray();
-            const out = await plainSharp(Buffer.from(bytes), c.variant);
-            await s3.client.send(new PutObjectCommand({ Bucket: origin.bucket, Key: `_derived/${key}/floor.webp`, Body: out, ContentType: 'image/webp' }));
-            out.toString('base64');
-          },
-          bare: async () => {
-            await render(source, c.variant, config.policy.limits);
-          },
-        },
-        c.rounds,
-      );
-      const miss = summary(timings.miss);
-      const floor = summary(timings.floor);
-      const bare = summary(timings.bare);
-      results.push({
-        case: c.name,
-        miss,
-        floor,
-        bare,
-        miss_vs_floor: round(miss.median_ms / floor.median_ms, 3),
-        miss_vs_bare: round(miss.median_ms / bare.median_ms, 3),
-        floor_vs_bare: round(floor.median_ms / bare.median_ms, 3),
-      });
+    const bytesOf = new Map<string, Buffer>();
+    for (const source of options.sources) {
+      const bytes = await readFile(source.file);
+      bytesOf.set(source.name, bytes);
+      await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: source.key, Body: bytes, ContentType: contentTypeOf(source.key) }));
+      io.push(await sourceIo(source, bytes));
+    }
+
+    const cases = missCases(options.sources, config.policy).filter((c) => !options.filter || c.name.includes(options.filter));
+    for (const [index, c] of cases.entries()) {
+      const row = await measureCase(c, bytesOf.get(c.source.name)!);
+      rows.push(row);
+      options.onCase?.(row, index, cases.length);
     }
   } finally {
     await s3.close();
   }
-  return results;
-}
+  return { cases: rows, io, settings: { engine_threads: engineSettings.concurrency, floor_threads: floorThreads, libvips_cache: 'off for every path' } };
 
-/** The same resize and encoder settings as the engine, written the plain way (default decoding). */
-function plainSharp(source: Buffer, v: Variant): Promise<Buffer> {
-  const image = sharp(source, { autoOrient: true }).resize({ width: v.width, height: v.height, fit: v.fit, withoutEnlargement: true });
-  switch (v.format) {
-    case 'webp':
-      return image.webp({ quality: v.quality, effort: 3 }).toBuffer();
-    case 'avif':
-      return image.avif({ quality: v.quality, effort: 2 }).toBuffer();
-    case 'jpg':
-      return image.jpeg({ quality: v.quality, mozjpeg: true }).toBuffer();
-    case 'png':
-      return image.png({ compressionLevel: 8, adaptiveFiltering: false }).toBuffer();
-    case 'gif':
-      return image.gif().toBuffer();
+  async function sourceIo(source: Source, bytes: Buffer): Promise<SourceIo> {
+    const thumb = await sharp(bytes).resize(128, 128).webp().toBuffer();
+    const timings = await interleave(
+      {
+        get: async () => {
+          const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: source.key }));
+          await got.Body!.transformToByteArray();
+        },
+        // The same GetObject, its body copied chunk by chunk into one buffer of Content-Length as it
+        // arrives, instead of the SDK's collect, concat and copy (`new Uint8Array(Buffer.concat(...))`).
+        get_direct: async () => {
+          const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: source.key }));
+          const body = Buffer.allocUnsafe(got.ContentLength!);
+          let at = 0;
+          for await (const chunk of got.Body as AsyncIterable<Buffer>) at += chunk.copy(body, at);
+          if (at !== body.byteLength) throw new Error(`Expected ${body.byteLength} bytes but received ${at}`);
+        },
+        put: () => s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `_bench/io/${source.name}.webp`, Body: thumb, ContentType: 'image/webp' })),
+        header: () => inspect(bytes, renderOptions),
+      },
+      11,
+      1,
+    );
+    return {
+      source: source.name,
+      bytes: source.bytes,
+      get_ms: round(median(timings.get)),
+      get_direct_ms: round(median(timings.get_direct)),
+      put_thumbnail_ms: round(median(timings.put)),
+      header_pass_ms: round(median(timings.header)),
+    };
+  }
+
+  async function measureCase(c: MissCase, bytes: Buffer): Promise<MissRow> {
+    const uri = derivedUri(c.source.key, c.variant);
+    const derived = derivedKey(c.source.key, c.variant);
+    const floorKey = `_bench/floor/${derived}`;
+    const header = await inspect(bytes, renderOptions);
+    let outputBytes = 0;
+    let floorBytes = 0;
+    const paths = {
+      miss: async () => {
+        sharp.concurrency(engineSettings.concurrency);
+        const event = originResponseEvent({ clientIp: '127.0.0.1', uri, origin: eventOrigin, response: { status: '404', statusDescription: 'Not Found', headers: {} } });
+        const result = (await handler(event)) as CloudFrontResultResponse;
+        if (result.status !== '200' || typeof result.body !== 'string') throw new Error(`Expected 200 with a body for ${c.name} but received ${JSON.stringify(result).slice(0, 300)}`);
+        outputBytes = Buffer.byteLength(result.body, 'base64');
+      },
+      floor: async () => {
+        sharp.concurrency(floorThreads);
+        const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: c.source.key }));
+        const original = await got.Body!.transformToByteArray();
+        const out = await floorPipeline(original, c.source, c.variant).toBuffer();
+        await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: floorKey, Body: out, ContentType: `image/${c.variant.format === 'jpg' ? 'jpeg' : c.variant.format}` }));
+        out.toString('base64');
+        floorBytes = out.byteLength;
+      },
+      bare: async () => {
+        sharp.concurrency(engineSettings.concurrency);
+        await renderInspected(bytes, header, c.variant, renderOptions);
+      },
+    };
+    // One untimed warm-up round tells how many rounds fit the budget.
+    const warm = performance.now();
+    for (const run of Object.values(paths)) await run();
+    await cleanUp();
+    const perRound = performance.now() - warm;
+    const rounds = Math.max(options.minRounds, Math.min(options.maxRounds, Math.floor(options.budgetMsPerCase / perRound)));
+    const timings = await interleave(paths, rounds, 0, (name) => (name === 'bare' ? Promise.resolve() : cleanUp(name)));
+    const miss = summary(timings.miss);
+    const floor = summary(timings.floor);
+    const bare = summary(timings.bare);
+    const target = c.source.megapixels >= LARGE_SOURCE_MP ? TARGET_LARGE : TARGET_ANY;
+    const missVsFloor = round(pairedRatio(timings.miss, timings.floor), 3);
+    return {
+      case: c.name,
+      source: c.source.name,
+      source_mp: c.source.megapixels,
+      source_format: c.source.format,
+      label: c.label,
+      variant: derived.slice(derived.lastIndexOf('/') + 1),
+      output_format: c.variant.format,
+      animated: isAnimated(c.source, c.variant),
+      miss,
+      floor,
+      bare,
+      miss_vs_floor: missVsFloor,
+      miss_vs_bare: round(pairedRatio(timings.miss, timings.bare), 3),
+      floor_vs_bare: round(pairedRatio(timings.floor, timings.bare), 3),
+      ratios_of_medians: { miss_vs_floor: round(miss.median_ms / floor.median_ms, 3), miss_vs_bare: round(miss.median_ms / bare.median_ms, 3) },
+      target_miss_vs_floor: target,
+      within_target: missVsFloor <= target,
+      output_bytes: outputBytes,
+      floor_output_bytes: floorBytes,
+    };
+
+    async function cleanUp(name?: string): Promise<void> {
+      if (name === undefined || name === 'miss') await s3.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: derived }));
+      if (name === undefined || name === 'floor') await s3.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: floorKey }));
+    }
   }
 }
+
+/** sharp's thread count as sharp set it on load, before the engine configured its own. */
+const defaultThreads = sharp.concurrency();

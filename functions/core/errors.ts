@@ -49,10 +49,14 @@ export function badParam(param: string, expected: string, received: string): Edg
   return new EdgeError('BadRequest', `Expected ${expected} for ${param} but received ${quote(received)}`);
 }
 
-/** Quote a viewer-supplied value for an error message: bounded, control characters escaped. */
+/**
+ * Quote a viewer-supplied value for an error message: bounded, control characters escaped. JSON.stringify
+ * escapes C0 controls but leaves DEL, the C1 controls (U+0080-U+009F, such as the terminal's CSI) and the
+ * line separators U+2028/U+2029 raw: those are escaped here too, for the viewer and for the log line.
+ */
 export function quote(value: string): string {
   const clipped = value.length > 64 ? `${value.slice(0, 64)}...` : value;
-  return JSON.stringify(clipped);
+  return JSON.stringify(clipped).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function isEdgeError(error: unknown): error is EdgeError {

@@ -15,7 +15,7 @@
  * allowlist of the policy; anything else is a 400 before any origin is touched.
  */
 import { EdgeError, badParam, quote } from './errors.ts';
-import { DERIVED_PREFIX, assertOriginalKey, decodeKey, encodeKey, validateKey } from './keys.ts';
+import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, validateKey } from './keys.ts';
 import { negotiateAuto } from './negotiate.ts';
 import { FITS, OUTPUT_FORMATS, POSITIONS } from './policy.ts';
 import type { Fit, ImagePolicy, OutputFormat, Position, Preset } from './policy.ts';
@@ -132,6 +132,7 @@ export function parseImageUrl(
     query.has('dpr') ? Number(query.get('dpr')) : 1,
     policy,
   );
+  assertDerivedKeyFits(key, variant);
   return { kind: 'derived', key, variant, negotiated: requested === 'auto' };
 }
 
@@ -247,6 +248,18 @@ export function variantName(variant: Variant): string {
   return `${variant.width}x${height}-${variant.fit}${position}-q${variant.quality}${flags}.${variant.format}`;
 }
 
+/**
+ * A derived key is the original's key plus about 40 bytes, and S3 refuses keys over 1,024 bytes: an
+ * original whose key is that long can be served as it is, but it has no thumbnails (400, not a failed
+ * write and an S3 error page).
+ */
+function assertDerivedKeyFits(key: string, variant: Variant): void {
+  const bytes = Buffer.byteLength(derivedKey(key, variant), 'utf8');
+  if (bytes > MAX_KEY_BYTES) {
+    throw new EdgeError('BadRequest', `Expected an image key short enough for its thumbnail key (at most ${MAX_KEY_BYTES} bytes) but received one that makes ${bytes} bytes`);
+  }
+}
+
 /** The S3 key of a derived image: `_derived/<original key>/<variant>`. */
 export function derivedKey(key: string, variant: Variant): string {
   return `${DERIVED_PREFIX}${key}/${variantName(variant)}`;
@@ -296,6 +309,7 @@ export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string
   if ((variant.enlarge || variant.keepCopyright) && !presetGrants(policy, variant)) {
     throw badParam('the path', 'flags (-enlarge, -copyright) only on sizes a preset grants them', uri);
   }
+  assertDerivedKeyFits(key, variant);
   return { key, variant };
 }
 

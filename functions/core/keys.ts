@@ -20,7 +20,8 @@ export const MAX_KEY_BYTES = 1024;
 /** Where derived images live: `_derived/<original key>/<variant>`. */
 export const DERIVED_PREFIX = '_derived/';
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// C0 controls, DEL and the C1 controls (U+0080-U+009F: JSON.stringify leaves them raw in log lines).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Decode a URI path (without the leading `/`) into an S3 key, once, refusing what no key may be. */
 export function decodeKey(encodedPath: string): string {

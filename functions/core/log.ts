@@ -1,10 +1,26 @@
-/** One JSON line per invocation: what CloudWatch Logs Insights queries read. */
+/**
+ * One JSON line per invocation: what CloudWatch Logs Insights queries read (README, "Logs").
+ *
+ *   fn          the function: image-request, signed-url, geo-route, image-resize, derived-cleanup
+ *               (image-origin: the HTTP image origin, one line per request)
+ *   requestId   CloudFront's request id (the same in every function of one viewer request; the
+ *               X-Amz-Cf-Id the viewer sees), or the Lambda request id for derived-cleanup
+ *   uri         the URI as the function received it (derived-cleanup: s3://bucket/key)
+ *   outcome     what happened, one word per branch (see each handler)
+ *   status      the HTTP status the function answered or passed on, when it decided one
+ *   detail      the internal reason of a refusal or failure: logs only, never shown to a viewer
+ *   sourceBytes, outputBytes   bytes of the original read and of the image made (image-resize)
+ *   ms          time spent in the function
+ */
 export type LogLine = {
   readonly fn: string;
   readonly requestId: string;
   readonly uri: string;
   readonly outcome: string;
   readonly status?: number;
+  readonly detail?: string;
+  readonly sourceBytes?: number;
+  readonly outputBytes?: number;
   readonly ms: number;
   readonly [field: string]: unknown;
 };

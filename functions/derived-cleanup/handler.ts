@@ -23,6 +23,7 @@
  * One JSON log line per invocation.
  */
 import type { S3Event, S3EventRecord } from 'aws-lambda';
+import type { DerivedStore } from '../adapters/s3/derived.ts';
 import { toEdgeError } from '../core/errors.ts';
 import { DERIVED_PREFIX, encodeKey, validateKey } from '../core/keys.ts';
 import { elapsed } from '../core/log.ts';
@@ -31,15 +32,6 @@ import type { Log } from '../core/log.ts';
 export interface DerivedCleanupConfig {
   /** Buckets whose originals this function follows. */
   readonly buckets: readonly string[];
-}
-
-/** What the function needs of S3. */
-export interface DerivedStore {
-  /** Keys directly under `prefix` (a delimiter of `/`: nothing in deeper "folders"). */
-  list(bucket: string, prefix: string): Promise<string[]>;
-  /** The `original-etag` metadata of a derived object; `undefined` when absent, `null` when the object is gone. */
-  originalEtag(bucket: string, key: string): Promise<string | undefined | null>;
-  delete(bucket: string, keys: readonly string[]): Promise<void>;
 }
 
 /** A CloudFront CreateInvalidation (or the local edge's cache). Paths start with `/`; `*` only at the end. */

@@ -5,8 +5,9 @@
  */
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontRequestResult } from 'aws-lambda';
 import { errorResponse } from '../adapters/cloudfront/respond.ts';
-import { EdgeError, quote, toEdgeError } from '../core/errors.ts';
+import { EdgeError, badParam, quote, toEdgeError } from '../core/errors.ts';
 import { derivedUri, parseImageUrl } from '../core/grammar.ts';
+import { decodeKey, encodeKey } from '../core/keys.ts';
 import { elapsed } from '../core/log.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
@@ -33,7 +34,13 @@ export function canonicalizeRequest(
   policy: ImagePolicy,
   protectedPrefixes: readonly string[] = [],
 ): { request: CloudFrontRequest; outcome: string } {
-  if (request.method === 'OPTIONS') return { request, outcome: 'preflight' };
+  if (request.method === 'OPTIONS') {
+    // A preflight carries no image, but its path still goes to the origin: no traversal, no control
+    // characters, nothing that is not a key (the query may be anything: it is not looked at).
+    if (!request.uri.startsWith('/')) throw badParam('the path', 'a path starting with "/"', request.uri);
+    decodeKey(request.uri.slice(1));
+    return { request, outcome: 'preflight' };
+  }
   const accept = request.headers['accept']?.[0]?.value;
   const parsed = parseImageUrl(request.uri, request.querystring, accept, policy);
   const prefix = protectedPrefixes.find((p) => parsed.key.startsWith(p));
@@ -42,7 +49,12 @@ export function canonicalizeRequest(
       detail: `protected prefix ${prefix}`,
     });
   }
-  if (parsed.kind === 'original') return { request, outcome: 'original' };
+  if (parsed.kind === 'original') {
+    // One spelling per original too (`a+b.jpg` and `a%2Bb.jpg` are one key): one cache entry, and
+    // one path for derived-cleanup to invalidate when the original changes.
+    request.uri = `/${encodeKey(parsed.key)}`;
+    return { request, outcome: 'original' };
+  }
   request.uri = derivedUri(parsed.key, parsed.variant);
   request.querystring = '';
   return { request, outcome: parsed.negotiated ? 'derived-negotiated' : 'derived' };

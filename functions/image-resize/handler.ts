@@ -31,6 +31,8 @@ import { EdgeError, toEdgeError } from '../core/errors.ts';
 import { derivedKey, derivedUri, parseDerivedUri } from '../core/grammar.ts';
 import type { Variant } from '../core/grammar.ts';
 import { DERIVED_PREFIX } from '../core/keys.ts';
+import { Limiter } from '../core/limit.ts';
+import type { LimitSettings } from '../core/limit.ts';
 import { elapsed } from '../core/log.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
@@ -49,7 +51,17 @@ export interface ImageResizeConfig {
   readonly cacheControl: string;
   /** CloudFront's cap on a response generated in an origin event: headers plus body as sent. */
   readonly maxGeneratedBytes: number;
+  /** Resizes at once in one process, and how many may wait (default DEFAULT_RENDER_LIMIT). */
+  readonly renders?: LimitSettings;
 }
+
+/**
+ * At most two resizes (S3 read + decode + encode) at once per process, 64 waiting, none waiting more
+ * than 10 s; beyond that a 503 (not cached). A Lambda instance handles one event at a time, so in AWS
+ * this never queues; it bounds memory where one process serves many requests (the local edge, sst
+ * dev): two 12 MP resizes peak near 2 x 80 MiB with shrink-on-load, and two cores give ~2x throughput.
+ */
+export const DEFAULT_RENDER_LIMIT: LimitSettings = { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 };
 
 export interface ImageResizeDeps {
   readonly store: ObjectStore;
@@ -63,6 +75,8 @@ interface Made {
   readonly etag: string;
   readonly lastModified: string;
   readonly stored: 'stored' | 'exists' | 'failed';
+  /** Why the write failed (logs only). */
+  readonly storeError?: string;
   readonly sourceBytes: number;
 }
 
@@ -95,18 +109,23 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
   }
   // Single flight: concurrent misses for one key inside this instance share one resize.
   const inFlight = new Map<string, Promise<Made>>();
+  // Bounded work: the original's bytes and the decode are held by at most `concurrency` resizes.
+  const renders = new Limiter(config.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
 
   async function make(bucket: string, key: string, variant: Variant): Promise<Made> {
     const target = derivedKey(key, variant);
     const pending = inFlight.get(`${bucket}/${target}`);
     if (pending) return pending;
     const work = (async (): Promise<Made> => {
-      const original = await deps.store.get(bucket, key, config.policy.limits.maxInputBytes);
-      if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
-      const image = await deps.render(original.body, variant, renderOptions);
+      const { original, image } = await renders.run(async () => {
+        const original = await deps.store.get(bucket, key, config.policy.limits.maxInputBytes);
+        if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
+        return { original, image: await deps.render(original.body, variant, renderOptions) };
+      });
       // S3 stamps the object with the time it receives the write; take ours just before it.
       const lastModified = new Date().toUTCString();
       let stored: Made['stored'];
+      let storeError: string | undefined;
       try {
         stored = await deps.store.putIfAbsent(bucket, target, image.data, {
           contentType: image.contentType,
@@ -114,11 +133,12 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
           metadata: original.etag ? { 'original-etag': original.etag.replaceAll('"', '') } : {},
         });
       } catch (error) {
-        // The viewer still gets the image; the next miss will try the write again.
+        // The viewer still gets the image (logged with stored: 'failed'); the next miss tries the write again.
         stored = 'failed';
-        deps.log({ fn: 'image-resize', requestId: '-', uri: target, outcome: 'store-failed', detail: toEdgeError(error).detail, ms: 0 });
+        storeError = toEdgeError(error).detail ?? String(error);
       }
       return {
+        ...(storeError === undefined ? {} : { storeError }),
         image,
         // S3's ETag for a single-part object is the MD5 of its bytes: the same validator either way.
         etag: `"${createHash('md5').update(image.data).digest('hex')}"`,
@@ -162,9 +182,17 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     const status = Number(response.status);
     const s3 = request.origin?.s3;
 
-    if (!request.uri.startsWith(`/${DERIVED_PREFIX}`) || !s3) return response;
-    if (status === 200 || status === 304) return withDerivedHeaders(response, config.cacheControl);
-    if (status !== 403 && status !== 404) return response;
+    // One log line per invocation, pass-through included.
+    const passed = (outcome: string) => {
+      deps.log({ ...base, outcome, status, ms: elapsed(started) });
+      return response;
+    };
+    if (!request.uri.startsWith(`/${DERIVED_PREFIX}`) || !s3) return passed('passed');
+    if (status === 200 || status === 304) {
+      withDerivedHeaders(response, config.cacheControl);
+      return passed('derived-stored');
+    }
+    if (status !== 403 && status !== 404) return passed('passed');
 
     const bucket = bucketsByDomain.get(s3.domainName);
     if (!bucket) {
@@ -182,6 +210,8 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
           detail: `${id} was redirected less than ${REDIRECT_MEMORY_MS / 1000} s ago and S3 answered ${status} again`,
         });
       }
+      // Joining a resize already under way for this key (single flight): logged as `shared`.
+      const shared = inFlight.has(id);
       const made = await make(bucket.bucket, key, variant);
       const result = answer(made, derivedUri(key, variant), response);
       if (result.status === '302') rememberRedirect(id, Date.now());
@@ -190,6 +220,8 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         outcome: result.status === '200' ? 'resized' : 'resized-redirect',
         status: Number(result.status),
         stored: made.stored,
+        ...(shared ? { shared: true } : {}),
+        ...(made.storeError === undefined ? {} : { storeError: made.storeError }),
         sourceBytes: made.sourceBytes,
         outputBytes: made.image.data.byteLength,
         ms: elapsed(started),

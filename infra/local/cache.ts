@@ -3,8 +3,12 @@
  *
  * TTL rules as CloudFront applies a cache policy: `s-maxage`, else `max-age`, clamped to the
  * policy's min and max TTL; `no-store`, `no-cache` or `private` mean "don't cache" when the min TTL
- * is 0; no Cache-Control means the default TTL. Error responses without Cache-Control are kept for
- * the error caching minimum TTL (10 s by default).
+ * is 0; no Cache-Control means the default TTL. Error responses CloudFront caches are kept for the
+ * larger of their max-age and the error caching minimum TTL (10 s by default); `no-store`,
+ * `no-cache` and `private` keep an error out of the cache only for 404, 414 and 501; every other
+ * cached error (a 502 or 503 among them) is kept for the error caching minimum TTL regardless. The
+ * errors CloudFront caches are 400, 403, 404, 405, 414, 416, 500, 501, 502, 503 and 504; any other
+ * 4xx or 5xx (413, 415, 422, 429) is never cached.
  */
 import type { CloudFrontHeaders } from 'aws-lambda';
 import type { CachePolicySpec } from '../distribution.ts';
@@ -19,15 +23,22 @@ export interface CachedObject {
 
 const CACHEABLE_BY_DEFAULT = new Set([200, 203, 300, 301, 410]);
 const ERROR_CACHED = new Set([400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]);
+/** The only cached errors whose `no-store` / `no-cache` / `private` CloudFront honours (and 410, cached as content). */
+const ERROR_REFUSAL_HONOURED = new Set([404, 414, 501]);
 export const ERROR_CACHING_MIN_TTL = 10;
 
 export function ttlSeconds(status: number, headers: CloudFrontHeaders, policy: CachePolicySpec): number {
   const directives = parseCacheControl(headers['cache-control']?.map((h) => h.value).join(',') ?? '');
   const refuses = directives.has('no-store') || directives.has('no-cache') || directives.has('private');
-  if (refuses && policy.minTtl === 0) return 0;
   const explicit = directives.get('s-maxage') ?? directives.get('max-age');
   const seconds = explicit === undefined ? undefined : Number.parseInt(explicit, 10);
-  if (ERROR_CACHED.has(status)) return seconds === undefined || Number.isNaN(seconds) ? ERROR_CACHING_MIN_TTL : seconds;
+  if (ERROR_CACHED.has(status)) {
+    if (refuses) return ERROR_REFUSAL_HONOURED.has(status) ? 0 : ERROR_CACHING_MIN_TTL;
+    return seconds === undefined || Number.isNaN(seconds) ? ERROR_CACHING_MIN_TTL : Math.max(seconds, ERROR_CACHING_MIN_TTL);
+  }
+  // Any other 4xx/5xx (413, 415, 422, 429, ...) is never cached.
+  if (status >= 400) return 0;
+  if (refuses && policy.minTtl === 0) return 0;
   if (seconds !== undefined && !Number.isNaN(seconds)) return Math.min(Math.max(seconds, policy.minTtl), policy.maxTtl);
   return CACHEABLE_BY_DEFAULT.has(status) ? policy.defaultTtl : 0;
 }

@@ -248,7 +248,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     let originRequest = request;
     const originRequestFn = behavior.functions['origin-request'];
     if (originRequestFn) {
-      const event = originRequestEvent({ ...eventOptions(request), origin: eventOrigin });
+      // One viewer request, one requestId in every function's event (it is the X-Amz-Cf-Id).
+      const event = originRequestEvent({ ...eventOptions(request), requestId: ctx.requestId, origin: eventOrigin });
       const result = await run(ctx.trace, 'origin-request', originRequestFn, event);
       if (result.kind === 'response') {
         const answer: Answer = { status: Number(result.response.status), headers: result.response.headers ?? {}, body: result.body ?? Buffer.alloc(0), cache: 'Miss', origin: origin.id };
@@ -277,6 +278,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     const responseEvent = () =>
       originResponseEvent({
         ...eventOptions(originRequest),
+        requestId: ctx.requestId,
         origin: originRequest.origin ?? eventOrigin,
         response: { status: String(fetched.status), statusDescription: fetched.statusDescription, headers: fetched.headers },
       });
@@ -339,17 +341,19 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     const headers: Record<string, string> = {};
     if (origin.kind === 'custom') for (const [name, value] of fromCfHeaders(request.headers)) headers[name] = value;
     if (body !== undefined) headers['Content-Length'] = String(body.byteLength);
-    const url = new URL(path, endpoint);
+    // The path goes out exactly as the functions left it. `new URL(path, endpoint)` would resolve dot
+    // segments (`/b/%2e%2e/x` -> `/x`) and hide a traversal that a function let through.
+    const url = new URL(endpoint);
     let detail = 'no connection attempt';
     for (let attempt = 1; attempt <= Math.max(1, timeouts.connectAttempts); attempt++) {
-      const fetched = await attemptFetch(url, request.method, headers, body);
+      const fetched = await attemptFetch(url, path, request.method, headers, body);
       if (fetched.kind !== 'failed' || fetched.failure !== 'connect') return fetched;
       detail = `${fetched.detail}, after ${attempt} attempt(s)`;
     }
     return { kind: 'failed', failure: 'connect', detail };
   }
 
-  function attemptFetch(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined): Promise<Fetched> {
+  function attemptFetch(url: URL, path: string, method: string, headers: Record<string, string>, body: Buffer | undefined): Promise<Fetched> {
     return new Promise<Fetched>((resolve) => {
       let settled = false;
       let connectTimer: NodeJS.Timeout | undefined;
@@ -360,7 +364,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         resolve(fetched);
       };
       // A fresh connection per request (no keep-alive pool), so every attempt really connects.
-      const outgoing = httpRequest(url, { method, headers, agent: false }, (res) => {
+      const outgoing = httpRequest(url, { method, headers, agent: false, path }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', () => done({ kind: 'response', status: 502, statusDescription: 'Bad Gateway', headers: {}, body: Buffer.alloc(0) }));
@@ -427,6 +431,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     });
 
     async function pipeline(): Promise<Answer> {
+      // Origin-form only (`/path`): `*` and absolute URLs never reach a function.
+      if (!uri.startsWith('/')) return cloudFrontError(400, 'Bad request.', 'The request could not be understood.', requestId);
       if (!(behavior.allowedMethods as readonly string[]).includes(method)) {
         return cloudFrontError(403, 'Bad request.', 'This distribution is not configured to allow the HTTP request method that was used for this request.', requestId);
       }

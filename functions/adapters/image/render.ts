@@ -18,9 +18,13 @@
  *
  * Memory: libvips' operation cache is off (every miss is a different image, a cache only holds
  * memory) and one libvips worker thread per image (sharp's own default on glibc without jemalloc, and
- * what a Lambda below 1,769 MB has CPU for). `configureEngine` changes both, once per process.
+ * what a Lambda below 1,769 MB has CPU for: a second thread measured no faster there, see
+ * bench/RESULTS.md). `configureEngine` changes both, once per process.
+ *
+ * sharp itself (libvips, ~20 MB of native code, ~45 ms to load) is loaded on the first render or
+ * inspect, not when this module is imported: image-resize answers the 200 pass-through of a derived
+ * image that S3 already has without ever loading it, so a new instance starts that much faster.
  */
-import sharp from 'sharp';
 import type { FitEnum, Metadata, ResizeOptions, Sharp, SharpOptions } from 'sharp';
 import { EdgeError } from '../../core/errors.ts';
 import type { Variant } from '../../core/grammar.ts';
@@ -82,13 +86,32 @@ export interface EngineSettings {
   readonly cache?: false | { readonly memory: number; readonly files: number; readonly items: number };
 }
 
-let configured = false;
+type SharpModule = typeof import('sharp').default;
 
-/** Process-wide sharp settings. render() applies the defaults on first use if nobody called this. */
-export function configureEngine(settings: EngineSettings = {}): void {
+let settingsInForce: EngineSettings = {};
+let loaded: SharpModule | undefined;
+let loading: Promise<SharpModule> | undefined;
+
+function apply(sharp: SharpModule, settings: EngineSettings): void {
   sharp.concurrency(settings.concurrency ?? 1);
   sharp.cache(settings.cache ?? false);
-  configured = true;
+}
+
+/** Process-wide sharp settings, applied now if sharp is loaded, else as it loads (on first use). */
+export function configureEngine(settings: EngineSettings = {}): void {
+  settingsInForce = settings;
+  if (loaded) apply(loaded, settings);
+}
+
+/** sharp, loaded once and configured, on first use. */
+export function loadEngine(): Promise<SharpModule> {
+  loading ??= import('sharp').then((module) => {
+    const sharp = module.default;
+    apply(sharp, settingsInForce);
+    loaded = sharp;
+    return sharp;
+  });
+  return loading;
 }
 
 const DEFAULT_BACKGROUND = '#ffffff';
@@ -96,12 +119,17 @@ const DEFAULT_TIMEOUT_SECONDS = 20;
 /** SVG is rasterised at the density that fits the box; libvips accepts 1 to 100000 dpi. */
 const SVG_BASE_DENSITY = 72;
 
-// Effort settings chosen for an edge miss: near-default size at a fraction of the time. JPEG is
-// progressive with mozjpeg's trellis quantisation and scan optimisation; 4:4:4 chroma from q90 up.
+// Effort settings chosen for an edge miss: near-default size at a fraction of the time (measured by
+// bench/miss-path.ts against sharp's defaults; bench/RESULTS.md has the figures). AVIF at effort 2
+// is ~10x faster than the default 4 for ~5% more bytes. JPEG is libjpeg-turbo's fast path (baseline,
+// optimised Huffman tables) with mozjpeg's quantisation table (3), so a quality number means what it
+// meant with mozjpeg; trellis quantisation and scan optimisation are off: at 1200x630 they took 5-7x
+// the encode time (~40 ms) for 3-5% fewer bytes at equal SSIM, and progressive scans +17% for ~2%.
+// 4:4:4 chroma from q90 up.
 const ENCODERS: Record<OutputFormat, (image: Sharp, quality: number, animated: boolean) => Sharp> = {
   avif: (image, quality) => image.avif({ quality, effort: 2 }),
   webp: (image, quality, animated) => image.webp({ quality, effort: animated ? 2 : 3 }),
-  jpg: (image, quality) => image.jpeg({ quality, mozjpeg: true, progressive: true, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' }),
+  jpg: (image, quality) => image.jpeg({ quality, quantisationTable: 3, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' }),
   png: (image) => image.png({ compressionLevel: 8, adaptiveFiltering: false }),
   // GIF at effort 1-3 is 3x faster than the default 7 for ~7% more bytes; animations also allow a
   // small inter-frame error, ~30% smaller (see bench/image-engine.ts).
@@ -141,8 +169,15 @@ function decodeBytesPerPixel(header: SourceHeader): number {
 }
 
 export async function render(source: Buffer, variant: Variant, options: RenderOptions): Promise<Rendered> {
-  if (!configured) configureEngine();
-  const header = await inspect(source, options);
+  return renderInspected(source, await inspect(source, options), variant, options);
+}
+
+/**
+ * render() once the header is known: the limits that depend on the variant, then one sharp pipeline.
+ * For callers that hold the header already (bench/miss-path.ts's `bare` path: sharp's own work).
+ */
+export async function renderInspected(source: Buffer, header: SourceHeader, variant: Variant, options: RenderOptions): Promise<Rendered> {
+  const sharp = loaded ?? (await loadEngine());
   const animated = header.frames > 1 && (header.format === 'gif' || header.format === 'webp') && ANIMATED_FORMATS.includes(variant.format);
   const frames = animated ? header.frames : 1;
   const alpha = ALPHA_FORMATS.includes(variant.format);
@@ -204,6 +239,7 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
       detail: `${source.byteLength} bytes, the limit is ${limits.maxInputBytes}`,
     });
   }
+  const sharp = loaded ?? (await loadEngine());
   let meta: Metadata;
   try {
     // The pixel limit is checked by us below, with the frame count and a clear message.
@@ -267,7 +303,8 @@ function svgScale(header: SourceHeader, variant: Variant): number {
   return variant.fit === 'inside' || variant.fit === 'contain' ? Math.min(sx, sy) : Math.max(sx, sy);
 }
 
-const STRATEGIES = { entropy: sharp.strategy.entropy, attention: sharp.strategy.attention } as const;
+// sharp.strategy.entropy and .attention, by the names sharp also accepts (no sharp needed to say them).
+const STRATEGIES = { entropy: 'entropy', attention: 'attention' } as const;
 
 /**
  * The resize, never enlarging unless the variant says so. For `inside` and `outside` sharp's

@@ -5,7 +5,15 @@
  */
 import { DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DERIVED_PREFIX } from '../../core/keys.ts';
-import type { DerivedStore } from '../../derived-cleanup/handler.ts';
+
+/** What derived-cleanup needs of S3. */
+export interface DerivedStore {
+  /** Keys directly under `prefix` (a delimiter of `/`: nothing in deeper "folders"). */
+  list(bucket: string, prefix: string): Promise<string[]>;
+  /** The `original-etag` metadata of a derived object; `undefined` when absent, `null` when the object is gone. */
+  originalEtag(bucket: string, key: string): Promise<string | undefined | null>;
+  delete(bucket: string, keys: readonly string[]): Promise<void>;
+}
 
 export function s3DerivedStore(client: S3Client): DerivedStore {
   return {

@@ -206,7 +206,9 @@ function storeError(operation: string, bucket: string, key: string, error: unkno
   if (THROTTLED.has(name) || status === 503 || status === 429) {
     return new EdgeError('OriginError', 'The image store is busy; try again', { status: 503, detail, cause: error });
   }
-  if (TIMED_OUT.has(name) || code === 'ETIMEDOUT') {
+  // The SDK names connection resets `TimeoutError` too; its code tells them apart.
+  const connectionFailed = code !== undefined && code !== 'ETIMEDOUT';
+  if ((TIMED_OUT.has(name) && !connectionFailed) || code === 'ETIMEDOUT') {
     return new EdgeError('OriginError', 'The image store did not answer in time; try again', { status: 503, detail, cause: error });
   }
   return new EdgeError('OriginError', 'The image store failed', { detail, cause: error });
