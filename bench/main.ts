@@ -82,7 +82,7 @@ const miss = await section('miss', 'miss path: image-resize vs floor vs bare sha
     sources,
     budgetMsPerCase: quick ? 600 : 2200,
     minRounds: quick ? 3 : 5,
-    maxRounds: quick ? 5 : 21,
+    maxRounds: quick ? 5 : 31,
     ...(values.filter ? { filter: values.filter } : {}),
     onCase: (row, index, total) =>
       process.stdout.write(

@@ -2,10 +2,11 @@
  * bench/RESULTS.md and bench/miss-path.svg from the results of one run (bench/results.json). The
  * tables are generated; the explanations are written here once and name the figures they rest on.
  */
-import { ASSUMPTIONS, HIT_RATIOS } from './cost.ts';
+import { ASSUMPTIONS, HIT_RATIOS, lambdaCost, PRICES } from './cost.ts';
 import type { CostRow } from './cost.ts';
 import type { MissRow, SourceIo } from './miss-path.ts';
 import type { Source } from './sources.ts';
+import { median } from './stats.ts';
 
 export interface Results {
   readonly when: string;
@@ -30,9 +31,11 @@ const int = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? Math.
 const kb = (bytes: unknown) => (typeof bytes === 'number' ? (bytes / 1024).toFixed(1) : '-');
 const money = (n: unknown) => (typeof n === 'number' ? `$${n < 10 ? n.toFixed(2) : n.toFixed(0)}` : '-');
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** A Markdown table: text columns (named in `left`, and the first) left-aligned, figures right-aligned. */
+function table(header: readonly string[], rows: readonly (readonly string[])[], left: readonly string[] = []): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map((h) => (/^(case|source|function|setting|preset|variant|what|path)/i.test(h) ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  const align = header.map((h, i) => (i === 0 || left.includes(h) ? '---' : '---:'));
+  return [line(header), line(align), ...rows.map(line)].join('\n');
 }
 
 export function renderMarkdown(r: Results): string {
@@ -67,6 +70,7 @@ function headline(r: Results, out: string[]): void {
     const range = (xs: MissRow[], f: (c: MissRow) => number) => (xs.length ? `${fmt(Math.min(...xs.map(f)), 2)} to ${fmt(Math.max(...xs.map(f)), 2)}` : '-');
     rows.push(['miss path, 12 and 40 MP sources: miss_vs_floor', range(large, (c) => c.miss_vs_floor), `<= ${r.miss_path!.targets.large_sources}`, `${large.filter((c) => c.within_target).length} of ${large.length} cases`]);
     rows.push(['miss path, other sources: miss_vs_floor', range(small, (c) => c.miss_vs_floor), `<= ${r.miss_path!.targets.other}`, `${small.filter((c) => c.within_target).length} of ${small.length} cases`]);
+    rows.push(['miss path: CPU time miss / floor (all cases)', range(miss, (c) => c.cpu_miss_vs_floor), '-', 'the same ratio in process CPU time, which other load moves less']);
     rows.push(['miss path: miss_vs_bare (S3 and handler over sharp alone)', range(miss, (c) => c.miss_vs_bare), '-', `${over.length} cases over their target in all`]);
   }
   for (const h of r.viewer?.handlers ?? []) {
@@ -86,7 +90,7 @@ function headline(r: Results, out: string[]): void {
   if (thumb) {
     rows.push(['Lambda@Edge per 1M new 128x128 thumbnails (12 MP JPEG, 1,536 MB)', money(thumb.resize_lambda_per_million), '-', `everything per 1M requests at 95% hits: ${money(thumb.per_million_requests['0.95'])}`]);
   }
-  out.push(table(['what', 'figure', 'target', 'detail'], rows), '');
+  out.push(table(['what', 'figure', 'target', 'detail'], rows, ['detail']), '');
 }
 
 function missPath(r: Results, out: string[]): void {
@@ -114,11 +118,12 @@ function missPath(r: Results, out: string[]): void {
     fmt(c.bare.median_ms),
     `${fmt(c.miss_vs_floor, 2)}${c.within_target ? '' : ' **over**'}`,
     fmt(c.target_miss_vs_floor, 2),
+    fmt(c.cpu_miss_vs_floor, 2),
     fmt(c.miss_vs_bare, 2),
     `${kb(c.output_bytes)} / ${kb(c.floor_output_bytes)}`,
     String(c.miss.runs),
   ]);
-  out.push(table(['case (source > preset or format (canonical variant))', 'miss ms', 'miss p95', 'floor ms', 'bare ms', 'miss/floor', 'target', 'miss/bare', 'KB miss / floor', 'runs'], rows), '');
+  out.push(table(['case (source > preset or format (canonical variant))', 'miss ms', 'miss p95', 'floor ms', 'bare ms', 'miss/floor', 'target', 'CPU miss/floor', 'miss/bare', 'KB miss / floor', 'runs'], rows), '');
 
   out.push(
     "Where the floor's time goes, per source (medians of 11 runs): GetObject of the original with the SDK's `transformToByteArray()` (what the handler and the floor both use), the same GetObject with its body copied into one buffer of Content-Length as it arrives, a PutObject of a small thumbnail, and the engine's header pass (sharp `metadata()`).",
@@ -133,33 +138,50 @@ function missPath(r: Results, out: string[]): void {
   );
 
   const over = mp.cases.filter((c) => !c.within_target);
+  const overLarge = over.filter((c) => c.target_miss_vs_floor < 1);
+  const overOther = over.filter((c) => c.target_miss_vs_floor >= 1);
+  const listed = (xs: readonly MissRow[]) => xs.map((c) => `\`${c.case}\` ${fmt(c.miss_vs_floor, 2)} (CPU ${fmt(c.cpu_miss_vs_floor, 2)})`).join(', ');
   out.push('### What limits the paths over target, and what was tried', '');
   if (over.length === 0) out.push('Every case is within its target in this run.', '');
-  else {
-    out.push(`${over.length} case(s) over target in this run: ${over.map((c) => `\`${c.case}\` (${fmt(c.miss_vs_floor, 2)})`).join(', ')}.`, '');
-  }
   const io = new Map(mp.io.map((s) => [s.source, s]));
-  const large = mp.cases.filter((c) => c.target_miss_vs_floor < 1 && !c.within_target);
-  const ideal = large.map((c) => {
-    const s = io.get(c.source);
-    const streamed = s ? Math.max(s.get_ms, c.bare.median_ms) + s.put_thumbnail_ms : Number.NaN;
-    return { c, streamed, ratio: streamed / c.floor.median_ms };
-  });
-  out.push(
-    '- **Decode-bound thumbnails from 12 and 40 MP sources (WebP, JPEG, PNG output; og and credited JPEG).** Here the floor and the handler do the same sharp work: shrink-on-load is automatic in sharp for JPEG and WebP (the floor gets it too: a 12 MP JPEG decodes straight at 1/8 scale), and for a small output the encoder is a millisecond, so no effort setting moves it. What remains is the entropy decoding of every byte of the JPEG (libjpeg-turbo must Huffman-decode all coefficients even at 1/8 scale; ~20 ms for 1.9 MB, ~50 ms for 4.6 MB here) plus the S3 transfer, one after the other. miss ends up at the floor plus the header pass and the MD5 of the output (under a millisecond): about 1.0.',
-    "- **Streaming the GetObject body into sharp does not overlap decoding with the transfer**: sharp 0.35 collects a stream input into chunks and `Buffer.concat`s them on `finish` before libvips sees a byte (`_write` and `_flattenBufferIn` in sharp's lib/input, `_pipeline` in lib/output), and it has no custom libvips source. Piping the body in only moves the copy; the handler keeps reading the body whole (one copy, no concat of its own). A FIFO or a growing temp file as libvips input does not work either: libvips sniffs the format by opening the file several times, and a short read of a growing file is a truncated JPEG.",
-    '- **What was measured and is in the engine now**: the header pass costs ' +
-      `${mp.io.map((s) => `${fmt(s.header_pass_ms, 2)} ms (${s.source})`).join(', ')}, so reading the header from the first chunk while the rest arrives could save at most that; not worth an interface change. ` +
-      'AVIF at effort 2 (not 4), WebP at effort 3 and GIF at effort 1-3 make the encoder a fraction of the floor\'s; JPEG moved from mozjpeg (trellis quantisation and scan optimisation, progressive) to libjpeg-turbo\'s fast path with mozjpeg\'s quantisation table (see "Engine settings" below), which brought og and credited from about 1.6x the floor to about 1.0. A second libvips thread gains nothing on Lambda below 1,769 MB (under one vCPU) and little here (see "Engine settings"), so the engine keeps one.',
-  );
-  if (ideal.length > 0) {
-    const best = ideal.map((i) => i.ratio).filter(Number.isFinite);
+  // What a decoder fed while the body arrives could reach: the transfer hidden behind the decode.
+  const streamed = overLarge
+    .map((c) => {
+      const s = io.get(c.source);
+      return s ? (Math.max(s.get_ms, c.bare.median_ms) + s.put_thumbnail_ms) / c.floor.median_ms : Number.NaN;
+    })
+    .filter(Number.isFinite);
+  const jpeg = r.tuning?.jpeg_og_12mp;
+  const jpegNow = jpeg?.find((j) => j.setting.startsWith('engine:'));
+  const jpegBefore = jpeg?.find((j) => j.setting.startsWith('before:'));
+  const jpegFloor = jpeg?.find((j) => j.setting.startsWith("sharp's default"));
+  if (overLarge.length > 0) {
     out.push(
-      `- **What it would take**: a decoder fed while the body arrives would cost about max(GetObject, bare) + PutObject instead of their sum: ${fmt(Math.min(...best), 2)} to ${fmt(Math.max(...best), 2)} of the floor for the cases above, on this loopback S3, and more against real S3, where the transfer is tens of milliseconds. That needs libvips' streaming sources (\`vips_source_new_from_*\`, which libvips has and sharp does not expose) or a JPEG decoder outside sharp; neither is a tuning of this engine.`,
+      `**Against ${mp.targets.large_sources}, ${overLarge.length} of ${mp.cases.filter((c) => c.target_miss_vs_floor < 1).length} cases of the 12 and 40 MP sources** (wall ratio, CPU ratio): ${listed(overLarge)}.`,
+      '',
+      '- **What limits them: the decode and the transfer, one after the other, the same in both paths.** In these cases the floor and the handler do the same sharp work. Shrink-on-load is automatic in sharp for JPEG and WebP, so the floor gets it too (a 12 MP JPEG decodes straight at 1/8 scale), and for a small output the encoder takes a millisecond, so no effort setting moves it (a 12 MP or 40 MP JPEG to a 128x128 WebP, JPEG or PNG; the og and credited JPEGs). What remains is the entropy decoding of every byte of the source (libjpeg-turbo must Huffman-decode all coefficients even at 1/8 scale: the bare column), plus the S3 transfer before it and the write after it. The handler adds its header pass and conditional write (under a millisecond) and ends up at about 1.0 of the floor; the CPU ratio, which the machine\'s other load moves much less, says the same.',
+      "- **Streaming the GetObject body into sharp does not overlap decoding with the transfer (verified).** sharp 0.35 collects a stream input in `_write` and `Buffer.concat`s it in `_flattenBufferIn` on `finish`, before libvips sees a byte (sharp's dist/input.mjs; `_pipeline` in dist/output.mjs waits for `finish`), and it has no custom libvips source to feed. Piping the body in only moves the copy. A FIFO or a growing temp file as libvips input does not work either: libvips sniffs the format by opening the file again, and a short read of a growing file is a truncated JPEG.",
+      `- **Tried, measured, and not worth it:** reading the body into one buffer of Content-Length as it arrives instead of the SDK's \`transformToByteArray()\` (collect, concat, copy) is no faster (the GetObject table above: the copies take well under a millisecond per MB); a second metadata pass does not exist (one header pass, ${mp.io.map((s) => fmt(s.header_pass_ms, 2)).join('/')} ms, needed to refuse a decode bomb before decoding), and reading the header from the first chunk while the rest arrives could save at most that. A second libvips thread: see "Engine settings".`,
+      streamed.length > 0
+        ? `- **What it would take:** a decoder fed while the body arrives would cost about max(GetObject, bare) + PutObject instead of their sum: a median of ${fmt(median(streamed), 2)} of the floor for these cases (${fmt(Math.min(...streamed), 2)} to ${fmt(Math.max(...streamed), 2)}) on this loopback S3, and more against real S3, where the transfer takes tens of milliseconds. That needs libvips\' streaming sources (\`VipsSourceCustom\`, which libvips has and sharp does not expose) or a decoder outside sharp: not a setting of this engine.`
+        : '',
+      '',
+    );
+  }
+  if (overOther.length > 0) {
+    out.push(
+      `**Against ${mp.targets.other}, ${overOther.length} of ${mp.cases.filter((c) => c.target_miss_vs_floor >= 1).length} other cases** (wall ratio, CPU ratio): ${listed(overOther)}.`,
+      '',
+      "- These are the cases where the engine's settings cannot help (the encoder is a millisecond or the same as the floor's), so miss and floor do the same work and the handler adds its header pass (a native call) and its conditional write (`If-None-Match: *`, which the embedded S3 checks with one more file lookup): under a millisecond on a quiet machine, a few percent of a 15-40 ms miss. Such a case sits at the line; a CPU ratio near 1.0 with a higher wall ratio means the difference is waiting for a core on this shared machine, not work.",
+      '',
     );
   }
   out.push(
-    '- **Small sources and animation, against 1.05**: where the encoder matters the engine is well under the floor; where it does not, miss and floor do the same work and differ by the header pass and the conditional write (under a millisecond together), which is a few percent of a 15-20 ms miss: such a case sits at the line and the noise of a shared machine decides which side.',
+    '**What the engine does better than the floor** (the cases well under target): AVIF at effort 2 instead of sharp\'s 4 (about 10x faster for ~5% more bytes), GIF at effort 1-3 instead of 7, WebP at effort 3 (animated: 2) instead of 4' +
+      (jpegNow && jpegBefore && jpegFloor
+        ? `, and JPEG on libjpeg-turbo\'s fast path with mozjpeg\'s quantisation table instead of mozjpeg\'s trellis quantisation and progressive scan optimisation: ${fmt(jpegNow.median_ms)} ms instead of ${fmt(jpegBefore.median_ms)} ms for the og preset from 12 MP (the floor\'s libjpeg-turbo defaults: ${fmt(jpegFloor.median_ms)} ms), ${fmt(jpegNow.kb)} KB instead of ${fmt(jpegBefore.kb)} KB at a higher SSIM (${fmt(jpegNow.ssim, 4)} vs ${fmt(jpegBefore.ssim, 4)}; the floor: ${fmt(jpegFloor.kb)} KB)`
+        : '') +
+      '. sharp itself is loaded on the first resize (see "Cold start").',
     '',
   );
 }
@@ -233,6 +255,7 @@ function coldStart(r: Results, out: string[]): void {
     table(
       ['function', 'event', 'zip KB', 'index.js KB', 'start to first answer ms', 'x bare node', 'in-process load + answer ms'],
       c.functions.map((f) => [String(f['function']), String(f['event']), kb(f['zip_bytes']), kb(f['bundle_bytes']), fmt(f['wall_ms']), fmt(f['vs_bare_node'], 2), fmt(f['load_and_first_answer_ms'])]),
+      ['event'],
     ),
     '',
   );
@@ -282,6 +305,7 @@ function memory(r: Results, out: string[]): void {
     table(
       ['source', 'MP', 'source KB', 'preset', 'variant', 'render ms', 'peak RSS MB', 'over baseline MB'],
       mm.cases.map((c) => [String(c['source']), fmt(c['source_mp'], 2), kb(c['source_bytes']), String(c['preset']), String(c['variant']), fmt(c['render_ms']), fmt(c['peak_rss_mb']), fmt(c['over_baseline_mb'])]),
+      ['preset', 'variant'],
     ),
     '',
   );
@@ -325,10 +349,15 @@ function cost(r: Results, out: string[]): void {
     ),
     '',
   );
-  out.push(
-    "At these sizes CloudFront's request fee and image-request (billed 1 ms on every request, hit or miss) outweigh the resizes: at 95% hits a thumbnail's own Lambda time is a small part of the bill, and more memory only helps a resize that is CPU-bound (the billed time falls as the CPU share rises, up to one vCPU at 1,769 MB). A CloudFront Function in place of image-request (no per-request Lambda@Edge fee) would be the larger saving.",
-    '',
-  );
+  const thumb = c.rows.find((x) => x.case.startsWith('12mp-jpeg > thumb') && x.memory_mb === c.memory_mb_deployed);
+  if (thumb) {
+    const perRequest = 1e6 * (PRICES.cloudFrontPerHttpsRequest + lambdaCost(1, 128) + ((thumb.output_kb * 1024) / 1e9) * PRICES.cloudFrontPerGb);
+    out.push(
+      `Reading the 12 MP thumbnail row: a new thumbnail costs ${money(thumb.resize_lambda_per_million)} per million in image-resize, about as much as the S3 PutObject that stores it (${money(PRICES.s3PerPut * 1e6)} per million), while every request, hit or miss, pays ${money(perRequest)} per million for the CloudFront request, image-request and the transfer. ` +
+        `So at a 95% hit ratio the resizes are ${fmt((100 * 0.05 * thumb.resize_lambda_per_million) / thumb.per_million_requests['0.95']!, 0)}% of the bill, and image-request, billed its 1 ms minimum and $0.60 per million on every request, hit or miss, is the larger Lambda@Edge cost (a CloudFront Function would do its rewrite for $0.10 per million invocations, assumed list price, if its limits allow). More memory only pays for a CPU-bound resize, up to one vCPU at 1,769 MB (the rows at other memory settings).`,
+      '',
+    );
+  }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -348,7 +377,7 @@ export function renderChart(cases: readonly MissRow[]): string {
   const jpeg = thumbs.filter((c) => c.source_format === 'jpeg');
   const others = thumbs.filter((c) => c.source_format === 'png' || c.source_format === 'webp');
   const xs = [...new Set(jpeg.map((c) => c.source_mp))].sort((a, b) => a - b);
-  const maxY = Math.max(10, ...thumbs.flatMap((c) => [c.miss.median_ms, c.floor.median_ms]));
+  const maxY = Math.max(10, ...jpeg.flatMap((c) => [c.miss.median_ms, c.floor.median_ms]), ...others.map((c) => c.miss.median_ms));
   const yTop = niceCeil(maxY * 1.05);
   const xMin = Math.log10(0.7);
   const xMax = Math.log10(60);

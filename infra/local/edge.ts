@@ -16,7 +16,6 @@
  */
 import { STATUS_CODES, createServer, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { cloudFrontErrorPage, errorTypeFor } from '../../functions/adapters/cloudfront/error-page.ts';
 import {
@@ -35,6 +34,7 @@ import type { S3Fetch } from './aws-s3.ts';
 import { EdgeCache, ttlSeconds } from './cache.ts';
 import { DEV_FAIL_PRIMARY, geoHeaderValues, isDevSwitch, takeDevSwitches } from './dev.ts';
 import type { FailMode, Simulation } from './dev.ts';
+import { listen } from './listen.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EdgeFunction = (event: any) => unknown;
@@ -515,15 +515,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         console.error('local edge:', error);
       });
   });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  const { port } = address;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     server,

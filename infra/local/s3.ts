@@ -19,6 +19,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
 import { s3ClientConfig } from '../../functions/adapters/s3/store.ts';
+import { contentTypeOfKey } from '../../functions/core/media-types.ts';
 
 export interface LocalS3 {
   readonly endpoint: string;
@@ -151,25 +152,10 @@ export async function seedOriginals(client: S3Client, bucket: string, directory:
     const key = path.relative(directory, file).split(path.sep).join('/');
     if (key.startsWith('_derived/')) continue;
     await client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(file), ContentType: contentTypeOf(key) }),
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(file), ContentType: contentTypeOfKey(key) }),
     );
     keys.push(key);
   }
   return keys.sort();
 }
 
-const TYPES: Record<string, string> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  gif: 'image/gif',
-  tif: 'image/tiff',
-  tiff: 'image/tiff',
-  svg: 'image/svg+xml',
-};
-
-export function contentTypeOf(key: string): string {
-  return TYPES[key.slice(key.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
-}

@@ -15,7 +15,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { STATUS_CODES, createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Rendered, RenderLimits } from '../../functions/adapters/image/render.ts';
 import { EdgeError, toEdgeError } from '../../functions/core/errors.ts';
 import { derivedKey, parseDerivedUri } from '../../functions/core/grammar.ts';
@@ -25,6 +24,7 @@ import { elapsed, jsonLog } from '../../functions/core/log.ts';
 import type { Log } from '../../functions/core/log.ts';
 import type { ImagePolicy } from '../../functions/core/policy.ts';
 import type { OriginObject, OriginStore } from './store.ts';
+import { listen } from '../local/listen.ts';
 
 export interface ImageOriginOptions {
   readonly store: OriginStore;
@@ -163,15 +163,7 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
       console.error('image origin:', error);
     });
   });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   return {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ObjectStore, PutOptions, PutOutcome } from '../../functions/adapters/s3/store.ts';
 import { EdgeError } from '../../functions/core/errors.ts';
 import { DERIVED_PREFIX, validateKey } from '../../functions/core/keys.ts';
+import { contentTypeOfKey } from '../../functions/core/media-types.ts';
 
 export interface OriginObject {
   readonly body: Buffer;
@@ -24,22 +25,6 @@ export interface OriginStore {
   get(key: string, maxBytes: number): Promise<OriginObject | undefined>;
   /** Writes a derived image only if absent; never called for an original. */
   putIfAbsent(key: string, body: Buffer, options: PutOptions): Promise<PutOutcome>;
-}
-
-const TYPES: Record<string, string> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  gif: 'image/gif',
-  tif: 'image/tiff',
-  tiff: 'image/tiff',
-  svg: 'image/svg+xml',
-};
-
-export function contentTypeOfKey(key: string): string {
-  return TYPES[key.slice(key.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
 }
 
 const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;

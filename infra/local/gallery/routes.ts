@@ -13,7 +13,7 @@ import { assertOriginalKey, DERIVED_PREFIX, validateKey } from '../../../functio
 import type { ImagePolicy } from '../../../functions/core/policy.ts';
 import type { EdgeCache } from '../cache.ts';
 import type { RequestTrace } from '../edge.ts';
-import { contentTypeOf } from '../s3.ts';
+import { contentTypeOfKey } from '../../../functions/core/media-types.ts';
 
 /**
  * A dev-only switch shown on the page (simulated country, failing primary). Its id is the local
@@ -114,7 +114,7 @@ export class Gallery {
     try {
       // Originals are never overwritten, not even by the gallery: every write is conditional.
       for (const bucket of [this.options.bucket, ...(this.options.replicas ?? [])]) {
-        await this.options.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentTypeOf(key), IfNoneMatch: '*' }));
+        await this.options.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentTypeOfKey(key), IfNoneMatch: '*' }));
       }
     } catch (error) {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) {
