@@ -9,6 +9,10 @@ import { TEST_ECDSA_PUBLIC_KEY, TEST_RSA_PUBLIC_KEY } from './keys.ts';
 
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
 export type FunctionName = 'image-request' | 'image-resize' | 'geo-route' | 'signed-url';
+/** Regular regional Lambda functions (not Lambda@Edge), run by the buckets' events. */
+export type RegionalFunctionName = 'derived-cleanup';
+/** The S3 event notification types a regional function subscribes to on every image bucket. */
+export type S3EventName = 's3:ObjectCreated:*' | 's3:ObjectRemoved:*';
 
 export interface S3OriginSpec {
   readonly kind: 's3';
@@ -65,6 +69,14 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
 }
 
+/**
+ * A regional function on the image buckets' object events: one per bucket region (S3 notifies only
+ * functions in the bucket's own region), subscribed to `s3Events` on every S3 origin's bucket.
+ */
+export interface RegionalFunctionSpec extends FunctionSpec {
+  readonly s3Events: readonly S3EventName[];
+}
+
 export interface DistributionSpec {
   readonly name: string;
   readonly origins: readonly OriginSpec[];
@@ -72,6 +84,8 @@ export interface DistributionSpec {
   /** In CloudFront's order: the first matching pattern wins, the `*` default comes last. */
   readonly behaviors: readonly BehaviorSpec[];
   readonly functions: Readonly<Record<FunctionName, FunctionSpec>>;
+  /** Regional functions on the buckets' object events (deployed with the CDN: they invalidate it). */
+  readonly regionalFunctions: Readonly<Record<RegionalFunctionName, RegionalFunctionSpec>>;
   readonly images: ImagePolicy;
   /** Which origin serves which viewer location (geo-route); checked by checkGeoTable at build time. */
   readonly geo?: GeoTable;
@@ -148,6 +162,21 @@ export const images: ImagePolicy = {
   },
 };
 
+/**
+ * An image behavior: the origin group, the image cache policy, the viewer country forwarded to
+ * origin events, and the functions on each slot; only the viewer-request function differs.
+ */
+function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'signed-url'): BehaviorSpec {
+  return {
+    pathPattern,
+    target: 'images',
+    allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
+    cachePolicy: imageCachePolicy,
+    originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
+    functions: { 'viewer-request': viewerRequest, 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
+  };
+}
+
 export const distribution: DistributionSpec = {
   name: 'edge-images',
   origins: [
@@ -170,36 +199,21 @@ export const distribution: DistributionSpec = {
     // Private originals, and the canonical derived URIs of their thumbnails, need a signed URL or
     // signed cookies (keys below: keyGroups). image-request refuses keys under these prefixes, so the
     // public `*` behavior is no way around them (see protectedPrefixes in infra/config.ts).
-    {
-      pathPattern: '/private/*',
-      target: 'images',
-      allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
-      cachePolicy: imageCachePolicy,
-      originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
-      functions: { 'viewer-request': 'signed-url', 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
-    },
-    {
-      pathPattern: '/_derived/private/*',
-      target: 'images',
-      allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
-      cachePolicy: imageCachePolicy,
-      originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
-      functions: { 'viewer-request': 'signed-url', 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
-    },
-    {
-      pathPattern: '*',
-      target: 'images',
-      allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
-      cachePolicy: imageCachePolicy,
-      originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
-      functions: { 'viewer-request': 'image-request', 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
-    },
+    imageBehavior('/private/*', 'signed-url'),
+    imageBehavior('/_derived/private/*', 'signed-url'),
+    imageBehavior('*', 'image-request'),
   ],
   functions: {
     'image-request': { memoryMb: 128, timeoutSeconds: 5 },
     'image-resize': { memoryMb: 1536, timeoutSeconds: 30 },
     'geo-route': { memoryMb: 128, timeoutSeconds: 5 },
     'signed-url': { memoryMb: 128, timeoutSeconds: 5 },
+  },
+  regionalFunctions: {
+    // Replaced or deleted originals: their variants leave `_derived/` and the CloudFront cache. A
+    // list, a HEAD per variant, one DeleteObjects and one invalidation: seconds even for hundreds
+    // of variants; 60 s leaves room for the SDK's retries.
+    'derived-cleanup': { memoryMb: 256, timeoutSeconds: 60, s3Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] },
   },
   images,
   // TEST-ONLY keys (fixtures/keys, infra/keys.ts): anyone can sign with them. A deployment REPLACES

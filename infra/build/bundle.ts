@@ -1,6 +1,7 @@
 /**
- * Bundles one edge function, functions/<name>/index.ts, into a single CommonJS file `index.js`
- * (handler `index.handler`) for the nodejs22.x runtime, with the build overrides baked in:
+ * Bundles one function (an edge function, or the regional derived-cleanup), functions/<name>/index.ts,
+ * into a single CommonJS file `index.js` (handler `index.handler`) for the nodejs22.x runtime, with
+ * the build overrides baked in:
  * every import of infra/distribution.ts is answered by baked-distribution.ts, which applies the
  * overrides given here as JSON. `sharp` stays external (package.ts installs the linux-x64 build next
  * to the bundle); everything else, the AWS SDK included, is inside the bundle, so what runs is what
@@ -11,7 +12,7 @@ import type { Metafile, Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { FunctionName } from '../distribution.ts';
+import type { FunctionName, RegionalFunctionName } from '../distribution.ts';
 import type { BuildOverrides } from './overrides.ts';
 
 /** Packages that are never bundled: they are installed next to the bundle when it imports them. */
@@ -20,7 +21,7 @@ export const NATIVE_EXTERNALS = ['sharp'] as const;
 export interface BundleOptions {
   /** The project root (where functions/ and infra/ are). */
   readonly root: string;
-  readonly fn: FunctionName;
+  readonly fn: PackagedFunctionName;
   readonly overrides: BuildOverrides;
   /** Emptied, then holds index.js. */
   readonly outDir: string;
@@ -28,7 +29,7 @@ export interface BundleOptions {
 }
 
 export interface BundleResult {
-  readonly fn: FunctionName;
+  readonly fn: PackagedFunctionName;
   readonly outDir: string;
   readonly file: string;
   /** Bytes of index.js. */
@@ -39,10 +40,13 @@ export interface BundleResult {
   readonly inputs: readonly { readonly path: string; readonly bytes: number }[];
 }
 
+/** Every function `npm run package` builds: the Lambda@Edge ones and the regional ones. */
+export type PackagedFunctionName = FunctionName | RegionalFunctionName;
+
 const OVERRIDES_MODULE = 'edge-images:build-overrides';
 
 /** The entry point of a function, checked to exist. */
-export function entryOf(root: string, fn: FunctionName): string {
+export function entryOf(root: string, fn: PackagedFunctionName): string {
   const entry = path.join(root, 'functions', fn, 'index.ts');
   if (!existsSync(entry)) throw new Error(`Expected the entry point ${path.relative(root, entry)} for function ${fn} but received no such file`);
   return entry;

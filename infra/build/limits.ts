@@ -3,7 +3,7 @@
  * time against the data in distribution.ts. The strict (older AWS quota) column of DESIGN.md is used
  * for viewer events: a function that fits it fits every account.
  */
-import type { DistributionSpec, EventType, FunctionName } from '../distribution.ts';
+import type { DistributionSpec, EventType, FunctionName, RegionalFunctionName } from '../distribution.ts';
 
 export const EDGE_RUNTIME = 'nodejs22.x';
 export const EDGE_ARCHITECTURE = 'x86_64';
@@ -22,6 +22,38 @@ export const VIEWER_LIMITS: EdgeLimits = { timeoutSeconds: 5, maxMemoryMb: 128, 
 export const ORIGIN_LIMITS: EdgeLimits = { timeoutSeconds: 30, maxMemoryMb: 10_240, zipBytes: 50 * MB };
 /** Lambda's own floor. */
 export const MIN_MEMORY_MB = 128;
+
+/**
+ * Regular regional functions (derived-cleanup): Lambda's own limits. No native code in them, so
+ * arm64 (Graviton: about 20% cheaper per GB-second than x86_64, which only Lambda@Edge requires).
+ */
+export const REGIONAL_RUNTIME = 'nodejs22.x';
+export const REGIONAL_ARCHITECTURE = 'arm64';
+export const REGIONAL_HANDLER = 'index.handler';
+export const REGIONAL_LIMITS: EdgeLimits = { timeoutSeconds: 900, maxMemoryMb: 10_240, zipBytes: 50 * MB };
+
+/** Names of the regional functions in the spec, in its order. */
+export function regionalFunctionNames(spec: DistributionSpec): RegionalFunctionName[] {
+  return Object.keys(spec.regionalFunctions) as RegionalFunctionName[];
+}
+
+/** Every Lambda rule a regional function's data (and, when given, its zip size) breaks. */
+export function regionalLimitProblems(spec: DistributionSpec, fn: RegionalFunctionName, zipBytes?: number): string[] {
+  const problems: string[] = [];
+  const data = spec.regionalFunctions[fn];
+  const limits = REGIONAL_LIMITS;
+  if (!Number.isInteger(data.timeoutSeconds) || data.timeoutSeconds < 1 || data.timeoutSeconds > limits.timeoutSeconds) {
+    problems.push(`Expected a timeout of 1 to ${limits.timeoutSeconds} s for ${fn} but received ${data.timeoutSeconds}`);
+  }
+  if (!Number.isInteger(data.memoryMb) || data.memoryMb < MIN_MEMORY_MB || data.memoryMb > limits.maxMemoryMb) {
+    problems.push(`Expected a memory of ${MIN_MEMORY_MB} to ${limits.maxMemoryMb} MB for ${fn} but received ${data.memoryMb}`);
+  }
+  if (data.s3Events.length === 0) problems.push(`Expected S3 event types for ${fn} but received none`);
+  if (zipBytes !== undefined && zipBytes > limits.zipBytes) {
+    problems.push(`Expected a zip of at most ${limits.zipBytes} bytes for ${fn} but received ${zipBytes}`);
+  }
+  return problems;
+}
 
 export const isViewerEvent = (event: EventType): boolean => event.startsWith('viewer-');
 

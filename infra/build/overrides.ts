@@ -4,12 +4,12 @@
  * reads one from JSON; `sst deploy` makes one with the stage's bucket names.
  *
  * Rules (the only ones): `origins` are overlaid by `id` (an unknown id is an error, `kind` cannot
- * change), `functions` are overlaid by name, and every other top-level key of the distribution
- * replaces the whole value (e.g. `images`). Unknown top-level keys are errors.
+ * change), `functions` and `regionalFunctions` are overlaid by name, and every other top-level key of
+ * the distribution replaces the whole value (e.g. `images`). Unknown top-level keys are errors.
  *
  * This module is bundled into every function (through baked-distribution.ts): it imports types only.
  */
-import type { CustomOriginSpec, DistributionSpec, FunctionName, FunctionSpec, OriginSpec, S3OriginSpec } from '../distribution.ts';
+import type { CustomOriginSpec, DistributionSpec, FunctionName, FunctionSpec, OriginSpec, RegionalFunctionName, RegionalFunctionSpec, S3OriginSpec } from '../distribution.ts';
 
 /** Fields of one origin to change, named by the origin's id. */
 export type OriginOverride =
@@ -17,10 +17,11 @@ export type OriginOverride =
   | ({ readonly id: string } & Partial<Omit<CustomOriginSpec, 'id'>>);
 
 export type BuildOverrides = {
-  readonly [K in Exclude<keyof DistributionSpec, 'origins' | 'functions'>]?: DistributionSpec[K];
+  readonly [K in Exclude<keyof DistributionSpec, 'origins' | 'functions' | 'regionalFunctions'>]?: DistributionSpec[K];
 } & {
   readonly origins?: readonly OriginOverride[];
   readonly functions?: Readonly<Partial<Record<FunctionName, Partial<FunctionSpec>>>>;
+  readonly regionalFunctions?: Readonly<Partial<Record<RegionalFunctionName, Partial<RegionalFunctionSpec>>>>;
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -36,7 +37,7 @@ export function applyOverrides(spec: DistributionSpec, overrides: BuildOverrides
       throw new Error(`Expected a key of the distribution (${Object.keys(spec).join(', ')}) for the build overrides but received ${JSON.stringify(key)}`);
     }
     if (key === 'origins') result['origins'] = overlayOrigins(spec.origins, value);
-    else if (key === 'functions') result['functions'] = overlayFunctions(spec.functions, value);
+    else if (key === 'functions' || key === 'regionalFunctions') result[key] = overlayFunctions(key, spec[key], value);
     else result[key] = value;
   }
   return result as unknown as DistributionSpec;
@@ -61,8 +62,8 @@ function overlayOrigins(origins: readonly OriginSpec[], value: unknown): OriginS
   return origins.map((origin) => byId.get(origin.id) ?? origin);
 }
 
-function overlayFunctions(functions: DistributionSpec['functions'], value: unknown): DistributionSpec['functions'] {
-  if (!isRecord(value)) throw new Error(`Expected an object of function overrides for functions but received ${JSON.stringify(value)}`);
+function overlayFunctions<T extends Readonly<Record<string, FunctionSpec>>>(key: string, functions: T, value: unknown): T {
+  if (!isRecord(value)) throw new Error(`Expected an object of function overrides for ${key} but received ${JSON.stringify(value)}`);
   const result: Record<string, FunctionSpec> = { ...functions };
   for (const [name, change] of Object.entries(value)) {
     const current = result[name];
@@ -72,5 +73,5 @@ function overlayFunctions(functions: DistributionSpec['functions'], value: unkno
     if (!isRecord(change)) throw new Error(`Expected an object for the override of function ${name} but received ${JSON.stringify(change)}`);
     result[name] = { ...current, ...change } as FunctionSpec;
   }
-  return result as DistributionSpec['functions'];
+  return result as unknown as T;
 }
