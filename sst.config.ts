@@ -51,6 +51,14 @@ export default $config({
           }
         : {}),
       functions: Object.fromEntries([...stack.functions].map(([fn, f]) => [fn, f.versionArn])),
+      // derived-cleanup, per bucket region: the function and the queue its failed events go to.
+      ...(stack.derivedCleanup
+        ? {
+            derivedCleanup: Object.fromEntries(
+              [...stack.derivedCleanup.byRegion].map(([region, c]) => [region, { function: c.lambda.arn, failures: c.failures.url }]),
+            ),
+          }
+        : {}),
     };
   },
 });

@@ -98,7 +98,34 @@ export async function benchTuning(sources: readonly Source[], rounds: number): P
   const threadTimes = await interleave(threadCases, Math.max(3, Math.ceil(rounds / 2)), 1);
   sharp.concurrency(threadsBefore);
   const threads = Object.keys(threadCases).map((name) => ({ case: name, median_ms: round(median(threadTimes[name]!)) }));
-  return { jpeg_og_12mp: jpeg, avif_card_12mp: avif, threads };
+  return { jpeg_og_12mp: jpeg, avif_card_12mp: avif, threads, stream_into_sharp: await streamIntoSharp(bytes, rounds) };
+}
+
+/**
+ * Does sharp decode a stream while it arrives? The 12 MP JPEG is written into a sharp pipeline in
+ * 64 KB chunks, all but the last at once and the last after a pause: if sharp decoded as data came,
+ * the result would follow the last chunk quickly; if it buffers, it follows by a whole decode.
+ */
+async function streamIntoSharp(bytes: Buffer, rounds: number): Promise<Record<string, number>> {
+  sharp.concurrency(1);
+  const thumb = () => sharp({ sequentialRead: true }).resize({ width: 128, height: 128, fit: 'cover' }).webp({ quality: 75, effort: 3 });
+  const fromBuffer: number[] = [];
+  const afterLastChunk: number[] = [];
+  for (let i = -1; i < Math.max(3, Math.ceil(rounds / 2)); i++) {
+    let started = performance.now();
+    await sharp(bytes, { sequentialRead: true }).resize({ width: 128, height: 128, fit: 'cover' }).webp({ quality: 75, effort: 3 }).toBuffer();
+    if (i >= 0) fromBuffer.push(performance.now() - started);
+    const pipeline = thumb();
+    const done = pipeline.toBuffer();
+    const chunk = 64 * 1024;
+    for (let at = 0; at < bytes.byteLength - chunk; at += chunk) pipeline.write(bytes.subarray(at, Math.min(at + chunk, bytes.byteLength - chunk)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    started = performance.now();
+    pipeline.end(bytes.subarray(bytes.byteLength - chunk));
+    await done;
+    if (i >= 0) afterLastChunk.push(performance.now() - started);
+  }
+  return { decode_from_buffer_ms: round(median(fromBuffer)), result_after_last_chunk_ms: round(median(afterLastChunk)) };
 }
 
 async function withThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {

@@ -151,7 +151,9 @@ function createReplication(primary: ImageBucket, replicas: readonly ImageBucket[
         priority: index + 1,
         status: 'Enabled',
         filter: { prefix: '' },
-        deleteMarkerReplication: { status: 'Disabled' },
+        // A deleted original must disappear from the replicas too: the delete marker replicates, and
+        // the replica's own derived-cleanup then removes its thumbnails.
+        deleteMarkerReplication: { status: 'Enabled' },
         destination: { bucket: replica.bucket.arn },
       })),
     },

@@ -1,5 +1,6 @@
 /**
- * The whole stage, built from distribution.ts: buckets, edge functions, the distribution, DNS.
+ * The whole stage, built from distribution.ts: buckets, edge functions, the distribution, DNS, and
+ * derived-cleanup on the buckets' object events (with the CDN only: it invalidates the distribution).
  * Plain Pulumi (`@pulumi/aws` resources, explicit providers), no SST globals, so the tests can run it
  * under Pulumi's mocks; sst.config.ts calls it with the options of the stage.
  */
@@ -8,10 +9,12 @@ import type { DistributionSpec, FunctionName } from './distribution.ts';
 import { createImageBuckets } from './bucket.ts';
 import type { ImageBuckets } from './bucket.ts';
 import { createCdn, resolveS3Access } from './cdn.ts';
-import { distributionProblems, functionNames, limitProblems } from './build/limits.ts';
+import { distributionProblems, functionNames, limitProblems, regionalFunctionNames, regionalLimitProblems } from './build/limits.ts';
 import type { Cdn } from './cdn.ts';
 import { createCertificate, createDnsRecords, domainAliases } from './dns.ts';
 import type { DnsRecords } from './dns.ts';
+import { createDerivedCleanup } from './derived-cleanup.ts';
+import type { DerivedCleanup } from './derived-cleanup.ts';
 import { createEdgeFunctions } from './edge-functions.ts';
 import type { Artifacts, EdgeFunction } from './edge-functions.ts';
 import type { GeoDnsSpec } from './geo.ts';
@@ -26,6 +29,8 @@ export interface EdgeImages {
   readonly functions: ReadonlyMap<FunctionName, EdgeFunction>;
   readonly cdn?: Cdn;
   readonly dns?: DnsRecords;
+  /** derived-cleanup, one per bucket region; with the CDN only. */
+  readonly derivedCleanup?: DerivedCleanup;
   /** The viewer URL: the custom domain when there is one, else the distribution's domain. */
   readonly url?: pulumi.Output<string>;
 }
@@ -54,6 +59,11 @@ export function createEdgeImages(source: DistributionSpec, options: DeployOption
     ];
     if (problems.length > 0) throw new Error(`The stage cannot be deployed:\n- ${problems.join('\n- ')}`);
     resolveS3Access(spec, options.s3OriginAccess);
+    const regional = regionalFunctionNames(spec).flatMap((fn) => {
+      const entry = (artifacts.manifest.regionalFunctions ?? []).find((f) => f.function === fn);
+      return entry ? regionalLimitProblems(spec, fn, entry.zipBytes) : [`Expected ${fn} in the packaged functions but received none: package without --only`];
+    });
+    if (regional.length > 0) throw new Error(`The stage cannot be deployed:\n- ${regional.join('\n- ')}`);
   }
 
   const providers = createProviders(`${options.app}-${options.stage}`);
@@ -65,6 +75,7 @@ export function createEdgeImages(source: DistributionSpec, options: DeployOption
   const certificateArn = createCertificate(options, aliases, providers);
   const cdn = createCdn(spec, options, { buckets, functions, ...(certificateArn ? { domain: { aliases, certificateArn } } : {}) }, providers);
   const dns = createDnsRecords(options, aliases, inputs.geoDns, cdn.distribution, providers);
+  const derivedCleanup = createDerivedCleanup(spec, options, artifacts, buckets, cdn.distribution);
   const url = aliases[0] ? pulumi.output(`https://${aliases[0]}`) : pulumi.interpolate`https://${cdn.distribution.domainName}`;
-  return { spec, buckets, functions, cdn, dns, url };
+  return { spec, buckets, functions, cdn, dns, derivedCleanup, url };
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { DistributionSpec, FunctionName, S3OriginSpec } from './distribution.ts';
+import type { DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec } from './distribution.ts';
 import type { BuildOverrides } from './build/overrides.ts';
 import { applyOverrides } from './build/overrides.ts';
 
@@ -44,8 +44,9 @@ export interface DeployOptions {
   /** Keep buckets (and their images) when the stage is removed. */
   readonly retainBuckets: boolean;
   /**
-   * Deploy the edge functions and the distribution. False under `sst dev` by default: the local edge
-   * runs the functions against the stage's real buckets instead, and nothing waits on CloudFront.
+   * Deploy the edge functions, the distribution and derived-cleanup (which invalidates it). False
+   * under `sst dev` by default: the local edge runs the functions against the stage's real buckets
+   * instead, and nothing waits on CloudFront.
    */
   readonly cdn: boolean;
   /** Overrides baked into the functions, as `npm run package -- --config` takes them. */
@@ -145,7 +146,7 @@ export function stageBucketName(origin: S3OriginSpec, stage: string): string {
 }
 
 /** Lambda function name of a stage (at most 64 characters; the log group follows it). */
-export function stageLambdaName(options: Pick<DeployOptions, 'app' | 'stage'>, fn: FunctionName): string {
+export function stageLambdaName(options: Pick<DeployOptions, 'app' | 'stage'>, fn: FunctionName | RegionalFunctionName): string {
   const name = `${options.app}-${options.stage}-${fn}`.replace(/[^A-Za-z0-9_-]/g, '-');
   if (name.length > 64) throw new Error(`Expected a Lambda function name of at most 64 characters but received ${name} (${name.length})`);
   return name;

@@ -2,7 +2,8 @@
  * The SST infrastructure under Pulumi's mocks (no AWS account): infra/edge-images.ts builds the stage
  * from distribution.ts with the zips `npm run package` really produced, and every resource Pulumi
  * would create is recorded with its inputs. The tests assert the rules CloudFront and Lambda@Edge
- * would otherwise only enforce at deploy time (DESIGN.md), plus the bucket and policy choices.
+ * would otherwise only enforce at deploy time (DESIGN.md), plus the bucket and policy choices, and
+ * derived-cleanup's regional wiring (one function per bucket region, S3 notifications, least privilege).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviorSpec, DistributionSpec, EventType, FunctionName } from '../infra/distribution.ts';
 import { distribution, findOrigin } from '../infra/distribution.ts';
-import { EDGE_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
+import { EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
 import { ORIGIN_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent, limitsOf } from '../infra/build/limits.ts';
 import { packageFunctions } from '../infra/build/package.ts';
 import type { Artifacts } from '../infra/edge-functions.ts';
@@ -35,17 +36,25 @@ const PRIMARY = primaryS3Origin(distribution);
 const CLOUDFRONT_DOMAIN = 'd111111abcdef8.cloudfront.net';
 let recorded: Recorded[] = [];
 
+/** The region of the provider a resource was created with (providers are registered before their resources). */
+function regionOfProvider(provider: string | undefined): string {
+  const found = recorded.find((p) => p.type === 'pulumi:providers:aws' && provider?.startsWith(`${p.urn}::`));
+  return (found?.inputs['region'] as string | undefined) ?? 'us-east-1';
+}
+
 /** Output properties AWS would fill in, enough for the resources that reference them. */
-function stateOf(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+function stateOf(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, any> {
   switch (type) {
     case 'aws:s3/bucket:Bucket':
       return { arn: `arn:aws:s3:::${inputs['bucket']}`, bucket: inputs['bucket'] };
     case 'aws:iam/role:Role':
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
     case 'aws:lambda/function:Function': {
-      const arn = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${inputs['name']}`;
+      const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${inputs['name']}`;
       return { arn, version: '1', qualifiedArn: `${arn}:1` };
     }
+    case 'aws:sqs/queue:Queue':
+      return { arn: `arn:aws:sqs:${region}:${ACCOUNT}:${inputs['name']}`, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${inputs['name']}` };
     case 'aws:cloudfront/distribution:Distribution':
       return { arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/EDFDVBD6EXAMPLE`, domainName: CLOUDFRONT_DOMAIN, hostedZoneId: 'Z2FDTNDATAQYW2' };
     case 'aws:cloudfront/originAccessIdentity:OriginAccessIdentity':
@@ -70,12 +79,13 @@ beforeAll(async () => {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const state = { ...args.inputs, ...stateOf(args.type, args.name, args.inputs) };
+        const state = { ...args.inputs, ...stateOf(args.type, args.name, args.inputs, regionOfProvider(args.provider)) };
         const urn = `urn:pulumi:test::edge-images::${args.type}::${args.name}`;
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs, ...(args.provider ? { provider: args.provider } : {}), urn, state });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
+        if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity') return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AIDATEST', id: ACCOUNT };
         return args.inputs;
       },
     },
@@ -127,6 +137,9 @@ async function settle(stack: EdgeImages): Promise<void> {
     outputs.push(...stack.cdn.cachePolicies.map((p) => p.urn), ...stack.cdn.originRequestPolicies.map((p) => p.urn));
   }
   if (stack.dns) outputs.push(...[...stack.dns.aliases, ...stack.dns.geo, ...stack.dns.healthChecks].map((r) => r.urn));
+  for (const c of stack.derivedCleanup?.byRegion.values() ?? []) {
+    outputs.push(c.lambda.urn, c.role.role.urn, c.role.policy.urn, c.failures.urn, c.invokeConfig.urn, ...c.permissions.map((p) => p.urn), ...c.notifications.map((n) => n.urn));
+  }
   await new Promise<void>((resolve) => pulumi.all(outputs).apply(() => resolve()));
 }
 
@@ -145,7 +158,10 @@ async function deploy(spec: DistributionSpec, opts: DeployOptions, geo = false) 
     return found[0]!;
   };
   const providerOf = (r: Recorded) => all.find((p) => p.type === 'pulumi:providers:aws' && r.provider?.startsWith(`${p.urn}::`));
-  return { stack, artifacts, all, of, one, providerOf };
+  // The Lambda@Edge functions are named after the function; derived-cleanup's copies after their region.
+  const edgeLambdas = () => of('aws:lambda/function:Function').filter((l) => (functionNames(spec) as string[]).includes(l.name));
+  const cleanupLambdas = () => of('aws:lambda/function:Function').filter((l) => l.name.startsWith('derived-cleanup-'));
+  return { stack, artifacts, all, of, one, providerOf, edgeLambdas, cleanupLambdas };
 }
 
 const behaviorsWith = (spec: DistributionSpec, fn: FunctionName) => spec.behaviors.filter((b) => Object.values(b.functions).includes(fn));
@@ -158,8 +174,10 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
   }, 240_000);
 
   it('creates one Lambda@Edge function per function of the data, through the us-east-1 provider', () => {
-    const lambdas = d.of('aws:lambda/function:Function');
+    const lambdas = d.edgeLambdas();
     expect(lambdas.map((l) => l.name).sort()).toEqual(functionNames(distribution).sort());
+    // Every other function is a copy of derived-cleanup (below).
+    expect(d.of('aws:lambda/function:Function')).toHaveLength(lambdas.length + d.cleanupLambdas().length);
     for (const lambda of lambdas) {
       const provider = d.providerOf(lambda);
       expect(provider?.inputs['region'], lambda.name).toBe('us-east-1');
@@ -167,7 +185,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
   });
 
   it('publishes numbered versions, nodejs22.x on x86_64, no environment, memory and timeout from the data', () => {
-    for (const lambda of d.of('aws:lambda/function:Function')) {
+    for (const lambda of d.edgeLambdas()) {
       const fn = lambda.name as FunctionName;
       expect(lambda.inputs).toMatchObject({ publish: true, runtime: 'nodejs22.x', architectures: ['x86_64'], handler: 'index.handler' });
       expect(lambda.inputs['environment']).toBeUndefined();
@@ -184,7 +202,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
   });
 
   it('deploys zips under the viewer (1 MB) and origin (50 MB) limits, the ones the manifest describes', async () => {
-    for (const lambda of d.of('aws:lambda/function:Function')) {
+    for (const lambda of d.edgeLambdas()) {
       const fn = lambda.name as FunctionName;
       const entry = d.artifacts!.manifest.functions.find((f) => f.function === fn)!;
       const zip = path.join(d.artifacts!.dir, entry.zip);
@@ -200,7 +218,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
 
   it('gives each function a role trusted by lambda and edgelambda, with least privilege', () => {
     const bucketNames = d.of('aws:s3/bucket:Bucket').map((b) => b.inputs['bucket'] as string);
-    for (const lambda of d.of('aws:lambda/function:Function')) {
+    for (const lambda of d.edgeLambdas()) {
       const role = d.of('aws:iam/role:Role').find((r) => r.state['arn'] === lambda.inputs['role'])!;
       expect(role, lambda.name).toBeDefined();
       expect(d.providerOf(role)?.inputs['region']).toBe('us-east-1');
@@ -361,6 +379,113 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
     expect(replication.inputs['rules'].map((r: any) => r.destination.bucket).sort()).toEqual(
       s3Origins.filter((o) => o.id !== PRIMARY.id).map((o) => (o.kind === 's3' ? `arn:aws:s3:::${o.bucket}-test` : '')).sort(),
     );
+    // A deleted original leaves the replicas too (their derived-cleanup then removes its thumbnails).
+    for (const rule of replication.inputs['rules']) expect(rule.deleteMarkerReplication).toEqual({ status: 'Enabled' });
+  });
+  // derived-cleanup: a regular regional Lambda on the buckets' object events (infra/derived-cleanup.ts).
+  const s3Origins = () => distribution.origins.filter((o): o is Extract<typeof o, { kind: 's3' }> => o.kind === 's3');
+  const regions = () => [...new Set(s3Origins().map((o) => o.region))];
+  const cleanupIn = (region: string) => d.cleanupLambdas().find((l) => d.providerOf(l)?.inputs['region'] === region)!;
+
+  it('deploys derived-cleanup once per bucket region, through that region\'s provider, with DISTRIBUTION_ID from the distribution', async () => {
+    const lambdas = d.cleanupLambdas();
+    expect(lambdas.map((l) => d.providerOf(l)?.inputs['region']).sort()).toEqual(regions().sort());
+    expect(regions().length).toBeGreaterThan(1); // the data has replicas in other regions
+    const dist = d.one('aws:cloudfront/distribution:Distribution');
+    const entry = d.artifacts!.manifest.regionalFunctions.find((f) => f.function === 'derived-cleanup')!;
+    const data = distribution.regionalFunctions['derived-cleanup'];
+    for (const lambda of lambdas) {
+      expect(lambda.inputs).toMatchObject({
+        name: 'edge-images-test-derived-cleanup',
+        runtime: 'nodejs22.x',
+        handler: 'index.handler',
+        architectures: ['arm64'],
+        memorySize: data.memoryMb,
+        timeout: data.timeoutSeconds,
+        sourceCodeHash: entry.codeSha256,
+      });
+      // The id of the distribution this stage created, not a baked-in value.
+      expect(lambda.inputs['environment']).toEqual({ variables: { DISTRIBUTION_ID: `${dist.name}-id` } });
+      expect(await lambda.inputs['code'].path).toBe(path.join(d.artifacts!.dir, 'derived-cleanup.zip'));
+      expect(lambda.inputs['publish']).toBeFalsy(); // S3 invokes $LATEST: no versions to pile up
+    }
+  });
+
+  it('lets S3 invoke it from each bucket (that bucket, this account) and notifies it of object creations and removals', () => {
+    const permissions = d.of('aws:lambda/permission:Permission');
+    const notifications = d.of('aws:s3/bucketNotification:BucketNotification');
+    expect(permissions).toHaveLength(s3Origins().length);
+    expect(notifications).toHaveLength(s3Origins().length);
+    for (const origin of s3Origins()) {
+      const bucket = `${origin.bucket}-test`;
+      const lambda = cleanupIn(origin.region);
+      const permission = permissions.find((p) => p.inputs['sourceArn'] === `arn:aws:s3:::${bucket}`)!;
+      expect(permission, origin.id).toBeDefined();
+      expect(permission.inputs).toMatchObject({ action: 'lambda:InvokeFunction', principal: 's3.amazonaws.com', sourceAccount: ACCOUNT, function: 'edge-images-test-derived-cleanup' });
+      expect(d.providerOf(permission)?.inputs['region']).toBe(origin.region);
+      const notification = notifications.find((n) => n.inputs['bucket'] === `${origin.id}-bucket-id`)!;
+      expect(notification, origin.id).toBeDefined();
+      expect(d.providerOf(notification)?.inputs['region']).toBe(origin.region);
+      // The copy in the bucket's own region; no prefix filter (S3 cannot exclude _derived/: the handler ignores it).
+      expect(notification.inputs['lambdaFunctions']).toEqual([{ id: 'derived-cleanup', lambdaFunctionArn: lambda.state['arn'], events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] }]);
+      expect(lambda.state['arn']).toContain(`:lambda:${origin.region}:`);
+      expect(notification.inputs['lambdaFunctions'][0].events).toEqual([...distribution.regionalFunctions['derived-cleanup'].s3Events]);
+    }
+  });
+
+  it('retries a failed event twice, then keeps it 14 days in a queue of its region', () => {
+    const configs = d.of('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig');
+    const queues = d.of('aws:sqs/queue:Queue');
+    expect(configs).toHaveLength(regions().length);
+    for (const region of regions()) {
+      const config = configs.find((c) => d.providerOf(c)?.inputs['region'] === region)!;
+      const queue = queues.find((q) => d.providerOf(q)?.inputs['region'] === region)!;
+      expect(queue.inputs).toMatchObject({ messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true });
+      expect(config.inputs).toMatchObject({ functionName: 'edge-images-test-derived-cleanup', maximumRetryAttempts: 2, destinationConfig: { onFailure: { destination: queue.state['arn'] } } });
+      expect(queue.state['arn']).toContain(`:sqs:${region}:`);
+    }
+  });
+
+  it("gives each copy a role trusted by Lambda alone, allowed _derived/ of its region's buckets and this distribution's invalidations, nothing more", () => {
+    const dist = d.one('aws:cloudfront/distribution:Distribution');
+    for (const region of regions()) {
+      const lambda = cleanupIn(region);
+      const role = d.of('aws:iam/role:Role').find((r) => r.state['arn'] === lambda.inputs['role'])!;
+      expect(JSON.parse(role.inputs['assumeRolePolicy']).Statement).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: [...REGIONAL_SERVICE_PRINCIPALS] } }),
+      ]);
+      expect(REGIONAL_SERVICE_PRINCIPALS).toEqual(['lambda.amazonaws.com']);
+      const policy = JSON.parse(d.of('aws:iam/rolePolicy:RolePolicy').find((p) => p.inputs['role'] === `${role.name}-id`)!.inputs['policy']);
+      const statements = policy.Statement as { Action: string | string[]; Resource: string | string[]; Condition?: unknown }[];
+      const actions = (s: (typeof statements)[number]) => [s.Action].flat();
+      const resources = (s: (typeof statements)[number]) => [s.Resource].flat().sort();
+      const buckets = s3Origins().filter((o) => o.region === region).map((o) => `${o.bucket}-test`).sort();
+      expect(buckets.length).toBeGreaterThan(0);
+      const list = statements.find((s) => actions(s).includes('s3:ListBucket'))!;
+      expect(actions(list)).toEqual(['s3:ListBucket']);
+      expect(resources(list)).toEqual(buckets.map((b) => `arn:aws:s3:::${b}`).sort());
+      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': '_derived/*' } });
+      const objects = statements.find((s) => actions(s).includes('s3:DeleteObject'))!;
+      expect(actions(objects).sort()).toEqual(['s3:DeleteObject', 's3:GetObject']);
+      expect(resources(objects)).toEqual(buckets.map((b) => `arn:aws:s3:::${b}/_derived/*`).sort());
+      expect(statements.flatMap(actions).filter((a) => a.startsWith('s3:')).sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket']);
+      const invalidate = statements.find((s) => actions(s).includes('cloudfront:CreateInvalidation'))!;
+      expect(resources(invalidate)).toEqual([dist.state['arn']]);
+      const queue = d.of('aws:sqs/queue:Queue').find((q) => d.providerOf(q)?.inputs['region'] === region)!;
+      expect(resources(statements.find((s) => actions(s).includes('sqs:SendMessage'))!)).toEqual([queue.state['arn']]);
+      const logs = statements.find((s) => actions(s).includes('logs:PutLogEvents'))!;
+      expect(resources(logs).every((r) => r.startsWith(`arn:aws:logs:${region}:*:log-group:/aws/lambda/edge-images-test-derived-cleanup`))).toBe(true);
+      expect(statements).toHaveLength(5);
+      expect(JSON.stringify(statements)).not.toMatch(/"\*"|s3:\*|s3:Put|cloudfront:\*/);
+    }
+  });
+
+  it('refuses zips without derived-cleanup before creating anything', async () => {
+    const { createEdgeImages } = await import('../infra/edge-images.ts');
+    const artifacts = { ...d.artifacts!, manifest: { ...d.artifacts!.manifest, regionalFunctions: [] } };
+    recorded = [];
+    expect(() => createEdgeImages(distribution, opts, { artifacts, geoDns })).toThrow(/Expected derived-cleanup in the packaged functions/);
+    expect(recorded).toEqual([]);
   });
 });
 
@@ -410,11 +535,15 @@ describe('other stages', () => {
     expect(() => createEdgeImages(distribution, options({ stage: 'mismatch' }), { artifacts })).toThrow(/package again/);
   }, 240_000);
 
-  it('under sst dev, deploys the buckets only: the local edge runs the functions', async () => {
+  it('under sst dev, deploys the buckets only: the local edge runs the functions, and no derived-cleanup (no CDN to invalidate)', async () => {
     const d = await deploy(distribution, options({ stage: 'dev', cdn: false }));
     expect(d.of('aws:s3/bucket:Bucket').length).toBe(distribution.origins.filter((o) => o.kind === 's3').length);
     expect(d.of('aws:lambda/function:Function')).toEqual([]);
     expect(d.of('aws:cloudfront/distribution:Distribution')).toEqual([]);
+    expect(d.stack.derivedCleanup).toBeUndefined();
+    for (const type of ['aws:s3/bucketNotification:BucketNotification', 'aws:lambda/permission:Permission', 'aws:sqs/queue:Queue', 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig']) {
+      expect(d.of(type), type).toEqual([]);
+    }
   });
 });
 

@@ -3,23 +3,25 @@
  * into a folder outside the project, and a fresh `node` loads its handler with only what the zip
  * holds and answers a captured CloudFront event. The resize zip carries sharp for linux-x64 glibc and
  * the AWS SDK, and makes a real thumbnail against s3rver (reached through the SDK's standard endpoint
- * variables: the deployed code is unchanged).
+ * variables: the deployed code is unchanged). The regional derived-cleanup zip answers an S3 event
+ * notification with DISTRIBUTION_ID set, and touches no network for a `_derived/` key.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
+import type { CloudFrontRequestEvent, CloudFrontResponseEvent, S3Event } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResult } from '../functions/adapters/cloudfront/validate.ts';
 import { distribution } from '../infra/distribution.ts';
 import type { EventType, FunctionName } from '../infra/distribution.ts';
-import { EDGE_HANDLER, EDGE_RUNTIME, VIEWER_LIMITS, functionNames, isViewerEvent } from '../infra/build/limits.ts';
+import type { PackagedFunctionName } from '../infra/build/bundle.ts';
+import { EDGE_HANDLER, EDGE_RUNTIME, REGIONAL_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent } from '../infra/build/limits.ts';
 import type { Manifest, ManifestFunction } from '../infra/build/manifest.ts';
-import { packageFunctions } from '../infra/build/package.ts';
-import { EDGE_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
+import { bucketRegions, packageFunctions } from '../infra/build/package.ts';
+import { DISTRIBUTION_ARN_PLACEHOLDER, EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
 import { invoke, unzipTo } from '../infra/build/try-zip.ts';
 import { buildStageArtifacts, stageFiles } from '../infra/artifacts.ts';
 import { startLocalS3 } from '../infra/local/s3.ts';
@@ -30,7 +32,7 @@ const root = path.resolve(import.meta.dirname, '..');
 let work: string;
 let out: string;
 let manifest: Manifest;
-const unzipped = new Map<FunctionName, { dir: string; files: string[] }>();
+const unzipped = new Map<PackagedFunctionName, { dir: string; files: string[] }>();
 
 /** A captured event for the event a function runs on (viewer-response: none captured yet). */
 const EVENT_FIXTURES: Partial<Record<EventType, string>> = {
@@ -43,7 +45,7 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'edge-images-package-'));
   out = path.join(work, 'dist');
   manifest = await packageFunctions({ root, outDir: out });
-  for (const f of manifest.functions) {
+  for (const f of [...manifest.functions, ...manifest.regionalFunctions]) {
     const dir = path.join(work, 'unzipped', f.function);
     unzipped.set(f.function, { dir, files: await unzipTo(path.join(out, f.zip), dir) });
   }
@@ -109,6 +111,59 @@ describe('npm run package', () => {
     }
   });
 
+  it('packages derived-cleanup as a regional function: its kind, S3 events, regions, and the AWS SDK inside index.js', async () => {
+    expect(manifest.functions.every((f) => f.kind === 'edge')).toBe(true);
+    expect(manifest.regionalFunctions.map((f) => f.function)).toEqual(['derived-cleanup']);
+    const f = manifest.regionalFunctions[0]!;
+    const data = distribution.regionalFunctions['derived-cleanup'];
+    expect(f).toMatchObject({
+      kind: 'regional',
+      lambdaName: 'edge-images-derived-cleanup',
+      events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'],
+      environment: ['DISTRIBUTION_ID'],
+      runtime: 'nodejs22.x',
+      architecture: 'arm64',
+      handler: 'index.handler',
+      memoryMb: data.memoryMb,
+      timeoutSeconds: data.timeoutSeconds,
+      zip: 'derived-cleanup.zip',
+      zipLimitBytes: REGIONAL_LIMITS.zipBytes,
+      nodeModules: [],
+      iam: { trust: 'iam/regional-trust-policy.json', permissions: 'iam/derived-cleanup-permissions.json' },
+    });
+    // One copy per region holding a bucket: the primary's and each replica's.
+    expect(f.regions).toEqual(bucketRegions(distribution));
+    expect(f.regions.map((r) => r.region)).toEqual(['us-east-1', 'eu-west-1', 'ap-northeast-2']);
+    const zip = await readFile(path.join(out, f.zip));
+    expect(f.zipBytes).toBe(zip.byteLength);
+    expect(f.codeSha256).toBe(createHash('sha256').update(zip).digest('base64'));
+    expect(f.zipBytes).toBeLessThan(1024 * 1024);
+    // The SDK clients are bundled (the version tested), not taken from the runtime.
+    expect(unzipped.get('derived-cleanup')!.files).toEqual(['index.js']);
+    const source = await readFile(path.join(unzipped.get('derived-cleanup')!.dir, 'index.js'), 'utf8');
+    expect(source.includes('CreateInvalidationCommand'), 'the CloudFront client in index.js').toBe(true);
+    expect(source.includes('DeleteObjectsCommand'), 'the S3 client in index.js').toBe(true);
+    // Only the SDK's optional signers (SigV4a / CRT, loaded in a try for multi-region access points)
+    // stay as requires: nothing the function uses comes from the runtime's SDK.
+    const sdkRequires = new Set([...source.matchAll(/require\(["'](@aws-sdk\/[^"']+)["']\)/g)].map((m) => m[1]));
+    expect([...sdkRequires].filter((name) => !['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'].includes(name!))).toEqual([]);
+    expect(JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')).regionalFunctions).toEqual(manifest.regionalFunctions);
+  });
+
+  it('writes derived-cleanup\'s trust (Lambda only) and least-privilege permission policies', async () => {
+    const trust = JSON.parse(await readFile(path.join(out, 'iam/regional-trust-policy.json'), 'utf8'));
+    expect(trust.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: [...REGIONAL_SERVICE_PRINCIPALS] } })]);
+    expect(JSON.stringify(trust)).not.toContain('edgelambda');
+    const policy = JSON.parse(await readFile(path.join(out, 'iam/derived-cleanup-permissions.json'), 'utf8')) as { Statement: { Action: string | string[]; Resource: string | string[]; Condition?: unknown }[] };
+    const actions = policy.Statement.flatMap((st) => [st.Action].flat()).sort();
+    expect(actions).toEqual(['cloudfront:CreateInvalidation', 'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket']);
+    const objects = policy.Statement.find((st) => [st.Action].flat().includes('s3:DeleteObject'))!;
+    for (const resource of [objects.Resource].flat()) expect(resource).toMatch(/^arn:aws:s3:::[^/]+\/_derived\/\*$/);
+    expect(policy.Statement.find((st) => st.Action === 's3:ListBucket')!.Condition).toEqual({ StringLike: { 's3:prefix': '_derived/*' } });
+    // The distribution does not exist yet when the console zips are built: the operator fills it in.
+    expect(policy.Statement.find((st) => st.Action === 'cloudfront:CreateInvalidation')!.Resource).toBe(DISTRIBUTION_ARN_PLACEHOLDER);
+  });
+
   it('is reproducible: the same input gives the same zips', async () => {
     const again = path.join(work, 'again');
     const second = await packageFunctions({ root, outDir: again, only: ['image-request'] });
@@ -145,6 +200,10 @@ describe('the stage build of sst deploy (npm run package in a child process)', (
       expect(JSON.parse(await readFile(files.overridesFile, 'utf8'))).toEqual(overrides);
       const policy = await readFile(path.join(files.distDir, 'iam/image-resize-permissions.json'), 'utf8');
       expect(policy).toContain(`arn:aws:s3:::${primaryS3Origin(distribution).bucket}-${stage}/_derived/*`);
+      // derived-cleanup follows the stage's buckets too.
+      expect(artifacts.manifest.regionalFunctions[0]!.regions[0]!.buckets).toEqual([`${primaryS3Origin(distribution).bucket}-${stage}`]);
+      const cleanup = await readFile(path.join(files.distDir, 'iam/derived-cleanup-permissions.json'), 'utf8');
+      expect(cleanup).toContain(`arn:aws:s3:::${primaryS3Origin(distribution).bucket}-${stage}/_derived/*`);
     } finally {
       await rm(files.dir, { recursive: true, force: true });
     }
@@ -172,6 +231,68 @@ describe('each zip answers a captured event under plain node, with its own files
       }
     }, 30_000);
   }
+});
+
+describe('the derived-cleanup zip answers an S3 event notification under plain node', () => {
+  const bucket = primaryS3Origin(distribution).bucket;
+  /** An S3 event notification as S3 sends it (the key URL-encoded, `+` for spaces). */
+  const s3Event = (key: string, eventName = 'ObjectCreated:Put'): S3Event => ({
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: '2026-01-01T00:00:00.000Z',
+        eventName,
+        userIdentity: { principalId: 'AWS:AIDATEST' },
+        requestParameters: { sourceIPAddress: '203.0.113.7' },
+        responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'derived-cleanup',
+          bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: encodeURIComponent(key).replaceAll('%2F', '/').replaceAll('%20', '+'), size: 1024, eTag: 'd41d8cd98f00b204e9800998ecf8427e', sequencer: '0055AED6DCD90281E5' },
+        },
+      },
+    ],
+  });
+  /** Endpoints nothing listens on, and no way to credentials from the machine: any AWS call fails. */
+  const offline = {
+    DISTRIBUTION_ID: 'EDFDVBD6EXAMPLE',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDTESTONLY',
+    AWS_SECRET_ACCESS_KEY: 'test-only',
+    AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL_CLOUDFRONT: 'http://127.0.0.1:9',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const eventFile = async (name: string, event: S3Event) => {
+    const file = path.join(work, `${name}.json`);
+    await writeFile(file, JSON.stringify(event));
+    return file;
+  };
+
+  it("ignores a _derived/ key (image-resize's own write) without any S3 or CloudFront call", async () => {
+    const key = '_derived/photos/cat.jpg/128x128-cover-q75.webp';
+    const answer = await invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-derived', s3Event(key)), offline);
+    expect(answer.result).toEqual([{ bucket, key, outcome: 'ignored-derived', deleted: [], kept: [], invalidated: [] }]);
+    expect(JSON.parse(answer.logs.at(-1)!)).toMatchObject({ fn: 'derived-cleanup', requestId: 'invoke-cjs', outcome: 'ignored-derived', records: 1 });
+  }, 30_000);
+
+  it('does call S3 for an original (and fails loudly here, where nothing answers): the test above would have seen a call', async () => {
+    const failed = (await invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-original', s3Event('photos/my cat.jpg')), offline).catch((error: unknown) => error)) as {
+      stdout?: string;
+      message?: string;
+    };
+    expect(failed.message).toMatch(/ECONNREFUSED/);
+    const line = JSON.parse(String(failed.stdout).trim().split('\n').at(-1)!);
+    expect(line).toMatchObject({ fn: 'derived-cleanup', outcome: 'error', uri: `s3://${bucket}/photos/my+cat.jpg` });
+  }, 30_000);
+
+  it('refuses to start without DISTRIBUTION_ID', async () => {
+    const { DISTRIBUTION_ID: _, ...withoutId } = offline;
+    await expect(invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-no-id', s3Event('_derived/a.jpg/x.webp')), withoutId)).rejects.toThrow(/DISTRIBUTION_ID/);
+  }, 30_000);
 });
 
 describe('the resize zip makes a thumbnail through S3', () => {

@@ -1,14 +1,17 @@
 /**
- * dist/manifest.json: what `npm run package` built, one entry per function. Read by the console
- * instructions (README), by infra/ (the zips SST deploys) and by the tests. No build code here,
- * so infra/ can import it without pulling esbuild into the SST program.
+ * dist/manifest.json: what `npm run package` built, one entry per function: the Lambda@Edge ones in
+ * `functions` (kind `edge`), the regional ones (derived-cleanup) in `regionalFunctions` (kind
+ * `regional`). Read by the console instructions (README), by infra/ (the zips SST deploys) and by the
+ * tests. No build code here, so infra/ can import it without pulling esbuild into the SST program.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EventType, FunctionName } from '../distribution.ts';
+import type { EventType, FunctionName, RegionalFunctionName, S3EventName } from '../distribution.ts';
 import type { BuildOverrides } from './overrides.ts';
 
 export interface ManifestFunction {
+  /** Lambda@Edge: created in us-east-1, associated with the distribution's behaviors. */
+  readonly kind: 'edge';
   readonly function: FunctionName;
   /** The name the IAM policies in iam/ are written for (Lambda function name). */
   readonly lambdaName: string;
@@ -36,12 +39,45 @@ export interface ManifestFunction {
   readonly iam: { readonly trust: string; readonly permissions: string };
 }
 
+/** A regular regional function on the image buckets' object events (derived-cleanup). */
+export interface ManifestRegionalFunction {
+  readonly kind: 'regional';
+  readonly function: RegionalFunctionName;
+  /** The Lambda function name, the same in each region. */
+  readonly lambdaName: string;
+  /** The S3 event types it is notified of, on every bucket of its region. */
+  readonly events: readonly S3EventName[];
+  /**
+   * Where to create it: one function per region that holds an image bucket (S3 notifies only
+   * functions in the bucket's region), with the buckets of that region.
+   */
+  readonly regions: readonly { readonly region: string; readonly buckets: readonly string[] }[];
+  /** Environment variables it needs: DISTRIBUTION_ID, the distribution it invalidates. */
+  readonly environment: readonly string[];
+  readonly runtime: string;
+  readonly architecture: string;
+  readonly handler: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly zip: string;
+  readonly zipBytes: number;
+  readonly zipLimitBytes: number;
+  readonly sha256: string;
+  readonly codeSha256: string;
+  readonly bundleBytes: number;
+  readonly nodeModules: readonly string[];
+  readonly iam: { readonly trust: string; readonly permissions: string };
+}
+
 export interface Manifest {
   readonly distribution: string;
+  /** Where the Lambda@Edge functions (`functions`) are created. */
   readonly region: string;
   /** The build overrides that were baked into every zip. */
   readonly overrides: BuildOverrides;
   readonly functions: readonly ManifestFunction[];
+  /** Empty when `--only` names edge functions alone. */
+  readonly regionalFunctions: readonly ManifestRegionalFunction[];
 }
 
 export function readManifest(dir: string): Manifest {
@@ -51,5 +87,16 @@ export function readManifest(dir: string): Manifest {
 export function manifestEntry(manifest: Manifest, fn: FunctionName): ManifestFunction {
   const entry = manifest.functions.find((f) => f.function === fn);
   if (!entry) throw new Error(`Expected function ${fn} in the manifest but received ${manifest.functions.map((f) => f.function).join(', ')}`);
+  return entry;
+}
+
+export function regionalManifestEntry(manifest: Manifest, fn: RegionalFunctionName): ManifestRegionalFunction {
+  // `?? []`: a manifest written before regional functions existed has no such list.
+  const regional = manifest.regionalFunctions ?? [];
+  const entry = regional.find((f) => f.function === fn);
+  if (!entry) {
+    const found = regional.map((f) => f.function);
+    throw new Error(`Expected regional function ${fn} in the manifest but received ${found.length > 0 ? found.join(', ') : 'none'}: package without --only`);
+  }
   return entry;
 }

@@ -1,11 +1,13 @@
 /**
  * `npm run package [-- --config my-config.json] [--out dist] [--only image-request]`
- * Writes dist/<function>.zip, dist/manifest.json and dist/iam/ (see package.ts and the README section "Attach the functions by hand in the CloudFront console").
+ * Writes dist/<function>.zip (the Lambda@Edge functions and the regional derived-cleanup),
+ * dist/manifest.json and dist/iam/ (see package.ts and the README section "Attach the functions by
+ * hand in the CloudFront console").
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { FunctionName } from '../distribution.ts';
+import type { PackagedFunctionName } from './bundle.ts';
 import type { BuildOverrides } from './overrides.ts';
 import { packageFunctions } from './package.ts';
 
@@ -22,7 +24,7 @@ if (values.help) {
   console.log(`Usage: npm run package -- [--config FILE] [--out DIR] [--only FUNCTION ...]
   --config FILE   JSON overrides baked into every zip (bucket names, image policy, ...; see the README)
   --out DIR       output folder (default dist)
-  --only NAME     package only this function (repeatable)`);
+  --only NAME     package only this function (repeatable; derived-cleanup included)`);
   process.exit(0);
 }
 
@@ -41,13 +43,19 @@ try {
     root: process.cwd(),
     outDir: values.out,
     overrides,
-    ...(values.only ? { only: values.only as FunctionName[] } : {}),
+    ...(values.only ? { only: values.only as PackagedFunctionName[] } : {}),
   });
   const out = path.relative(process.cwd(), path.resolve(values.out)) || '.';
   for (const f of manifest.functions) {
     const kb = (f.zipBytes / 1024).toFixed(0).padStart(6);
     const limit = (f.zipLimitBytes / 1024 / 1024).toFixed(0);
     console.log(`${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  ${f.eventTypes.join(', ') || '(not attached)'}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`);
+  }
+  for (const f of manifest.regionalFunctions) {
+    const kb = (f.zipBytes / 1024).toFixed(0).padStart(6);
+    const limit = (f.zipLimitBytes / 1024 / 1024).toFixed(0);
+    const regions = f.regions.map((r) => r.region).join(', ');
+    console.log(`${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  regional, ${f.events.join(', ')} in ${regions}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`);
   }
   console.log(`${out}/manifest.json, ${out}/iam/  (${Math.round(performance.now() - started)} ms)`);
 } catch (error) {

@@ -3,13 +3,21 @@
  * (or SST) deploys as is, plus manifest.json and the IAM policy documents.
  *
  *   <outDir>/<function>.zip          index.js (CommonJS, handler index.handler) [+ node_modules/sharp]
+ *   <outDir>/derived-cleanup.zip     the regional function on the buckets' object events
  *   <outDir>/manifest.json           see manifest.ts
  *   <outDir>/iam/trust-policy.json   trusted by lambda.amazonaws.com and edgelambda.amazonaws.com
+ *   <outDir>/iam/regional-trust-policy.json   trusted by lambda.amazonaws.com only (derived-cleanup)
  *   <outDir>/iam/<function>-permissions.json
  *
  * Every Lambda@Edge rule that can be checked offline is checked here and fails the build: timeout,
- * memory and zip size against the event the function is attached to (limits.ts).
- * Zips are reproducible: sorted entries, fixed timestamps, mode 0644.
+ * memory and zip size against the event the function is attached to (limits.ts); Lambda's own
+ * limits for the regional functions. Zips are reproducible: sorted entries, fixed timestamps, mode 0644.
+ *
+ * derived-cleanup bundles the AWS SDK (S3 and CloudFront clients) like the edge functions do, rather
+ * than using the copy the nodejs22.x runtime carries: what runs is the version the tests ran (the
+ * runtime's copy changes under it, and the S3 client options it relies on, such as
+ * `followRegionRedirects` and the checksum settings, are recent); the cost, ~1 MB of bundle and some
+ * milliseconds of cold start, is nothing for an asynchronous function under Lambda's 50 MB.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,13 +28,30 @@ import { promisify } from 'node:util';
 import { zipSync } from 'fflate';
 import type { Zippable } from 'fflate';
 import { distribution as sourceDistribution } from '../distribution.ts';
-import type { DistributionSpec, FunctionName } from '../distribution.ts';
+import type { DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec } from '../distribution.ts';
 import { bundleFunction } from './bundle.ts';
-import { EDGE_ARCHITECTURE, EDGE_HANDLER, EDGE_REGION, EDGE_RUNTIME, distributionProblems, eventTypesOf, functionNames, limitProblems, limitsOf } from './limits.ts';
-import type { Manifest, ManifestFunction } from './manifest.ts';
+import type { BundleResult, PackagedFunctionName } from './bundle.ts';
+import {
+  EDGE_ARCHITECTURE,
+  EDGE_HANDLER,
+  EDGE_REGION,
+  EDGE_RUNTIME,
+  REGIONAL_ARCHITECTURE,
+  REGIONAL_HANDLER,
+  REGIONAL_LIMITS,
+  REGIONAL_RUNTIME,
+  distributionProblems,
+  eventTypesOf,
+  functionNames,
+  limitProblems,
+  limitsOf,
+  regionalFunctionNames,
+  regionalLimitProblems,
+} from './limits.ts';
+import type { Manifest, ManifestFunction, ManifestRegionalFunction } from './manifest.ts';
 import { applyOverrides } from './overrides.ts';
 import type { BuildOverrides } from './overrides.ts';
-import { edgePermissionPolicy, edgeTrustPolicy } from './policies.ts';
+import { DISTRIBUTION_ARN_PLACEHOLDER, edgePermissionPolicy, edgeTrustPolicy, regionalPermissionPolicy, regionalTrustPolicy } from './policies.ts';
 
 const run = promisify(execFile);
 
@@ -36,10 +61,10 @@ export interface PackageOptions {
   /** Where zips, manifest.json and iam/ go (created; existing zips of the same names are replaced). */
   readonly outDir: string;
   readonly overrides?: BuildOverrides;
-  /** Only these functions (default: every function of the distribution). */
-  readonly only?: readonly FunctionName[];
+  /** Only these functions (default: every function of the distribution, edge and regional). */
+  readonly only?: readonly PackagedFunctionName[];
   /** Lambda function name per function (default `<distribution name>-<function>`). */
-  readonly lambdaName?: (fn: FunctionName) => string;
+  readonly lambdaName?: (fn: PackagedFunctionName) => string;
   /** The distribution to start from (default infra/distribution.ts). */
   readonly spec?: DistributionSpec;
 }
@@ -53,10 +78,18 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
   const outDir = path.resolve(options.outDir);
   const overrides = options.overrides ?? {};
   const spec = applyOverrides(options.spec ?? sourceDistribution, overrides);
-  const names = options.only ?? functionNames(spec);
-  const lambdaName = options.lambdaName ?? ((fn: FunctionName) => `${spec.name}-${fn}`);
+  const isEdge = (fn: string): fn is FunctionName => Object.hasOwn(spec.functions, fn);
+  const isRegional = (fn: string): fn is RegionalFunctionName => Object.hasOwn(spec.regionalFunctions, fn);
+  const names = options.only ? options.only.filter(isEdge) : functionNames(spec);
+  const regionalNames = options.only ? options.only.filter(isRegional) : regionalFunctionNames(spec);
+  const lambdaName = options.lambdaName ?? ((fn: PackagedFunctionName) => `${spec.name}-${fn}`);
 
-  const problems = [...distributionProblems(spec), ...names.flatMap((fn) => (fn in spec.functions ? limitProblems(spec, fn) : [`Expected a function of the distribution but received ${JSON.stringify(fn)}`]))];
+  const problems = [
+    ...distributionProblems(spec),
+    ...(options.only ?? []).filter((fn) => !isEdge(fn) && !isRegional(fn)).map((fn) => `Expected a function of the distribution but received ${JSON.stringify(fn)}`),
+    ...names.flatMap((fn) => limitProblems(spec, fn)),
+    ...regionalNames.flatMap((fn) => regionalLimitProblems(spec, fn)),
+  ];
   if (problems.length > 0) throw new Error(`The distribution breaks Lambda@Edge rules:\n- ${problems.join('\n- ')}`);
 
   await mkdir(path.join(outDir, 'iam'), { recursive: true });
@@ -64,21 +97,10 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
   const trustFile = 'iam/trust-policy.json';
   await writeJson(path.join(outDir, trustFile), edgeTrustPolicy());
   const entries: ManifestFunction[] = [];
+  const regionalEntries: ManifestRegionalFunction[] = [];
   try {
     for (const fn of names) {
-      const dir = path.join(staging, fn);
-      const bundle = await bundleFunction({ root, fn, overrides, outDir: dir });
-      const files: Zippable = { 'index.js': [await readFile(bundle.file), zipOptions()] };
-      const nodeModules: string[] = [];
-      if (bundle.externals.includes('sharp')) {
-        const modules = await linuxSharp(root);
-        for (const file of await listFiles(modules)) {
-          if (!keepInZip(file)) continue;
-          files[`node_modules/${file}`] = [await readFile(path.join(modules, file)), zipOptions()];
-        }
-        nodeModules.push(...(await topLevelPackages(modules)));
-      }
-      const zip = zipSync(sortKeys(files), { level: 6 });
+      const { bundle, zip, nodeModules } = await zipFunction(root, fn, overrides, staging);
       const zipName = `${fn}.zip`;
       await writeFile(path.join(outDir, zipName), zip);
       const zipProblems = limitProblems(spec, fn, zip.byteLength);
@@ -87,6 +109,7 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
       await writeJson(path.join(outDir, permissionsFile), edgePermissionPolicy(spec, fn, lambdaName(fn)));
       const data = spec.functions[fn];
       entries.push({
+        kind: 'edge',
         function: fn,
         lambdaName: lambdaName(fn),
         eventTypes: eventTypesOf(spec, fn),
@@ -105,12 +128,73 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
         iam: { trust: trustFile, permissions: permissionsFile },
       });
     }
+    const regionalTrustFile = 'iam/regional-trust-policy.json';
+    if (regionalNames.length > 0) await writeJson(path.join(outDir, regionalTrustFile), regionalTrustPolicy());
+    for (const fn of regionalNames) {
+      const { bundle, zip, nodeModules } = await zipFunction(root, fn, overrides, staging);
+      const zipName = `${fn}.zip`;
+      await writeFile(path.join(outDir, zipName), zip);
+      const zipProblems = regionalLimitProblems(spec, fn, zip.byteLength);
+      if (zipProblems.length > 0) throw new Error(`The package breaks Lambda rules:\n- ${zipProblems.join('\n- ')}`);
+      // One document for every region's copy (all buckets); SST narrows each copy to its region's buckets.
+      const permissionsFile = `iam/${fn}-permissions.json`;
+      await writeJson(path.join(outDir, permissionsFile), regionalPermissionPolicy(spec, fn, { lambdaName: lambdaName(fn), distributionArn: DISTRIBUTION_ARN_PLACEHOLDER }));
+      const data = spec.regionalFunctions[fn];
+      regionalEntries.push({
+        kind: 'regional',
+        function: fn,
+        lambdaName: lambdaName(fn),
+        events: [...data.s3Events],
+        regions: bucketRegions(spec),
+        environment: ['DISTRIBUTION_ID'],
+        runtime: REGIONAL_RUNTIME,
+        architecture: REGIONAL_ARCHITECTURE,
+        handler: REGIONAL_HANDLER,
+        memoryMb: data.memoryMb,
+        timeoutSeconds: data.timeoutSeconds,
+        zip: zipName,
+        zipBytes: zip.byteLength,
+        zipLimitBytes: REGIONAL_LIMITS.zipBytes,
+        sha256: createHash('sha256').update(zip).digest('hex'),
+        codeSha256: createHash('sha256').update(zip).digest('base64'),
+        bundleBytes: bundle.bytes,
+        nodeModules,
+        iam: { trust: regionalTrustFile, permissions: permissionsFile },
+      });
+    }
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  const manifest: Manifest = { distribution: spec.name, region: EDGE_REGION, overrides, functions: entries };
+  const manifest: Manifest = { distribution: spec.name, region: EDGE_REGION, overrides, functions: entries, regionalFunctions: regionalEntries };
   await writeJson(path.join(outDir, 'manifest.json'), manifest);
   return manifest;
+}
+
+/** Bundles one function and zips it (with sharp for linux-x64 when the bundle imports it). */
+async function zipFunction(root: string, fn: PackagedFunctionName, overrides: BuildOverrides, staging: string): Promise<{ bundle: BundleResult; zip: Uint8Array; nodeModules: string[] }> {
+  const bundle = await bundleFunction({ root, fn, overrides, outDir: path.join(staging, fn) });
+  const files: Zippable = { 'index.js': [await readFile(bundle.file), zipOptions()] };
+  const nodeModules: string[] = [];
+  if (bundle.externals.includes('sharp')) {
+    const modules = await linuxSharp(root);
+    for (const file of await listFiles(modules)) {
+      if (!keepInZip(file)) continue;
+      files[`node_modules/${file}`] = [await readFile(path.join(modules, file)), zipOptions()];
+    }
+    nodeModules.push(...(await topLevelPackages(modules)));
+  }
+  return { bundle, zip: zipSync(sortKeys(files), { level: 6 }), nodeModules };
+}
+
+/** The regions that hold an image bucket, in the spec's order, each with its buckets. */
+export function bucketRegions(spec: DistributionSpec): { region: string; buckets: string[] }[] {
+  const regions = new Map<string, string[]>();
+  for (const origin of spec.origins.filter((o): o is S3OriginSpec => o.kind === 's3')) {
+    const buckets = regions.get(origin.region) ?? [];
+    if (!buckets.includes(origin.bucket)) buckets.push(origin.bucket);
+    regions.set(origin.region, buckets);
+  }
+  return [...regions].map(([region, buckets]) => ({ region, buckets }));
 }
 
 function zipOptions() {
