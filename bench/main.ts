@@ -7,6 +7,7 @@
  *   npm run bench -- --only miss,viewer    some sections; the others are kept from results.json
  *   npm run bench -- --quick               fewer rounds, to try the bench itself
  *   npm run bench -- --only miss --filter 12mp-jpeg
+ *   npm run bench -- --report-only        RESULTS.md and the chart again from results.json
  *
  * Sections: miss (miss path: image-resize vs floor vs bare sharp), tuning (engine settings), viewer
  * (image-request and signed-url vs hand-written), cold (cold starts and bundle sizes), hit (the local
@@ -36,9 +37,10 @@ const { values } = parseArgs({
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     filter: { type: 'string' },
+    'report-only': { type: 'boolean', default: false },
   },
 });
-const only = new Set((values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]);
+const only = new Set((values['report-only'] ? '' : (values.only ?? SECTIONS.join(','))).split(',').map((s) => s.trim()).filter(Boolean) as Section[]);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`Expected sections among ${SECTIONS.join(', ')} for --only but received ${JSON.stringify(s)}`);
 const quick = values.quick;
 
@@ -52,17 +54,20 @@ const previous = await readFile(RESULTS, 'utf8').then(
 const results: Record<string, unknown> = { ...previous };
 // Results written before this bench's format had the miss path as a bare list: not comparable.
 if (Array.isArray(results['miss_path'])) delete results['miss_path'];
-results['when'] = new Date().toISOString();
-results['command'] = `npm run bench${values.only || quick || values.filter ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-results['machine'] = {
-  cpus: os.cpus().length,
-  model: os.cpus()[0]?.model,
-  node: process.version,
-  sharp: sharp.versions.sharp,
-  vips: sharp.versions.vips,
-  load_average_at_start: os.loadavg().map((l) => Math.round(l * 100) / 100),
-};
+if (!values['report-only']) results['when'] = new Date().toISOString();
+if (!values['report-only']) {
+  results['command'] = `npm run bench${values.only || quick || values.filter ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  results['machine'] = {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    node: process.version,
+    sharp: sharp.versions.sharp,
+    vips: sharp.versions.vips,
+    load_average_at_start: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
 const sectionTimes: Record<string, number> = { ...((previous['section_seconds'] as Record<string, number> | undefined) ?? {}) };
+const sectionWhen: Record<string, string> = { ...((previous['section_when'] as Record<string, string> | undefined) ?? {}) };
 
 async function section<T>(name: Section, label: string, fn: () => Promise<T>): Promise<T | undefined> {
   if (!only.has(name)) return undefined;
@@ -70,6 +75,7 @@ async function section<T>(name: Section, label: string, fn: () => Promise<T>): P
   process.stdout.write(`${label}...\n`);
   const value = await fn();
   sectionTimes[name] = Math.round((Date.now() - at) / 1000);
+  sectionWhen[name] = new Date(at).toISOString();
   process.stdout.write(`  done in ${sectionTimes[name]} s\n`);
   return value;
 }
@@ -123,9 +129,10 @@ if (missPath) {
 }
 
 results['section_seconds'] = sectionTimes;
-results['seconds'] = Math.round((Date.now() - started) / 1000);
+results['section_when'] = sectionWhen;
+if (!values['report-only']) results['seconds'] = Math.round((Date.now() - started) / 1000);
 await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 const report = results as unknown as Results;
 await writeFile('bench/RESULTS.md', renderMarkdown(report));
 if (missPath) await writeFile('bench/miss-path.svg', renderChart(missPath.cases));
-console.log(`wrote bench/results.json, bench/RESULTS.md and bench/miss-path.svg in ${String(results['seconds'])} s`);
+console.log(values['report-only'] ? 'wrote bench/RESULTS.md and bench/miss-path.svg from bench/results.json' : `wrote bench/results.json, bench/RESULTS.md and bench/miss-path.svg in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -12,6 +12,8 @@
  * floor into what S3 costs and what sharp costs.
  */
 import { readFile } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
@@ -209,7 +211,11 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
         },
       ]),
     ) as typeof paths;
-    const after = (name: keyof typeof paths) => (name === 'bare' ? Promise.resolve() : cleanUp(name));
+    const after = async (name: keyof typeof paths) => {
+      if (name !== 'bare') await cleanUp(name);
+      // Every run starts from a collected heap, so no run pays for the garbage of the one before.
+      collectGarbage();
+    };
     const timings = await interleave(timed, rounds, 0, after);
     const target = c.source.megapixels >= LARGE_SOURCE_MP ? TARGET_LARGE : TARGET_ANY;
     // A case within 0.08 of its target gets as many rounds again (up to maxRounds), so noise decides less.
@@ -252,6 +258,16 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
     }
   }
 }
+
+/**
+ * A full garbage collection, run between timed runs (untimed). `--expose-gc` cannot be passed through
+ * `npm run bench`, so the flag is set at run time and `gc` taken from a fresh context.
+ */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (() => void) | undefined;
+  return typeof gc === 'function' ? gc : () => {};
+})();
 
 /** sharp's thread count as sharp set it on load, before the engine configured its own. */
 const defaultThreads = sharp.concurrency();

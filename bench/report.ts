@@ -11,6 +11,8 @@ import { median } from './stats.ts';
 export interface Results {
   readonly when: string;
   readonly seconds?: number;
+  readonly command?: string;
+  readonly section_when?: Record<string, string>;
   readonly machine: Record<string, unknown>;
   readonly sources?: readonly Source[];
   readonly miss_path?: { settings: Record<string, unknown>; targets: { large_sources: number; other: number }; io: SourceIo[]; cases: MissRow[] };
@@ -48,6 +50,10 @@ export function renderMarkdown(r: Results): string {
       'Every figure is a median of interleaved rounds and every ratio compares two things measured side by side in the same run, because the machine is noisy: compare ratios between runs, not milliseconds. Raw figures: [results.json](results.json).',
     '',
   );
+  const older = Object.entries(r.section_when ?? {}).filter(([, when]) => when < r.when);
+  if (older.length > 0) {
+    out.push(`This report mixes runs (\`${r.command ?? 'npm run bench'}\`): ${older.map(([name, when]) => `${name} from ${when.slice(0, 16).replace('T', ' ')} UTC`).join(', ')}.`, '');
+  }
 
   headline(r, out);
   missPath(r, out);
@@ -69,8 +75,8 @@ function headline(r: Results, out: string[]): void {
     const large = miss.filter((c) => c.target_miss_vs_floor < 1);
     const small = miss.filter((c) => c.target_miss_vs_floor >= 1);
     const range = (xs: MissRow[], f: (c: MissRow) => number) => (xs.length ? `${fmt(Math.min(...xs.map(f)), 2)} to ${fmt(Math.max(...xs.map(f)), 2)}` : '-');
-    rows.push(['miss path, 12 and 40 MP sources: miss_vs_floor', range(large, (c) => c.miss_vs_floor), `<= ${r.miss_path!.targets.large_sources}`, `${large.filter((c) => c.within_target).length} of ${large.length} cases`]);
-    rows.push(['miss path, other sources: miss_vs_floor', range(small, (c) => c.miss_vs_floor), `<= ${r.miss_path!.targets.other}`, `${small.filter((c) => c.within_target).length} of ${small.length} cases`]);
+    rows.push(['miss path, 12 and 40 MP sources: miss_vs_floor', range(large, (c) => c.miss_vs_floor), `<= ${r.miss_path!.targets.large_sources}`, `${large.filter((c) => c.within_target).length} of ${large.length} cases within`]);
+    rows.push(['miss path, other sources: miss_vs_floor', range(small, (c) => c.miss_vs_floor), `<= ${r.miss_path!.targets.other}`, `${small.filter((c) => c.within_target).length} of ${small.length} cases within`]);
     rows.push(['miss path: CPU time miss / floor (all cases)', range(miss, (c) => c.cpu_miss_vs_floor), '-', 'the same ratio in process CPU time, which other load moves less']);
     rows.push(['miss path: miss_vs_bare (S3 and handler over sharp alone)', range(miss, (c) => c.miss_vs_bare), '-', `${over.length} cases over their target in all`]);
   }
@@ -160,7 +166,7 @@ function missPath(r: Results, out: string[]): void {
     out.push(
       `**Against ${mp.targets.large_sources}, ${overLarge.length} of ${mp.cases.filter((c) => c.target_miss_vs_floor < 1).length} cases of the 12 and 40 MP sources** (wall ratio, CPU ratio): ${listed(overLarge)}.`,
       '',
-      '- **What limits them: the decode and the transfer, one after the other, the same in both paths.** In these cases the floor and the handler do the same sharp work. Shrink-on-load is automatic in sharp for JPEG and WebP, so the floor gets it too (a 12 MP JPEG decodes straight at 1/8 scale), and for a small output the encoder takes a millisecond, so no effort setting moves it (a 12 MP or 40 MP JPEG to a 128x128 WebP, JPEG or PNG; the og and credited JPEGs). What remains is the entropy decoding of every byte of the source (libjpeg-turbo must Huffman-decode all coefficients even at 1/8 scale: the bare column), plus the S3 transfer before it and the write after it. The handler adds its header pass and conditional write (under a millisecond) and ends up at about 1.0 of the floor; the CPU ratio, which the machine\'s other load moves much less, says the same.',
+      '- **What limits them: the decode and the transfer, one after the other, the same in both paths.** In these cases the floor and the handler do the same sharp work. Shrink-on-load is automatic in sharp for JPEG and WebP, so the floor gets it too (a 12 MP JPEG decodes straight at 1/8 scale), and for a small output the encoder takes a millisecond, so no effort setting moves it (a 12 MP or 40 MP JPEG to a 128x128 WebP, JPEG or PNG; the og and credited JPEGs). What remains is the entropy decoding of every byte of the source (libjpeg-turbo must Huffman-decode all coefficients even at 1/8 scale: the bare column), plus the S3 transfer before it and the write after it. The handler adds its header pass, conditional write and MD5 (about a millisecond) and ends up at about 1.0 of the floor; the CPU ratio, which the machine\'s other load moves much less, says the same.',
       "- **Streaming the GetObject body into sharp does not overlap decoding with the transfer (verified).** sharp 0.35 collects a stream input in `_write` and `Buffer.concat`s it in `_flattenBufferIn` on `finish`, before libvips sees a byte (sharp's dist/input.mjs; `_pipeline` in dist/output.mjs waits for `finish`), and it has no custom libvips source to feed" +
         (r.tuning?.stream_into_sharp
           ? `. Measured in this run: with all but the last 64 KB of the 12 MP JPEG written into a sharp stream and the last chunk held back, the thumbnail arrives ${fmt(r.tuning.stream_into_sharp.result_after_last_chunk_ms)} ms after the last chunk, a whole decode (${fmt(r.tuning.stream_into_sharp.decode_from_buffer_ms)} ms from a buffer)`
@@ -177,7 +183,8 @@ function missPath(r: Results, out: string[]): void {
     out.push(
       `**Against ${mp.targets.other}, ${overOther.length} of ${mp.cases.filter((c) => c.target_miss_vs_floor >= 1).length} other cases** (wall ratio, CPU ratio): ${listed(overOther)}.`,
       '',
-      "- These are the cases where the engine's settings cannot help (the encoder is a millisecond or the same as the floor's), so miss and floor do the same work and the handler adds its header pass (a native call) and its conditional write (`If-None-Match: *`, which the embedded S3 checks with one more file lookup): under a millisecond on a quiet machine, a few percent of a 15-40 ms miss. Such a case sits at the line; a CPU ratio near 1.0 with a higher wall ratio means the difference is waiting for a core on this shared machine, not work.",
+      `- These are cases where the engine's settings cannot help (the encoder takes a millisecond, or the same time as the floor's), so miss and floor do the same sharp work and the handler adds what the floor leaves out: the header pass (a native call, ${mp.io.map((s) => fmt(s.header_pass_ms, 2)).join('/')} ms in this run), the conditional write (\`If-None-Match: *\`, which the embedded S3 checks with one more file lookup), the MD5 of the output for the ETag and the S3 deadlines: 1-2 ms, 3-10% of a 15-40 ms miss. Such a case sits at the line, and the noise of a shared machine decides which side; a CPU ratio near 1.0 under a higher wall ratio means waiting for a core, not work.`,
+      "- The one lever left is the header pass: reading a JPEG's header (SOF and the EXIF orientation) in JavaScript from the bytes in hand, falling back to sharp for anything else, would save the native call (~0.3-0.8 ms). Not done: it duplicates libvips' header logic in the one place where a divergence is a security issue (the decode-memory check that refuses decompression bombs), for a few percent of the smallest misses.",
       '',
     );
   }
@@ -203,8 +210,12 @@ function tuning(r: Results, out: string[]): void {
   );
   out.push('AVIF effort, the card preset (640 wide, q75) from the 12 MP photo:', '');
   out.push(table(['setting', 'ms', 'KB'], t.avif_card_12mp.map((a) => [a.setting, fmt(a.median_ms), fmt(a.kb)])), '');
-  out.push('One libvips thread against two (2 cores here, shared; Lambda gives one vCPU at 1,769 MB and less below, where a second thread cannot help):', '');
+  out.push('One libvips thread against two (2 cores here, shared with other work):', '');
   out.push(table(['case', 'ms'], t.threads.map((x) => [x.case, fmt(x.median_ms)])), '');
+  out.push(
+    'A second thread helps where libvips can split the work (the AVIF encoder) and not where one stage is serial (the JPEG decoder, an animation written frame by frame). The engine keeps one: image-resize has 1,536 MB, and Lambda gives one vCPU at 1,769 MB and less below it, so two threads would share under one core there, and with glibc malloc each thread adds its own arena (sharp sets one thread on glibc for that reason). `configureEngine({ concurrency })` raises it where cores are real (the HTTP image origin on EC2, or image-resize at 3,538 MB and up).',
+    '',
+  );
 }
 
 function viewer(r: Results, out: string[]): void {
@@ -253,7 +264,7 @@ function coldStart(r: Results, out: string[]): void {
   out.push('## Cold start', '');
   out.push(
     `A new \`node\` process loads the function's index.js from its unzipped package (built from this tree into bench/tmp/dist) and answers one captured event; the floor is \`node -e ''\` in the same rounds (${fmt(c.bare_node_ms)} ms, median of ${c.runs}). ` +
-      `sharp alone takes ${fmt(c.sharp_require_ms)} ms to require. image-resize now loads sharp on its first resize, not at start: "(sharp preloaded)" is the same package started with \`node -r sharp\`, what its 200 pass-through cost before.`,
+      `A node process that only requires sharp takes ${fmt(c.sharp_require_ms)} ms (${fmt((c.sharp_require_ms ?? Number.NaN) - c.bare_node_ms)} ms over bare node). image-resize now loads sharp on its first resize, not at start: "(sharp preloaded)" is the same package started with \`node -r sharp\`, what its 200 pass-through cost before.`,
     '',
   );
   out.push(
