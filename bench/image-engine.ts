@@ -9,18 +9,14 @@
  *
  * Sources are generated into bench/tmp/image-engine/ on the first run (about 10 s) and reused.
  */
-import { execFile } from 'node:child_process';
 import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { build } from 'esbuild';
 import sharp from 'sharp';
 import type { Variant } from '../functions/core/grammar.ts';
+import { bundleChild } from './child.ts';
 import { median, round } from './stats.ts';
 
-const run = promisify(execFile);
 const DIR = path.resolve('bench/tmp/image-engine');
-const CHILD = path.join(DIR, 'image-engine-child.mjs');
 
 interface EngineCase {
   readonly name: string;
@@ -97,24 +93,11 @@ async function prepareSources(): Promise<Record<string, { width: number; height:
   return info;
 }
 
-async function child(args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(process.execPath, [CHILD, ...args], { maxBuffer: 1024 * 1024 });
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-}
 
 export async function benchImageEngine(): Promise<Record<string, unknown>> {
   const started = Date.now();
   const sources = await prepareSources();
-  await build({
-    entryPoints: ['bench/image-engine-child.ts'],
-    outfile: CHILD,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  const child = await bundleChild('bench/image-engine-child.ts', DIR);
   const baseline = await child(['--baseline']);
   const baselineMb = round(Number(baseline['maxRssKb']) / 1024, 1);
   const results: Record<string, unknown>[] = [];

@@ -11,7 +11,8 @@
  *
  * Sections: miss (miss path: image-resize vs floor vs bare sharp), tuning (engine settings), viewer
  * (image-request and signed-url vs hand-written), cold (cold starts and bundle sizes), hit (the local
- * edge's hit path vs plain node:http), memory (peak RSS per source), then the cost model and the report.
+ * edge's hit path vs plain node:http), memory (peak RSS per source), engine (every output format, and
+ * the worst sources the limits admit: 40 MP AVIF, progressive JPEG, PNG), then the cost model and the report.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { distribution } from '../infra/distribution.ts';
 import { benchColdStart } from './cold-start.ts';
 import { costModel, PRICES } from './cost.ts';
 import { benchHitPath } from './hit-path.ts';
+import { benchImageEngine } from './image-engine.ts';
 import { benchMemory } from './memory.ts';
 import { benchMissPath, TARGET_ANY, TARGET_LARGE } from './miss-path.ts';
 import { renderChart, renderMarkdown } from './report.ts';
@@ -29,7 +31,7 @@ import { prepareSources } from './sources.ts';
 import { benchTuning } from './tuning.ts';
 import { benchViewer } from './viewer.ts';
 
-const SECTIONS = ['miss', 'tuning', 'viewer', 'cold', 'hit', 'memory'] as const;
+const SECTIONS = ['miss', 'tuning', 'viewer', 'cold', 'hit', 'memory', 'engine'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -114,6 +116,9 @@ if (hit) results['hit_path'] = hit;
 
 const memory = await section('memory', 'memory: peak RSS per source and preset (one process each)', () => benchMemory(sources));
 if (memory) results['memory'] = memory;
+
+const engine = await section('engine', 'engine: every output format and the worst sources the limits admit (one process each)', () => benchImageEngine());
+if (engine) results['image_engine'] = engine;
 
 // The cost model reads the miss path, from this run or the last.
 const missPath = results['miss_path'] as Results['miss_path'];

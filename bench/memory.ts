@@ -4,40 +4,21 @@
  * two renders, then VmHWM, the process's peak RSS), because RSS only grows within one process. The
  * baseline is the same child with Node, sharp and the engine loaded and no image.
  */
-import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { build } from 'esbuild';
 import { parseImageUrl, variantName } from '../functions/core/grammar.ts';
 import { images } from '../infra/distribution.ts';
 import { CHROMIUM_ACCEPT } from './cases.ts';
 import type { Source } from './sources.ts';
+import { bundleChild } from './child.ts';
 import { median, round } from './stats.ts';
 
-const run = promisify(execFile);
 const DIR = path.resolve('bench/tmp/memory');
-const CHILD = path.join(DIR, 'image-engine-child.mjs');
 /** The presets measured for every source: the smallest and two larger outputs. */
 const PRESETS = ['thumb', 'card', 'og'] as const;
 
-async function child(args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(process.execPath, [CHILD, ...args], { maxBuffer: 1024 * 1024 });
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-}
 
 export async function benchMemory(sources: readonly Source[]): Promise<Record<string, unknown>> {
-  await mkdir(DIR, { recursive: true });
-  await build({
-    entryPoints: ['bench/image-engine-child.ts'],
-    outfile: CHILD,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  const child = await bundleChild('bench/image-engine-child.ts', DIR);
   const baseline = await child(['--baseline']);
   const baselineMb = round(Number(baseline['maxRssKb']) / 1024, 1);
   const rows: Record<string, unknown>[] = [];

@@ -26,6 +26,7 @@ export interface Results {
   readonly cold_start?: { bare_node_ms: number; sharp_require_ms?: number; runs: number; functions: Record<string, unknown>[] };
   readonly hit_path?: Record<string, unknown>;
   readonly memory?: { baseline_rss_mb: number; limits: Record<string, number>; cases: Record<string, unknown>[] };
+  readonly image_engine?: { baseline_rss_mb: number; cases: Record<string, unknown>[] };
   readonly cost?: { memory_mb_deployed: number; rows: CostRow[] };
 }
 
@@ -62,6 +63,7 @@ export function renderMarkdown(r: Results): string {
   coldStart(r, out);
   hitPath(r, out);
   memory(r, out);
+  engine(r, out);
   cost(r, out);
   return `${out.join('\n')}\n`;
 }
@@ -303,6 +305,22 @@ function hitPath(r: Results, out: string[]): void {
   );
   out.push(
     `The emulator costs ${fmt(h['edge_overhead_us_per_request'])} us per hit over the network stack (${fmt(h['plain_vs_edge'], 2)}x): matching the behavior, building the viewer-request event, running image-request and validating its result as CloudFront does (a structured clone of the event per function), the cache lookup, and the trace kept for the gallery's inspector (a JSON copy of each event and result). It is a development server: a laptop's worth of viewers is far below either figure.`,
+    '',
+  );
+}
+
+function engine(r: Results, out: string[]): void {
+  const e = r.image_engine;
+  if (!e) return;
+  out.push('## The engine on every output format and on the worst sources admitted', '');
+  out.push(
+    `Each case in a process of its own (bench/image-engine.ts), bytes in memory: the engine's time and its peak RSS, over a baseline of ${fmt(e.baseline_rss_mb)} MB for Node, sharp and the engine with no image. These figures set the decode-memory limit of distribution.ts (a 40 MP AVIF is admitted, a 60 MP one is not).`,
+    '',
+    table(
+      ['case', 'output', 'size', 'ms', 'peak RSS MB', 'over baseline MB', 'output KB'],
+      e.cases.map((c) => [String(c['case']), String(c['output']), String(c['size']), fmt(c['median_ms']), fmt(c['peak_rss_mb']), fmt(c['peak_over_baseline_mb']), fmt(c['output_kb'])]),
+      ['case', 'output', 'size'],
+    ),
     '',
   );
 }
