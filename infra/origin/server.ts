@@ -25,11 +25,16 @@ import type { Log } from '../../functions/core/log.ts';
 import type { ImagePolicy } from '../../functions/core/policy.ts';
 import type { OriginObject, OriginStore } from './store.ts';
 import { listen } from '../local/listen.ts';
+import { Limiter } from '../../functions/core/limit.ts';
+import type { LimitSettings } from '../../functions/core/limit.ts';
+import { DEFAULT_RENDER_LIMIT } from '../../functions/image-resize/handler.ts';
 
 export interface ImageOriginOptions {
   readonly store: OriginStore;
   readonly policy: ImagePolicy;
   readonly render: (source: Buffer, variant: Variant, limits: RenderLimits) => Promise<Rendered>;
+  /** Resizes at once, and how many may wait (default: image-resize's DEFAULT_RENDER_LIMIT). */
+  readonly renders?: LimitSettings;
   readonly log?: Log;
   /** Store what it resizes under `_derived/` (conditional write). Default true. */
   readonly storeDerived?: boolean;
@@ -66,6 +71,8 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
   const cacheControl = options.cacheControl ?? DERIVED_CACHE_CONTROL;
   const storeDerived = options.storeDerived ?? true;
   const rendering = new Map<string, Promise<{ object: OriginObject; stored: string }>>();
+  // The same bound as image-resize: this process serves many requests, and each resize holds a decode.
+  const renders = new Limiter(options.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
   let active = 0;
   let draining = false;
   let closing: Promise<void> | undefined;
@@ -75,7 +82,7 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
     const target = derivedKey(key, variant);
     const pending = rendering.get(target);
     if (pending) return pending;
-    const work = (async () => {
+    const work = renders.run(async () => {
       const original = await options.store.get(key, options.policy.limits.maxInputBytes);
       if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
       const image = await options.render(original.body, variant, options.policy.limits);
@@ -88,14 +95,13 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
             metadata: { 'original-etag': original.etag.replaceAll('"', '') },
           });
         } catch (error) {
-          // The viewer still gets the image; the next miss tries the write again.
-          stored = 'failed';
-          log({ fn: 'image-origin', requestId: '-', uri: target, outcome: 'store-failed', detail: toEdgeError(error).detail, ms: 0 });
+          // The viewer still gets the image; the next miss tries the write again. Logged on the request's line.
+          stored = `store failed: ${toEdgeError(error).detail ?? 'unknown'}`;
         }
       }
       const object: OriginObject = { body: image.data, contentType: image.contentType, etag: etagOf(image.data) };
       return { object, stored };
-    })();
+    });
     rendering.set(target, work);
     work.finally(() => rendering.delete(target)).catch(() => {});
     return work;
