@@ -12,15 +12,13 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateResult } from '../functions/adapters/cloudfront/validate.ts';
 import { readCopyright } from '../functions/adapters/image/exif.ts';
-import { render } from '../functions/adapters/image/render.ts';
 import { s3Store } from '../functions/adapters/s3/store.ts';
 import type { ObjectStore } from '../functions/adapters/s3/store.ts';
 import type { LogLine } from '../functions/core/log.ts';
-import { createHandler } from '../functions/image-resize/handler.ts';
-import { imageResizeConfig } from '../infra/config.ts';
 import { startLocalS3 } from '../infra/local/s3.ts';
 import type { LocalS3 } from '../infra/local/s3.ts';
 import * as src from './image-engine.sources.ts';
+import { countingResizeHandler } from './support/resize.ts';
 
 const BUCKET = 'edge-images-originals';
 const CAP = 1024 * 1024;
@@ -54,14 +52,7 @@ beforeEach(() => {
 });
 
 function handler(store: ObjectStore = s3Store(() => s3.client)) {
-  return createHandler(imageResizeConfig(), {
-    store,
-    render: (...args) => {
-      renders++;
-      return render(...args);
-    },
-    log: (line) => logs.push(line),
-  });
+  return countingResizeHandler(store, () => renders++, (line) => logs.push(line));
 }
 
 async function event(uri: string, status = '404'): Promise<CloudFrontResponseEvent> {

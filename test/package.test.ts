@@ -27,6 +27,7 @@ import { buildStageArtifacts, stageFiles } from '../infra/artifacts.ts';
 import { startLocalS3 } from '../infra/local/s3.ts';
 import { primaryS3Origin, stageOverrides } from '../infra/options.ts';
 import type { LocalS3 } from '../infra/local/s3.ts';
+import { s3Event } from './support/s3-event.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 let work: string;
@@ -235,27 +236,6 @@ describe('each zip answers a captured event under plain node, with its own files
 
 describe('the derived-cleanup zip answers an S3 event notification under plain node', () => {
   const bucket = primaryS3Origin(distribution).bucket;
-  /** An S3 event notification as S3 sends it (the key URL-encoded, `+` for spaces). */
-  const s3Event = (key: string, eventName = 'ObjectCreated:Put'): S3Event => ({
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: '2026-01-01T00:00:00.000Z',
-        eventName,
-        userIdentity: { principalId: 'AWS:AIDATEST' },
-        requestParameters: { sourceIPAddress: '203.0.113.7' },
-        responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'derived-cleanup',
-          bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encodeURIComponent(key).replaceAll('%2F', '/').replaceAll('%20', '+'), size: 1024, eTag: 'd41d8cd98f00b204e9800998ecf8427e', sequencer: '0055AED6DCD90281E5' },
-        },
-      },
-    ],
-  });
   /** Endpoints nothing listens on, and no way to credentials from the machine: any AWS call fails. */
   const offline = {
     DISTRIBUTION_ID: 'EDFDVBD6EXAMPLE',
@@ -274,13 +254,13 @@ describe('the derived-cleanup zip answers an S3 event notification under plain n
 
   it("ignores a _derived/ key (image-resize's own write) without any S3 or CloudFront call", async () => {
     const key = '_derived/photos/cat.jpg/128x128-cover-q75.webp';
-    const answer = await invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-derived', s3Event(key)), offline);
+    const answer = await invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-derived', s3Event(bucket, key)), offline);
     expect(answer.result).toEqual([{ bucket, key, outcome: 'ignored-derived', deleted: [], kept: [], invalidated: [] }]);
     expect(JSON.parse(answer.logs.at(-1)!)).toMatchObject({ fn: 'derived-cleanup', requestId: 'invoke-cjs', outcome: 'ignored-derived', records: 1 });
   }, 30_000);
 
   it('does call S3 for an original (and fails loudly here, where nothing answers): the test above would have seen a call', async () => {
-    const failed = (await invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-original', s3Event('photos/my cat.jpg')), offline).catch((error: unknown) => error)) as {
+    const failed = (await invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-original', s3Event(bucket, 'photos/my cat.jpg')), offline).catch((error: unknown) => error)) as {
       stdout?: string;
       message?: string;
     };
@@ -291,7 +271,7 @@ describe('the derived-cleanup zip answers an S3 event notification under plain n
 
   it('refuses to start without DISTRIBUTION_ID', async () => {
     const { DISTRIBUTION_ID: _, ...withoutId } = offline;
-    await expect(invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-no-id', s3Event('_derived/a.jpg/x.webp')), withoutId)).rejects.toThrow(/DISTRIBUTION_ID/);
+    await expect(invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-no-id', s3Event(bucket, '_derived/a.jpg/x.webp')), withoutId)).rejects.toThrow(/DISTRIBUTION_ID/);
   }, 30_000);
 });
 

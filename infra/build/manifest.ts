@@ -9,14 +9,8 @@ import path from 'node:path';
 import type { EventType, FunctionName, RegionalFunctionName, S3EventName } from '../distribution.ts';
 import type { BuildOverrides } from './overrides.ts';
 
-export interface ManifestFunction {
-  /** Lambda@Edge: created in us-east-1, associated with the distribution's behaviors. */
-  readonly kind: 'edge';
-  readonly function: FunctionName;
-  /** The name the IAM policies in iam/ are written for (Lambda function name). */
-  readonly lambdaName: string;
-  /** The events the function is attached to in the distribution (first one is the main one). */
-  readonly eventTypes: readonly EventType[];
+/** What every packaged function has: how Lambda runs it, its zip and its IAM documents. */
+export interface ManifestPackage {
   readonly runtime: string;
   readonly architecture: string;
   readonly handler: string;
@@ -39,8 +33,18 @@ export interface ManifestFunction {
   readonly iam: { readonly trust: string; readonly permissions: string };
 }
 
+export interface ManifestFunction extends ManifestPackage {
+  /** Lambda@Edge: created in us-east-1, associated with the distribution's behaviors. */
+  readonly kind: 'edge';
+  readonly function: FunctionName;
+  /** The name the IAM policies in iam/ are written for (Lambda function name). */
+  readonly lambdaName: string;
+  /** The events the function is attached to in the distribution (first one is the main one). */
+  readonly eventTypes: readonly EventType[];
+}
+
 /** A regular regional function on the image buckets' object events (derived-cleanup). */
-export interface ManifestRegionalFunction {
+export interface ManifestRegionalFunction extends ManifestPackage {
   readonly kind: 'regional';
   readonly function: RegionalFunctionName;
   /** The Lambda function name, the same in each region. */
@@ -54,19 +58,6 @@ export interface ManifestRegionalFunction {
   readonly regions: readonly { readonly region: string; readonly buckets: readonly string[] }[];
   /** Environment variables it needs: DISTRIBUTION_ID, the distribution it invalidates. */
   readonly environment: readonly string[];
-  readonly runtime: string;
-  readonly architecture: string;
-  readonly handler: string;
-  readonly memoryMb: number;
-  readonly timeoutSeconds: number;
-  readonly zip: string;
-  readonly zipBytes: number;
-  readonly zipLimitBytes: number;
-  readonly sha256: string;
-  readonly codeSha256: string;
-  readonly bundleBytes: number;
-  readonly nodeModules: readonly string[];
-  readonly iam: { readonly trust: string; readonly permissions: string };
 }
 
 export interface Manifest {

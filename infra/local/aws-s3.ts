@@ -3,10 +3,10 @@
  * with the SDK and the default credential chain, since private buckets answer only signed requests.
  * The answer is shaped like S3's own HTTP answer to CloudFront: status, headers, body.
  */
-import { GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { CloudFrontHeaders } from 'aws-lambda';
 import { toCfHeaders } from '../../functions/adapters/cloudfront/headers.ts';
-import { s3ClientConfig } from '../../functions/adapters/s3/store.ts';
 import type { S3OriginSpec } from '../distribution.ts';
 
 export interface S3Answer {
@@ -17,16 +17,6 @@ export interface S3Answer {
 }
 
 export type S3Fetch = (origin: S3OriginSpec, uri: string, method: string) => Promise<S3Answer>;
-
-/** One client per region, made on first use. */
-export function regionalClients(): (region: string | undefined) => S3Client {
-  const clients = new Map<string, S3Client>();
-  return (region = 'us-east-1') => {
-    let client = clients.get(region);
-    if (!client) clients.set(region, (client = new S3Client(s3ClientConfig(region))));
-    return client;
-  };
-}
 
 export function awsS3Fetch(clientFor: (region: string | undefined) => S3Client): S3Fetch {
   return async (origin, uri, method) => {

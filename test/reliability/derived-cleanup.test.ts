@@ -21,6 +21,7 @@ import { FAULTS, startFaultyS3 } from '../support/faulty-s3.ts';
 import type { FaultyS3 } from '../support/faulty-s3.ts';
 import { get } from '../support/http.ts';
 import { listKeys } from '../support/originals.ts';
+import { s3Event } from '../support/s3-event.ts';
 
 let stack: LocalStack;
 let faulty: FaultyS3;
@@ -111,26 +112,7 @@ describe('on the local edge', () => {
 });
 
 describe('the handler directly', () => {
-  const event = (bucket: string, key: string, eventName = 'ObjectCreated:Put', eTag = 'abc'): S3Event => ({
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName,
-        userIdentity: { principalId: 'AWS:TEST' },
-        requestParameters: { sourceIPAddress: '127.0.0.1' },
-        responseElements: { 'x-amz-request-id': 'R', 'x-amz-id-2': 'I' },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'derived-cleanup',
-          bucket: { name: bucket, ownerIdentity: { principalId: 'O' }, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encodeEventKey(key), size: 1, eTag, sequencer: '0A1B' },
-        },
-      },
-    ],
-  });
+  const event = (bucket: string, key: string, eventName = 'ObjectCreated:Put', eTag = 'abc'): S3Event => s3Event(bucket, key, eventName, eTag);
 
   it('decodes S3 event keys (+ is a space, %2B a plus)', () => {
     expect(decodeEventKey('photos/my+photo%2B1.jpg')).toBe('photos/my photo+1.jpg');

@@ -213,3 +213,13 @@ function storeError(operation: string, bucket: string, key: string, error: unkno
   }
   return new EdgeError('OriginError', 'The image store failed', { detail, cause: error });
 }
+
+/** One S3 client per region, made on first use, with this project's settings. */
+export function regionalClients(): (region: string | undefined) => S3Client {
+  const clients = new Map<string, S3Client>();
+  return (region = 'us-east-1') => {
+    let client = clients.get(region);
+    if (!client) clients.set(region, (client = new S3Client(s3ClientConfig(region))));
+    return client;
+  };
+}
