@@ -30,8 +30,12 @@ export function errorResponse(error: EdgeError): CloudFrontResultResponse {
   );
 }
 
-/** Bytes of a generated response as CloudFront counts them: header names and values plus the body as sent. */
-export function generatedSize(response: CloudFrontResultResponse): number {
+/**
+ * Bytes of a generated response as CloudFront counts them: header names and values plus the body as
+ * sent (base64 counted encoded). The one measure: functions size their answers by it, the local edge
+ * enforces the caps by it.
+ */
+export function generatedSize(response: Pick<CloudFrontResultResponse, 'headers' | 'body'>): number {
   let size = Buffer.byteLength(response.body ?? '', 'utf8');
   for (const [name, entries] of Object.entries(response.headers ?? {})) {
     for (const { key, value } of entries) size += Buffer.byteLength(key ?? name, 'utf8') + Buffer.byteLength(value, 'utf8');

@@ -10,6 +10,7 @@ import type {
   CloudFrontResultResponse,
 } from 'aws-lambda';
 import type { EventType } from './events.ts';
+import { generatedSize } from './respond.ts';
 
 export type { EventType } from './events.ts';
 
@@ -177,7 +178,7 @@ function checkResponse(
   if (generated) {
     const limit = eventType.startsWith('viewer-') ? limits.viewerBodyBytes : limits.originBodyBytes;
     // A base64 body is measured as sent (encoded), the stricter reading of an unspecified rule.
-    const size = headerBytes(headers) + Buffer.byteLength(body ?? '', 'utf8');
+    const size = generatedSize({ headers, ...(body === undefined ? {} : { body }) });
     if (size > limit) {
       throw new Invalid(`generated response is ${size} bytes (headers + body), over the ${limit}-byte limit for ${eventType}`);
     }
@@ -279,14 +280,6 @@ function valuesOf(headers: CloudFrontHeaders, name: string): string[] {
 
 function sameValues(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
-}
-
-function headerBytes(headers: CloudFrontHeaders): number {
-  let bytes = 0;
-  for (const [name, entries] of Object.entries(headers)) {
-    for (const entry of entries) bytes += Buffer.byteLength(entry.key ?? name) + Buffer.byteLength(entry.value);
-  }
-  return bytes;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
