@@ -22,7 +22,6 @@
  *   the ETag (MD5 of the bytes, as S3 computes it for a single-part unencrypted or SSE-S3 object) and a
  *   Last-Modified taken just before the write. CloudFront sets Content-Length itself.
  */
-import { createHash } from 'node:crypto';
 import type { CloudFrontResponse, CloudFrontResponseEvent, CloudFrontResponseResult, CloudFrontResultResponse } from 'aws-lambda';
 import { errorResponse, generatedResponse, generatedSize, replacing } from '../adapters/cloudfront/respond.ts';
 import type { Rendered, RenderOptions } from '../adapters/image/render.ts';
@@ -36,6 +35,7 @@ import type { LimitSettings } from '../core/limit.ts';
 import { elapsed } from '../core/log.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
+import { s3Etag } from '../adapters/s3/etag.ts';
 
 export interface BucketConfig {
   readonly bucket: string;
@@ -141,7 +141,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         ...(storeError === undefined ? {} : { storeError }),
         image,
         // S3's ETag for a single-part object is the MD5 of its bytes: the same validator either way.
-        etag: `"${createHash('md5').update(image.data).digest('hex')}"`,
+        etag: s3Etag(image.data),
         lastModified,
         stored,
         sourceBytes: original.body.byteLength,

@@ -12,7 +12,7 @@
  * Originals are never written. GET and HEAD only. `close()` is the graceful shutdown: stop accepting,
  * let in-flight requests finish (connections closed after their response), then resolve.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { STATUS_CODES, createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Rendered, RenderLimits } from '../../functions/adapters/image/render.ts';
@@ -28,6 +28,7 @@ import { listen } from '../local/listen.ts';
 import { Limiter } from '../../functions/core/limit.ts';
 import type { LimitSettings } from '../../functions/core/limit.ts';
 import { DEFAULT_RENDER_LIMIT } from '../../functions/image-resize/handler.ts';
+import { s3Etag } from '../../functions/adapters/s3/etag.ts';
 
 export interface ImageOriginOptions {
   readonly store: OriginStore;
@@ -99,7 +100,7 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
           stored = `store failed: ${toEdgeError(error).detail ?? 'unknown'}`;
         }
       }
-      const object: OriginObject = { body: image.data, contentType: image.contentType, etag: etagOf(image.data) };
+      const object: OriginObject = { body: image.data, contentType: image.contentType, etag: s3Etag(image.data) };
       return { object, stored };
     });
     rendering.set(target, work);
@@ -221,10 +222,6 @@ function errorReply(error: EdgeError): Reply {
   };
 }
 
-/** The same validator S3 gives a single-part object: the MD5 of its bytes. */
-function etagOf(body: Buffer): string {
-  return `"${createHash('md5').update(body).digest('hex')}"`;
-}
 
 function firstHeader(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];

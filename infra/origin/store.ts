@@ -3,13 +3,14 @@
  * (the point of a failover origin: it does not need S3) or an S3 bucket (the same ObjectStore that
  * image-resize uses). Keys are S3 keys; derived ones start with `_derived/`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ObjectStore, PutOptions, PutOutcome } from '../../functions/adapters/s3/store.ts';
 import { EdgeError } from '../../functions/core/errors.ts';
 import { DERIVED_PREFIX, validateKey } from '../../functions/core/keys.ts';
 import { contentTypeOfKey } from '../../functions/core/media-types.ts';
+import { s3Etag } from '../../functions/adapters/s3/etag.ts';
 
 export interface OriginObject {
   readonly body: Buffer;
@@ -26,8 +27,6 @@ export interface OriginStore {
   /** Writes a derived image only if absent; never called for an original. */
   putIfAbsent(key: string, body: Buffer, options: PutOptions): Promise<PutOutcome>;
 }
-
-const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
 
 /**
  * Originals under `originals/<key>`; derived images under `derived/<key>` (the key keeps its
@@ -61,7 +60,7 @@ export function directoryStore(options: { originals: string; derived?: string })
         throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', { detail: `${file} is ${info.size} bytes, the limit is ${maxBytes}` });
       }
       const body = await readFile(file);
-      return { body, contentType: contentTypeOfKey(key), etag: etagOf(body), lastModified: info.mtime };
+      return { body, contentType: contentTypeOfKey(key), etag: s3Etag(body), lastModified: info.mtime };
     },
     async putIfAbsent(key, body) {
       if (!key.startsWith(DERIVED_PREFIX)) throw new EdgeError('InternalError', 'Internal error', { detail: `refused to write the original ${key}` });
@@ -89,7 +88,7 @@ export function bucketStore(store: ObjectStore, bucket: string): OriginStore {
     async get(key, maxBytes) {
       const object = await store.get(bucket, key, maxBytes);
       if (!object) return undefined;
-      return { body: object.body, contentType: object.contentType ?? contentTypeOfKey(key), etag: object.etag ?? etagOf(object.body) };
+      return { body: object.body, contentType: object.contentType ?? contentTypeOfKey(key), etag: object.etag ?? s3Etag(object.body) };
     },
     async putIfAbsent(key, body, options) {
       if (!key.startsWith(DERIVED_PREFIX)) throw new EdgeError('InternalError', 'Internal error', { detail: `refused to write the original ${key}` });
