@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isEdgeError } from './errors.ts';
-import { Limiter } from './limit.ts';
+import { Limiter, SingleFlight } from './limit.ts';
 
 const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -63,5 +63,28 @@ describe('Limiter', () => {
     const limiter = new Limiter({ concurrency: 1, maxQueued: 0, maxWaitMs: 10 });
     await expect(limiter.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await limiter.run(async () => 'ok')).toBe('ok');
+  });
+});
+
+describe('SingleFlight', () => {
+  it('shares one run among concurrent callers of a key, and forgets it once settled, failed or not', async () => {
+    const flight = new SingleFlight<number>();
+    let runs = 0;
+    let finish!: (value: number) => void;
+    const task = () => {
+      runs++;
+      return new Promise<number>((resolve) => (finish = resolve));
+    };
+    const first = flight.run('a', task);
+    const second = flight.run('a', task);
+    expect(flight.has('a')).toBe(true);
+    finish(7);
+    expect(await Promise.all([first, second])).toEqual([7, 7]);
+    expect(runs).toBe(1);
+    expect(flight.has('a')).toBe(false);
+
+    await expect(flight.run('a', () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    expect(flight.has('a')).toBe(false);
+    expect(await flight.run('a', async () => 8)).toBe(8);
   });
 });

@@ -87,3 +87,20 @@ export class Limiter {
     return new EdgeError('OriginError', 'Too many images are being made right now; try again', { status: 503, detail });
   }
 }
+
+/** Single flight: concurrent calls for one key share the first call's work until it settles. */
+export class SingleFlight<T> {
+  readonly #pending = new Map<string, Promise<T>>();
+
+  has(key: string): boolean {
+    return this.#pending.has(key);
+  }
+
+  run(key: string, task: () => Promise<T>): Promise<T> {
+    const pending = this.#pending.get(key);
+    if (pending) return pending;
+    const work = task().finally(() => this.#pending.delete(key));
+    this.#pending.set(key, work);
+    return work;
+  }
+}

@@ -30,7 +30,7 @@ import { EdgeError, toEdgeError } from '../core/errors.ts';
 import { derivedKey, derivedUri, parseDerivedUri } from '../core/grammar.ts';
 import type { Variant } from '../core/grammar.ts';
 import { DERIVED_PREFIX } from '../core/keys.ts';
-import { Limiter } from '../core/limit.ts';
+import { Limiter, SingleFlight } from '../core/limit.ts';
 import type { LimitSettings } from '../core/limit.ts';
 import { elapsed } from '../core/log.ts';
 import type { Log } from '../core/log.ts';
@@ -108,15 +108,13 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     }
   }
   // Single flight: concurrent misses for one key inside this instance share one resize.
-  const inFlight = new Map<string, Promise<Made>>();
+  const inFlight = new SingleFlight<Made>();
   // Bounded work: the original's bytes and the decode are held by at most `concurrency` resizes.
   const renders = new Limiter(config.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
 
-  async function make(bucket: string, key: string, variant: Variant): Promise<Made> {
+  function make(bucket: string, key: string, variant: Variant): Promise<Made> {
     const target = derivedKey(key, variant);
-    const pending = inFlight.get(`${bucket}/${target}`);
-    if (pending) return pending;
-    const work = (async (): Promise<Made> => {
+    return inFlight.run(`${bucket}/${target}`, async (): Promise<Made> => {
       const { original, image } = await renders.run(async () => {
         const original = await deps.store.get(bucket, key, config.policy.limits.maxInputBytes);
         if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
@@ -146,13 +144,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         stored,
         sourceBytes: original.body.byteLength,
       };
-    })();
-    inFlight.set(`${bucket}/${target}`, work);
-    try {
-      return await work;
-    } finally {
-      inFlight.delete(`${bucket}/${target}`);
-    }
+    });
   }
 
   function answer(made: Made, uri: string, received: CloudFrontResponse): CloudFrontResultResponse {

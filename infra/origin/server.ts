@@ -25,7 +25,7 @@ import type { Log } from '../../functions/core/log.ts';
 import type { ImagePolicy } from '../../functions/core/policy.ts';
 import type { OriginObject, OriginStore } from './store.ts';
 import { listen } from '../local/listen.ts';
-import { Limiter } from '../../functions/core/limit.ts';
+import { Limiter, SingleFlight } from '../../functions/core/limit.ts';
 import type { LimitSettings } from '../../functions/core/limit.ts';
 import { DEFAULT_RENDER_LIMIT } from '../../functions/image-resize/handler.ts';
 import { s3Etag } from '../../functions/adapters/s3/etag.ts';
@@ -71,7 +71,7 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
   const log = options.log ?? jsonLog;
   const cacheControl = options.cacheControl ?? DERIVED_CACHE_CONTROL;
   const storeDerived = options.storeDerived ?? true;
-  const rendering = new Map<string, Promise<{ object: OriginObject; stored: string }>>();
+  const rendering = new SingleFlight<{ object: OriginObject; stored: string }>();
   // The same bound as image-resize: this process serves many requests, and each resize holds a decode.
   const renders = new Limiter(options.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
   let active = 0;
@@ -81,9 +81,7 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
   /** One resize per derived key at a time: concurrent misses share it. */
   function make(key: string, variant: Variant): Promise<{ object: OriginObject; stored: string }> {
     const target = derivedKey(key, variant);
-    const pending = rendering.get(target);
-    if (pending) return pending;
-    const work = renders.run(async () => {
+    return rendering.run(target, () => renders.run(async () => {
       const original = await options.store.get(key, options.policy.limits.maxInputBytes);
       if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
       const image = await options.render(original.body, variant, options.policy.limits);
@@ -102,10 +100,7 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
       }
       const object: OriginObject = { body: image.data, contentType: image.contentType, etag: s3Etag(image.data) };
       return { object, stored };
-    });
-    rendering.set(target, work);
-    work.finally(() => rendering.delete(target)).catch(() => {});
-    return work;
+    }));
   }
 
   async function answer(req: IncomingMessage): Promise<Reply> {
