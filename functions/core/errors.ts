@@ -14,39 +14,82 @@ export type ErrorCode =
   | 'OriginError'
   | 'InternalError';
 
-const defaults: Record<ErrorCode, { status: number; cacheSeconds: number }> = {
-  BadRequest: { status: 400, cacheSeconds: 60 },
-  Forbidden: { status: 403, cacheSeconds: 0 },
-  NotFound: { status: 404, cacheSeconds: 10 },
-  MethodNotAllowed: { status: 405, cacheSeconds: 60 },
-  UnsupportedMediaType: { status: 415, cacheSeconds: 10 },
-  UnprocessableImage: { status: 422, cacheSeconds: 10 },
-  SourceTooLarge: { status: 413, cacheSeconds: 10 },
-  OriginError: { status: 502, cacheSeconds: 0 },
-  InternalError: { status: 500, cacheSeconds: 0 },
+/** Per code: [status, seconds a CDN may cache the error, reason phrase]. Compact: it is also in the 10 KB CloudFront Function. */
+const defaults: Readonly<Record<ErrorCode, readonly [number, number, string]>> = {
+  BadRequest: [400, 60, 'Bad Request'],
+  Forbidden: [403, 0, 'Forbidden'],
+  NotFound: [404, 10, 'Not Found'],
+  MethodNotAllowed: [405, 60, 'Method Not Allowed'],
+  UnsupportedMediaType: [415, 10, 'Unsupported Media Type'],
+  UnprocessableImage: [422, 10, 'Unprocessable Entity'],
+  SourceTooLarge: [413, 10, 'Payload Too Large'],
+  OriginError: [502, 0, 'Bad Gateway'],
+  InternalError: [500, 0, 'Internal Server Error'],
 };
 
-export class EdgeError extends Error {
+export interface EdgeError extends Error {
+  readonly name: 'EdgeError';
   readonly code: ErrorCode;
   readonly status: number;
   readonly publicMessage: string;
   readonly detail: string | undefined;
   readonly cacheSeconds: number;
+}
 
-  constructor(code: ErrorCode, publicMessage: string, options: { detail?: string; cause?: unknown; status?: number } = {}) {
-    super(publicMessage, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'EdgeError';
-    this.code = code;
-    this.status = options.status ?? defaults[code].status;
-    this.publicMessage = publicMessage;
-    this.detail = options.detail;
-    this.cacheSeconds = defaults[code].cacheSeconds;
-  }
+interface EdgeErrorConstructor {
+  new (code: ErrorCode, publicMessage: string, options?: { detail?: string; cause?: unknown; status?: number }): EdgeError;
+  prototype: EdgeError;
+}
+
+/**
+ * A constructor function rather than a class: this module is also compiled to CloudFront
+ * Functions' runtime, whose documented JavaScript has no `class` (infra/build/cloudfront-runtime.ts).
+ * `new EdgeError(...)`, `instanceof EdgeError` and `instanceof Error` behave as a subclass would.
+ */
+export const EdgeError = function EdgeError(
+  this: { -readonly [K in keyof EdgeError]: EdgeError[K] },
+  code: ErrorCode,
+  publicMessage: string,
+  options?: { detail?: string; cause?: unknown; status?: number },
+) {
+  const o = options || {};
+  this.message = publicMessage;
+  if (o.cause !== undefined) this.cause = o.cause;
+  this.code = code;
+  this.status = o.status !== undefined ? o.status : defaults[code][0];
+  this.publicMessage = publicMessage;
+  this.detail = o.detail;
+  this.cacheSeconds = defaults[code][1];
+} as unknown as EdgeErrorConstructor;
+EdgeError.prototype = Object.create(Error.prototype);
+(EdgeError.prototype as { name: string }).name = 'EdgeError';
+
+/** The reason phrase of a status an EdgeError carries (as Node's http.STATUS_CODES spells it), else ''. */
+export function reasonPhrase(status: number): string {
+  if (status === 503) return 'Service Unavailable';
+  const codes = Object.keys(defaults) as ErrorCode[];
+  const code = codes.find((c) => defaults[c][0] === status);
+  return code === undefined ? '' : defaults[code][2];
+}
+
+/** The body of the viewer-safe error response, the same from every runtime: `400 Bad Request: ...`. */
+export function errorText(error: EdgeError): string {
+  return `${error.status} ${reasonPhrase(error.status)}: ${error.publicMessage}\n`;
+}
+
+/** The Cache-Control of an error response: the error's few seconds, or none. */
+export function errorCacheControl(error: EdgeError): string {
+  return error.cacheSeconds > 0 ? `public, max-age=${error.cacheSeconds}` : 'no-store';
+}
+
+/** A 400 with this message. */
+export function badRequest(message: string): EdgeError {
+  return new EdgeError('BadRequest', message);
 }
 
 /** `Expected <what> for <param> but received <value>`: the house style for parameter errors. */
 export function badParam(param: string, expected: string, received: string): EdgeError {
-  return new EdgeError('BadRequest', `Expected ${expected} for ${param} but received ${quote(received)}`);
+  return badRequest(`Expected ${expected} for ${param} but received ${quote(received)}`);
 }
 
 /**
@@ -56,7 +99,14 @@ export function badParam(param: string, expected: string, received: string): Edg
  */
 export function quote(value: string): string {
   const clipped = value.length > 64 ? `${value.slice(0, 64)}...` : value;
-  return JSON.stringify(clipped).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(clipped).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${hex4(c.charCodeAt(0))}`);
+}
+
+const HEX = '0123456789abcdef';
+
+/** The four hex digits of U+007F-U+009F, U+2028 or U+2029 (Number.prototype.toString is not in CloudFront Functions' documented runtime). */
+function hex4(code: number): string {
+  return code > 255 ? String(code - 8232 + 2028) : `00${HEX.charAt(code >> 4)}${HEX.charAt(code & 15)}`;
 }
 
 export function isEdgeError(error: unknown): error is EdgeError {
@@ -65,7 +115,7 @@ export function isEdgeError(error: unknown): error is EdgeError {
 
 /** Any thrown value as an EdgeError: unknown errors become a 500 whose detail keeps the cause. */
 export function toEdgeError(error: unknown): EdgeError {
-  if (isEdgeError(error)) return error;
+  if (error instanceof EdgeError) return error;
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new EdgeError('InternalError', 'Internal error', { detail, cause: error });
 }

@@ -14,9 +14,10 @@
  * parameter at all asks for the original and passes through untouched. Every number must be in the
  * allowlist of the policy; anything else is a 400 before any origin is touched.
  */
-import { EdgeError, badParam, quote } from './errors.ts';
-import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, validateKey } from './keys.ts';
+import { badParam, badRequest, quote } from './errors.ts';
+import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, utf8Length, validateKey } from './keys.ts';
 import { negotiateAuto } from './negotiate.ts';
+import { parseQuery } from './query.ts';
 import { FITS, OUTPUT_FORMATS, POSITIONS } from './policy.ts';
 import type { Fit, ImagePolicy, OutputFormat, Position, Preset } from './policy.ts';
 
@@ -61,12 +62,29 @@ export type ParsedUrl =
       readonly negotiated: boolean;
     };
 
-const IMAGE_PARAMS = new Set(['w', 'h', 'fit', 'pos', 'fm', 'q', 'dpr']);
+/** The parameter name of path errors (a constant: the CloudFront Function's 10 KB counts every repeat). */
+export const PATH = 'the path';
+const IMAGE_PARAMS: readonly string[] = ['w', 'h', 'fit', 'pos', 'fm', 'q', 'dpr'];
 const SIZE_SEGMENT = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$/;
 const INTEGER = /^[1-9][0-9]{0,4}$/;
 const DPR = /^[1-9](?:\.[0-9]{1,2})?$/;
-const FORMAT_ALIASES: Record<string, OutputFormat | 'auto'> = { jpeg: 'jpg' };
-const POSITION_ALIASES: Record<string, Position> = { center: 'centre' };
+const FORMAT_ALIASES: Readonly<Record<string, OutputFormat | 'auto'>> = { jpeg: 'jpg' };
+const POSITION_ALIASES: Readonly<Record<string, Position>> = { center: 'centre' };
+
+/**
+ * The image parameters of one URL, each at most once. A plain object, not a Map: this file is also
+ * compiled to CloudFront Functions, whose runtime has no Map or Set (see functions/core/image-request.ts).
+ */
+interface ImageParams {
+  readonly found: Readonly<Record<string, string>>;
+  readonly size: number;
+}
+
+const own = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
+/** Only ever asked for one of IMAGE_PARAMS, none of which Object.prototype has. */
+const param = (query: ImageParams, name: string): string | undefined => query.found[name];
+/** `a ?? b` for values that are never null, without what esbuild lowers `??` to (the 10 KB again). */
+const or = <T>(a: T | undefined, b: T): T => (a !== undefined ? a : b);
 
 /**
  * Parse a viewer URI (as CloudFront passes it: percent-encoded, no query) and its query string
@@ -78,14 +96,14 @@ export function parseImageUrl(
   accept: string | undefined,
   policy: ImagePolicy,
 ): ParsedUrl {
-  if (!uri.startsWith('/')) throw badParam('the path', 'a path starting with "/"', uri);
+  if (!uri.startsWith('/')) throw badParam(PATH, 'a path starting with "/"', uri);
   const query = readImageParams(querystring);
   const path = uri.slice(1);
 
   if (path.startsWith(DERIVED_PREFIX)) {
     // A canonical URI asked for directly (our own redirects do this): accept it only if it is one.
     const parsed = parseDerivedUri(uri, policy);
-    if (query.size > 0) throw new EdgeError('BadRequest', 'Expected no image parameters on a derived image URI');
+    if (query.size > 0) throw badRequest('Expected no image parameters on a derived image URI');
     return { kind: 'derived', key: parsed.key, variant: parsed.variant, negotiated: false };
   }
 
@@ -93,7 +111,7 @@ export function parseImageUrl(
   const first = slash === -1 ? '' : path.slice(0, slash);
   const rest = slash === -1 ? path : path.slice(slash + 1);
   const size = SIZE_SEGMENT.exec(first);
-  const preset = Object.hasOwn(policy.presets, first) ? policy.presets[first] : undefined;
+  const preset = own(policy.presets, first) ? policy.presets[first] : undefined;
 
   let base: Preset;
   let encodedKey: string;
@@ -116,20 +134,20 @@ export function parseImageUrl(
 
   const key = decodeKey(encodedKey);
   assertOriginalKey(key);
-  const requested = (query.get('fm') ?? base.format ?? policy.defaults.format) as OutputFormat | 'auto';
+  const requested = or(or(param(query, 'fm') as OutputFormat | 'auto' | undefined, base.format), policy.defaults.format);
   const format = requested === 'auto' ? negotiateAuto(key, accept, policy) : requested;
   const variant = resolveVariant(
     {
       width: base.width,
       height: base.height,
-      fit: (query.get('fit') as Fit | undefined) ?? base.fit ?? policy.defaults.fit,
-      position: (query.get('pos') as Position | undefined) ?? base.position,
-      quality: query.has('q') ? Number(query.get('q')) : (base.quality ?? policy.defaults.quality),
+      fit: or(or(param(query, 'fit') as Fit | undefined, base.fit), policy.defaults.fit),
+      position: or(param(query, 'pos') as Position | undefined, base.position),
+      quality: Number(or<string | number>(param(query, 'q'), or(base.quality, policy.defaults.quality))),
       format,
       enlarge: base.enlarge,
       keepCopyright: base.keepCopyright,
     },
-    query.has('dpr') ? Number(query.get('dpr')) : 1,
+    Number(or<string | number>(param(query, 'dpr'), 1)),
     policy,
   );
   assertDerivedKeyFits(key, variant);
@@ -137,22 +155,24 @@ export function parseImageUrl(
 }
 
 /** Reads the image parameters, refusing repeats, unknown names and malformed values. */
-function readImageParams(querystring: string): Map<string, string> {
-  const params = new Map<string, string>();
-  if (querystring === '') return params;
-  const all = new URLSearchParams(querystring);
-  let anyImageParam = false;
-  for (const name of all.keys()) if (IMAGE_PARAMS.has(name)) anyImageParam = true;
+function readImageParams(querystring: string): ImageParams {
+  const values: Record<string, string> = {};
+  if (querystring === '') return { found: values, size: 0 };
+  const all = parseQuery(querystring);
   // A query without image parameters (a cache-buster, a tracking tag) leaves the original alone.
-  if (!anyImageParam) return params;
-  for (const [name, value] of all) {
-    if (!IMAGE_PARAMS.has(name)) {
+  if (!all.some((pair) => IMAGE_PARAMS.includes(pair[0]))) return { found: values, size: 0 };
+  let size = 0;
+  for (let i = 0; i < all.length; i++) {
+    const name = (all[i] as [string, string])[0];
+    const value = (all[i] as [string, string])[1];
+    if (!IMAGE_PARAMS.includes(name)) {
       throw badParam('the query', `only the image parameters w, h, fit, pos, fm, q, dpr`, name);
     }
-    if (params.has(name)) throw badParam(name, 'a single value', `${params.get(name)}, ${value}`);
-    params.set(name, checkValue(name, value));
+    if (values[name] !== undefined) throw badParam(name, 'a single value', `${values[name]}, ${value}`);
+    values[name] = checkValue(name, value);
+    size++;
   }
-  return params;
+  return { found: values, size: size };
 }
 
 function checkValue(name: string, value: string): string {
@@ -169,12 +189,13 @@ function checkValue(name: string, value: string): string {
       if (!(FITS as readonly string[]).includes(value)) throw badParam(name, `one of ${FITS.join(', ')}`, value);
       return value;
     case 'pos': {
-      const position = POSITION_ALIASES[value] ?? value;
+      // `||`, not an own-property check: an inherited name (`constructor`) is refused just the same.
+      const position = POSITION_ALIASES[value] || value;
       if (!(POSITIONS as readonly string[]).includes(position)) throw badParam(name, `one of ${POSITIONS.join(', ')}`, value);
       return position;
     }
     case 'fm': {
-      const format = FORMAT_ALIASES[value] ?? value;
+      const format = FORMAT_ALIASES[value] || value;
       if (format !== 'auto' && !(OUTPUT_FORMATS as readonly string[]).includes(format)) {
         throw badParam(name, `one of auto, ${OUTPUT_FORMATS.join(', ')}`, value);
       }
@@ -185,15 +206,16 @@ function checkValue(name: string, value: string): string {
   }
 }
 
-function rejectSizeParams(query: Map<string, string>, form: string): void {
-  for (const name of ['w', 'h']) {
-    if (query.has(name)) throw badParam(name, `no size parameter beside ${form}`, query.get(name) ?? '');
-  }
+function rejectSizeParams(query: ImageParams, form: string): void {
+  ['w', 'h'].forEach((name) => {
+    const value = param(query, name);
+    if (value !== undefined) throw badParam(name, `no size parameter beside ${form}`, value);
+  });
 }
 
-function querySize(query: Map<string, string>): Preset {
-  const w = query.get('w');
-  const h = query.get('h');
+function querySize(query: ImageParams): Preset {
+  const w = param(query, 'w');
+  const h = param(query, 'h');
   if (w === undefined) throw badParam('w', 'a width whenever image parameters are given', h === undefined ? '' : `h=${h}`);
   return h === undefined ? { width: Number(w) } : { width: Number(w), height: Number(h) };
 }
@@ -207,16 +229,13 @@ export function resolveVariant(
   if (!(dpr >= 1 && dpr <= policy.maxDpr)) throw badParam('dpr', `a value from 1 to ${policy.maxDpr}`, String(dpr));
   const width = Math.round(wanted.width * dpr);
   const height = wanted.height === undefined ? undefined : Math.round(wanted.height * dpr);
-  if (height === undefined) {
-    if (!policy.widths.includes(width)) {
-      throw badParam('w', `one of the allowed widths (${policy.widths.join(', ')})`, String(width));
-    }
-  } else if (!(policy.sizes as readonly string[]).includes(`${width}x${height}`)) {
-    throw badParam('size', `one of the allowed sizes (${policy.sizes.join(', ')})`, `${width}x${height}`);
-  }
-  if (!policy.qualities.includes(wanted.quality)) {
-    throw badParam('q', `one of the allowed qualities (${policy.qualities.join(', ')})`, String(wanted.quality));
-  }
+  /** The value must be one of `list`: the allowlist is named in the message. */
+  const allow = <T>(list: readonly T[], value: T, param: string, what: string, shown: string): void => {
+    if (!list.includes(value)) throw badParam(param, `one of the allowed ${what} (${list.join(', ')})`, shown);
+  };
+  if (height === undefined) allow(policy.widths, width, 'w', 'widths', String(width));
+  else allow(policy.sizes as readonly string[], `${width}x${height}`, 'size', 'sizes', `${width}x${height}`);
+  allow(policy.qualities, wanted.quality, 'q', 'qualities', String(wanted.quality));
   if (!policy.formats.includes(wanted.format)) {
     throw badParam('fm', `one of the allowed formats (auto, ${policy.formats.join(', ')})`, wanted.format);
   }
@@ -224,16 +243,12 @@ export function resolveVariant(
   const fit = height === undefined ? 'inside' : wanted.fit;
   // Only cover crops, so only cover has a position; centre is the default and is left out.
   const position = fit === 'cover' && wanted.position !== undefined && wanted.position !== 'centre' ? wanted.position : undefined;
-  return {
-    width,
-    height,
-    fit,
-    quality: wanted.quality,
-    format: wanted.format,
-    ...(position ? { position } : {}),
-    ...(wanted.enlarge ? { enlarge: true as const } : {}),
-    ...(wanted.keepCopyright ? { keepCopyright: true as const } : {}),
-  };
+  // Optional fields only when set (no object spread: CloudFront Functions' runtime lacks what esbuild lowers it to).
+  const variant: { -readonly [K in keyof Variant]: Variant[K] } = { width: width, height: height, fit: fit, quality: wanted.quality, format: wanted.format };
+  if (position) variant.position = position;
+  if (wanted.enlarge) variant.enlarge = true;
+  if (wanted.keepCopyright) variant.keepCopyright = true;
+  return variant;
 }
 
 /**
@@ -254,9 +269,9 @@ export function variantName(variant: Variant): string {
  * write and an S3 error page).
  */
 function assertDerivedKeyFits(key: string, variant: Variant): void {
-  const bytes = Buffer.byteLength(derivedKey(key, variant), 'utf8');
+  const bytes = utf8Length(derivedKey(key, variant));
   if (bytes > MAX_KEY_BYTES) {
-    throw new EdgeError('BadRequest', `Expected an image key short enough for its thumbnail key (at most ${MAX_KEY_BYTES} bytes) but received one that makes ${bytes} bytes`);
+    throw badRequest(`Expected an image key short enough for its thumbnail key (at most ${MAX_KEY_BYTES} bytes) but received one that makes ${bytes} bytes`);
   }
 }
 
@@ -274,20 +289,27 @@ const VARIANT_NAME = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4}|auto)-([a-z]+)(?:-([a-
 
 /** Reads a derived URI back into its original key and variant, re-checking it against the policy. */
 export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string; variant: Variant } {
-  if (!uri.startsWith(`/${DERIVED_PREFIX}`)) throw badParam('the path', 'a derived image URI', uri);
+  if (!uri.startsWith(`/${DERIVED_PREFIX}`)) throw badParam(PATH, 'a derived image URI', uri);
   const encoded = uri.slice(1 + DERIVED_PREFIX.length);
   const slash = encoded.lastIndexOf('/');
   const match = VARIANT_NAME.exec(encoded.slice(slash + 1));
-  if (slash <= 0 || !match) throw badParam('the path', 'a derived image URI ending in a variant name', uri);
+  if (slash <= 0 || !match) throw badParam(PATH, 'a derived image URI ending in a variant name', uri);
   const key = decodeKey(encoded.slice(0, slash));
   validateKey(key);
   assertOriginalKey(key);
-  const [, w, h, fit, position, q, enlarge, copyright, format] = match;
-  if (!(FITS as readonly string[]).includes(fit!)) throw badParam('fit', `one of ${FITS.join(', ')}`, fit!);
+  const w = match[1] as string;
+  const h = match[2] as string;
+  const fit = match[3] as string;
+  const position = match[4];
+  const q = match[5] as string;
+  const enlarge = match[6];
+  const copyright = match[7];
+  const format = match[8] as string;
+  if (!(FITS as readonly string[]).includes(fit)) throw badParam('fit', `one of ${FITS.join(', ')}`, fit);
   if (position !== undefined && !(POSITIONS as readonly string[]).includes(position)) {
     throw badParam('pos', `one of ${POSITIONS.join(', ')}`, position);
   }
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format!)) throw badParam('fm', OUTPUT_FORMATS.join(', '), format!);
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) throw badParam('fm', OUTPUT_FORMATS.join(', '), format);
   const variant = resolveVariant(
     {
       width: Number(w),
@@ -303,11 +325,11 @@ export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string
     policy,
   );
   // Only the canonical spelling is a derived URI; anything else would split the cache.
-  if (derivedUri(key, variant) !== uri) throw badParam('the path', 'a canonical derived image URI', uri);
+  if (derivedUri(key, variant) !== uri) throw badParam(PATH, 'a canonical derived image URI', uri);
   // Enlarging and keeping the copyright are a preset's to grant: a derived URI asked for directly may
   // carry them only where such a preset (at some allowed dpr) makes exactly that size.
   if ((variant.enlarge || variant.keepCopyright) && !presetGrants(policy, variant)) {
-    throw badParam('the path', 'flags (-enlarge, -copyright) only on sizes a preset grants them', uri);
+    throw badParam(PATH, 'flags (-enlarge, -copyright) only on sizes a preset grants them', uri);
   }
   assertDerivedKeyFits(key, variant);
   return { key, variant };
@@ -315,8 +337,7 @@ export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string
 
 function presetGrants(policy: ImagePolicy, variant: Variant): boolean {
   return Object.values(policy.presets).some((preset) => {
-    if ((preset.enlarge ?? false) !== (variant.enlarge ?? false)) return false;
-    if ((preset.keepCopyright ?? false) !== (variant.keepCopyright ?? false)) return false;
+    if (!preset.enlarge !== !variant.enlarge || !preset.keepCopyright !== !variant.keepCopyright) return false;
     if ((preset.height === undefined) !== (variant.height === undefined)) return false;
     // The dpr grammar: 1 to maxDpr in steps of 0.01.
     for (let hundredths = 100; hundredths <= policy.maxDpr * 100; hundredths++) {
@@ -331,7 +352,10 @@ function presetGrants(policy: ImagePolicy, variant: Variant): boolean {
 /** Build-time check that presets and defaults stay inside the allowlist. Returns the problems found. */
 export function checkPolicy(policy: ImagePolicy): string[] {
   const problems: string[] = [];
-  for (const [name, preset] of Object.entries(policy.presets)) {
+  const names = Object.keys(policy.presets);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const preset = policy.presets[name] as Preset;
     if (SIZE_SEGMENT.test(name) || name === DERIVED_PREFIX.slice(0, -1)) problems.push(`preset ${quote(name)} shadows another path form`);
     try {
       resolveVariant(
@@ -354,6 +378,8 @@ export function checkPolicy(policy: ImagePolicy): string[] {
   if (policy.background !== undefined && !/^#[0-9a-fA-F]{6}$/.test(policy.background)) {
     problems.push(`the background ${quote(policy.background)} is not a #rrggbb colour`);
   }
-  for (const format of policy.autoFormats) if (!policy.formats.includes(format)) problems.push(`auto format ${format} is not allowed`);
+  policy.autoFormats.forEach((format) => {
+    if (!policy.formats.includes(format)) problems.push(`auto format ${format} is not allowed`);
+  });
   return problems;
 }

@@ -12,7 +12,7 @@
  * - Keys are bytes to S3; no Unicode normalisation is applied (NFC and NFD spellings are different
  *   objects), the key is kept as decoded.
  */
-import { EdgeError, badParam, quote } from './errors.ts';
+import { badParam, badRequest, quote } from './errors.ts';
 
 /** S3's limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
@@ -35,25 +35,38 @@ export function decodeKey(encodedPath: string): string {
   return key;
 }
 
+/** The parameter name of key errors (a constant: the CloudFront Function's 10 KB counts every repeat). */
+const KEY = 'the image key';
+
 export function validateKey(key: string): void {
-  if (key.length === 0) throw new EdgeError('BadRequest', 'Expected an image key in the path but received nothing');
-  if (CONTROL.test(key)) throw badParam('the image key', 'no control characters', key);
-  if (key.includes('\\')) throw badParam('the image key', 'no backslashes', key);
-  if (key.includes('\uFFFD')) throw badParam('the image key', 'valid UTF-8', key);
-  for (const segment of key.split('/')) {
+  if (key.length === 0) throw badRequest('Expected an image key in the path but received nothing');
+  if (CONTROL.test(key)) throw badParam(KEY, 'no control characters', key);
+  if (key.includes('\\')) throw badParam(KEY, 'no backslashes', key);
+  if (key.includes('\uFFFD')) throw badParam(KEY, 'valid UTF-8', key);
+  const segments = key.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
     if (segment === '' || segment === '.' || segment === '..') {
-      throw badParam('the image key', 'no empty, "." or ".." segments', key);
+      throw badParam(KEY, 'no empty, "." or ".." segments', key);
     }
   }
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
-    throw new EdgeError('BadRequest', `Expected an image key of at most ${MAX_KEY_BYTES} bytes but received ${Buffer.byteLength(key, 'utf8')} bytes`);
+  const bytes = utf8Length(key);
+  if (bytes > MAX_KEY_BYTES) {
+    throw badRequest(`Expected an image key of at most ${MAX_KEY_BYTES} bytes but received ${bytes} bytes`);
   }
+}
+
+const ENCODER = new TextEncoder();
+
+/** UTF-8 bytes of a string, as S3 counts a key (TextEncoder: in both runtimes image-request is built for). */
+export function utf8Length(text: string): number {
+  return ENCODER.encode(text).length;
 }
 
 /** Keys under `_derived/` are ours to write; a viewer never names one as an original. */
 export function assertOriginalKey(key: string): void {
   if (key === DERIVED_PREFIX.slice(0, -1) || key.startsWith(DERIVED_PREFIX)) {
-    throw new EdgeError('BadRequest', `Expected an original image key but received the derived key ${quote(key)}`);
+    throw badRequest(`Expected an original image key but received the derived key ${quote(key)}`);
   }
 }
 

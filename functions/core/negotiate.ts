@@ -12,17 +12,21 @@
 import type { ImagePolicy, OutputFormat } from './policy.ts';
 import { ANIMATED_FORMATS, CONTENT_TYPES } from './policy.ts';
 
-/** Media types the Accept header lists with a non-zero quality, lowercased. */
-export function acceptedTypes(accept: string | undefined): Set<string> {
-  const accepted = new Set<string>();
+/** Media types the Accept header lists with a non-zero quality, lowercased, in order (repeats kept). */
+export function acceptedTypes(accept: string | undefined): string[] {
+  const accepted: string[] = [];
   if (!accept) return accepted;
-  for (const part of accept.split(',')) {
-    const [type, ...params] = part.split(';');
-    const mediaType = type?.trim().toLowerCase();
+  const parts = accept.split(',');
+  for (let i = 0; i < parts.length; i++) {
+    const pieces = (parts[i] as string).split(';');
+    const mediaType = (pieces[0] as string).trim().toLowerCase();
     if (!mediaType) continue;
-    const q = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='));
+    const q = pieces
+      .slice(1)
+      .map((p) => p.trim().toLowerCase())
+      .find((p) => p.startsWith('q='));
     if (q !== undefined && !(Number(q.slice(2)) > 0)) continue;
-    accepted.add(mediaType);
+    accepted.push(mediaType);
   }
   return accepted;
 }
@@ -34,7 +38,8 @@ export function negotiateFormat(
   fallback: OutputFormat,
 ): OutputFormat {
   const accepted = acceptedTypes(accept);
-  return preferred.find((format) => accepted.has(CONTENT_TYPES[format])) ?? fallback;
+  const found = preferred.find((format) => accepted.includes(CONTENT_TYPES[format]));
+  return found !== undefined ? found : fallback;
 }
 
 function extensionOf(key: string): string {
@@ -73,6 +78,6 @@ export function formatOfKey(key: string): OutputFormat {
 export function negotiateAuto(key: string, accept: string | undefined, policy: ImagePolicy): OutputFormat {
   const preferred = mayBeAnimated(key) ? policy.autoFormats.filter((f) => ANIMATED_FORMATS.includes(f)) : policy.autoFormats;
   const own = formatOfKey(key);
-  const fallback = policy.formats.includes(own) ? own : policy.formats.includes('png') ? 'png' : (policy.formats[0] ?? 'jpg');
+  const fallback = policy.formats.includes(own) ? own : policy.formats.includes('png') ? 'png' : policy.formats[0] || 'jpg';
   return negotiateFormat(accept, preferred, fallback);
 }

@@ -1,6 +1,7 @@
 /** Responses that functions generate, in the Lambda@Edge result shape. */
 import { STATUS_CODES } from 'node:http';
 import type { CloudFrontHeaders, CloudFrontResponse, CloudFrontResultResponse } from 'aws-lambda';
+import { errorCacheControl, errorText } from '../../core/errors.ts';
 import type { EdgeError } from '../../core/errors.ts';
 
 export function generatedResponse(
@@ -22,11 +23,8 @@ export function generatedResponse(
 export function errorResponse(error: EdgeError): CloudFrontResultResponse {
   return generatedResponse(
     error.status,
-    {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Cache-Control': error.cacheSeconds > 0 ? `public, max-age=${error.cacheSeconds}` : 'no-store',
-    },
-    { data: `${error.status} ${STATUS_CODES[error.status] ?? ''}: ${error.publicMessage}\n`, encoding: 'text' },
+    { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': errorCacheControl(error) },
+    { data: errorText(error), encoding: 'text' },
   );
 }
 

@@ -1,0 +1,72 @@
+/**
+ * image-request as a CloudFront Function (runtime `cloudfront-js-2.0`): the same rewrite as the
+ * Lambda@Edge handler (functions/core/image-request.ts), mapped from and to CloudFront Functions'
+ * own event shape (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-event-structure.html):
+ * headers as `{ value, multiValue? }` under lowercase names, the query string as an object (its raw
+ * form from `request.rawQueryString()`), and a generated response with a numeric `statusCode`.
+ *
+ * infra/build/cloudfront-function.ts compiles this file to one script whose top-level
+ * `function handler(event)` CloudFront calls; the config (the image policy and the protected
+ * prefixes) is baked in as JSON at build time, and the build refuses code over the 10 KB quota.
+ */
+import config from 'edge-images:image-request-config';
+import { errorCacheControl, errorText, toEdgeError } from '../core/errors.ts';
+import { canonicalize } from '../core/image-request.ts';
+
+/** The parts of CloudFront Functions' viewer-request event this function reads. */
+export interface CloudFrontFunctionEvent {
+  readonly context: { readonly requestId: string };
+  readonly request: CloudFrontFunctionRequest;
+}
+
+export interface CloudFrontFunctionRequest {
+  readonly method: string;
+  uri: string;
+  querystring: Record<string, { value: string; multiValue?: { value: string }[] }>;
+  readonly headers: Record<string, { value: string; multiValue?: { value: string }[] }>;
+  rawQueryString(): string | undefined;
+}
+
+export interface CloudFrontFunctionResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, { value: string }>;
+  readonly body: { readonly encoding: 'text'; readonly data: string };
+}
+
+export function handler(event: CloudFrontFunctionEvent): CloudFrontFunctionRequest | CloudFrontFunctionResponse {
+  const request = event.request;
+  const uri = request.uri;
+  const accept = request.headers['accept'];
+  const raw = request.rawQueryString();
+  try {
+    const result = canonicalize(
+      { method: request.method, uri: uri, querystring: raw || '', accept: accept && accept.value },
+      config.policy,
+      config.protectedPrefixes as readonly string[],
+    );
+    request.uri = result.uri;
+    if (result.querystring !== undefined) request.querystring = {};
+    return request;
+  } catch (thrown) {
+    const error = toEdgeError(thrown);
+    // Refusals only, one JSON line as the Lambda@Edge build writes (no `ms`: Date stands still during
+    // a CloudFront Function's run). Rewrites are not logged: CloudFront's access logs already carry
+    // every request's URI and status, and a line per hit at an image CDN's rate is a CloudWatch bill.
+    // console.log takes one argument in this runtime.
+    console.log(
+      JSON.stringify({
+        fn: 'image-request',
+        requestId: event.context.requestId,
+        uri: uri,
+        outcome: 'rejected',
+        status: error.status,
+        detail: error.detail || error.publicMessage,
+      }),
+    );
+    return {
+      statusCode: error.status,
+      headers: { 'content-type': { value: 'text/plain; charset=utf-8' }, 'cache-control': { value: errorCacheControl(error) } },
+      body: { encoding: 'text', data: errorText(error) },
+    };
+  }
+}

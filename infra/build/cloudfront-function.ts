@@ -1,0 +1,125 @@
+/**
+ * Builds image-request as a CloudFront Function: functions/image-request/cloudfront-function.ts and
+ * the core it imports, compiled by esbuild to the syntax `cloudfront-js-2.0` documents
+ * (cloudfront-runtime.ts), one script whose top-level `function handler(event)` CloudFront calls,
+ * with the config baked in as JSON. The script is refused above CloudFront's 10 KB quota on a
+ * function's code, with the inputs that take the room.
+ *
+ * Why a script and not a module: runtime 2.0 accepts `import cf from 'cloudfront'` (and `import
+ * crypto from 'crypto'`) but documents no `export`; CloudFront runs the top-level `handler`.
+ */
+import { build } from 'esbuild';
+import type { Metafile, Plugin } from 'esbuild';
+import path from 'node:path';
+import type { ImageRequestConfig } from '../../functions/core/image-request.ts';
+import { MAX_FUNCTION_BYTES, SYNTAX } from './cloudfront-runtime.ts';
+
+export const CLOUDFRONT_FUNCTION_ENTRY = 'functions/image-request/cloudfront-function.ts';
+const CONFIG_MODULE = 'edge-images:image-request-config';
+/** How esbuild ends an ESM bundle whose entry exports `handler` (minified: `export{x as handler};`). */
+const EXPORT_HANDLER = /export\s*\{\s*(?:([A-Za-z_$][\w$]*)\s+as\s+)?handler\s*\};?\s*$/;
+
+/** Property names only this function's own objects carry (checked by the sandbox and the differential test). */
+const MANGLED_PROPERTIES =
+  /^(width|height|fit|quality|format|position|enlarge|keepCopyright|presets|defaults|autoFormats|qualities|widths|sizes|formats|maxDpr|protectedPrefixes|policy|publicMessage|cacheSeconds|negotiated|variant|found|kind|key|size)$/;
+
+export interface CloudFrontFunctionBuild {
+  /** The function's code, as pasted into the console or sent to CreateFunction. */
+  readonly code: string;
+  /** UTF-8 bytes of `code`: what the 10 KB quota counts. */
+  readonly bytes: number;
+  /** Input files by bytes in the output, largest first. */
+  readonly inputs: readonly { readonly path: string; readonly bytes: number }[];
+}
+
+export class CloudFrontFunctionTooLarge extends Error {
+  readonly bytes: number;
+  constructor(bytes: number, limit: number, inputs: CloudFrontFunctionBuild['inputs']) {
+    const largest = inputs
+      .slice(0, 5)
+      .map((i) => `${i.path} ${i.bytes} B`)
+      .join(', ');
+    super(
+      `Expected a CloudFront Function of at most ${limit} bytes (CloudFront Functions quota, ` +
+        `https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-functions) ` +
+        `for image-request but received ${bytes} bytes; largest inputs: ${largest}`,
+    );
+    this.name = 'CloudFrontFunctionTooLarge';
+    this.bytes = bytes;
+  }
+}
+
+/**
+ * What the function reads of the config: the URL allowlist and defaults, and the protected
+ * prefixes; not the decode limits or the background (image-resize's). Baked as an ES module (not a
+ * JSON one) so that its property names are shortened with the code's.
+ */
+export function bakedConfig(config: ImageRequestConfig): ImageRequestConfig {
+  const p = config.policy;
+  const policy = { sizes: p.sizes, widths: p.widths, qualities: p.qualities, formats: p.formats, autoFormats: p.autoFormats, presets: p.presets, maxDpr: p.maxDpr, defaults: p.defaults };
+  return { policy: policy as ImageRequestConfig['policy'], protectedPrefixes: config.protectedPrefixes ?? [] };
+}
+
+function bakeConfig(config: ImageRequestConfig): Plugin {
+  return {
+    name: 'edge-images-bake-image-request-config',
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^${CONFIG_MODULE}$`) }, () => ({ path: CONFIG_MODULE, namespace: 'edge-images' }));
+      b.onLoad({ filter: /.*/, namespace: 'edge-images' }, () => ({ contents: `export default ${JSON.stringify(bakedConfig(config))};`, loader: 'js' }));
+    },
+  };
+}
+
+export interface CloudFrontFunctionOptions {
+  /** The project root. */
+  readonly root: string;
+  readonly config: ImageRequestConfig;
+  /** The entry point, relative to root (tests build other entries through the same pipeline). */
+  readonly entry?: string;
+  /** Default MAX_FUNCTION_BYTES; tests lower it to prove the refusal. */
+  readonly maxBytes?: number;
+}
+
+/** Compiles the function; throws CloudFrontFunctionTooLarge over the quota, esbuild's errors on syntax the runtime lacks. */
+export async function buildCloudFrontFunction(options: CloudFrontFunctionOptions): Promise<CloudFrontFunctionBuild> {
+  const root = path.resolve(options.root);
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [path.join(root, options.entry ?? CLOUDFRONT_FUNCTION_ENTRY)],
+    bundle: true,
+    write: false,
+    platform: 'neutral',
+    // An ES module bundle is flat (no wrapper, no namespace object); its one `export` becomes the
+    // top-level function CloudFront calls, below.
+    format: 'esm',
+    supported: { ...SYNTAX },
+    minify: true,
+    // Internal property names (the baked policy, variants, errors) shortened to one or two letters:
+    // 10 KB is tight. None of them is a field of CloudFront's event, of the result or of the log line.
+    mangleProps: MANGLED_PROPERTIES,
+    mangleQuoted: true,
+    charset: 'ascii',
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [bakeConfig(options.config)],
+  });
+  const output = result.outputFiles[0];
+  if (output === undefined) throw new Error('Expected one output file from esbuild but received none');
+  const exported = EXPORT_HANDLER.exec(output.text);
+  if (exported === null) throw new Error(`Expected the CloudFront Function entry to export handler and nothing else but esbuild ended it with ${JSON.stringify(output.text.slice(-80))}`);
+  const inner = exported[1] ?? 'handler';
+  // CloudFront calls the script's top-level `handler`; strict mode is the runtime's default.
+  const code =
+    inner === 'handler'
+      ? output.text.slice(0, exported.index)
+      : `${output.text.slice(0, exported.index)}function handler(event){return ${inner}(event)}\n`;
+  const meta = Object.values(result.metafile.outputs)[0] as Metafile['outputs'][string];
+  const inputs = Object.entries(meta.inputs)
+    .map(([input, info]) => ({ path: input, bytes: info.bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes);
+  const bytes = Buffer.byteLength(code, 'utf8');
+  const limit = options.maxBytes ?? MAX_FUNCTION_BYTES;
+  if (bytes > limit) throw new CloudFrontFunctionTooLarge(bytes, limit, inputs);
+  return { code, bytes, inputs };
+}
