@@ -1,0 +1,162 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CloudFrontFunctionTooLarge, buildCloudFrontFunction } from '../build/cloudfront-function.ts';
+import { MAX_FUNCTION_BYTES } from '../build/cloudfront-runtime.ts';
+import { imageRequestConfig } from '../config.ts';
+import { CloudFrontFunctionRefused, checkFunctionCode, loadCloudFrontFunction, viewerRequestEvent } from './cloudfront-sandbox.ts';
+import type { CfOutcome } from './cloudfront-sandbox.ts';
+
+const CHROMIUM_ACCEPT = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
+
+function event(uri: string, querystring?: string, headers: [string, string][] = [['Accept', CHROMIUM_ACCEPT]], method = 'GET') {
+  return viewerRequestEvent({ method, uri, querystring, headers: [['Host', 'cdn.example.com'], ...headers], clientIp: '192.0.2.1', requestId: 'test-request' });
+}
+
+/** A function's source, as it would be pasted in the console (test data, run only in the sandbox). */
+const fn = (body: string) => `function handler(event) {\n${body}\n}`;
+
+async function runSource(source: string, e = event('/a.jpg')): Promise<CfOutcome> {
+  return loadCloudFrontFunction(source).run(e);
+}
+
+describe('the image-request CloudFront Function build', () => {
+  let code: string;
+  let bytes: number;
+  beforeAll(async () => {
+    ({ code, bytes } = await buildCloudFrontFunction({ root: '.', config: imageRequestConfig() }));
+  });
+
+  it('fits the 10 KB quota and is one script with a top-level handler', () => {
+    expect(bytes).toBeLessThanOrEqual(MAX_FUNCTION_BYTES);
+    expect(code).toMatch(/function handler\(event\)/);
+    expect(code).not.toMatch(/\bexport\b|\bimport\b|\brequire\(/);
+  });
+
+  it('is refused by the build, with the largest inputs named, above the limit', async () => {
+    const attempt = buildCloudFrontFunction({ root: '.', config: imageRequestConfig(), maxBytes: 4096 });
+    await expect(attempt).rejects.toBeInstanceOf(CloudFrontFunctionTooLarge);
+    await expect(attempt).rejects.toThrow(/^Expected a CloudFront Function of at most 4096 bytes .* for image-request but received \d+ bytes; largest inputs: functions\/core\/grammar\.ts \d+ B/);
+  });
+
+  it('rewrites the path form to the canonical URI, negotiating AVIF, and drops the query', async () => {
+    const outcome = await loadCloudFrontFunction(code).run(event('/128x128/photos/cat.jpg', 'fm=auto'));
+    expect(outcome).toMatchObject({ ok: true, kind: 'request', request: { uri: '/_derived/photos/cat.jpg/128x128-cover-q75.avif', querystring: {} } });
+  });
+
+  it('leaves an original and its query string as they are', async () => {
+    const outcome = await loadCloudFrontFunction(code).run(event('/photos/cat.jpg', 'v=2'));
+    expect(outcome).toMatchObject({ ok: true, kind: 'request', request: { uri: '/photos/cat.jpg', querystring: { v: { value: '2' } } } });
+  });
+
+  it('answers bad parameters with a 400 generated in the function, and logs one line', async () => {
+    const lines: string[] = [];
+    const outcome = await loadCloudFrontFunction(code, { log: (l) => lines.push(l) }).run(event('/photos/cat.jpg', 'w=129&h=128'));
+    expect(outcome).toMatchObject({ ok: true, kind: 'response', response: { statusCode: 400 } });
+    const response = (outcome as Extract<CfOutcome, { kind: 'response' }>).response;
+    expect(response.body).toEqual({ encoding: 'text', data: expect.stringMatching(/^400 Bad Request: Expected one of the allowed sizes \(.*\) for size but received "129x128"\n$/) });
+    expect(response.headers?.['cache-control']).toEqual({ value: 'public, max-age=60' });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ fn: 'image-request', outcome: 'rejected', status: 400, requestId: 'test-request' });
+  });
+
+  it('refuses a private key on the public behavior with a 403', async () => {
+    const outcome = await loadCloudFrontFunction(code).run(event('/private/vault.jpg', 'w=160'));
+    expect(outcome).toMatchObject({ ok: true, kind: 'response', response: { statusCode: 403 } });
+  });
+});
+
+describe('the sandbox: what cloudfront-js-2.0 lacks fails here as in AWS', () => {
+  it.each([
+    ['Map', 'new Map()'],
+    ['Set', 'new Set()'],
+    ['URLSearchParams', "new URLSearchParams('a=1')"],
+    ['process', 'process.env'],
+    ['setTimeout', 'setTimeout(() => {}, 1)'],
+    ['fetch', "fetch('https://example.com')"],
+    ['structuredClone', 'structuredClone({})'],
+    ['Array.from', 'Array.from([1])'],
+    ['Object.hasOwn', 'Object.hasOwn({}, "a")'],
+    ['Object.fromEntries', 'Object.fromEntries([])'],
+  ])('%s: a FunctionExecutionError (503 at CloudFront)', async (_, expression) => {
+    const outcome = await runSource(fn(`${expression};\nreturn event.request;`));
+    expect(outcome).toMatchObject({ ok: false, error: 'FunctionExecutionError', reason: expect.stringMatching(/ReferenceError|TypeError/) });
+  });
+
+  it('eval and the Function constructor throw', async () => {
+    expect(await runSource(fn("eval('1');\nreturn event.request;"))).toMatchObject({ ok: false, error: 'FunctionExecutionError', reason: expect.stringMatching(/EvalError/) });
+    expect(await runSource(fn("new Function('a', 'return a');\nreturn event.request;"))).toMatchObject({ ok: false, error: 'FunctionExecutionError' });
+  });
+
+  it('what the page lists works: querystring and crypto modules, Buffer, TextEncoder, atob, String methods', async () => {
+    const source = fn(`
+      const qs = require('querystring');
+      const crypto = require('crypto');
+      const parsed = qs.parse('a=1&a=2&b=x');
+      const digest = crypto.createHash('sha256').update('abc').digest('hex');
+      const bytes = new TextEncoder().encode('é').length;
+      const b64 = Buffer.from('hi').toString('base64');
+      event.request.headers['x-check'] = { value: [parsed.a.join('+'), digest.slice(0, 8), bytes, b64, atob('aGk='), 'ab'.padStart(4, '-'), 'x'.charCodeAt(0)].join(' ') };
+      return event.request;`);
+    const outcome = await runSource(source);
+    expect(outcome).toMatchObject({ ok: true, kind: 'request', request: { headers: { 'x-check': { value: '1+2 ba7816bf 2 aGk= hi --ab 120' } } } });
+  });
+
+  it('a module the runtime does not offer cannot be required', async () => {
+    expect(await runSource(fn("require('fs');\nreturn event.request;"))).toMatchObject({ ok: false, error: 'FunctionExecutionError', reason: expect.stringMatching(/Cannot find module 'fs'/) });
+  });
+
+  it('Date stands still during a run', async () => {
+    const source = fn(`
+      const first = Date.now();
+      let spin = 0;
+      for (let i = 0; i < 2e6; i++) spin += i;
+      event.request.headers['x-same'] = { value: String(first === Date.now() && first === new Date().getTime() && spin > 0) };
+      return event.request;`);
+    expect(await runSource(source)).toMatchObject({ ok: true, request: { headers: { 'x-same': { value: 'true' } } } });
+  });
+
+  it('refuses, when the function is created, syntax the page does not list', () => {
+    expect(() => checkFunctionCode(`class A {}\n${fn('return event.request;')}`)).toThrow(CloudFrontFunctionRefused);
+    expect(() => checkFunctionCode(fn('const { uri } = event.request;\nreturn event.request;'))).toThrow(/destructuring, which it does not list/);
+    expect(() => checkFunctionCode(fn('for (const k of [1]) {}\nreturn event.request;'))).toThrow(CloudFrontFunctionRefused);
+    expect(() => checkFunctionCode(fn('return event?.request;'))).toThrow(/does not list/);
+    expect(() => checkFunctionCode(fn('return { ...event.request };'))).toThrow(/does not list/);
+    // What it lists passes: const/let, arrows, template literals, rest parameters, async/await, **.
+    expect(() => checkFunctionCode(`async function handler(event) {\n  const f = (...a) => a.length ** 2;\n  let s = \`\${f(1, 2)}\`;\n  await Promise.resolve(s);\n  return event.request;\n}`)).not.toThrow();
+  });
+
+  it('refuses code over 10 KB when the function is created', () => {
+    const big = fn(`const padding = '${'x'.repeat(MAX_FUNCTION_BYTES)}';\nreturn event.request;`);
+    expect(() => loadCloudFrontFunction(big)).toThrow(/^Expected a function of at most 10240 bytes \(CloudFront Functions quota\) but received \d+ bytes$/);
+  });
+
+  it.each([
+    ['the method (read-only)', "event.request.method = 'POST';"],
+    ['a uri without a leading slash', "event.request.uri = 'a.jpg';"],
+    ['an uppercase header name', "event.request.headers['X-Up'] = { value: '1' };"],
+    ['a header without { value }', "event.request.headers['x-bad'] = '1';"],
+    ['the read-only Host header', "event.request.headers['host'] = { value: 'evil.example.com' };"],
+    ['a disallowed header', "event.request.headers['x-amz-cf-id'] = { value: '1' };"],
+  ])('changing %s: a FunctionValidationError (502 at CloudFront)', async (_, statement) => {
+    expect(await runSource(fn(`${statement}\nreturn event.request;`))).toMatchObject({ ok: false, error: 'FunctionValidationError' });
+  });
+
+  it('a response needs an integer statusCode', async () => {
+    expect(await runSource(fn("return { statusCode: '302' };"))).toMatchObject({ ok: false, error: 'FunctionValidationError' });
+    expect(await runSource(fn("return { statusCode: 302, headers: { location: { value: '/b' } } };"))).toMatchObject({ ok: true, kind: 'response' });
+  });
+
+  it('the event has CloudFront Functions\' shape: lowercase headers, multiValue repeats, cookies apart', () => {
+    const e = event('/a.jpg', 'w=1&w=2', [
+      ['Accept', 'image/webp'],
+      ['X-Many', 'a'],
+      ['X-Many', 'b'],
+      ['Cookie', 'k=v; other=1'],
+    ]);
+    expect(e.request.headers['accept']).toEqual({ value: 'image/webp' });
+    expect(e.request.headers['x-many']).toEqual({ value: 'a', multiValue: [{ value: 'a' }, { value: 'b' }] });
+    expect(e.request.headers['cookie']).toBeUndefined();
+    expect(e.request.cookies).toEqual({ k: { value: 'v' }, other: { value: '1' } });
+    expect(e.request.querystring).toEqual({ w: { value: '1', multiValue: [{ value: '1' }, { value: '2' }] } });
+    expect(e.request.rawQueryString()).toBe('w=1&w=2');
+  });
+});

@@ -1,0 +1,487 @@
+/**
+ * CloudFront Functions' `cloudfront-js-2.0` runtime, locally: a function's code runs in a fresh
+ * node:vm context shaped as AWS documents the runtime (infra/build/cloudfront-runtime.ts holds the
+ * documented lists), so code that uses something the runtime lacks fails here as it would in AWS.
+ *
+ * - Creating the function (as CreateFunction/the console would): code over 10 KB is refused, and so
+ *   is syntax the runtime does not list (classes, destructuring, spread, for-of...).
+ * - Running it: only the listed globals and members exist (no Map, Set, URLSearchParams, process,
+ *   setTimeout, fetch...), `eval` and `new Function` throw, Date stands still at the run's start,
+ *   `require` offers querystring, crypto and cloudfront, console has `log` with one argument.
+ * - Its result is checked as CloudFront checks it: a request (read-only method, a URI starting
+ *   with `/`, lowercase `{ value }` headers, no read-only or disallowed header touched) or a
+ *   response (an integer statusCode, `{ value }` headers). A throw is a FunctionExecutionError (503),
+ *   a bad result a FunctionValidationError (502).
+ *
+ * Pages: functions-javascript-runtime-20.html, functions-event-structure.html,
+ * cloudfront-function-restrictions.html, edge-function-restrictions-all.html (header rules), all
+ * under https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/. Where AWS is silent the
+ * choice is named where it is made. This is a conformance tool, not a security boundary: the
+ * helpers it hands the function (require, console, Date, TextEncoder) are host objects.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import querystring from 'node:querystring';
+import vm from 'node:vm';
+import { transformSync } from 'esbuild';
+import ts from 'typescript';
+import { READ_ONLY_HEADERS, isDisallowedHeader } from '../../functions/adapters/cloudfront/validate.ts';
+import { CRYPTO_ALGORITHMS, CRYPTO_ENCODINGS, GLOBALS, LANGUAGE_MEMBERS, MAX_FUNCTION_BYTES } from '../build/cloudfront-runtime.ts';
+
+/** One query string parameter, header or cookie, as the event carries it. */
+export interface CfValue {
+  value: string;
+  multiValue?: { value: string }[];
+}
+
+export interface CfRequest {
+  method: string;
+  uri: string;
+  querystring: Record<string, CfValue> | string;
+  headers: Record<string, CfValue>;
+  cookies: Record<string, CfValue>;
+}
+
+export interface CfEvent {
+  readonly version: '1.0';
+  readonly context: { readonly distributionDomainName: string; readonly distributionId: string; readonly eventType: 'viewer-request'; readonly requestId: string };
+  readonly viewer: { readonly ip: string };
+  readonly request: CfRequest & { rawQueryString(): string | undefined };
+}
+
+export interface CfResponse {
+  statusCode: number;
+  statusDescription?: string;
+  headers?: Record<string, CfValue>;
+  body?: string | { data: string; encoding: 'text' | 'base64' };
+}
+
+/** What CloudFront does with a run. */
+export type CfOutcome =
+  | { readonly ok: true; readonly kind: 'request'; readonly request: CfRequest; readonly rawQueryString: string | undefined }
+  | { readonly ok: true; readonly kind: 'response'; readonly response: CfResponse }
+  | { readonly ok: false; readonly error: 'FunctionExecutionError' | 'FunctionValidationError'; readonly reason: string };
+
+/** The function could not be created (too big, or syntax the runtime lacks): CloudFront refuses it too. */
+export class CloudFrontFunctionRefused extends Error {
+  override readonly name = 'CloudFrontFunctionRefused';
+}
+
+export interface SandboxOptions {
+  /** Where console.log lines go (CloudFront: the function's CloudWatch log group). */
+  readonly log?: (line: string) => void;
+  /**
+   * Milliseconds a run may take before it is stopped (a FunctionExecutionError). AWS limits a
+   * function by "compute utilization", not by a published time; the local choice is 50 ms.
+   */
+  readonly timeoutMs?: number;
+}
+
+export interface CloudFrontFunctionInstance {
+  /** UTF-8 bytes of the code. */
+  readonly bytes: number;
+  run(event: CfEvent): Promise<CfOutcome>;
+}
+
+/**
+ * Syntax the runtime 2.0 page does not list, by TypeScript's AST (its parser reads plain
+ * JavaScript): what a function may not contain. The build emits none of it (cloudfront-runtime.ts
+ * SYNTAX holds esbuild the same way); this is the check for code that comes from anywhere else.
+ */
+function unlistedSyntax(node: ts.Node): string | undefined {
+  const K = ts.SyntaxKind;
+  switch (node.kind) {
+    case K.ClassDeclaration:
+    case K.ClassExpression:
+      return 'a class';
+    case K.ObjectBindingPattern:
+    case K.ArrayBindingPattern:
+      return 'destructuring';
+    case K.ForOfStatement:
+      return 'for-of';
+    case K.SpreadElement:
+    case K.SpreadAssignment:
+      return 'spread';
+    case K.ShorthandPropertyAssignment:
+      return 'a shorthand property';
+    case K.MethodDeclaration:
+    case K.GetAccessor:
+    case K.SetAccessor:
+      return 'a method or accessor in an object literal';
+    case K.ComputedPropertyName:
+      return 'a computed property name';
+    case K.TaggedTemplateExpression:
+      return 'a tagged template';
+    case K.BigIntLiteral:
+      return 'a BigInt literal';
+    case K.MetaProperty:
+      return 'new.target or import.meta';
+    case K.ExportDeclaration:
+    case K.ExportAssignment:
+      return 'export';
+    case K.Parameter:
+      return (node as ts.ParameterDeclaration).initializer ? 'a default parameter' : undefined;
+    case K.FunctionDeclaration:
+    case K.FunctionExpression:
+      return (node as ts.FunctionDeclaration).asteriskToken ? 'a generator' : undefined;
+    case K.CatchClause:
+      return (node as ts.CatchClause).variableDeclaration ? undefined : 'an optional catch binding';
+    case K.BinaryExpression: {
+      const op = (node as ts.BinaryExpression).operatorToken.kind;
+      if (op === K.QuestionQuestionToken) return 'nullish coalescing (??)';
+      if (op === K.QuestionQuestionEqualsToken || op === K.BarBarEqualsToken || op === K.AmpersandAmpersandEqualsToken) return 'a logical assignment';
+      return undefined;
+    }
+    case K.CallExpression:
+      if ((node as ts.CallExpression).expression.kind === K.ImportKeyword) return 'a dynamic import';
+      return (node as ts.CallExpression).questionDotToken ? 'optional chaining (?.)' : undefined;
+    case K.PropertyAccessExpression:
+    case K.ElementAccessExpression:
+      return (node as ts.PropertyAccessExpression).questionDotToken ? 'optional chaining (?.)' : undefined;
+    case K.RegularExpressionLiteral: {
+      const text = (node as ts.RegularExpressionLiteral).text;
+      const flags = text.slice(text.lastIndexOf('/') + 1);
+      return /[sdv]/.test(flags) ? `the regular expression flag in /…/${flags}` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Refuses code over the quota, or using syntax cloudfront-js-2.0 does not document. */
+export function checkFunctionCode(code: string): void {
+  const bytes = Buffer.byteLength(code, 'utf8');
+  if (bytes > MAX_FUNCTION_BYTES) {
+    throw new CloudFrontFunctionRefused(`Expected a function of at most ${MAX_FUNCTION_BYTES} bytes (CloudFront Functions quota) but received ${bytes} bytes`);
+  }
+  const file = ts.createSourceFile('cloudfront-function.js', code, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
+  const parseErrors = (file as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] }).parseDiagnostics ?? [];
+  const firstError = parseErrors[0];
+  if (firstError) {
+    throw new CloudFrontFunctionRefused(`Expected JavaScript but received a syntax error: ${ts.flattenDiagnosticMessageText(firstError.messageText, ' ')}`);
+  }
+  let found: { what: string; node: ts.Node } | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    const what = unlistedSyntax(node);
+    if (what) found = { what, node };
+    else ts.forEachChild(node, visit);
+  };
+  visit(file);
+  if (found) {
+    const { line } = file.getLineAndCharacterOfPosition(found.node.getStart(file));
+    throw new CloudFrontFunctionRefused(
+      `Expected the syntax of cloudfront-js-2.0 (functions-javascript-runtime-20.html) but line ${line + 1} uses ${found.what}, which it does not list: ${JSON.stringify(found.node.getText(file).slice(0, 80))}`,
+    );
+  }
+}
+
+const EVENT_SLOT = '__cloudFrontFunctionEvent';
+const CALL_HANDLER = new vm.Script(`handler(globalThis.${EVENT_SLOT})`, { filename: 'cloudfront-invoke.js' });
+
+/**
+ * Loads a function as CloudFront would create it. Each run gets a fresh context: whether AWS keeps
+ * a function's globals from one run to the next is not documented, so nothing is kept here.
+ */
+export function loadCloudFrontFunction(code: string, options: SandboxOptions = {}): CloudFrontFunctionInstance {
+  checkFunctionCode(code);
+  // `import x from 'crypto'` / `'cloudfront'` (documented on the helper pages and in AWS's
+  // examples) become require calls; nothing else about the script changes.
+  const script = new vm.Script(/^\s*import\s/m.test(code) ? transformSync(code, { loader: 'js', format: 'cjs', logLevel: 'silent' }).code : code, {
+    filename: 'cloudfront-function.js',
+  });
+  const log = options.log ?? (() => {});
+  const timeout = options.timeoutMs ?? 50;
+  return {
+    bytes: Buffer.byteLength(code, 'utf8'),
+    async run(event: CfEvent): Promise<CfOutcome> {
+      const sent = structuredClone({ ...event, request: { ...event.request, rawQueryString: undefined } });
+      const raw = event.request.rawQueryString();
+      let result: unknown;
+      try {
+        const context = runtimeContext(Date.now(), log);
+        script.runInContext(context, { timeout });
+        const inner = vm.runInContext('globalThis', context) as Record<string, unknown>;
+        if (typeof inner['handler'] !== 'function') return { ok: false, error: 'FunctionExecutionError', reason: 'the code defines no top-level function handler(event)' };
+        // Called inside the context so that the time limit covers the run itself.
+        inner[EVENT_SLOT] = toSandbox(context, event);
+        try {
+          result = CALL_HANDLER.runInContext(context, { timeout });
+        } finally {
+          delete inner[EVENT_SLOT];
+        }
+        result = await result;
+      } catch (error) {
+        return { ok: false, error: 'FunctionExecutionError', reason: `the function threw: ${describe(error)}` };
+      }
+      return validate(sent as unknown as CfEvent, raw, result);
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  if (error !== null && typeof error === 'object' && 'message' in error) {
+    const name = 'name' in error ? String((error as { name: unknown }).name) : 'Error';
+    return `${name}: ${String((error as { message: unknown }).message)}`;
+  }
+  return String(error);
+}
+
+/** A context holding only what the runtime documents. */
+function runtimeContext(startedAt: number, log: (line: string) => void): vm.Context {
+  const context = vm.createContext({}, { codeGeneration: { strings: false, wasm: false }, name: 'cloudfront-js-2.0' });
+  const global = vm.runInContext('globalThis', context) as Record<string, unknown>;
+  // `eval` stays (calling it throws an EvalError, as AWS says it throws); everything unlisted goes.
+  for (const name of Object.getOwnPropertyNames(global)) {
+    if (name === 'eval') continue;
+    if (!Object.hasOwn(GLOBALS, name)) delete global[name];
+  }
+  for (const [name, allowed] of Object.entries(GLOBALS)) {
+    if (name === 'globalThis') continue;
+    const value = global[name];
+    if (typeof value !== 'function' && (typeof value !== 'object' || value === null)) continue;
+    prune(value, allowed.statics ?? []);
+    const prototype = (value as { prototype?: unknown }).prototype;
+    if (typeof value === 'function' && typeof prototype === 'object' && prototype !== null) prune(prototype, allowed.prototype ?? []);
+  }
+  freezeDate(global, startedAt);
+  global['TextEncoder'] = TextEncoder;
+  global['TextDecoder'] = TextDecoder;
+  global['Buffer'] = Buffer;
+  global['atob'] = atob;
+  global['btoa'] = btoa;
+  global['console'] = {
+    // One argument: "CloudFront Functions doesn't support comma syntax, such as console.log('a', 'b')".
+    // What AWS does with a second argument is not said; it is ignored here.
+    log: (message: unknown) => log(typeof message === 'string' ? message : describe(message)),
+  };
+  global['require'] = requireModule;
+  return context;
+}
+
+/** Removes the function-valued members a listed built-in should not have. */
+function prune(target: object, keep: readonly string[]): void {
+  for (const member of Object.getOwnPropertyNames(target)) {
+    if (keep.includes(member) || LANGUAGE_MEMBERS.includes(member)) continue;
+    // What the language calls by itself (`${x}`, `+`, JSON) stays on every built-in: AWS's own
+    // examples interpolate errors and values.
+    if (member === 'toString' || member === 'valueOf' || member === 'toJSON') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(target, member);
+    if (descriptor && typeof descriptor.value === 'function' && descriptor.configurable) delete (target as Record<string, unknown>)[member];
+  }
+}
+
+/** "All Date methods to query the current time always return the same value during the lifetime of a single function run." */
+function freezeDate(global: Record<string, unknown>, startedAt: number): void {
+  const RealDate = global['Date'] as DateConstructor;
+  const FrozenDate = function (this: unknown, ...args: unknown[]) {
+    if (!new.target) return new RealDate(startedAt).toString();
+    return Reflect.construct(RealDate, args.length === 0 ? [startedAt] : args, new.target);
+  } as unknown as DateConstructor;
+  Object.defineProperty(FrozenDate, 'prototype', { value: RealDate.prototype });
+  Object.defineProperty(RealDate.prototype, 'constructor', { value: FrozenDate, configurable: true, writable: true });
+  FrozenDate.now = () => startedAt;
+  FrozenDate.parse = RealDate.parse;
+  FrozenDate.UTC = RealDate.UTC;
+  global['Date'] = FrozenDate;
+}
+
+/** The documented modules: querystring, crypto (md5, sha1, sha256; hex, base64, base64url), cloudfront. */
+function requireModule(name: string): unknown {
+  switch (name) {
+    case 'querystring':
+      return {
+        parse: querystring.parse,
+        decode: querystring.decode,
+        stringify: querystring.stringify,
+        encode: querystring.encode,
+        escape: querystring.escape,
+        unescape: querystring.unescape,
+      };
+    case 'crypto': {
+      const algorithm = (a: string) => {
+        if (!(CRYPTO_ALGORITHMS as readonly string[]).includes(a)) throw new Error(`Unsupported algorithm: ${a}`);
+        return a;
+      };
+      const digestable = (h: { update(d: string | Uint8Array): unknown; digest(): Buffer; digest(e: 'hex' | 'base64' | 'base64url'): string }) => {
+        const wrapped = {
+          update(data: string | Uint8Array) {
+            h.update(data);
+            return wrapped;
+          },
+          digest(encoding?: string) {
+            if (encoding === undefined) return h.digest();
+            if (!(CRYPTO_ENCODINGS as readonly string[]).includes(encoding)) throw new Error(`Unsupported encoding: ${encoding}`);
+            return h.digest(encoding as 'hex');
+          },
+        };
+        return wrapped;
+      };
+      return {
+        createHash: (a: string) => digestable(createHash(algorithm(a))),
+        createHmac: (a: string, key: string | Uint8Array) => digestable(createHmac(algorithm(a), key)),
+      };
+    }
+    case 'cloudfront':
+      // Origin modification and key value stores act on CloudFront itself: not emulated here; a
+      // function calling them fails loudly instead of silently doing nothing.
+      return {
+        kvs: () => {
+          throw new Error('The local edge has no CloudFront KeyValueStore');
+        },
+        updateRequestOrigin: () => {
+          throw new Error('The local edge does not emulate cf.updateRequestOrigin');
+        },
+        selectRequestOriginById: () => {
+          throw new Error('The local edge does not emulate cf.selectRequestOriginById');
+        },
+        createRequestOriginGroup: () => {
+          throw new Error('The local edge does not emulate cf.createRequestOriginGroup');
+        },
+      };
+    default:
+      throw new Error(`Cannot find module '${name}'`);
+  }
+}
+
+/** The event, built inside the context (its objects and arrays are the runtime's own). */
+function toSandbox(context: vm.Context, event: CfEvent): unknown {
+  const global = vm.runInContext('globalThis', context) as { JSON: JSON };
+  const raw = event.request.rawQueryString();
+  const copy = global.JSON.parse(JSON.stringify({ ...event, request: { ...event.request } })) as { request: Record<string, unknown> };
+  // A method on the request object (general-helper-methods.html): the query string as received.
+  copy.request['rawQueryString'] = () => raw;
+  return copy;
+}
+
+const LOWERCASE_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+function isValueObject(value: unknown): value is CfValue {
+  if (typeof value !== 'object' || value === null || typeof (value as CfValue).value !== 'string') return false;
+  const multi = (value as CfValue).multiValue;
+  return multi === undefined || (Array.isArray(multi) && multi.every((m) => typeof m === 'object' && m !== null && typeof m.value === 'string'));
+}
+
+function checkValues(where: string, values: unknown): string | undefined {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return `Expected an object for ${where} but received ${JSON.stringify(values)}`;
+  for (const [name, value] of Object.entries(values)) {
+    if (!isValueObject(value)) return `Expected { value: string } for ${where}.${name} but received ${JSON.stringify(value)}`;
+  }
+  return undefined;
+}
+
+function headerValues(headers: Record<string, CfValue>, name: string): string[] {
+  const h = headers[name];
+  if (!h) return [];
+  return h.multiValue ? h.multiValue.map((m) => m.value) : [h.value];
+}
+
+/** CloudFront's checks of a viewer-request function's result. */
+function validate(sent: CfEvent, raw: string | undefined, result: unknown): CfOutcome {
+  const fail = (reason: string): CfOutcome => ({ ok: false, error: 'FunctionValidationError', reason });
+  if (typeof result !== 'object' || result === null) return fail(`Expected a request or a response object but received ${String(result)}`);
+  if ('statusCode' in result) {
+    const response = result as CfResponse;
+    if (!Number.isInteger(response.statusCode) || response.statusCode < 200 || response.statusCode > 599) {
+      return fail(`Expected an integer statusCode from 200 to 599 but received ${JSON.stringify(response.statusCode)}`);
+    }
+    if (response.headers !== undefined) {
+      const problem = checkValues('headers', response.headers);
+      if (problem) return fail(problem);
+      for (const name of Object.keys(response.headers)) {
+        if (!LOWERCASE_NAME.test(name)) return fail(`Expected a lowercase header name but received ${JSON.stringify(name)}`);
+        if (isDisallowedHeader(name)) return fail(`Expected no disallowed header but received ${name}`);
+      }
+    }
+    const body = response.body;
+    if (body !== undefined && typeof body !== 'string') {
+      if (typeof body !== 'object' || typeof body.data !== 'string' || (body.encoding !== 'text' && body.encoding !== 'base64')) {
+        return fail(`Expected a body string or { data, encoding: 'text' | 'base64' } but received ${JSON.stringify(body)}`);
+      }
+    }
+    return { ok: true, kind: 'response', response };
+  }
+  const request = result as CfRequest;
+  if (request.method !== sent.request.method) return fail(`Expected the method unchanged (it is read-only) but received ${JSON.stringify(request.method)}`);
+  if (typeof request.uri !== 'string' || !request.uri.startsWith('/')) return fail(`Expected a uri starting with "/" but received ${JSON.stringify(request.uri)}`);
+  for (const part of ['headers', 'cookies'] as const) {
+    const problem = checkValues(part, request[part]);
+    if (problem) return fail(problem);
+  }
+  // The documented query string is an object; AWS's normalize-query-string example returns a string.
+  if (typeof request.querystring !== 'string') {
+    const problem = checkValues('querystring', request.querystring);
+    if (problem) return fail(problem);
+  }
+  for (const name of Object.keys(request.headers)) {
+    if (!LOWERCASE_NAME.test(name)) return fail(`Expected a lowercase header name but received ${JSON.stringify(name)}`);
+    if (isDisallowedHeader(name) && !(name in sent.request.headers)) return fail(`Expected no disallowed header but received ${name}`);
+  }
+  for (const name of READ_ONLY_HEADERS['viewer-request']) {
+    if (JSON.stringify(headerValues(request.headers, name)) !== JSON.stringify(headerValues(sent.request.headers, name))) {
+      return fail(`Expected the read-only header ${name} unchanged`);
+    }
+  }
+  return { ok: true, kind: 'request', request, rawQueryString: raw };
+}
+
+/**
+ * A viewer-request event from an HTTP request: lowercase header names, repeats as multiValue,
+ * cookies out of the headers into their own object, the query string parsed into names and values.
+ * AWS does not say whether those names and values are percent-decoded; they are left as sent
+ * (functions that need exact values use rawQueryString(), as image-request does).
+ */
+export function viewerRequestEvent(options: {
+  readonly method: string;
+  readonly uri: string;
+  readonly querystring: string | undefined;
+  readonly headers: readonly [string, string][];
+  readonly clientIp: string;
+  readonly requestId: string;
+  readonly distributionDomainName?: string;
+  readonly distributionId?: string;
+}): CfEvent {
+  const headers: Record<string, CfValue> = {};
+  const cookies: Record<string, CfValue> = {};
+  const add = (into: Record<string, CfValue>, name: string, value: string) => {
+    const existing = into[name];
+    if (!existing) into[name] = { value };
+    else into[name] = { value: existing.value, multiValue: [...(existing.multiValue ?? [{ value: existing.value }]), { value }] };
+  };
+  for (const [name, value] of options.headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'cookie') {
+      for (const pair of value.split(';')) {
+        const eq = pair.indexOf('=');
+        const cookie = (eq === -1 ? pair : pair.slice(0, eq)).trim();
+        if (cookie !== '') add(cookies, cookie, eq === -1 ? '' : pair.slice(eq + 1).trim());
+      }
+    } else {
+      add(headers, lower, value);
+    }
+  }
+  const query: Record<string, CfValue> = {};
+  for (const piece of (options.querystring ?? '').split('&')) {
+    if (piece === '') continue;
+    const eq = piece.indexOf('=');
+    add(query, eq === -1 ? piece : piece.slice(0, eq), eq === -1 ? '' : piece.slice(eq + 1));
+  }
+  const raw = options.querystring;
+  return {
+    version: '1.0',
+    context: {
+      distributionDomainName: options.distributionDomainName ?? 'd111111abcdef8.cloudfront.net',
+      distributionId: options.distributionId ?? 'EDFDVBD6EXAMPLE',
+      eventType: 'viewer-request',
+      requestId: options.requestId,
+    },
+    viewer: { ip: options.clientIp },
+    request: {
+      method: options.method,
+      uri: options.uri,
+      querystring: query,
+      headers,
+      cookies,
+      rawQueryString: () => raw,
+    },
+  };
+}
