@@ -181,7 +181,7 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     ids.add(origin.id);
     if (origin.kind !== 'custom') continue;
     const host = origin.domainName;
-    if (IPV4.test(host) || host.includes(':')) {
+    if (IPV4.test(host) || /^\[?[0-9a-f:]+\]?$/i.test(host)) {
       add('origin', `Expected a domain name (CloudFront refuses IP addresses) for origin ${origin.id} but received ${host}: give the host a DNS name`);
     } else if (!DNS_NAME.test(host)) {
       add('origin', `Expected a bare host name (no scheme, port or path) for origin ${origin.id} but received ${JSON.stringify(host)}`);
