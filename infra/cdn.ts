@@ -212,6 +212,11 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
       defaultCacheBehavior: behaviorArgs(defaultBehavior),
       orderedCacheBehaviors: spec.behaviors.filter((b) => b !== defaultBehavior).map((b) => ({ pathPattern: b.pathPattern, ...behaviorArgs(b) })),
       restrictions: { geoRestriction: { restrictionType: 'none' } },
+      // Standard logs (legacy, to S3): the bucket must exist with ACLs enabled, CloudFront writes with
+      // the awslogsdelivery account's ACL (docs: AccessLogs.html, "Standard logging (legacy)").
+      ...(options.logging
+        ? { loggingConfig: { bucket: `${options.logging.bucket}.s3.amazonaws.com`, prefix: options.logging.prefix ?? '', includeCookies: options.logging.includeCookies ?? false } }
+        : {}),
       ...(inputs.domain
         ? {
             aliases: [...inputs.domain.aliases],
