@@ -199,6 +199,8 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
   });
 
   const defaultBehavior = spec.behaviors.find((b) => b.pathPattern === '*')!;
+  // Raw aws.cloudfront.Distribution, not sst.aws.Cdn: origin groups with our failover codes and numbered
+  // Lambda@Edge associations per behavior, from distribution.ts's data, one to one.
   const distribution = new aws.cloudfront.Distribution(
     'distribution',
     {
