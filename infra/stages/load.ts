@@ -20,7 +20,7 @@ export interface LoadedStage {
 
 const NOT_STAGES = new Set(['schema', 'load', 'default']);
 
-export function stageFile(root: string, stage: string): { file: string; isDefault: boolean } {
+function stageFile(root: string, stage: string): { file: string; isDefault: boolean } {
   if (!/^[A-Za-z][\w-]*$/.test(stage)) throw new Error(`Expected a stage name of letters, digits, - and _ for --stage but received ${JSON.stringify(stage)}`);
   const own = path.join('infra', 'stages', `${stage}.ts`);
   if (!NOT_STAGES.has(stage) && existsSync(path.join(root, own))) return { file: own, isDefault: false };
