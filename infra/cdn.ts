@@ -11,9 +11,10 @@ import { createHash } from 'node:crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { BehaviorSpec, CachePolicySpec, DistributionSpec, EventType, FunctionName, OriginSpec } from './distribution.ts';
-import { findOrigin, s3DomainName } from './distribution.ts';
+import { findOrigin, runsOnLambdaEdge, s3DomainName, viewerRuntimeOf } from './distribution.ts';
 import type { ImageBuckets } from './bucket.ts';
 import { distributionProblems } from './build/limits.ts';
+import type { DeployedCloudFrontFunction } from './cloudfront-functions.ts';
 import type { EdgeFunction } from './edge-functions.ts';
 import type { DeployOptions, S3OriginAccess } from './options.ts';
 import type { Providers } from './providers.ts';
@@ -21,6 +22,8 @@ import type { Providers } from './providers.ts';
 export interface CdnInputs {
   readonly buckets: ImageBuckets;
   readonly functions: ReadonlyMap<FunctionName, EdgeFunction>;
+  /** The CloudFront Functions, for behaviors whose viewer-request runtime is `cloudfront-function`. */
+  readonly cloudFrontFunctions?: ReadonlyMap<FunctionName, DeployedCloudFrontFunction>;
   /** Alternate domain names and the us-east-1 certificate that covers them. */
   readonly domain?: { readonly aliases: readonly string[]; readonly certificateArn: pulumi.Input<string> };
 }
@@ -191,12 +194,22 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
     responseHeadersPolicyId: responseHeadersPolicy.id,
     lambdaFunctionAssociations: EVENT_ORDER.flatMap((eventType) => {
       const fn = behavior.functions[eventType];
-      if (fn === undefined) return [];
+      if (fn === undefined || !runsOnLambdaEdge(behavior, eventType)) return [];
       const deployed = inputs.functions.get(fn);
       if (!deployed) throw new Error(`Expected a deployed function for ${eventType} of behavior ${behavior.pathPattern} but received none for ${fn}`);
       return [{ eventType, lambdaArn: deployed.versionArn, includeBody: false }];
     }),
+    // The viewer-request normalizer as a CloudFront Function: associated by ARN (its LIVE stage).
+    functionAssociations: cloudFrontAssociation(behavior),
   });
+
+  function cloudFrontAssociation(behavior: BehaviorSpec) {
+    const fn = behavior.functions['viewer-request'];
+    if (fn === undefined || viewerRuntimeOf(behavior) !== 'cloudfront-function') return [];
+    const deployed = inputs.cloudFrontFunctions?.get(fn);
+    if (!deployed) throw new Error(`Expected a deployed CloudFront Function for viewer-request of behavior ${behavior.pathPattern} but received none for ${fn}`);
+    return [{ eventType: 'viewer-request', functionArn: deployed.arn }];
+  }
 
   const defaultBehavior = spec.behaviors.find((b) => b.pathPattern === '*')!;
   // Raw aws.cloudfront.Distribution, not sst.aws.Cdn: origin groups with our failover codes and numbered

@@ -8,6 +8,15 @@ import type { ImagePolicy } from '../functions/core/policy.ts';
 import { TEST_ECDSA_PUBLIC_KEY, TEST_RSA_PUBLIC_KEY } from './keys.ts';
 
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
+/**
+ * Where a viewer-request function runs. `cloudfront-function`: CloudFront Functions (runtime
+ * cloudfront-js-2.0, in every edge location, $0.10 per million invocations, code at most 10 KB;
+ * image-request only, built from the same core by infra/build/cloudfront-function.ts).
+ * `lambda-edge`: Lambda@Edge (Node.js, in the regional edge caches, per request plus duration).
+ */
+export type ViewerRuntime = 'cloudfront-function' | 'lambda-edge';
+/** The functions that have a CloudFront Function build (the rest need Node: sharp, S3, RSA). */
+export const CLOUDFRONT_FUNCTION_BUILDS: readonly FunctionName[] = ['image-request'];
 export type FunctionName = 'image-request' | 'image-resize' | 'geo-route' | 'signed-url';
 /** Regular regional Lambda functions (not Lambda@Edge), run by the buckets' events. */
 export type RegionalFunctionName = 'derived-cleanup';
@@ -62,6 +71,13 @@ export interface BehaviorSpec {
   /** Headers the origin request policy adds for origin events, such as `CloudFront-Viewer-Country`. */
   readonly originRequestPolicy?: { readonly headers: readonly string[] };
   readonly functions: Partial<Record<EventType, FunctionName>>;
+  /**
+   * Which runtime runs this behavior's viewer-request function (default `lambda-edge`). A hit pays
+   * the viewer-request function on every request: the public image behavior runs image-request as a
+   * CloudFront Function; `lambda-edge` stays selectable (the same core, same answers: see
+   * test/cloudfront-function.differential.test.ts).
+   */
+  readonly viewerRequestRuntime?: ViewerRuntime;
 }
 
 export interface FunctionSpec {
@@ -168,6 +184,9 @@ export const images: ImagePolicy = {
  */
 function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'signed-url'): BehaviorSpec {
   return {
+    // signed-url verifies RSA/ECDSA signatures: CloudFront Functions' crypto module has hashes and
+    // HMAC only, so it stays on Lambda@Edge.
+    viewerRequestRuntime: viewerRequest === 'image-request' ? 'cloudfront-function' : 'lambda-edge',
     pathPattern,
     target: 'images',
     allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
@@ -231,6 +250,16 @@ export const distribution: DistributionSpec = {
     ],
   },
 };
+
+/** The runtime of a behavior's viewer-request function. */
+export function viewerRuntimeOf(behavior: BehaviorSpec): ViewerRuntime {
+  return behavior.viewerRequestRuntime ?? 'lambda-edge';
+}
+
+/** Whether `fn` runs on `event` of `behavior` as a Lambda@Edge function (not as a CloudFront Function). */
+export function runsOnLambdaEdge(behavior: BehaviorSpec, event: EventType): boolean {
+  return behavior.functions[event] !== undefined && !(event === 'viewer-request' && viewerRuntimeOf(behavior) === 'cloudfront-function');
+}
 
 export function findOrigin(spec: DistributionSpec, id: string): OriginSpec {
   const origin = spec.origins.find((o) => o.id === id);

@@ -15,6 +15,8 @@ import { createCertificate, createDnsRecords, domainAliases } from './dns.ts';
 import type { DnsRecords } from './dns.ts';
 import { createDerivedCleanup } from './derived-cleanup.ts';
 import type { DerivedCleanup } from './derived-cleanup.ts';
+import { createCloudFrontFunctions } from './cloudfront-functions.ts';
+import type { DeployedCloudFrontFunction } from './cloudfront-functions.ts';
 import { createEdgeFunctions } from './edge-functions.ts';
 import type { Artifacts, EdgeFunction } from './edge-functions.ts';
 import type { GeoDnsSpec } from './geo.ts';
@@ -27,6 +29,8 @@ export interface EdgeImages {
   readonly spec: DistributionSpec;
   readonly buckets: ImageBuckets;
   readonly functions: ReadonlyMap<FunctionName, EdgeFunction>;
+  /** The CloudFront Functions (image-request on the public behavior, by default). */
+  readonly cloudFrontFunctions?: ReadonlyMap<FunctionName, DeployedCloudFrontFunction>;
   readonly cdn?: Cdn;
   readonly dns?: DnsRecords;
   /** derived-cleanup, one per bucket region; with the CDN only. */
@@ -71,11 +75,12 @@ export function createEdgeImages(source: DistributionSpec, options: DeployOption
   if (!options.cdn || !artifacts) return { spec, buckets, functions: new Map() };
 
   const functions = createEdgeFunctions(spec, options, artifacts, providers);
+  const cloudFrontFunctions = createCloudFrontFunctions(spec, options, artifacts, providers);
   const aliases = domainAliases(options, inputs.geoDns);
   const certificateArn = createCertificate(options, aliases, providers);
-  const cdn = createCdn(spec, options, { buckets, functions, ...(certificateArn ? { domain: { aliases, certificateArn } } : {}) }, providers);
+  const cdn = createCdn(spec, options, { buckets, functions, cloudFrontFunctions, ...(certificateArn ? { domain: { aliases, certificateArn } } : {}) }, providers);
   const dns = createDnsRecords(options, aliases, inputs.geoDns, cdn.distribution, providers);
   const derivedCleanup = createDerivedCleanup(spec, options, artifacts, buckets, cdn.distribution);
   const url = aliases[0] ? pulumi.output(`https://${aliases[0]}`) : pulumi.interpolate`https://${cdn.distribution.domainName}`;
-  return { spec, buckets, functions, cdn, dns, derivedCleanup, url };
+  return { spec, buckets, functions, cloudFrontFunctions, cdn, dns, derivedCleanup, url };
 }

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyOverrides } from '../infra/build/overrides.ts';
-import { distributionProblems, eventTypesOf, limitProblems, limitsOf, VIEWER_LIMITS } from '../infra/build/limits.ts';
+import { cloudFrontFunctionsOf, distributionProblems, eventTypesOf, limitProblems, limitsOf, VIEWER_LIMITS } from '../infra/build/limits.ts';
 import { edgePermissionPolicy } from '../infra/build/policies.ts';
 import { localEdgeDevCommand } from '../infra/dev.ts';
 import { distribution } from '../infra/distribution.ts';
-import type { DistributionSpec } from '../infra/distribution.ts';
+import type { BehaviorSpec, DistributionSpec } from '../infra/distribution.ts';
 import sample from '../infra/stages/sample.ts';
 import { deployOptionsFromStage, primaryS3Origin, stageBucketName, stageLambdaName, stageOverrides, stageSpec } from '../infra/options.ts';
 
@@ -102,7 +102,11 @@ describe('build overrides', () => {
 
 describe('Lambda@Edge limits from the data', () => {
   it('knows which events each function runs on', () => {
-    expect(eventTypesOf(distribution, 'image-request')).toEqual(['viewer-request']);
+    // image-request runs on viewer-request of `*` as a CloudFront Function: no Lambda@Edge association,
+    // but the viewer limits still hold for its Lambda@Edge build (selectable per behavior).
+    expect(eventTypesOf(distribution, 'image-request')).toEqual([]);
+    expect(cloudFrontFunctionsOf(distribution)).toEqual([{ fn: 'image-request', pathPatterns: ['*'] }]);
+    expect(eventTypesOf(applyOverrides(distribution, {}), 'signed-url')).toEqual(['viewer-request']);
     expect(eventTypesOf(distribution, 'image-resize')).toEqual(['origin-response']);
     expect(limitsOf(distribution, 'image-request')).toBe(VIEWER_LIMITS);
     for (const fn of Object.keys(distribution.functions) as (keyof DistributionSpec['functions'])[]) {
@@ -120,6 +124,20 @@ describe('Lambda@Edge limits from the data', () => {
     ]);
     const origin = applyOverrides(distribution, { functions: { 'image-resize': { timeoutSeconds: 31 } } });
     expect(limitProblems(origin, 'image-resize')).toEqual(['Expected a timeout of 1 to 30 s for image-resize (origin-response) but received 31']);
+  });
+
+  it('runs only image-request as a CloudFront Function, never beside a Lambda@Edge viewer function', () => {
+    const [priv, derivedPriv, pub] = distribution.behaviors as [BehaviorSpec, BehaviorSpec, BehaviorSpec];
+    const signedAsFunction: DistributionSpec = { ...distribution, behaviors: [{ ...priv, viewerRequestRuntime: 'cloudfront-function' }, derivedPriv, pub] };
+    expect(distributionProblems(signedAsFunction)).toEqual([
+      'Expected a function with a CloudFront Function build (image-request) on viewer-request of behavior /private/* but received "signed-url"',
+    ]);
+    const mixed: DistributionSpec = { ...distribution, behaviors: [priv, derivedPriv, { ...pub, functions: { ...pub.functions, 'viewer-response': 'geo-route' } }] };
+    expect(distributionProblems(mixed)).toEqual(['Expected no Lambda@Edge viewer-response beside a CloudFront Function on viewer-request of behavior * but received geo-route']);
+    const lambdaEdge: DistributionSpec = { ...distribution, behaviors: [priv, derivedPriv, { ...pub, viewerRequestRuntime: 'lambda-edge' }] };
+    expect(distributionProblems(lambdaEdge)).toEqual([]);
+    expect(eventTypesOf(lambdaEdge, 'image-request')).toEqual(['viewer-request']);
+    expect(cloudFrontFunctionsOf(lambdaEdge)).toEqual([]);
   });
 
   it('refuses behaviors that name unknown targets or put the default anywhere but last', () => {

@@ -6,13 +6,13 @@
  * derived-cleanup's regional wiring (one function per bucket region, S3 notifications, least privilege).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviorSpec, DistributionSpec, EventType, FunctionName } from '../infra/distribution.ts';
-import { distribution, findOrigin } from '../infra/distribution.ts';
+import { distribution, findOrigin, runsOnLambdaEdge } from '../infra/distribution.ts';
 import { EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
 import { ORIGIN_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent, limitsOf } from '../infra/build/limits.ts';
 import { packageFunctions } from '../infra/build/package.ts';
@@ -55,6 +55,8 @@ function stateOf(type: string, name: string, inputs: Record<string, any>, region
     }
     case 'aws:sqs/queue:Queue':
       return { arn: `arn:aws:sqs:${region}:${ACCOUNT}:${inputs['name']}`, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${inputs['name']}` };
+    case 'aws:cloudfront/function:Function':
+      return { arn: `arn:aws:cloudfront::${ACCOUNT}:function/${inputs['name']}`, status: 'DEPLOYED', liveStageEtag: 'ETVPDKIKX0DER' };
     case 'aws:cloudfront/distribution:Distribution':
       return { arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/EDFDVBD6EXAMPLE`, domainName: CLOUDFRONT_DOMAIN, hostedZoneId: 'Z2FDTNDATAQYW2' };
     case 'aws:cloudfront/originAccessIdentity:OriginAccessIdentity':
@@ -291,12 +293,27 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
     expect(made.map((b: any) => b.pathPattern)).toEqual(distribution.behaviors.map((b) => b.pathPattern));
     for (const behavior of distribution.behaviors) {
       const m = made.find((b: any) => b.pathPattern === behavior.pathPattern);
-      const expected = Object.entries(behavior.functions).map(([eventType, fn]) => ({ eventType, lambdaArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:edge-images-test-${fn}:1` }));
+      const expected = Object.entries(behavior.functions)
+        .filter(([eventType]) => runsOnLambdaEdge(behavior, eventType as EventType))
+        .map(([eventType, fn]) => ({ eventType, lambdaArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:edge-images-test-${fn}:1` }));
       expect(m.lambdaFunctionAssociations.map((a: any) => ({ eventType: a.eventType, lambdaArn: a.lambdaArn })).sort(byEvent)).toEqual(expected.sort(byEvent));
+      // The viewer-request normalizer of `*` is the CloudFront Function, associated by its ARN.
+      const cf = behavior.viewerRequestRuntime === 'cloudfront-function' ? [{ eventType: 'viewer-request', functionArn: expect.stringContaining(`edge-images-test-${behavior.functions['viewer-request']}`) }] : [];
+      expect(m.functionAssociations ?? []).toEqual(cf);
       for (const a of m.lambdaFunctionAssociations) expect(a.lambdaArn).toMatch(/:\d+$/);
       expect(m).toMatchObject({ targetOriginId: behavior.target, viewerProtocolPolicy: 'redirect-to-https', compress: true });
       expect(m.allowedMethods).toEqual([...behavior.allowedMethods]);
     }
+  });
+
+  it('creates image-request as a published cloudfront-js-2.0 function from the packaged code', async () => {
+    const [fn] = d.of('aws:cloudfront/function:Function');
+    expect(d.of('aws:cloudfront/function:Function')).toHaveLength(1);
+    const entry = d.artifacts!.manifest.cloudFrontFunctions!.find((f) => f.function === 'image-request')!;
+    expect(fn!.inputs).toMatchObject({ name: 'edge-images-test-image-request', runtime: 'cloudfront-js-2.0', publish: true });
+    expect(fn!.inputs['code']).toBe(await readFile(path.join(d.artifacts!.dir, entry.file), 'utf8'));
+    expect(Buffer.byteLength(fn!.inputs['code'] as string)).toBe(entry.bytes);
+    expect(entry.bytes).toBeLessThanOrEqual(10 * 1024);
   });
 
   it('keys the cache on the canonical URI only, and forwards the viewer country to the origin events', () => {

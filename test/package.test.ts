@@ -18,7 +18,8 @@ import { validateResult } from '../functions/adapters/cloudfront/validate.ts';
 import { distribution } from '../infra/distribution.ts';
 import type { EventType, FunctionName } from '../infra/distribution.ts';
 import type { PackagedFunctionName } from '../infra/build/bundle.ts';
-import { EDGE_HANDLER, EDGE_RUNTIME, REGIONAL_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent } from '../infra/build/limits.ts';
+import { EDGE_HANDLER, EDGE_RUNTIME, REGIONAL_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent, slotsOf } from '../infra/build/limits.ts';
+import { loadCloudFrontFunction, viewerRequestEvent } from '../infra/local/cloudfront-sandbox.ts';
 import type { Manifest, ManifestFunction } from '../infra/build/manifest.ts';
 import { bucketRegions, packageFunctions } from '../infra/build/package.ts';
 import { DISTRIBUTION_ARN_PLACEHOLDER, EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
@@ -73,8 +74,23 @@ describe('npm run package', () => {
     expect(JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8'))).toEqual(manifest);
   });
 
+  it('writes image-request as a CloudFront Function ready to paste, listed in the manifest with its size', async () => {
+    expect(manifest.cloudFrontFunctions).toHaveLength(1);
+    const f = manifest.cloudFrontFunctions![0]!;
+    const code = await readFile(path.join(out, f.file), 'utf8');
+    expect(f).toMatchObject({ kind: 'cloudfront-function', function: 'image-request', runtime: 'cloudfront-js-2.0', eventType: 'viewer-request', behaviors: ['*'], limitBytes: 10240 });
+    expect(f.bytes).toBe(Buffer.byteLength(code));
+    expect(f.bytes).toBeLessThanOrEqual(f.limitBytes);
+    expect(f.sha256).toBe(createHash('sha256').update(code).digest('hex'));
+    // The file as an operator pastes it, run as CloudFront would (the local cloudfront-js-2.0 sandbox).
+    const outcome = await loadCloudFrontFunction(code).run(
+      viewerRequestEvent({ method: 'GET', uri: '/128x128/photos/cat.jpg', querystring: undefined, headers: [['Accept', 'image/avif,image/webp,*/*']], clientIp: '192.0.2.1', requestId: 'pkg' }),
+    );
+    expect(outcome).toMatchObject({ ok: true, kind: 'request', request: { uri: '/_derived/photos/cat.jpg/128x128-cover-q75.avif' } });
+  });
+
   it('keeps viewer zips to the bundle alone, well under the 1 MB viewer limit', () => {
-    const viewers = manifest.functions.filter((f) => f.eventTypes.some(isViewerEvent));
+    const viewers = manifest.functions.filter((f) => slotsOf(distribution, f.function).some(isViewerEvent));
     expect(viewers.length).toBeGreaterThan(0);
     for (const f of viewers) {
       expect(f.zipLimitBytes).toBe(VIEWER_LIMITS.zipBytes);
@@ -215,8 +231,11 @@ describe('each zip answers a captured event under plain node, with its own files
   for (const fn of functionNames(distribution)) {
     it(`${fn}`, async () => {
       const f = entry(fn);
-      const event = f.eventTypes.find((e) => EVENT_FIXTURES[e]);
-      if (!event) return; // attached to no event with a captured fixture
+      // The slot it fills, whatever runtime a behavior picks for it (image-request: a CloudFront
+      // Function on `*`, its Lambda@Edge build selectable): every function here has a captured event.
+      const event = slotsOf(distribution, fn).find((e) => EVENT_FIXTURES[e]);
+      expect(event, `${fn} fills a slot with a captured event`).toBeDefined();
+      if (!event) return;
       const eventFile = path.join(root, EVENT_FIXTURES[event]!);
       const input = JSON.parse(await readFile(eventFile, 'utf8')) as CloudFrontRequestEvent | CloudFrontResponseEvent;
       const answer = await invoke(unzipped.get(fn)!.dir, eventFile);

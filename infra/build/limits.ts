@@ -4,6 +4,7 @@
  * for viewer events: a function that fits it fits every account.
  */
 import type { DistributionSpec, EventType, FunctionName, RegionalFunctionName } from '../distribution.ts';
+import { CLOUDFRONT_FUNCTION_BUILDS, runsOnLambdaEdge, viewerRuntimeOf } from '../distribution.ts';
 
 export const EDGE_RUNTIME = 'nodejs22.x';
 export const EDGE_ARCHITECTURE = 'x86_64';
@@ -62,21 +63,41 @@ export function functionNames(spec: DistributionSpec): FunctionName[] {
   return Object.keys(spec.functions) as FunctionName[];
 }
 
-/** The events a function is attached to, over every behavior, in a fixed order. */
+/** The events a function is attached to as Lambda@Edge, over every behavior, in a fixed order. */
 export function eventTypesOf(spec: DistributionSpec, fn: FunctionName): EventType[] {
   const order: EventType[] = ['viewer-request', 'origin-request', 'origin-response', 'viewer-response'];
   const used = new Set<EventType>();
   for (const behavior of spec.behaviors) {
     for (const [event, name] of Object.entries(behavior.functions) as [EventType, FunctionName | undefined][]) {
-      if (name === fn) used.add(event);
+      if (name === fn && runsOnLambdaEdge(behavior, event)) used.add(event);
     }
   }
   return order.filter((event) => used.has(event));
 }
 
+/** The functions that run as a CloudFront Function on some behavior, with those behaviors' path patterns. */
+export function cloudFrontFunctionsOf(spec: DistributionSpec): { fn: FunctionName; pathPatterns: string[] }[] {
+  const found = new Map<FunctionName, string[]>();
+  for (const behavior of spec.behaviors) {
+    const fn = behavior.functions['viewer-request'];
+    if (fn === undefined || viewerRuntimeOf(behavior) !== 'cloudfront-function') continue;
+    found.set(fn, [...(found.get(fn) ?? []), behavior.pathPattern]);
+  }
+  return [...found].map(([fn, pathPatterns]) => ({ fn, pathPatterns }));
+}
+
+/**
+ * The events a function is on, whatever the runtime: a viewer function stays one when a behavior
+ * runs its CloudFront Function build (its Lambda@Edge build stays selectable, so it keeps the viewer limits).
+ */
+export function slotsOf(spec: DistributionSpec, fn: FunctionName): EventType[] {
+  const order: EventType[] = ['viewer-request', 'origin-request', 'origin-response', 'viewer-response'];
+  return order.filter((event) => spec.behaviors.some((behavior) => behavior.functions[event] === fn));
+}
+
 /** The limits that apply to a function: the viewer ones as soon as it runs on any viewer event. */
 export function limitsOf(spec: DistributionSpec, fn: FunctionName): EdgeLimits {
-  return eventTypesOf(spec, fn).some(isViewerEvent) ? VIEWER_LIMITS : ORIGIN_LIMITS;
+  return slotsOf(spec, fn).some(isViewerEvent) ? VIEWER_LIMITS : ORIGIN_LIMITS;
 }
 
 /**
@@ -87,7 +108,7 @@ export function limitProblems(spec: DistributionSpec, fn: FunctionName, zipBytes
   const problems: string[] = [];
   const data = spec.functions[fn];
   const limits = limitsOf(spec, fn);
-  const where = `${fn} (${eventTypesOf(spec, fn).join(', ') || 'not attached to any behavior'})`;
+  const where = `${fn} (${slotsOf(spec, fn).join(', ') || 'not attached to any behavior'})`;
   if (!Number.isInteger(data.timeoutSeconds) || data.timeoutSeconds < 1 || data.timeoutSeconds > limits.timeoutSeconds) {
     problems.push(`Expected a timeout of 1 to ${limits.timeoutSeconds} s for ${where} but received ${data.timeoutSeconds}`);
   }
@@ -122,6 +143,19 @@ export function distributionProblems(spec: DistributionSpec): string[] {
     for (const [event, fn] of Object.entries(behavior.functions)) {
       if (fn !== undefined && !(fn in spec.functions)) {
         problems.push(`Expected a function of the distribution on ${event} of behavior ${behavior.pathPattern} but received ${JSON.stringify(fn)}`);
+      }
+    }
+    if (viewerRuntimeOf(behavior) === 'cloudfront-function') {
+      const fn = behavior.functions['viewer-request'];
+      if (fn === undefined || !CLOUDFRONT_FUNCTION_BUILDS.includes(fn)) {
+        problems.push(
+          `Expected a function with a CloudFront Function build (${CLOUDFRONT_FUNCTION_BUILDS.join(', ')}) on viewer-request of behavior ${behavior.pathPattern} but received ${JSON.stringify(fn)}`,
+        );
+      }
+      // "You can't combine CloudFront Functions and Lambda@Edge in viewer events (viewer request and
+      // viewer response)": edge-function-restrictions-all.html.
+      if (behavior.functions['viewer-response'] !== undefined) {
+        problems.push(`Expected no Lambda@Edge viewer-response beside a CloudFront Function on viewer-request of behavior ${behavior.pathPattern} but received ${behavior.functions['viewer-response']}`);
       }
     }
   }

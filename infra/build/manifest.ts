@@ -60,6 +60,31 @@ export interface ManifestRegionalFunction extends ManifestPackage {
   readonly environment: readonly string[];
 }
 
+/**
+ * A CloudFront Function (image-request's cloudfront-js-2.0 build): one JavaScript file, pasted into
+ * the CloudFront console as it is (Functions > Create function > Build) or sent to CreateFunction.
+ */
+export interface ManifestCloudFrontFunction {
+  readonly kind: 'cloudfront-function';
+  readonly function: FunctionName;
+  /** The CloudFront Function name (the Lambda@Edge naming: `<distribution>-<function>`). */
+  readonly name: string;
+  /** `cloudfront-js-2.0`. */
+  readonly runtime: string;
+  /** Always viewer-request here. */
+  readonly eventType: EventType;
+  /** Path patterns of the behaviors it is associated with. */
+  readonly behaviors: readonly string[];
+  /** File name of the code, beside manifest.json. */
+  readonly file: string;
+  /** UTF-8 bytes of the code: what CloudFront's quota counts. */
+  readonly bytes: number;
+  /** The quota `bytes` was checked against (10 KB). */
+  readonly limitBytes: number;
+  /** Hex SHA-256 of the file. */
+  readonly sha256: string;
+}
+
 export interface Manifest {
   readonly distribution: string;
   /** Where the Lambda@Edge functions (`functions`) are created. */
@@ -69,6 +94,8 @@ export interface Manifest {
   readonly functions: readonly ManifestFunction[];
   /** Empty when `--only` names edge functions alone. */
   readonly regionalFunctions: readonly ManifestRegionalFunction[];
+  /** The CloudFront Functions the behaviors associate (absent in manifests written before they existed). */
+  readonly cloudFrontFunctions?: readonly ManifestCloudFrontFunction[];
 }
 
 export function readManifest(dir: string): Manifest {
@@ -88,6 +115,15 @@ export function regionalManifestEntry(manifest: Manifest, fn: RegionalFunctionNa
   if (!entry) {
     const found = regional.map((f) => f.function);
     throw new Error(`Expected regional function ${fn} in the manifest but received ${found.length > 0 ? found.join(', ') : 'none'}: package without --only`);
+  }
+  return entry;
+}
+
+export function cloudFrontFunctionEntry(manifest: Manifest, fn: FunctionName): ManifestCloudFrontFunction {
+  const entries = manifest.cloudFrontFunctions ?? [];
+  const entry = entries.find((f) => f.function === fn);
+  if (!entry) {
+    throw new Error(`Expected the CloudFront Function ${fn} in the manifest but received ${entries.map((f) => f.function).join(', ') || 'none'}: package again`);
   }
   return entry;
 }

@@ -4,6 +4,8 @@
  *
  *   <outDir>/<function>.zip          index.js (CommonJS, handler index.handler) [+ node_modules/sharp]
  *   <outDir>/derived-cleanup.zip     the regional function on the buckets' object events
+ *   <outDir>/image-request.cloudfront-function.js   image-request as a CloudFront Function
+ *                                    (cloudfront-js-2.0), ready to paste into the console (10 KB at most)
  *   <outDir>/manifest.json           see manifest.ts
  *   <outDir>/iam/trust-policy.json   trusted by lambda.amazonaws.com and edgelambda.amazonaws.com
  *   <outDir>/iam/regional-trust-policy.json   trusted by lambda.amazonaws.com only (derived-cleanup)
@@ -30,6 +32,9 @@ import type { Zippable } from 'fflate';
 import { distribution as sourceDistribution } from '../distribution.ts';
 import type { DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec } from '../distribution.ts';
 import { bundleFunction } from './bundle.ts';
+import { buildCloudFrontFunction } from './cloudfront-function.ts';
+import { CLOUDFRONT_JS_RUNTIME, MAX_FUNCTION_BYTES } from './cloudfront-runtime.ts';
+import { imageRequestConfig } from '../config.ts';
 import type { BundleResult, PackagedFunctionName } from './bundle.ts';
 import {
   EDGE_ARCHITECTURE,
@@ -45,10 +50,11 @@ import {
   functionNames,
   limitProblems,
   limitsOf,
+  cloudFrontFunctionsOf,
   regionalFunctionNames,
   regionalLimitProblems,
 } from './limits.ts';
-import type { Manifest, ManifestFunction, ManifestRegionalFunction } from './manifest.ts';
+import type { Manifest, ManifestCloudFrontFunction, ManifestFunction, ManifestRegionalFunction } from './manifest.ts';
 import { applyOverrides } from './overrides.ts';
 import type { BuildOverrides } from './overrides.ts';
 import { DISTRIBUTION_ARN_PLACEHOLDER, edgePermissionPolicy, edgeTrustPolicy, regionalPermissionPolicy, regionalTrustPolicy } from './policies.ts';
@@ -165,7 +171,35 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  const manifest: Manifest = { distribution: spec.name, region: EDGE_REGION, overrides, functions: entries, regionalFunctions: regionalEntries };
+  // The CloudFront Functions: every one a behavior associates (image-request is the only build), unless
+  // `--only` leaves it out. The build refuses code over the 10 KB quota.
+  const cloudFrontEntries: ManifestCloudFrontFunction[] = [];
+  for (const { fn, pathPatterns } of cloudFrontFunctionsOf(spec)) {
+    if (options.only && !options.only.includes(fn)) continue;
+    const built = await buildCloudFrontFunction({ root, config: imageRequestConfig(spec) });
+    const file = `${fn}.cloudfront-function.js`;
+    await writeFile(path.join(outDir, file), built.code);
+    cloudFrontEntries.push({
+      kind: 'cloudfront-function',
+      function: fn,
+      name: lambdaName(fn),
+      runtime: CLOUDFRONT_JS_RUNTIME,
+      eventType: 'viewer-request',
+      behaviors: pathPatterns,
+      file,
+      bytes: built.bytes,
+      limitBytes: MAX_FUNCTION_BYTES,
+      sha256: createHash('sha256').update(built.code).digest('hex'),
+    });
+  }
+  const manifest: Manifest = {
+    distribution: spec.name,
+    region: EDGE_REGION,
+    overrides,
+    functions: entries,
+    regionalFunctions: regionalEntries,
+    cloudFrontFunctions: cloudFrontEntries,
+  };
   await writeJson(path.join(outDir, 'manifest.json'), manifest);
   return manifest;
 }
