@@ -159,6 +159,35 @@ export const images: ImagePolicy = {
     // Admits a 40 MP AVIF (~760 MB measured) and a 200 MP progressive JPEG (~800 MB estimated);
     // refuses a 60 MP AVIF or a 16-bit interlaced 150 MP PNG, which would crash the function.
     maxDecodeMegabytes: 1024,
+    // The admission cost model (functions/core/cost.ts): sources whose cost is in the work per pixel,
+    // read before any decode. Figures from bench/attacks.ts and issue 14's measurements.
+    cost: {
+      // An animation is decoded, resized and encoded frame by frame; 800 frames of 1x1 on a 500x500
+      // canvas took ~1 s as a 128x128 GIF, 200 frames of 1000x1000 took 20 s as WebP. Real GIFs and
+      // animated WebPs rarely exceed a few hundred frames.
+      maxFrames: 300,
+      // Pixels over all frames written animated: ~10 MP/s through decode + resize + encode here
+      // (200 MP in 20 s), so 40 MP keeps an animation near 4 s, inside the 20 s render timeout.
+      maxAnimatedPixels: 40_000_000,
+      // Each scan of a progressive JPEG is a pass over every coefficient; encoders write 10 (libjpeg)
+      // to ~20 (mozjpeg tuned); a 900-scan 12,000 px JPEG ran past the 30 s origin timeout.
+      maxJpegScans: 100,
+      svg: {
+        // librsvg parses the whole document to give its size: 25 MB and 900,000 elements took 8 s
+        // and 1.5 GB just for the header; 2 MiB holds any icon, chart or illustration we serve.
+        maxBytes: 2 * 1024 * 1024,
+        maxElements: 20_000,
+        // After every <use> is expanded: a 2 KB fan-out of 10^5 blurred shapes ran past 20 s.
+        maxRenderedElements: 50_000,
+        maxFilterPrimitives: 50,
+        // Each filtered drawing blurs or convolves its pixels: the costly part of a fan-out.
+        maxFilteredRenders: 100,
+        // librsvg recurses per nesting level.
+        maxDepth: 64,
+        // data: URIs are decoded by librsvg's own image loaders, outside our header checks.
+        maxEmbeddedBytes: 1024 * 1024,
+      },
+    },
   },
 };
 
