@@ -1,0 +1,80 @@
+/**
+ * A time budget that really ends the work (issue 14): on the HTTP image origin with the render pool,
+ * two renders that exceed the budget (an SVG `<use>` fan-out of blurred shapes, let through by a
+ * policy without the cost model, so that librsvg really runs) are killed: each answers 503, its
+ * worker process is gone, and an ordinary miss made while they are in flight is served (200).
+ * No timing assertions: only outcomes and process existence.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImagePolicy } from '../functions/core/policy.ts';
+import { images } from '../infra/distribution.ts';
+import { startImageOrigin } from '../infra/origin/server.ts';
+import type { ImageOrigin } from '../infra/origin/server.ts';
+import { directoryStore } from '../infra/origin/store.ts';
+import { startRenderPool } from '../infra/render/pool.ts';
+import type { RenderPool } from '../infra/render/pool.ts';
+import { useFanOutSvg } from './support/attacks.ts';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('render pool: over-budget renders are killed and free their slot', () => {
+  let dir: string;
+  let pool: RenderPool;
+  let origin: ImageOrigin;
+  const { cost: _cost, ...uncosted } = images.limits;
+  const policy: ImagePolicy = { ...images, limits: uncosted };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'render-pool-'));
+    await mkdir(path.join(dir, 'originals'), { recursive: true });
+    await writeFile(path.join(dir, 'originals', 'slow1.svg'), useFanOutSvg(6));
+    await writeFile(path.join(dir, 'originals', 'slow2.svg'), useFanOutSvg(6, 10, 9));
+    await writeFile(path.join(dir, 'originals', 'ok.jpg'), await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a6' } }).jpeg().toBuffer());
+    pool = await startRenderPool({ size: 2, budgetMs: 1500 });
+    origin = await startImageOrigin({
+      store: directoryStore({ originals: path.join(dir, 'originals'), derived: path.join(dir, 'derived') }),
+      policy,
+      render: pool.render,
+      renders: { concurrency: 2, maxQueued: 16, maxWaitMs: 120_000 },
+      log: () => {},
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await origin?.close();
+    await pool?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers an ordinary miss while two over-budget renders are in flight, and ends the killed work', async () => {
+    const workers = pool.pids();
+    expect(workers).toHaveLength(2);
+    const slow = ['slow1.svg', 'slow2.svg'].map((key) => fetch(`${origin.url}/_derived/${key}/256x256-cover-q75.png`));
+    const ordinary = await fetch(`${origin.url}/_derived/ok.jpg/128x128-cover-q75.jpg`);
+    expect(ordinary.status).toBe(200);
+    expect((await sharp(Buffer.from(await ordinary.arrayBuffer())).metadata()).width).toBe(128);
+    const answers = await Promise.all(slow);
+    expect(answers.map((a) => a.status)).toEqual([503, 503]);
+    expect(answers.map((a) => a.headers.get('cache-control'))).toEqual(['no-store', 'no-store']);
+    // Both workers that ran the slow renders were killed, and are gone; fresh ones took their place.
+    expect(pool.killed).toHaveLength(2);
+    expect(workers.every((pid) => pool.killed.includes(pid))).toBe(true);
+    for (const pid of pool.killed) expect(alive(pid)).toBe(false);
+    await expect.poll(() => pool.pids().length).toBe(2);
+    expect(pool.pids().some((pid) => workers.includes(pid))).toBe(false);
+    // And the pool still renders.
+    const after = await fetch(`${origin.url}/_derived/ok.jpg/64x64-cover-q75.webp`);
+    expect(after.status).toBe(200);
+  }, 120_000);
+});
