@@ -162,6 +162,10 @@ export const images: ImagePolicy = {
     // The admission cost model (functions/core/cost.ts): sources whose cost is in the work per pixel,
     // read before any decode. Figures from bench/attacks.ts and issue 14's measurements.
     cost: {
+      // One render, header read included. image-resize: 6 s GetObject + 20 s + 3 s PutObject + 1 s
+      // stays inside CloudFront's 30 s origin-response limit (functions/adapters/s3/store.ts); the
+      // local edge and the HTTP image origin kill the render's process at this budget.
+      renderSeconds: 20,
       // An animation is decoded, resized and encoded frame by frame; 800 frames of 1x1 on a 500x500
       // canvas took ~1 s as a 128x128 GIF, 200 frames of 1000x1000 took 20 s as WebP. Real GIFs and
       // animated WebPs rarely exceed a few hundred frames.

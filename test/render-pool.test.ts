@@ -11,7 +11,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImagePolicy } from '../functions/core/policy.ts';
-import { images } from '../infra/distribution.ts';
+import { distribution, images } from '../infra/distribution.ts';
+import { startLocalStack } from '../infra/local/stack.ts';
 import { startImageOrigin } from '../infra/origin/server.ts';
 import type { ImageOrigin } from '../infra/origin/server.ts';
 import { directoryStore } from '../infra/origin/store.ts';
@@ -76,5 +77,30 @@ describe('render pool: over-budget renders are killed and free their slot', () =
     // And the pool still renders.
     const after = await fetch(`${origin.url}/_derived/ok.jpg/64x64-cover-q75.webp`);
     expect(after.status).toBe(200);
+  }, 120_000);
+});
+
+describe('local edge: over-budget resizes do not stop an ordinary miss', () => {
+  it('serves an ordinary miss while two over-budget resizes run, and answers them 503', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'render-pool-edge-'));
+    await writeFile(path.join(dir, 'slow1.svg'), useFanOutSvg(6));
+    await writeFile(path.join(dir, 'slow2.svg'), useFanOutSvg(6, 10, 9));
+    await writeFile(path.join(dir, 'ok.jpg'), await sharp({ create: { width: 640, height: 480, channels: 3, background: '#a63' } }).jpeg().toBuffer());
+    // The cost model would refuse the fan-out before librsvg: loosen its SVG limits, shorten the budget.
+    const cost = images.limits.cost!;
+    const loose = { ...cost, renderSeconds: 1.5, svg: { ...cost.svg, maxRenderedElements: Number.MAX_SAFE_INTEGER, maxFilteredRenders: Number.MAX_SAFE_INTEGER } };
+    const spec = { ...distribution, images: { ...images, limits: { ...images.limits, cost: loose } } };
+    const stack = await startLocalStack({ spec, images: dir, log: () => {} });
+    try {
+      const slow = ['slow1.svg', 'slow2.svg'].map((key) => fetch(`${stack.edge.url}/256x256/${key}?fm=png`));
+      const ordinary = await fetch(`${stack.edge.url}/128x128/ok.jpg?fm=jpg`);
+      expect(ordinary.status).toBe(200);
+      expect((await sharp(Buffer.from(await ordinary.arrayBuffer())).metadata()).width).toBe(128);
+      const answers = await Promise.all(slow);
+      expect(answers.map((a) => a.status)).toEqual([503, 503]);
+    } finally {
+      await stack.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

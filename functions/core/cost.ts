@@ -35,6 +35,11 @@ export interface SvgLimits {
 }
 
 export interface CostLimits {
+  /**
+   * Wall-clock seconds of one render, header read included: sharp's timeout everywhere, and in the
+   * long-running servers the point at which the render's process is killed (infra/render/pool.ts).
+   */
+  readonly renderSeconds: number;
   /** Frames of an animated source (GIF, WebP). */
   readonly maxFrames: number;
   /** Pixels over all frames when an animation is written animated. */

@@ -18,6 +18,7 @@ import type { Rendered, RenderOptions } from '../../functions/adapters/image/ren
 import { EdgeError } from '../../functions/core/errors.ts';
 import type { ErrorCode } from '../../functions/core/errors.ts';
 import type { Variant } from '../../functions/core/grammar.ts';
+import type { ImagePolicy } from '../../functions/core/policy.ts';
 
 export interface RenderPoolOptions {
   /** Worker processes. Default 2 (image-resize's DEFAULT_RENDER_LIMIT concurrency). */
@@ -45,6 +46,11 @@ interface Reply {
   readonly id: number;
   readonly image?: Omit<Rendered, 'data'> & { data: Uint8Array };
   readonly error?: { code: ErrorCode; status: number; publicMessage: string; detail?: string };
+}
+
+/** The budget of one render in the pool: the cost model's `renderSeconds` (distribution.ts). */
+export function renderBudgetMs(policy: ImagePolicy): number {
+  return (policy.limits.cost?.renderSeconds ?? 20) * 1000;
 }
 
 let bundled: Promise<string> | undefined;

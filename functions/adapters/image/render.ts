@@ -229,7 +229,7 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
     ...(density === undefined ? {} : { density }),
   };
   let image = sharp(source, input)
-    .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS })
+    .timeout({ seconds: Math.ceil(options.timeoutSeconds ?? options.cost?.renderSeconds ?? DEFAULT_TIMEOUT_SECONDS) })
     .resize(resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background));
   if (!alpha && header.hasAlpha) image = image.flatten({ background });
   if (variant.keepCopyright && header.copyright) image = image.withExif({ IFD0: { Copyright: header.copyright } });
