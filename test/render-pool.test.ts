@@ -62,6 +62,8 @@ describe('render pool: over-budget renders are killed and free their slot', () =
     const workers = pool.pids();
     expect(workers).toHaveLength(2);
     const slow = ['slow1.svg', 'slow2.svg'].map((key) => fetch(`${origin.url}/_derived/${key}/256x256-cover-q75.png`));
+    // Both slow renders hold both workers before the ordinary miss is asked.
+    await expect.poll(() => origin.inFlight()).toBe(2);
     const ordinary = await fetch(`${origin.url}/_derived/ok.jpg/128x128-cover-q75.jpg`);
     expect(ordinary.status).toBe(200);
     expect((await sharp(Buffer.from(await ordinary.arrayBuffer())).metadata()).width).toBe(128);
