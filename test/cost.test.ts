@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { render } from '../functions/adapters/image/render.ts';
 import type { RenderOptions } from '../functions/adapters/image/render.ts';
-import { countJpegScans, scanSvg } from '../functions/adapters/image/scan.ts';
+import { countGifFrames, countJpegScans, scanSvg } from '../functions/adapters/image/scan.ts';
 import { toEdgeError } from '../functions/core/errors.ts';
 import type { Variant } from '../functions/core/grammar.ts';
 import { checkPolicy } from '../functions/core/grammar.ts';
@@ -34,6 +34,13 @@ describe('the cheap reads', () => {
     expect(countJpegScans(baseline)).toBe(1);
     expect(countJpegScans(progressive)).toBeGreaterThan(5);
     expect(countJpegScans(await attack.manyScanJpeg(256, 900))).toBe(900);
+  });
+
+  it('counts the frames of a GIF by walking its blocks', async () => {
+    expect(countGifFrames(attack.manyFrameGif(500, 800))).toBe(800);
+    expect(countGifFrames(attack.manyFrameGif(500, 800), 301)).toBe(301);
+    const made = await sharp({ create: { width: 16, height: 16 * 5, channels: 3, background: '#123', pageHeight: 16 } }).gif().toBuffer();
+    expect(countGifFrames(made)).toBe((await sharp(made).metadata()).pages);
   });
 
   it('expands <use> references of an SVG and counts its filters', () => {

@@ -4,7 +4,7 @@
  * error's public fields. The parent kills it when a job exceeds the budget; that is the only way to
  * stop libvips inside a decode.
  */
-import { render } from '../../functions/adapters/image/render.ts';
+import { loadEngine, render } from '../../functions/adapters/image/render.ts';
 import type { RenderOptions } from '../../functions/adapters/image/render.ts';
 import { toEdgeError } from '../../functions/core/errors.ts';
 import type { Variant } from '../../functions/core/grammar.ts';
@@ -26,4 +26,6 @@ process.on('message', (job: Job) => {
     },
   );
 });
+// sharp is loaded before the worker says it is ready, so a fresh worker's first render is not a cold one.
+await loadEngine();
 process.send?.({ ready: true });

@@ -15,6 +15,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 import type { Rendered, RenderOptions } from '../../functions/adapters/image/render.ts';
+import { looksLikeXml } from '../../functions/adapters/image/scan.ts';
+import { checkSvgBytes } from '../../functions/core/cost.ts';
 import { EdgeError } from '../../functions/core/errors.ts';
 import type { ErrorCode } from '../../functions/core/errors.ts';
 import type { Variant } from '../../functions/core/grammar.ts';
@@ -123,6 +125,11 @@ export async function startRenderPool(options: RenderPoolOptions): Promise<Rende
     pids: () => workers.map((w) => w.child.pid).filter((pid): pid is number => pid !== undefined),
     async render(source, variant, renderOptions) {
       if (closed) throw new EdgeError('OriginError', 'The image service is stopping; try again', { status: 503, detail: 'render pool closed' });
+      // The byte limits are checked here, so an oversized source is never copied to a worker.
+      if (renderOptions.maxInputBytes !== undefined && source.byteLength > renderOptions.maxInputBytes) {
+        throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', { detail: `${source.byteLength} bytes, the limit is ${renderOptions.maxInputBytes}` });
+      }
+      if (renderOptions.cost && looksLikeXml(source)) checkSvgBytes(source.byteLength, renderOptions.cost);
       const worker = await acquire();
       await worker.ready;
       const id = nextId++;

@@ -33,7 +33,7 @@ import type { OutputFormat } from '../../core/policy.ts';
 import { readCopyright } from './exif.ts';
 import { checkFrames, checkJpegScans, checkOutputSize, checkSvg, checkSvgBytes, outputSize } from '../../core/cost.ts';
 import type { CostLimits } from '../../core/cost.ts';
-import { countJpegScans, isJpeg, looksLikeXml, scanSvg } from './scan.ts';
+import { countGifFrames, countJpegScans, isGif, isJpeg, looksLikeXml, scanSvg } from './scan.ts';
 
 export interface RenderLimits {
   /** Pixels of one decoded frame, or of all frames when the output is animated. */
@@ -258,6 +258,10 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
       checkSvg(scanSvg(source), limits.cost);
     } else if (isJpeg(source)) {
       checkJpegScans(countJpegScans(source), limits.cost);
+    } else if (isGif(source)) {
+      // libvips reads every frame of a GIF to count them: count the descriptors ourselves first.
+      const frames = countGifFrames(source, limits.cost.maxFrames + 1);
+      if (frames > limits.cost.maxFrames) checkFrames('gif', 0, 0, frames, false, limits.cost);
     }
   }
   const sharp = loaded ?? (await loadEngine());

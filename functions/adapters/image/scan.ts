@@ -47,6 +47,46 @@ export function countJpegScans(bytes: Uint8Array): number {
   return scans;
 }
 
+/** True for a GIF87a or GIF89a signature. */
+export function isGif(bytes: Uint8Array): boolean {
+  return bytes.length > 13 && bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x38;
+}
+
+/**
+ * The frames (image descriptors) of a GIF, by walking its blocks: extensions and image data are
+ * skipped sub-block by sub-block, nothing is decompressed. Stops at the trailer, at the end of the
+ * bytes or at `stopAfter` frames (enough to refuse).
+ */
+export function countGifFrames(bytes: Uint8Array, stopAfter = Number.POSITIVE_INFINITY): number {
+  const n = bytes.length;
+  const packed = bytes[10]!;
+  let at = 13 + (packed & 0x80 ? 3 * 2 ** ((packed & 7) + 1) : 0);
+  let frames = 0;
+  const skipSubBlocks = () => {
+    while (at < n) {
+      const size = bytes[at]!;
+      at += 1 + size;
+      if (size === 0) return;
+    }
+  };
+  while (at < n && frames < stopAfter) {
+    const block = bytes[at]!;
+    if (block === 0x3b) break;
+    if (block === 0x21) {
+      at += 2;
+      skipSubBlocks();
+    } else if (block === 0x2c) {
+      frames++;
+      const local = bytes[at + 9] ?? 0;
+      at += 10 + (local & 0x80 ? 3 * 2 ** ((local & 7) + 1) : 0) + 1;
+      skipSubBlocks();
+    } else {
+      break;
+    }
+  }
+  return frames;
+}
+
 /** True when the bytes start (after a BOM and white space) with `<`: what libvips' SVG loader would take. */
 export function looksLikeXml(bytes: Uint8Array): boolean {
   let at = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
