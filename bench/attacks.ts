@@ -8,7 +8,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 import type { Variant } from '../functions/core/grammar.ts';
+import sharp from 'sharp';
 import * as attack from '../test/support/attacks.ts';
+
+/** The baseline of the same run: an ordinary 1920x1080 JPEG to a 128x128 JPEG. */
+export const BASELINE = 'baseline: ordinary 1920x1080 JPEG to 128x128';
 
 export interface AttackResult {
   readonly name: string;
@@ -16,12 +20,17 @@ export interface AttackResult {
   readonly outcome: string;
   readonly ms: number;
   readonly maxRssMb: number | undefined;
+  /** Time and peak RSS over the baseline's, measured in the same run. */
+  readonly timeVsBaseline?: number;
+  readonly rssVsBaseline?: number;
 }
 
 const V = (width: number, height: number | undefined, format: Variant['format']): Variant => ({ width, height, fit: height === undefined ? 'inside' : 'cover', quality: 75, format });
 
 export async function attackCases(): Promise<{ name: string; source: Buffer; variant: Variant }[]> {
+  const ordinary = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#468' } }).jpeg().toBuffer();
   return [
+    { name: BASELINE, source: ordinary, variant: V(128, 128, 'jpg') },
     { name: 'progressive JPEG 2000 px, 900 scans', source: await attack.manyScanJpeg(2000, 900), variant: V(128, 128, 'jpg') },
     { name: 'GIF 800 frames of 1x1 on 500x500', source: attack.manyFrameGif(500, 800), variant: V(128, 128, 'gif') },
     { name: 'SVG <use> fan-out 10^5 blurred', source: attack.useFanOutSvg(5), variant: V(256, 256, 'png') },
@@ -54,8 +63,12 @@ export async function benchAttacks(capSeconds = 20): Promise<AttackResult[]> {
         resolve({ name: c.name, bytes: c.source.byteLength, outcome: parsed.outcome, ms: parsed.ms, maxRssMb: Math.round(parsed.maxRssKb / 1024) });
       });
     });
-    results.push(result);
-    process.stderr.write(`${JSON.stringify(result)}\n`);
+    const base = results[0];
+    const rated = base && base !== result && base.ms > 0
+      ? { ...result, timeVsBaseline: Math.round((result.ms / base.ms) * 100) / 100, ...(result.maxRssMb && base.maxRssMb ? { rssVsBaseline: Math.round((result.maxRssMb / base.maxRssMb) * 100) / 100 } : {}) }
+      : result;
+    results.push(rated);
+    process.stderr.write(`${JSON.stringify(rated)}\n`);
   }
   return results;
 }

@@ -31,7 +31,7 @@ import type { Variant } from '../../core/grammar.ts';
 import { ALPHA_FORMATS, ANIMATED_FORMATS, CONTENT_TYPES } from '../../core/policy.ts';
 import type { OutputFormat } from '../../core/policy.ts';
 import { readCopyright } from './exif.ts';
-import { checkFrames, checkJpegScans, checkOutputSize, checkSvg, checkSvgBytes, outputSize } from '../../core/cost.ts';
+import { checkFrames, checkJpegScans, checkOutputSize, checkSvg, checkSvgBytes, outputSize, tooCostly } from '../../core/cost.ts';
 import type { CostLimits } from '../../core/cost.ts';
 import { countGifFrames, countJpegScans, isGif, isJpeg, looksLikeXml, scanSvg } from './scan.ts';
 
@@ -261,7 +261,9 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
     } else if (isGif(source)) {
       // libvips reads every frame of a GIF to count them: count the descriptors ourselves first.
       const frames = countGifFrames(source, limits.cost.maxFrames + 1);
-      if (frames > limits.cost.maxFrames) checkFrames('gif', 0, 0, frames, false, limits.cost);
+      if (frames > limits.cost.maxFrames) {
+        throw tooCostly('The original image has too many frames to resize', `gif of more than ${limits.cost.maxFrames} frames, the limit is maxFrames ${limits.cost.maxFrames}`);
+      }
     }
   }
   const sharp = loaded ?? (await loadEngine());
