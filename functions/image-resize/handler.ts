@@ -2,6 +2,10 @@
  * origin-response: when S3 answers 403/404 for a derived key, make the image from its original,
  * store it under `_derived/` with a conditional write, and answer it. Everything else passes.
  *
+ * - Only GET and HEAD make an image. An OPTIONS, POST, PUT, DELETE or PATCH answered 403/404 by S3
+ *   passes through untouched: otherwise an unsigned preflight could read a private image, and any
+ *   OPTIONS could make an uncached resize on every request (a cost without a cache).
+ *
  * - The bucket comes from the event's origin and must be one of ours: a function never reads or
  *   writes a bucket its config does not list.
  * - Originals are only ever read; the only write is a PutObject under `_derived/` with
@@ -18,6 +22,8 @@
  *   the stored object) between negotiated and explicit requests, or need a viewer-response function
  *   on every request; a superfluous `Vary: Accept` on an explicit URL costs nothing at CloudFront
  *   (which caches on the canonical URI) and at most a browser-cache revalidation.
+ * - A lost conditional write (412: another request stored the variant first) answers what S3 holds,
+ *   read back, not this instance's own render.
  * - The inline answer carries what S3 will say for the stored object: Content-Type, Cache-Control,
  *   the ETag (MD5 of the bytes, as S3 computes it for a single-part unencrypted or SSE-S3 object) and a
  *   Last-Modified taken just before the write. CloudFront sets Content-Length itself.
@@ -135,6 +141,20 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         stored = 'failed';
         storeError = toEdgeError(error).detail ?? String(error);
       }
+      if (stored === 'exists') {
+        // Another request stored this variant first (412): answer what S3 holds, so the response,
+        // its ETag and the stored object agree (two encoders need not produce the same bytes).
+        const held = await deps.store.get(bucket, target, config.policy.limits.maxInputBytes).catch(() => undefined);
+        if (held) {
+          return {
+            image: { ...image, data: held.body, contentType: held.contentType ?? image.contentType },
+            etag: held.etag ?? s3Etag(held.body),
+            lastModified: held.lastModified ?? lastModified,
+            stored,
+            sourceBytes: original.body.byteLength,
+          };
+        }
+      }
       return {
         ...(storeError === undefined ? {} : { storeError }),
         image,
@@ -180,6 +200,9 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       return response;
     };
     if (!request.uri.startsWith(`/${DERIVED_PREFIX}`) || !s3) return passed('passed');
+    // Only GET and HEAD ever make an image: any other method's origin answer (an S3 403 to a
+    // preflight, a 405 to a POST) is that method's answer, never a cue to resize.
+    if (request.method !== 'GET' && request.method !== 'HEAD') return passed('passed-method');
     if (status === 200 || status === 304) {
       withDerivedHeaders(response, config.cacheControl);
       return passed('derived-stored');
