@@ -101,7 +101,7 @@ describe('image-resize', () => {
     const uri = '/_derived/photos/cat.jpg/1024x1024-cover-q95.avif';
     for (const name of ['origin-response-403-derived', 'origin-response-404-derived']) {
       const input = await event(name, uri);
-      input.Records[0]!.cf.request.method = method;
+      (input.Records[0]!.cf.request as { method: string }).method = method;
       const { result } = await run(structuredClone(input));
       expect(result).toEqual(input.Records[0]!.cf.response);
     }

@@ -16,7 +16,7 @@ import { runSign } from '../infra/tools/sign.ts';
 import { folderPattern, parseWhen, signCookies, signUrl, testKey, testKeys } from '../infra/tools/signer.ts';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
-const keys = createKeyRing(signedUrlConfig().publicKeys);
+const keys = createKeyRing(signedUrlConfig().behaviors![0]!.publicKeys);
 
 /** Verifies a signed URL as the deployed function would (https, skew 30 s). */
 function verifyUrl(url: string, options: { clientIp?: string; now?: Date; cookies?: string[] } = {}): Verdict {
@@ -24,7 +24,7 @@ function verifyUrl(url: string, options: { clientIp?: string; now?: Date; cookie
   const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
   return verifySignedRequest(
     { scheme: url.startsWith('https:') ? 'https' : 'http', host, uri: pathname, querystring: query, clientIp: options.clientIp ?? '198.51.100.7', cookies: options.cookies ?? [] },
-    { keys, now: (options.now ?? NOW).getTime() / 1000, clockSkewSeconds: 30, maxPolicyBytes: 2048 },
+    { keys, now: (options.now ?? NOW).getTime() / 1000, clockSkewSeconds: 30 },
   );
 }
 
@@ -57,8 +57,11 @@ describe('the test-only keys', () => {
 describe('configuration from distribution.ts', () => {
   it('gives signed-url the key group and https, and image-request the protected prefixes', () => {
     const config = signedUrlConfig();
-    expect(config.publicKeys.map((k) => k.id)).toEqual(['K0TESTONLYRSA1', 'K0TESTONLYEC01']);
-    expect(config).toMatchObject({ scheme: 'https', clockSkewSeconds: 30, maxPolicyBytes: 2048 });
+    expect(config.behaviors?.map((b) => [b.pathPattern, b.publicKeys.map((k) => k.id)])).toEqual([
+      ['/private/*', ['K0TESTONLYRSA1', 'K0TESTONLYEC01']],
+      ['/_derived/private/*', ['K0TESTONLYRSA1', 'K0TESTONLYEC01']],
+    ]);
+    expect(config).toMatchObject({ scheme: 'https', clockSkewSeconds: 0 });
     expect(imageRequestConfig().protectedPrefixes).toEqual(['private/']);
     const signedBehaviors = distribution.behaviors.filter((b) => b.functions['viewer-request'] === 'signed-url');
     expect(signedBehaviors.map((b) => b.pathPattern)).toEqual(['/private/*', '/_derived/private/*']);
@@ -71,6 +74,8 @@ describe('configuration from distribution.ts', () => {
     const everything: DistributionSpec = { ...distribution, behaviors: [{ ...distribution.behaviors[0]!, pathPattern: '*' }] };
     expect(() => protectedPrefixes(everything)).toThrow(/key prefix/);
     expect(() => signedUrlConfig({ ...distribution, keyGroups: [] })).toThrow(/key group/);
+    const five = distribution.behaviors.map((b) => (b.trustedKeyGroups ? { ...b, trustedKeyGroups: ['a', 'b', 'c', 'd', 'e'] } : b));
+    expect(() => signedUrlConfig({ ...distribution, behaviors: five })).toThrow(/1 to 4 trustedKeyGroups/);
   });
 });
 
