@@ -115,8 +115,15 @@ describe('signUrl and signCookies', () => {
   it('signs cookies the verifier accepts, with browser attributes', () => {
     const signed = signCookies({ ...base, url: 'https://cdn.example.com/private/a.jpg', domain: 'cdn.example.com' });
     expect(Object.keys(signed.cookies).sort()).toEqual(['CloudFront-Key-Pair-Id', 'CloudFront-Policy', 'CloudFront-Signature']);
-    expect(signed.setCookie[0]).toMatch(/; Path=\/; Domain=cdn\.example\.com; Expires=Sun, 01 Mar 2026 01:00:00 GMT; Secure; HttpOnly; SameSite=Lax$/);
+    expect(signed.setCookie[0]).toMatch(/; Path=\/private\/; Domain=cdn\.example\.com; Expires=Sun, 01 Mar 2026 01:00:00 GMT; Secure; HttpOnly; SameSite=Lax$/);
     expect(verifyUrl('https://cdn.example.com/private/z.jpg', { cookies: [signed.cookieHeader] })).toMatchObject({ ok: true, via: 'cookie' });
+    // The second set covers the folder's canonical derived path (problem 7 of issue 13), and only it.
+    expect(signed.setCookie).toHaveLength(6);
+    expect(signed.setCookie[3]).toMatch(/; Path=\/_derived\/private\/; /);
+    const derived = 'https://cdn.example.com/_derived/private/z.jpg/128x128-cover-q75.webp';
+    expect(verifyUrl(derived, { cookies: [signed.derivedCookieHeader!] })).toMatchObject({ ok: true, via: 'cookie' });
+    expect(verifyUrl(derived, { cookies: [signed.cookieHeader] })).toMatchObject({ ok: false, reason: 'resource' });
+    expect(verifyUrl('https://cdn.example.com/private/z.jpg', { cookies: [signed.derivedCookieHeader!] })).toMatchObject({ ok: false, reason: 'resource' });
     const canned = signCookies({ ...base, url: 'https://cdn.example.com/private/a.jpg', policy: 'canned', hash: 'SHA256' });
     expect(Object.keys(canned.cookies).sort()).toEqual(['CloudFront-Expires', 'CloudFront-Hash-Algorithm', 'CloudFront-Key-Pair-Id', 'CloudFront-Signature']);
     expect(verifyUrl('https://cdn.example.com/private/a.jpg', { cookies: [canned.cookieHeader] }).ok).toBe(true);
@@ -153,7 +160,7 @@ describe('npm run sign', () => {
 
   it('prints Set-Cookie lines with --cookies, and a wildcard policy with --policy wildcard-resource', () => {
     const cookies = cli('http://127.0.0.1:3000/private/vault.jpg', '--cookies');
-    expect(cookies.out).toHaveLength(3);
+    expect(cookies.out).toHaveLength(6);
     expect(cookies.out.every((l) => l.startsWith('Set-Cookie: CloudFront-'))).toBe(true);
     expect(cookies.err.join('\n')).toMatch(/curl .*Cookie: CloudFront-/);
     const wild = cli('http://127.0.0.1:3000/private/vault.jpg', '--policy', 'wildcard-resource', '--ip', '127.0.0.1/32');
