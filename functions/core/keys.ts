@@ -68,4 +68,4 @@ export function encodeKey(key: string): string {
  * image-resize can redirect an image too large to answer inline back to a URL this viewer may fetch.
  * Never taken from a viewer: signed-url and image-request delete it from every viewer request.
  */
-export const VIEWER_URL_HEADER = 'x-edge-images-viewer-url';
+export const VIEWER_URL_HEADER = 'x-private-viewer-url';

@@ -14,7 +14,7 @@
  *   body counted base64-encoded: about 750 KB of image). An image that does not fit is stored first
  *   and answered with an uncached (`no-store`) 302 to its own canonical URI, which S3 then serves;
  *   for a private image, to the URL the viewer signed (signed-url passes it in
- *   `x-edge-images-viewer-url`), where its signature, URL or cookie, still holds.
+ *   `x-private-viewer-url`), where its signature, URL or cookie, still holds.
  *   Never a loop: an instance that redirected a key and sees S3 miss it again within a minute answers
  *   503 (not cached) instead of redirecting again. Never a 502: an image that fits nowhere (too big
  *   and its write failed) is a 503 the viewer may retry.

@@ -18,7 +18,7 @@
  * function serves every signed behavior, so it finds the behavior by the viewer's path (CloudFront's
  * path-pattern rule, first match wins) and trusts only that behavior's keys.
  *
- * A verified request goes on with `x-edge-images-viewer-url` (the path and query the viewer signed),
+ * A verified request goes on with `x-private-viewer-url` (the path and query the viewer signed),
  * so image-resize can send an image too large to answer inline back to a URL this viewer may fetch.
  */
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontRequestResult, CloudFrontResultResponse } from 'aws-lambda';
