@@ -285,13 +285,15 @@ describe('problem 5: the local edge is a dev server, not an open door', () => {
   }, 120_000);
 
   it('never shares a cache entry between requests with and without a dev switch', async () => {
-    const uri = '/_derived/photos/cat.jpg/64x64-cover-q60.webp';
-    const xCache = (head: string) => /\r\nX-Cache: ([^\r]*)/i.exec(head)?.[1];
-    const switched = await raw('GET', uri, { 'x-local-viewer-country': 'DE' });
-    expect(switched.status).toBe(200);
-    expect(xCache((await raw('GET', uri)).head)).toBe('Miss from cloudfront');
-    expect(xCache((await raw('GET', uri)).head)).toBe('Hit from cloudfront');
-    expect(xCache((await raw('GET', `${uri}?x-local-viewer-ip=203.0.113.7`)).head)).toBe('Miss from cloudfront');
+    const xCache = async (uri: string, headers: Record<string, string> = {}) => /\r\nX-Cache: ([^\r]*)/i.exec((await raw('GET', uri, headers)).head)?.[1];
+    const first = '/_derived/photos/cat.jpg/64x64-cover-q60.webp';
+    expect(await xCache(first, { 'x-local-viewer-country': 'DE' })).toBe('Miss from cloudfront');
+    expect(await xCache(first)).toBe('Miss from cloudfront');
+    expect(await xCache(first)).toBe('Hit from cloudfront');
+    expect(await xCache(`${first}?x-local-viewer-ip=203.0.113.7`)).toBe('Hit from cloudfront'); // the switched entry
+    const second = '/_derived/photos/cat.jpg/64x64-cover-q50.webp';
+    expect(await xCache(second)).toBe('Miss from cloudfront');
+    expect(await xCache(second, { 'x-local-fail-primary': '500' })).toBe('Miss from cloudfront');
   });
 });
 

@@ -525,7 +525,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const server = createServer((req, res) => {
     // A dev server answers only its own names: a foreign Host is how DNS rebinding reaches it.
     const host = req.headers.host?.toLowerCase();
-    if (host === undefined || !allowedHosts.has(host)) {
+    // `*` and absolute-form targets are refused first, as CloudFront does (400), whatever the Host.
+    if ((req.url ?? '/').startsWith('/') && (host === undefined || !allowedHosts.has(host))) {
       res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
       res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(req.headers.host ?? '')}\n`);
       return;
@@ -555,14 +556,14 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   };
 }
 
-/** The part of the local cache key that says which dev switches were in force ('' when none). */
+/**
+ * The part of the local cache key that keeps requests made under a dev switch apart from plain ones
+ * ('' when none is in force). Requests under switches share among themselves per URI, as CloudFront
+ * caches per URI whatever the viewer's country (geo-routed buckets must be replicas).
+ */
 function devCacheKey(simulation: Simulation): string {
-  const parts = [
-    simulation.viewerCountry === undefined ? '' : `country=${simulation.viewerCountry}`,
-    simulation.failPrimary === undefined ? '' : `fail=${simulation.failPrimary}`,
-    simulation.viewerIp === undefined ? '' : `ip=${simulation.viewerIp}`,
-  ].filter((p) => p !== '');
-  return parts.length === 0 ? '' : ` [dev ${parts.join(' ')}]`;
+  const any = simulation.viewerCountry !== undefined || simulation.failPrimary !== undefined || simulation.viewerIp !== undefined;
+  return any ? ' [dev switch]' : '';
 }
 
 /** A copy for the inspector: bodies longer than a glance are cut, so traces stay small. */
