@@ -22,6 +22,12 @@
  *
  * A response made under any switch is cached apart from plain requests (the switches are part of the
  * local cache key), so a simulated failure or country never answers the next plain request.
+ *   x-local-s3-conflict: 1 | 2 | 3          (header, or the query flag ?x-local-s3-conflict=1)
+ *     The embedded S3 answers the next N conditional writes (PutObject with `If-None-Match: *`, what
+ *     image-resize stores a derived image with) with 409 ConditionalRequestConflict, as S3 does when
+ *     another conditional write of the key is in flight. image-resize tries a PutObject 3 times: 1 or 2
+ *     show the retry succeed, 3 shows the failure. The request inspector notes each 409 answered.
+ *     Embedded S3 only (real S3 cannot be told to conflict).
  *
  * The same switches can be set for every request: `npm start -- --country DE --fail-primary down`,
  * or `edge.simulate` in code. A per-request switch wins; the value `off` / `none` clears one.
@@ -32,7 +38,8 @@ import { isIP } from 'node:net';
 export const DEV_VIEWER_COUNTRY = 'x-local-viewer-country';
 export const DEV_FAIL_PRIMARY = 'x-local-fail-primary';
 export const DEV_VIEWER_IP = 'x-local-viewer-ip';
-export const DEV_SWITCHES = [DEV_VIEWER_COUNTRY, DEV_FAIL_PRIMARY, DEV_VIEWER_IP] as const;
+export const DEV_S3_CONFLICT = 'x-local-s3-conflict';
+export const DEV_SWITCHES = [DEV_VIEWER_COUNTRY, DEV_FAIL_PRIMARY, DEV_S3_CONFLICT, DEV_VIEWER_IP] as const;
 
 export type FailMode = 'down' | 'slow' | number;
 
@@ -42,6 +49,8 @@ export interface Simulation {
   failPrimary?: FailMode | undefined;
   /** The viewer's IPv4 or IPv6 address (`clientIp`). */
   viewerIp?: string | undefined;
+  /** How many conditional writes the embedded S3 answers with 409 ConditionalRequestConflict (1-3). */
+  s3Conflicts?: number | undefined;
 }
 
 const COUNTRY = /^([A-Za-z]{2})(?:-([A-Za-z0-9]{1,3}))?$/;
@@ -75,6 +84,14 @@ export function parseViewerIp(value: string): string | undefined {
   return family === 6 ? trimmed.toLowerCase() : trimmed;
 }
 
+/** `1` to `3`; throws on anything else. `off`/`none`/`0` -> undefined. */
+export function parseS3Conflicts(value: string): number | undefined {
+  const trimmed = value.trim().toLowerCase();
+  if (trimmed === 'off' || trimmed === 'none' || trimmed === '0') return undefined;
+  if (/^[1-3]$/.test(trimmed)) return Number(trimmed);
+  throw new Error(`Expected 1, 2 or 3 (conditional writes to answer with 409) for ${DEV_S3_CONFLICT} but received ${JSON.stringify(value)}`);
+}
+
 /** The country and region headers CloudFront would add for a simulated `DE` or `US-CA`. */
 export function geoHeaderValues(viewerCountry: string): { country: string; region?: string } {
   const [, country = '', region] = COUNTRY.exec(viewerCountry) ?? [];
@@ -95,6 +112,7 @@ export function takeDevSwitches(rawHeaders: readonly string[], querystring: stri
   const apply = (name: string, value: string) => {
     if (name === DEV_VIEWER_COUNTRY) simulation.viewerCountry = parseViewerCountry(value);
     else if (name === DEV_VIEWER_IP) simulation.viewerIp = parseViewerIp(value);
+    else if (name === DEV_S3_CONFLICT) simulation.s3Conflicts = parseS3Conflicts(value);
     else simulation.failPrimary = parseFailMode(value);
   };
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {

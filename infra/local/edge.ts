@@ -62,6 +62,8 @@ export interface EdgeOptions {
   readonly originResponseOnFailedPrimary?: 'skip' | 'run';
   /** Dev-only switches applied to every request (see dev.ts); per-request headers or query flags win. */
   readonly simulate?: Simulation;
+  /** The x-local-s3-conflict switch of a request (dev.ts): the embedded S3 is told before any function runs. */
+  readonly armS3Conflicts?: (count: number) => void;
   /** Local-only pages and APIs (the gallery, the inspector) answered before the CloudFront pipeline. */
   readonly localRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -91,6 +93,8 @@ export interface RequestTrace {
   readonly bytes: number;
   readonly ms: number;
   readonly functions: FunctionTrace[];
+  /** What the local stack adds for the inspector, e.g. a 409 the embedded S3 answered on a dev switch. */
+  readonly notes?: readonly string[];
 }
 
 export interface Edge {
@@ -458,6 +462,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       }
       const simulation: Simulation = { ...simulate, ...dev.simulation };
       const ctx: OriginContext = { trace: functions, requestId, simulation, body };
+      if (simulation.s3Conflicts !== undefined) options.armS3Conflicts?.(simulation.s3Conflicts);
       let request: CloudFrontRequest = {
         clientIp: simulation.viewerIp ?? CLIENT_IP,
         method,
@@ -562,7 +567,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
  * caches per URI whatever the viewer's country (geo-routed buckets must be replicas).
  */
 function devCacheKey(simulation: Simulation): string {
-  const any = simulation.viewerCountry !== undefined || simulation.failPrimary !== undefined || simulation.viewerIp !== undefined;
+  const any = simulation.viewerCountry !== undefined || simulation.failPrimary !== undefined || simulation.viewerIp !== undefined || simulation.s3Conflicts !== undefined;
   return any ? ' [dev switch]' : '';
 }
 
