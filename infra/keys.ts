@@ -27,24 +27,27 @@ export const TEST_ECDSA_PUBLIC_KEY: PublicKeySpec = {
 /** The committed TEST-ONLY public keys: their private halves are in fixtures/keys, public to anyone. */
 export const TEST_ONLY_PUBLIC_KEYS: readonly PublicKeySpec[] = [TEST_RSA_PUBLIC_KEY, TEST_ECDSA_PUBLIC_KEY];
 
-/** A public key's identity: its SubjectPublicKeyInfo DER, whatever the PEM's spelling (line breaks, headers). */
-function keyMaterial(pem: string): string | undefined {
+/**
+ * A public key's identity: its SubjectPublicKeyInfo DER (base64), whatever the PEM's spelling (PKCS#1
+ * or SPKI, line breaks); for text node cannot parse (indented lines, a bare base64 body), the base64
+ * without armour or whitespace, which for an SPKI PEM is the same DER.
+ */
+function keyMaterial(pem: string): string {
   try {
     return createPublicKey(pem).export({ type: 'spki', format: 'der' }).toString('base64');
   } catch {
-    return undefined;
+    return pem.replace(/-----(BEGIN|END) [A-Z ]+-----/g, '').replace(/\s+/g, '');
   }
 }
 
-const TEST_ONLY_MATERIAL = new Set(TEST_ONLY_PUBLIC_KEYS.map((k) => keyMaterial(k.pem)!));
+const TEST_ONLY_MATERIAL = new Set(TEST_ONLY_PUBLIC_KEYS.map((k) => keyMaterial(k.pem)));
 
 /**
  * True when the key is one of the committed TEST-ONLY public keys, compared by key material (never by
- * id or name: a renamed copy is still a test key). A PEM that does not parse is not a test key.
+ * id or name: a renamed or re-wrapped copy is still a test key).
  */
 export function isTestOnlyKey(key: { pem: string } | string): boolean {
-  const material = keyMaterial(typeof key === 'string' ? key : key.pem);
-  return material !== undefined && TEST_ONLY_MATERIAL.has(material);
+  return TEST_ONLY_MATERIAL.has(keyMaterial(typeof key === 'string' ? key : key.pem));
 }
 
 /** What to do instead, for every refusal of a test key in a build meant for AWS. */
