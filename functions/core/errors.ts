@@ -20,9 +20,12 @@ const defaults: Readonly<Record<ErrorCode, readonly [number, number, string]>> =
   Forbidden: [403, 0, 'Forbidden'],
   NotFound: [404, 10, 'Not Found'],
   MethodNotAllowed: [405, 60, 'Method Not Allowed'],
-  UnsupportedMediaType: [415, 10, 'Unsupported Media Type'],
-  UnprocessableImage: [422, 10, 'Unprocessable Entity'],
-  SourceTooLarge: [413, 10, 'Payload Too Large'],
+  // Deterministic: the same original always gets the same answer, and derived-cleanup invalidates
+  // the original's paths when it changes, so a long TTL is safe. CloudFront itself never caches 413,
+  // 415 or 422 (see functions/core/refusal.ts, which remembers them instead); browsers do.
+  UnsupportedMediaType: [415, 3600, 'Unsupported Media Type'],
+  UnprocessableImage: [422, 3600, 'Unprocessable Entity'],
+  SourceTooLarge: [413, 3600, 'Payload Too Large'],
   OriginError: [502, 0, 'Bad Gateway'],
   InternalError: [500, 0, 'Internal Server Error'],
 };

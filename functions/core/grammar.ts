@@ -14,6 +14,7 @@
  * parameter at all asks for the original and passes through untouched. Every number must be in the
  * allowlist of the policy; anything else is a 400 before any origin is touched.
  */
+import { OUTPUT_MAX_SIDE } from './cost.ts';
 import { badParam, badRequest, quote } from './errors.ts';
 import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, utf8Length, validateKey } from './keys.ts';
 import { negotiateAuto } from './negotiate.ts';
@@ -166,7 +167,7 @@ function readImageParams(querystring: string): ImageParams {
     const name = (all[i] as [string, string])[0];
     const value = (all[i] as [string, string])[1];
     if (!IMAGE_PARAMS.includes(name)) {
-      throw badParam('the query', `only the image parameters w, h, fit, pos, fm, q, dpr`, name);
+      throw badParam('the query', `only the image parameters ${IMAGE_PARAMS.join(', ')}`, name);
     }
     if (values[name] !== undefined) throw badParam(name, 'a single value', `${values[name]}, ${value}`);
     values[name] = checkValue(name, value);
@@ -380,6 +381,16 @@ export function checkPolicy(policy: ImagePolicy): string[] {
   }
   policy.autoFormats.forEach((format) => {
     if (!policy.formats.includes(format)) problems.push(`auto format ${format} is not allowed`);
+  });
+  // No allowed box may be larger than a format can hold (WebP: 16383 per side), at the largest dpr.
+  // (Written without spread or for-of: this file is also compiled to CloudFront Functions.)
+  const sides = policy.sizes
+    .flatMap((size) => size.split('x').map(Number))
+    .concat(policy.widths)
+    .concat(Object.values(policy.presets).flatMap((p) => [p.width, p.height ?? 0]));
+  const largest = Math.ceil(Math.max.apply(null, [0].concat(sides)) * policy.maxDpr);
+  policy.formats.forEach((format) => {
+    if (largest > OUTPUT_MAX_SIDE[format]) problems.push(`a ${largest} px side (at dpr ${policy.maxDpr}) is more than ${format} can hold (${OUTPUT_MAX_SIDE[format]})`);
   });
   return problems;
 }

@@ -29,18 +29,18 @@ export interface ViewerUrl {
   /** The path as the viewer sent it: percent-encoded, starting with `/`. */
   readonly uri: string;
   /** The raw query string, without the leading `?` (empty when there is none). */
-  readonly querystring: string;
+  readonly query: string;
   /** The first Accept header's value, when there is one. */
-  readonly accept: string | undefined;
+  readonly acceptHeader: string | undefined;
 }
 
 /**
- * What the request becomes. `querystring` undefined: leave the viewer's query string as it is (an
+ * What the request becomes. `query` undefined: leave the viewer's query string as it is (an
  * original with a cache-buster, a preflight); empty: drop it (a derived image's URI is canonical).
  */
 export interface Canonical {
   readonly uri: string;
-  readonly querystring: '' | undefined;
+  readonly query: '' | undefined;
   readonly outcome: 'preflight' | 'original' | 'derived' | 'derived-negotiated';
 }
 
@@ -54,9 +54,9 @@ export function canonicalize(url: ViewerUrl, policy: ImagePolicy, protectedPrefi
     // characters, nothing that is not a key (the query may be anything: it is not looked at).
     if (url.uri.charAt(0) !== '/') throw badParam(PATH, 'a path starting with "/"', url.uri);
     decodeKey(url.uri.slice(1));
-    return { uri: url.uri, querystring: undefined, outcome: 'preflight' };
+    return { uri: url.uri, query: undefined, outcome: 'preflight' };
   }
-  const parsed = parseImageUrl(url.uri, url.querystring, url.accept, policy);
+  const parsed = parseImageUrl(url.uri, url.query, url.acceptHeader, policy);
   const prefix = protectedPrefixes.find((p) => parsed.key.startsWith(p));
   if (prefix !== undefined) {
     throw new EdgeError(
@@ -68,11 +68,11 @@ export function canonicalize(url: ViewerUrl, policy: ImagePolicy, protectedPrefi
   if (parsed.kind === 'original') {
     // One spelling per original too (`a+b.jpg` and `a%2Bb.jpg` are one key): one cache entry, and
     // one path for derived-cleanup to invalidate when the original changes.
-    return { uri: `/${encodeKey(parsed.key)}`, querystring: undefined, outcome: 'original' };
+    return { uri: `/${encodeKey(parsed.key)}`, query: undefined, outcome: 'original' };
   }
   return {
     uri: derivedUri(parsed.key, parsed.variant),
-    querystring: '',
+    query: '',
     outcome: parsed.negotiated ? 'derived-negotiated' : 'derived',
   };
 }

@@ -12,6 +12,7 @@
 import config from 'edge-images:image-request-config';
 import { errorCacheControl, errorText, toEdgeError } from '../core/errors.ts';
 import { canonicalize } from '../core/image-request.ts';
+import { VIEWER_URL_HEADER } from '../core/keys.ts';
 
 /** The parts of CloudFront Functions' viewer-request event this function reads. */
 export interface CloudFrontFunctionEvent {
@@ -23,7 +24,7 @@ export interface CloudFrontFunctionRequest {
   readonly method: string;
   uri: string;
   querystring: Record<string, { value: string; multiValue?: { value: string }[] }>;
-  readonly headers: Record<string, { value: string; multiValue?: { value: string }[] }>;
+  headers: Record<string, { value: string; multiValue?: { value: string }[] }>;
   rawQueryString(): string | undefined;
 }
 
@@ -38,14 +39,16 @@ export function handler(event: CloudFrontFunctionEvent): CloudFrontFunctionReque
   const uri = request.uri;
   const accept = request.headers['accept'];
   const raw = request.rawQueryString();
+  // Only signed-url sets it, after verifying (as in the Lambda@Edge build): a viewer's own copy goes no further.
+  delete request.headers[VIEWER_URL_HEADER];
   try {
     const result = canonicalize(
-      { method: request.method, uri: uri, querystring: raw || '', accept: accept && accept.value },
+      { method: request.method, uri: uri, query: raw || '', acceptHeader: accept && accept.value },
       config.policy,
       config.protectedPrefixes as readonly string[],
     );
     request.uri = result.uri;
-    if (result.querystring !== undefined) request.querystring = {};
+    if (result.query !== undefined) request.querystring = {};
     return request;
   } catch (thrown) {
     const error = toEdgeError(thrown);

@@ -8,6 +8,7 @@ import { errorResponse } from '../adapters/cloudfront/respond.ts';
 import { toEdgeError } from '../core/errors.ts';
 import { canonicalize } from '../core/image-request.ts';
 import type { Canonical, ImageRequestConfig } from '../core/image-request.ts';
+import { VIEWER_URL_HEADER } from '../core/keys.ts';
 import { elapsed } from '../core/log.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
@@ -29,13 +30,15 @@ export function canonicalizeRequest(
   policy: ImagePolicy,
   protectedPrefixes: readonly string[] = [],
 ): { request: CloudFrontRequest; outcome: Canonical['outcome'] } {
+  // Only signed-url sets it, after verifying; a viewer's own copy never reaches an origin event.
+  delete request.headers[VIEWER_URL_HEADER];
   const result = canonicalize(
-    { method: request.method, uri: request.uri, querystring: request.querystring, accept: request.headers['accept']?.[0]?.value },
+    { method: request.method, uri: request.uri, query: request.querystring, acceptHeader: request.headers['accept']?.[0]?.value },
     policy,
     protectedPrefixes,
   );
   request.uri = result.uri;
-  if (result.querystring !== undefined) request.querystring = result.querystring;
+  if (result.query !== undefined) request.querystring = result.query;
   return { request, outcome: result.outcome };
 }
 
