@@ -128,7 +128,8 @@ describe('errors', () => {
   it('answers a size outside the allowlist with a 400 from the viewer-request, never cached', async () => {
     const response = await get(`${stack.edge.url}/100x100/photos/cat.jpg`);
     expect(response.status).toBe(400);
-    expect(response.headers.get('x-cache')).toBe('LambdaGeneratedResponse from cloudfront');
+    // The public behavior's viewer-request is image-request's CloudFront Function build.
+    expect(response.headers.get('x-cache')).toBe('FunctionGeneratedResponse from cloudfront');
     expect(response.body.toString()).toMatch(/^400 Bad Request: Expected one of the allowed sizes .* but received "100x100"/);
   });
 

@@ -29,7 +29,9 @@ import type { EventOrigin, EventType } from '../../functions/adapters/cloudfront
 import { fromCfHeaders, toCfHeaders } from '../../functions/adapters/cloudfront/headers.ts';
 import { DEFAULT_LIMITS, isDisallowedHeader, validateResult } from '../../functions/adapters/cloudfront/validate.ts';
 import type { BehaviorSpec, DistributionSpec, FunctionName, OriginSpec } from '../distribution.ts';
-import { findOrigin, s3DomainName } from '../distribution.ts';
+import { findOrigin, s3DomainName, viewerRuntimeOf } from '../distribution.ts';
+import { runViewerRequestFunction } from './cloudfront-function-slot.ts';
+import type { CloudFrontFunctionInstance } from './cloudfront-sandbox.ts';
 import type { S3Fetch } from './aws-s3.ts';
 import { EdgeCache, ttlSeconds } from './cache.ts';
 import { DEV_FAIL_PRIMARY, geoHeaderValues, isDevSwitch, takeDevSwitches } from './dev.ts';
@@ -43,6 +45,11 @@ export type EdgeFunction = (event: any) => unknown;
 export interface EdgeOptions {
   readonly spec: DistributionSpec;
   readonly functions: Partial<Record<FunctionName, EdgeFunction>>;
+  /**
+   * The CloudFront Functions (loaded in the cloudfront-js-2.0 sandbox) for behaviors whose
+   * viewer-request runtime is `cloudfront-function` (distribution.ts).
+   */
+  readonly cloudFrontFunctions?: Partial<Record<FunctionName, CloudFrontFunctionInstance>>;
   /** Where each origin id answers on this machine: an S3 endpoint (path-style) or an HTTP base URL. */
   readonly endpoints: Readonly<Record<string, string>>;
   /** Reads S3 origins another way than plain HTTP (real, private buckets need signed requests). */
@@ -72,7 +79,9 @@ export interface FunctionTrace {
   readonly eventType: EventType;
   readonly fn: FunctionName;
   readonly ms: number;
-  readonly outcome: 'continued' | 'generated' | 'LambdaExecutionError' | 'LambdaValidationError' | 'LambdaLimitExceeded';
+  readonly outcome: 'continued' | 'generated' | 'LambdaExecutionError' | 'LambdaValidationError' | 'LambdaLimitExceeded' | 'FunctionExecutionError' | 'FunctionValidationError';
+  /** Which runtime ran it: Lambda@Edge, or the CloudFront Function build (cloudfront-js-2.0). */
+  readonly runtime?: 'lambda-edge' | 'cloudfront-function';
   readonly detail?: string;
   /** The event as CloudFront passed it and the result the function returned (bodies shortened). */
   readonly event?: unknown;
@@ -107,7 +116,17 @@ export interface Edge {
 }
 
 /** The X-Cache value: `<status> from cloudfront`. */
-export type CacheStatus = 'Hit' | 'Miss' | 'LambdaGeneratedResponse' | 'Error' | 'LambdaValidationError' | 'LambdaExecutionError' | 'LambdaLimitExceeded';
+export type CacheStatus =
+  | 'Hit'
+  | 'Miss'
+  | 'LambdaGeneratedResponse'
+  | 'Error'
+  | 'LambdaValidationError'
+  | 'LambdaExecutionError'
+  | 'LambdaLimitExceeded'
+  | 'FunctionGeneratedResponse'
+  | 'FunctionExecutionError'
+  | 'FunctionValidationError';
 
 /** What the pipeline answers, before the edge's own headers are added. */
 interface Answer {
@@ -145,7 +164,7 @@ type Fetched =
 
 class FunctionFailure extends Error {
   constructor(
-    readonly kind: 'LambdaExecutionError' | 'LambdaValidationError' | 'LambdaLimitExceeded',
+    readonly kind: 'LambdaExecutionError' | 'LambdaValidationError' | 'LambdaLimitExceeded' | 'FunctionExecutionError' | 'FunctionValidationError',
     readonly detail: string,
   ) {
     super(detail);
@@ -471,7 +490,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         headers: viewerHeaders(req),
       };
       const viewerRequestFn = behavior.functions['viewer-request'];
-      if (viewerRequestFn) {
+      if (viewerRequestFn && viewerRuntimeOf(behavior) === 'cloudfront-function') {
+        const answered = await viaCloudFrontFunction(viewerRequestFn, request);
+        if ('status' in answered) return answered;
+        request = answered;
+      } else if (viewerRequestFn) {
         const result = await run(functions, 'viewer-request', viewerRequestFn, viewerRequestEvent({ ...eventOptions(request), requestId }));
         // A response generated in viewer-request goes straight back and is never cached.
         if (result.kind === 'response') {
@@ -509,6 +532,28 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         answer = await fromOrigin(behavior, request, ctx);
       }
       return viewerResponse(answer, request);
+    }
+
+    /** The viewer-request slot run by a CloudFront Function: the request that goes on, or the answer. */
+    async function viaCloudFrontFunction(fn: FunctionName, request: CloudFrontRequest): Promise<CloudFrontRequest | Answer> {
+      const loaded = options.cloudFrontFunctions?.[fn];
+      if (!loaded) throw new FunctionFailure('FunctionExecutionError', `no CloudFront Function is loaded for ${fn}`);
+      const started = performance.now();
+      const run = await runViewerRequestFunction(loaded, request, requestId);
+      const result = run.result;
+      functions.push({
+        eventType: 'viewer-request',
+        fn,
+        runtime: 'cloudfront-function',
+        ms: Math.round(performance.now() - started),
+        outcome: result.kind === 'failure' ? result.error : result.kind === 'response' ? 'generated' : 'continued',
+        ...(result.kind === 'failure' ? { detail: result.reason } : {}),
+        ...(options.onTrace ? { event: run.event, result: run.returned } : {}),
+      });
+      if (result.kind === 'failure') throw new FunctionFailure(result.error, `${fn} (CloudFront Function): ${result.reason}`);
+      // Generated in viewer-request: straight back to the viewer, never cached.
+      if (result.kind === 'response') return { status: result.status, headers: result.headers, body: result.body, cache: 'FunctionGeneratedResponse' };
+      return result.request;
     }
 
     async function viewerResponse(answer: Answer, request: CloudFrontRequest): Promise<Answer> {
@@ -706,7 +751,8 @@ function failureAnswer(error: unknown, requestId: string): Answer {
   if (error instanceof FunctionFailure) {
     const { status, title } = errorTypeFor(error.kind);
     console.error(`local edge: ${error.kind}: ${error.detail}`);
-    const answer = cloudFrontError(status, title, `${error.kind}: the Lambda function associated with the CloudFront distribution failed.`, requestId);
+    const which = error.kind.startsWith('Function') ? 'CloudFront function' : 'Lambda function';
+    const answer = cloudFrontError(status, title, `${error.kind}: the ${which} associated with the CloudFront distribution failed.`, requestId);
     return { ...answer, cache: error.kind };
   }
   console.error('local edge: internal failure', error);

@@ -12,7 +12,7 @@ import { renderBudgetMs, startRenderPool } from '../render/pool.ts';
 import type { RenderPool } from '../render/pool.ts';
 import { regionalClients, s3ClientConfig, s3Store } from '../../functions/adapters/s3/store.ts';
 import { jsonLog } from '../../functions/core/log.ts';
-import type { Log } from '../../functions/core/log.ts';
+import type { Log, LogLine } from '../../functions/core/log.ts';
 import { createHandler as imageRequest } from '../../functions/image-request/handler.ts';
 import { createHandler as imageResize } from '../../functions/image-resize/handler.ts';
 import { createHandler as signedUrl } from '../../functions/signed-url/handler.ts';
@@ -23,7 +23,11 @@ import type { ImageOrigin } from '../origin/server.ts';
 import { directoryStore } from '../origin/store.ts';
 import { imageRequestConfig, imageResizeConfig, signedUrlConfig } from '../config.ts';
 import { distribution } from '../distribution.ts';
-import type { DistributionSpec, S3OriginSpec } from '../distribution.ts';
+import type { DistributionSpec, FunctionName, S3OriginSpec } from '../distribution.ts';
+import { buildCloudFrontFunction } from '../build/cloudfront-function.ts';
+import { cloudFrontFunctionsOf } from '../build/limits.ts';
+import { loadCloudFrontFunction } from './cloudfront-sandbox.ts';
+import type { CloudFrontFunctionInstance } from './cloudfront-sandbox.ts';
 import { startEdge } from './edge.ts';
 import { DEV_FAIL_PRIMARY, DEV_S3_CONFLICT, DEV_VIEWER_COUNTRY } from './dev.ts';
 import { Gallery } from './gallery/routes.ts';
@@ -165,8 +169,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             ]),
       ],
     });
+    // The behaviors whose viewer-request runtime is a CloudFront Function run its cloudfront-js-2.0
+    // build in the local sandbox: built here from the same core, as npm run package builds it.
+    const cloudFrontFunctions: Partial<Record<FunctionName, CloudFrontFunctionInstance>> = {};
+    for (const { fn } of cloudFrontFunctionsOf(spec)) {
+      const built = await buildCloudFrontFunction({ root: path.resolve('.'), config: imageRequestConfig(spec) });
+      cloudFrontFunctions[fn] = loadCloudFrontFunction(built.code, { log: (line) => log(parsedLine(line)) });
+    }
     edge = await startEdge({
       spec,
+      cloudFrontFunctions,
       functions: {
         'image-request': imageRequest(imageRequestConfig(spec), { log }),
         'image-resize': imageResize(imageResizeConfig(spec), { store, render: renderer, log }),
@@ -240,4 +252,13 @@ function privateGalleryImages(origin: string, res: ServerResponse): { label: str
     { label: 'signed URL', url: new URL(signedUrl).pathname + new URL(signedUrl).search },
     { label: 'signed cookies', url: '/private/vault.jpg?w=160' },
   ];
+}
+
+/** A CloudFront Function's console.log line as the stack's log line (JSON when it is, else as text). */
+function parsedLine(line: string): LogLine {
+  try {
+    return JSON.parse(line) as LogLine;
+  } catch {
+    return { fn: 'cloudfront-function', requestId: '', uri: '', outcome: 'log', detail: line, ms: 0 };
+  }
 }

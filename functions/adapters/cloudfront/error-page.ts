@@ -2,12 +2,15 @@
  * The HTML page CloudFront shows when it cannot satisfy a request itself, such as when a
  * Lambda@Edge function fails. Same structure as CloudFront's page, our own wording.
  */
-export type LambdaErrorKind = 'LambdaExecutionError' | 'LambdaValidationError' | 'LambdaLimitExceeded';
+export type LambdaErrorKind = 'LambdaExecutionError' | 'LambdaValidationError' | 'LambdaLimitExceeded' | 'FunctionExecutionError' | 'FunctionValidationError';
 
 const LAMBDA_ERRORS: Record<LambdaErrorKind, { status: 502 | 503; title: string }> = {
   LambdaExecutionError: { status: 503, title: 'The Lambda@Edge function for this request failed while it ran.' },
   LambdaValidationError: { status: 502, title: 'The Lambda@Edge function for this request returned a result that failed validation.' },
   LambdaLimitExceeded: { status: 503, title: 'The Lambda@Edge function for this request was throttled or ran out of time.' },
+  // CloudFront Functions: the same split, under their own names (the x-edge-result-type values).
+  FunctionExecutionError: { status: 503, title: 'The CloudFront function for this request failed while it ran.' },
+  FunctionValidationError: { status: 502, title: 'The CloudFront function for this request returned a result that failed validation.' },
 };
 
 export function errorTypeFor(kind: LambdaErrorKind): { status: 502 | 503; title: string } {
