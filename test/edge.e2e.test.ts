@@ -76,6 +76,48 @@ describe('a 128x128 thumbnail through the local edge', () => {
   });
 });
 
+describe('the public behavior runs image-request as a CloudFront Function', () => {
+  it('shows the function\'s own event and result in the request inspector', async () => {
+    const uri = '/64x64/photos/cat.jpg?fm=auto&q=85';
+    const response = await get(`${stack.edge.url}${uri}`, { Accept: ACCEPT_WEBP });
+    expect(response.status).toBe(200);
+    const inspected = await get(`${stack.edge.url}/_local/api/traces?uri=${encodeURIComponent(uri)}`);
+    const [trace] = JSON.parse(inspected.body.toString()) as RequestTrace[];
+    const viewerRequest = trace!.functions.find((f) => f.eventType === 'viewer-request');
+    expect(viewerRequest).toMatchObject({
+      fn: 'image-request',
+      runtime: 'cloudfront-function',
+      outcome: 'continued',
+      // CloudFront Functions' event: version, context, viewer; headers and the query string as
+      // { value } objects under lowercase names.
+      event: {
+        version: '1.0',
+        context: { eventType: 'viewer-request', requestId: trace!.requestId },
+        viewer: { ip: expect.any(String) },
+        request: { method: 'GET', uri: '/64x64/photos/cat.jpg', querystring: { fm: { value: 'auto' }, q: { value: '85' } }, headers: { accept: { value: ACCEPT_WEBP } } },
+      },
+      result: { uri: '/_derived/photos/cat.jpg/64x64-cover-q85.webp', querystring: {} },
+    });
+  });
+
+  it('answers with FunctionExecutionError (503) when the function throws, as CloudFront does', async () => {
+    const { loadCloudFrontFunction } = await import('../infra/local/cloudfront-sandbox.ts');
+    const { startEdge } = await import('../infra/local/edge.ts');
+    const { distribution } = await import('../infra/distribution.ts');
+    // A function using what the runtime lacks (Map): it fails here exactly as it would at CloudFront.
+    const broken = loadCloudFrontFunction('function handler(event) {\n  new Map();\n  return event.request;\n}');
+    const edge = await startEdge({ spec: distribution, functions: {}, cloudFrontFunctions: { 'image-request': broken }, endpoints: {} });
+    try {
+      const failed = await get(`${edge.url}/64x64/photos/cat.jpg`);
+      expect(failed.status).toBe(503);
+      expect(failed.headers.get('x-cache')).toBe('FunctionExecutionError from cloudfront');
+      expect(failed.body.toString()).toMatch(/CloudFront function/);
+    } finally {
+      await edge.close();
+    }
+  });
+});
+
 describe('the same image asked three ways', () => {
   it('shares one canonical cache entry between the path form, a preset and the query form', async () => {
     const first = await get(`${stack.edge.url}/64x64/photos/a+b.jpg`, { Accept: ACCEPT_CHROMIUM });

@@ -33,6 +33,8 @@ interface TraceFunction {
   readonly fn: string;
   readonly ms: number;
   readonly outcome: string;
+  /** `cloudfront-function`: the cloudfront-js-2.0 build ran (its own event shape); otherwise Lambda@Edge. */
+  readonly runtime?: string;
   readonly detail?: string;
   readonly event?: unknown;
   readonly result?: unknown;
@@ -199,7 +201,7 @@ function traceView(trace: Trace): HTMLElement {
         h(
           'div',
           {},
-          h('h4', {}, `${f.eventType}: ${f.fn} · ${f.outcome} · ${f.ms} ms`),
+          h('h4', {}, `${f.eventType}: ${f.fn}${f.runtime === 'cloudfront-function' ? ' (CloudFront Function, cloudfront-js-2.0)' : ''} · ${f.outcome} · ${f.ms} ms`),
           f.detail ? h('p', { class: 'bad' }, f.detail) : null,
           h('pre', {}, `event\n${JSON.stringify(f.event, null, 2)}`),
           h('pre', {}, `result\n${JSON.stringify(f.result, null, 2)}`),
