@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { silentLog } from '../functions/core/log.ts';
-import { startLocalStack } from '../infra/local/stack.ts';
+import { startLocalStack } from '../infra/local-stack.ts';
 import { median, round } from './stats.ts';
 
 const run = promisify(execFile);

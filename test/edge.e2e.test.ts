@@ -8,8 +8,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine } from '../functions/core/log.ts';
 import type { RequestTrace } from '../infra/local/edge.ts';
-import { startLocalStack } from '../infra/local/stack.ts';
-import type { LocalStack } from '../infra/local/stack.ts';
+import { startLocalStack } from '../infra/local-stack.ts';
+import type { LocalStack } from '../infra/local-stack.ts';
 import { ACCEPT_CHROMIUM, ACCEPT_WEBP, get, rawGet } from './support/http.ts';
 
 let stack: LocalStack;

@@ -18,8 +18,8 @@ import { createHandler as imageResize } from '../functions/image-resize/handler.
 import { geoRouteConfig, imageRequestConfig, imageResizeConfig } from '../infra/config.ts';
 import { DEV_FAIL_PRIMARY, DEV_SWITCHES, DEV_VIEWER_COUNTRY } from '../infra/local/dev.ts';
 import type { RequestTrace } from '../infra/local/edge.ts';
-import { startLocalStack } from '../infra/local/stack.ts';
-import type { LocalStack } from '../infra/local/stack.ts';
+import { startLocalStack } from '../infra/local-stack.ts';
+import type { LocalStack } from '../infra/local-stack.ts';
 import { ACCEPT_WEBP, get } from './support/http.ts';
 
 let stack: LocalStack;

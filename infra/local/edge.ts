@@ -34,7 +34,7 @@ import type { S3Fetch } from './aws-s3.ts';
 import { EdgeCache, ttlSeconds } from './cache.ts';
 import { DEV_FAIL_PRIMARY, geoHeaderValues, isDevSwitch, takeDevSwitches } from './dev.ts';
 import type { FailMode, Simulation } from './dev.ts';
-import { listen } from './listen.ts';
+import { listen } from '../serve/listen.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EdgeFunction = (event: any) => unknown;

@@ -9,7 +9,7 @@ import type { BuildOverrides } from '../build/overrides.ts';
 import { distribution } from '../distribution.ts';
 import { parseFailMode, parseViewerCountry } from './dev.ts';
 import type { Simulation } from './dev.ts';
-import { startLocalStack } from './stack.ts';
+import { startLocalStack } from '../local-stack.ts';
 
 const { values } = parseArgs({
   options: {

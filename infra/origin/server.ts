@@ -13,8 +13,9 @@
  * let in-flight requests finish (connections closed after their response), then resolve.
  */
 import { randomBytes } from 'node:crypto';
-import { STATUS_CODES, createServer } from 'node:http';
+import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { renderHttpError } from '../../functions/adapters/http/error.ts';
 import type { Rendered, RenderLimits } from '../../functions/adapters/image/render.ts';
 import { EdgeError, toEdgeError } from '../../functions/core/errors.ts';
 import { derivedKey, parseDerivedUri } from '../../functions/core/grammar.ts';
@@ -24,7 +25,7 @@ import { elapsed, jsonLog } from '../../functions/core/log.ts';
 import type { Log } from '../../functions/core/log.ts';
 import type { ImagePolicy } from '../../functions/core/policy.ts';
 import type { OriginObject, OriginStore } from './store.ts';
-import { listen } from '../local/listen.ts';
+import { listen } from '../serve/listen.ts';
 import { Limiter, SingleFlight } from '../../functions/core/limit.ts';
 import type { LimitSettings } from '../../functions/core/limit.ts';
 import { DEFAULT_RENDER_LIMIT } from '../../functions/image-resize/handler.ts';
@@ -203,20 +204,11 @@ function objectReply(req: IncomingMessage, object: OriginObject, extra: Record<s
   return { status: 200, headers, body: object.body, outcome, ...(detail ? { detail } : {}) };
 }
 
-/** A viewer-safe error: the public message only, cached for the error's seconds at most. */
+/** A viewer-safe error, rendered as the CloudFront functions render theirs (adapters/http/error.ts). */
 function errorReply(error: EdgeError): Reply {
-  return {
-    status: error.status,
-    headers: {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Cache-Control': error.cacheSeconds > 0 ? `public, max-age=${error.cacheSeconds}` : 'no-store',
-    },
-    body: Buffer.from(`${error.status} ${STATUS_CODES[error.status] ?? ''}: ${error.publicMessage}\n`),
-    outcome: error.code,
-    ...(error.detail ? { detail: error.detail } : {}),
-  };
+  const { status, headers, body } = renderHttpError(error);
+  return { status, headers, body: Buffer.from(body), outcome: error.code, ...(error.detail ? { detail: error.detail } : {}) };
 }
-
 
 function firstHeader(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];

@@ -25,8 +25,8 @@ import { imageRequestConfig, imageResizeConfig, signedUrlConfig } from '../../in
 import { distribution, s3DomainName } from '../../infra/distribution.ts';
 import type { S3OriginSpec } from '../../infra/distribution.ts';
 import { matchBehavior } from '../../infra/local/edge.ts';
-import { startLocalStack } from '../../infra/local/stack.ts';
-import type { LocalStack } from '../../infra/local/stack.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import type { LocalStack } from '../../infra/local-stack.ts';
 import { startFaultyS3 } from '../support/faulty-s3.ts';
 import type { FaultyS3 } from '../support/faulty-s3.ts';
 import { ACCEPT_WEBP, rawGet } from '../support/http.ts';

@@ -21,7 +21,7 @@ import { DEFAULT_RENDER_LIMIT } from '../../functions/image-resize/handler.ts';
 import { S3_BUDGET } from '../../functions/adapters/s3/store.ts';
 import { distribution } from '../../infra/distribution.ts';
 import type { S3OriginSpec } from '../../infra/distribution.ts';
-import { startLocalStack } from '../../infra/local/stack.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
 import { hashOriginals, listKeys, objectBytes } from '../support/originals.ts';
 import { CORPUS } from '../corpus/corpus.ts';
 

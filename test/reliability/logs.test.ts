@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine } from '../../functions/core/log.ts';
 import type { RequestTrace } from '../../infra/local/edge.ts';
-import { startLocalStack } from '../../infra/local/stack.ts';
-import type { LocalStack } from '../../infra/local/stack.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import type { LocalStack } from '../../infra/local-stack.ts';
 import { signUrl, testKey } from '../../infra/tools/signer.ts';
 import { ACCEPT_WEBP, get, rawGet } from '../support/http.ts';
 
