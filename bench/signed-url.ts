@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 import { createKeyRing, verifySignedRequest } from '../functions/core/signed-url.ts';
 import type { SignedRequest, VerifyOptions } from '../functions/core/signed-url.ts';
 import { cannedPolicy, decodeCloudFrontBase64 } from '../functions/core/signed-url-policy.ts';
+import { bakedConfig } from '../infra/build/bundle.ts';
 
 const TARGET_RATIO = 1.5;
 const ROUNDS = 5;
@@ -125,6 +126,7 @@ export async function benchSignedUrl(): Promise<Record<string, unknown>> {
     target: 'node20',
     write: false,
     logLevel: 'silent',
+    plugins: [bakedConfig()],
   });
   const bytes = bundled.outputFiles[0]!.contents;
   const worst = Math.max(...rows.map((r) => r['ratio'] as number));

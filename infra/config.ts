@@ -1,15 +1,40 @@
 /**
  * The configuration each function is built with, derived from distribution.ts. Lambda@Edge has no
- * environment variables, so index.ts files import these and esbuild bakes the result into the bundle.
+ * environment variables, so it is baked into the bundle: functions/<fn>/index.ts imports the
+ * generated module `edge-images:config/<fn>`, which infra/build/bundle.ts answers with the JSON of
+ * `functionConfig(fn, spec)` (types: functions/baked-config.d.ts). functions/ never imports infra/.
  */
 import type { ImageRequestConfig } from '../functions/image-request/handler.ts';
 import type { ImageResizeConfig } from '../functions/image-resize/handler.ts';
 import type { SignedUrlConfig } from '../functions/signed-url/handler.ts';
 import { distribution, s3DomainName } from './distribution.ts';
 import type { DistributionSpec, S3OriginSpec } from './distribution.ts';
+import { geoRouteConfig } from './geo.ts';
+import type { PackagedFunctionName } from './build/bundle.ts';
 
 /** geo-route's config: the geo table of distribution.ts, checked (checkGeoTable) as it is built. */
-export { geoRouteConfig } from './geo.ts';
+export { geoRouteConfig };
+
+/** derived-cleanup's config: the buckets whose originals it follows. */
+export function derivedCleanupConfig(spec: DistributionSpec = distribution): { buckets: string[] } {
+  return { buckets: spec.origins.flatMap((o) => (o.kind === 's3' ? [o.bucket] : [])) };
+}
+
+/** The configuration baked into one function's bundle: plain JSON data. */
+export function functionConfig(fn: PackagedFunctionName, spec: DistributionSpec = distribution): unknown {
+  switch (fn) {
+    case 'image-request':
+      return imageRequestConfig(spec);
+    case 'signed-url':
+      return signedUrlConfig(spec);
+    case 'geo-route':
+      return geoRouteConfig(spec);
+    case 'image-resize':
+      return imageResizeConfig(spec);
+    case 'derived-cleanup':
+      return derivedCleanupConfig(spec);
+  }
+}
 
 export function imageRequestConfig(spec: DistributionSpec = distribution): ImageRequestConfig {
   return { policy: spec.images, protectedPrefixes: protectedPrefixes(spec) };

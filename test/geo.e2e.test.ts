@@ -21,6 +21,7 @@ import type { RequestTrace } from '../infra/local/edge.ts';
 import { startLocalStack } from '../infra/local-stack.ts';
 import type { LocalStack } from '../infra/local-stack.ts';
 import { ACCEPT_WEBP, get } from './support/http.ts';
+import { bakedConfig } from '../infra/build/bundle.ts';
 
 let stack: LocalStack;
 const logs: LogLine[] = [];
@@ -143,6 +144,7 @@ describe('the dev-only switches in deployed code', () => {
       target: 'node22',
       external: ['sharp'],
       logLevel: 'silent',
+      plugins: [bakedConfig()],
     });
     const text = result.outputFiles.map((f) => f.text).join('\n').toLowerCase();
     expect(text.length).toBeGreaterThan(1000);

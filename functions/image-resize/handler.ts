@@ -32,7 +32,7 @@ import type { Variant } from '../core/grammar.ts';
 import { DERIVED_PREFIX } from '../core/keys.ts';
 import { Limiter, SingleFlight } from '../core/limit.ts';
 import type { LimitSettings } from '../core/limit.ts';
-import { elapsed } from '../core/log.ts';
+import { wrapHandler } from '../core/handler.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
 import { s3Etag } from '../adapters/s3/etag.ts';
@@ -83,6 +83,9 @@ interface Made {
 /** How long an instance remembers that it redirected a key to S3 (see the loop guard above). */
 const REDIRECT_MEMORY_MS = 60_000;
 const REDIRECT_MEMORY_KEYS = 1000;
+
+/** The outcomes of image-resize's log line. */
+export type ImageResizeOutcome = 'passed' | 'derived-stored' | 'unknown-bucket' | 'resized' | 'resized-redirect' | 'error';
 
 export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) {
   const bucketsByDomain = new Map(config.buckets.flatMap((b) => b.domainNames.map((d) => [d, b] as const)));
@@ -167,31 +170,24 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     return replacing(received, generatedResponse(302, { Location: uri, 'Cache-Control': 'no-store' }));
   }
 
-  return async (event: CloudFrontResponseEvent): Promise<CloudFrontResponseResult> => {
-    const started = performance.now();
-    const { request, response, config: cf } = event.Records[0]!.cf;
-    const base = { fn: 'image-resize', requestId: cf.requestId, uri: request.uri };
-    const status = Number(response.status);
-    const s3 = request.origin?.s3;
-
-    // One log line per invocation, pass-through included.
-    const passed = (outcome: string) => {
-      deps.log({ ...base, outcome, status, ms: elapsed(started) });
-      return response;
-    };
-    if (!request.uri.startsWith(`/${DERIVED_PREFIX}`) || !s3) return passed('passed');
-    if (status === 200 || status === 304) {
-      withDerivedHeaders(response, config.cacheControl);
-      return passed('derived-stored');
-    }
-    if (status !== 403 && status !== 404) return passed('passed');
-
-    const bucket = bucketsByDomain.get(s3.domainName);
-    if (!bucket) {
-      deps.log({ ...base, outcome: 'unknown-bucket', status, detail: s3.domainName, ms: elapsed(started) });
-      return response;
-    }
-    try {
+  return wrapHandler<ImageResizeOutcome, CloudFrontResponseEvent, CloudFrontResponseResult>({
+    fn: 'image-resize',
+    log: deps.log,
+    identify: (event) => ({ requestId: event.Records[0]!.cf.config.requestId, uri: event.Records[0]!.cf.request.uri }),
+    run: async (event) => {
+      const { request, response } = event.Records[0]!.cf;
+      const status = Number(response.status);
+      const s3 = request.origin?.s3;
+      // One log line per invocation, pass-through included.
+      const passed = (outcome: ImageResizeOutcome) => ({ result: response, report: { outcome, status } });
+      if (!request.uri.startsWith(`/${DERIVED_PREFIX}`) || !s3) return passed('passed');
+      if (status === 200 || status === 304) {
+        withDerivedHeaders(response, config.cacheControl);
+        return passed('derived-stored');
+      }
+      if (status !== 403 && status !== 404) return passed('passed');
+      const bucket = bucketsByDomain.get(s3.domainName);
+      if (!bucket) return { result: response, report: { outcome: 'unknown-bucket', status, level: 'warn', detail: s3.domainName } };
       const { key, variant } = parseDerivedUri(request.uri, config.policy);
       const id = `${bucket.bucket}/${derivedKey(key, variant)}`;
       if (redirectedRecently(id, Date.now())) {
@@ -207,24 +203,21 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       const made = await make(bucket.bucket, key, variant);
       const result = answer(made, derivedUri(key, variant), response);
       if (result.status === '302') rememberRedirect(id, Date.now());
-      deps.log({
-        ...base,
-        outcome: result.status === '200' ? 'resized' : 'resized-redirect',
-        status: Number(result.status),
-        stored: made.stored,
-        ...(shared ? { shared: true } : {}),
-        ...(made.storeError === undefined ? {} : { storeError: made.storeError }),
-        sourceBytes: made.sourceBytes,
-        outputBytes: made.image.data.byteLength,
-        ms: elapsed(started),
-      });
-      return result;
-    } catch (thrown) {
-      const error = toEdgeError(thrown);
-      deps.log({ ...base, outcome: 'error', status: error.status, detail: error.detail ?? error.publicMessage, ms: elapsed(started) });
-      return replacing(response, errorResponse(error));
-    }
-  };
+      return {
+        result,
+        report: {
+          outcome: result.status === '200' ? 'resized' : 'resized-redirect',
+          status: Number(result.status),
+          stored: made.stored,
+          ...(shared ? { shared: true } : {}),
+          ...(made.storeError === undefined ? {} : { storeError: made.storeError }),
+          sourceBytes: made.sourceBytes,
+          outputBytes: made.image.data.byteLength,
+        },
+      };
+    },
+    fail: { outcome: 'error', answer: (error, event) => replacing(event.Records[0]!.cf.response, errorResponse(error)) },
+  });
 }
 
 /** A derived object served by S3 gets the same caching headers as one answered by the function. */

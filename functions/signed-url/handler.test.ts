@@ -9,7 +9,6 @@ import { images } from '../../infra/distribution.ts';
 import { viewerRequestEvent } from '../adapters/cloudfront/events.ts';
 import type { LogLine } from '../core/log.ts';
 import { encodeCloudFrontBase64 } from '../core/signed-url-policy.ts';
-import { canonicalizeRequest } from '../image-request/handler.ts';
 import { createHandler } from './handler.ts';
 import type { SignedUrlConfig } from './handler.ts';
 
@@ -436,26 +435,5 @@ describe('flipping any byte of a valid signed URL', () => {
         expect(await outcome(flipped.toString('latin1')), `byte ${index} ^ ${mask}`).not.toBe('passed');
       }
     }
-  });
-});
-
-describe('canonicalizeRequest with protected prefixes (what the public behavior runs)', () => {
-  const request = (uri: string, querystring = ''): CloudFrontRequest => ({ clientIp: '203.0.113.9', method: 'GET', uri, querystring, headers: {} });
-
-  it.each([
-    ['/private/vault.jpg', ''],
-    ['/128x128/private/vault.jpg', ''],
-    ['/thumb/private/vault.jpg', ''],
-    ['/%70rivate/vault.jpg', 'w=160'],
-    ['/private%2Fvault.jpg', ''],
-    ['/_derived/private/vault.jpg/128x128-cover-q75.webp', ''],
-  ])('refuses %s?%s with a 403', (uri, query) => {
-    expect(() => canonicalizeRequest(request(uri, query), images, ['private/'])).toThrow(expect.objectContaining({ code: 'Forbidden', status: 403 }));
-  });
-
-  it('passes keys that only look alike, and everything when nothing is protected', () => {
-    expect(canonicalizeRequest(request('/privateer.jpg'), images, ['private/']).outcome).toBe('original');
-    expect(canonicalizeRequest(request('/photos/private/a.jpg', 'w=160'), images, ['private/']).outcome).toBe('derived-negotiated');
-    expect(canonicalizeRequest(request('/128x128/private/vault.jpg'), images).outcome).toBe('derived-negotiated');
   });
 });

@@ -10,14 +10,14 @@
  */
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontRequestResult, CloudFrontResultResponse } from 'aws-lambda';
 import { errorResponse, generatedResponse } from '../adapters/cloudfront/respond.ts';
-import { toEdgeError } from '../core/errors.ts';
+import { canonicalize } from '../core/canonical.ts';
+import type { CanonicalOutcome } from '../core/canonical.ts';
 import type { EdgeError } from '../core/errors.ts';
-import { elapsed } from '../core/log.ts';
+import { wrapHandler } from '../core/handler.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
 import { createKeyRing, verifySignedRequest, withoutSigningCookies } from '../core/signed-url.ts';
 import type { PublicKeyInput } from '../core/signed-url.ts';
-import { canonicalizeRequest } from '../image-request/handler.ts';
 
 export interface SignedUrlConfig {
   readonly policy: ImagePolicy;
@@ -35,28 +35,27 @@ export interface SignedUrlDeps {
   readonly now?: () => number;
 }
 
+/** The outcomes of signed-url's log line: a refused signature, the canonical rewrite, or a refusal of the URL. */
+export type SignedUrlOutcome = 'denied' | CanonicalOutcome | 'rejected';
+
 export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
   // Parsed once per container, never per request.
   const keys = createKeyRing(config.publicKeys);
   const now = deps.now ?? Date.now;
   const options = { keys, clockSkewSeconds: config.clockSkewSeconds, maxPolicyBytes: config.maxPolicyBytes };
 
-  return async (event: CloudFrontRequestEvent): Promise<CloudFrontRequestResult> => {
-    const started = performance.now();
-    const { request, config: cf } = event.Records[0]!.cf;
-    const uri = request.uri;
-    const log = (fields: Record<string, unknown> & { outcome: string }) =>
-      deps.log({ fn: 'signed-url', requestId: cf.requestId, uri, ...fields, ms: elapsed(started) });
-    try {
-      if (request.method === 'OPTIONS') {
-        log({ outcome: 'preflight' });
-        return request;
-      }
+  return wrapHandler<SignedUrlOutcome, CloudFrontRequestEvent, CloudFrontRequestResult>({
+    fn: 'signed-url',
+    log: deps.log,
+    identify: (event) => ({ requestId: event.Records[0]!.cf.config.requestId, uri: event.Records[0]!.cf.request.uri }),
+    run: (event) => {
+      const { request } = event.Records[0]!.cf;
+      if (request.method === 'OPTIONS') return { result: request, report: { outcome: 'preflight' } };
       const verdict = verifySignedRequest(
         {
           scheme: config.scheme,
           host: request.headers['host']?.[0]?.value,
-          uri,
+          uri: request.uri,
           querystring: request.querystring,
           clientIp: request.clientIp,
           cookies: (request.headers['cookie'] ?? []).map((header) => header.value),
@@ -64,20 +63,23 @@ export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
         { ...options, now: now() / 1000 },
       );
       if (!verdict.ok) {
-        log({ outcome: 'denied', status: 403, reason: verdict.reason, via: verdict.via, keyPairId: verdict.keyPairId, detail: verdict.error.detail });
-        return accessDenied(verdict.error);
+        return {
+          result: accessDenied(verdict.error),
+          report: { outcome: 'denied', status: 403, reason: verdict.reason, via: verdict.via, keyPairId: verdict.keyPairId, detail: verdict.error.detail },
+        };
       }
-      request.querystring = verdict.querystring;
       if (verdict.via === 'cookie') stripSigningCookies(request);
-      const result = canonicalizeRequest(request, config.policy);
-      log({ outcome: result.outcome, via: verdict.via, keyPairId: verdict.keyPairId, policy: verdict.policy, hash: verdict.hash, to: result.request.uri });
-      return result.request;
-    } catch (thrown) {
-      const error = toEdgeError(thrown);
-      log({ outcome: 'rejected', status: error.status, detail: error.detail ?? error.publicMessage });
-      return errorResponse(error);
-    }
-  };
+      const accept = request.headers['accept']?.[0]?.value;
+      const canonical = canonicalize({ method: request.method, uri: request.uri, querystring: verdict.querystring, accept }, config.policy);
+      request.uri = canonical.uri;
+      request.querystring = canonical.querystring;
+      return {
+        result: request,
+        report: { outcome: canonical.outcome, via: verdict.via, keyPairId: verdict.keyPairId, policy: verdict.policy, hash: verdict.hash, to: canonical.uri },
+      };
+    },
+    fail: { outcome: 'rejected', answer: (error) => errorResponse(error) },
+  });
 }
 
 /** CloudFront's refusal of a signed URL: 403 with an XML AccessDenied body, never cached. */

@@ -7,7 +7,7 @@
  * change), `functions` and `regionalFunctions` are overlaid by name, and every other top-level key of
  * the distribution replaces the whole value (e.g. `images`). Unknown top-level keys are errors.
  *
- * This module is bundled into every function (through baked-distribution.ts): it imports types only.
+ * Applied at build time by infra/build/bundle.ts before the function configurations are computed.
  */
 import type { CustomOriginSpec, DistributionSpec, FunctionName, FunctionSpec, OriginSpec, RegionalFunctionName, RegionalFunctionSpec, S3OriginSpec } from '../distribution.ts';
 

@@ -9,7 +9,7 @@ import type { S3Event } from 'aws-lambda';
 import { s3DerivedStore } from '../../functions/adapters/s3/derived.ts';
 import type { Log } from '../../functions/core/log.ts';
 import { createHandler } from '../../functions/derived-cleanup/handler.ts';
-import type { Invalidator } from '../../functions/derived-cleanup/handler.ts';
+import type { Invalidator } from '../../functions/adapters/cloudfront/invalidate.ts';
 import type { EdgeCache } from './cache.ts';
 import type { LocalS3 } from './s3.ts';
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3DerivedStore } from '../../functions/adapters/s3/derived.ts';
 import type { LogLine } from '../../functions/core/log.ts';
 import { createHandler, decodeEventKey, invalidationPaths } from '../../functions/derived-cleanup/handler.ts';
-import type { Invalidator } from '../../functions/derived-cleanup/handler.ts';
+import type { Invalidator } from '../../functions/adapters/cloudfront/invalidate.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '../../functions/adapters/s3/store.ts';
 import { encodeEventKey } from '../../infra/local/s3.ts';
