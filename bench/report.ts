@@ -176,7 +176,7 @@ function missPath(r: Results, out: string[]): void {
         '. Piping the body in only moves the copy. A FIFO or a growing temp file as libvips input does not work either: libvips sniffs the format by opening the file again, and a short read of a growing file is a truncated JPEG.',
       `- **Tried, measured, and not worth it:** reading the body into one buffer of Content-Length as it arrives instead of the SDK's \`transformToByteArray()\` (collect, concat, copy) is no faster (the GetObject table above: the copies take well under a millisecond per MB); a second metadata pass does not exist (one header pass, ${mp.io.map((s) => fmt(s.header_pass_ms, 2)).join('/')} ms, needed to refuse a decode bomb before decoding), and reading the header from the first chunk while the rest arrives could save at most that. A second libvips thread: see "Engine settings".`,
       streamed.length > 0
-        ? `- **What it would take:** a decoder fed while the body arrives would cost about max(GetObject, bare) + PutObject instead of their sum: a median of ${fmt(median(streamed), 2)} of the floor for these cases (${fmt(Math.min(...streamed), 2)} to ${fmt(Math.max(...streamed), 2)}) on this loopback S3, and more against real S3, where the transfer takes tens of milliseconds. That needs libvips\' streaming sources (\`VipsSourceCustom\`, which libvips has and sharp does not expose) or a decoder outside sharp: not a setting of this engine.`
+        ? `- **What it would take:** a decoder fed while the body arrives would cost about max(GetObject, bare) + PutObject instead of their sum: a median of ${fmt(median(streamed), 2)} of the floor for these cases (${fmt(Math.min(...streamed), 2)} to ${fmt(Math.max(...streamed), 2)}) on this loopback S3, and more against real S3, where the transfer takes tens of milliseconds. That needs libvips' streaming sources (\`VipsSourceCustom\`, which libvips has and sharp does not expose) or a decoder outside sharp: not a setting of this engine.`
         : '',
       '',
     );
@@ -193,7 +193,7 @@ function missPath(r: Results, out: string[]): void {
   out.push(
     '**What the engine does better than the floor** (the cases well under target): AVIF at effort 2 instead of sharp\'s 4 (about 10x faster for ~5% more bytes), GIF at effort 1-3 instead of 7, WebP at effort 3 (animated: 2) instead of 4' +
       (jpegNow && jpegBefore && jpegFloor
-        ? `, and JPEG on libjpeg-turbo\'s fast path with mozjpeg\'s quantisation table instead of mozjpeg\'s trellis quantisation and progressive scan optimisation: ${fmt(jpegNow.median_ms)} ms instead of ${fmt(jpegBefore.median_ms)} ms for the og preset from 12 MP (the floor\'s libjpeg-turbo defaults: ${fmt(jpegFloor.median_ms)} ms), ${fmt(jpegNow.kb)} KB instead of ${fmt(jpegBefore.kb)} KB at a higher SSIM (${fmt(jpegNow.ssim, 4)} vs ${fmt(jpegBefore.ssim, 4)}; the floor: ${fmt(jpegFloor.kb)} KB)`
+        ? `, and JPEG on libjpeg-turbo's fast path with mozjpeg's quantisation table instead of mozjpeg's trellis quantisation and progressive scan optimisation: ${fmt(jpegNow.median_ms)} ms instead of ${fmt(jpegBefore.median_ms)} ms for the og preset from 12 MP (the floor's libjpeg-turbo defaults: ${fmt(jpegFloor.median_ms)} ms), ${fmt(jpegNow.kb)} KB instead of ${fmt(jpegBefore.kb)} KB at a higher SSIM (${fmt(jpegNow.ssim, 4)} vs ${fmt(jpegBefore.ssim, 4)}; the floor: ${fmt(jpegFloor.kb)} KB)`
         : '') +
       '. sharp itself is loaded on the first resize (see "Cold start").',
     '',

@@ -7,7 +7,7 @@ import { access, copyFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 
-export const SOURCES_DIR = path.resolve('bench/tmp/sources');
+const SOURCES_DIR = path.resolve('bench/tmp/sources');
 const LANDSCAPE = 'fixtures/images/landscape-12mp.jpg';
 
 export interface Source {

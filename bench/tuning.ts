@@ -10,7 +10,7 @@ import type { Source } from './sources.ts';
 import { interleave, median, round } from './stats.ts';
 
 /** Mean SSIM over 8x8 luma blocks: crude, but enough to compare encoders at the same size. */
-export function lumaSsim(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
+function lumaSsim(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
   const c1 = (0.01 * 255) ** 2;
   const c2 = (0.03 * 255) ** 2;
   let sum = 0;
@@ -62,7 +62,9 @@ export async function benchTuning(sources: readonly Source[], rounds: number): P
   sharp.concurrency(1);
   const jpegBytes: Record<string, Buffer> = {};
   const jpegTimes = await interleave(
-    Object.fromEntries(Object.entries(jpegSettings).map(([name, options]) => [name, async () => void (jpegBytes[name] = await resized().jpeg(options).toBuffer())])),
+    Object.fromEntries(Object.entries(jpegSettings).map(([name, options]) => [name, async () => {
+      jpegBytes[name] = await resized().jpeg(options).toBuffer();
+    }])),
     rounds,
     1,
   );
@@ -76,7 +78,9 @@ export async function benchTuning(sources: readonly Source[], rounds: number): P
   const card = () => sharp(bytes, { sequentialRead: true, autoOrient: true }).resize({ width: 640, fit: 'inside' });
   const avifBytes: Record<string, number> = {};
   const avifTimes = await interleave(
-    Object.fromEntries([2, 4].map((effort) => [`effort ${effort}`, async () => void (avifBytes[`effort ${effort}`] = (await card().avif({ quality: 75, effort }).toBuffer()).byteLength)])),
+    Object.fromEntries([2, 4].map((effort) => [`effort ${effort}`, async () => {
+      avifBytes[`effort ${effort}`] = (await card().avif({ quality: 75, effort }).toBuffer()).byteLength;
+    }])),
     Math.max(3, Math.ceil(rounds / 2)),
     1,
   );

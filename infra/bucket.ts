@@ -29,7 +29,7 @@ export interface ImageBuckets {
 }
 
 /** Lifecycle rules: `_derived/` expires (current and old versions), half-finished uploads are dropped. */
-export function lifecycleRules(derivedExpirationDays: number): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+function lifecycleRules(derivedExpirationDays: number): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
   return [
     {
       id: 'expire-derived',
@@ -53,7 +53,7 @@ export function lifecycleRules(derivedExpirationDays: number): aws.types.input.s
   ];
 }
 
-export const CORS_RULES: aws.types.input.s3.BucketCorsConfigurationCorsRule[] = [
+const CORS_RULES: aws.types.input.s3.BucketCorsConfigurationCorsRule[] = [
   { id: 'get-images', allowedMethods: ['GET', 'HEAD'], allowedOrigins: ['*'], allowedHeaders: ['*'], exposeHeaders: ['ETag', 'Content-Length', 'Content-Type'], maxAgeSeconds: 86_400 },
 ];
 

@@ -39,7 +39,7 @@ export interface Cdn {
 const EVENT_ORDER: readonly EventType[] = ['viewer-request', 'origin-request', 'origin-response', 'viewer-response'];
 
 /** S3 origins geo-route may send requests to, other than the one the behaviors target. */
-export function geoRedirectedS3Origins(spec: DistributionSpec): string[] {
+function geoRedirectedS3Origins(spec: DistributionSpec): string[] {
   if (!spec.geo || !spec.behaviors.some((b) => b.functions['origin-request'] === 'geo-route')) return [];
   const ids = new Set(spec.geo.routes.map((r) => r.origin).filter((id) => id !== spec.geo?.defaultOrigin));
   return [...ids].filter((id) => spec.origins.find((o) => o.id === id)?.kind === 's3');
@@ -63,11 +63,14 @@ export function resolveS3Access(spec: DistributionSpec, requested: S3OriginAcces
 }
 
 /** Origin ids the distribution itself must list: behavior targets and origin group members. */
-export function distributionOriginIds(spec: DistributionSpec): string[] {
+function distributionOriginIds(spec: DistributionSpec): string[] {
   const ids = new Set<string>();
   for (const behavior of spec.behaviors) {
     const group = spec.originGroups.find((g) => g.id === behavior.target);
-    if (group) [group.primary, group.secondary].forEach((id) => ids.add(id));
+    if (group) {
+      ids.add(group.primary);
+      ids.add(group.secondary);
+    }
     else ids.add(behavior.target);
   }
   return spec.origins.map((o) => o.id).filter((id) => ids.has(id));

@@ -16,7 +16,7 @@ import type { PackagedFunctionName } from './build/bundle.ts';
 export { geoRouteConfig };
 
 /** derived-cleanup's config: the buckets whose originals it follows. */
-export function derivedCleanupConfig(spec: DistributionSpec = distribution): { buckets: string[] } {
+function derivedCleanupConfig(spec: DistributionSpec = distribution): { buckets: string[] } {
   return { buckets: spec.origins.flatMap((o) => (o.kind === 's3' ? [o.bucket] : [])) };
 }
 

@@ -104,12 +104,12 @@ export interface PublicKeySpec {
 }
 
 /** A CloudFront key group: keys trusted together, so a new key can be added before an old one leaves. */
-export interface KeyGroupSpec {
+interface KeyGroupSpec {
   readonly name: string;
   readonly keys: readonly PublicKeySpec[];
 }
 
-export interface SignedUrlSpec {
+interface SignedUrlSpec {
   /** The key group (by name) whose keys the signed-url function trusts; baked into its bundle. */
   readonly keyGroup: string;
   /** The scheme viewers use and signed Resources name (the local edge, on http, overrides it). */

@@ -68,7 +68,7 @@ function domainNamesOf(origin: OriginSpec): string[] {
 // ---------------------------------------------------------------------------------------------
 // 2. Route 53 geolocation (multi-CDN)
 
-export interface HealthCheckSpec {
+interface HealthCheckSpec {
   readonly id: string;
   readonly type: 'HTTP' | 'HTTPS';
   readonly fqdn: string;
@@ -81,9 +81,9 @@ export interface HealthCheckSpec {
 }
 
 /** Where a record points: the CloudFront distribution (its domain is known at deploy) or a hostname. */
-export type GeoDnsTarget = { readonly kind: 'cloudfront' } | { readonly kind: 'cname'; readonly hostname: string };
+type GeoDnsTarget = { readonly kind: 'cloudfront' } | { readonly kind: 'cname'; readonly hostname: string };
 
-export interface GeoDnsRoute {
+interface GeoDnsRoute {
   /** The set identifier stem; each location gets its own record `<id>-<location>`. */
   readonly id: string;
   readonly target: GeoDnsTarget;

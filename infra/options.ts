@@ -9,7 +9,7 @@ import type { DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec
 import type { BuildOverrides } from './build/overrides.ts';
 import { applyOverrides } from './build/overrides.ts';
 
-export type PriceClass = 'PriceClass_All' | 'PriceClass_200' | 'PriceClass_100';
+type PriceClass = 'PriceClass_All' | 'PriceClass_200' | 'PriceClass_100';
 
 /**
  * How CloudFront authenticates to the S3 origins. OAC is AWS's recommendation, but AWS documents that
@@ -18,7 +18,7 @@ export type PriceClass = 'PriceClass_All' | 'PriceClass_200' | 'PriceClass_100';
  */
 export type S3OriginAccess = 'oac' | 'oai' | 'auto';
 
-export interface DomainOptions {
+interface DomainOptions {
   /** The CDN hostname viewers use, e.g. cdn.example.com (an alternate domain name of the distribution). */
   readonly name: string;
   /** An ISSUED ACM certificate in us-east-1 covering the name; without it one is created and validated in the hosted zone. */
@@ -53,7 +53,7 @@ export interface DeployOptions {
   readonly overrides: BuildOverrides;
 }
 
-export const DEFAULT_DERIVED_EXPIRATION_DAYS = 30;
+const DEFAULT_DERIVED_EXPIRATION_DAYS = 30;
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -183,7 +183,10 @@ describe('the dev-only switches in deployed code', () => {
   it('have no effect on image-resize', async () => {
     const calls: string[] = [];
     const store: ObjectStore = {
-      get: async (bucket, key) => (calls.push(`get ${bucket}/${key}`), undefined),
+      get: async (bucket, key) => {
+        calls.push(`get ${bucket}/${key}`);
+        return undefined;
+      },
       putIfAbsent: async () => 'stored',
     };
     const handler = imageResize(imageResizeConfig(), { store, render: async () => {

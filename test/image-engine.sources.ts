@@ -247,7 +247,7 @@ export function adobeRgbProfile(): Buffer {
   header.write('mntr', 12, 'latin1');
   header.write('RGB ', 16, 'latin1');
   header.write('XYZ ', 20, 'latin1');
-  [2024, 1, 1, 0, 0, 0].forEach((v, i) => header.writeUInt16BE(v, 24 + i * 2));
+  for (const [i, v] of [2024, 1, 1, 0, 0, 0].entries()) header.writeUInt16BE(v, 24 + i * 2);
   header.write('acsp', 36, 'latin1');
   s15(0.9642).copy(header, 68);
   s15(1.0).copy(header, 72);

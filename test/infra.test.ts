@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the resources Pulumi hands to the mocks are untyped JSON; the assertions below are their types
 /**
  * The SST infrastructure under Pulumi's mocks (no AWS account): infra/edge-images.ts builds the stage
  * from distribution.ts with the zips `npm run package` really produced, and every resource Pulumi

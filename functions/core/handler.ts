@@ -13,10 +13,10 @@ import type { EdgeError } from './errors.ts';
 import { elapsed } from './log.ts';
 import type { Level, Log } from './log.ts';
 
-export type FunctionName = 'image-request' | 'signed-url' | 'geo-route' | 'image-resize' | 'derived-cleanup';
+type FunctionName = 'image-request' | 'signed-url' | 'geo-route' | 'image-resize' | 'derived-cleanup';
 
 /** What a handler reports for its log line: the outcome, and any fields that say more. */
-export type Report<O extends string> = {
+type Report<O extends string> = {
   readonly outcome: O;
   readonly status?: number;
   readonly level?: Level;
@@ -25,13 +25,13 @@ export type Report<O extends string> = {
 };
 
 /** One invocation's answer and its log line. */
-export interface Done<O extends string, R> {
+interface Done<O extends string, R> {
   readonly result: R;
   readonly report: Report<O>;
 }
 
 /** What the log line names an invocation by. */
-export interface Invocation {
+interface Invocation {
   readonly requestId: string;
   readonly uri: string;
 }

@@ -24,7 +24,7 @@ import type { KeyObject } from 'node:crypto';
 import { EdgeError, quote } from './errors.ts';
 import { cannedPolicy, cidrContains, decodeCloudFrontBase64, matchResource, parseIp, parsePolicy } from './signed-url-policy.ts';
 
-export type KeyAlgorithm = 'RSA-2048' | 'ECDSA-P256';
+type KeyAlgorithm = 'RSA-2048' | 'ECDSA-P256';
 
 /** A public key as CloudFront stores it: its id (the Key-Pair-Id) and its PEM (SubjectPublicKeyInfo). */
 export interface PublicKeyInput {
@@ -32,7 +32,7 @@ export interface PublicKeyInput {
   readonly pem: string;
 }
 
-export interface TrustedKey {
+interface TrustedKey {
   readonly id: string;
   readonly key: KeyObject;
   readonly algorithm: KeyAlgorithm;
@@ -60,7 +60,7 @@ export function createKeyRing(keys: readonly PublicKeyInput[]): KeyRing {
   return ring;
 }
 
-export type DenyReason =
+type DenyReason =
   | 'missing'
   | 'mixed'
   | 'duplicate'
@@ -75,7 +75,7 @@ export type DenyReason =
   | 'ip'
   | 'resource';
 
-export type HashAlgorithm = 'SHA1' | 'SHA256';
+type HashAlgorithm = 'SHA1' | 'SHA256';
 
 /** What the verifier needs of a viewer request. */
 export interface SignedRequest {
@@ -99,7 +99,7 @@ export interface VerifyOptions {
   readonly maxPolicyBytes: number;
 }
 
-export type Via = 'query' | 'cookie';
+type Via = 'query' | 'cookie';
 
 export type Verdict =
   | {

@@ -25,7 +25,6 @@
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import type { Invalidator } from '../adapters/cloudfront/invalidate.ts';
 import type { DerivedStore } from '../adapters/s3/derived.ts';
-import { toEdgeError } from '../core/errors.ts';
 import { DERIVED_PREFIX, encodeKey, validateKey } from '../core/keys.ts';
 import { wrapHandler } from '../core/handler.ts';
 import type { Log } from '../core/log.ts';

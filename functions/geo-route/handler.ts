@@ -77,7 +77,7 @@ export function createHandler(config: GeoRouteConfig, deps: GeoRouteDeps) {
 }
 
 /** Points the request at `target`: the origin object CloudFront expects, and the matching Host. */
-export function switchOrigin(request: CloudFrontRequest, target: GeoTarget): void {
+function switchOrigin(request: CloudFrontRequest, target: GeoTarget): void {
   if (target.kind === 's3') {
     const common = { customHeaders: {}, domainName: target.domainName, path: '' };
     // The new bucket is reached the way the old one was: signed (OAI/OAC, which needs the region) or public.

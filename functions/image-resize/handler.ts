@@ -37,7 +37,7 @@ import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
 import { s3Etag } from '../adapters/s3/etag.ts';
 
-export interface BucketConfig {
+interface BucketConfig {
   readonly bucket: string;
   readonly region: string;
   /** The `origin.s3.domainName` values that name this bucket. */

@@ -19,7 +19,7 @@ import { applyOverrides } from './overrides.ts';
 import type { BuildOverrides } from './overrides.ts';
 
 /** Packages that are never bundled: they are installed next to the bundle when it imports them. */
-export const NATIVE_EXTERNALS = ['sharp'] as const;
+const NATIVE_EXTERNALS = ['sharp'] as const;
 
 export interface BundleOptions {
   /** The project root (where functions/ and infra/ are). */
@@ -49,14 +49,14 @@ const PACKAGED_FUNCTIONS: readonly PackagedFunctionName[] = ['image-request', 's
 
 
 /** The entry point of a function, checked to exist. */
-export function entryOf(root: string, fn: PackagedFunctionName): string {
+function entryOf(root: string, fn: PackagedFunctionName): string {
   const entry = path.join(root, 'functions', fn, 'index.ts');
   if (!existsSync(entry)) throw new Error(`Expected the entry point ${path.relative(root, entry)} for function ${fn} but received no such file`);
   return entry;
 }
 
 /** The prefix of the generated configuration modules (typed in functions/baked-config.d.ts). */
-export const CONFIG_MODULE_PREFIX = 'edge-images:config/';
+const CONFIG_MODULE_PREFIX = 'edge-images:config/';
 
 /**
  * The esbuild plugin that answers `import config from 'edge-images:config/<fn>'` with that function's

@@ -12,7 +12,7 @@
 import type { CustomOriginSpec, DistributionSpec, FunctionName, FunctionSpec, OriginSpec, RegionalFunctionName, RegionalFunctionSpec, S3OriginSpec } from '../distribution.ts';
 
 /** Fields of one origin to change, named by the origin's id. */
-export type OriginOverride =
+type OriginOverride =
   | ({ readonly id: string } & Partial<Omit<S3OriginSpec, 'id'>>)
   | ({ readonly id: string } & Partial<Omit<CustomOriginSpec, 'id'>>);
 

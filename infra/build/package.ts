@@ -230,7 +230,7 @@ async function topLevelPackages(dir: string): Promise<string[]> {
 }
 
 /** What the runtime never reads: type declarations, docs, sources of the native addon, npm's bookkeeping. */
-export function keepInZip(file: string): boolean {
+function keepInZip(file: string): boolean {
   if (file === '.package-lock.json') return false;
   if (/\.d\.(c|m)?ts$/.test(file) || file.endsWith('.map')) return false;
   if (/(^|\/)(README|CHANGELOG|HISTORY)(\.[a-z]+)?$/i.test(file)) return false;
@@ -244,7 +244,7 @@ export function keepInZip(file: string): boolean {
  * installed from the npm registry once and cached in .build/. Installed into a temporary folder and
  * renamed into place, so concurrent builds never see half an install.
  */
-export async function linuxSharp(root: string): Promise<string> {
+async function linuxSharp(root: string): Promise<string> {
   const version = (JSON.parse(await readFile(path.join(root, 'node_modules', 'sharp', 'package.json'), 'utf8')) as { version: string }).version;
   const cacheRoot = path.join(root, '.build', 'sharp');
   const target = path.join(cacheRoot, `${version}-linux-x64-glibc`);

@@ -27,9 +27,9 @@ export interface PolicyDocument {
 }
 
 /** What a function does with S3. Functions not listed get no S3 permission at all. */
-export type S3Access = 'read-originals-write-derived';
+type S3Access = 'read-originals-write-derived';
 
-export const S3_ACCESS: Readonly<Partial<Record<FunctionName, S3Access>>> = {
+const S3_ACCESS: Readonly<Partial<Record<FunctionName, S3Access>>> = {
   'image-resize': 'read-originals-write-derived',
 };
 
@@ -50,7 +50,7 @@ export function edgeTrustPolicy(): PolicyDocument {
   };
 }
 
-export function s3Buckets(spec: DistributionSpec): string[] {
+function s3Buckets(spec: DistributionSpec): string[] {
   return [...new Set(spec.origins.filter((o): o is S3OriginSpec => o.kind === 's3').map((o) => o.bucket))];
 }
 
@@ -120,7 +120,7 @@ export interface RegionalPolicyOptions {
 }
 
 /** The buckets of the spec's S3 origins, of one region when given. */
-export function s3BucketsIn(spec: DistributionSpec, region?: string): string[] {
+function s3BucketsIn(spec: DistributionSpec, region?: string): string[] {
   const origins = spec.origins.filter((o): o is S3OriginSpec => o.kind === 's3' && (region === undefined || o.region === region));
   return [...new Set(origins.map((o) => o.bucket))];
 }

@@ -20,7 +20,7 @@ export interface LocalDerivedCleanup {
 }
 
 /** The local edge's cache as a CloudFront invalidation: the same path rules (`*` only at the end). */
-export function cacheInvalidator(cache: () => EdgeCache): Invalidator {
+function cacheInvalidator(cache: () => EdgeCache): Invalidator {
   let next = 0;
   return {
     async invalidate(paths) {

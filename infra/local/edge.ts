@@ -36,8 +36,8 @@ import { DEV_FAIL_PRIMARY, geoHeaderValues, isDevSwitch, takeDevSwitches } from 
 import type { FailMode, Simulation } from './dev.ts';
 import { listen } from '../serve/listen.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type EdgeFunction = (event: any) => unknown;
+// biome-ignore lint/suspicious/noExplicitAny: one table holds handlers of every event shape; the edge validates what they return
+type EdgeFunction = (event: any) => unknown;
 
 export interface EdgeOptions {
   readonly spec: DistributionSpec;
@@ -65,7 +65,7 @@ export interface EdgeOptions {
   readonly localRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
 
-export interface FunctionTrace {
+interface FunctionTrace {
   readonly eventType: EventType;
   readonly fn: FunctionName;
   readonly ms: number;
@@ -102,7 +102,7 @@ export interface Edge {
 }
 
 /** The X-Cache value: `<status> from cloudfront`. */
-export type CacheStatus = 'Hit' | 'Miss' | 'LambdaGeneratedResponse' | 'Error' | 'LambdaValidationError' | 'LambdaExecutionError' | 'LambdaLimitExceeded';
+type CacheStatus = 'Hit' | 'Miss' | 'LambdaGeneratedResponse' | 'Error' | 'LambdaValidationError' | 'LambdaExecutionError' | 'LambdaLimitExceeded';
 
 /** What the pipeline answers, before the edge's own headers are added. */
 interface Answer {
@@ -115,7 +115,7 @@ interface Answer {
   failover?: { from: string; reason: string };
 }
 
-export interface OriginTimeouts {
+interface OriginTimeouts {
   /** Per connection attempt. CloudFront: 10 s (1-10). */
   readonly connectMs: number;
   /** CloudFront: 3 (1-3). */
@@ -124,7 +124,7 @@ export interface OriginTimeouts {
   readonly readMs: number;
 }
 
-export const LOCAL_ORIGIN_TIMEOUTS: OriginTimeouts = { connectMs: 1_000, connectAttempts: 3, readMs: 5_000 };
+const LOCAL_ORIGIN_TIMEOUTS: OriginTimeouts = { connectMs: 1_000, connectAttempts: 3, readMs: 5_000 };
 
 /** What one request carries through the origin stage. */
 interface OriginContext {

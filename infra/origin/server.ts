@@ -58,7 +58,7 @@ export interface ImageOrigin {
   close(): Promise<void>;
 }
 
-export const DERIVED_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+const DERIVED_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 interface Reply {
   readonly status: number;
@@ -198,7 +198,7 @@ function objectReply(req: IncomingMessage, object: OriginObject, extra: Record<s
     ...extra,
   };
   const ifNoneMatch = firstHeader(req, 'if-none-match');
-  if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === object.etag)) {
+  if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === object.etag)) {
     return { status: 304, headers, outcome: `${outcome}-not-modified` };
   }
   return { status: 200, headers, body: object.body, outcome, ...(detail ? { detail } : {}) };

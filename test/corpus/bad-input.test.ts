@@ -59,7 +59,10 @@ beforeAll(async () => {
   stack = await startLocalStack({
     port: 0,
     log: (line) => logs.push(line),
-    s3Front: async (endpoint) => (faulty = await startFaultyS3(endpoint)).endpoint,
+    s3Front: async (endpoint) => {
+      faulty = await startFaultyS3(endpoint);
+      return faulty.endpoint;
+    },
   });
   const crafted: [string, Buffer][] = Object.entries(CRAFTED_ORIGINALS).map(([key, { make }]) => [key, make()]);
   const cat = await readFile('fixtures/images/photos/cat.jpg');

@@ -14,7 +14,7 @@
 import { deflateSync } from 'node:zlib';
 import { TEST_RSA_PUBLIC_KEY } from '../../infra/keys.ts';
 
-export type AnsweredBy = 'viewer-request' | 'edge' | 'node' | 'origin';
+type AnsweredBy = 'viewer-request' | 'edge' | 'node' | 'origin';
 
 export interface BadInput {
   readonly name: string;

@@ -34,7 +34,10 @@ beforeAll(async () => {
   stack = await startLocalStack({
     port: 0,
     log: (line) => logs.push(line),
-    s3Front: async (endpoint) => (faulty = await startFaultyS3(endpoint)).endpoint,
+    s3Front: async (endpoint) => {
+      faulty = await startFaultyS3(endpoint);
+      return faulty.endpoint;
+    },
     // CloudFront waits 30 s for an origin; 2 s here so the hung-origin case is quick to watch.
     originTimeouts: { readMs: 2_000 },
   });

@@ -30,7 +30,10 @@ let landscape: Buffer;
 let portrait: Buffer;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, log: (line) => logs.push(line), s3Front: async (endpoint) => (faulty = await startFaultyS3(endpoint)).endpoint });
+  stack = await startLocalStack({ port: 0, log: (line) => logs.push(line), s3Front: async (endpoint) => {
+      faulty = await startFaultyS3(endpoint);
+      return faulty.endpoint;
+    } });
   landscape = await readFile('fixtures/images/street-1080p.jpg');
   portrait = await readFile('fixtures/images/portrait-exif6.jpg');
 });
@@ -122,7 +125,10 @@ describe('the handler directly', () => {
   it('ignores buckets it does not follow and keys no URL can name', async () => {
     const lines: LogLine[] = [];
     const invalidated: string[][] = [];
-    const invalidator: Invalidator = { invalidate: async (paths) => (invalidated.push([...paths]), { id: 'I1' }) };
+    const invalidator: Invalidator = { invalidate: async (paths) => {
+        invalidated.push([...paths]);
+        return { id: 'I1' };
+      } };
     const client = new S3Client(s3ClientConfig('us-east-1', faulty.endpoint));
     const handler = createHandler({ buckets: [stack.bucket] }, { store: s3DerivedStore(client), invalidator, log: (l) => lines.push(l) });
     expect((await handler(event('someone-else', 'photos/cat.jpg')))[0]?.outcome).toBe('ignored-bucket');
@@ -143,7 +149,10 @@ describe('the handler directly', () => {
     expect((await get(`${stack.edge.url}/cleanup/retry.jpg?w=480&fm=jpg`)).status).toBe(200);
     const lines: LogLine[] = [];
     const invalidated: string[][] = [];
-    const invalidator: Invalidator = { invalidate: async (paths) => (invalidated.push([...paths]), { id: 'I2' }) };
+    const invalidator: Invalidator = { invalidate: async (paths) => {
+        invalidated.push([...paths]);
+        return { id: 'I2' };
+      } };
     const client = new S3Client(s3ClientConfig('us-east-1', faulty.endpoint));
     const handler = createHandler({ buckets: [stack.bucket] }, { store: s3DerivedStore(client), invalidator, log: (l) => lines.push(l) });
     // ListObjectsV2 (a bucket-level GET) answers 500 on every attempt.

@@ -31,7 +31,10 @@ beforeAll(async () => {
   stack = await startLocalStack({
     port: 0,
     log: (line) => logs.push(line),
-    s3Front: async (endpoint) => (faulty = await startFaultyS3(endpoint)).endpoint,
+    s3Front: async (endpoint) => {
+      faulty = await startFaultyS3(endpoint);
+      return faulty.endpoint;
+    },
     render: async (...args): Promise<Rendered> => {
       renders++;
       rendering++;

@@ -61,7 +61,7 @@ export interface Rendered {
 }
 
 /** Source formats the engine reads, as sharp names them (AVIF is sharp's `heif` with AV1 inside). */
-export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
+type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
 
 /** What the header says about a source, read without decoding pixels. */
 export interface SourceHeader {
@@ -315,7 +315,7 @@ const STRATEGIES = { entropy: 'entropy', attention: 'attention' } as const;
  *   contain:     the smallest box of that aspect around the source (100x50 -> 100x100, letterboxed).
  * An SVG is rasterised at the box's size, so it never needs this.
  */
-export function resizeOptions(
+function resizeOptions(
   variant: Variant,
   source: { readonly width: number; readonly height: number; readonly vector: boolean; readonly animated: boolean },
   background: string | { r: number; g: number; b: number; alpha: number },

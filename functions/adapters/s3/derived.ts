@@ -3,7 +3,7 @@
  * from, delete them. Needs s3:ListBucket (prefix `_derived/*`), s3:GetObject (HeadObject) and
  * s3:DeleteObject on `_derived/*` only: never on originals.
  */
-import { DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DERIVED_PREFIX } from '../../core/keys.ts';
 
 /** What derived-cleanup needs of S3. */

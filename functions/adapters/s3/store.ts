@@ -10,7 +10,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { EdgeError } from '../../core/errors.ts';
 
-export interface StoredObject {
+interface StoredObject {
   readonly body: Buffer;
   readonly contentType: string | undefined;
   readonly etag: string | undefined;
@@ -219,7 +219,10 @@ export function regionalClients(): (region: string | undefined) => S3Client {
   const clients = new Map<string, S3Client>();
   return (region = 'us-east-1') => {
     let client = clients.get(region);
-    if (!client) clients.set(region, (client = new S3Client(s3ClientConfig(region))));
+    if (!client) {
+      client = new S3Client(s3ClientConfig(region));
+      clients.set(region, client);
+    }
     return client;
   };
 }
