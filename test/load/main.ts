@@ -9,12 +9,15 @@
  *   LOAD_SECONDS=10 LOAD_CONCURRENCY=32 npm run load
  *   LOAD_MAX_REQUESTS=5000 LOAD_MIX=50,40,10 npm run load
  *
- * Writes bench/load-results.json and prints a table. Exits 1 on any unexpected status, any 5xx, any
+ *   npm run load -- --record                      also write the committed bench/load-results.json
+ *
+ * Writes bench/tmp/load-results.json (ignored by git; bench/load-results.json with --record) and prints a table. Exits 1 on any unexpected status, any 5xx, any
  * lost or undecodable object, or any changed original.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import { derivedUri, parseImageUrl } from '../../functions/core/grammar.ts';
 import { DEFAULT_RENDER_LIMIT } from '../../functions/image-resize/handler.ts';
@@ -25,6 +28,8 @@ import { startLocalStack } from '../../infra/local-stack.ts';
 import { hashOriginals, listKeys, objectBytes } from '../support/originals.ts';
 import { CORPUS } from '../corpus/corpus.ts';
 
+// A run never changes the checkout unless asked to record its figures.
+const OUT_FILE = process.argv.includes('--record') ? 'bench/load-results.json' : 'bench/tmp/load-results.json';
 const SECONDS = positive('LOAD_SECONDS', 20);
 const CONCURRENCY = positive('LOAD_CONCURRENCY', 16);
 const MAX_REQUESTS = positive('LOAD_MAX_REQUESTS', 50_000);
@@ -248,7 +253,8 @@ async function main(): Promise<number> {
       problems: { unexpected: unexpected.slice(0, 20).map((d) => `${d.status} ${d.path}`), lost: lost.slice(0, 20), corrupt: corrupt.slice(0, 20), changed: changedOriginals.slice(0, 20) },
       wall_seconds: Math.round((Date.now() - started) / 1000),
     };
-    await writeFile('bench/load-results.json', `${JSON.stringify(results, null, 2)}\n`);
+    await mkdir(path.dirname(OUT_FILE), { recursive: true });
+    await writeFile(OUT_FILE, `${JSON.stringify(results, null, 2)}\n`);
     console.table(byKind);
     console.table([
       {
@@ -268,7 +274,7 @@ async function main(): Promise<number> {
     ]);
     for (const [name, list] of Object.entries(results.problems)) if (list.length > 0) console.log(`${name}:`, list);
     const failed = unexpected.length + results.totals.status_5xx + lost.length + corrupt.length + changedOriginals.length > 0;
-    console.log(`${failed ? 'FAILED' : 'ok'}: wrote bench/load-results.json in ${results.wall_seconds} s`);
+    console.log(`${failed ? 'FAILED' : 'ok'}: wrote ${OUT_FILE} in ${results.wall_seconds} s`);
     exitCode = failed ? 1 : 0;
   } finally {
     agent.destroy();
