@@ -1,7 +1,7 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
  * SST v4 app: everything is built from infra/distribution.ts by infra/edge-images.ts (plain Pulumi,
- * tested under mocks in test/infra.test.ts). This file only reads the stage's options and wires the
+ * tested under mocks in test/integration/infra.test.ts). This file only reads the stage's options and wires the
  * `sst dev` pane. Options come from EDGE_IMAGES_* variables (infra/options.ts), e.g.
  *   EDGE_IMAGES_DOMAIN=cdn.example.com EDGE_IMAGES_HOSTED_ZONE_ID=Z0123 npx sst deploy --stage production
  * SST loads only dynamic imports inside run(), never top-level ones.

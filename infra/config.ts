@@ -7,7 +7,7 @@
 import type { ImageRequestConfig } from '../functions/image-request/handler.ts';
 import type { ImageResizeConfig } from '../functions/image-resize/handler.ts';
 import type { SignedUrlConfig } from '../functions/signed-url/handler.ts';
-import { distribution, s3DomainName } from './distribution.ts';
+import { distribution, s3DomainName, tunables } from './distribution.ts';
 import type { DistributionSpec, S3OriginSpec } from './distribution.ts';
 import { geoRouteConfig } from './geo.ts';
 import type { PackagedFunctionName } from './build/bundle.ts';
@@ -87,7 +87,9 @@ export function imageResizeConfig(spec: DistributionSpec = distribution): ImageR
   return {
     policy: spec.images,
     buckets,
-    cacheControl: 'public, max-age=31536000, immutable',
-    maxGeneratedBytes: 1024 * 1024,
+    cacheControl: tunables.derivedCacheControl,
+    maxGeneratedBytes: tunables.maxGeneratedResponseBytes,
+    renders: tunables.renders,
+    renderTimeoutSeconds: tunables.renderTimeoutSeconds,
   };
 }

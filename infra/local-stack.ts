@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { render } from '../functions/adapters/image/render.ts';
+import type { LimitSettings } from '../functions/core/limit.ts';
 import { regionalClients, s3ClientConfig, s3Store } from '../functions/adapters/s3/store.ts';
 import { jsonLog } from '../functions/core/log.ts';
 import type { Log } from '../functions/core/log.ts';
@@ -55,6 +56,8 @@ export interface LocalStackOptions {
   readonly s3Front?: (endpoint: string) => string | Promise<string>;
   /** Tests: the renderer image-resize uses (default: the real one), e.g. wrapped to measure it. */
   readonly render?: typeof render;
+  /** image-resize's render bound instead of tunables.renders (tests that must not depend on the machine's speed). */
+  readonly renders?: LimitSettings;
 }
 
 export interface LocalStack {
@@ -129,7 +132,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       spec,
       functions: {
         'image-request': imageRequest(imageRequestConfig(spec), { log }),
-        'image-resize': imageResize(imageResizeConfig(spec), { store, render: options.render ?? render, log }),
+        'image-resize': imageResize({ ...imageResizeConfig(spec), ...(options.renders ? { renders: options.renders } : {}) }, { store, render: options.render ?? render, log }),
         // The local edge speaks http, so signed Resources name http://127.0.0.1:PORT/...
         ...(spec.signedUrls ? { 'signed-url': signedUrl({ ...signedUrlConfig(spec), scheme: 'http' }, { log }) } : {}),
         ...(spec.geo ? { 'geo-route': geoRoute(geoRouteConfig(spec), { log }) } : {}),

@@ -51,17 +51,11 @@ export interface ImageResizeConfig {
   readonly cacheControl: string;
   /** CloudFront's cap on a response generated in an origin event: headers plus body as sent. */
   readonly maxGeneratedBytes: number;
-  /** Resizes at once in one process, and how many may wait (default DEFAULT_RENDER_LIMIT). */
-  readonly renders?: LimitSettings;
+  /** Resizes at once in one process, how many may wait, and for how long (tunables.renders in distribution.ts). */
+  readonly renders: LimitSettings;
+  /** libvips stops a render after this long (tunables.renderTimeoutSeconds). */
+  readonly renderTimeoutSeconds: number;
 }
-
-/**
- * At most two resizes (S3 read + decode + encode) at once per process, 64 waiting, none waiting more
- * than 10 s; beyond that a 503 (not cached). A Lambda instance handles one event at a time, so in AWS
- * this never queues; it bounds memory where one process serves many requests (the local edge, sst
- * dev): two 12 MP resizes peak near 2 x 80 MiB with shrink-on-load, and two cores give ~2x throughput.
- */
-export const DEFAULT_RENDER_LIMIT: LimitSettings = { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 };
 
 export interface ImageResizeDeps {
   readonly store: ObjectStore;
@@ -91,6 +85,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
   const bucketsByDomain = new Map(config.buckets.flatMap((b) => b.domainNames.map((d) => [d, b] as const)));
   const renderOptions: RenderOptions = {
     ...config.policy.limits,
+    timeoutSeconds: config.renderTimeoutSeconds,
     ...(config.policy.background === undefined ? {} : { background: config.policy.background }),
   };
   // Keys this instance answered with a redirect to S3, and when: a second miss soon after is a loop.
@@ -113,7 +108,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
   // Single flight: concurrent misses for one key inside this instance share one resize.
   const inFlight = new SingleFlight<Made>();
   // Bounded work: the original's bytes and the decode are held by at most `concurrency` resizes.
-  const renders = new Limiter(config.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
+  const renders = new Limiter(config.renders, 'resize');
 
   function make(bucket: string, key: string, variant: Variant): Promise<Made> {
     const target = derivedKey(key, variant);

@@ -7,7 +7,7 @@
  * where it ran, to `/aws/lambda/us-east-1.<name>`); only functions listed in S3_ACCESS touch S3, and
  * then only GetObject on the distribution's buckets and PutObject under `_derived/`.
  * derived-cleanup lists, reads and deletes under `_derived/` only and invalidates one distribution:
- * no function can write or delete an original (test/reliability/sacred-iam.test.ts).
+ * no function can write or delete an original (test/integration/sacred-iam.test.ts).
  */
 import { DERIVED_PREFIX } from '../../functions/core/keys.ts';
 import type { DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec } from '../distribution.ts';

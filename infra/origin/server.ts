@@ -28,14 +28,14 @@ import type { OriginObject, OriginStore } from './store.ts';
 import { listen } from '../serve/listen.ts';
 import { Limiter, SingleFlight } from '../../functions/core/limit.ts';
 import type { LimitSettings } from '../../functions/core/limit.ts';
-import { DEFAULT_RENDER_LIMIT } from '../../functions/image-resize/handler.ts';
+import { tunables } from '../distribution.ts';
 import { s3Etag } from '../../functions/adapters/s3/etag.ts';
 
 export interface ImageOriginOptions {
   readonly store: OriginStore;
   readonly policy: ImagePolicy;
   readonly render: (source: Buffer, variant: Variant, limits: RenderLimits) => Promise<Rendered>;
-  /** Resizes at once, and how many may wait (default: image-resize's DEFAULT_RENDER_LIMIT). */
+  /** Resizes at once, and how many may wait (default: tunables.renders, as image-resize). */
   readonly renders?: LimitSettings;
   readonly log?: Log;
   /** Store what it resizes under `_derived/` (conditional write). Default true. */
@@ -58,8 +58,6 @@ export interface ImageOrigin {
   close(): Promise<void>;
 }
 
-const DERIVED_CACHE_CONTROL = 'public, max-age=31536000, immutable';
-
 interface Reply {
   readonly status: number;
   readonly headers: Record<string, string>;
@@ -70,11 +68,11 @@ interface Reply {
 
 export async function startImageOrigin(options: ImageOriginOptions): Promise<ImageOrigin> {
   const log = options.log ?? jsonLog;
-  const cacheControl = options.cacheControl ?? DERIVED_CACHE_CONTROL;
+  const cacheControl = options.cacheControl ?? tunables.derivedCacheControl;
   const storeDerived = options.storeDerived ?? true;
   const rendering = new SingleFlight<{ object: OriginObject; stored: string }>();
   // The same bound as image-resize: this process serves many requests, and each resize holds a decode.
-  const renders = new Limiter(options.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
+  const renders = new Limiter(options.renders ?? tunables.renders, 'resize');
   let active = 0;
   let draining = false;
   let closing: Promise<void> | undefined;
@@ -85,7 +83,7 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
     return rendering.run(target, () => renders.run(async () => {
       const original = await options.store.get(key, options.policy.limits.maxInputBytes);
       if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
-      const image = await options.render(original.body, variant, options.policy.limits);
+      const image = await options.render(original.body, variant, { ...options.policy.limits, timeoutSeconds: tunables.renderTimeoutSeconds });
       let stored = 'not-stored';
       if (storeDerived) {
         try {

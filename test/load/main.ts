@@ -20,13 +20,12 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { derivedUri, parseImageUrl } from '../../functions/core/grammar.ts';
-import { DEFAULT_RENDER_LIMIT } from '../../functions/image-resize/handler.ts';
 import { S3_BUDGET } from '../../functions/adapters/s3/store.ts';
-import { distribution } from '../../infra/distribution.ts';
+import { distribution, tunables } from '../../infra/distribution.ts';
 import type { S3OriginSpec } from '../../infra/distribution.ts';
 import { startLocalStack } from '../../infra/local-stack.ts';
 import { hashOriginals, listKeys, objectBytes } from '../support/originals.ts';
-import { CORPUS } from '../corpus/corpus.ts';
+import { CORPUS } from '../support/corpus.ts';
 
 // A run never changes the checkout unless asked to record its figures.
 const OUT_FILE = process.argv.includes('--record') ? 'bench/load-results.json' : 'bench/tmp/load-results.json';
@@ -233,7 +232,7 @@ async function main(): Promise<number> {
     const results = {
       when: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-      settings: { seconds: SECONDS, concurrency: CONCURRENCY, max_requests: MAX_REQUESTS, mix: { hit: HIT_SHARE, miss: MISS_SHARE, bad: BAD_SHARE }, render_limit: DEFAULT_RENDER_LIMIT, s3_budget: S3_BUDGET },
+      settings: { seconds: SECONDS, concurrency: CONCURRENCY, max_requests: MAX_REQUESTS, mix: { hit: HIT_SHARE, miss: MISS_SHARE, bad: BAD_SHARE }, render_limit: tunables.renders, s3_budget: S3_BUDGET },
       totals: {
         requests: done.length,
         seconds: round(elapsed, 2),

@@ -44,7 +44,10 @@ export interface RenderLimits {
 export interface RenderOptions extends RenderLimits {
   /** `#rrggbb` under transparent pixels in JPEG, and the letterbox of `contain` in JPEG. Default white. */
   readonly background?: string;
-  /** libvips stops and the render fails (503, not cached) after this long. Default 20 s. */
+  /**
+   * libvips stops and the render fails (503, not cached) after this long; absent: no limit (tests,
+   * benchmarks). Deployed code passes tunables.renderTimeoutSeconds (infra/distribution.ts).
+   */
   readonly timeoutSeconds?: number;
 }
 
@@ -115,7 +118,6 @@ export function loadEngine(): Promise<SharpModule> {
 }
 
 const DEFAULT_BACKGROUND = '#ffffff';
-const DEFAULT_TIMEOUT_SECONDS = 20;
 /** SVG is rasterised at the density that fits the box; libvips accepts 1 to 100000 dpi. */
 const SVG_BASE_DENSITY = 72;
 
@@ -218,7 +220,7 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
     ...(density === undefined ? {} : { density }),
   };
   let image = sharp(source, input)
-    .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS })
+    .timeout({ seconds: options.timeoutSeconds ?? 0 })
     .resize(resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background));
   if (!alpha && header.hasAlpha) image = image.flatten({ background });
   if (variant.keepCopyright && header.copyright) image = image.withExif({ IFD0: { Copyright: header.copyright } });

@@ -8,12 +8,12 @@ import { promisify } from 'node:util';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogLine } from '../functions/core/log.ts';
-import type { RequestTrace } from '../infra/local/edge.ts';
-import { startLocalStack } from '../infra/local-stack.ts';
-import type { LocalStack } from '../infra/local-stack.ts';
-import { runSign } from '../infra/tools/sign.ts';
-import { ACCEPT_WEBP, get, rawGet } from './support/http.ts';
+import type { LogLine } from '../../functions/core/log.ts';
+import type { RequestTrace } from '../../infra/local/edge.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import type { LocalStack } from '../../infra/local-stack.ts';
+import { runSign } from '../../infra/tools/sign.ts';
+import { ACCEPT_WEBP, get, rawGet } from '../support/http.ts';
 
 let stack: LocalStack;
 const logs: LogLine[] = [];

@@ -4,7 +4,6 @@
  * `npm run origin` entry point under SIGTERM.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -13,17 +12,17 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { render } from '../functions/adapters/image/render.ts';
-import { s3Store } from '../functions/adapters/s3/store.ts';
-import type { LogLine } from '../functions/core/log.ts';
-import { distribution } from '../infra/distribution.ts';
-import { seedOriginals, startLocalS3 } from '../infra/local/s3.ts';
-import { startImageOrigin } from '../infra/origin/server.ts';
-import type { ImageOrigin } from '../infra/origin/server.ts';
-import { bucketStore, directoryStore } from '../infra/origin/store.ts';
-import { get, rawGet } from './support/http.ts';
+import { render } from '../../functions/adapters/image/render.ts';
+import { s3Store } from '../../functions/adapters/s3/store.ts';
+import type { LogLine } from '../../functions/core/log.ts';
+import { distribution } from '../../infra/distribution.ts';
+import { seedOriginals, startLocalS3 } from '../../infra/local/s3.ts';
+import { startImageOrigin } from '../../infra/origin/server.ts';
+import type { ImageOrigin } from '../../infra/origin/server.ts';
+import { bucketStore, directoryStore } from '../../infra/origin/store.ts';
+import { get, rawGet } from '../support/http.ts';
+import { sha256 } from '../support/hash.ts';
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const IMAGES = path.resolve('fixtures/images');
 
 async function listFiles(directory: string): Promise<string[]> {

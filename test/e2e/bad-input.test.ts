@@ -5,7 +5,6 @@
  * the edge keeps serving. At the end, every original in every bucket (and on the image origin's
  * disk) is byte for byte what it was before the corpus ran.
  */
-import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,8 +31,9 @@ import type { FaultyS3 } from '../support/faulty-s3.ts';
 import { ACCEPT_WEBP, rawGet } from '../support/http.ts';
 import { LEAK, hashOriginals } from '../support/originals.ts';
 import { rawSend } from '../support/raw-socket.ts';
-import { CORPUS, CRAFTED_ORIGINALS, craftedInputs } from './corpus.ts';
-import type { BadInput } from './corpus.ts';
+import { CORPUS, CRAFTED_ORIGINALS, craftedInputs } from '../support/corpus.ts';
+import type { BadInput } from '../support/corpus.ts';
+import { sha256 } from '../support/hash.ts';
 
 const BUCKETS = distribution.origins.filter((o): o is S3OriginSpec => o.kind === 's3').map((o) => o.bucket);
 const TRUNCATED = 'crafted/truncated.jpg';
@@ -50,7 +50,7 @@ async function hashDirectory(root: string): Promise<Map<string, string>> {
   for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const file = path.join(entry.parentPath, entry.name);
-    hashes.set(path.relative(root, file), createHash('sha256').update(await readFile(file)).digest('hex'));
+    hashes.set(path.relative(root, file), sha256(await readFile(file)));
   }
   return hashes;
 }
@@ -136,7 +136,7 @@ describe('the corpus through the local edge', () => {
     } finally {
       bait.close();
     }
-    before.set(`${stack.bucket}/crafted/ssrf.svg`, createHash('sha256').update(svg).digest('hex'));
+    before.set(`${stack.bucket}/crafted/ssrf.svg`, sha256(svg));
   });
 });
 

@@ -5,15 +5,15 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createKeyRing, verifySignedRequest } from '../functions/core/signed-url.ts';
-import type { Verdict } from '../functions/core/signed-url.ts';
-import { decodeCloudFrontBase64 } from '../functions/core/signed-url-policy.ts';
-import { imageRequestConfig, protectedPrefixes, signedUrlConfig } from '../infra/config.ts';
-import { distribution } from '../infra/distribution.ts';
-import type { DistributionSpec } from '../infra/distribution.ts';
-import { TEST_ECDSA_PUBLIC_KEY, TEST_RSA_PUBLIC_KEY } from '../infra/keys.ts';
-import { runSign } from '../infra/tools/sign.ts';
-import { folderPattern, parseWhen, signCookies, signUrl, testKey, testKeys } from '../infra/tools/signer.ts';
+import { createKeyRing, verifySignedRequest } from '../../functions/core/signed-url.ts';
+import type { Verdict } from '../../functions/core/signed-url.ts';
+import { decodeCloudFrontBase64 } from '../../functions/core/signed-url-policy.ts';
+import { imageRequestConfig, protectedPrefixes, signedUrlConfig } from '../../infra/config.ts';
+import { distribution } from '../../infra/distribution.ts';
+import type { DistributionSpec } from '../../infra/distribution.ts';
+import { TEST_ECDSA_PUBLIC_KEY, TEST_RSA_PUBLIC_KEY } from '../../infra/keys.ts';
+import { runSign } from '../../infra/tools/sign.ts';
+import { folderPattern, parseWhen, signCookies, signUrl, testKey, testKeys } from '../../infra/tools/signer.ts';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
 const keys = createKeyRing(signedUrlConfig().publicKeys);

@@ -5,10 +5,10 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { images } from '../infra/distribution.ts';
-import { startLocalStack } from '../infra/local-stack.ts';
-import type { LocalStack } from '../infra/local-stack.ts';
-import { hasChromium, launchChromium } from './support/browser.ts';
+import { images } from '../../infra/distribution.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import type { LocalStack } from '../../infra/local-stack.ts';
+import { hasChromium, launchChromium } from '../support/browser.ts';
 
 let stack: LocalStack;
 let browser: Browser;

@@ -14,22 +14,22 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { render } from '../functions/adapters/image/render.ts';
-import { s3ClientConfig, s3Store } from '../functions/adapters/s3/store.ts';
-import type { LogLine } from '../functions/core/log.ts';
-import { createHandler as geoRoute } from '../functions/geo-route/handler.ts';
-import { createHandler as imageRequest } from '../functions/image-request/handler.ts';
-import { createHandler as imageResize } from '../functions/image-resize/handler.ts';
-import { geoRouteConfig, imageRequestConfig, imageResizeConfig } from '../infra/config.ts';
-import { distribution } from '../infra/distribution.ts';
-import type { BehaviorSpec, DistributionSpec, OriginGroupSpec } from '../infra/distribution.ts';
-import { startEdge } from '../infra/local/edge.ts';
-import type { Edge, EdgeOptions, RequestTrace } from '../infra/local/edge.ts';
-import { startLocalStack } from '../infra/local-stack.ts';
-import type { LocalStack } from '../infra/local-stack.ts';
-import { startImageOrigin } from '../infra/origin/server.ts';
-import { directoryStore } from '../infra/origin/store.ts';
-import { ACCEPT_WEBP, get } from './support/http.ts';
+import { render } from '../../functions/adapters/image/render.ts';
+import { s3ClientConfig, s3Store } from '../../functions/adapters/s3/store.ts';
+import type { LogLine } from '../../functions/core/log.ts';
+import { createHandler as geoRoute } from '../../functions/geo-route/handler.ts';
+import { createHandler as imageRequest } from '../../functions/image-request/handler.ts';
+import { createHandler as imageResize } from '../../functions/image-resize/handler.ts';
+import { geoRouteConfig, imageRequestConfig, imageResizeConfig } from '../../infra/config.ts';
+import { distribution } from '../../infra/distribution.ts';
+import type { BehaviorSpec, DistributionSpec, OriginGroupSpec } from '../../infra/distribution.ts';
+import { startEdge } from '../../infra/local/edge.ts';
+import type { Edge, EdgeOptions, RequestTrace } from '../../infra/local/edge.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import type { LocalStack } from '../../infra/local-stack.ts';
+import { startImageOrigin } from '../../infra/origin/server.ts';
+import { directoryStore } from '../../infra/origin/store.ts';
+import { ACCEPT_WEBP, get } from '../support/http.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Two real origins on loopback and recording functions

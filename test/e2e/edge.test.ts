@@ -1,16 +1,16 @@
 /**
  * The foundation, end to end: the local edge with the embedded S3, real sharp and real HTTP.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogLine } from '../functions/core/log.ts';
-import type { RequestTrace } from '../infra/local/edge.ts';
-import { startLocalStack } from '../infra/local-stack.ts';
-import type { LocalStack } from '../infra/local-stack.ts';
-import { ACCEPT_CHROMIUM, ACCEPT_WEBP, get, rawGet } from './support/http.ts';
+import type { LogLine } from '../../functions/core/log.ts';
+import type { RequestTrace } from '../../infra/local/edge.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import type { LocalStack } from '../../infra/local-stack.ts';
+import { ACCEPT_CHROMIUM, ACCEPT_WEBP, get, rawGet } from '../support/http.ts';
+import { sha256 } from '../support/hash.ts';
 
 let stack: LocalStack;
 const logs: LogLine[] = [];
@@ -23,7 +23,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const resizes = (uri: string) => logs.filter((l) => l.fn === 'image-resize' && l.outcome === 'resized' && l.uri === uri).length;
 
 async function s3Bytes(key: string): Promise<Buffer> {

@@ -6,7 +6,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-const IMAGES = fileURLToPath(new URL('../fixtures/images/', import.meta.url));
+const IMAGES = fileURLToPath(new URL('../../fixtures/images/', import.meta.url));
 const fixture = (rel: string): string => path.join(IMAGES, rel);
 
 const CAFE = 'photos/caf\u00e9 au lait.jpg'; // NFC: U+00E9, not "e" + U+0301

@@ -5,10 +5,10 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsS3Fetch } from '../infra/local/aws-s3.ts';
-import { startLocalS3 } from '../infra/local/s3.ts';
-import type { LocalS3 } from '../infra/local/s3.ts';
-import type { S3OriginSpec } from '../infra/distribution.ts';
+import { awsS3Fetch } from '../../infra/local/aws-s3.ts';
+import { startLocalS3 } from '../../infra/local/s3.ts';
+import type { LocalS3 } from '../../infra/local/s3.ts';
+import type { S3OriginSpec } from '../../infra/distribution.ts';
 
 const origin: S3OriginSpec = { kind: 's3', id: 'images-s3', bucket: 'edge-images-originals', region: 'us-east-1' };
 let s3: LocalS3;

@@ -4,24 +4,24 @@
  * routed to, and the dev-only switches exist in no deployed bundle.
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { build } from 'esbuild';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ObjectStore } from '../functions/adapters/s3/store.ts';
-import type { LogLine } from '../functions/core/log.ts';
-import { createHandler as geoRoute } from '../functions/geo-route/handler.ts';
-import { createHandler as imageRequest } from '../functions/image-request/handler.ts';
-import { createHandler as imageResize } from '../functions/image-resize/handler.ts';
-import { geoRouteConfig, imageRequestConfig, imageResizeConfig } from '../infra/config.ts';
-import { DEV_FAIL_PRIMARY, DEV_SWITCHES, DEV_VIEWER_COUNTRY } from '../infra/local/dev.ts';
-import type { RequestTrace } from '../infra/local/edge.ts';
-import { startLocalStack } from '../infra/local-stack.ts';
-import type { LocalStack } from '../infra/local-stack.ts';
-import { ACCEPT_WEBP, get } from './support/http.ts';
-import { bakedConfig } from '../infra/build/bundle.ts';
+import type { ObjectStore } from '../../functions/adapters/s3/store.ts';
+import type { LogLine } from '../../functions/core/log.ts';
+import { createHandler as geoRoute } from '../../functions/geo-route/handler.ts';
+import { createHandler as imageRequest } from '../../functions/image-request/handler.ts';
+import { createHandler as imageResize } from '../../functions/image-resize/handler.ts';
+import { geoRouteConfig, imageRequestConfig, imageResizeConfig } from '../../infra/config.ts';
+import { DEV_FAIL_PRIMARY, DEV_SWITCHES, DEV_VIEWER_COUNTRY } from '../../infra/local/dev.ts';
+import type { RequestTrace } from '../../infra/local/edge.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import type { LocalStack } from '../../infra/local-stack.ts';
+import { ACCEPT_WEBP, get } from '../support/http.ts';
+import { bakedConfig } from '../../infra/build/bundle.ts';
+import { sha256 } from '../support/hash.ts';
 
 let stack: LocalStack;
 const logs: LogLine[] = [];
@@ -34,7 +34,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 async function exists(bucket: string, key: string): Promise<boolean> {
   try {

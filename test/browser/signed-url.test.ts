@@ -8,11 +8,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogLine } from '../functions/core/log.ts';
-import { startLocalStack } from '../infra/local-stack.ts';
-import type { LocalStack } from '../infra/local-stack.ts';
-import { runSign } from '../infra/tools/sign.ts';
-import { hasChromium, launchChromium } from './support/browser.ts';
+import type { LogLine } from '../../functions/core/log.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import type { LocalStack } from '../../infra/local-stack.ts';
+import { runSign } from '../../infra/tools/sign.ts';
+import { hasChromium, launchChromium } from '../support/browser.ts';
 
 let stack: LocalStack;
 let browser: Browser;

@@ -4,16 +4,16 @@
  * sources negotiated from real Accept headers; a cover position in the canonical URI; hostile
  * sources answered with short-lived 4xx.
  */
-import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogLine } from '../functions/core/log.ts';
-import type { RequestTrace } from '../infra/local/edge.ts';
-import { startLocalStack } from '../infra/local-stack.ts';
-import type { LocalStack } from '../infra/local-stack.ts';
-import * as src from './image-engine.sources.ts';
-import { ACCEPT_CHROMIUM, get } from './support/http.ts';
+import type { LogLine } from '../../functions/core/log.ts';
+import type { RequestTrace } from '../../infra/local/edge.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import type { LocalStack } from '../../infra/local-stack.ts';
+import * as src from '../support/image-engine-sources.ts';
+import { ACCEPT_CHROMIUM, get } from '../support/http.ts';
+import { sha256 } from '../support/hash.ts';
 
 let stack: LocalStack;
 const logs: LogLine[] = [];
@@ -32,7 +32,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const resizeLogs = (uri: string) => logs.filter((l) => l.fn === 'image-resize' && l.uri === uri && String(l.outcome).startsWith('resized'));
 
 describe('a result over the 1 MB cap', () => {

@@ -12,16 +12,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BehaviorSpec, DistributionSpec, EventType, FunctionName } from '../infra/distribution.ts';
-import { distribution, findOrigin } from '../infra/distribution.ts';
-import { EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
-import { ORIGIN_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent, limitsOf } from '../infra/build/limits.ts';
-import { packageFunctions } from '../infra/build/package.ts';
-import type { Artifacts } from '../infra/edge-functions.ts';
-import type { EdgeImages } from '../infra/edge-images.ts';
-import { geoDns } from '../infra/geo.ts';
-import type { DeployOptions } from '../infra/options.ts';
-import { primaryS3Origin } from '../infra/options.ts';
+import type { BehaviorSpec, DistributionSpec, EventType, FunctionName } from '../../infra/distribution.ts';
+import { distribution, findOrigin } from '../../infra/distribution.ts';
+import { EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../../infra/build/policies.ts';
+import { ORIGIN_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent, limitsOf } from '../../infra/build/limits.ts';
+import { packageFunctions } from '../../infra/build/package.ts';
+import type { Artifacts } from '../../infra/edge-functions.ts';
+import type { EdgeImages } from '../../infra/edge-images.ts';
+import { geoDns } from '../../infra/geo.ts';
+import type { DeployOptions } from '../../infra/options.ts';
+import { primaryS3Origin } from '../../infra/options.ts';
 
 interface Recorded {
   readonly type: string;
@@ -96,7 +96,7 @@ beforeAll(async () => {
   );
 });
 
-const root = path.resolve(import.meta.dirname, '..');
+const root = path.resolve(import.meta.dirname, '../..');
 let work: string;
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
@@ -120,7 +120,7 @@ function options(overrides: Partial<DeployOptions> = {}): DeployOptions {
 
 /** Packages the functions for a stage exactly as sst.config.ts does (stage overrides baked in). */
 async function artifactsFor(spec: DistributionSpec, opts: DeployOptions, only?: FunctionName[]): Promise<Artifacts> {
-  const { stageOverrides } = await import('../infra/options.ts');
+  const { stageOverrides } = await import('../../infra/options.ts');
   work ??= await mkdtemp(path.join(tmpdir(), 'edge-images-infra-'));
   const dir = path.join(work, `${opts.stage}-${Math.random().toString(36).slice(2)}`);
   const manifest = await packageFunctions({ root, outDir: dir, spec, overrides: stageOverrides(spec, opts), ...(only ? { only } : {}) });
@@ -146,7 +146,7 @@ async function settle(stack: EdgeImages): Promise<void> {
 
 /** Builds a stage under the mocks; returns what it recorded. */
 async function deploy(spec: DistributionSpec, opts: DeployOptions, geo = false) {
-  const { createEdgeImages } = await import('../infra/edge-images.ts');
+  const { createEdgeImages } = await import('../../infra/edge-images.ts');
   const artifacts = opts.cdn ? await artifactsFor(spec, opts) : undefined;
   recorded = [];
   const stack = createEdgeImages(spec, opts, { ...(artifacts ? { artifacts } : {}), ...(geo ? { geoDns } : {}) });
@@ -482,7 +482,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
   });
 
   it('refuses zips without derived-cleanup before creating anything', async () => {
-    const { createEdgeImages } = await import('../infra/edge-images.ts');
+    const { createEdgeImages } = await import('../../infra/edge-images.ts');
     const artifacts = { ...d.artifacts!, manifest: { ...d.artifacts!.manifest, regionalFunctions: [] } };
     recorded = [];
     expect(() => createEdgeImages(distribution, opts, { artifacts, geoDns })).toThrow(/Expected derived-cleanup in the packaged functions/);
@@ -524,14 +524,14 @@ describe('other stages', () => {
   }, 240_000);
 
   it('refuses OAC when geo-route redirects to other buckets', async () => {
-    const { createEdgeImages } = await import('../infra/edge-images.ts');
+    const { createEdgeImages } = await import('../../infra/edge-images.ts');
     const opts = options({ stage: 'refuse', s3OriginAccess: 'oac' });
     const artifacts = await artifactsFor(distribution, opts, ['image-request']);
     expect(() => createEdgeImages(distribution, opts, { artifacts })).toThrow(/OAC does not sign requests a Lambda@Edge function redirected/);
   }, 240_000);
 
   it('refuses zips that were built for another stage', async () => {
-    const { createEdgeImages } = await import('../infra/edge-images.ts');
+    const { createEdgeImages } = await import('../../infra/edge-images.ts');
     const artifacts = await artifactsFor(distribution, options({ stage: 'other' }), ['image-request']);
     expect(() => createEdgeImages(distribution, options({ stage: 'mismatch' }), { artifacts })).toThrow(/package again/);
   }, 240_000);

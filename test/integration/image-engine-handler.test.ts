@@ -10,15 +10,15 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/
 import type { CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { validateResult } from '../functions/adapters/cloudfront/validate.ts';
-import { readCopyright } from '../functions/adapters/image/exif.ts';
-import { s3Store } from '../functions/adapters/s3/store.ts';
-import type { ObjectStore } from '../functions/adapters/s3/store.ts';
-import type { LogLine } from '../functions/core/log.ts';
-import { startLocalS3 } from '../infra/local/s3.ts';
-import type { LocalS3 } from '../infra/local/s3.ts';
-import * as src from './image-engine.sources.ts';
-import { countingResizeHandler } from './support/resize.ts';
+import { validateResult } from '../../functions/adapters/cloudfront/validate.ts';
+import { readCopyright } from '../../functions/adapters/image/exif.ts';
+import { s3Store } from '../../functions/adapters/s3/store.ts';
+import type { ObjectStore } from '../../functions/adapters/s3/store.ts';
+import type { LogLine } from '../../functions/core/log.ts';
+import { startLocalS3 } from '../../infra/local/s3.ts';
+import type { LocalS3 } from '../../infra/local/s3.ts';
+import * as src from '../support/image-engine-sources.ts';
+import { countingResizeHandler } from '../support/resize.ts';
 
 const BUCKET = 'edge-images-originals';
 const CAP = 1024 * 1024;
