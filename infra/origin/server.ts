@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { renderHttpError } from '../../functions/adapters/http/error.ts';
-import type { Rendered, RenderLimits } from '../../functions/adapters/image/render.ts';
+import type { Rendered, RenderOptions } from '../../functions/adapters/image/render.ts';
 import { EdgeError, toEdgeError } from '../../functions/core/errors.ts';
 import { derivedKey, parseDerivedUri } from '../../functions/core/grammar.ts';
 import type { Variant } from '../../functions/core/grammar.ts';
@@ -34,7 +34,7 @@ import { s3Etag } from '../../functions/adapters/s3/etag.ts';
 export interface ImageOriginOptions {
   readonly store: OriginStore;
   readonly policy: ImagePolicy;
-  readonly render: (source: Buffer, variant: Variant, limits: RenderLimits) => Promise<Rendered>;
+  readonly render: (source: Buffer, variant: Variant, options: RenderOptions) => Promise<Rendered>;
   /** Resizes at once, and how many may wait (default: tunables.renders, as image-resize). */
   readonly renders?: LimitSettings;
   readonly log?: Log;
