@@ -23,7 +23,7 @@ import { createHandler as signedUrl } from '../../functions/signed-url/handler.t
 import { imageRequestConfig, imageResizeConfig, signedUrlConfig } from '../../infra/config.ts';
 import { distribution, s3DomainName } from '../../infra/distribution.ts';
 import type { S3OriginSpec } from '../../infra/distribution.ts';
-import { matchBehavior } from '../../infra/local/edge.ts';
+import { matchBehavior } from '../../infra/local/behaviors.ts';
 import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
 import { startFaultyS3 } from '../support/faulty-s3.ts';
