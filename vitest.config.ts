@@ -15,7 +15,8 @@ export default defineConfig({
     environment: 'node',
     expect: { requireAssertions: true },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['functions/**/*.test.ts', 'infra/**/*.test.ts'] } },
+      // The bound is a hang guard: some unit tests resize real images on a busy machine.
+      { extends: true, test: { name: 'unit', include: ['functions/**/*.test.ts', 'infra/**/*.test.ts'], testTimeout: 30_000 } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...slow } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...slow } },
       { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...slow } },

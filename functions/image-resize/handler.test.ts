@@ -7,13 +7,13 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { validateResult } from '../../functions/adapters/cloudfront/validate.ts';
-import { s3Store } from '../../functions/adapters/s3/store.ts';
-import type { ObjectStore } from '../../functions/adapters/s3/store.ts';
-import type { LogLine } from '../../functions/core/log.ts';
+import { validateResult } from '../adapters/cloudfront/validate.ts';
+import { s3Store } from '../adapters/s3/store.ts';
+import type { ObjectStore } from '../adapters/s3/store.ts';
+import type { LogLine } from '../core/log.ts';
 import { startLocalS3 } from '../../infra/local/s3.ts';
 import type { LocalS3 } from '../../infra/local/s3.ts';
-import { countingResizeHandler } from '../support/resize.ts';
+import { countingResizeHandler } from '../../test/support/resize.ts';
 
 const BUCKET = 'edge-images-originals';
 let s3: LocalS3;
