@@ -3,8 +3,8 @@
  * the signed-URL verifier through signed-url, and the geo headers through geo-route.
  *
  * A fixed seed and a few hundred runs per property in CI; longer on demand:
- *   FUZZ_RUNS=100000 npx vitest run test/corpus            (same seed, more runs)
- *   FUZZ_SEED=123 FUZZ_RUNS=20000 npx vitest run test/corpus
+ *   FUZZ_RUNS=100000 npx vitest run test/integration/fuzz.test.ts            (same seed, more runs)
+ *   FUZZ_SEED=123 FUZZ_RUNS=20000 npx vitest run test/integration/fuzz.test.ts
  * A failure prints the seed and the shrunk counterexample; rerun with both to reproduce.
  */
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResultResponse } from 'aws-lambda';
