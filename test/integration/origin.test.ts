@@ -300,12 +300,35 @@ describe('npm run origin (infra/origin/main.ts) as a process', () => {
     }
   });
 
-  it('explains a missing source', async () => {
-    const child = spawn(process.execPath, [entry], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('with no source, serves the fixtures and keeps its derived images out of the checkout', async () => {
+    const child = spawn(process.execPath, [entry, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await until(() => /listening\s+http:\/\/127\.0\.0\.1:\d+/.test(stdout), 20_000);
+      const url = /listening\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
+      expect(stdout).toContain(`directory ${path.resolve('fixtures/images')} (derived images in ${path.resolve('.build/origin-derived')})`);
+      const original = await fetch(`${url}/photos/cat.jpg`);
+      expect(original.status).toBe(200);
+      expect(Buffer.from(await original.arrayBuffer())).toEqual(await readFile('fixtures/images/photos/cat.jpg'));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses two sources', async () => {
+    const child = spawn(process.execPath, [entry, '--dir', IMAGES, '--bucket', 'b'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/Expected exactly one of --dir or --bucket but received neither/);
+    expect(stderr).toMatch(/Expected one of --dir or --bucket but received both/);
   });
+
 });
