@@ -24,10 +24,9 @@ import { imageRequestConfig, imageResizeConfig, signedUrlConfig } from '../../in
 import { distribution, s3DomainName } from '../../infra/distribution.ts';
 import type { S3OriginSpec } from '../../infra/distribution.ts';
 import { matchBehavior } from '../../infra/local/behaviors.ts';
-import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
-import { startFaultyS3 } from '../support/faulty-s3.ts';
 import type { FaultyS3 } from '../support/faulty-s3.ts';
+import { startStackBehindFaultyS3 } from '../support/stack.ts';
 import { ACCEPT_WEBP, rawGet } from '../support/http.ts';
 import { LEAK, hashOriginals } from '../support/originals.ts';
 import { rawSend } from '../support/raw-socket.ts';
@@ -56,14 +55,10 @@ async function hashDirectory(root: string): Promise<Map<string, string>> {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({
+  ({ stack, faulty } = await startStackBehindFaultyS3({
     port: 0,
     log: (line) => logs.push(line),
-    s3Front: async (endpoint) => {
-      faulty = await startFaultyS3(endpoint);
-      return faulty.endpoint;
-    },
-  });
+  }));
   const crafted: [string, Buffer][] = Object.entries(CRAFTED_ORIGINALS).map(([key, { make }]) => [key, make()]);
   const cat = await readFile('fixtures/images/photos/cat.jpg');
   crafted.push([TRUNCATED, cat.subarray(0, Math.floor(cat.byteLength / 2))]);

@@ -15,10 +15,10 @@ import type { Invalidator } from '../../functions/adapters/cloudfront/invalidate
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '../../functions/adapters/s3/store.ts';
 import { encodeEventKey } from '../../infra/local/s3.ts';
-import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
-import { FAULTS, startFaultyS3 } from '../support/faulty-s3.ts';
+import { FAULTS } from '../support/faulty-s3.ts';
 import type { FaultyS3 } from '../support/faulty-s3.ts';
+import { startStackBehindFaultyS3 } from '../support/stack.ts';
 import { get } from '../support/http.ts';
 import { listKeys } from '../support/originals.ts';
 import { s3Event } from '../support/s3-event.ts';
@@ -30,10 +30,7 @@ let landscape: Buffer;
 let portrait: Buffer;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, log: (line) => logs.push(line), s3Front: async (endpoint) => {
-      faulty = await startFaultyS3(endpoint);
-      return faulty.endpoint;
-    } });
+  ({ stack, faulty } = await startStackBehindFaultyS3({ port: 0, log: (line) => logs.push(line) }));
   landscape = await readFile('fixtures/images/street-1080p.jpg');
   portrait = await readFile('fixtures/images/portrait-exif6.jpg');
 });

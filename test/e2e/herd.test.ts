@@ -13,10 +13,9 @@ import type { Rendered } from '../../functions/adapters/image/render.ts';
 import { render } from '../../functions/adapters/image/render.ts';
 import type { LogLine } from '../../functions/core/log.ts';
 import { distribution, tunables } from '../../infra/distribution.ts';
-import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
-import { startFaultyS3 } from '../support/faulty-s3.ts';
 import type { FaultyS3 } from '../support/faulty-s3.ts';
+import { startStackBehindFaultyS3 } from '../support/stack.ts';
 import { ACCEPT_WEBP, get } from '../support/http.ts';
 
 let stack: LocalStack;
@@ -27,13 +26,9 @@ let rendering = 0;
 let peakRendering = 0;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
+  ({ stack, faulty } = await startStackBehindFaultyS3({
     port: 0,
     log: (line) => logs.push(line),
-    s3Front: async (endpoint) => {
-      faulty = await startFaultyS3(endpoint);
-      return faulty.endpoint;
-    },
     // The deployed bound on concurrent resizes, without its 10 s bound on waiting: how long 54 queued
     // 12 MP resizes wait depends on how busy the machine is, and a 503 for waiting too long is the
     // limiter working (functions/core/limit.test.ts), not what this file is about.
@@ -48,7 +43,7 @@ beforeAll(async () => {
         rendering--;
       }
     },
-  });
+  }));
 });
 afterAll(async () => {
   await stack?.close();

@@ -15,10 +15,10 @@ import { derivedUri, parseImageUrl } from '../../functions/core/grammar.ts';
 import type { LogLine } from '../../functions/core/log.ts';
 import { distribution } from '../../infra/distribution.ts';
 import type { S3OriginSpec } from '../../infra/distribution.ts';
-import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
-import { FAULTS, startFaultyS3 } from '../support/faulty-s3.ts';
+import { FAULTS } from '../support/faulty-s3.ts';
 import type { FaultRule, FaultyS3 } from '../support/faulty-s3.ts';
+import { startStackBehindFaultyS3 } from '../support/stack.ts';
 import { get } from '../support/http.ts';
 import { LEAK, hashOriginals, listKeys, objectBytes } from '../support/originals.ts';
 
@@ -31,16 +31,12 @@ const logs: LogLine[] = [];
 let before: Map<string, string>;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
+  ({ stack, faulty } = await startStackBehindFaultyS3({
     port: 0,
     log: (line) => logs.push(line),
-    s3Front: async (endpoint) => {
-      faulty = await startFaultyS3(endpoint);
-      return faulty.endpoint;
-    },
     // CloudFront waits 30 s for an origin; 2 s here so the hung-origin case is quick to watch.
     originTimeouts: { readMs: 2_000 },
-  });
+  }));
   before = await hashOriginals(stack.s3.client, BUCKETS);
 });
 afterAll(async () => {
