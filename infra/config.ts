@@ -90,6 +90,5 @@ export function imageResizeConfig(spec: DistributionSpec = distribution): ImageR
     cacheControl: tunables.derivedCacheControl,
     maxGeneratedBytes: tunables.maxGeneratedResponseBytes,
     renders: tunables.renders,
-    renderTimeoutSeconds: tunables.renderTimeoutSeconds,
   };
 }

@@ -83,7 +83,7 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
     return rendering.run(target, () => renders.run(async () => {
       const original = await options.store.get(key, options.policy.limits.maxInputBytes);
       if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
-      const image = await options.render(original.body, variant, { ...options.policy.limits, timeoutSeconds: tunables.renderTimeoutSeconds });
+      const image = await options.render(original.body, variant, options.policy.limits);
       let stored = 'not-stored';
       if (storeDerived) {
         try {
