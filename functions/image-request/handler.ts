@@ -8,6 +8,7 @@ import { errorResponse } from '../adapters/cloudfront/respond.ts';
 import { canonicalize } from '../core/canonical.ts';
 import type { CanonicalOutcome } from '../core/canonical.ts';
 import { wrapHandler } from '../core/handler.ts';
+import { VIEWER_URL_HEADER } from '../core/keys.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
 
@@ -34,6 +35,8 @@ export function createHandler(config: ImageRequestConfig, deps: ImageRequestDeps
     identify: (event) => ({ requestId: event.Records[0]!.cf.config.requestId, uri: event.Records[0]!.cf.request.uri }),
     run: (event) => {
       const { request } = event.Records[0]!.cf;
+      // Only signed-url sets it, after verifying; a viewer's own copy never reaches an origin event.
+      delete request.headers[VIEWER_URL_HEADER];
       const accept = request.headers['accept']?.[0]?.value;
       const canonical = canonicalize({ method: request.method, uri: request.uri, querystring: request.querystring, accept }, config.policy, config.protectedPrefixes);
       request.uri = canonical.uri;
