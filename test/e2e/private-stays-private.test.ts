@@ -288,7 +288,6 @@ describe('problem 5: the local edge is a dev server, not an open door', () => {
 
   it('never shares a cache entry between requests with and without a dev switch', async () => {
     const xCache = async (uri: string, headers: Record<string, string> = {}) => /\r\nX-Cache: ([^\r]*)/i.exec((await raw('GET', uri, headers)).head)?.[1];
-    // A quality the policy allows (50, 75, 85, 95): the test is about the cache key, not the grammar.
     const first = '/_derived/photos/cat.jpg/64x64-cover-q85.webp';
     expect(await xCache(first, { 'x-local-viewer-country': 'DE' })).toBe('Miss from cloudfront');
     expect(await xCache(first)).toBe('Miss from cloudfront');
