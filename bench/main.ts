@@ -49,7 +49,12 @@ const { values } = parseArgs({
     record: { type: 'boolean', default: false },
   },
 });
-const only = new Set((values['report-only'] ? '' : (values.only ?? SECTIONS.join(','))).split(',').map((s) => s.trim()).filter(Boolean) as Section[]);
+const only = new Set(
+  (values['report-only'] ? '' : (values.only ?? SECTIONS.join(',')))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as Section[],
+);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`Expected sections among ${SECTIONS.join(', ')} for --only but received ${JSON.stringify(s)}`);
 const quick = values.quick;
 
@@ -146,7 +151,14 @@ if (missPath) {
   results['cost'] = {
     prices: PRICES,
     memory_mb_deployed: deployed,
-    rows: [...costModel(missPath.cases, [deployed], picks), ...costModel(missPath.cases, [1024, 1769, 3008].filter((m) => m !== deployed), thumb12)],
+    rows: [
+      ...costModel(missPath.cases, [deployed], picks),
+      ...costModel(
+        missPath.cases,
+        [1024, 1769, 3008].filter((m) => m !== deployed),
+        thumb12,
+      ),
+    ],
   };
 }
 

@@ -70,8 +70,7 @@ function distributionOriginIds(spec: DistributionSpec): string[] {
     if (group) {
       ids.add(group.primary);
       ids.add(group.secondary);
-    }
-    else ids.add(behavior.target);
+    } else ids.add(behavior.target);
   }
   return spec.origins.map((o) => o.id).filter((id) => ids.has(id));
 }
@@ -94,12 +93,20 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
     access === 'oac'
       ? new aws.cloudfront.OriginAccessControl(
           'images-oac',
-          { name: `${prefix}-images`.slice(0, 64), description: `${prefix}: CloudFront reads the image buckets`, originAccessControlOriginType: 's3', signingBehavior: 'always', signingProtocol: 'sigv4' },
+          {
+            name: `${prefix}-images`.slice(0, 64),
+            description: `${prefix}: CloudFront reads the image buckets`,
+            originAccessControlOriginType: 's3',
+            signingBehavior: 'always',
+            signingProtocol: 'sigv4',
+          },
           opts,
         )
       : undefined;
   const originAccessIdentity =
-    access === 'oai' ? new aws.cloudfront.OriginAccessIdentity('images-oai', { comment: `${prefix}: CloudFront reads the image buckets (geo-routed)` }, opts) : undefined;
+    access === 'oai'
+      ? new aws.cloudfront.OriginAccessIdentity('images-oai', { comment: `${prefix}: CloudFront reads the image buckets (geo-routed)` }, opts)
+      : undefined;
 
   const origins = distributionOriginIds(spec).map((id) => originArgs(findOrigin(spec, id), inputs.buckets, originAccessControl, originAccessIdentity));
   const originGroups = usedGroups(spec).map((group) => ({
@@ -220,7 +227,13 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
       // Standard logs (legacy, to S3): the bucket must exist with ACLs enabled, CloudFront writes with
       // the awslogsdelivery account's ACL (docs: AccessLogs.html, "Standard logging (legacy)").
       ...(options.logging
-        ? { loggingConfig: { bucket: `${options.logging.bucket}.s3.amazonaws.com`, prefix: options.logging.prefix ?? '', includeCookies: options.logging.includeCookies ?? false } }
+        ? {
+            loggingConfig: {
+              bucket: `${options.logging.bucket}.s3.amazonaws.com`,
+              prefix: options.logging.prefix ?? '',
+              includeCookies: options.logging.includeCookies ?? false,
+            },
+          }
         : {}),
       ...(inputs.domain
         ? {

@@ -73,7 +73,9 @@ export function signedUrlConfig(spec: DistributionSpec = distribution): SignedUr
     .map((behavior) => {
       const names = behavior.trustedKeyGroups ?? [];
       if (names.length === 0 || names.length > MAX_KEY_GROUPS_PER_BEHAVIOR) {
-        throw new Error(`Expected 1 to ${MAX_KEY_GROUPS_PER_BEHAVIOR} trustedKeyGroups for the signed behavior ${behavior.pathPattern} but received ${names.length}`);
+        throw new Error(
+          `Expected 1 to ${MAX_KEY_GROUPS_PER_BEHAVIOR} trustedKeyGroups for the signed behavior ${behavior.pathPattern} but received ${names.length}`,
+        );
       }
       const keys = new Map<string, { id: string; pem: string }>();
       for (const name of names) {

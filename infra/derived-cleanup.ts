@@ -110,7 +110,11 @@ export function createDerivedCleanup(
       `${FN}-${region}`,
       {
         name,
-        description: `${options.app} ${FN}: on ${data.s3Events.join(', ')} of ${regionBuckets.map((b) => b.origin.id).join(', ')}, removes stale _derived/ variants and invalidates the CDN`.slice(0, 256),
+        description:
+          `${options.app} ${FN}: on ${data.s3Events.join(', ')} of ${regionBuckets.map((b) => b.origin.id).join(', ')}, removes stale _derived/ variants and invalidates the CDN`.slice(
+            0,
+            256,
+          ),
         role: role.role.arn,
         runtime: REGIONAL_RUNTIME,
         architectures: [REGIONAL_ARCHITECTURE],

@@ -193,7 +193,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const seen = JSON.stringify(trace.functions);
         const notes = conflicts.filter((c) => seen.includes(JSON.stringify(`/${c.key}`).slice(1, -1)));
         for (const c of notes) conflicts.splice(conflicts.indexOf(c), 1);
-        const noted = notes.length > 0 ? { ...trace, notes: notes.map((c) => `embedded S3 answered 409 ConditionalRequestConflict to PutObject ${c.bucket}/${c.key} (dev switch ${DEV_S3_CONFLICT}); image-resize retries up to 3 attempts`) } : trace;
+        const noted =
+          notes.length > 0
+            ? {
+                ...trace,
+                notes: notes.map(
+                  (c) =>
+                    `embedded S3 answered 409 ConditionalRequestConflict to PutObject ${c.bucket}/${c.key} (dev switch ${DEV_S3_CONFLICT}); image-resize retries up to 3 attempts`,
+                ),
+              }
+            : trace;
         gallery.record(noted);
         options.onTrace?.(noted);
       },

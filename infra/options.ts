@@ -108,11 +108,21 @@ export function primaryS3Origin(spec: DistributionSpec): S3OriginSpec {
  * known, as in tests), `as-written` keeps the origin's name. Over 63 characters is an error here
  * and a preflight problem.
  */
-export function stageBucketName(origin: S3OriginSpec, stage: string, naming: { account?: string | undefined; bucketNaming?: BucketNaming | undefined } = {}): string {
+export function stageBucketName(
+  origin: S3OriginSpec,
+  stage: string,
+  naming: { account?: string | undefined; bucketNaming?: BucketNaming | undefined } = {},
+): string {
   if (naming.bucketNaming === 'as-written') return origin.bucket;
   const parts = [origin.bucket, stage, ...(naming.account ? [naming.account, origin.region] : [])];
-  const name = parts.join('-').toLowerCase().replace(/[^a-z0-9.-]/g, '-');
-  if (name.length > 63) throw new Error(`Expected a bucket name of at most 63 characters for origin ${origin.id} but received ${name} (${name.length}): shorten the origin's bucket in the stage file, or use bucketNaming: 'as-written'`);
+  const name = parts
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-');
+  if (name.length > 63)
+    throw new Error(
+      `Expected a bucket name of at most 63 characters for origin ${origin.id} but received ${name} (${name.length}): shorten the origin's bucket in the stage file, or use bucketNaming: 'as-written'`,
+    );
   return name;
 }
 

@@ -25,7 +25,11 @@ describe('canonicalize with protected prefixes (what the public behavior runs)',
   it('rewrites to one spelling, and leaves a preflight as it came', () => {
     expect(canonicalize(request('/photos/a%2Bb.jpg', 'x=1'), images)).toEqual({ uri: '/photos/a%2Bb.jpg', querystring: 'x=1', outcome: 'original' });
     expect(canonicalize(request('/photos/cat.jpg', 'w=128&h=128&fm=webp'), images)).toMatchObject({ querystring: '', outcome: 'derived' });
-    expect(canonicalize(request('/photos/cat.jpg', 'anything', 'OPTIONS'), images)).toEqual({ uri: '/photos/cat.jpg', querystring: 'anything', outcome: 'preflight' });
+    expect(canonicalize(request('/photos/cat.jpg', 'anything', 'OPTIONS'), images)).toEqual({
+      uri: '/photos/cat.jpg',
+      querystring: 'anything',
+      outcome: 'preflight',
+    });
     expect(() => canonicalize(request('/photos/../x.jpg', '', 'OPTIONS'), images)).toThrow(expect.objectContaining({ status: 400 }));
   });
 });

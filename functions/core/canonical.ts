@@ -40,9 +40,13 @@ export function canonicalize(request: ViewerRequest, policy: ImagePolicy, protec
   const parsed = parseImageUrl(request.uri, request.querystring, request.accept, policy);
   const prefix = protectedPrefixes.find((p) => parsed.key.startsWith(p));
   if (prefix !== undefined) {
-    throw new EdgeError('Forbidden', `Expected a signed URL for the private image ${quote(parsed.key)}: ask for /${prefix}... with its signature (sizes as ?w=&h=)`, {
-      detail: `protected prefix ${prefix}`,
-    });
+    throw new EdgeError(
+      'Forbidden',
+      `Expected a signed URL for the private image ${quote(parsed.key)}: ask for /${prefix}... with its signature (sizes as ?w=&h=)`,
+      {
+        detail: `protected prefix ${prefix}`,
+      },
+    );
   }
   if (parsed.kind === 'original') {
     // One spelling per original too (`a+b.jpg` and `a%2Bb.jpg` are one key): one cache entry, and

@@ -107,13 +107,17 @@ export interface SvgStats {
 }
 
 export function checkSvgBytes(bytes: number, limits: CostLimits): void {
-  if (bytes > limits.svg.maxBytes) throw tooCostly('The original SVG is too large to render', `svg of ${bytes} bytes, the limit is svg.maxBytes ${limits.svg.maxBytes}`);
+  if (bytes > limits.svg.maxBytes)
+    throw tooCostly('The original SVG is too large to render', `svg of ${bytes} bytes, the limit is svg.maxBytes ${limits.svg.maxBytes}`);
 }
 
 export function checkSvg(stats: SvgStats, limits: CostLimits): void {
   const svg = limits.svg;
   checkSvgBytes(stats.bytes, limits);
-  if (stats.entities) throw new EdgeError('UnprocessableImage', 'The original SVG declares entities, which are not rendered', { detail: 'svg with <!ENTITY or an internal DTD subset' });
+  if (stats.entities)
+    throw new EdgeError('UnprocessableImage', 'The original SVG declares entities, which are not rendered', {
+      detail: 'svg with <!ENTITY or an internal DTD subset',
+    });
   if (stats.cycle) throw new EdgeError('UnprocessableImage', 'The original SVG refers to itself', { detail: 'svg <use> cycle' });
   const checks: [number, number, string][] = [
     [stats.elements, svg.maxElements, 'svg.maxElements'],

@@ -28,11 +28,7 @@ function acceptedTypes(accept: string | undefined): Set<string> {
 }
 
 /** The first of `preferred` the viewer accepts, else `fallback`. */
-function negotiateFormat(
-  accept: string | undefined,
-  preferred: readonly OutputFormat[],
-  fallback: OutputFormat,
-): OutputFormat {
+function negotiateFormat(accept: string | undefined, preferred: readonly OutputFormat[], fallback: OutputFormat): OutputFormat {
   const accepted = acceptedTypes(accept);
   return preferred.find((format) => accepted.has(CONTENT_TYPES[format])) ?? fallback;
 }

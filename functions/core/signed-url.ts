@@ -210,9 +210,15 @@ export function verifySignedRequest(request: SignedRequest, options: VerifyOptio
     via = 'query';
     found = query;
     names = QUERY_NAMES;
-    const incomplete = found.values.keyPairId === undefined || found.values.signature === undefined || (found.values.expires ?? found.values.policy) === undefined;
+    const incomplete =
+      found.values.keyPairId === undefined || found.values.signature === undefined || (found.values.expires ?? found.values.policy) === undefined;
     if (incomplete && readSigningCookies(request.cookies).count > 0) {
-      return deny(via, found.values.keyPairId, 'mixed', 'Expected every signing parameter in the query string or every one in cookies but received a mix of both');
+      return deny(
+        via,
+        found.values.keyPairId,
+        'mixed',
+        'Expected every signing parameter in the query string or every one in cookies but received a mix of both',
+      );
     }
   } else {
     via = 'cookie';
@@ -256,7 +262,12 @@ export function verifySignedRequest(request: SignedRequest, options: VerifyOptio
     // No size of its own: only what fits in a URL (query) or a request (cookie) CloudFront accepts.
     const limit = via === 'query' ? MAX_URL_BYTES : MAX_REQUEST_BYTES;
     if (encoded.length > limit) {
-      return deny(via, keyPairId, 'oversized-policy', `Expected a ${names.policy} that fits in a ${via === 'query' ? 'URL' : 'request'} of at most ${limit} bytes but received ${encoded.length} characters`);
+      return deny(
+        via,
+        keyPairId,
+        'oversized-policy',
+        `Expected a ${names.policy} that fits in a ${via === 'query' ? 'URL' : 'request'} of at most ${limit} bytes but received ${encoded.length} characters`,
+      );
     }
     const bytes = decodeCloudFrontBase64(encoded);
     if (bytes === undefined) return deny(via, keyPairId, 'malformed', `Expected CloudFront base64 for ${names.policy} but received ${quote(encoded)}`);
@@ -277,7 +288,8 @@ export function verifySignedRequest(request: SignedRequest, options: VerifyOptio
   const parsed = parsePolicy(signed.toString('utf8'));
   if (!parsed.ok) return deny(via, keyPairId, 'malformed-policy', parsed.message);
   const statement = parsed.value;
-  if (now >= statement.dateLessThan + skew) return deny(via, keyPairId, 'expired', `Access denied: the signed URL expired at ${isoTime(statement.dateLessThan)}`);
+  if (now >= statement.dateLessThan + skew)
+    return deny(via, keyPairId, 'expired', `Access denied: the signed URL expired at ${isoTime(statement.dateLessThan)}`);
   if (statement.dateGreaterThan !== undefined && now <= statement.dateGreaterThan - skew) {
     return deny(via, keyPairId, 'not-yet-valid', `Access denied: the signed URL is not valid until after ${isoTime(statement.dateGreaterThan)}`);
   }

@@ -50,8 +50,15 @@ describe('derived-cleanup', () => {
     await put('_derived/a/cat.jpg/deeper.jpg/64x64-cover-q75.webp', { 'original-etag': 'old' });
     const { run, lines, invalidated } = handler();
     const [outcome] = await run(s3Event(BUCKET, 'a/cat.jpg', 'ObjectCreated:Put', 'new'), { awsRequestId: 'req-1' });
-    expect(outcome).toMatchObject({ outcome: 'cleaned', deleted: ['_derived/a/cat.jpg/128x128-cover-q75.webp'], kept: ['_derived/a/cat.jpg/256x256-cover-q75.webp'] });
-    expect(await listKeys(s3.client, BUCKET, '_derived/a/')).toEqual(['_derived/a/cat.jpg/256x256-cover-q75.webp', '_derived/a/cat.jpg/deeper.jpg/64x64-cover-q75.webp']);
+    expect(outcome).toMatchObject({
+      outcome: 'cleaned',
+      deleted: ['_derived/a/cat.jpg/128x128-cover-q75.webp'],
+      kept: ['_derived/a/cat.jpg/256x256-cover-q75.webp'],
+    });
+    expect(await listKeys(s3.client, BUCKET, '_derived/a/')).toEqual([
+      '_derived/a/cat.jpg/256x256-cover-q75.webp',
+      '_derived/a/cat.jpg/deeper.jpg/64x64-cover-q75.webp',
+    ]);
     expect(invalidated).toEqual([invalidationPaths('a/cat.jpg')]);
     expect(lines).toEqual([expect.objectContaining({ fn: 'derived-cleanup', level: 'info', requestId: 'req-1', outcome: 'cleaned', deleted: 1, kept: 1 })]);
   });

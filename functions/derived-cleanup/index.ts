@@ -15,4 +15,8 @@ const distributionId = process.env['DISTRIBUTION_ID'];
 if (!distributionId) throw new Error('Expected the CloudFront distribution id in DISTRIBUTION_ID but received nothing');
 const invalidator = cloudFrontInvalidator(distributionId);
 
-export const handler = createHandler(config, { store: s3DerivedStore(new S3Client({ ...s3ClientConfig(process.env['AWS_REGION']), followRegionRedirects: true })), invalidator, log: jsonLog });
+export const handler = createHandler(config, {
+  store: s3DerivedStore(new S3Client({ ...s3ClientConfig(process.env['AWS_REGION']), followRegionRedirects: true })),
+  invalidator,
+  log: jsonLog,
+});

@@ -38,7 +38,11 @@ export function createHandler(config: ImageRequestConfig, deps: ImageRequestDeps
       // Only signed-url sets it, after verifying; a viewer's own copy never reaches an origin event.
       delete request.headers[VIEWER_URL_HEADER];
       const accept = request.headers['accept']?.[0]?.value;
-      const canonical = canonicalize({ method: request.method, uri: request.uri, querystring: request.querystring, accept }, config.policy, config.protectedPrefixes);
+      const canonical = canonicalize(
+        { method: request.method, uri: request.uri, querystring: request.querystring, accept },
+        config.policy,
+        config.protectedPrefixes,
+      );
       request.uri = canonical.uri;
       request.querystring = canonical.querystring;
       return { result: request, report: { outcome: canonical.outcome, to: canonical.uri } };

@@ -33,7 +33,11 @@ beforeEach(() => {
 });
 
 function handler(store: ObjectStore = s3Store(() => s3.client)) {
-  return countingResizeHandler(store, () => renders++, (line) => logs.push(line));
+  return countingResizeHandler(
+    store,
+    () => renders++,
+    (line) => logs.push(line),
+  );
 }
 
 async function event(name: string, uri?: string): Promise<CloudFrontResponseEvent> {
@@ -86,7 +90,9 @@ describe('image-resize', () => {
   it('answers what S3 holds when its conditional write loses (412): response, ETag and object agree', async () => {
     const uri = '/_derived/photos/cat.jpg/64x64-cover-q85.webp';
     // Another writer stored different bytes under the key first (as another encoder build might).
-    const other = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } }).webp().toBuffer();
+    const other = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } })
+      .webp()
+      .toBuffer();
     await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: uri.slice(1), Body: other, ContentType: 'image/webp' }));
     const { result, body } = await run(await event('origin-response-404-derived', uri));
     expect(result.status).toBe('200');

@@ -140,7 +140,14 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         metadata: { 'original-etag': etag.replaceAll('"', '') },
       });
     } catch (failed) {
-      deps.log({ fn: 'image-resize', requestId: '-', uri: `/${refusalKey(key)}`, outcome: 'refusal-not-stored', detail: toEdgeError(failed).detail ?? String(failed), ms: 0 });
+      deps.log({
+        fn: 'image-resize',
+        requestId: '-',
+        uri: `/${refusalKey(key)}`,
+        outcome: 'refusal-not-stored',
+        detail: toEdgeError(failed).detail ?? String(failed),
+        ms: 0,
+      });
     }
   }
 

@@ -124,9 +124,7 @@ export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
 
 /** CloudFront's refusal of a signed URL: 403 with an XML AccessDenied body, never cached. */
 function accessDenied(error: EdgeError): CloudFrontResultResponse {
-  const body =
-    '<?xml version="1.0" encoding="UTF-8"?>' +
-    `<Error><Code>AccessDenied</Code><Message>${escapeXml(error.publicMessage)}</Message></Error>`;
+  const body = '<?xml version="1.0" encoding="UTF-8"?>' + `<Error><Code>AccessDenied</Code><Message>${escapeXml(error.publicMessage)}</Message></Error>`;
   return generatedResponse(403, { 'Content-Type': 'text/xml', 'Cache-Control': 'no-store' }, { data: body, encoding: 'text' });
 }
 
@@ -147,7 +145,8 @@ function answerPreflight(request: CloudFrontRequest, cors: CorsConfig | undefine
     .filter((h) => h !== '');
   let refusal: string | undefined;
   if (cors === undefined) refusal = 'Expected no OPTIONS request on a signed path (no CORS settings) but received one';
-  else if (origin === undefined || method === undefined) refusal = 'Expected a CORS preflight (Origin and Access-Control-Request-Method) for OPTIONS but received neither';
+  else if (origin === undefined || method === undefined)
+    refusal = 'Expected a CORS preflight (Origin and Access-Control-Request-Method) for OPTIONS but received neither';
   else if (!cors.allowedOrigins.includes(origin)) refusal = `Expected an allowed origin for Origin but received ${JSON.stringify(origin)}`;
   else if (method !== 'GET' && method !== 'HEAD') refusal = `Expected GET or HEAD for Access-Control-Request-Method but received ${JSON.stringify(method)}`;
   else {

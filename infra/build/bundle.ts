@@ -47,7 +47,6 @@ export interface BundleResult {
 export type PackagedFunctionName = FunctionName | RegionalFunctionName;
 const PACKAGED_FUNCTIONS: readonly PackagedFunctionName[] = ['image-request', 'signed-url', 'geo-route', 'image-resize', 'derived-cleanup'];
 
-
 /** The entry point of a function, checked to exist. */
 function entryOf(root: string, fn: PackagedFunctionName): string {
   const entry = path.join(root, 'functions', fn, 'index.ts');

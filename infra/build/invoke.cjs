@@ -18,11 +18,13 @@ const loaded = process.hrtime.bigint();
 Promise.resolve(handler(event, { functionName: path.basename(dir), awsRequestId: 'invoke-cjs' }))
   .then((result) => {
     const answered = process.hrtime.bigint();
-    process.stdout.write(`${JSON.stringify({
-      result,
-      loadMs: Number(loaded - started) / 1e6,
-      answerMs: Number(answered - loaded) / 1e6,
-    })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        result,
+        loadMs: Number(loaded - started) / 1e6,
+        answerMs: Number(answered - loaded) / 1e6,
+      })}\n`,
+    );
   })
   .catch((error) => {
     console.error(error?.stack ? error.stack : String(error));

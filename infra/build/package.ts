@@ -92,7 +92,9 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
 
   const problems = [
     ...distributionProblems(spec),
-    ...(options.only ?? []).filter((fn) => !isEdge(fn) && !isRegional(fn)).map((fn) => `Expected a function of the distribution but received ${JSON.stringify(fn)}`),
+    ...(options.only ?? [])
+      .filter((fn) => !isEdge(fn) && !isRegional(fn))
+      .map((fn) => `Expected a function of the distribution but received ${JSON.stringify(fn)}`),
     ...names.flatMap((fn) => limitProblems(spec, fn)),
     ...regionalNames.flatMap((fn) => regionalLimitProblems(spec, fn)),
   ];
@@ -148,7 +150,10 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
       if (zipProblems.length > 0) throw new Error(`The package breaks Lambda rules:\n- ${zipProblems.join('\n- ')}`);
       // One document for every region's copy (all buckets); SST narrows each copy to its region's buckets.
       const permissionsFile = `iam/${fn}-permissions.json`;
-      await writeJson(path.join(outDir, permissionsFile), regionalPermissionPolicy(spec, fn, { lambdaName: lambdaName(fn), distributionArn: DISTRIBUTION_ARN_PLACEHOLDER }));
+      await writeJson(
+        path.join(outDir, permissionsFile),
+        regionalPermissionPolicy(spec, fn, { lambdaName: lambdaName(fn), distributionArn: DISTRIBUTION_ARN_PLACEHOLDER }),
+      );
       const data = spec.regionalFunctions[fn];
       regionalEntries.push({
         kind: 'regional',
@@ -181,7 +186,12 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
 }
 
 /** Bundles one function and zips it (with sharp for linux-x64 when the bundle imports it). */
-async function zipFunction(root: string, fn: PackagedFunctionName, overrides: BuildOverrides, staging: string): Promise<{ bundle: BundleResult; zip: Uint8Array; nodeModules: string[] }> {
+async function zipFunction(
+  root: string,
+  fn: PackagedFunctionName,
+  overrides: BuildOverrides,
+  staging: string,
+): Promise<{ bundle: BundleResult; zip: Uint8Array; nodeModules: string[] }> {
   const bundle = await bundleFunction({ root, fn, overrides, outDir: path.join(staging, fn) });
   const files: Zippable = { 'index.js': [await readFile(bundle.file), zipOptions()] };
   const nodeModules: string[] = [];
@@ -265,7 +275,18 @@ async function linuxSharp(root: string): Promise<string> {
   try {
     await writeJson(path.join(temp, 'package.json'), { name: 'edge-images-lambda-sharp', private: true, dependencies: { sharp: version } });
     const npm = process.env['npm_execpath'];
-    const args = ['install', '--os=linux', '--cpu=x64', '--libc=glibc', '--omit=dev', '--ignore-scripts', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'];
+    const args = [
+      'install',
+      '--os=linux',
+      '--cpu=x64',
+      '--libc=glibc',
+      '--omit=dev',
+      '--ignore-scripts',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+    ];
     // Under `npm run`, npm_execpath is npm's own CLI script: run it with this node, like npm does.
     if (npm && /\.(c|m)?js$/.test(npm)) await run(process.execPath, [npm, ...args], { cwd: temp });
     else await run(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd: temp, shell: process.platform === 'win32' });

@@ -19,7 +19,10 @@ export function matchBehavior(spec: DistributionSpec, uri: string): BehaviorSpec
 
 function globToRegExp(pattern: string): RegExp {
   const normalized = pattern.startsWith('/') || pattern === '*' ? pattern : `/${pattern}`;
-  const body = normalized.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  const body = normalized
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
   return new RegExp(`^${body}$`);
 }
 

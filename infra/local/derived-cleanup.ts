@@ -38,14 +38,22 @@ export function startLocalDerivedCleanup(options: {
   readonly cache: () => EdgeCache;
   readonly log: Log;
 }): LocalDerivedCleanup {
-  const handler = createHandler({ buckets: options.buckets }, { store: s3DerivedStore(options.client), invalidator: cacheInvalidator(options.cache), log: options.log });
+  const handler = createHandler(
+    { buckets: options.buckets },
+    { store: s3DerivedStore(options.client), invalidator: cacheInvalidator(options.cache), log: options.log },
+  );
   let queue: Promise<void> = Promise.resolve();
   let invocation = 0;
   const stop =
     options.s3.onObjectEvent?.((event: S3Event) => {
       const awsRequestId = `local-cleanup-${++invocation}`;
       // Failures are logged by the handler; in AWS the event would be retried.
-      queue = queue.then(() => handler(event, { awsRequestId }).then(() => undefined, () => undefined));
+      queue = queue.then(() =>
+        handler(event, { awsRequestId }).then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
     }) ?? (() => {});
   return {
     settled: async () => {

@@ -144,9 +144,15 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       // Origin-form only (`/path`): `*` and absolute URLs never reach a function.
       if (!uri.startsWith('/')) return cloudFrontError(400, 'Bad request.', 'The request could not be understood.', requestId);
       // CloudFront's "Maximum length of a URL: 8,192 bytes" (Quotas, general quotas).
-      if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES) return cloudFrontError(414, 'Request-URI Too Large.', `The URL is longer than ${MAX_URL_BYTES} bytes.`, requestId);
+      if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES)
+        return cloudFrontError(414, 'Request-URI Too Large.', `The URL is longer than ${MAX_URL_BYTES} bytes.`, requestId);
       if (!(behavior.allowedMethods as readonly string[]).includes(method)) {
-        return cloudFrontError(403, 'Bad request.', 'This distribution is not configured to allow the HTTP request method that was used for this request.', requestId);
+        return cloudFrontError(
+          403,
+          'Bad request.',
+          'This distribution is not configured to allow the HTTP request method that was used for this request.',
+          requestId,
+        );
       }
       // Dev-only switches are read and removed here, before any function could see them.
       let dev: ReturnType<typeof takeDevSwitches>;
@@ -180,7 +186,12 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         const result = await run(functions, 'viewer-request', viewerRequestFn, viewerRequestEvent({ ...eventOptions(request), requestId }));
         // A response generated in viewer-request goes straight back and is never cached.
         if (result.kind === 'response') {
-          return { status: Number(result.response.status), headers: result.response.headers ?? {}, body: result.body ?? Buffer.alloc(0), cache: 'LambdaGeneratedResponse' };
+          return {
+            status: Number(result.response.status),
+            headers: result.response.headers ?? {},
+            body: result.body ?? Buffer.alloc(0),
+            cache: 'LambdaGeneratedResponse',
+          };
         }
         request = result.request;
       }
@@ -272,7 +283,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
  * caches per URI whatever the viewer's country (geo-routed buckets must be replicas).
  */
 function devCacheKey(simulation: Simulation): string {
-  const any = simulation.viewerCountry !== undefined || simulation.failPrimary !== undefined || simulation.viewerIp !== undefined || simulation.s3Conflicts !== undefined;
+  const any =
+    simulation.viewerCountry !== undefined || simulation.failPrimary !== undefined || simulation.viewerIp !== undefined || simulation.s3Conflicts !== undefined;
   return any ? ' [dev switch]' : '';
 }
 

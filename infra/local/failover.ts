@@ -79,7 +79,13 @@ export function createOriginStage(options: OriginStageOptions) {
       const event = originRequestEvent({ ...eventOptions(request), requestId: ctx.requestId, origin: eventOrigin });
       const result = await run(ctx.trace, 'origin-request', originRequestFn, event);
       if (result.kind === 'response') {
-        const answer: Answer = { status: Number(result.response.status), headers: result.response.headers ?? {}, body: result.body ?? Buffer.alloc(0), cache: 'Miss', origin: origin.id };
+        const answer: Answer = {
+          status: Number(result.response.status),
+          headers: result.response.headers ?? {},
+          body: result.body ?? Buffer.alloc(0),
+          cache: 'Miss',
+          origin: origin.id,
+        };
         return { kind: 'answer', answer };
       }
       originRequest = result.request;
@@ -98,7 +104,12 @@ export function createOriginStage(options: OriginStageOptions) {
       const answer =
         fetched.failure === 'connect'
           ? cloudFrontError(502, 'Bad gateway.', `CloudFront wasn't able to connect to the origin. (${fetched.detail})`, ctx.requestId)
-          : cloudFrontError(504, 'Gateway Timeout.', `CloudFront attempted to establish a connection with the origin, but the origin did not respond in time. (${fetched.detail})`, ctx.requestId);
+          : cloudFrontError(
+              504,
+              'Gateway Timeout.',
+              `CloudFront attempted to establish a connection with the origin, but the origin did not respond in time. (${fetched.detail})`,
+              ctx.requestId,
+            );
       return { kind: 'answer', answer: { ...answer, origin: target.id } };
     }
     const originResponseFn = behavior.functions['origin-response'];
@@ -117,7 +128,8 @@ export function createOriginStage(options: OriginStageOptions) {
       }
       return { kind: 'failover', from: target.id, reason: String(fetched.status) };
     }
-    if (!originResponseFn) return { kind: 'answer', answer: { status: fetched.status, headers: fetched.headers, body: fetched.body, cache: 'Miss', origin: target.id } };
+    if (!originResponseFn)
+      return { kind: 'answer', answer: { status: fetched.status, headers: fetched.headers, body: fetched.body, cache: 'Miss', origin: target.id } };
     const result = await run(ctx.trace, 'origin-response', originResponseFn, responseEvent());
     if (result.kind !== 'response') throw new FunctionFailure('LambdaValidationError', 'origin-response returned a request');
     return {

@@ -45,12 +45,7 @@ export function createFunctionRunner(options: FunctionRunnerOptions) {
   }
 
   /** Runs one function on one event and validates its result as CloudFront would. */
-  async function run(
-    trace: FunctionTrace[],
-    eventType: EventType,
-    fn: FunctionName,
-    event: CloudFrontRequestEvent | CloudFrontResponseEvent,
-  ) {
+  async function run(trace: FunctionTrace[], eventType: EventType, fn: FunctionName, event: CloudFrontRequestEvent | CloudFrontResponseEvent) {
     const handler = options.functions[fn];
     if (!handler) throw new FunctionFailure('LambdaExecutionError', `no handler is registered for ${fn}`);
     const sent = structuredClone(event);
@@ -75,8 +70,7 @@ export function createFunctionRunner(options: FunctionRunnerOptions) {
         }),
       ]);
     } catch (error) {
-      const failure =
-        error instanceof FunctionFailure ? error : new FunctionFailure('LambdaExecutionError', `${fn} threw: ${String(error)}`);
+      const failure = error instanceof FunctionFailure ? error : new FunctionFailure('LambdaExecutionError', `${fn} threw: ${String(error)}`);
       record(failure.kind, failure.detail);
       throw failure;
     } finally {

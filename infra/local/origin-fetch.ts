@@ -64,9 +64,7 @@ export function createOriginFetch(options: OriginFetchOptions) {
     const endpoint = options.endpoints[origin.id];
     if (!endpoint) return { kind: 'failed', failure: 'connect', detail: `no local endpoint for origin ${origin.id}` };
     const path =
-      origin.kind === 's3'
-        ? `/${origin.bucket}${request.uri}`
-        : `${origin.path ?? ''}${request.uri}${request.querystring ? `?${request.querystring}` : ''}`;
+      origin.kind === 's3' ? `/${origin.bucket}${request.uri}` : `${origin.path ?? ''}${request.uri}${request.querystring ? `?${request.querystring}` : ''}`;
     const headers: Record<string, string> = {};
     if (origin.kind === 'custom') for (const [name, value] of fromCfHeaders(request.headers)) headers[name] = value;
     if (body !== undefined) headers['Content-Length'] = String(body.byteLength);
@@ -98,7 +96,13 @@ export function createOriginFetch(options: OriginFetchOptions) {
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', () => done({ kind: 'response', status: 502, statusDescription: 'Bad Gateway', headers: {}, body: Buffer.alloc(0) }));
         res.on('end', () =>
-          done({ kind: 'response', status: res.statusCode ?? 502, statusDescription: res.statusMessage ?? '', headers: originHeaders(res.headers), body: Buffer.concat(chunks) }),
+          done({
+            kind: 'response',
+            status: res.statusCode ?? 502,
+            statusDescription: res.statusMessage ?? '',
+            headers: originHeaders(res.headers),
+            body: Buffer.concat(chunks),
+          }),
         );
       });
       let connected = false;

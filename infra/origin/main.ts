@@ -78,7 +78,10 @@ let store: OriginStore;
 let client: S3Client | undefined;
 if (values.bucket !== undefined) {
   client = new S3Client(s3ClientConfig(values.region, values.endpoint));
-  store = bucketStore(s3Store(() => client!), values.bucket);
+  store = bucketStore(
+    s3Store(() => client!),
+    values.bucket,
+  );
 } else {
   store = directoryStore({ originals: values.dir!, ...(values['derived-dir'] ? { derived: values['derived-dir'] } : {}) });
 }

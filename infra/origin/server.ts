@@ -80,26 +80,28 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
   /** One resize per derived key at a time: concurrent misses share it. */
   function make(key: string, variant: Variant): Promise<{ object: OriginObject; stored: string }> {
     const target = derivedKey(key, variant);
-    return rendering.run(target, () => renders.run(async () => {
-      const original = await options.store.get(key, options.policy.limits.maxInputBytes);
-      if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
-      const image = await options.render(original.body, variant, options.policy.limits);
-      let stored = 'not-stored';
-      if (storeDerived) {
-        try {
-          stored = await options.store.putIfAbsent(target, image.data, {
-            contentType: image.contentType,
-            cacheControl,
-            metadata: { 'original-etag': original.etag.replaceAll('"', '') },
-          });
-        } catch (error) {
-          // The viewer still gets the image; the next miss tries the write again. Logged on the request's line.
-          stored = `store failed: ${toEdgeError(error).detail ?? 'unknown'}`;
+    return rendering.run(target, () =>
+      renders.run(async () => {
+        const original = await options.store.get(key, options.policy.limits.maxInputBytes);
+        if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
+        const image = await options.render(original.body, variant, options.policy.limits);
+        let stored = 'not-stored';
+        if (storeDerived) {
+          try {
+            stored = await options.store.putIfAbsent(target, image.data, {
+              contentType: image.contentType,
+              cacheControl,
+              metadata: { 'original-etag': original.etag.replaceAll('"', '') },
+            });
+          } catch (error) {
+            // The viewer still gets the image; the next miss tries the write again. Logged on the request's line.
+            stored = `store failed: ${toEdgeError(error).detail ?? 'unknown'}`;
+          }
         }
-      }
-      const object: OriginObject = { body: image.data, contentType: image.contentType, etag: s3Etag(image.data) };
-      return { object, stored };
-    }));
+        const object: OriginObject = { body: image.data, contentType: image.contentType, etag: s3Etag(image.data) };
+        return { object, stored };
+      }),
+    );
   }
 
   async function answer(req: IncomingMessage): Promise<Reply> {

@@ -44,7 +44,13 @@ async function decoded(page: Page, selector: string) {
     { timeout: 30_000 },
   );
   return page.$$eval(selector, (images) =>
-    (images as HTMLImageElement[]).map((i) => ({ src: i.currentSrc, preset: i.dataset['preset'], width: i.naturalWidth, height: i.naturalHeight, format: i.dataset['format'] })),
+    (images as HTMLImageElement[]).map((i) => ({
+      src: i.currentSrc,
+      preset: i.dataset['preset'],
+      width: i.naturalWidth,
+      height: i.naturalHeight,
+      format: i.dataset['format'],
+    })),
   );
 }
 
@@ -123,7 +129,9 @@ describe.skipIf(!hasChromium)('the gallery in Chromium', () => {
     });
     expect(german).toBeNull();
     await expect
-      .poll(() => page.$$eval('img[data-preset]', (images) => [...new Set(images.map((i) => (i as HTMLImageElement).dataset['origin']))].join(',')), { timeout: 20_000 })
+      .poll(() => page.$$eval('img[data-preset]', (images) => [...new Set(images.map((i) => (i as HTMLImageElement).dataset['origin']))].join(',')), {
+        timeout: 20_000,
+      })
       .toBe('images-s3-eu');
 
     await page.selectOption('#control-x-local-viewer-country', 'off');

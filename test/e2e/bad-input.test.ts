@@ -63,7 +63,9 @@ beforeAll(async () => {
   const cat = await readFile('fixtures/images/photos/cat.jpg');
   crafted.push([TRUNCATED, cat.subarray(0, Math.floor(cat.byteLength / 2))]);
   for (const [key, body] of crafted) {
-    await stack.s3.client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, ContentType: key.endsWith('.png') ? 'image/png' : 'image/jpeg' }));
+    await stack.s3.client.send(
+      new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, ContentType: key.endsWith('.png') ? 'image/png' : 'image/jpeg' }),
+    );
   }
   await stack.derivedCleanup?.settled();
   before = await hashOriginals(stack.s3.client, BUCKETS);
@@ -154,7 +156,13 @@ describe('the corpus through each handler directly', () => {
       if (/^(cloudfront-viewer-|x-amz-cf-)/i.test(name)) continue;
       headers[name.toLowerCase()] = [{ key: name, value }];
     }
-    const event = viewerRequestEvent({ clientIp: '203.0.113.9', method: input.method ?? 'GET', uri, querystring: queryAt === -1 ? '' : input.path.slice(queryAt + 1), headers });
+    const event = viewerRequestEvent({
+      clientIp: '203.0.113.9',
+      method: input.method ?? 'GET',
+      uri,
+      querystring: queryAt === -1 ? '' : input.path.slice(queryAt + 1),
+      headers,
+    });
     const sent = structuredClone(event);
     const lines = log.length;
     const result = await functions[fn](event);
@@ -182,7 +190,11 @@ describe('the corpus through each handler directly', () => {
       const raw = input.path.split('?', 1)[0]!;
       if (raw.startsWith('/')) uris.add(raw);
       // And what the viewer-request made of it, when it went on.
-      const event = viewerRequestEvent({ clientIp: '203.0.113.9', uri: raw, querystring: input.path.includes('?') ? input.path.slice(input.path.indexOf('?') + 1) : '' });
+      const event = viewerRequestEvent({
+        clientIp: '203.0.113.9',
+        uri: raw,
+        querystring: input.path.includes('?') ? input.path.slice(input.path.indexOf('?') + 1) : '',
+      });
       const result = await functions['image-request'](event);
       if (!('status' in (result as object))) uris.add((result as { uri: string }).uri);
     }

@@ -39,7 +39,8 @@ afterAll(async () => {
   await faulty?.close();
 });
 
-const put = (key: string, body: Buffer) => stack.s3.client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, ContentType: 'image/jpeg' }));
+const put = (key: string, body: Buffer) =>
+  stack.s3.client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, ContentType: 'image/jpeg' }));
 const cleanupLines = () => logs.filter((l) => l.fn === 'derived-cleanup');
 async function exists(key: string): Promise<boolean> {
   try {
@@ -122,10 +123,12 @@ describe('the handler directly', () => {
   it('ignores buckets it does not follow and keys no URL can name', async () => {
     const lines: LogLine[] = [];
     const invalidated: string[][] = [];
-    const invalidator: Invalidator = { invalidate: async (paths) => {
+    const invalidator: Invalidator = {
+      invalidate: async (paths) => {
         invalidated.push([...paths]);
         return { id: 'I1' };
-      } };
+      },
+    };
     const client = new S3Client(s3ClientConfig('us-east-1', faulty.endpoint));
     const handler = createHandler({ buckets: [stack.bucket] }, { store: s3DerivedStore(client), invalidator, log: (l) => lines.push(l) });
     expect((await handler(event('someone-else', 'photos/cat.jpg')))[0]?.outcome).toBe('ignored-bucket');
@@ -146,10 +149,12 @@ describe('the handler directly', () => {
     expect((await get(`${stack.edge.url}/cleanup/retry.jpg?w=480&fm=jpg`)).status).toBe(200);
     const lines: LogLine[] = [];
     const invalidated: string[][] = [];
-    const invalidator: Invalidator = { invalidate: async (paths) => {
+    const invalidator: Invalidator = {
+      invalidate: async (paths) => {
         invalidated.push([...paths]);
         return { id: 'I2' };
-      } };
+      },
+    };
     const client = new S3Client(s3ClientConfig('us-east-1', faulty.endpoint));
     const handler = createHandler({ buckets: [stack.bucket] }, { store: s3DerivedStore(client), invalidator, log: (l) => lines.push(l) });
     // ListObjectsV2 (a bucket-level GET) answers 500 on every attempt.

@@ -32,7 +32,10 @@ function opensslSign(policy: string, keyFile: string, dgst: 'sha1' | 'sha256' = 
   const der = execFileSync('openssl', ['dgst', `-${dgst}`, '-sign', keyFile], { input: policy });
   return der.toString('base64').replace(/[+=/]/g, (c) => (c === '+' ? '-' : c === '=' ? '_' : '~'));
 }
-const openssl64 = (text: string) => Buffer.from(text).toString('base64').replace(/[+=/]/g, (c) => (c === '+' ? '-' : c === '=' ? '_' : '~'));
+const openssl64 = (text: string) =>
+  Buffer.from(text)
+    .toString('base64')
+    .replace(/[+=/]/g, (c) => (c === '+' ? '-' : c === '=' ? '_' : '~'));
 
 describe('@aws-sdk/cloudfront-signer', () => {
   const privateKey = () => execFileSync('cat', [RSA.file]).toString();
@@ -60,11 +63,26 @@ describe('@aws-sdk/cloudfront-signer', () => {
   });
 
   it('signed cookies, canned and custom; an expired one refused with no skew', async () => {
-    const custom = getSignedCookies({ keyPairId: RSA.id, privateKey: privateKey(), policy: JSON.stringify({ Statement: [{ Resource: `${base}/private/*`, Condition: { DateLessThan: { 'AWS:EpochTime': inAnHour() } } }] }) });
-    const cookie = Object.entries(custom).map(([k, v]) => `${k}=${v}`).join('; ');
+    const custom = getSignedCookies({
+      keyPairId: RSA.id,
+      privateKey: privateKey(),
+      policy: JSON.stringify({ Statement: [{ Resource: `${base}/private/*`, Condition: { DateLessThan: { 'AWS:EpochTime': inAnHour() } } }] }),
+    });
+    const cookie = Object.entries(custom)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('; ');
     expect((await get(`${base}/private/vault.jpg?w=160`, { ...ACCEPT, Cookie: cookie })).status).toBe(200);
-    const expired = getSignedCookies({ url: `${base}/private/vault.jpg`, keyPairId: RSA.id, privateKey: privateKey(), dateLessThan: new Date((Math.floor(Date.now() / 1000) - 1) * 1000).toISOString() });
-    const response = await get(`${base}/private/vault.jpg`, { Cookie: Object.entries(expired).map(([k, v]) => `${k}=${v}`).join('; ') });
+    const expired = getSignedCookies({
+      url: `${base}/private/vault.jpg`,
+      keyPairId: RSA.id,
+      privateKey: privateKey(),
+      dateLessThan: new Date((Math.floor(Date.now() / 1000) - 1) * 1000).toISOString(),
+    });
+    const response = await get(`${base}/private/vault.jpg`, {
+      Cookie: Object.entries(expired)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('; '),
+    });
     expect(response.status).toBe(403);
     expect(response.body.toString()).toMatch(/expired/);
   });
@@ -82,7 +100,9 @@ describe('openssl, following AWS’s signing steps', () => {
   });
 
   it('custom policy with wildcards, ECDSA P-256 with SHA256 (Hash-Algorithm=SHA256)', async () => {
-    const policy = JSON.stringify({ Statement: [{ Resource: `${base}/_derived/private/vault.jpg/*.webp`, Condition: { DateLessThan: { 'AWS:EpochTime': inAnHour() } } }] });
+    const policy = JSON.stringify({
+      Statement: [{ Resource: `${base}/_derived/private/vault.jpg/*.webp`, Condition: { DateLessThan: { 'AWS:EpochTime': inAnHour() } } }],
+    });
     const path = '/_derived/private/vault.jpg/160xauto-inside-q75.webp';
     const query = `Policy=${openssl64(policy)}&Signature=${opensslSign(policy, EC.file, 'sha256')}&Key-Pair-Id=${EC.id}&Hash-Algorithm=SHA256`;
     expect((await get(`${base}${path}?${query}`, ACCEPT)).status).toBe(200);
@@ -91,7 +111,9 @@ describe('openssl, following AWS’s signing steps', () => {
 
   it('custom policy with an IPv4 IpAddress condition, tried with the viewer-IP dev switch', async () => {
     const url = `${base}/private/vault.jpg`;
-    const policy = JSON.stringify({ Statement: [{ Resource: url, Condition: { IpAddress: { 'AWS:SourceIp': '198.51.100.0/24' }, DateLessThan: { 'AWS:EpochTime': inAnHour() } } }] });
+    const policy = JSON.stringify({
+      Statement: [{ Resource: url, Condition: { IpAddress: { 'AWS:SourceIp': '198.51.100.0/24' }, DateLessThan: { 'AWS:EpochTime': inAnHour() } } }],
+    });
     const signed = `${url}?Policy=${openssl64(policy)}&Signature=${opensslSign(policy, RSA.file)}&Key-Pair-Id=${RSA.id}`;
     expect((await get(signed)).status).toBe(403);
     expect((await get(signed, { 'x-local-viewer-ip': '198.51.100.20' })).status).toBe(200);

@@ -113,12 +113,7 @@ afterEach(async () => {
  * recorders (registered under the real names; they change nothing).
  */
 async function groupEdge(
-  options: {
-    codes?: OriginGroupSpec['failoverStatusCodes'];
-    behavior?: Partial<BehaviorSpec>;
-    primaryAt?: string;
-    edge?: Partial<EdgeOptions>;
-  } = {},
+  options: { codes?: OriginGroupSpec['failoverStatusCodes']; behavior?: Partial<BehaviorSpec>; primaryAt?: string; edge?: Partial<EdgeOptions> } = {},
 ) {
   const calls: Calls = { viewerRequest: [], originRequest: [], originResponse: [] };
   const traces: RequestTrace[] = [];
@@ -318,7 +313,13 @@ describe('originResponseOnFailedPrimary (CloudFront leaves it undocumented)', ()
       ['500', 'primary.example.test'],
       ['200', 'secondary.example.test'],
     ]);
-    expect(traces.at(-1)?.functions.map((f) => f.eventType)).toEqual(['viewer-request', 'origin-request', 'origin-response', 'origin-request', 'origin-response']);
+    expect(traces.at(-1)?.functions.map((f) => f.eventType)).toEqual([
+      'viewer-request',
+      'origin-request',
+      'origin-response',
+      'origin-request',
+      'origin-response',
+    ]);
   });
 });
 
@@ -347,7 +348,10 @@ describe('the dev switch x-local-fail-primary', () => {
     const started = performance.now();
     const response = await get(`${edge.url}${path_('/ok')}`, { 'x-local-fail-primary': 'slow' });
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
-    expect([response.status, response.headers.get('x-local-failover')]).toEqual([200, 'primary (primary did not answer within 300 ms (x-local-fail-primary: slow))']);
+    expect([response.status, response.headers.get('x-local-failover')]).toEqual([
+      200,
+      'primary (primary did not answer within 300 ms (x-local-fail-primary: slow))',
+    ]);
   });
 
   it('follows CloudFront rules: down without 503 listed is a 502', async () => {
@@ -375,7 +379,9 @@ describe('the dev switch x-local-fail-primary', () => {
     const { edge, calls } = await groupEdge();
     const response = await get(`${edge.url}${path_('/ok')}`, { 'x-local-fail-primary': 'sometimes' });
     expect(response.status).toBe(400);
-    expect(response.body.toString()).toBe('400 local edge: Expected down, slow or an HTTP status from 400 to 599 for x-local-fail-primary but received "sometimes"\n');
+    expect(response.body.toString()).toBe(
+      '400 local edge: Expected down, slow or an HTTP status from 400 to 599 for x-local-fail-primary but received "sometimes"\n',
+    );
     expect(calls.viewerRequest).toHaveLength(0);
   });
 });
@@ -450,7 +456,9 @@ describe('what functions and origins see of the dev switches', () => {
     const { edge } = await groupEdge();
     const response = await get(`${edge.url}${path_('/ok')}`, { 'x-local-viewer-country': 'Germany' });
     expect(response.status).toBe(400);
-    expect(response.body.toString()).toMatch(/Expected a country code such as DE, or a subdivision such as US-CA, for x-local-viewer-country but received "Germany"/);
+    expect(response.body.toString()).toMatch(
+      /Expected a country code such as DE, or a subdivision such as US-CA, for x-local-viewer-country but received "Germany"/,
+    );
   });
 });
 
@@ -483,7 +491,11 @@ describe('a thumbnail when the primary is down', () => {
   });
 
   it('fails over from the geo-routed bucket too (DE -> images-s3-eu, down -> image-origin)', async () => {
-    const response = await get(`${stack.edge.url}/256x256/photos/cat.jpg`, { Accept: ACCEPT_WEBP, 'x-local-fail-primary': 'down', 'x-local-viewer-country': 'DE' });
+    const response = await get(`${stack.edge.url}/256x256/photos/cat.jpg`, {
+      Accept: ACCEPT_WEBP,
+      'x-local-fail-primary': 'down',
+      'x-local-viewer-country': 'DE',
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-local-origin')).toBe('image-origin');
     expect(response.headers.get('x-local-failover')).toMatch(/^images-s3-eu \(/);
@@ -507,7 +519,12 @@ describe('a thumbnail when the primary is down', () => {
 describe('a thumbnail when S3 really is down (connection refused)', () => {
   it('is served by the HTTP image origin with 200, through the real functions', async () => {
     const derived = await mkdtemp(path.join(tmpdir(), 'edge-images-failover-'));
-    const origin = await startImageOrigin({ store: directoryStore({ originals: 'fixtures/images', derived }), policy: distribution.images, render, log: () => {} });
+    const origin = await startImageOrigin({
+      store: directoryStore({ originals: 'fixtures/images', derived }),
+      policy: distribution.images,
+      render,
+      log: () => {},
+    });
     const deadS3 = await closedPort();
     const client = new S3Client(s3ClientConfig('us-east-1', deadS3));
     const logs: LogLine[] = [];

@@ -34,7 +34,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-
 async function exists(bucket: string, key: string): Promise<boolean> {
   try {
     await stack.s3.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
@@ -88,7 +87,11 @@ describe('a simulated viewer country on the local edge', () => {
 
   it('serves originals from the replicas', async () => {
     const original = readFileSync('fixtures/images/photos/cat.jpg');
-    for (const [country, origin] of [['DE', 'images-s3-eu'], ['KR', 'images-s3-ap'], ['CN', 'image-origin-hk']]) {
+    for (const [country, origin] of [
+      ['DE', 'images-s3-eu'],
+      ['KR', 'images-s3-ap'],
+      ['CN', 'image-origin-hk'],
+    ]) {
       stack.edge.cache.invalidate('/*');
       const response = await get(`${stack.edge.url}/photos/cat.jpg`, { 'x-local-viewer-country': country! });
       expect([response.status, response.headers.get('x-local-origin')]).toEqual([200, origin]);
@@ -145,7 +148,10 @@ describe('the dev-only switches in deployed code', () => {
       logLevel: 'silent',
       plugins: [bakedConfig()],
     });
-    const text = result.outputFiles.map((f) => f.text).join('\n').toLowerCase();
+    const text = result.outputFiles
+      .map((f) => f.text)
+      .join('\n')
+      .toLowerCase();
     expect(text.length).toBeGreaterThan(1000);
     for (const name of [...DEV_SWITCHES, 'x-local-']) expect(text).not.toContain(name);
   });
@@ -162,7 +168,24 @@ describe('the dev-only switches in deployed code', () => {
   it('have no effect on image-request', async () => {
     const handler = imageRequest(imageRequestConfig(), { log: silent });
     const event = (extra: object): CloudFrontRequestEvent =>
-      JSON.parse(JSON.stringify({ Records: [{ cf: { config: { eventType: 'viewer-request', requestId: 'r' }, request: { clientIp: '203.0.113.1', method: 'GET', uri: '/128x128/photos/cat.jpg', querystring: '', headers: { ...header('accept', ACCEPT_WEBP), ...extra } } } }] }));
+      JSON.parse(
+        JSON.stringify({
+          Records: [
+            {
+              cf: {
+                config: { eventType: 'viewer-request', requestId: 'r' },
+                request: {
+                  clientIp: '203.0.113.1',
+                  method: 'GET',
+                  uri: '/128x128/photos/cat.jpg',
+                  querystring: '',
+                  headers: { ...header('accept', ACCEPT_WEBP), ...extra },
+                },
+              },
+            },
+          ],
+        }),
+      );
     const plain = (await handler(event({}))) as CloudFrontRequest;
     const withSwitches = (await handler(event(devHeaders))) as CloudFrontRequest;
     expect(strip(withSwitches)).toEqual(plain);
@@ -188,9 +211,13 @@ describe('the dev-only switches in deployed code', () => {
       },
       putIfAbsent: async () => 'stored',
     };
-    const handler = imageResize(imageResizeConfig(), { store, render: async () => {
-      throw new Error('not reached: the original is missing');
-    }, log: silent });
+    const handler = imageResize(imageResizeConfig(), {
+      store,
+      render: async () => {
+        throw new Error('not reached: the original is missing');
+      },
+      log: silent,
+    });
     const fixture = (): CloudFrontResponseEvent => JSON.parse(readFileSync('fixtures/events/origin-response-404-derived.json', 'utf8'));
     const withSwitches = fixture();
     Object.assign(withSwitches.Records[0]!.cf.request.headers, devHeaders);

@@ -86,7 +86,9 @@ describe('a stampede across many keys', () => {
     // Thumbnail boxes (up to 512): a 12 MP decode each, shrunk on load, so that the whole stampede
     // stays well inside the 10 s a resize may wait even on a busy machine.
     const sizes = distribution.images.sizes.filter((size) => Number(size.split('x')[0]) <= 512);
-    const urls = distribution.images.qualities.flatMap((q) => sizes.flatMap((size) => ['jpg', 'png'].map((fm) => `${stack.edge.url}/${size}/landscape-12mp.jpg?fm=${fm}&q=${q}`))).slice(0, 42);
+    const urls = distribution.images.qualities
+      .flatMap((q) => sizes.flatMap((size) => ['jpg', 'png'].map((fm) => `${stack.edge.url}/${size}/landscape-12mp.jpg?fm=${fm}&q=${q}`)))
+      .slice(0, 42);
     expect(urls.length).toBeGreaterThanOrEqual(40);
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
@@ -106,7 +108,9 @@ describe('a stampede across many keys', () => {
     const growthMiB = (peak - baseline) / 2 ** 20;
     // Two 12 MP resizes at once with shrink-on-load plus 40 answers in flight: well under 400 MiB.
     // (The test process also holds vitest and s3rver; the budget is for growth during the stampede.)
-    console.log(`stampede: ${urls.length} keys in ${seconds.toFixed(1)} s, peak concurrent resizes ${peakRendering}, RSS ${Math.round(baseline / 2 ** 20)} -> ${Math.round(peak / 2 ** 20)} MiB (+${Math.round(growthMiB)} MiB)`);
+    console.log(
+      `stampede: ${urls.length} keys in ${seconds.toFixed(1)} s, peak concurrent resizes ${peakRendering}, RSS ${Math.round(baseline / 2 ** 20)} -> ${Math.round(peak / 2 ** 20)} MiB (+${Math.round(growthMiB)} MiB)`,
+    );
     expect(growthMiB).toBeLessThan(400);
   });
 });

@@ -77,7 +77,10 @@ describe('a result over the 1 MB cap', () => {
 
 describe('animated sources', () => {
   it('negotiate an animated WebP for Chromium and stay an animated GIF for a viewer without WebP', async () => {
-    for (const [accept, format] of [[ACCEPT_CHROMIUM, 'webp'], [CURL, 'gif']] as const) {
+    for (const [accept, format] of [
+      [ACCEPT_CHROMIUM, 'webp'],
+      [CURL, 'gif'],
+    ] as const) {
       const response = await get(`${stack.edge.url}/engine/anim.gif?w=160`, { Accept: accept });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe(`image/${format}`);

@@ -35,14 +35,18 @@ describe('the dev switch x-local-s3-conflict (embedded S3)', () => {
     const stored = await stack.s3.client.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: derived }));
     expect(stored.ContentType).toBe('image/webp');
     const trace = traces.find((t) => t.uri.startsWith('/128x128/photos/cat.jpg'));
-    expect(trace?.notes).toEqual([`embedded S3 answered 409 ConditionalRequestConflict to PutObject ${stack.bucket}/${derived} (dev switch x-local-s3-conflict); image-resize retries up to 3 attempts`]);
+    expect(trace?.notes).toEqual([
+      `embedded S3 answered 409 ConditionalRequestConflict to PutObject ${stack.bucket}/${derived} (dev switch x-local-s3-conflict); image-resize retries up to 3 attempts`,
+    ]);
   });
 
   it('answers three: the store gives up after its three attempts; the viewer still gets the image, nothing is stored, the log says why', async () => {
     const res = await get(`${stack.edge.url}/256x256/photos/cat.jpg`, { accept: ACCEPT_WEBP, 'x-local-s3-conflict': '3' });
     expect(res.status).toBe(200);
     const derived = '_derived/photos/cat.jpg/256x256-cover-q75.webp';
-    await expect(stack.s3.client.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: derived }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    await expect(stack.s3.client.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: derived }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
     const trace = traces.find((t) => t.uri.startsWith('/256x256/photos/cat.jpg'));
     expect(trace?.notes).toHaveLength(3);
     const line = logs.find((l) => l['outcome'] === 'resized' && String(l['uri']).includes('256x256'));
@@ -73,7 +77,10 @@ describe('npm start -- --s3-endpoint URL (any S3-compatible server)', () => {
   afterAll(async () => {
     await stack?.close();
     await server?.close();
-    for (const [name, value] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+    for (const [name, value] of [
+      ['AWS_ACCESS_KEY_ID', saved.id],
+      ['AWS_SECRET_ACCESS_KEY', saved.secret],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }

@@ -19,7 +19,9 @@ const bodies = new Map<string, string>();
 beforeAll(async () => {
   stack = await startLocalStack({ port: 0, log: (line) => logs.push(line), onTrace: (trace) => traces.push(trace) });
   const key = testKey('RSA-2048');
-  const signed = new URL(signUrl({ url: `${stack.edge.url}/private/vault.jpg?w=320`, expires: new Date(Date.now() + 600_000), keyPairId: key.id, privateKey: key.privateKey }));
+  const signed = new URL(
+    signUrl({ url: `${stack.edge.url}/private/vault.jpg?w=320`, expires: new Date(Date.now() + 600_000), keyPairId: key.id, privateKey: key.privateKey }),
+  );
   const requests: [string, Record<string, string>?][] = [
     ['/photos/cat.jpg'],
     ['/128x128/photos/cat.jpg', { Accept: ACCEPT_WEBP }],

@@ -37,7 +37,14 @@ beforeAll(async () => {
   stack = await startLocalStack({ port: 0, log: (line) => logs.push(line), onTrace: (trace) => traces.push(trace) });
   host = new URL(stack.edge.url).host;
   // A private original large enough that a PNG of it is over the 1 MB generated-response cap.
-  await stack.s3.client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: 'private/big.jpg', Body: await readFile('fixtures/images/landscape-12mp.jpg'), ContentType: 'image/jpeg' }));
+  await stack.s3.client.send(
+    new PutObjectCommand({
+      Bucket: stack.bucket,
+      Key: 'private/big.jpg',
+      Body: await readFile('fixtures/images/landscape-12mp.jpg'),
+      ContentType: 'image/jpeg',
+    }),
+  );
 }, 60_000);
 afterAll(async () => {
   await stack?.close();
@@ -55,7 +62,13 @@ async function raw(method: string, target: string, headers: Record<string, strin
 function isImage(body: Buffer): boolean {
   if (body.length < 12) return false;
   const hex = body.subarray(0, 12).toString('hex');
-  return hex.startsWith('ffd8ff') || hex.startsWith('89504e47') || hex.startsWith('47494638') || (hex.startsWith('52494646') && body.subarray(8, 12).toString() === 'WEBP') || body.subarray(4, 8).toString() === 'ftyp';
+  return (
+    hex.startsWith('ffd8ff') ||
+    hex.startsWith('89504e47') ||
+    hex.startsWith('47494638') ||
+    (hex.startsWith('52494646') && body.subarray(8, 12).toString() === 'WEBP') ||
+    body.subarray(4, 8).toString() === 'ftyp'
+  );
 }
 
 async function derivedPrivateKeys(): Promise<string[]> {
@@ -93,7 +106,9 @@ const METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'DELETE', 'PATCH', 'TR
 
 /** Signing parameters made by AWS's own signer, for a custom policy covering every URL of this edge. */
 function awsSigningQuery(): string {
-  const policy = JSON.stringify({ Statement: [{ Resource: `http://${host}/*`, Condition: { DateLessThan: { 'AWS:EpochTime': Math.floor(HOUR().getTime() / 1000) } } }] });
+  const policy = JSON.stringify({
+    Statement: [{ Resource: `http://${host}/*`, Condition: { DateLessThan: { 'AWS:EpochTime': Math.floor(HOUR().getTime() / 1000) } } }],
+  });
   const url = getSignedUrl({ url: `http://${host}/x`, keyPairId: key.id, privateKey: key.privateKey, policy });
   return new URL(url).search.slice(1);
 }
@@ -122,7 +137,8 @@ describe('the matrix: every method x every behavior x every spelling, unsigned o
         for (const [sent, headers] of variants) {
           const answer = await raw(method, sent, { Accept: 'image/avif,image/webp,*/*', ...headers });
           count++;
-          if (isImage(answer.body) || (answer.status >= 200 && answer.status < 300 && method !== 'OPTIONS')) failures.push(`${method} ${sent} -> ${answer.status}`);
+          if (isImage(answer.body) || (answer.status >= 200 && answer.status < 300 && method !== 'OPTIONS'))
+            failures.push(`${method} ${sent} -> ${answer.status}`);
           if (answer.status >= 500) failures.push(`${method} ${sent} -> ${answer.status} (a 5xx)`);
         }
       }
@@ -208,8 +224,39 @@ describe('problem 7: a private image over the 1 MB cap', () => {
 });
 
 describe('problem 4: every malformed request target to every route is a 4xx, never a 500', () => {
-  const fixed = ['//', '///', '//x', '/_local//api/state', '//_local/api/state', '/_local/api/originals?key=%ZZ', '/_local/api/traces?uri=%E0%A4%A', '/%', '/%zz', '/%00', '/%2e%2e/%2e%2e/etc/passwd', '/a/../../b', '*', 'http://evil.example/', 'http://[::1/', '/?', '/?%', '/_derived/%ff/x', `/${'a'.repeat(9000)}`];
-  const routes = ['/', '/_local/gallery.js', '/_local/api/state', '/_local/api/traces', '/_local/api/originals', '/_local/api/cache', '/private/vault.jpg', '/_derived/private/vault.jpg/128x128-cover-q75.webp', '/photos/cat.jpg', '/_derived/photos/cat.jpg/128x128-cover-q75.webp'];
+  const fixed = [
+    '//',
+    '///',
+    '//x',
+    '/_local//api/state',
+    '//_local/api/state',
+    '/_local/api/originals?key=%ZZ',
+    '/_local/api/traces?uri=%E0%A4%A',
+    '/%',
+    '/%zz',
+    '/%00',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/a/../../b',
+    '*',
+    'http://evil.example/',
+    'http://[::1/',
+    '/?',
+    '/?%',
+    '/_derived/%ff/x',
+    `/${'a'.repeat(9000)}`,
+  ];
+  const routes = [
+    '/',
+    '/_local/gallery.js',
+    '/_local/api/state',
+    '/_local/api/traces',
+    '/_local/api/originals',
+    '/_local/api/cache',
+    '/private/vault.jpg',
+    '/_derived/private/vault.jpg/128x128-cover-q75.webp',
+    '/photos/cat.jpg',
+    '/_derived/photos/cat.jpg/128x128-cover-q75.webp',
+  ];
 
   it('fixed targets and methods', async () => {
     const failures: string[] = [];
@@ -250,7 +297,9 @@ describe('problem 5: the local edge is a dev server, not an open door', () => {
   });
 
   it('refuses cross-site writes to the gallery upload, and writes nothing', async () => {
-    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } })
+      .png()
+      .toBuffer();
     const upload = (key: string, headers: Record<string, string>) =>
       fetch(`${stack.edge.url}/_local/api/originals?key=${key}`, { method: 'POST', body: png, headers: { 'content-type': 'text/plain', ...headers } });
     expect((await upload('photos/evil-1.png', { origin: 'https://evil.example' })).status).toBe(403);
@@ -301,7 +350,13 @@ describe('problem 5: the local edge is a dev server, not an open door', () => {
 
 describe('the viewer-IP dev switch', () => {
   it('lets IpAddress policies be tried locally, and no function ever sees it', async () => {
-    const signed = signUrl({ url: `http://${host}/private/vault.jpg?w=64&h=64`, expires: HOUR(), keyPairId: key.id, privateKey: key.privateKey, ip: '203.0.113.0/24' });
+    const signed = signUrl({
+      url: `http://${host}/private/vault.jpg?w=64&h=64`,
+      expires: HOUR(),
+      keyPairId: key.id,
+      privateKey: key.privateKey,
+      ip: '203.0.113.0/24',
+    });
     const target = signed.slice(`http://${host}`.length);
     expect((await raw('GET', target)).status).toBe(403);
     traces.length = 0;
@@ -315,7 +370,16 @@ describe('the viewer-IP dev switch', () => {
 
   it('is absent from every deployed bundle, as every dev switch', async () => {
     for (const fn of ['image-request', 'image-resize', 'geo-route', 'signed-url', 'derived-cleanup']) {
-      const out = await build({ entryPoints: [`functions/${fn}/index.ts`], bundle: true, write: false, platform: 'node', format: 'cjs', external: ['sharp', '@aws-sdk/*'], logLevel: 'silent', plugins: [bakedConfig()] });
+      const out = await build({
+        entryPoints: [`functions/${fn}/index.ts`],
+        bundle: true,
+        write: false,
+        platform: 'node',
+        format: 'cjs',
+        external: ['sharp', '@aws-sdk/*'],
+        logLevel: 'silent',
+        plugins: [bakedConfig()],
+      });
       const text = out.outputFiles[0]!.text.toLowerCase();
       for (const name of DEV_SWITCHES) expect(text, `${fn} mentions ${name}`).not.toContain(name);
     }

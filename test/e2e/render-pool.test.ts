@@ -41,7 +41,12 @@ describe('render pool: over-budget renders are killed and free their slot', () =
     await mkdir(path.join(dir, 'originals'), { recursive: true });
     await writeFile(path.join(dir, 'originals', 'slow1.svg'), useFanOutSvg(6));
     await writeFile(path.join(dir, 'originals', 'slow2.svg'), useFanOutSvg(6, 10, 9));
-    await writeFile(path.join(dir, 'originals', 'ok.jpg'), await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a6' } }).jpeg().toBuffer());
+    await writeFile(
+      path.join(dir, 'originals', 'ok.jpg'),
+      await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a6' } })
+        .jpeg()
+        .toBuffer(),
+    );
     pool = await startRenderPool({ size: 2, budgetMs: 1500 });
     origin = await startImageOrigin({
       store: directoryStore({ originals: path.join(dir, 'originals'), derived: path.join(dir, 'derived') }),
@@ -86,10 +91,19 @@ describe('local edge: over-budget resizes do not stop an ordinary miss', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'render-pool-edge-'));
     await writeFile(path.join(dir, 'slow1.svg'), useFanOutSvg(6));
     await writeFile(path.join(dir, 'slow2.svg'), useFanOutSvg(6, 10, 9));
-    await writeFile(path.join(dir, 'ok.jpg'), await sharp({ create: { width: 640, height: 480, channels: 3, background: '#a63' } }).jpeg().toBuffer());
+    await writeFile(
+      path.join(dir, 'ok.jpg'),
+      await sharp({ create: { width: 640, height: 480, channels: 3, background: '#a63' } })
+        .jpeg()
+        .toBuffer(),
+    );
     // The cost model would refuse the fan-out before librsvg: loosen its SVG limits, shorten the budget.
     const cost = images.limits.cost!;
-    const loose = { ...cost, renderSeconds: 1.5, svg: { ...cost.svg, maxRenderedElements: Number.MAX_SAFE_INTEGER, maxFilteredRenders: Number.MAX_SAFE_INTEGER } };
+    const loose = {
+      ...cost,
+      renderSeconds: 1.5,
+      svg: { ...cost.svg, maxRenderedElements: Number.MAX_SAFE_INTEGER, maxFilteredRenders: Number.MAX_SAFE_INTEGER },
+    };
     const spec = { ...distribution, images: { ...images, limits: { ...images.limits, cost: loose } } };
     const stack = await startLocalStack({ spec, images: dir, log: () => {} });
     try {

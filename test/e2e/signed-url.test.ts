@@ -49,9 +49,13 @@ function expectAccessDenied(response: { status: number; headers: Headers; body: 
 
 describe('a URL signed by `npm run sign`', () => {
   it('returns the private original, and warns that the default key is test-only', async () => {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['infra/build/run.mjs', 'infra/tools/sign.ts', `${stack.edge.url}/private/vault.jpg`, '--expires', '1h'], {
-      cwd: process.cwd(),
-    });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['infra/build/run.mjs', 'infra/tools/sign.ts', `${stack.edge.url}/private/vault.jpg`, '--expires', '1h'],
+      {
+        cwd: process.cwd(),
+      },
+    );
     expect(stderr).toMatch(/TEST-ONLY key K0TESTONLYRSA1/);
     const url = stdout.trim();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/private\/vault\.jpg\?Expires=\d+&Key-Pair-Id=K0TESTONLYRSA1&Signature=[A-Za-z0-9~_-]+$/);
@@ -144,7 +148,11 @@ describe('signed cookies in a browser-like client', () => {
 
   it('serves everything under /private/ to a holder of the cookies, and nothing to others', async () => {
     const { out } = sign(`${stack.edge.url}/private/vault.jpg`, '--cookies', '--path', '/private/');
-    expect(out.map((l) => l.split('=')[0]).sort()).toEqual(['Set-Cookie: CloudFront-Key-Pair-Id', 'Set-Cookie: CloudFront-Policy', 'Set-Cookie: CloudFront-Signature']);
+    expect(out.map((l) => l.split('=')[0]).sort()).toEqual([
+      'Set-Cookie: CloudFront-Key-Pair-Id',
+      'Set-Cookie: CloudFront-Policy',
+      'Set-Cookie: CloudFront-Signature',
+    ]);
     const browser = jar(out);
     expect(browser.cookies[0]!.attributes).toEqual(expect.arrayContaining(['Path=/private/', 'HttpOnly', 'SameSite=Lax']));
     expect(browser.cookies[0]!.attributes).not.toContain('Secure');
@@ -158,25 +166,24 @@ describe('signed cookies in a browser-like client', () => {
 
   it('refuses cookies whose signature was altered', async () => {
     const { out } = sign(`${stack.edge.url}/private/vault.jpg`, '--cookies');
-    const header = jar(out).header('/private/vault.jpg').replace(/(CloudFront-Signature=)(.)/, (_, name: string, c: string) => `${name}${c === 'A' ? 'B' : 'A'}`);
+    const header = jar(out)
+      .header('/private/vault.jpg')
+      .replace(/(CloudFront-Signature=)(.)/, (_, name: string, c: string) => `${name}${c === 'A' ? 'B' : 'A'}`);
     expectAccessDenied(await get(`${stack.edge.url}/private/vault.jpg`, { Cookie: header }));
   });
 });
 
 describe('the public behavior is no way around the signature', () => {
-  it.each([
-    '/128x128/private/vault.jpg',
-    '/thumb/private/vault.jpg',
-    '/%70rivate/vault.jpg',
-    '/%70rivate/vault.jpg?w=128&h=128',
-    '/private%2Fvault.jpg',
-  ])('refuses %s with a 403 from image-request', async (path) => {
-    const response = await rawGet(stack.edge.url, path, { Accept: ACCEPT_WEBP });
-    expect(response.status).toBe(403);
-    expect(response.headers.get('x-cache')).toBe('LambdaGeneratedResponse from cloudfront');
-    expect(response.body.toString()).toMatch(/signed URL for the private image "private\/vault\.jpg"/);
-    expect(traces.at(-1)?.behavior).toBe('*');
-  });
+  it.each(['/128x128/private/vault.jpg', '/thumb/private/vault.jpg', '/%70rivate/vault.jpg', '/%70rivate/vault.jpg?w=128&h=128', '/private%2Fvault.jpg'])(
+    'refuses %s with a 403 from image-request',
+    async (path) => {
+      const response = await rawGet(stack.edge.url, path, { Accept: ACCEPT_WEBP });
+      expect(response.status).toBe(403);
+      expect(response.headers.get('x-cache')).toBe('LambdaGeneratedResponse from cloudfront');
+      expect(response.body.toString()).toMatch(/signed URL for the private image "private\/vault\.jpg"/);
+      expect(traces.at(-1)?.behavior).toBe('*');
+    },
+  );
 
   it('guards the canonical derived URI of a private thumbnail with a signature, even when cached', async () => {
     const derived = '/_derived/private/vault.jpg/128x128-cover-q75.webp';

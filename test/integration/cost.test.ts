@@ -15,7 +15,13 @@ import { images as policy } from '../../infra/distribution.ts';
 import * as attack from '../support/attacks.ts';
 
 const OPTIONS: RenderOptions = { ...policy.limits, background: '#ffffff' };
-const V = (width: number, height: number | undefined, format: Variant['format']): Variant => ({ width, height, fit: height === undefined ? 'inside' : 'cover', quality: 75, format });
+const V = (width: number, height: number | undefined, format: Variant['format']): Variant => ({
+  width,
+  height,
+  fit: height === undefined ? 'inside' : 'cover',
+  quality: 75,
+  format,
+});
 
 async function refusal(source: Buffer, variant: Variant): Promise<{ status: number; detail: string }> {
   try {
@@ -29,8 +35,12 @@ async function refusal(source: Buffer, variant: Variant): Promise<{ status: numb
 
 describe('the cheap reads', () => {
   it('counts the scans of a JPEG without decoding it', async () => {
-    const baseline = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#888' } }).jpeg().toBuffer();
-    const progressive = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#888' } }).jpeg({ progressive: true }).toBuffer();
+    const baseline = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#888' } })
+      .jpeg()
+      .toBuffer();
+    const progressive = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#888' } })
+      .jpeg({ progressive: true })
+      .toBuffer();
     expect(countJpegScans(baseline)).toBe(1);
     expect(countJpegScans(progressive)).toBeGreaterThan(5);
     expect(countJpegScans(await attack.manyScanJpeg(256, 900))).toBe(900);
@@ -39,7 +49,9 @@ describe('the cheap reads', () => {
   it('counts the frames of a GIF by walking its blocks', async () => {
     expect(countGifFrames(attack.manyFrameGif(500, 800))).toBe(800);
     expect(countGifFrames(attack.manyFrameGif(500, 800), 301)).toBe(301);
-    const made = await sharp({ create: { width: 16, height: 16 * 5, channels: 3, background: '#123', pageHeight: 16 } }).gif().toBuffer();
+    const made = await sharp({ create: { width: 16, height: 16 * 5, channels: 3, background: '#123', pageHeight: 16 } })
+      .gif()
+      .toBuffer();
     expect(countGifFrames(made)).toBe((await sharp(made).metadata()).pages);
   });
 
@@ -88,7 +100,10 @@ describe('each attack is refused from its header, naming the limit', () => {
     const huge = await refusal(attack.hugeSvg(900_000), V(128, 128, 'png'));
     expect(huge.status).toBe(413);
     expect(huge.detail).toContain('svg.maxBytes');
-    const many = await refusal(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">${'<g/>'.repeat(30_000)}</svg>`), V(128, 128, 'png'));
+    const many = await refusal(
+      Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">${'<g/>'.repeat(30_000)}</svg>`),
+      V(128, 128, 'png'),
+    );
     expect(many.status).toBe(413);
     expect(many.detail).toContain('svg.maxElements');
   });
@@ -110,7 +125,9 @@ describe('each attack is refused from its header, naming the limit', () => {
   });
 
   it('ordinary sources of the same kinds still render', async () => {
-    const progressive = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#468' } }).jpeg({ progressive: true }).toBuffer();
+    const progressive = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#468' } })
+      .jpeg({ progressive: true })
+      .toBuffer();
     expect((await refusal(progressive, V(128, 128, 'webp'))).status).toBe(200);
     expect((await refusal(attack.manyFrameGif(100, 50), V(64, 64, 'gif'))).status).toBe(200);
     expect((await refusal(attack.useFanOutSvg(2, 5), V(128, 128, 'png'))).status).toBe(200);

@@ -160,9 +160,7 @@ describe('fixture images', () => {
     expect(names).toContain(path.basename(CAFE));
     expect(names).toContain('a+b.jpg');
     for (const name of names) expect(name).toBe(name.normalize('NFC'));
-    expect(Buffer.from(path.basename(CAFE), 'utf8').toString('hex')).toBe(
-      Buffer.from('caf\u00e9 au lait.jpg', 'utf8').toString('hex'),
-    );
+    expect(Buffer.from(path.basename(CAFE), 'utf8').toString('hex')).toBe(Buffer.from('caf\u00e9 au lait.jpg', 'utf8').toString('hex'));
   });
 });
 
@@ -196,8 +194,7 @@ describe('portrait-exif6.jpg', () => {
   it('auto-rotates to 1200x1600 with a red top-left quadrant', async () => {
     const { data, info } = await sharp(file).rotate().resize(120, 160).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([120, 160]);
-    const near = (actual: number[], expected: number[]) =>
-      actual.every((v, i) => Math.abs(v - expected[i]!) <= 24);
+    const near = (actual: number[], expected: number[]) => actual.every((v, i) => Math.abs(v - expected[i]!) <= 24);
     // quadrant centres of the displayed picture: red, green / blue, checkerboard
     expect(near(pixel(data, 120, info.channels, 30, 40), [255, 0, 0])).toBe(true);
     expect(near(pixel(data, 120, info.channels, 2, 2), [255, 0, 0])).toBe(true);
@@ -249,7 +246,12 @@ describe('logo-alpha.png', () => {
     // the 50% disc is a large region, not just anti-aliased edges
     expect(halfish).toBeGreaterThan(total * 0.05);
     expect(partial).toBeGreaterThan(halfish);
-    for (const [x, y] of [[0, 0], [799, 0], [0, 799], [799, 799]] as const) {
+    for (const [x, y] of [
+      [0, 0],
+      [799, 0],
+      [0, 799],
+      [799, 799],
+    ] as const) {
       expect(data[(y * info.width + x) * 4 + 3]).toBe(0);
     }
   });

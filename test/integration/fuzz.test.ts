@@ -37,16 +37,68 @@ const policy = distribution.images;
 // --- The URL grammar -------------------------------------------------------------------------------
 
 const TRICKY_SEGMENTS = [
-  '..', '.', '', '%2e%2e', '%2E%2e', '.%2e', '%2e', '%2f', '%2F', '..%2f', '%5c', '\\', '%00', '%0a', '%0d%0a', '%7f', '%c2%85',
-  '%c0%af', '%c0%ae', '%ff', '%ED%A0%80', '%EF%BF%BD', '%252e%252e', '%25', '%', '%2', '_derived', '%5Fderived', 'private', '%70rivate',
-  'PRIVATE', '128x128', '64x64', '1200x630', '99999x99999', '0x0', '-1x1', 'thumb', 'avatar', 'og', 'icon', 'credited', 'card',
-  'photos', 'cat.jpg', 'a+b.jpg', 'a%2Bb.jpg', 'caf%C3%A9%20au%20lait.jpg', '%E2%80%A5', '%EF%BC%8E', '128x128-cover-q75.webp',
-  '640xauto-inside-q75.jpg', '128x128-cover-attention-q75.avif', '192x192-contain-q75-enlarge.png',
+  '..',
+  '.',
+  '',
+  '%2e%2e',
+  '%2E%2e',
+  '.%2e',
+  '%2e',
+  '%2f',
+  '%2F',
+  '..%2f',
+  '%5c',
+  '\\',
+  '%00',
+  '%0a',
+  '%0d%0a',
+  '%7f',
+  '%c2%85',
+  '%c0%af',
+  '%c0%ae',
+  '%ff',
+  '%ED%A0%80',
+  '%EF%BF%BD',
+  '%252e%252e',
+  '%25',
+  '%',
+  '%2',
+  '_derived',
+  '%5Fderived',
+  'private',
+  '%70rivate',
+  'PRIVATE',
+  '128x128',
+  '64x64',
+  '1200x630',
+  '99999x99999',
+  '0x0',
+  '-1x1',
+  'thumb',
+  'avatar',
+  'og',
+  'icon',
+  'credited',
+  'card',
+  'photos',
+  'cat.jpg',
+  'a+b.jpg',
+  'a%2Bb.jpg',
+  'caf%C3%A9%20au%20lait.jpg',
+  '%E2%80%A5',
+  '%EF%BC%8E',
+  '128x128-cover-q75.webp',
+  '640xauto-inside-q75.jpg',
+  '128x128-cover-attention-q75.avif',
+  '192x192-contain-q75-enlarge.png',
 ];
 const segment = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...TRICKY_SEGMENTS) },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 12 }).map(encodeURIComponent) },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 6 }).map((s) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')) },
+  {
+    weight: 1,
+    arbitrary: fc.string({ unit: 'binary', maxLength: 6 }).map((s) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')),
+  },
   { weight: 1, arbitrary: fc.stringMatching(/^[a-z0-9._~!$&'()*+,;=:@-]{1,10}$/) },
 );
 const randomPath = fc.array(segment, { minLength: 1, maxLength: 6 }).map((segments) => `/${segments.join('/')}`);
@@ -69,13 +121,24 @@ const VALUES: Record<string, readonly string[]> = {
   dpr: ['1', '1.5', '2', '2.5', '3', '3.01', '0', '-1', 'NaN', ''],
 };
 const param = fc.oneof(
-  { weight: 8, arbitrary: fc.constantFrom(...Object.keys(VALUES)).chain((name) => fc.tuple(fc.constant(name), fc.oneof(fc.constantFrom(...VALUES[name]!), fc.string({ maxLength: 6 })))) },
+  {
+    weight: 8,
+    arbitrary: fc
+      .constantFrom(...Object.keys(VALUES))
+      .chain((name) => fc.tuple(fc.constant(name), fc.oneof(fc.constantFrom(...VALUES[name]!), fc.string({ maxLength: 6 })))),
+  },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('W', 'x', 'v', 'w[]', '%77', 'Expires', 'Signature', ''), fc.string({ maxLength: 6 })) },
 );
 const querystring = fc
   .array(param, { maxLength: 5 })
-  .map((pairs) => pairs.map(([name, value]) => (name === '%77' ? `${name}=${encodeURIComponent(value)}` : `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)).join('&'));
-const accept = fc.option(fc.oneof(fc.constantFrom('image/avif,image/webp,*/*', 'image/webp', '*/*', 'image/*', ''), fc.string({ maxLength: 40 })), { nil: undefined });
+  .map((pairs) =>
+    pairs
+      .map(([name, value]) => (name === '%77' ? `${name}=${encodeURIComponent(value)}` : `${encodeURIComponent(name)}=${encodeURIComponent(value)}`))
+      .join('&'),
+  );
+const accept = fc.option(fc.oneof(fc.constantFrom('image/avif,image/webp,*/*', 'image/webp', '*/*', 'image/*', ''), fc.string({ maxLength: 40 })), {
+  nil: undefined,
+});
 
 function viewerEvent(uri: string, query: string, acceptHeader: string | undefined, method = 'GET'): CloudFrontRequestEvent {
   return viewerRequestEvent({
@@ -137,7 +200,9 @@ describe('fuzz: the URL grammar through image-request', () => {
             expect(policy.formats).toContain(format);
           }
           // Canonical means a fixed point: asking for the canonical URI gives the canonical URI.
-          const again = (await handler(viewerEvent(request.uri, request.uri.startsWith('/_derived/') ? '' : request.querystring, acceptHeader))) as CloudFrontRequest;
+          const again = (await handler(
+            viewerEvent(request.uri, request.uri.startsWith('/_derived/') ? '' : request.querystring, acceptHeader),
+          )) as CloudFrontRequest;
           expect(again.uri).toBe(request.uri);
         }),
         settings,
@@ -187,13 +252,58 @@ const signed = (['RSA-2048', 'ECDSA-P256'] as const).flatMap((type) => {
 const PRINTABLE = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c));
 type Mutation = (text: string) => string;
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.tuple(fc.nat(), PRINTABLE).map(([at, c]): Mutation => (t) => { const i = at % t.length; return t.slice(0, i) + c + t.slice(i + 1); }),
-  fc.nat().map((at): Mutation => (t) => { const i = at % t.length; return t.slice(0, i) + t.slice(i + 1); }),
-  fc.tuple(fc.nat(), PRINTABLE).map(([at, c]): Mutation => (t) => { const i = at % (t.length + 1); return t.slice(0, i) + c + t.slice(i); }),
-  fc.nat().map((at): Mutation => (t) => { const parts = t.split('&'); parts.splice(at % parts.length, 1); return parts.join('&'); }),
-  fc.nat().map((at): Mutation => (t) => { const parts = t.split('&'); parts.push(parts[at % parts.length]!); return parts.join('&'); }),
-  fc.tuple(fc.nat(), fc.nat()).map(([a, b]): Mutation => (t) => { const parts = t.split('&'); const i = a % parts.length; const j = b % parts.length; [parts[i], parts[j]] = [parts[j]!, parts[i]!]; return parts.join('&'); }),
-  fc.string({ maxLength: 8 }).map((junk): Mutation => (t) => `${t}&${junk}`),
+  fc.tuple(fc.nat(), PRINTABLE).map(
+    ([at, c]): Mutation =>
+      (t) => {
+        const i = at % t.length;
+        return t.slice(0, i) + c + t.slice(i + 1);
+      },
+  ),
+  fc.nat().map(
+    (at): Mutation =>
+      (t) => {
+        const i = at % t.length;
+        return t.slice(0, i) + t.slice(i + 1);
+      },
+  ),
+  fc.tuple(fc.nat(), PRINTABLE).map(
+    ([at, c]): Mutation =>
+      (t) => {
+        const i = at % (t.length + 1);
+        return t.slice(0, i) + c + t.slice(i);
+      },
+  ),
+  fc.nat().map(
+    (at): Mutation =>
+      (t) => {
+        const parts = t.split('&');
+        parts.splice(at % parts.length, 1);
+        return parts.join('&');
+      },
+  ),
+  fc.nat().map(
+    (at): Mutation =>
+      (t) => {
+        const parts = t.split('&');
+        parts.push(parts[at % parts.length]!);
+        return parts.join('&');
+      },
+  ),
+  fc.tuple(fc.nat(), fc.nat()).map(
+    ([a, b]): Mutation =>
+      (t) => {
+        const parts = t.split('&');
+        const i = a % parts.length;
+        const j = b % parts.length;
+        [parts[i], parts[j]] = [parts[j]!, parts[i]!];
+        return parts.join('&');
+      },
+  ),
+  fc.string({ maxLength: 8 }).map(
+    (junk): Mutation =>
+      (t) =>
+        `${t}&${junk}`,
+  ),
 );
 
 /** Same request as far as the signature can tell: same path, same other parameters, same signed values. */
@@ -214,7 +324,14 @@ function equivalent(aUri: string, aQuery: string, bUri: string, bQuery: string):
 
 describe('fuzz: the signed-URL verifier', () => {
   const options = { keys, now: NOW / 1000, clockSkewSeconds: config.clockSkewSeconds };
-  const request = (uri: string, query: string, cookies: string[] = []) => ({ scheme: 'http' as const, host: HOST, uri, querystring: query, clientIp: '203.0.113.9', cookies });
+  const request = (uri: string, query: string, cookies: string[] = []) => ({
+    scheme: 'http' as const,
+    host: HOST,
+    uri,
+    querystring: query,
+    clientIp: '203.0.113.9',
+    cookies,
+  });
 
   it('accepts the signed URLs as they were signed', () => {
     for (const url of signed) expect(verifySignedRequest(request(url.pathname, url.search.slice(1)), options)).toMatchObject({ ok: true });
@@ -252,9 +369,18 @@ describe('fuzz: the signed-URL verifier', () => {
       const handler = signedUrl(config, { log: (l) => logs.push(l), now: () => NOW });
       const pair = fc.tuple(
         fc.constantFrom('Expires', 'Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm', 'w', 'x'),
-        fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom(config.behaviors![0]!.publicKeys[0]!.id, 'SHA256', 'SHA1', '4102444800', `${'A'.repeat(342)}__`)),
+        fc.oneof(
+          fc.string({ maxLength: 20 }),
+          fc.constantFrom(config.behaviors![0]!.publicKeys[0]!.id, 'SHA256', 'SHA1', '4102444800', `${'A'.repeat(342)}__`),
+        ),
       );
-      const cookie = fc.array(fc.tuple(fc.constantFrom('CloudFront-Expires', 'CloudFront-Policy', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id', 'session'), fc.stringMatching(/^[A-Za-z0-9_~-]{0,30}$/)), { maxLength: 5 });
+      const cookie = fc.array(
+        fc.tuple(
+          fc.constantFrom('CloudFront-Expires', 'CloudFront-Policy', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id', 'session'),
+          fc.stringMatching(/^[A-Za-z0-9_~-]{0,30}$/),
+        ),
+        { maxLength: 5 },
+      );
       await fc.assert(
         fc.asyncProperty(fc.array(pair, { maxLength: 6 }), cookie, async (pairs, cookies) => {
           const query = pairs.map(([n, v]) => `${n}=${v}`).join('&');
@@ -300,7 +426,10 @@ describe('fuzz: geo-route on any country header', () => {
       const primary = distribution.origins.find((o): o is S3OriginSpec => o.kind === 's3')!;
       const domains = new Set(distribution.origins.map((o) => (o.kind === 's3' ? s3DomainName(o) : o.domainName)));
       // What an HTTP header value can hold (CloudFront never passes control characters on).
-      const value = fc.oneof(fc.constantFrom('DE', 'de', 'US', 'KR', 'CN', 'XX', 'EU', '', '<script>', 'DE, FR', 'US-CA'), fc.string({ unit: PRINTABLE, maxLength: 12 }));
+      const value = fc.oneof(
+        fc.constantFrom('DE', 'de', 'US', 'KR', 'CN', 'XX', 'EU', '', '<script>', 'DE, FR', 'US-CA'),
+        fc.string({ unit: PRINTABLE, maxLength: 12 }),
+      );
       await fc.assert(
         fc.asyncProperty(fc.option(value, { nil: undefined }), fc.option(value, { nil: undefined }), async (country, region) => {
           const headers: CloudFrontRequest['headers'] = {};

@@ -53,7 +53,11 @@ beforeEach(() => {
 });
 
 function handler(store: ObjectStore = s3Store(() => s3.client)) {
-  return countingResizeHandler(store, () => renders++, (line) => logs.push(line));
+  return countingResizeHandler(
+    store,
+    () => renders++,
+    (line) => logs.push(line),
+  );
 }
 
 async function event(uri: string, status = '404'): Promise<CloudFrontResponseEvent> {

@@ -64,7 +64,12 @@ describe('every source format to every output format', () => {
     const out = await render(src.quadrantsSvg(), variant(160, undefined, to), OPTIONS);
     const meta = await decoded(out.data);
     expect([meta.format, meta.width, meta.height]).toEqual([SHARP_NAME[to], 160, 120]);
-    for (const [x, y, colour] of [[40, 30, src.RED], [120, 30, src.GREEN], [40, 90, src.BLUE], [120, 90, src.YELLOW]] as const) {
+    for (const [x, y, colour] of [
+      [40, 30, src.RED],
+      [120, 30, src.GREEN],
+      [40, 90, src.BLUE],
+      [120, 90, src.YELLOW],
+    ] as const) {
       expect(src.near(await src.sample(out.data, x, y), colour, to === 'gif' ? 30 : 12)).toBe(true);
     }
   });
@@ -145,7 +150,10 @@ describe('alpha', () => {
   });
 
   it('is flattened onto the configured background in jpg', async () => {
-    for (const [background, rgb] of [['#ffffff', [255, 255, 255]], ['#ff00ff', [255, 0, 255]]] as const) {
+    for (const [background, rgb] of [
+      ['#ffffff', [255, 255, 255]],
+      ['#ff00ff', [255, 0, 255]],
+    ] as const) {
       const out = await render(png, variant(100, undefined, 'jpg'), { ...OPTIONS, background });
       const meta = await decoded(out.data);
       expect([meta.hasAlpha, meta.channels]).toEqual([false, 3]);
@@ -173,7 +181,12 @@ describe('EXIF orientation', () => {
     const out = await render(source, variant(160, undefined, 'jpg'), OPTIONS);
     const meta = await decoded(out.data);
     expect([meta.width, meta.height, meta.orientation, meta.exif]).toEqual([160, 120, undefined, undefined]);
-    for (const [x, y, colour] of [[40, 30, src.RED], [120, 30, src.GREEN], [40, 90, src.BLUE], [120, 90, src.YELLOW]] as const) {
+    for (const [x, y, colour] of [
+      [40, 30, src.RED],
+      [120, 30, src.GREEN],
+      [40, 90, src.BLUE],
+      [120, 90, src.YELLOW],
+    ] as const) {
       expect(src.near(await src.sample(out.data, x, y), [...colour, 255]), `orientation ${orientation} at ${x},${y}`).toBe(true);
     }
   });
@@ -290,7 +303,11 @@ describe('geometry', () => {
     const meta = await decoded(out.data);
     expect([meta.width, meta.height]).toEqual([width, height]);
     // The content is the source's, scaled the way the fit says.
-    const expected = await src.fromRaw(src.scene(400, 300)).resize({ width: 128, height: 128, fit, background: { r: 0, g: 0, b: 0, alpha: 0 } }).png().toBuffer();
+    const expected = await src
+      .fromRaw(src.scene(400, 300))
+      .resize({ width: 128, height: 128, fit, background: { r: 0, g: 0, b: 0, alpha: 0 } })
+      .png()
+      .toBuffer();
     expect(src.meanAbsoluteDifference(await src.thumbnail(out.data), await src.thumbnail(expected))).toBeLessThan(3);
   });
 
@@ -358,7 +375,8 @@ describe('geometry', () => {
       const source = await src.encode(feature('busy-left'), 'png');
       const centre = await render(source, variant(128, 128, 'png'), OPTIONS);
       const entropy = await render(source, variant(128, 128, 'png', { position: 'entropy' }), OPTIONS);
-      const column = async (image: Buffer) => (await sharp(image).extract({ left: 0, top: 0, width: 40, height: 128 }).greyscale().raw().toBuffer()).toJSON().data;
+      const column = async (image: Buffer) =>
+        (await sharp(image).extract({ left: 0, top: 0, width: 40, height: 128 }).greyscale().raw().toBuffer()).toJSON().data;
       expect(spread(await column(centre.data))).toBeLessThan(10);
       expect(spread(await column(entropy.data))).toBeGreaterThan(100);
     });
@@ -414,8 +432,22 @@ describe('limits and hostile sources', () => {
   it.each([
     ['zero bytes', () => Buffer.alloc(0), 422],
     ['a truncated JPEG', async () => (await src.encode(src.scene(320, 240), 'jpeg')).subarray(0, 3000), 422],
-    ['a truncated PNG', async () => { const png = await src.encode(src.scene(320, 240), 'png'); return png.subarray(0, png.length - 2000); }, 422],
-    ['a truncated GIF', async () => { const gif = await src.encode(src.scene(320, 240), 'gif'); return gif.subarray(0, gif.length / 2); }, 422],
+    [
+      'a truncated PNG',
+      async () => {
+        const png = await src.encode(src.scene(320, 240), 'png');
+        return png.subarray(0, png.length - 2000);
+      },
+      422,
+    ],
+    [
+      'a truncated GIF',
+      async () => {
+        const gif = await src.encode(src.scene(320, 240), 'gif');
+        return gif.subarray(0, gif.length / 2);
+      },
+      422,
+    ],
     ['a JPEG header and junk', () => Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3, 4, 5, 6, 7]), 422],
     ['HTML saved as .jpg', () => src.HTML_AS_JPEG, 415],
     ['random bytes', () => Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 7919) % 251)), 415],

@@ -1,4 +1,3 @@
-
 import { describe, expect, it } from 'vitest';
 import { applyOverrides } from '../../infra/build/overrides.ts';
 import { distributionProblems, eventTypesOf, limitProblems, limitsOf, VIEWER_LIMITS } from '../../infra/build/limits.ts';
@@ -34,7 +33,7 @@ describe('deploy options from a stage file', () => {
     expect(deployOptionsFromStage({}, { ...context, dev: true }).cdn).toBe(false);
   });
 
-  it('takes the domain, zone, price class, logging and overrides of the sample stage; the credentials\' account wins', () => {
+  it("takes the domain, zone, price class, logging and overrides of the sample stage; the credentials' account wins", () => {
     const options = deployOptionsFromStage(sample, { ...context, account: '444455556666' });
     expect(options).toMatchObject({
       account: '444455556666',
@@ -44,8 +43,12 @@ describe('deploy options from a stage file', () => {
       logging: { bucket: 'northwind-cdn-logs', prefix: 'edge-images/' },
       overrides: sample.overrides,
     });
-    expect(stageSpec(distribution, options).origins.find((o) => o.id === PRIMARY.id)).toMatchObject({ bucket: `${PRIMARY.bucket}-alice-444455556666-${PRIMARY.region}` });
-    expect(stageSpec(distribution, { ...options, bucketNaming: 'as-written' }).origins.find((o) => o.id === PRIMARY.id)).toMatchObject({ bucket: PRIMARY.bucket });
+    expect(stageSpec(distribution, options).origins.find((o) => o.id === PRIMARY.id)).toMatchObject({
+      bucket: `${PRIMARY.bucket}-alice-444455556666-${PRIMARY.region}`,
+    });
+    expect(stageSpec(distribution, { ...options, bucketNaming: 'as-written' }).origins.find((o) => o.id === PRIMARY.id)).toMatchObject({
+      bucket: PRIMARY.bucket,
+    });
   });
 });
 
@@ -66,7 +69,9 @@ describe('stage names', () => {
   it('keeps names within AWS limits', () => {
     expect(stageBucketName({ kind: 's3', id: 'x', bucket: 'images', region: 'us-east-1' }, 'Feature_1')).toBe('images-feature-1');
     expect(() => stageBucketName({ kind: 's3', id: 'x', bucket: 'b'.repeat(60), region: 'us-east-1' }, 'prod')).toThrow(/at most 63 characters/);
-    expect(stageBucketName({ kind: 's3', id: 'x', bucket: 'images', region: 'eu-west-1' }, 'prod', { account: '111122223333' })).toBe('images-prod-111122223333-eu-west-1');
+    expect(stageBucketName({ kind: 's3', id: 'x', bucket: 'images', region: 'eu-west-1' }, 'prod', { account: '111122223333' })).toBe(
+      'images-prod-111122223333-eu-west-1',
+    );
     expect(stageLambdaName({ app: 'edge-images', stage: 'alice' }, 'image-resize')).toBe('edge-images-alice-image-resize');
     expect(() => stageLambdaName({ app: 'edge-images', stage: 's'.repeat(50) }, 'image-resize')).toThrow(/at most 64 characters/);
   });
@@ -90,7 +95,7 @@ describe('build overrides', () => {
     expect(() => applyOverrides(distribution, { bukets: {} } as never)).toThrow(/Expected a key of the distribution .* but received "bukets"/);
     expect(() => applyOverrides(distribution, { origins: [{ id: 'nope', bucket: 'x' }] })).toThrow(/but received "nope"/);
     expect(() => applyOverrides(distribution, { origins: [{ id: PRIMARY.id, kind: 'custom' } as never] })).toThrow(`Expected kind s3 for origin ${PRIMARY.id}`);
-    expect(() => applyOverrides(distribution, { functions: { 'thumbnailer': { memoryMb: 1 } } as never })).toThrow(/but received "thumbnailer"/);
+    expect(() => applyOverrides(distribution, { functions: { thumbnailer: { memoryMb: 1 } } as never })).toThrow(/but received "thumbnailer"/);
   });
 });
 
@@ -117,7 +122,10 @@ describe('Lambda@Edge limits from the data', () => {
   });
 
   it('refuses behaviors that name unknown targets or put the default anywhere but last', () => {
-    const spec: DistributionSpec = { ...distribution, behaviors: [...distribution.behaviors].reverse().map((b, i) => (i === 1 ? { ...b, target: 'nowhere' } : b)) };
+    const spec: DistributionSpec = {
+      ...distribution,
+      behaviors: [...distribution.behaviors].reverse().map((b, i) => (i === 1 ? { ...b, target: 'nowhere' } : b)),
+    };
     const problems = distributionProblems(spec);
     expect(problems).toContain('Expected the last behavior to be the default (*) but received "/private/*"');
     expect(problems.some((p) => p.includes('received "nowhere"'))).toBe(true);
@@ -129,6 +137,8 @@ describe('the sst dev hook', () => {
     expect(localEdgeDevCommand({ root: '/repo', stage: 'alice', configFile: '/repo/.build/sst/alice/overrides.json', s3: 'aws' })).toEqual({
       dev: { command: 'npm start -- --config .build/sst/alice/overrides.json --s3 aws', directory: '/repo', autostart: true, title: 'Local edge' },
     });
-    expect(localEdgeDevCommand({ root: '/my repo', stage: 'a', configFile: "/my repo/it's.json", s3: 'aws' }).dev.command).toBe(`npm start -- --config 'it'\\''s.json' --s3 aws`);
+    expect(localEdgeDevCommand({ root: '/my repo', stage: 'a', configFile: "/my repo/it's.json", s3: 'aws' }).dev.command).toBe(
+      `npm start -- --config 'it'\\''s.json' --s3 aws`,
+    );
   });
 });

@@ -59,12 +59,20 @@ function stateOf(type: string, name: string, inputs: Record<string, any>, region
     case 'aws:cloudfront/distribution:Distribution':
       return { arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/EDFDVBD6EXAMPLE`, domainName: CLOUDFRONT_DOMAIN, hostedZoneId: 'Z2FDTNDATAQYW2' };
     case 'aws:cloudfront/originAccessIdentity:OriginAccessIdentity':
-      return { iamArn: 'arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL', cloudfrontAccessIdentityPath: 'origin-access-identity/cloudfront/E2QWRUHAPOMQZL' };
+      return {
+        iamArn: 'arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL',
+        cloudfrontAccessIdentityPath: 'origin-access-identity/cloudfront/E2QWRUHAPOMQZL',
+      };
     case 'aws:acm/certificate:Certificate': {
       const names = [inputs['domainName'], ...(inputs['subjectAlternativeNames'] ?? [])] as string[];
       return {
         arn: `arn:aws:acm:us-east-1:${ACCOUNT}:certificate/0f0e0d0c-0000-4000-8000-000000000001`,
-        domainValidationOptions: names.map((domainName) => ({ domainName, resourceRecordName: `_x1.${domainName}.`, resourceRecordType: 'CNAME', resourceRecordValue: '_x2.acm-validations.aws.' })),
+        domainValidationOptions: names.map((domainName) => ({
+          domainName,
+          resourceRecordName: `_x1.${domainName}.`,
+          resourceRecordType: 'CNAME',
+          resourceRecordValue: '_x2.acm-validations.aws.',
+        })),
       };
     }
     case 'aws:acm/certificateValidation:CertificateValidation':
@@ -86,7 +94,8 @@ beforeAll(async () => {
         return { id: `${args.name}-id`, state };
       },
       call(args) {
-        if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity') return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AIDATEST', id: ACCOUNT };
+        if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity')
+          return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AIDATEST', id: ACCOUNT };
         return args.inputs;
       },
     },
@@ -139,7 +148,15 @@ async function settle(stack: EdgeImages): Promise<void> {
   }
   if (stack.dns) outputs.push(...[...stack.dns.aliases, ...stack.dns.geo, ...stack.dns.healthChecks].map((r) => r.urn));
   for (const c of stack.derivedCleanup?.byRegion.values() ?? []) {
-    outputs.push(c.lambda.urn, c.role.role.urn, c.role.policy.urn, c.failures.urn, c.invokeConfig.urn, ...c.permissions.map((p) => p.urn), ...c.notifications.map((n) => n.urn));
+    outputs.push(
+      c.lambda.urn,
+      c.role.role.urn,
+      c.role.policy.urn,
+      c.failures.urn,
+      c.invokeConfig.urn,
+      ...c.permissions.map((p) => p.urn),
+      ...c.notifications.map((n) => n.urn),
+    );
   }
   await new Promise<void>((resolve) => pulumi.all(outputs).apply(() => resolve()));
 }
@@ -224,8 +241,12 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       expect(role, lambda.name).toBeDefined();
       expect(d.providerOf(role)?.inputs['region']).toBe('us-east-1');
       const trust = JSON.parse(role.inputs['assumeRolePolicy']);
-      expect(trust.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: [...EDGE_SERVICE_PRINCIPALS] } })]);
-      const policy = JSON.parse(d.of('aws:iam/rolePolicy:RolePolicy').find((p) => p.inputs['role'] === role.state['name'] || p.inputs['role'] === `${role.name}-id`)!.inputs['policy']);
+      expect(trust.Statement).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: [...EDGE_SERVICE_PRINCIPALS] } }),
+      ]);
+      const policy = JSON.parse(
+        d.of('aws:iam/rolePolicy:RolePolicy').find((p) => p.inputs['role'] === role.state['name'] || p.inputs['role'] === `${role.name}-id`)!.inputs['policy'],
+      );
       const statements = policy.Statement as { Action: string | string[]; Resource: string | string[] }[];
       const s3 = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
       if (lambda.name === 'image-resize') {
@@ -238,7 +259,11 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
         expect(s3, lambda.name).toEqual([]);
       }
       const logs = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'))!;
-      expect([logs.Resource].flat().every((r) => r.includes(`/aws/lambda/us-east-1.edge-images-test-${lambda.name}`) || r.includes(`/aws/lambda/edge-images-test-${lambda.name}`))).toBe(true);
+      expect(
+        [logs.Resource]
+          .flat()
+          .every((r) => r.includes(`/aws/lambda/us-east-1.edge-images-test-${lambda.name}`) || r.includes(`/aws/lambda/edge-images-test-${lambda.name}`)),
+      ).toBe(true);
       expect(JSON.stringify(statements)).not.toMatch(/"Action":"\*"|"s3:\*"|"Resource":"\*"/);
     }
   });
@@ -292,7 +317,10 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
     expect(made.map((b: any) => b.pathPattern)).toEqual(distribution.behaviors.map((b) => b.pathPattern));
     for (const behavior of distribution.behaviors) {
       const m = made.find((b: any) => b.pathPattern === behavior.pathPattern);
-      const expected = Object.entries(behavior.functions).map(([eventType, fn]) => ({ eventType, lambdaArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:edge-images-test-${fn}:1` }));
+      const expected = Object.entries(behavior.functions).map(([eventType, fn]) => ({
+        eventType,
+        lambdaArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:edge-images-test-${fn}:1`,
+      }));
       expect(m.lambdaFunctionAssociations.map((a: any) => ({ eventType: a.eventType, lambdaArn: a.lambdaArn })).sort(byEvent)).toEqual(expected.sort(byEvent));
       for (const a of m.lambdaFunctionAssociations) expect(a.lambdaArn).toMatch(/:\d+$/);
       expect(m).toMatchObject({ targetOriginId: behavior.target, viewerProtocolPolicy: 'redirect-to-https', compress: true });
@@ -328,7 +356,11 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
     expect(dist).toMatchObject({ enabled: true, httpVersion: 'http2and3', isIpv6Enabled: true, priceClass: 'PriceClass_All' });
     const headers = d.one('aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy');
     expect(dist['defaultCacheBehavior'].responseHeadersPolicyId).toBe(`${headers.name}-id`);
-    expect(headers.inputs['corsConfig']).toMatchObject({ accessControlAllowOrigins: { items: ['*'] }, accessControlAllowMethods: { items: ['GET', 'HEAD', 'OPTIONS'] }, accessControlAllowCredentials: false });
+    expect(headers.inputs['corsConfig']).toMatchObject({
+      accessControlAllowOrigins: { items: ['*'] },
+      accessControlAllowMethods: { items: ['GET', 'HEAD', 'OPTIONS'] },
+      accessControlAllowCredentials: false,
+    });
     expect(headers.inputs['securityHeadersConfig']).toMatchObject({ contentTypeOptions: { override: true }, strictTransportSecurity: { override: true } });
   });
 
@@ -346,7 +378,9 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
 
   it('creates the Route 53 geolocation records of infra/geo.ts, CloudFront as the default', () => {
     const geo = d.of('aws:route53/record:Record').filter((r) => r.name.startsWith('geo-'));
-    expect(geo.length).toBe(geoDns.routes.reduce((n, r) => n + (r.isDefault ? 1 : 0) + (r.continents?.length ?? 0) + (r.countries?.length ?? 0) + (r.subdivisions?.length ?? 0), 0));
+    expect(geo.length).toBe(
+      geoDns.routes.reduce((n, r) => n + (r.isDefault ? 1 : 0) + (r.continents?.length ?? 0) + (r.countries?.length ?? 0) + (r.subdivisions?.length ?? 0), 0),
+    );
     const fallback = geo.find((r) => r.inputs['geolocationRoutingPolicies'][0].country === '*')!;
     expect(fallback.inputs).toMatchObject({ name: geoDns.name, type: 'CNAME', records: [CLOUDFRONT_DOMAIN], zoneId: 'Z0123456789TEST' });
     expect(fallback.inputs['healthCheckId']).toBeUndefined();
@@ -369,16 +403,27 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       expect(d.providerOf(bucket)?.inputs['region']).toBe(origin.kind === 's3' ? origin.region : '');
       const by = (type: string) => d.of(type).find((r) => r.inputs['bucket'] === `${bucket.name}-id`)!;
       expect(by('aws:s3/bucketVersioning:BucketVersioning').inputs['versioningConfiguration']).toEqual({ status: 'Enabled' });
-      expect(by('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+      expect(by('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs).toMatchObject({
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
       expect(by('aws:s3/bucketOwnershipControls:BucketOwnershipControls').inputs['rule']).toEqual({ objectOwnership: 'BucketOwnerEnforced' });
       const rules = by('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').inputs['rules'];
       expect(rules).toContainEqual(expect.objectContaining({ status: 'Enabled', filter: { prefix: '_derived/' }, expiration: { days: 14 } }));
-      expect(by('aws:s3/bucketCorsConfiguration:BucketCorsConfiguration').inputs['corsRules'][0]).toMatchObject({ allowedMethods: ['GET', 'HEAD'], allowedOrigins: ['*'] });
+      expect(by('aws:s3/bucketCorsConfiguration:BucketCorsConfiguration').inputs['corsRules'][0]).toMatchObject({
+        allowedMethods: ['GET', 'HEAD'],
+        allowedOrigins: ['*'],
+      });
     }
     const replication = d.one('aws:s3/bucketReplicationConfig:BucketReplicationConfig');
     expect(replication.inputs['bucket']).toBe(`${PRIMARY.id}-bucket-id`);
     expect(replication.inputs['rules'].map((r: any) => r.destination.bucket).sort()).toEqual(
-      s3Origins.filter((o) => o.id !== PRIMARY.id).map((o) => (o.kind === 's3' ? `arn:aws:s3:::${o.bucket}-test` : '')).sort(),
+      s3Origins
+        .filter((o) => o.id !== PRIMARY.id)
+        .map((o) => (o.kind === 's3' ? `arn:aws:s3:::${o.bucket}-test` : ''))
+        .sort(),
     );
     // A deleted original leaves the replicas too (their derived-cleanup then removes its thumbnails).
     for (const rule of replication.inputs['rules']) expect(rule.deleteMarkerReplication).toEqual({ status: 'Enabled' });
@@ -388,7 +433,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
   const regions = () => [...new Set(s3Origins().map((o) => o.region))];
   const cleanupIn = (region: string) => d.cleanupLambdas().find((l) => d.providerOf(l)?.inputs['region'] === region)!;
 
-  it('deploys derived-cleanup once per bucket region, through that region\'s provider, with DISTRIBUTION_ID from the distribution', async () => {
+  it("deploys derived-cleanup once per bucket region, through that region's provider, with DISTRIBUTION_ID from the distribution", async () => {
     const lambdas = d.cleanupLambdas();
     expect(lambdas.map((l) => d.providerOf(l)?.inputs['region']).sort()).toEqual(regions().sort());
     expect(regions().length).toBeGreaterThan(1); // the data has replicas in other regions
@@ -422,13 +467,20 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       const lambda = cleanupIn(origin.region);
       const permission = permissions.find((p) => p.inputs['sourceArn'] === `arn:aws:s3:::${bucket}`)!;
       expect(permission, origin.id).toBeDefined();
-      expect(permission.inputs).toMatchObject({ action: 'lambda:InvokeFunction', principal: 's3.amazonaws.com', sourceAccount: ACCOUNT, function: 'edge-images-test-derived-cleanup' });
+      expect(permission.inputs).toMatchObject({
+        action: 'lambda:InvokeFunction',
+        principal: 's3.amazonaws.com',
+        sourceAccount: ACCOUNT,
+        function: 'edge-images-test-derived-cleanup',
+      });
       expect(d.providerOf(permission)?.inputs['region']).toBe(origin.region);
       const notification = notifications.find((n) => n.inputs['bucket'] === `${origin.id}-bucket-id`)!;
       expect(notification, origin.id).toBeDefined();
       expect(d.providerOf(notification)?.inputs['region']).toBe(origin.region);
       // The copy in the bucket's own region; no prefix filter (S3 cannot exclude _derived/: the handler ignores it).
-      expect(notification.inputs['lambdaFunctions']).toEqual([{ id: 'derived-cleanup', lambdaFunctionArn: lambda.state['arn'], events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] }]);
+      expect(notification.inputs['lambdaFunctions']).toEqual([
+        { id: 'derived-cleanup', lambdaFunctionArn: lambda.state['arn'], events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] },
+      ]);
       expect(lambda.state['arn']).toContain(`:lambda:${origin.region}:`);
       expect(notification.inputs['lambdaFunctions'][0].events).toEqual([...distribution.regionalFunctions['derived-cleanup'].s3Events]);
     }
@@ -442,7 +494,11 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       const config = configs.find((c) => d.providerOf(c)?.inputs['region'] === region)!;
       const queue = queues.find((q) => d.providerOf(q)?.inputs['region'] === region)!;
       expect(queue.inputs).toMatchObject({ messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true });
-      expect(config.inputs).toMatchObject({ functionName: 'edge-images-test-derived-cleanup', maximumRetryAttempts: 2, destinationConfig: { onFailure: { destination: queue.state['arn'] } } });
+      expect(config.inputs).toMatchObject({
+        functionName: 'edge-images-test-derived-cleanup',
+        maximumRetryAttempts: 2,
+        destinationConfig: { onFailure: { destination: queue.state['arn'] } },
+      });
       expect(queue.state['arn']).toContain(`:sqs:${region}:`);
     }
   });
@@ -460,7 +516,10 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       const statements = policy.Statement as { Action: string | string[]; Resource: string | string[]; Condition?: unknown }[];
       const actions = (s: (typeof statements)[number]) => [s.Action].flat();
       const resources = (s: (typeof statements)[number]) => [s.Resource].flat().sort();
-      const buckets = s3Origins().filter((o) => o.region === region).map((o) => `${o.bucket}-test`).sort();
+      const buckets = s3Origins()
+        .filter((o) => o.region === region)
+        .map((o) => `${o.bucket}-test`)
+        .sort();
       expect(buckets.length).toBeGreaterThan(0);
       const list = statements.find((s) => actions(s).includes('s3:ListBucket'))!;
       expect(actions(list)).toEqual(['s3:ListBucket']);
@@ -469,7 +528,12 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       const objects = statements.find((s) => actions(s).includes('s3:DeleteObject'))!;
       expect(actions(objects).sort()).toEqual(['s3:DeleteObject', 's3:GetObject']);
       expect(resources(objects)).toEqual(buckets.map((b) => `arn:aws:s3:::${b}/_derived/*`).sort());
-      expect(statements.flatMap(actions).filter((a) => a.startsWith('s3:')).sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket']);
+      expect(
+        statements
+          .flatMap(actions)
+          .filter((a) => a.startsWith('s3:'))
+          .sort(),
+      ).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket']);
       const invalidate = statements.find((s) => actions(s).includes('cloudfront:CreateInvalidation'))!;
       expect(resources(invalidate)).toEqual([dist.state['arn']]);
       const queue = d.of('aws:sqs/queue:Queue').find((q) => d.providerOf(q)?.inputs['region'] === region)!;
@@ -542,7 +606,12 @@ describe('other stages', () => {
     expect(d.of('aws:lambda/function:Function')).toEqual([]);
     expect(d.of('aws:cloudfront/distribution:Distribution')).toEqual([]);
     expect(d.stack.derivedCleanup).toBeUndefined();
-    for (const type of ['aws:s3/bucketNotification:BucketNotification', 'aws:lambda/permission:Permission', 'aws:sqs/queue:Queue', 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig']) {
+    for (const type of [
+      'aws:s3/bucketNotification:BucketNotification',
+      'aws:lambda/permission:Permission',
+      'aws:sqs/queue:Queue',
+      'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
+    ]) {
       expect(d.of(type), type).toEqual([]);
     }
   });

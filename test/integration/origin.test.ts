@@ -27,7 +27,10 @@ const IMAGES = path.resolve('fixtures/images');
 
 async function listFiles(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(directory, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(directory, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 async function until(condition: () => boolean, ms = 5_000): Promise<void> {
@@ -104,7 +107,11 @@ describe('the HTTP image origin on a directory', () => {
     expect(response.status).toBe(200);
     const meta = await sharp(response.body).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 320, 240]);
-    const direct = await render(await readFile(path.join(IMAGES, 'photos/café au lait.jpg')), { width: 320, height: undefined, fit: 'inside', quality: 75, format: 'jpg' }, distribution.images.limits);
+    const direct = await render(
+      await readFile(path.join(IMAGES, 'photos/café au lait.jpg')),
+      { width: 320, height: undefined, fit: 'inside', quality: 75, format: 'jpg' },
+      distribution.images.limits,
+    );
     expect(sha256(response.body)).toBe(sha256(direct.data));
   });
 
@@ -156,7 +163,10 @@ describe('the HTTP image origin on S3', () => {
   it('reads originals from the bucket and stores derived images back with a conditional write', async () => {
     const s3 = await startLocalS3({ buckets: ['origin-test'] });
     const origin = await startImageOrigin({
-      store: bucketStore(s3Store(() => s3.client), 'origin-test'),
+      store: bucketStore(
+        s3Store(() => s3.client),
+        'origin-test',
+      ),
       policy: distribution.images,
       render,
       log: () => {},
@@ -177,7 +187,13 @@ describe('the HTTP image origin on S3', () => {
 
   it('with storeDerived off, resizes without writing', async () => {
     const derived = await mkdtemp(path.join(tmpdir(), 'edge-images-origin-ro-'));
-    const origin = await startImageOrigin({ store: directoryStore({ originals: IMAGES, derived }), policy: distribution.images, render, storeDerived: false, log: () => {} });
+    const origin = await startImageOrigin({
+      store: directoryStore({ originals: IMAGES, derived }),
+      policy: distribution.images,
+      render,
+      storeDerived: false,
+      log: () => {},
+    });
     try {
       expect((await get(`${origin.url}/_derived/photos/cat.jpg/64x64-cover-q75.jpg`)).status).toBe(200);
       expect(await listFiles(derived)).toEqual([]);
@@ -255,7 +271,16 @@ describe('npm run origin (infra/origin/main.ts) as a process', () => {
     // Bundled here (not through run.mjs, whose .build/run/main.mjs other entry points share).
     buildDir = path.resolve('.build', `test-origin-${process.pid}`);
     entry = path.join(buildDir, 'main.mjs');
-    await build({ entryPoints: ['infra/origin/main.ts'], outfile: entry, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+    await build({
+      entryPoints: ['infra/origin/main.ts'],
+      outfile: entry,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+    });
     derived = await mkdtemp(path.join(tmpdir(), 'edge-images-origin-proc-'));
   });
   afterAll(async () => {
@@ -264,7 +289,9 @@ describe('npm run origin (infra/origin/main.ts) as a process', () => {
   });
 
   it('serves, drains its in-flight request on SIGTERM and exits 0', async () => {
-    const child = spawn(process.execPath, [entry, '--dir', IMAGES, '--derived-dir', derived, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, '--dir', IMAGES, '--derived-dir', derived, '--port', '0', '--host', '127.0.0.1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -330,5 +357,4 @@ describe('npm run origin (infra/origin/main.ts) as a process', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/Expected one of --dir or --bucket but received both/);
   });
-
 });

@@ -152,13 +152,25 @@ describe('npm run package', () => {
     expect(JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')).regionalFunctions).toEqual(manifest.regionalFunctions);
   });
 
-  it('writes derived-cleanup\'s trust (Lambda only) and least-privilege permission policies', async () => {
+  it("writes derived-cleanup's trust (Lambda only) and least-privilege permission policies", async () => {
     const trust = JSON.parse(await readFile(path.join(out, 'iam/regional-trust-policy.json'), 'utf8'));
-    expect(trust.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: [...REGIONAL_SERVICE_PRINCIPALS] } })]);
+    expect(trust.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: [...REGIONAL_SERVICE_PRINCIPALS] } }),
+    ]);
     expect(JSON.stringify(trust)).not.toContain('edgelambda');
-    const policy = JSON.parse(await readFile(path.join(out, 'iam/derived-cleanup-permissions.json'), 'utf8')) as { Statement: { Action: string | string[]; Resource: string | string[]; Condition?: unknown }[] };
+    const policy = JSON.parse(await readFile(path.join(out, 'iam/derived-cleanup-permissions.json'), 'utf8')) as {
+      Statement: { Action: string | string[]; Resource: string | string[]; Condition?: unknown }[];
+    };
     const actions = policy.Statement.flatMap((st) => [st.Action].flat()).sort();
-    expect(actions).toEqual(['cloudfront:CreateInvalidation', 'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket']);
+    expect(actions).toEqual([
+      'cloudfront:CreateInvalidation',
+      'logs:CreateLogGroup',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:DeleteObject',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
     const objects = policy.Statement.find((st) => [st.Action].flat().includes('s3:DeleteObject'))!;
     for (const resource of [objects.Resource].flat()) expect(resource).toMatch(/^arn:aws:s3:::[^/]+\/_derived\/\*$/);
     expect(policy.Statement.find((st) => st.Action === 's3:ListBucket')!.Condition).toEqual({ StringLike: { 's3:prefix': '_derived/*' } });
@@ -262,7 +274,9 @@ describe('the derived-cleanup zip answers an S3 event notification under plain n
   }, 30_000);
 
   it('does call S3 for an original (and fails loudly here, where nothing answers): the test above would have seen a call', async () => {
-    const failed = (await invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-original', s3Event(bucket, 'photos/my cat.jpg')), offline).catch((error: unknown) => error)) as {
+    const failed = (await invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-original', s3Event(bucket, 'photos/my cat.jpg')), offline).catch(
+      (error: unknown) => error,
+    )) as {
       stdout?: string;
       message?: string;
     };
@@ -273,7 +287,9 @@ describe('the derived-cleanup zip answers an S3 event notification under plain n
 
   it('refuses to start without DISTRIBUTION_ID', async () => {
     const { DISTRIBUTION_ID: _, ...withoutId } = offline;
-    await expect(invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-no-id', s3Event(bucket, '_derived/a.jpg/x.webp')), withoutId)).rejects.toThrow(/DISTRIBUTION_ID/);
+    await expect(
+      invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-no-id', s3Event(bucket, '_derived/a.jpg/x.webp')), withoutId),
+    ).rejects.toThrow(/DISTRIBUTION_ID/);
   }, 30_000);
 });
 
@@ -282,7 +298,14 @@ describe('the resize zip makes a thumbnail through S3', () => {
   const bucket = primaryS3Origin(distribution).bucket;
   beforeAll(async () => {
     s3 = await startLocalS3({ buckets: [bucket] });
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'photos/cat.jpg', Body: await readFile(path.join(root, 'fixtures/images/photos/cat.jpg')), ContentType: 'image/jpeg' }));
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'photos/cat.jpg',
+        Body: await readFile(path.join(root, 'fixtures/images/photos/cat.jpg')),
+        ContentType: 'image/jpeg',
+      }),
+    );
   });
   afterAll(() => s3?.close());
 

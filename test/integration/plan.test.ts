@@ -37,17 +37,29 @@ function outputsOf(type: string, name: string, inputs: Record<string, any>): Rec
     case 'aws:iam/role:Role':
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
     case 'aws:lambda/function:Function':
-      return { arn: `arn:aws:lambda:region:${ACCOUNT}:function:${inputs['name']}`, version: '1', qualifiedArn: `arn:aws:lambda:region:${ACCOUNT}:function:${inputs['name']}:1` };
+      return {
+        arn: `arn:aws:lambda:region:${ACCOUNT}:function:${inputs['name']}`,
+        version: '1',
+        qualifiedArn: `arn:aws:lambda:region:${ACCOUNT}:function:${inputs['name']}:1`,
+      };
     case 'aws:sqs/queue:Queue':
       return { arn: `arn:aws:sqs:region:${ACCOUNT}:${inputs['name']}`, url: `https://sqs.region.amazonaws.com/${ACCOUNT}/${inputs['name']}` };
     case 'aws:cloudfront/distribution:Distribution':
       return { arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/EDISTRIBUTION`, domainName: 'd111111abcdef8.cloudfront.net', hostedZoneId: 'Z2FDTNDATAQYW2' };
     case 'aws:cloudfront/originAccessIdentity:OriginAccessIdentity':
-      return { iamArn: 'arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity EOAI', cloudfrontAccessIdentityPath: 'origin-access-identity/cloudfront/EOAI' };
+      return {
+        iamArn: 'arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity EOAI',
+        cloudfrontAccessIdentityPath: 'origin-access-identity/cloudfront/EOAI',
+      };
     case 'aws:acm/certificate:Certificate':
       return {
         arn: `arn:aws:acm:us-east-1:${ACCOUNT}:certificate/sample`,
-        domainValidationOptions: [inputs['domainName'], ...(inputs['subjectAlternativeNames'] ?? [])].map((domainName: string) => ({ domainName, resourceRecordName: `_v.${domainName}.`, resourceRecordType: 'CNAME', resourceRecordValue: '_v.acm-validations.aws.' })),
+        domainValidationOptions: [inputs['domainName'], ...(inputs['subjectAlternativeNames'] ?? [])].map((domainName: string) => ({
+          domainName,
+          resourceRecordName: `_v.${domainName}.`,
+          resourceRecordType: 'CNAME',
+          resourceRecordValue: '_v.acm-validations.aws.',
+        })),
       };
     case 'aws:acm/certificateValidation:CertificateValidation':
       return { certificateArn: inputs['certificateArn'] };
@@ -66,7 +78,8 @@ beforeAll(async () => {
         return { id: `${args.name}-id`, state: { ...args.inputs, ...outputsOf(args.type, args.name, args.inputs) } };
       },
       call(args) {
-        if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity') return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AIDA', id: ACCOUNT };
+        if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity')
+          return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AIDA', id: ACCOUNT };
         return args.inputs;
       },
     },
@@ -85,9 +98,17 @@ function resourcesOf(stack: EdgeImages): pulumi.Resource[] {
   for (const b of stack.buckets.byOrigin.values()) all.push(b.bucket, ...b.ready);
   if (stack.buckets.replication) all.push(stack.buckets.replication);
   for (const f of stack.functions.values()) all.push(f.lambda, f.role.role, f.role.policy);
-  if (stack.cdn) all.push(stack.cdn.distribution, stack.cdn.responseHeadersPolicy, ...stack.cdn.bucketPolicies, ...stack.cdn.cachePolicies, ...stack.cdn.originRequestPolicies);
+  if (stack.cdn)
+    all.push(
+      stack.cdn.distribution,
+      stack.cdn.responseHeadersPolicy,
+      ...stack.cdn.bucketPolicies,
+      ...stack.cdn.cachePolicies,
+      ...stack.cdn.originRequestPolicies,
+    );
   if (stack.dns) all.push(...stack.dns.aliases, ...stack.dns.geo, ...stack.dns.healthChecks);
-  for (const c of stack.derivedCleanup?.byRegion.values() ?? []) all.push(c.lambda, c.role.role, c.role.policy, c.failures, c.invokeConfig, ...c.permissions, ...c.notifications);
+  for (const c of stack.derivedCleanup?.byRegion.values() ?? [])
+    all.push(c.lambda, c.role.role, c.role.policy, c.failures, c.invokeConfig, ...c.permissions, ...c.notifications);
   return all;
 }
 

@@ -41,7 +41,13 @@ describe('isTestOnlyKey', () => {
     const pkcs1 = createPublicKey(TEST_RSA_PUBLIC_KEY.pem).export({ type: 'pkcs1', format: 'pem' }).toString().replaceAll('\n', '\r\n');
     expect(isTestOnlyKey(pkcs1)).toBe(true);
     // Derived from the committed private half.
-    expect(isTestOnlyKey(createPublicKey(await readFile('fixtures/keys/ecdsa-test.private.pem', 'utf8')).export({ type: 'spki', format: 'pem' }).toString())).toBe(true);
+    expect(
+      isTestOnlyKey(
+        createPublicKey(await readFile('fixtures/keys/ecdsa-test.private.pem', 'utf8'))
+          .export({ type: 'spki', format: 'pem' })
+          .toString(),
+      ),
+    ).toBe(true);
   });
 
   it('is false for a stage key and for text that is no key', () => {
@@ -52,7 +58,9 @@ describe('isTestOnlyKey', () => {
 
   it('finds a test key under any name in any key group a signed behavior trusts', () => {
     expect(testOnlyKeyProblems(distribution)).toHaveLength(4);
-    const renamed = applyOverrides(distribution, { keyGroups: [{ name: 'private-images', keys: [{ ...TEST_RSA_PUBLIC_KEY, id: 'KPRODUCTION1', name: 'prod' }] }] });
+    const renamed = applyOverrides(distribution, {
+      keyGroups: [{ name: 'private-images', keys: [{ ...TEST_RSA_PUBLIC_KEY, id: 'KPRODUCTION1', name: 'prod' }] }],
+    });
     expect(testOnlyKeyProblems(renamed).join('\n')).toMatch(/TEST-ONLY key KPRODUCTION1/);
     expect(testOnlyKeyProblems(applyOverrides(distribution, makeStageKeys('prod').overrides))).toEqual([]);
   });
@@ -71,7 +79,9 @@ describe('builds for a deployment refuse TEST-ONLY keys', () => {
   it('npm run package (the CLI) exits non-zero without --local', async () => {
     const run = promisify(execFile);
     const out = await tempDir();
-    const failed = await run(process.execPath, ['infra/build/run.mjs', 'infra/build/package-cli.ts', '--only', 'signed-url', '--out', out], { cwd: root }).catch((e: { code: number; stderr: string }) => e);
+    const failed = await run(process.execPath, ['infra/build/run.mjs', 'infra/build/package-cli.ts', '--only', 'signed-url', '--out', out], {
+      cwd: root,
+    }).catch((e: { code: number; stderr: string }) => e);
     expect((failed as { code: number }).code).not.toBe(0);
     expect((failed as { stderr: string }).stderr).toMatch(/TEST-ONLY key K0TESTONLYRSA1/);
   }, 60_000);
@@ -97,8 +107,16 @@ describe('builds for a deployment refuse TEST-ONLY keys', () => {
       return createRequire(import.meta.url)(path.join(unpacked, entry)).handler as (event: unknown) => Promise<{ status?: string; body?: string }>;
     };
     const event = (keyPairId: string, privateKey: string) => {
-      const url = new URL(getSignedUrl({ url: 'https://cdn.example.com/private/vault.jpg', keyPairId, privateKey, dateLessThan: new Date(Date.now() + 3_600_000).toISOString() }));
-      return viewerRequestEvent({ clientIp: '203.0.113.9', method: 'GET', uri: url.pathname, querystring: url.search.slice(1), headers: { host: [{ key: 'Host', value: url.host }] } });
+      const url = new URL(
+        getSignedUrl({ url: 'https://cdn.example.com/private/vault.jpg', keyPairId, privateKey, dateLessThan: new Date(Date.now() + 3_600_000).toISOString() }),
+      );
+      return viewerRequestEvent({
+        clientIp: '203.0.113.9',
+        method: 'GET',
+        uri: url.pathname,
+        querystring: url.search.slice(1),
+        headers: { host: [{ key: 'Host', value: url.host }] },
+      });
     };
     const testRsa = await readFile('fixtures/keys/rsa-test.private.pem', 'utf8');
     const deployed = await handlerOf(out);

@@ -36,7 +36,10 @@ const list = <T>(value: T | readonly T[] | undefined): T[] => (value === undefin
 
 /** IAM action matching: case-insensitive, `*` any run, `?` one character. */
 function actionMatches(pattern: string, action: string): boolean {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
   return new RegExp(`^${body}$`, 'i').test(action);
 }
 
@@ -70,7 +73,12 @@ function regionalDocuments(spec: DistributionSpec, fn: RegionalFunctionName): Po
   return [
     regionalPermissionPolicy(spec, fn, { lambdaName: `edge-images-${fn}`, distributionArn: DISTRIBUTION_ARN_PLACEHOLDER }),
     ...regions.map((region) =>
-      regionalPermissionPolicy(spec, fn, { lambdaName: `edge-images-${fn}`, distributionArn: DISTRIBUTION_ARN, region, failureQueueArn: `arn:aws:sqs:${region}:123456789012:q` }),
+      regionalPermissionPolicy(spec, fn, {
+        lambdaName: `edge-images-${fn}`,
+        distributionArn: DISTRIBUTION_ARN,
+        region,
+        failureQueueArn: `arn:aws:sqs:${region}:123456789012:q`,
+      }),
     ),
   ];
 }

@@ -23,7 +23,14 @@ function verifyUrl(url: string, options: { clientIp?: string; now?: Date; cookie
   const { host, pathname } = new URL(url);
   const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
   return verifySignedRequest(
-    { scheme: url.startsWith('https:') ? 'https' : 'http', host, uri: pathname, querystring: query, clientIp: options.clientIp ?? '198.51.100.7', cookies: options.cookies ?? [] },
+    {
+      scheme: url.startsWith('https:') ? 'https' : 'http',
+      host,
+      uri: pathname,
+      querystring: query,
+      clientIp: options.clientIp ?? '198.51.100.7',
+      cookies: options.cookies ?? [],
+    },
     { keys, now: (options.now ?? NOW).getTime() / 1000, clockSkewSeconds: 30 },
   );
 }
@@ -35,9 +42,10 @@ function cli(...args: string[]): { code: number; out: string[]; err: string[] } 
   return { code, out, err };
 }
 
-const policyOf = (url: string) => JSON.parse(decodeCloudFrontBase64(/Policy=([^&]*)/.exec(url)![1]!)!.toString()) as {
-  Statement: [{ Resource: string; Condition: Record<string, Record<string, unknown>> }];
-};
+const policyOf = (url: string) =>
+  JSON.parse(decodeCloudFrontBase64(/Policy=([^&]*)/.exec(url)![1]!)!.toString()) as {
+    Statement: [{ Resource: string; Condition: Record<string, Record<string, unknown>> }];
+  };
 
 describe('the test-only keys', () => {
   it('pair up, match infra/keys.ts, and say they are test-only', () => {
@@ -90,7 +98,11 @@ describe('signUrl and signCookies', () => {
     const custom = signUrl({ ...base, url: 'https://cdn.example.com/private/a.jpg', notBefore: NOW, ip: '198.51.100.0/24', hash: 'SHA256' });
     expect(policyOf(custom).Statement[0]).toEqual({
       Resource: 'https://cdn.example.com/private/a.jpg',
-      Condition: { DateLessThan: { 'AWS:EpochTime': 1772326800 }, DateGreaterThan: { 'AWS:EpochTime': 1772323200 }, IpAddress: { 'AWS:SourceIp': '198.51.100.0/24' } },
+      Condition: {
+        DateLessThan: { 'AWS:EpochTime': 1772326800 },
+        DateGreaterThan: { 'AWS:EpochTime': 1772323200 },
+        IpAddress: { 'AWS:SourceIp': '198.51.100.0/24' },
+      },
     });
     expect(verifyUrl(custom, { now: new Date(NOW.getTime() + 1000) })).toMatchObject({ ok: true, policy: 'custom', hash: 'SHA256' });
   });

@@ -27,7 +27,9 @@ const sources: Record<string, Buffer> = {};
 beforeAll(async () => {
   Object.assign(sources, {
     jpeg: await src.encode(src.scene(320, 240), 'jpeg'),
-    progressive: await sharp(await src.encode(src.scene(320, 240), 'jpeg')).jpeg({ progressive: true }).toBuffer(),
+    progressive: await sharp(await src.encode(src.scene(320, 240), 'jpeg'))
+      .jpeg({ progressive: true })
+      .toBuffer(),
     png: await src.fromRaw(src.withAlpha(200, 120)).png().toBuffer(),
     webp: await src.encode(src.scene(160, 90), 'webp'),
     avif: await src.encode(src.scene(96, 64), 'avif'),
@@ -51,7 +53,10 @@ beforeAll(async () => {
 const sizes = policy.sizes.map((s) => s.split('x').map(Number) as [number, number]);
 const variant: fc.Arbitrary<Variant> = fc
   .record({
-    box: fc.oneof(fc.constantFrom(...sizes).map(([w, h]) => ({ w, h })), fc.constantFrom(...policy.widths).map((w) => ({ w, h: undefined }))),
+    box: fc.oneof(
+      fc.constantFrom(...sizes).map(([w, h]) => ({ w, h })),
+      fc.constantFrom(...policy.widths).map((w) => ({ w, h: undefined })),
+    ),
     dpr: fc.constantFrom(1, 1.5, 2, policy.maxDpr),
     fit: fc.constantFrom(...FITS),
     position: fc.constantFrom(...POSITIONS),
@@ -74,20 +79,24 @@ const variant: fc.Arbitrary<Variant> = fc
   });
 
 describe('sources x variants: never a 5xx', () => {
-  it('answers an image within its format or a 413/415/422', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...Object.keys(sources)), variant, async (name, wanted) => {
-        try {
-          const out = await render(sources[name]!, wanted, { ...policy.limits, background: '#ffffff' });
-          const max = OUTPUT_MAX_SIDE[wanted.format];
-          expect(out.width).toBeLessThanOrEqual(max);
-          expect(out.height * (out.frames ?? 1)).toBeLessThanOrEqual(max);
-        } catch (error) {
-          const e = toEdgeError(error);
-          expect([413, 415, 422], `${name} as ${JSON.stringify(wanted)}: ${e.status} ${e.detail}`).toContain(e.status);
-        }
-      }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
-    );
-  }, Math.max(300_000, RUNS * 5000));
+  it(
+    'answers an image within its format or a 413/415/422',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...Object.keys(sources)), variant, async (name, wanted) => {
+          try {
+            const out = await render(sources[name]!, wanted, { ...policy.limits, background: '#ffffff' });
+            const max = OUTPUT_MAX_SIDE[wanted.format];
+            expect(out.width).toBeLessThanOrEqual(max);
+            expect(out.height * (out.frames ?? 1)).toBeLessThanOrEqual(max);
+          } catch (error) {
+            const e = toEdgeError(error);
+            expect([413, 415, 422], `${name} as ${JSON.stringify(wanted)}: ${e.status} ${e.detail}`).toContain(e.status);
+          }
+        }),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      );
+    },
+    Math.max(300_000, RUNS * 5000),
+  );
 });

@@ -63,7 +63,15 @@ const BUCKETS = distribution.origins.filter((o): o is S3OriginSpec => o.kind ===
 
 /** Every thumbnail the load may miss on, shuffled with a fixed seed: each is asked for once. */
 function missPool(): string[] {
-  const originals = ['photos/cat.jpg', 'photos/a%2Bb.jpg', 'photos/caf%C3%A9%20au%20lait.jpg', 'street-1080p.jpg', 'portrait-exif6.jpg', 'logo-alpha.png', 'landscape-12mp.jpg'];
+  const originals = [
+    'photos/cat.jpg',
+    'photos/a%2Bb.jpg',
+    'photos/caf%C3%A9%20au%20lait.jpg',
+    'street-1080p.jpg',
+    'portrait-exif6.jpg',
+    'logo-alpha.png',
+    'landscape-12mp.jpg',
+  ];
   const boxes = [...policy.sizes.map((s) => `/${s}/`), ...policy.widths.map((w) => `?w=${w}`)];
   const paths: string[] = [];
   for (const original of originals) {
@@ -90,7 +98,18 @@ function missPool(): string[] {
   return paths;
 }
 
-const HITS = ['/128x128/photos/cat.jpg', '/thumb/street-1080p.jpg', '/photos/cat.jpg?w=320', '/avatar/portrait-exif6.jpg', '/card/landscape-12mp.jpg', '/og/street-1080p.jpg', '/256x256/logo-alpha.png?fit=contain', '/photos/cat.jpg', '/street-1080p.jpg', '/64x64/photos/a%2Bb.jpg'];
+const HITS = [
+  '/128x128/photos/cat.jpg',
+  '/thumb/street-1080p.jpg',
+  '/photos/cat.jpg?w=320',
+  '/avatar/portrait-exif6.jpg',
+  '/card/landscape-12mp.jpg',
+  '/og/street-1080p.jpg',
+  '/256x256/logo-alpha.png?fit=contain',
+  '/photos/cat.jpg',
+  '/street-1080p.jpg',
+  '/64x64/photos/a%2Bb.jpg',
+];
 const BAD = CORPUS.filter((c) => !c.raw && (c.method ?? 'GET') === 'GET' && c.by === 'viewer-request' && !c.headers);
 
 function send(agent: Agent, base: URL, path: string): Promise<{ status: number; bytes: number }> {
@@ -158,7 +177,9 @@ async function main(): Promise<number> {
     const deadline = performance.now() + SECONDS * 1000;
     let sent = 0;
     const loadStarted = performance.now();
-    console.log(`load: ${CONCURRENCY} workers for ${SECONDS} s (at most ${MAX_REQUESTS} requests), mix hit/miss/bad ${HIT_SHARE}/${MISS_SHARE}/${BAD_SHARE}, ${misses.length} distinct misses available`);
+    console.log(
+      `load: ${CONCURRENCY} workers for ${SECONDS} s (at most ${MAX_REQUESTS} requests), mix hit/miss/bad ${HIT_SHARE}/${MISS_SHARE}/${BAD_SHARE}, ${misses.length} distinct misses available`,
+    );
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (performance.now() < deadline && sent < MAX_REQUESTS) {
@@ -176,7 +197,9 @@ async function main(): Promise<number> {
     // --- Verify: nothing lost, nothing corrupt, no original touched --------------------------------
     await stack.derivedCleanup?.settled();
     const verifyStarted = performance.now();
-    const derived = (await Promise.all(BUCKETS.map(async (bucket) => (await listKeys(stack.s3.client, bucket, '_derived/')).map((key) => ({ bucket, key }))))).flat();
+    const derived = (
+      await Promise.all(BUCKETS.map(async (bucket) => (await listKeys(stack.s3.client, bucket, '_derived/')).map((key) => ({ bucket, key }))))
+    ).flat();
     const primaryKeys = new Set(derived.filter((d) => d.bucket === stack.bucket).map((d) => d.key));
     const lost: string[] = [];
     for (const miss of done.filter((d) => d.kind === 'miss' && d.expected)) {
@@ -232,7 +255,14 @@ async function main(): Promise<number> {
     const results = {
       when: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-      settings: { seconds: SECONDS, concurrency: CONCURRENCY, max_requests: MAX_REQUESTS, mix: { hit: HIT_SHARE, miss: MISS_SHARE, bad: BAD_SHARE }, render_limit: tunables.renders, s3_budget: S3_BUDGET },
+      settings: {
+        seconds: SECONDS,
+        concurrency: CONCURRENCY,
+        max_requests: MAX_REQUESTS,
+        mix: { hit: HIT_SHARE, miss: MISS_SHARE, bad: BAD_SHARE },
+        render_limit: tunables.renders,
+        s3_budget: S3_BUDGET,
+      },
       totals: {
         requests: done.length,
         seconds: round(elapsed, 2),
@@ -248,8 +278,20 @@ async function main(): Promise<number> {
         rss_peak_mib: Math.round(peakRss / 2 ** 20),
       },
       by_kind: byKind,
-      verify: { seconds: round(verifySeconds, 2), derived_objects: derivedObjects, lost: lost.length, corrupt: corrupt.length, originals: before.size, originals_changed: changedOriginals.length },
-      problems: { unexpected: unexpected.slice(0, 20).map((d) => `${d.status} ${d.path}`), lost: lost.slice(0, 20), corrupt: corrupt.slice(0, 20), changed: changedOriginals.slice(0, 20) },
+      verify: {
+        seconds: round(verifySeconds, 2),
+        derived_objects: derivedObjects,
+        lost: lost.length,
+        corrupt: corrupt.length,
+        originals: before.size,
+        originals_changed: changedOriginals.length,
+      },
+      problems: {
+        unexpected: unexpected.slice(0, 20).map((d) => `${d.status} ${d.path}`),
+        lost: lost.slice(0, 20),
+        corrupt: corrupt.slice(0, 20),
+        changed: changedOriginals.slice(0, 20),
+      },
       wall_seconds: Math.round((Date.now() - started) / 1000),
     };
     await mkdir(path.dirname(OUT_FILE), { recursive: true });

@@ -68,17 +68,56 @@ const traversal: BadInput[] = [
 const forgedSignatures: BadInput[] = [
   { name: 'private, unsigned', path: '/private/vault.jpg', status: 403, by: 'viewer-request', says: /Missing Key-Pair-Id/ },
   { name: 'private derived, unsigned', path: '/_derived/private/vault.jpg/128x128-cover-q75.webp', status: 403, by: 'viewer-request' },
-  { name: 'forged canned signature', path: `/private/vault.jpg?Expires=4102444800&Signature=${'A'.repeat(342)}__&Key-Pair-Id=${TEST_RSA_PUBLIC_KEY.id}`, status: 403, by: 'viewer-request', says: /signature does not match/ },
-  { name: 'unknown key pair', path: '/private/vault.jpg?Expires=4102444800&Signature=AAAA&Key-Pair-Id=KFORGED', status: 403, by: 'viewer-request', says: /Unknown Key/ },
-  { name: 'garbage signature', path: `/private/vault.jpg?Expires=4102444800&Signature=%3Cscript%3E&Key-Pair-Id=${TEST_RSA_PUBLIC_KEY.id}`, status: 403, by: 'viewer-request' },
-  { name: 'repeated signing parameter', path: `/private/vault.jpg?Expires=1&Expires=4102444800&Signature=AAAA&Key-Pair-Id=${TEST_RSA_PUBLIC_KEY.id}`, status: 403, by: 'viewer-request' },
-  { name: 'oversized custom policy', path: `/private/vault.jpg?Policy=${long(4000)}&Signature=AAAA&Key-Pair-Id=${TEST_RSA_PUBLIC_KEY.id}`, status: 403, by: 'viewer-request' },
-  { name: 'forged signing cookies', path: '/private/vault.jpg', headers: { Cookie: `CloudFront-Expires=4102444800; CloudFront-Signature=${'B'.repeat(344)}; CloudFront-Key-Pair-Id=${TEST_RSA_PUBLIC_KEY.id}` }, status: 403, by: 'viewer-request' },
+  {
+    name: 'forged canned signature',
+    path: `/private/vault.jpg?Expires=4102444800&Signature=${'A'.repeat(342)}__&Key-Pair-Id=${TEST_RSA_PUBLIC_KEY.id}`,
+    status: 403,
+    by: 'viewer-request',
+    says: /signature does not match/,
+  },
+  {
+    name: 'unknown key pair',
+    path: '/private/vault.jpg?Expires=4102444800&Signature=AAAA&Key-Pair-Id=KFORGED',
+    status: 403,
+    by: 'viewer-request',
+    says: /Unknown Key/,
+  },
+  {
+    name: 'garbage signature',
+    path: `/private/vault.jpg?Expires=4102444800&Signature=%3Cscript%3E&Key-Pair-Id=${TEST_RSA_PUBLIC_KEY.id}`,
+    status: 403,
+    by: 'viewer-request',
+  },
+  {
+    name: 'repeated signing parameter',
+    path: `/private/vault.jpg?Expires=1&Expires=4102444800&Signature=AAAA&Key-Pair-Id=${TEST_RSA_PUBLIC_KEY.id}`,
+    status: 403,
+    by: 'viewer-request',
+  },
+  {
+    name: 'oversized custom policy',
+    path: `/private/vault.jpg?Policy=${long(4000)}&Signature=AAAA&Key-Pair-Id=${TEST_RSA_PUBLIC_KEY.id}`,
+    status: 403,
+    by: 'viewer-request',
+  },
+  {
+    name: 'forged signing cookies',
+    path: '/private/vault.jpg',
+    headers: { Cookie: `CloudFront-Expires=4102444800; CloudFront-Signature=${'B'.repeat(344)}; CloudFront-Key-Pair-Id=${TEST_RSA_PUBLIC_KEY.id}` },
+    status: 403,
+    by: 'viewer-request',
+  },
 ];
 
 const overlong: BadInput[] = [
   { name: 'key of 1,025 bytes', path: `/photos/${long(1014)}.jpg`, status: 400, by: 'viewer-request', says: /at most 1024 bytes/ },
-  { name: 'key too long for its thumbnail key', path: `/photos/${long(1000)}.jpg?w=320`, status: 400, by: 'viewer-request', says: /short enough for its thumbnail key/ },
+  {
+    name: 'key too long for its thumbnail key',
+    path: `/photos/${long(1000)}.jpg?w=320`,
+    status: 400,
+    by: 'viewer-request',
+    says: /short enough for its thumbnail key/,
+  },
   { name: 'multi-byte key over 1,024 bytes', path: `/photos/${'%C3%A9'.repeat(520)}.jpg`, status: 400, by: 'viewer-request', says: /at most 1024 bytes/ },
   { name: 'URL of 7,000 bytes', path: `/128x128/${long(7000)}.jpg`, status: 400, by: 'viewer-request' },
   { name: 'URL of 20,000 bytes', path: `/${long(20_000)}.jpg`, status: 431, by: 'node' },
@@ -98,8 +137,20 @@ const controls: BadInput[] = [
   { name: 'half escape', path: '/photos/cat%2.jpg', status: 400, by: 'viewer-request' },
   { name: 'NUL in a parameter', path: `/${KEY}?w=320%00`, status: 400, by: 'viewer-request' },
   { name: 'line feed in a parameter', path: `/${KEY}?w=320&fm=jpg%0a`, status: 400, by: 'viewer-request' },
-  { name: 'raw control byte in the request line', path: '/photos/a\u0001b.jpg', raw: Buffer.from('GET /photos/a\u0001b.jpg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 'latin1'), status: 400, by: 'node' },
-  { name: 'raw invalid UTF-8 in the request line', path: '/photos/\u00ff.jpg', raw: Buffer.concat([Buffer.from('GET /photos/'), Buffer.from([0xff, 0xfe]), Buffer.from('.jpg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]), status: 400, by: 'node' },
+  {
+    name: 'raw control byte in the request line',
+    path: '/photos/a\u0001b.jpg',
+    raw: Buffer.from('GET /photos/a\u0001b.jpg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 'latin1'),
+    status: 400,
+    by: 'node',
+  },
+  {
+    name: 'raw invalid UTF-8 in the request line',
+    path: '/photos/\u00ff.jpg',
+    raw: Buffer.concat([Buffer.from('GET /photos/'), Buffer.from([0xff, 0xfe]), Buffer.from('.jpg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]),
+    status: 400,
+    by: 'node',
+  },
 ];
 
 const pollution: BadInput[] = [
@@ -181,18 +232,57 @@ const methods: BadInput[] = [
   { name: 'HEAD a thumbnail', method: 'HEAD', path: `/128x128/${KEY}`, status: 200, by: 'origin' },
   { name: 'OPTIONS preflight with a traversal', method: 'OPTIONS', path: '/photos/%2e%2e/%2e%2e/x', status: 400, by: 'viewer-request' },
   { name: 'lower-case method', path: `/${KEY}`, raw: Buffer.from(`get /${KEY} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), status: 400, by: 'node' },
-  { name: 'asterisk request target', method: 'OPTIONS', path: '*', raw: Buffer.from('OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), status: 400, by: 'edge' },
-  { name: 'absolute-form request target', path: 'http://169.254.169.254/latest/meta-data/', raw: Buffer.from('GET http://169.254.169.254/latest/meta-data/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), status: 400, by: 'edge' },
+  {
+    name: 'asterisk request target',
+    method: 'OPTIONS',
+    path: '*',
+    raw: Buffer.from('OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    status: 400,
+    by: 'edge',
+  },
+  {
+    name: 'absolute-form request target',
+    path: 'http://169.254.169.254/latest/meta-data/',
+    raw: Buffer.from('GET http://169.254.169.254/latest/meta-data/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    status: 400,
+    by: 'edge',
+  },
 ];
 
 const headers: BadInput[] = [
   { name: 'a 20 KB header', path: `/128x128/${KEY}`, headers: { 'X-Big': long(20_000) }, status: 431, by: 'node' },
-  { name: '3,000 headers', path: `/128x128/${KEY}`, raw: Buffer.from(`GET /128x128/${KEY} HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`).join('\r\n')}\r\nConnection: close\r\n\r\n`), status: 431, by: 'node' },
+  {
+    name: '3,000 headers',
+    path: `/128x128/${KEY}`,
+    raw: Buffer.from(
+      `GET /128x128/${KEY} HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`).join('\r\n')}\r\nConnection: close\r\n\r\n`,
+    ),
+    status: 431,
+    by: 'node',
+  },
   { name: 'an 8 KB Accept of junk', path: `/128x128/${KEY}`, headers: { Accept: `image/${long(8000)};q=2, */*;q=-1` }, status: 200, by: 'origin' },
-  { name: 'many junk CloudFront cookies on a public image', path: `/128x128/${KEY}`, headers: { Cookie: Array.from({ length: 100 }, (_, i) => `CloudFront-Policy${i}=x`).join('; ') }, status: 200, by: 'origin' },
+  {
+    name: 'many junk CloudFront cookies on a public image',
+    path: `/128x128/${KEY}`,
+    headers: { Cookie: Array.from({ length: 100 }, (_, i) => `CloudFront-Policy${i}=x`).join('; ') },
+    status: 200,
+    by: 'origin',
+  },
   // CloudFront sets the geo headers itself; the viewer's own are never honoured (see the test).
-  { name: 'forged CloudFront-Viewer-Country', path: '/256x256/photos/cat.jpg', headers: { 'CloudFront-Viewer-Country': 'DE', 'CloudFront-Viewer-Country-Region': 'BE' }, status: 200, by: 'origin' },
-  { name: 'forged X-Forwarded-For and Via', path: `/${KEY}`, headers: { 'X-Forwarded-For': '127.0.0.1, 10.0.0.1', Via: '1.1 evil', 'X-Amz-Cf-Id': 'forged' }, status: 200, by: 'origin' },
+  {
+    name: 'forged CloudFront-Viewer-Country',
+    path: '/256x256/photos/cat.jpg',
+    headers: { 'CloudFront-Viewer-Country': 'DE', 'CloudFront-Viewer-Country-Region': 'BE' },
+    status: 200,
+    by: 'origin',
+  },
+  {
+    name: 'forged X-Forwarded-For and Via',
+    path: `/${KEY}`,
+    headers: { 'X-Forwarded-For': '127.0.0.1, 10.0.0.1', Via: '1.1 evil', 'X-Amz-Cf-Id': 'forged' },
+    status: 200,
+    by: 'origin',
+  },
 ];
 
 /** Originals crafted to hurt a resizer: uploaded by the tests, then asked for as thumbnails. */
@@ -204,12 +294,25 @@ export const CRAFTED_ORIGINALS = {
 
 export function craftedInputs(truncatedJpeg: string): BadInput[] {
   return [
-    ...Object.entries(CRAFTED_ORIGINALS).map(([key, { status }]): BadInput => ({ name: `crafted original ${key}`, path: `/128x128/${key}`, status, by: 'origin' })),
+    ...Object.entries(CRAFTED_ORIGINALS).map(
+      ([key, { status }]): BadInput => ({ name: `crafted original ${key}`, path: `/128x128/${key}`, status, by: 'origin' }),
+    ),
     { name: 'truncated JPEG', path: `/128x128/${truncatedJpeg}?fm=jpg`, status: 422, by: 'origin' },
   ];
 }
 
-export const CORPUS: readonly BadInput[] = [...traversal, ...forgedSignatures, ...overlong, ...controls, ...pollution, ...sizes, ...formats, ...derived, ...methods, ...headers];
+export const CORPUS: readonly BadInput[] = [
+  ...traversal,
+  ...forgedSignatures,
+  ...overlong,
+  ...controls,
+  ...pollution,
+  ...sizes,
+  ...formats,
+  ...derived,
+  ...methods,
+  ...headers,
+];
 
 /** A well-formed PNG of a few hundred bytes claiming `width` x `height` RGBA pixels: a decompression bomb. */
 function pngHeader(width: number, height: number): Buffer {

@@ -125,7 +125,11 @@ export async function startFaultyS3(upstream: string): Promise<FaultyS3> {
             '<?xml version="1.0" encoding="UTF-8"?>\n' +
             `<Error><Code>${fault.code}</Code><Message>${fault.message ?? fault.code}</Message>` +
             `<Key>${escapeXml(record.key)}</Key><RequestId>FAULTY0000000000</RequestId></Error>`;
-          res.writeHead(fault.status, { 'Content-Type': 'application/xml', 'Content-Length': String(Buffer.byteLength(body)), 'x-amz-request-id': 'FAULTY0000000000' });
+          res.writeHead(fault.status, {
+            'Content-Type': 'application/xml',
+            'Content-Length': String(Buffer.byteLength(body)),
+            'x-amz-request-id': 'FAULTY0000000000',
+          });
           res.end(method === 'HEAD' ? undefined : body);
         });
         return;

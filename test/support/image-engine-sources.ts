@@ -124,12 +124,14 @@ export const FRAME_DELAYS = [100, 200, 300];
 /** A 3-frame animation, 120x90 per frame: each frame one solid colour (FRAME_COLOURS). */
 export async function animation(kind: 'gif' | 'webp', width = 120, height = 90): Promise<Buffer> {
   const frames = await Promise.all(
-    FRAME_COLOURS.map((c) => sharp({ create: { width, height, channels: 3, background: { r: c[0], g: c[1], b: c[2] } } }).png().toBuffer()),
+    FRAME_COLOURS.map((c) =>
+      sharp({ create: { width, height, channels: 3, background: { r: c[0], g: c[1], b: c[2] } } })
+        .png()
+        .toBuffer(),
+    ),
   );
   const joined = sharp(frames, { join: { animated: true } });
-  return kind === 'gif'
-    ? joined.gif({ delay: FRAME_DELAYS, loop: 0 }).toBuffer()
-    : joined.webp({ delay: FRAME_DELAYS, loop: 0, quality: 90 }).toBuffer();
+  return kind === 'gif' ? joined.gif({ delay: FRAME_DELAYS, loop: 0 }).toBuffer() : joined.webp({ delay: FRAME_DELAYS, loop: 0, quality: 90 }).toBuffer();
 }
 
 /**
@@ -147,20 +149,31 @@ export async function orientedJpeg(orientation: number, width = 400, height = 30
       // Where display pixel (x, y) lives in the stored image, per the EXIF definition.
       const [sx, sy] = ((): [number, number] => {
         switch (orientation) {
-          case 2: return [sw - 1 - x, y];
-          case 3: return [sw - 1 - x, sh - 1 - y];
-          case 4: return [x, sh - 1 - y];
-          case 5: return [y, x];
-          case 6: return [y, sh - 1 - x];
-          case 7: return [sw - 1 - y, sh - 1 - x];
-          case 8: return [sw - 1 - y, x];
-          default: return [x, y];
+          case 2:
+            return [sw - 1 - x, y];
+          case 3:
+            return [sw - 1 - x, sh - 1 - y];
+          case 4:
+            return [x, sh - 1 - y];
+          case 5:
+            return [y, x];
+          case 6:
+            return [y, sh - 1 - x];
+          case 7:
+            return [sw - 1 - y, sh - 1 - x];
+          case 8:
+            return [sw - 1 - y, x];
+          default:
+            return [x, y];
         }
       })();
       display.data.copy(stored, (sy * sw + sx) * 3, (y * width + x) * 3, (y * width + x) * 3 + 3);
     }
   }
-  return sharp(stored, { raw: { width: sw, height: sh, channels: 3 } }).withMetadata({ orientation }).jpeg({ quality: 92 }).toBuffer();
+  return sharp(stored, { raw: { width: sw, height: sh, channels: 3 } })
+    .withMetadata({ orientation })
+    .jpeg({ quality: 92 })
+    .toBuffer();
 }
 
 /** A JPEG carrying everything that must not leak: EXIF (camera, GPS, copyright), XMP and an ICC profile. */
@@ -323,9 +336,11 @@ export function externalSvgs(httpBase: string, secretPng: string, secretText: st
     'http image': frame(`<image href="${httpBase}/image.png" width="200" height="150"/><image xlink:href="${httpBase}/xlink.png" width="200" height="150"/>`),
     'file:// image': frame(`<image href="file://${secretPng}" width="200" height="150"/>`),
     'relative image': frame(`<image href="${path.basename(secretPng)}" width="200" height="150"/>`),
-    'css import and url()': frame(`<style>@import url(${httpBase}/style.css); rect.x { fill: url(${httpBase}/paint.svg#p) }</style><rect class="x" width="10" height="10"/>`),
+    'css import and url()': frame(
+      `<style>@import url(${httpBase}/style.css); rect.x { fill: url(${httpBase}/paint.svg#p) }</style><rect class="x" width="10" height="10"/>`,
+    ),
     'use of an external element': frame(`<use href="${httpBase}/sprite.svg#icon"/><use href="file://${secretPng}#x"/>`),
-    'xinclude': frame(`<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file://${secretText}" parse="text"/>`),
+    xinclude: frame(`<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file://${secretText}" parse="text"/>`),
   };
 }
 
@@ -341,7 +356,12 @@ export async function secretFiles(): Promise<{ png: string; text: string }> {
   const dir = await tempDir();
   const png = path.join(dir, 'secret.png');
   const text = path.join(dir, 'secret.txt');
-  await writeFile(png, await sharp({ create: { width: 200, height: 150, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer());
+  await writeFile(
+    png,
+    await sharp({ create: { width: 200, height: 150, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .png()
+      .toBuffer(),
+  );
   await writeFile(text, 'TOP SECRET');
   return { png, text };
 }

@@ -37,4 +37,5 @@ export async function hashOriginals(client: S3Client, buckets: readonly string[]
 }
 
 /** A viewer-visible body must never carry a stack trace, a file path or an internal error name. */
-export const LEAK = /\n\s+at |node_modules|\.ts:\d+|\/work\/|\/tmp\/|\b(TypeError|RangeError|SyntaxError|ReferenceError|URIError|EdgeError|S3ServiceException)\b|S3RVER|s3rver/;
+export const LEAK =
+  /\n\s+at |node_modules|\.ts:\d+|\/work\/|\/tmp\/|\b(TypeError|RangeError|SyntaxError|ReferenceError|URIError|EdgeError|S3ServiceException)\b|S3RVER|s3rver/;

@@ -264,7 +264,10 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
       // libvips reads every frame of a GIF to count them: count the descriptors ourselves first.
       const frames = countGifFrames(source, limits.cost.maxFrames + 1);
       if (frames > limits.cost.maxFrames) {
-        throw tooCostly('The original image has too many frames to resize', `gif of more than ${limits.cost.maxFrames} frames, the limit is maxFrames ${limits.cost.maxFrames}`);
+        throw tooCostly(
+          'The original image has too many frames to resize',
+          `gif of more than ${limits.cost.maxFrames} frames, the limit is maxFrames ${limits.cost.maxFrames}`,
+        );
       }
     }
   }
@@ -319,7 +322,9 @@ function sourceFormat(meta: Metadata): SourceFormat {
       return meta.format;
     case 'heif':
       if (meta.compression === 'av1') return 'avif';
-      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `heif with ${meta.compression ?? 'unknown'} compression` });
+      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', {
+        detail: `heif with ${meta.compression ?? 'unknown'} compression`,
+      });
     default:
       throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `format ${String(meta.format)}` });
   }
@@ -395,13 +400,19 @@ export function classifySharpError(error: unknown): EdgeError {
     return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error });
   }
   if (/too large for the \w+ format/i.test(message)) {
-    return new EdgeError('UnprocessableImage', 'The image is too large for the requested format; ask for a smaller size or another format', { detail: message, cause: error });
+    return new EdgeError('UnprocessableImage', 'The image is too large for the requested format; ask for a smaller size or another format', {
+      detail: message,
+      cause: error,
+    });
   }
   if (/empty/i.test(message) && /input/i.test(message)) {
     return new EdgeError('UnprocessableImage', 'The original image is empty', { detail: message, cause: error });
   }
   // Anything else libvips or a loader reports while reading untrusted bytes is a broken source.
-  if (/^(vips|lib|gif|heif|tiff|svg|glib|jpeg|png|webp|input|corrupt|premature|truncat|invalid|bad |not a known|read error)/i.test(message) || /corrupt|premature end|truncated|invalid|bad seek|read error|XML parse/i.test(message)) {
+  if (
+    /^(vips|lib|gif|heif|tiff|svg|glib|jpeg|png|webp|input|corrupt|premature|truncat|invalid|bad |not a known|read error)/i.test(message) ||
+    /corrupt|premature end|truncated|invalid|bad seek|read error|XML parse/i.test(message)
+  ) {
     return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error });
   }
   return new EdgeError('InternalError', 'Internal error', { detail: message, cause: error });

@@ -49,7 +49,9 @@ export function s3DerivedStore(client: S3Client): DerivedStore {
         const out = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
         const failed = out.Errors ?? [];
         if (failed.length > 0) {
-          throw new Error(`DeleteObjects ${bucket}: ${failed.length} of ${batch.length} failed, first ${failed[0]?.Key}: ${failed[0]?.Code} ${failed[0]?.Message}`);
+          throw new Error(
+            `DeleteObjects ${bucket}: ${failed.length} of ${batch.length} failed, first ${failed[0]?.Key}: ${failed[0]?.Code} ${failed[0]?.Message}`,
+          );
         }
       }
     },

@@ -77,7 +77,9 @@ export function s3Store(
         return await withDeadline(budget.getDeadlineMs, `GetObject ${bucket}/${key}`, async (abortSignal) => {
           const out = await clientFor(regionOf(bucket)).send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
           if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
-            out.Body?.transformToWebStream().cancel().catch(() => {});
+            out.Body?.transformToWebStream()
+              .cancel()
+              .catch(() => {});
             throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
               detail: `${bucket}/${key} is ${out.ContentLength} bytes, the limit is ${maxBytes}`,
             });
