@@ -27,14 +27,21 @@ export interface DeployedCloudFrontFunction {
   readonly arn: pulumi.Output<string>;
 }
 
-export function createCloudFrontFunctions(spec: DistributionSpec, options: DeployOptions, artifacts: Artifacts, providers: Providers): Map<FunctionName, DeployedCloudFrontFunction> {
+export function createCloudFrontFunctions(
+  spec: DistributionSpec,
+  options: DeployOptions,
+  artifacts: Artifacts,
+  providers: Providers,
+): Map<FunctionName, DeployedCloudFrontFunction> {
   const deployed = new Map<FunctionName, DeployedCloudFrontFunction>();
   for (const { fn, pathPatterns } of cloudFrontFunctionsOf(spec)) {
     const entry = cloudFrontFunctionEntry(artifacts.manifest, fn);
     const code = readFileSync(path.join(artifacts.dir, entry.file), 'utf8');
     const bytes = Buffer.byteLength(code, 'utf8');
     if (bytes !== entry.bytes || bytes > MAX_FUNCTION_BYTES) {
-      throw new Error(`Expected the CloudFront Function ${entry.file} of ${entry.bytes} bytes (at most ${MAX_FUNCTION_BYTES}) but received ${bytes} bytes: package again`);
+      throw new Error(
+        `Expected the CloudFront Function ${entry.file} of ${entry.bytes} bytes (at most ${MAX_FUNCTION_BYTES}) but received ${bytes} bytes: package again`,
+      );
     }
     // CloudFront is global; its API, like Lambda@Edge's, is reached through us-east-1.
     const resource = new aws.cloudfront.Function(

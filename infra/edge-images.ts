@@ -78,7 +78,12 @@ export function createEdgeImages(source: DistributionSpec, options: DeployOption
   const cloudFrontFunctions = createCloudFrontFunctions(spec, options, artifacts, providers);
   const aliases = domainAliases(options, inputs.geoDns);
   const certificateArn = createCertificate(options, aliases, providers);
-  const cdn = createCdn(spec, options, { buckets, functions, cloudFrontFunctions, ...(certificateArn ? { domain: { aliases, certificateArn } } : {}) }, providers);
+  const cdn = createCdn(
+    spec,
+    options,
+    { buckets, functions, cloudFrontFunctions, ...(certificateArn ? { domain: { aliases, certificateArn } } : {}) },
+    providers,
+  );
   const dns = createDnsRecords(options, aliases, inputs.geoDns, cdn.distribution, providers);
   const derivedCleanup = createDerivedCleanup(spec, options, artifacts, buckets, cdn.distribution);
   const url = aliases[0] ? pulumi.output(`https://${aliases[0]}`) : pulumi.interpolate`https://${cdn.distribution.domainName}`;

@@ -68,7 +68,7 @@ EdgeError.prototype = Object.create(Error.prototype);
 (EdgeError.prototype as { name: string }).name = 'EdgeError';
 
 /** The reason phrase of a status an EdgeError carries (as Node's http.STATUS_CODES spells it), else ''. */
-export function reasonPhrase(status: number): string {
+function reasonPhrase(status: number): string {
   if (status === 503) return 'Service Unavailable';
   const codes = Object.keys(defaults) as ErrorCode[];
   const code = codes.find((c) => defaults[c][0] === status);

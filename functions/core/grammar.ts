@@ -74,13 +74,14 @@ const POSITION_ALIASES: Readonly<Record<string, Position>> = { center: 'centre' 
 
 /**
  * The image parameters of one URL, each at most once. A plain object, not a Map: this file is also
- * compiled to CloudFront Functions, whose runtime has no Map or Set (see functions/core/image-request.ts).
+ * compiled to CloudFront Functions, whose runtime has no Map or Set (see functions/core/canonical.ts).
  */
 interface ImageParams {
   readonly found: Readonly<Record<string, string>>;
   readonly size: number;
 }
 
+// biome-ignore lint/suspicious/noPrototypeBuiltins: Object.hasOwn is not in cloudfront-js-2.0 (this file is also compiled to a CloudFront Function)
 const own = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
 /** Only ever asked for one of IMAGE_PARAMS, none of which Object.prototype has. */
 const param = (query: ImageParams, name: string): string | undefined => query.found[name];
@@ -91,12 +92,7 @@ const or = <T>(a: T | undefined, b: T): T => (a !== undefined ? a : b);
  * Parse a viewer URI (as CloudFront passes it: percent-encoded, no query) and its query string
  * (no leading `?`) into the original key and, for a derived image, the variant to make.
  */
-export function parseImageUrl(
-  uri: string,
-  querystring: string,
-  accept: string | undefined,
-  policy: ImagePolicy,
-): ParsedUrl {
+export function parseImageUrl(uri: string, querystring: string, accept: string | undefined, policy: ImagePolicy): ParsedUrl {
   if (!uri.startsWith('/')) throw badParam(PATH, 'a path starting with "/"', uri);
   const query = readImageParams(querystring);
   const path = uri.slice(1);
@@ -222,11 +218,7 @@ function querySize(query: ImageParams): Preset {
 }
 
 /** Applies dpr and checks everything against the allowlist; the result is canonical. */
-export function resolveVariant(
-  wanted: WantedVariant,
-  dpr: number,
-  policy: ImagePolicy,
-): Variant {
+export function resolveVariant(wanted: WantedVariant, dpr: number, policy: ImagePolicy): Variant {
   if (!(dpr >= 1 && dpr <= policy.maxDpr)) throw badParam('dpr', `a value from 1 to ${policy.maxDpr}`, String(dpr));
   const width = Math.round(wanted.width * dpr);
   const height = wanted.height === undefined ? undefined : Math.round(wanted.height * dpr);
@@ -390,7 +382,8 @@ export function checkPolicy(policy: ImagePolicy): string[] {
     .concat(Object.values(policy.presets).flatMap((p) => [p.width, p.height ?? 0]));
   const largest = Math.ceil(Math.max.apply(null, [0].concat(sides)) * policy.maxDpr);
   policy.formats.forEach((format) => {
-    if (largest > OUTPUT_MAX_SIDE[format]) problems.push(`a ${largest} px side (at dpr ${policy.maxDpr}) is more than ${format} can hold (${OUTPUT_MAX_SIDE[format]})`);
+    if (largest > OUTPUT_MAX_SIDE[format])
+      problems.push(`a ${largest} px side (at dpr ${policy.maxDpr}) is more than ${format} can hold (${OUTPUT_MAX_SIDE[format]})`);
   });
   return problems;
 }

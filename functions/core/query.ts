@@ -23,7 +23,7 @@ function hexValue(byte: number): number {
 }
 
 /** One name or value: `+` to space, then percent-decoding of the UTF-8 bytes. */
-export function decodeFormComponent(text: string): string {
+function decodeFormComponent(text: string): string {
   const bytes = ENCODER.encode(text);
   const out = new Uint8Array(bytes.length);
   let n = 0;

@@ -1,17 +1,18 @@
 /**
  * image-request as a CloudFront Function (runtime `cloudfront-js-2.0`): the same rewrite as the
- * Lambda@Edge handler (functions/core/image-request.ts), mapped from and to CloudFront Functions'
+ * Lambda@Edge handler (functions/core/canonical.ts), mapped from and to CloudFront Functions'
  * own event shape (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-event-structure.html):
  * headers as `{ value, multiValue? }` under lowercase names, the query string as an object (its raw
  * form from `request.rawQueryString()`), and a generated response with a numeric `statusCode`.
  *
  * infra/build/cloudfront-function.ts compiles this file to one script whose top-level
  * `function handler(event)` CloudFront calls; the config (the image policy and the protected
- * prefixes) is baked in as JSON at build time, and the build refuses code over the 10 KB quota.
+ * prefixes) is baked in at build time through the same generated module as the Lambda@Edge build
+ * (functions/baked-config.d.ts), and the build refuses code over the 10 KB quota.
  */
-import config from 'edge-images:image-request-config';
+import config from 'edge-images:config/image-request';
 import { errorCacheControl, errorText, toEdgeError } from '../core/errors.ts';
-import { canonicalize } from '../core/image-request.ts';
+import { canonicalize } from '../core/canonical.ts';
 import { VIEWER_URL_HEADER } from '../core/keys.ts';
 
 /** The parts of CloudFront Functions' viewer-request event this function reads. */
@@ -43,12 +44,14 @@ export function handler(event: CloudFrontFunctionEvent): CloudFrontFunctionReque
   delete request.headers[VIEWER_URL_HEADER];
   try {
     const result = canonicalize(
+      // biome-ignore lint/complexity/useOptionalChain: `?.` is not in cloudfront-js-2.0; esbuild would lower it to a longer ternary (10 KB)
       { method: request.method, uri: uri, query: raw || '', acceptHeader: accept && accept.value },
       config.policy,
-      config.protectedPrefixes as readonly string[],
+      config.protectedPrefixes,
     );
     request.uri = result.uri;
-    if (result.query !== undefined) request.querystring = {};
+    // The canonical form drops the query (a derived image) or keeps it as the viewer sent it.
+    if (result.query !== (raw || '')) request.querystring = {};
     return request;
   } catch (thrown) {
     const error = toEdgeError(thrown);

@@ -11,11 +11,12 @@
 import { build } from 'esbuild';
 import type { Metafile, Plugin } from 'esbuild';
 import path from 'node:path';
-import type { ImageRequestConfig } from '../../functions/core/image-request.ts';
+import type { ImageRequestConfig } from '../../functions/image-request/handler.ts';
 import { MAX_FUNCTION_BYTES, SYNTAX } from './cloudfront-runtime.ts';
 
-export const CLOUDFRONT_FUNCTION_ENTRY = 'functions/image-request/cloudfront-function.ts';
-const CONFIG_MODULE = 'edge-images:image-request-config';
+const CLOUDFRONT_FUNCTION_ENTRY = 'functions/image-request/cloudfront-function.ts';
+/** The generated module the entry imports, as the Lambda@Edge build's (functions/baked-config.d.ts). */
+const CONFIG_MODULE = 'edge-images:config/image-request';
 /** How esbuild ends an ESM bundle whose entry exports `handler` (minified: `export{x as handler};`). */
 const EXPORT_HANDLER = /export\s*\{\s*(?:([A-Za-z_$][\w$]*)\s+as\s+)?handler\s*\};?\s*$/;
 
@@ -54,9 +55,18 @@ export class CloudFrontFunctionTooLarge extends Error {
  * prefixes; not the decode limits or the background (image-resize's). Baked as an ES module (not a
  * JSON one) so that its property names are shortened with the code's.
  */
-export function bakedConfig(config: ImageRequestConfig): ImageRequestConfig {
+function bakedConfig(config: ImageRequestConfig): ImageRequestConfig {
   const p = config.policy;
-  const policy = { sizes: p.sizes, widths: p.widths, qualities: p.qualities, formats: p.formats, autoFormats: p.autoFormats, presets: p.presets, maxDpr: p.maxDpr, defaults: p.defaults };
+  const policy = {
+    sizes: p.sizes,
+    widths: p.widths,
+    qualities: p.qualities,
+    formats: p.formats,
+    autoFormats: p.autoFormats,
+    presets: p.presets,
+    maxDpr: p.maxDpr,
+    defaults: p.defaults,
+  };
   return { policy: policy as ImageRequestConfig['policy'], protectedPrefixes: config.protectedPrefixes ?? [] };
 }
 
@@ -64,7 +74,7 @@ function bakeConfig(config: ImageRequestConfig): Plugin {
   return {
     name: 'edge-images-bake-image-request-config',
     setup(b) {
-      b.onResolve({ filter: new RegExp(`^${CONFIG_MODULE}$`) }, () => ({ path: CONFIG_MODULE, namespace: 'edge-images' }));
+      b.onResolve({ filter: /^edge-images:config\/image-request$/ }, () => ({ path: CONFIG_MODULE, namespace: 'edge-images' }));
       b.onLoad({ filter: /.*/, namespace: 'edge-images' }, () => ({ contents: `export default ${JSON.stringify(bakedConfig(config))};`, loader: 'js' }));
     },
   };
@@ -107,13 +117,14 @@ export async function buildCloudFrontFunction(options: CloudFrontFunctionOptions
   const output = result.outputFiles[0];
   if (output === undefined) throw new Error('Expected one output file from esbuild but received none');
   const exported = EXPORT_HANDLER.exec(output.text);
-  if (exported === null) throw new Error(`Expected the CloudFront Function entry to export handler and nothing else but esbuild ended it with ${JSON.stringify(output.text.slice(-80))}`);
+  if (exported === null)
+    throw new Error(
+      `Expected the CloudFront Function entry to export handler and nothing else but esbuild ended it with ${JSON.stringify(output.text.slice(-80))}`,
+    );
   const inner = exported[1] ?? 'handler';
   // CloudFront calls the script's top-level `handler`; strict mode is the runtime's default.
   const code =
-    inner === 'handler'
-      ? output.text.slice(0, exported.index)
-      : `${output.text.slice(0, exported.index)}function handler(event){return ${inner}(event)}\n`;
+    inner === 'handler' ? output.text.slice(0, exported.index) : `${output.text.slice(0, exported.index)}function handler(event){return ${inner}(event)}\n`;
   const meta = Object.values(result.metafile.outputs)[0] as Metafile['outputs'][string];
   const inputs = Object.entries(meta.inputs)
     .map(([input, info]) => ({ path: input, bytes: info.bytesInOutput }))

@@ -22,7 +22,7 @@ const MB = 1024 * 1024;
 export const VIEWER_LIMITS: EdgeLimits = { timeoutSeconds: 5, maxMemoryMb: 128, zipBytes: 1 * MB };
 export const ORIGIN_LIMITS: EdgeLimits = { timeoutSeconds: 30, maxMemoryMb: 10_240, zipBytes: 50 * MB };
 /** Lambda's own floor. */
-export const MIN_MEMORY_MB = 128;
+const MIN_MEMORY_MB = 128;
 
 /**
  * Regular regional functions (derived-cleanup): Lambda's own limits. No native code in them, so
@@ -155,7 +155,9 @@ export function distributionProblems(spec: DistributionSpec): string[] {
       // "You can't combine CloudFront Functions and Lambda@Edge in viewer events (viewer request and
       // viewer response)": edge-function-restrictions-all.html.
       if (behavior.functions['viewer-response'] !== undefined) {
-        problems.push(`Expected no Lambda@Edge viewer-response beside a CloudFront Function on viewer-request of behavior ${behavior.pathPattern} but received ${behavior.functions['viewer-response']}`);
+        problems.push(
+          `Expected no Lambda@Edge viewer-response beside a CloudFront Function on viewer-request of behavior ${behavior.pathPattern} but received ${behavior.functions['viewer-response']}`,
+        );
       }
     }
   }

@@ -10,7 +10,7 @@ import type { EventType, FunctionName, RegionalFunctionName, S3EventName } from 
 import type { BuildOverrides } from './overrides.ts';
 
 /** What every packaged function has: how Lambda runs it, its zip and its IAM documents. */
-export interface ManifestPackage {
+interface ManifestPackage {
   readonly runtime: string;
   readonly architecture: string;
   readonly handler: string;
@@ -123,7 +123,9 @@ export function cloudFrontFunctionEntry(manifest: Manifest, fn: FunctionName): M
   const entries = manifest.cloudFrontFunctions ?? [];
   const entry = entries.find((f) => f.function === fn);
   if (!entry) {
-    throw new Error(`Expected the CloudFront Function ${fn} in the manifest but received ${entries.map((f) => f.function).join(', ') || 'none'}: package again`);
+    throw new Error(
+      `Expected the CloudFront Function ${fn} in the manifest but received ${entries.map((f) => f.function).join(', ') || 'none'}: package again`,
+    );
   }
   return entry;
 }

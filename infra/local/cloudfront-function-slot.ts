@@ -11,9 +11,9 @@ import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
 import type { CfRequest, CfValue, CloudFrontFunctionInstance } from './cloudfront-sandbox.ts';
 import { viewerRequestEvent } from './cloudfront-sandbox.ts';
 
-export type CloudFrontFunctionFailureKind = 'FunctionExecutionError' | 'FunctionValidationError';
+type CloudFrontFunctionFailureKind = 'FunctionExecutionError' | 'FunctionValidationError';
 
-export type SlotResult =
+type SlotResult =
   | { readonly kind: 'request'; readonly request: CloudFrontRequest }
   | { readonly kind: 'response'; readonly status: number; readonly headers: CloudFrontHeaders; readonly body: Buffer }
   | { readonly kind: 'failure'; readonly error: CloudFrontFunctionFailureKind; readonly reason: string };
@@ -64,7 +64,12 @@ export async function runViewerRequestFunction(fn: CloudFrontFunctionInstance, r
     const response = outcome.response;
     const headers: CloudFrontHeaders = {};
     for (const [name, value] of Object.entries(response.headers ?? {})) headers[name] = values(value).map((v) => ({ key: name, value: v }));
-    const body = response.body === undefined ? Buffer.alloc(0) : typeof response.body === 'string' ? Buffer.from(response.body) : Buffer.from(response.body.data, response.body.encoding === 'base64' ? 'base64' : 'utf8');
+    const body =
+      response.body === undefined
+        ? Buffer.alloc(0)
+        : typeof response.body === 'string'
+          ? Buffer.from(response.body)
+          : Buffer.from(response.body.data, response.body.encoding === 'base64' ? 'base64' : 'utf8');
     return { result: { kind: 'response', status: response.statusCode, headers, body }, event: shown, returned: response };
   }
   const returned = outcome.request;

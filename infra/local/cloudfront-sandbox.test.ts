@@ -34,7 +34,9 @@ describe('the image-request CloudFront Function build', () => {
   it('is refused by the build, with the largest inputs named, above the limit', async () => {
     const attempt = buildCloudFrontFunction({ root: '.', config: imageRequestConfig(), maxBytes: 4096 });
     await expect(attempt).rejects.toBeInstanceOf(CloudFrontFunctionTooLarge);
-    await expect(attempt).rejects.toThrow(/^Expected a CloudFront Function of at most 4096 bytes .* for image-request but received \d+ bytes; largest inputs: functions\/core\/grammar\.ts \d+ B/);
+    await expect(attempt).rejects.toThrow(
+      /^Expected a CloudFront Function of at most 4096 bytes .* for image-request but received \d+ bytes; largest inputs: functions\/core\/grammar\.ts \d+ B/,
+    );
   });
 
   it('rewrites the path form to the canonical URI, negotiating AVIF, and drops the query', async () => {
@@ -52,7 +54,10 @@ describe('the image-request CloudFront Function build', () => {
     const outcome = await loadCloudFrontFunction(code, { log: (l) => lines.push(l) }).run(event('/photos/cat.jpg', 'w=129&h=128'));
     expect(outcome).toMatchObject({ ok: true, kind: 'response', response: { statusCode: 400 } });
     const response = (outcome as Extract<CfOutcome, { kind: 'response' }>).response;
-    expect(response.body).toEqual({ encoding: 'text', data: expect.stringMatching(/^400 Bad Request: Expected one of the allowed sizes \(.*\) for size but received "129x128"\n$/) });
+    expect(response.body).toEqual({
+      encoding: 'text',
+      data: expect.stringMatching(/^400 Bad Request: Expected one of the allowed sizes \(.*\) for size but received "129x128"\n$/),
+    });
     expect(response.headers?.['cache-control']).toEqual({ value: 'public, max-age=60' });
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string)).toMatchObject({ fn: 'image-request', outcome: 'rejected', status: 400, requestId: 'test-request' });
@@ -82,7 +87,11 @@ describe('the sandbox: what cloudfront-js-2.0 lacks fails here as in AWS', () =>
   });
 
   it('eval and the Function constructor throw', async () => {
-    expect(await runSource(fn("eval('1');\nreturn event.request;"))).toMatchObject({ ok: false, error: 'FunctionExecutionError', reason: expect.stringMatching(/EvalError/) });
+    expect(await runSource(fn("eval('1');\nreturn event.request;"))).toMatchObject({
+      ok: false,
+      error: 'FunctionExecutionError',
+      reason: expect.stringMatching(/EvalError/),
+    });
     expect(await runSource(fn("new Function('a', 'return a');\nreturn event.request;"))).toMatchObject({ ok: false, error: 'FunctionExecutionError' });
   });
 
@@ -101,7 +110,11 @@ describe('the sandbox: what cloudfront-js-2.0 lacks fails here as in AWS', () =>
   });
 
   it('a module the runtime does not offer cannot be required', async () => {
-    expect(await runSource(fn("require('fs');\nreturn event.request;"))).toMatchObject({ ok: false, error: 'FunctionExecutionError', reason: expect.stringMatching(/Cannot find module 'fs'/) });
+    expect(await runSource(fn("require('fs');\nreturn event.request;"))).toMatchObject({
+      ok: false,
+      error: 'FunctionExecutionError',
+      reason: expect.stringMatching(/Cannot find module 'fs'/),
+    });
   });
 
   it('Date stands still during a run', async () => {
@@ -121,7 +134,11 @@ describe('the sandbox: what cloudfront-js-2.0 lacks fails here as in AWS', () =>
     expect(() => checkFunctionCode(fn('return event?.request;'))).toThrow(/does not list/);
     expect(() => checkFunctionCode(fn('return { ...event.request };'))).toThrow(/does not list/);
     // What it lists passes: const/let, arrows, template literals, rest parameters, async/await, **.
-    expect(() => checkFunctionCode(`async function handler(event) {\n  const f = (...a) => a.length ** 2;\n  let s = \`\${f(1, 2)}\`;\n  await Promise.resolve(s);\n  return event.request;\n}`)).not.toThrow();
+    expect(() =>
+      checkFunctionCode(
+        `async function handler(event) {\n  const f = (...a) => a.length ** 2;\n  let s = \`\${f(1, 2)}\`;\n  await Promise.resolve(s);\n  return event.request;\n}`,
+      ),
+    ).not.toThrow();
   });
 
   it('refuses code over 10 KB when the function is created', () => {
@@ -145,7 +162,7 @@ describe('the sandbox: what cloudfront-js-2.0 lacks fails here as in AWS', () =>
     expect(await runSource(fn("return { statusCode: 302, headers: { location: { value: '/b' } } };"))).toMatchObject({ ok: true, kind: 'response' });
   });
 
-  it('the event has CloudFront Functions\' shape: lowercase headers, multiValue repeats, cookies apart', () => {
+  it("the event has CloudFront Functions' shape: lowercase headers, multiValue repeats, cookies apart", () => {
     const e = event('/a.jpg', 'w=1&w=2', [
       ['Accept', 'image/webp'],
       ['X-Many', 'a'],

@@ -43,12 +43,17 @@ export interface CfRequest {
 
 export interface CfEvent {
   readonly version: '1.0';
-  readonly context: { readonly distributionDomainName: string; readonly distributionId: string; readonly eventType: 'viewer-request'; readonly requestId: string };
+  readonly context: {
+    readonly distributionDomainName: string;
+    readonly distributionId: string;
+    readonly eventType: 'viewer-request';
+    readonly requestId: string;
+  };
   readonly viewer: { readonly ip: string };
   readonly request: CfRequest & { rawQueryString(): string | undefined };
 }
 
-export interface CfResponse {
+interface CfResponse {
   statusCode: number;
   statusDescription?: string;
   headers?: Record<string, CfValue>;
@@ -221,7 +226,8 @@ export function loadCloudFrontFunction(code: string, options: SandboxOptions = {
       try {
         clock.startedAt = Date.now();
         const { context, inner } = contextFor();
-        if (typeof inner['handler'] !== 'function') return { ok: false, error: 'FunctionExecutionError', reason: 'the code defines no top-level function handler(event)' };
+        if (typeof inner['handler'] !== 'function')
+          return { ok: false, error: 'FunctionExecutionError', reason: 'the code defines no top-level function handler(event)' };
         // Called inside the context so that the time limit covers the run itself.
         inner[EVENT_SLOT] = toSandbox(inner, event);
         try {
@@ -422,7 +428,8 @@ function validate(sent: CfEvent, raw: string | undefined, result: unknown): CfOu
   }
   const request = result as CfRequest;
   if (request.method !== sent.request.method) return fail(`Expected the method unchanged (it is read-only) but received ${JSON.stringify(request.method)}`);
-  if (typeof request.uri !== 'string' || !request.uri.startsWith('/')) return fail(`Expected a uri starting with "/" but received ${JSON.stringify(request.uri)}`);
+  if (typeof request.uri !== 'string' || !request.uri.startsWith('/'))
+    return fail(`Expected a uri starting with "/" but received ${JSON.stringify(request.uri)}`);
   for (const part of ['headers', 'cookies'] as const) {
     const problem = checkValues(part, request[part]);
     if (problem) return fail(problem);

@@ -1,8 +1,8 @@
 /** Responses that functions generate, in the Lambda@Edge result shape. */
 import { STATUS_CODES } from 'node:http';
 import type { CloudFrontHeaders, CloudFrontResponse, CloudFrontResultResponse } from 'aws-lambda';
-import { errorCacheControl, errorText } from '../../core/errors.ts';
 import type { EdgeError } from '../../core/errors.ts';
+import { renderHttpError } from '../http/error.ts';
 
 export function generatedResponse(
   status: number,
@@ -19,13 +19,10 @@ export function generatedResponse(
   };
 }
 
-/** A viewer-safe error: the public message only, cached for the error's few seconds at most. */
+/** A viewer-safe error (adapters/http/error.ts renders it) as a generated response. */
 export function errorResponse(error: EdgeError): CloudFrontResultResponse {
-  return generatedResponse(
-    error.status,
-    { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': errorCacheControl(error) },
-    { data: errorText(error), encoding: 'text' },
-  );
+  const { status, headers, body } = renderHttpError(error);
+  return generatedResponse(status, headers, { data: body, encoding: 'text' });
 }
 
 /**

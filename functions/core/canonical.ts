@@ -1,0 +1,69 @@
+/**
+ * The rewrite every viewer-request function that serves images runs (image-request on public paths,
+ * signed-url after its signature check): any spelling of an image URL becomes its one canonical URI,
+ * so the cache key is canonical without forwarding Accept. Neutral: the request's fields in, the
+ * rewritten ones out; each handler applies them to its event.
+ *
+ * This file and everything it imports are also compiled to CloudFront Functions' `cloudfront-js-2.0`
+ * runtime (functions/image-request/cloudfront-function.ts), whose JavaScript is a documented subset
+ * (infra/build/cloudfront-runtime.ts): no classes, destructuring, spread, for-of, default arguments or
+ * shorthand properties, no Map or Set, no URLSearchParams. The build refuses the syntax, the local
+ * sandbox the rest.
+ */
+import { EdgeError, badParam, quote } from './errors.ts';
+import { PATH, derivedUri, parseImageUrl } from './grammar.ts';
+import { decodeKey, encodeKey } from './keys.ts';
+import type { ImagePolicy } from './policy.ts';
+
+/**
+ * The fields are named `query` and `acceptHeader` (not the events' `querystring` and `accept`) so
+ * that the CloudFront Function build may shorten them: 10 KB counts every name (infra/build/cloudfront-function.ts).
+ */
+export interface ViewerRequest {
+  readonly method: string;
+  readonly uri: string;
+  /** The query string, without the leading `?`. */
+  readonly query: string;
+  /** The first Accept header's value. */
+  readonly acceptHeader: string | undefined;
+}
+
+export type CanonicalOutcome = 'preflight' | 'original' | 'derived' | 'derived-negotiated';
+
+export interface Canonical {
+  readonly uri: string;
+  /** The query string that goes on: the viewer's as it came, or '' (a derived image's URI is canonical). */
+  readonly query: string;
+  readonly outcome: CanonicalOutcome;
+}
+
+/**
+ * The canonical form of one request. Keys under one of `protectedPrefixes` are refused (403): the
+ * public function passes them, the signed one does not. Throws EdgeError (400 bad parameters).
+ */
+export function canonicalize(request: ViewerRequest, policy: ImagePolicy, protectedPrefixes?: readonly string[]): Canonical {
+  if (request.method === 'OPTIONS') {
+    // A preflight carries no image, but its path still goes to the origin: no traversal, no control
+    // characters, nothing that is not a key (the query may be anything: it is not looked at).
+    if (!request.uri.startsWith('/')) throw badParam(PATH, 'a path starting with "/"', request.uri);
+    decodeKey(request.uri.slice(1));
+    return { uri: request.uri, query: request.query, outcome: 'preflight' };
+  }
+  const parsed = parseImageUrl(request.uri, request.query, request.acceptHeader, policy);
+  const prefix = (protectedPrefixes || []).find((p) => parsed.key.startsWith(p));
+  if (prefix !== undefined) {
+    throw new EdgeError(
+      'Forbidden',
+      `Expected a signed URL for the private image ${quote(parsed.key)}: ask for /${prefix}... with its signature (sizes as ?w=&h=)`,
+      {
+        detail: `protected prefix ${prefix}`,
+      },
+    );
+  }
+  if (parsed.kind === 'original') {
+    // One spelling per original too (`a+b.jpg` and `a%2Bb.jpg` are one key): one cache entry, and
+    // one path for derived-cleanup to invalidate when the original changes.
+    return { uri: `/${encodeKey(parsed.key)}`, query: request.query, outcome: 'original' };
+  }
+  return { uri: derivedUri(parsed.key, parsed.variant), query: '', outcome: parsed.negotiated ? 'derived-negotiated' : 'derived' };
+}
