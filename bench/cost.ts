@@ -10,6 +10,8 @@ export const PRICES = {
   lambdaPerRequest: 0.6 / 1e6,
   /** Lambda@Edge, per GB-second, billed in 1 ms steps. */
   lambdaPerGbSecond: 0.00005001,
+  /** CloudFront Functions, per invocation ($0.10 per million; no duration charge). */
+  cloudFrontFunctionPerInvocation: 0.1 / 1e6,
   /** CloudFront HTTPS requests, US/EU: $0.0075 per 10,000. */
   cloudFrontPerHttpsRequest: 0.0075 / 1e4,
   /** CloudFront data transfer out, first 10 TB per month, US/EU. */
@@ -20,7 +22,7 @@ export const PRICES = {
 } as const;
 
 export const ASSUMPTIONS = [
-  'Lambda@Edge: $0.60 per 1M requests and $0.00005001 per GB-second, duration billed per 1 ms (rounded up).',
+  'Lambda@Edge: $0.60 per 1M requests and $0.00005001 per GB-second, duration billed per 1 ms (rounded up). CloudFront Functions: $0.10 per 1M invocations, no duration charge (https://aws.amazon.com/cloudfront/pricing/, "CloudFront Functions" and "Lambda@Edge").',
   'CloudFront (assumed, US/EU, first 10 TB/month): $0.0075 per 10,000 HTTPS requests, $0.085 per GB out. S3 Standard (assumed, us-east-1): GET $0.0004 and PUT $0.005 per 1,000; S3 to CloudFront transfer free.',
   'Lambda gives a function CPU in proportion to its memory, one full vCPU at 1,769 MB: the measured miss time (sharp on one thread of a full core here) is scaled by max(1, 1769 / memory) for billing. The embedded S3 is on loopback: real S3 latency from a regional edge cache (tens of ms per GetObject and PutObject) comes on top and is not in these figures.',
   'Viewer functions (image-request, signed-url) and geo-route (origin-request) run in microseconds: each is billed the 1 ms minimum at 128 MB.',
@@ -82,4 +84,26 @@ export function costModel(rows: readonly MissRow[], memories: readonly number[],
     }
   }
   return out;
+}
+
+/**
+ * The viewer-request normalizer per million requests at a hit ratio: it runs on every request, hit
+ * or miss, so its cost does not depend on the ratio; the rest of the Lambda@Edge bill (geo-route and
+ * image-resize) falls on the misses. `rest` is that rest per million requests for one cost row.
+ */
+export function viewerNormalizerCost(
+  row: CostRow,
+  hit: number,
+): { lambda_edge: number; cloudfront_function: number; rest: number; total_lambda_edge: number; total_cloudfront_function: number } {
+  const lambdaViewer = 1e6 * lambdaCost(1, 128);
+  const cloudFrontViewer = 1e6 * PRICES.cloudFrontFunctionPerInvocation;
+  const total = row.per_million_requests[String(hit)] ?? Number.NaN;
+  const rest = total - lambdaViewer;
+  return {
+    lambda_edge: round(lambdaViewer, 4),
+    cloudfront_function: round(cloudFrontViewer, 4),
+    rest: round(rest, 2),
+    total_lambda_edge: round(total, 2),
+    total_cloudfront_function: round(rest + cloudFrontViewer, 2),
+  };
 }

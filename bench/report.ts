@@ -2,7 +2,7 @@
  * bench/RESULTS.md and bench/miss-path.svg from the results of one run (bench/results.json). The
  * tables are generated; the explanations are written here once and name the figures they rest on.
  */
-import { ASSUMPTIONS, HIT_RATIOS, lambdaCost, PRICES } from './cost.ts';
+import { ASSUMPTIONS, HIT_RATIOS, lambdaCost, PRICES, viewerNormalizerCost } from './cost.ts';
 import type { CostRow } from './cost.ts';
 import type { MissRow, SourceIo } from './miss-path.ts';
 import type { Source } from './sources.ts';
@@ -22,7 +22,11 @@ export interface Results {
     threads: { case: string; median_ms: number }[];
     stream_into_sharp?: { decode_from_buffer_ms: number; result_after_last_chunk_ms: number };
   };
-  readonly viewer?: { handlers: Record<string, unknown>[]; signed_url_verify: { target_ratio: number; worst_ratio: number; cases: Record<string, unknown>[] } };
+  readonly viewer?: {
+    handlers: Record<string, unknown>[];
+    signed_url_verify: { target_ratio: number; worst_ratio: number; cases: Record<string, unknown>[] };
+    cloudfront_function?: { code_bytes: number; limit_bytes: number; headroom_bytes: number; cases: Record<string, unknown>[] };
+  };
   readonly cold_start?: { bare_node_ms: number; sharp_require_ms?: number; runs: number; functions: Record<string, unknown>[] };
   readonly hit_path?: Record<string, unknown>;
   readonly memory?: { baseline_rss_mb: number; limits: Record<string, number>; cases: Record<string, unknown>[] };
@@ -336,6 +340,26 @@ function viewer(r: Results, out: string[]): void {
     'Both run in microseconds and Lambda@Edge bills at least 1 ms, so the difference costs nothing; the hand-written version is faster because it checks far less (every grammar rule, repeated or unknown parameters, key decoding, preset grants, the log line). For signed URLs the signature check dominates both.',
     '',
   );
+  const cf = v.cloudfront_function;
+  if (cf) {
+    out.push(
+      `image-request's CloudFront Function build (cloudfront-js-2.0, ${int(cf.code_bytes)} bytes of code, ${int(cf.headroom_bytes)} under the ${int(cf.limit_bytes)}-byte quota) in the local sandbox beside the Lambda@Edge handler in plain Node, per request (bench/cloudfront-function.ts): ` +
+        'the same rewrite on the same engine, so the ratio says what the built code (lowered to the runtime\'s syntax, no Map or URLSearchParams) and its event mapping cost; "fresh context" adds the node:vm context the local edge makes per run. CloudFront measures a compute utilization, not a time.',
+      '',
+      table(
+        ['case', 'Lambda@Edge handler us', 'CloudFront Function us', 'CF / L@E', 'CF, fresh context us', 'fresh / L@E'],
+        cf.cases.map((x) => [
+          String(x['name']),
+          fmt(x['lambda_edge_us'], 2),
+          fmt(x['cloudfront_function_us'], 2),
+          fmt(x['cloudfront_function_vs_lambda_edge'], 2),
+          fmt(x['cloudfront_function_fresh_context_us'], 1),
+          fmt(x['fresh_context_vs_lambda_edge'], 1),
+        ]),
+      ),
+      '',
+    );
+  }
   out.push(`The signed-url verifier alone against bare \`crypto.verify\` on pre-decoded bytes (target within ${v.signed_url_verify.target_ratio}x):`, '');
   out.push(
     table(
@@ -502,6 +526,29 @@ function cost(r: Results, out: string[]): void {
     out.push(
       `Reading the 12 MP thumbnail row: a new thumbnail costs ${money(thumb.resize_lambda_per_million)} per million in image-resize, about as much as the S3 PutObject that stores it (${money(PRICES.s3PerPut * 1e6)} per million), while every request, hit or miss, pays ${money(perRequest)} per million for the CloudFront request, image-request and the transfer. ` +
         `So at a 95% hit ratio the resizes are ${fmt((100 * 0.05 * thumb.resize_lambda_per_million) / thumb.per_million_requests['0.95']!, 0)}% of the bill, and image-request, billed its 1 ms minimum and $0.60 per million on every request, hit or miss, is the larger Lambda@Edge cost (a CloudFront Function would do its rewrite for $0.10 per million invocations, assumed list price, if its limits allow). More memory only pays for a CPU-bound resize, up to one vCPU at 1,769 MB (the rows at other memory settings).`,
+      '',
+    );
+  }
+  const normalizerRows = c.rows.filter((x) => x.memory_mb === c.memory_mb_deployed);
+  if (normalizerRows.length > 0) {
+    out.push(
+      'The viewer-request normalizer per million requests at 95% hits: it runs on every request, hit or miss. Lambda@Edge: $0.60 per million plus the 1 ms minimum at 128 MB; CloudFront Function: $0.10 per million, no duration (the deployed default on the public behavior). "Rest" is everything else per million requests in the row above (CloudFront request and transfer, geo-route and image-resize on the misses, S3).',
+      '',
+      table(
+        ['case', 'normalizer on Lambda@Edge', 'normalizer as CloudFront Function', 'rest', 'total with Lambda@Edge', 'total with CloudFront Function', 'saved'],
+        normalizerRows.map((x) => {
+          const n = viewerNormalizerCost(x, 0.95);
+          return [
+            x.case,
+            money(n.lambda_edge),
+            money(n.cloudfront_function),
+            money(n.rest),
+            money(n.total_lambda_edge),
+            money(n.total_cloudfront_function),
+            `${fmt((100 * (n.total_lambda_edge - n.total_cloudfront_function)) / n.total_lambda_edge, 1)}%`,
+          ];
+        }),
+      ),
       '',
     );
   }

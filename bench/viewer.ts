@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { benchCloudFrontFunction } from './cloudfront-function.ts';
 import { benchSignedUrl } from './signed-url.ts';
 
 const run = promisify(execFile);
@@ -33,5 +34,7 @@ export async function benchViewer(): Promise<Record<string, unknown>> {
   });
   const handlers = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { cases: Record<string, unknown>[] };
   const core = await benchSignedUrl();
-  return { handlers: handlers.cases, signed_url_verify: core };
+  // image-request's CloudFront Function build beside its Lambda@Edge handler (bench/cloudfront-function.ts).
+  const cloudFrontFunction = await benchCloudFrontFunction();
+  return { handlers: handlers.cases, signed_url_verify: core, cloudfront_function: cloudFrontFunction };
 }
