@@ -29,6 +29,7 @@ import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
 import { startImageOrigin } from '../../infra/origin/server.ts';
 import { directoryStore } from '../../infra/origin/store.ts';
+import { cloudFrontFunctionsFor } from '../support/cloudfront-functions.ts';
 import { ACCEPT_WEBP, get } from '../support/http.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -531,6 +532,8 @@ describe('a thumbnail when S3 really is down (connection refused)', () => {
     const log = (line: LogLine) => logs.push(line);
     const edge = await startEdge({
       spec: distribution,
+      // The public behavior's viewer-request runs image-request's CloudFront Function build.
+      cloudFrontFunctions: await cloudFrontFunctionsFor(distribution),
       functions: {
         'image-request': imageRequest(imageRequestConfig(), { log }),
         'geo-route': geoRoute(geoRouteConfig(), { log }),

@@ -179,7 +179,8 @@ describe('the public behavior is no way around the signature', () => {
     async (path) => {
       const response = await rawGet(stack.edge.url, path, { Accept: ACCEPT_WEBP });
       expect(response.status).toBe(403);
-      expect(response.headers.get('x-cache')).toBe('LambdaGeneratedResponse from cloudfront');
+      // The public behavior's viewer-request is image-request's CloudFront Function build.
+      expect(response.headers.get('x-cache')).toBe('FunctionGeneratedResponse from cloudfront');
       expect(response.body.toString()).toMatch(/signed URL for the private image "private\/vault\.jpg"/);
       expect(traces.at(-1)?.behavior).toBe('*');
     },
