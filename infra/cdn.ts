@@ -121,7 +121,7 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
           parametersInCacheKeyAndForwardedToOrigin: {
             cookiesConfig: { cookieBehavior: 'none' },
             headersConfig: { headerBehavior: 'none' },
-            queryStringsConfig: { queryStringBehavior: policy.queryStringInKey ? 'all' : 'none' },
+            queryStringsConfig: { queryStringBehavior: policy.queryStrings.behavior },
             enableAcceptEncodingBrotli: true,
             enableAcceptEncodingGzip: true,
           },

@@ -460,7 +460,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         }
         request = result.request;
       }
-      const cacheKey = `${behavior.pathPattern} ${request.uri}${behavior.cachePolicy.queryStringInKey && request.querystring ? `?${request.querystring}` : ''}`;
+      const cacheKey = `${behavior.pathPattern} ${request.uri}${behavior.cachePolicy.queryStrings.behavior !== 'none' && request.querystring ? `?${request.querystring}` : ''}`;
       const hit = cache.get(cacheKey);
       let answer: Answer;
       if (hit && (method === 'GET' || method === 'HEAD')) {
