@@ -388,7 +388,7 @@ describe('conformance with the documented rules', () => {
   function customOrigin(change: (custom: Record<string, unknown>) => void) {
     const input = originRequest();
     const result = passThrough(input);
-    const origin = structuredClone(fixture<CloudFrontRequestEvent>('origin-request-custom.json').Records[0]!.cf.request.origin!) as { custom: Record<string, unknown> };
+    const origin = structuredClone(fixture<CloudFrontRequestEvent>('origin-request-custom.json').Records[0]!.cf.request.origin!) as unknown as { custom: Record<string, unknown> };
     change(origin.custom);
     result.origin = origin;
     return validateResult('origin-request', input, result);
