@@ -493,4 +493,26 @@ describe('conformance with the documented rules', () => {
     const readOnly = validateResult('viewer-request', input, { ...passThrough(input), body: { action: 'read-only', data: 'ignored', encoding: 'text' } });
     expect(readOnly.ok && readOnly.kind === 'request' && readOnly.replacedBody).toBeUndefined();
   });
+  it('[fn.read-only] refuses a change to a read-only header in each event, and keeps the documented lists', () => {
+    expect(READ_ONLY_HEADERS['viewer-request']).toEqual(expect.arrayContaining(['content-length', 'host', 'transfer-encoding', 'via']));
+    expect(READ_ONLY_HEADERS['origin-request']).toEqual(
+      expect.arrayContaining(['accept-encoding', 'content-length', 'if-modified-since', 'if-none-match', 'if-range', 'if-unmodified-since', 'transfer-encoding', 'via']),
+    );
+    expect(READ_ONLY_HEADERS['origin-response']).toEqual(expect.arrayContaining(['transfer-encoding', 'via']));
+    expect(READ_ONLY_HEADERS['viewer-response']).toEqual(expect.arrayContaining(['warning', 'via']));
+    for (const eventType of EVENT_TYPES) {
+      const input = inputs[eventType]();
+      const result = passThrough(input);
+      setHeader(result.headers, 'via', '1.1 forged.example (proxy)');
+      expect(validateResult(eventType, input, result), eventType).toMatchObject({ ok: false, reason: expect.stringContaining('read-only header "via"') });
+    }
+  });
+
+  it('[quota.generated-size] caps a generated response at 40 KB in viewer events and 1 MB in origin events', () => {
+    const sized = (bytes: number) => ({ status: '200', headers: {}, body: 'a'.repeat(bytes) });
+    expect(validateResult('viewer-request', viewerRequest(), sized(40 * 1024)).ok).toBe(true);
+    expect(validateResult('viewer-request', viewerRequest(), sized(40 * 1024 + 1)).ok).toBe(false);
+    expect(validateResult('origin-request', originRequest(), sized(1024 * 1024)).ok).toBe(true);
+    expect(validateResult('origin-request', originRequest(), sized(1024 * 1024 + 1)).ok).toBe(false);
+  });
 });
