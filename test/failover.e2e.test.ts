@@ -445,10 +445,11 @@ describe('what functions and origins see of the dev switches', () => {
     expect(Object.keys(seen[0]!.Records[0]!.cf.request.headers).filter((h) => h.startsWith('cloudfront-viewer-') || h.startsWith('x-local-'))).toEqual([]);
   });
 
-  it('a viewer cannot forge CloudFront-Viewer-Country', async () => {
+  it('a viewer cannot forge CloudFront-Viewer-Country for origin events', async () => {
     const { edge, calls } = await groupEdge();
     await get(`${edge.url}${path_('/ok')}`, { 'CloudFront-Viewer-Country': 'KR' });
-    expect(calls.viewerRequest[0]!.Records[0]!.cf.request.headers['cloudfront-viewer-country']).toBeUndefined();
+    // As AWS documents: viewer-facing functions see the viewer's value, origin-facing ones CloudFront's.
+    expect(calls.viewerRequest[0]!.Records[0]!.cf.request.headers['cloudfront-viewer-country']?.[0]?.value).toBe('KR');
     expect(calls.originRequest[0]!.Records[0]!.cf.request.headers['cloudfront-viewer-country']).toBeUndefined();
   });
 

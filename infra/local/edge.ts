@@ -31,7 +31,12 @@ import { DEFAULT_LIMITS, isDisallowedHeader, validateResult } from '../../functi
 import type { BehaviorSpec, DistributionSpec, FunctionName, OriginSpec } from '../distribution.ts';
 import { findOrigin, s3DomainName } from '../distribution.ts';
 import type { S3Fetch } from './aws-s3.ts';
-import { EdgeCache, ttlSeconds } from './cache.ts';
+import { EdgeCache } from './cache.ts';
+import { cachingDisabled, DEFAULT_ERROR_CACHING_MIN_TTL, servableStale, ttlFor } from './rules/caching.ts';
+import { compress, compressionFor } from './rules/compression.ts';
+import { cacheKey as cacheKeyOf, forwardToOrigin } from './rules/forwarding.ts';
+import { MAX_REQUEST_BYTES, MAX_URL_BYTES, matchBehavior as matchNormalized, parseTarget } from './rules/path.ts';
+import { FUNCTION_TIMEOUT_SECONDS } from './rules/table.ts';
 import { DEV_FAIL_PRIMARY, geoHeaderValues, isDevSwitch, takeDevSwitches } from './dev.ts';
 import type { FailMode, Simulation } from './dev.ts';
 import { listen } from './listen.ts';
@@ -61,6 +66,8 @@ export interface EdgeOptions {
   readonly originResponseOnFailedPrimary?: 'skip' | 'run';
   /** Dev-only switches applied to every request (see dev.ts); per-request headers or query flags win. */
   readonly simulate?: Simulation;
+  /** The clock of the cache (tests move it instead of waiting). */
+  readonly now?: () => number;
   /** Local-only pages and APIs (the gallery, the inspector) answered before the CloudFront pipeline. */
   readonly localRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -131,7 +138,9 @@ interface OriginContext {
   readonly trace: FunctionTrace[];
   readonly requestId: string;
   readonly simulation: Simulation;
-  readonly body: Buffer | undefined;
+  body: Buffer | undefined;
+  /** The viewer request as the viewer-request function left it, for the forwarding model. */
+  readonly viewer: CloudFrontRequest;
 }
 
 type Fetched =
@@ -149,16 +158,20 @@ class FunctionFailure extends Error {
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 const CLIENT_IP = '127.0.0.1';
+/** The local edge's CloudFront host name, in Via. */
+const EDGE_HOST = 'local.cloudfront.net';
 
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
-  const cache = new EdgeCache();
+  const now = options.now ?? Date.now;
+  const cache = new EdgeCache(now);
   const inFlight = new Map<string, Promise<Answer>>();
   const limits = DEFAULT_LIMITS;
   const timeouts: OriginTimeouts = { ...LOCAL_ORIGIN_TIMEOUTS, ...options.originTimeouts };
   const simulate: Simulation = { ...options.simulate };
 
   function timeoutMs(eventType: EventType, fn: FunctionName): number {
-    const quota = options.quotas === 'current' || eventType.startsWith('origin') ? 30 : 5;
+    const column = FUNCTION_TIMEOUT_SECONDS[options.quotas ?? 'strict'];
+    const quota = eventType.startsWith('origin') ? column.origin : column.viewer;
     return Math.min(options.spec.functions[fn].timeoutSeconds, quota) * 1000;
   }
 
@@ -215,13 +228,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
    * origin-request run again for it. GET and HEAD fail over, OPTIONS only when it is a cached method.
    */
   async function fromOrigin(behavior: BehaviorSpec, viewerRequest: CloudFrontRequest, ctx: OriginContext): Promise<Answer> {
-    // A copy: the location headers belong to origin events only, never to the viewer-response event.
-    const request = structuredClone(viewerRequest);
+    const request = viewerRequest;
     const group = options.spec.originGroups.find((g) => g.id === behavior.target);
     const chain = group ? [group.primary, group.secondary] : [behavior.target];
     const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
     const methodFailsOver = request.method === 'GET' || request.method === 'HEAD' || (request.method === 'OPTIONS' && cachedMethods.includes('OPTIONS'));
-    withGeoHeaders(request, behavior, ctx.simulation);
     let failover: Answer['failover'];
     for (const [index, originId] of chain.entries()) {
       const last = index === chain.length - 1;
@@ -243,9 +254,20 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     fail: FailMode | undefined,
   ): Promise<{ kind: 'answer'; answer: Answer } | { kind: 'failover'; from: string; reason: string }> {
     const eventOrigin = toEventOrigin(origin);
-    // Without a forwarded Host, CloudFront sends the origin's own domain as Host.
-    request.headers['host'] = [{ key: 'Host', value: origin.kind === 's3' ? s3DomainName(origin) : origin.domainName }];
+    // The forwarding model: only what the policies name, plus Host, User-Agent, Via, X-Forwarded-For.
+    const forwarded = forwardToOrigin({
+      behavior,
+      headers: ctx.viewer.headers,
+      querystring: ctx.viewer.querystring,
+      clientIp: ctx.viewer.clientIp,
+      cloudFrontHeaders: cloudFrontHeaders(ctx.simulation),
+      via: `1.1 ${EDGE_HOST} (CloudFront)`,
+      originDomain: origin.kind === 's3' ? s3DomainName(origin) : origin.domainName,
+      originIsS3: origin.kind === 's3',
+    });
+    request = { ...request, headers: forwarded.headers, querystring: forwarded.querystring };
     let originRequest = request;
+    let body = ctx.body;
     const originRequestFn = behavior.functions['origin-request'];
     if (originRequestFn) {
       // One viewer request, one requestId in every function's event (it is the X-Amz-Cf-Id).
@@ -256,6 +278,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         return { kind: 'answer', answer };
       }
       originRequest = result.request;
+      if (result.replacedBody) body = result.replacedBody;
     }
     const target = originRequest.origin ? originOf(originRequest.origin) : origin;
     if (!target) {
@@ -264,7 +287,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       console.error(`local edge: ${detail}`);
       return { kind: 'answer', answer: { ...cloudFrontError(502, 'Bad gateway.', detail, ctx.requestId), origin: domain ?? '?' } };
     }
-    const fetched = await fetchOrigin(target, originRequest, ctx.body, fail);
+    const fetched = await fetchOrigin(target, originRequest, body, fail, ctx.requestId);
     if (fetched.kind === 'failed') {
       // A refused connection counts as a 503 for failover, a timeout as a 504; the viewer sees 502/504.
       if (failoverCodes.includes(fetched.failure === 'connect' ? 503 : 504)) return { kind: 'failover', from: target.id, reason: fetched.detail };
@@ -314,7 +337,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   }
 
   /** One origin fetch: up to `connectAttempts` connection attempts, then the read timeout. */
-  async function fetchOrigin(origin: OriginSpec, request: CloudFrontRequest, body: Buffer | undefined, fail: FailMode | undefined): Promise<Fetched> {
+  async function fetchOrigin(origin: OriginSpec, request: CloudFrontRequest, body: Buffer | undefined, fail: FailMode | undefined, requestId: string): Promise<Fetched> {
     if (fail === 'down') return { kind: 'failed', failure: 'connect', detail: `${origin.id} refused the connection (${DEV_FAIL_PRIMARY}: down)` };
     if (fail === 'slow') {
       await new Promise((resolve) => setTimeout(resolve, timeouts.readMs).unref());
@@ -327,20 +350,27 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
     if (origin.kind === 's3' && options.s3Fetch) {
       try {
-        return { kind: 'response', ...(await options.s3Fetch(origin, request.uri, request.method)) };
+        return { kind: 'response', ...(await options.s3Fetch(origin, `${request.origin?.s3?.path ?? ''}${request.uri}`, request.method)) };
       } catch (error) {
         return { kind: 'failed', failure: 'connect', detail: `S3 request to ${origin.bucket} failed: ${(error as Error).message}` };
       }
     }
     const endpoint = options.endpoints[origin.id];
     if (!endpoint) return { kind: 'failed', failure: 'connect', detail: `no local endpoint for origin ${origin.id}` };
+    // The origin path and custom headers the request carries (the origin's own, or what origin-request set).
+    const eventOrigin = request.origin?.custom ?? request.origin?.s3;
+    const originPath = eventOrigin ? eventOrigin.path : origin.kind === 'custom' ? (origin.path ?? '') : '';
     const path =
       origin.kind === 's3'
-        ? `/${origin.bucket}${request.uri}`
-        : `${origin.path ?? ''}${request.uri}${request.querystring ? `?${request.querystring}` : ''}`;
-    const headers: Record<string, string> = {};
-    if (origin.kind === 'custom') for (const [name, value] of fromCfHeaders(request.headers)) headers[name] = value;
-    if (body !== undefined) headers['Content-Length'] = String(body.byteLength);
+        ? `/${origin.bucket}${originPath}${request.uri}`
+        : `${originPath}${request.uri}${request.querystring ? `?${request.querystring}` : ''}`;
+    const headers: [string, string][] = [];
+    if (origin.kind === 'custom') {
+      headers.push(...fromCfHeaders(request.headers), ...fromCfHeaders(eventOrigin?.customHeaders));
+      // Never shown to a function (X-Amz-Cf-* is disallowed), always sent to the origin.
+      headers.push(['X-Amz-Cf-Id', requestId]);
+    }
+    if (body !== undefined) headers.push(['Content-Length', String(body.byteLength)]);
     // The path goes out exactly as the functions left it. `new URL(path, endpoint)` would resolve dot
     // segments (`/b/%2e%2e/x` -> `/x`) and hide a traversal that a function let through.
     const url = new URL(endpoint);
@@ -353,7 +383,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     return { kind: 'failed', failure: 'connect', detail };
   }
 
-  function attemptFetch(url: URL, path: string, method: string, headers: Record<string, string>, body: Buffer | undefined): Promise<Fetched> {
+  function attemptFetch(url: URL, path: string, method: string, headers: readonly [string, string][], body: Buffer | undefined): Promise<Fetched> {
     return new Promise<Fetched>((resolve) => {
       let settled = false;
       let connectTimer: NodeJS.Timeout | undefined;
@@ -364,7 +394,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         resolve(fetched);
       };
       // A fresh connection per request (no keep-alive pool), so every attempt really connects.
-      const outgoing = httpRequest(url, { method, headers, agent: false, path }, (res) => {
+      // Raw header pairs keep repeated names; with them Node adds no Host of its own.
+      const raw = headers.some(([n]) => n.toLowerCase() === 'host') ? headers : [['Host', url.host] as const, ...headers];
+      const outgoing = httpRequest(url, { method, headers: raw.flat(), agent: false, path }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', () => done({ kind: 'response', status: 502, statusDescription: 'Bad Gateway', headers: {}, body: Buffer.alloc(0) }));
@@ -404,10 +436,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     const requestId = newRequestId();
     const functions: FunctionTrace[] = [];
     const rawUrl = req.url ?? '/';
-    const queryAt = rawUrl.indexOf('?');
-    const uri = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const method = req.method ?? 'GET';
-    const behavior = matchBehavior(options.spec, uri);
+    const target = parseTarget(rawUrl);
+    const uri = target.kind === 'origin-form' ? target.path : '/';
+    // Behaviors are matched on the normalized path; functions and origins get the raw one.
+    const behavior = matchNormalized(options.spec.behaviors, uri);
     let answer: Answer;
     try {
       answer = await pipeline();
@@ -431,19 +464,24 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     });
 
     async function pipeline(): Promise<Answer> {
-      // Origin-form only (`/path`): `*` and absolute URLs never reach a function.
-      if (!uri.startsWith('/')) return cloudFrontError(400, 'Bad request.', 'The request could not be understood.', requestId);
+      if (target.kind === 'refused') return cloudFrontError(400, 'Bad request.', 'The request could not be satisfied.', requestId);
+      if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES || requestBytes(req) > MAX_REQUEST_BYTES) {
+        res.setHeader('Connection', 'close');
+        return cloudFrontError(413, 'Request Entity Too Large', 'The request could not be satisfied.', requestId);
+      }
       if (!(behavior.allowedMethods as readonly string[]).includes(method)) {
         return cloudFrontError(403, 'Bad request.', 'This distribution is not configured to allow the HTTP request method that was used for this request.', requestId);
+      }
+      if ((method === 'GET' || method === 'HEAD') && hasBody(req)) {
+        return cloudFrontError(403, 'Bad request.', 'A GET request that includes a body is not allowed.', requestId);
       }
       // Dev-only switches are read and removed here, before any function could see them.
       let dev: ReturnType<typeof takeDevSwitches>;
       try {
-        dev = takeDevSwitches(req.rawHeaders, queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+        dev = takeDevSwitches(req.rawHeaders, target.querystring);
       } catch (error) {
         return localError(400, (error as Error).message);
       }
-      const ctx: OriginContext = { trace: functions, requestId, simulation: { ...simulate, ...dev.simulation }, body: await requestBody(req, method) };
       let request: CloudFrontRequest = {
         clientIp: CLIENT_IP,
         method,
@@ -460,34 +498,77 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         }
         request = result.request;
       }
-      const cacheKey = `${behavior.pathPattern} ${request.uri}${behavior.cachePolicy.queryStrings.behavior !== 'none' && request.querystring ? `?${request.querystring}` : ''}`;
-      const hit = cache.get(cacheKey);
+      const simulation = { ...simulate, ...dev.simulation };
+      const ctx: OriginContext = { trace: functions, requestId, simulation, body: await requestBody(req, method), viewer: request };
+      const key = `${behavior.pathPattern} ${cacheKeyOf({ behavior, headers: request.headers, querystring: request.querystring, cloudFrontHeaders: cloudFrontHeaders(simulation), uri: request.uri, method })}`;
+      const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
+      const cacheable = !cachingDisabled(behavior.cachePolicy) && (method === 'GET' || method === 'HEAD' || (method === 'OPTIONS' && cachedMethods.includes('OPTIONS')));
+      const found = cacheable ? cache.lookup(key) : undefined;
       let answer: Answer;
-      if (hit && (method === 'GET' || method === 'HEAD')) {
-        answer = { ...hit.object, cache: 'Hit', ageSeconds: hit.ageSeconds };
-      } else if (method === 'GET') {
+      if (found?.fresh) {
+        answer = { ...found.object, cache: 'Hit', ageSeconds: found.ageSeconds };
+      } else if (cacheable && method !== 'HEAD') {
         // Request collapsing: concurrent misses for one key wait for the first one's origin fetch.
-        const pending = inFlight.get(cacheKey);
+        const pending = inFlight.get(key);
         if (pending) {
           const shared = await pending;
-          answer = { ...shared, cache: cache.get(cacheKey) ? 'Hit' : 'Miss' };
+          answer = { ...shared, cache: cache.get(key) ? 'Hit' : shared.cache };
         } else {
-          const fetching = fromOrigin(behavior, request, ctx).then((fetched) => {
-            const ttl = ttlSeconds(fetched.status, fetched.headers, behavior.cachePolicy);
-            cache.set(cacheKey, { status: fetched.status, headers: fetched.headers, body: fetched.body, ttlMs: ttl * 1000 });
-            return fetched;
-          });
-          inFlight.set(cacheKey, fetching);
+          const fetching = fromOrigin(behavior, request, ctx).then((fetched) => store(key, fetched, found, request));
+          inFlight.set(key, fetching);
           try {
             answer = await fetching;
           } finally {
-            inFlight.delete(cacheKey);
+            inFlight.delete(key);
           }
         }
       } else {
+        // HEAD misses and uncached methods go to the origin and are not stored.
         answer = await fromOrigin(behavior, request, ctx);
+        if (method !== 'HEAD') answer = compressed(answer, request);
       }
       return viewerResponse(answer, request);
+    }
+
+    /**
+     * Stores what the origin answered under its TTL (rules/caching.ts), compressed as CloudFront would,
+     * or serves the expired object again when the origin failed with a 5xx (rules: cache.stale-on-5xx).
+     */
+    function store(key: string, fetched: Answer, stale: ReturnType<EdgeCache['lookup']>, request: CloudFrontRequest): Answer {
+      const minTtl = (status: number) => options.spec.errorCaching?.find((e) => e.errorCode === status)?.errorCachingMinTtl ?? DEFAULT_ERROR_CACHING_MIN_TTL;
+      if (stale && !stale.fresh && fetched.status >= 500 && servableStale(stale.object.headers, stale.expiredForSeconds)) {
+        cache.set(key, { ...stale.object, ttlMs: minTtl(fetched.status) * 1000 });
+        return { ...stale.object, cache: 'Hit', ageSeconds: 0, ...(fetched.origin ? { origin: fetched.origin } : {}) };
+      }
+      const answer = compressed(fetched, request);
+      // CloudFront's own error pages (no origin answer) are not cached; an origin's errors are, per the rules.
+      if (answer.cache !== 'Miss') return answer;
+      const ttl = ttlFor({
+        status: answer.status,
+        headers: answer.headers,
+        method,
+        policy: behavior.cachePolicy,
+        cachedMethods: behavior.cachedMethods ?? ['GET', 'HEAD'],
+        errorCachingMinTtl: minTtl(answer.status),
+        now: now(),
+      });
+      cache.set(key, { status: answer.status, headers: answer.headers, body: answer.body, path: request.uri, ttlMs: ttl.seconds * 1000 });
+      return answer;
+    }
+
+    /** The answer compressed when CloudFront would compress it for this viewer (rules/compression.ts). */
+    function compressed(answer: Answer, request: CloudFrontRequest): Answer {
+      if (answer.cache !== 'Miss') return answer;
+      const decision = compressionFor({
+        behavior,
+        acceptEncoding: request.headers['accept-encoding']?.map((h) => h.value).join(', '),
+        httpVersion: req.httpVersion,
+        status: answer.status,
+        headers: answer.headers,
+        bodyBytes: answer.body.byteLength,
+      });
+      if (decision.coding === undefined) return answer;
+      return { ...answer, ...compress(decision.coding, answer.headers, answer.body) };
     }
 
     async function viewerResponse(answer: Answer, request: CloudFrontRequest): Promise<Answer> {
@@ -540,20 +621,9 @@ function shortened(value: unknown): unknown {
   );
 }
 
-/** CloudFront's matching: behaviors in order, `*` any run, `?` one character, case-sensitive. */
+/** CloudFront's matching on the normalized path (rules/path.ts): behaviors in order, the default last. */
 export function matchBehavior(spec: DistributionSpec, uri: string): BehaviorSpec {
-  for (const behavior of spec.behaviors) {
-    if (globToRegExp(behavior.pathPattern).test(uri)) return behavior;
-  }
-  const fallback = spec.behaviors.at(-1);
-  if (!fallback) throw new Error(`${spec.name} has no cache behavior`);
-  return fallback;
-}
-
-function globToRegExp(pattern: string): RegExp {
-  const normalized = pattern.startsWith('/') || pattern === '*' ? pattern : `/${pattern}`;
-  const body = normalized.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
-  return new RegExp(`^${body}$`);
+  return matchNormalized(spec.behaviors, uri);
 }
 
 function toEventOrigin(origin: OriginSpec): EventOrigin {
@@ -584,27 +654,35 @@ function viewerHeaders(req: IncomingMessage): CloudFrontHeaders {
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
     const lower = name.toLowerCase();
-    // Dev switches are local-only; CloudFront-Viewer-* are CloudFront's to set (a viewer cannot forge them).
-    const dropped = isDisallowedHeader(name) || HOP_BY_HOP.has(lower) || isDevSwitch(lower) || lower.startsWith('cloudfront-viewer-');
+    // Dev switches are local-only. A viewer's CloudFront-Viewer-* headers reach viewer functions (as in
+    // AWS); the forwarding model replaces them with CloudFront's values for origin events.
+    const dropped = isDisallowedHeader(name) || HOP_BY_HOP.has(lower) || isDevSwitch(lower);
     if (!dropped) pairs.push([name, req.rawHeaders[i + 1]!]);
   }
   return toCfHeaders(pairs);
 }
 
 /**
- * The location headers CloudFront adds to origin events when the behavior's origin request policy
- * forwards them; here from the simulated viewer country (there is no real viewer location locally).
+ * The CloudFront headers CloudFront computes for this viewer (the forwarding model adds those a policy
+ * names); here from the simulated viewer country, as there is no real viewer location locally.
  */
-function withGeoHeaders(request: CloudFrontRequest, behavior: BehaviorSpec, simulation: Simulation): void {
-  if (!simulation.viewerCountry) return;
-  const forwarded = new Set((behavior.originRequestPolicy?.headers ?? []).map((h) => h.toLowerCase()));
+function cloudFrontHeaders(simulation: Simulation): Record<string, string> {
+  if (!simulation.viewerCountry) return {};
   const { country, region } = geoHeaderValues(simulation.viewerCountry);
-  if (forwarded.has('cloudfront-viewer-country')) {
-    request.headers['cloudfront-viewer-country'] = [{ key: 'CloudFront-Viewer-Country', value: country }];
-  }
-  if (region && forwarded.has('cloudfront-viewer-country-region')) {
-    request.headers['cloudfront-viewer-country-region'] = [{ key: 'CloudFront-Viewer-Country-Region', value: region }];
-  }
+  return { 'cloudfront-viewer-country': country, ...(region ? { 'cloudfront-viewer-country-region': region } : {}) };
+}
+
+/** The request line and headers in bytes, as CloudFront's 20,480-byte limit counts them. */
+function requestBytes(req: IncomingMessage): number {
+  let bytes = Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`);
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) bytes += Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`);
+  return bytes;
+}
+
+/** Whether the viewer sent a body: a Content-Length above 0, or a chunked one. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return length > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
 /** The body of a request that may have one (not GET or HEAD), for the origin. */
