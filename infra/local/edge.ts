@@ -586,7 +586,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
   }
 
-  const server = createServer((req, res) => {
+  // Above CloudFront's 20,480-byte request limit, so that rule (a 413), not Node's 16 KB default (a 431), decides.
+  const server = createServer({ maxHeaderSize: 2 * MAX_REQUEST_BYTES }, (req, res) => {
     Promise.resolve(options.localRoutes?.(req, res) ?? false)
       .then((handled) => (handled ? undefined : handle(req, res)))
       .catch((error: unknown) => {

@@ -337,7 +337,7 @@ export const RULES: readonly Rule[] = [
     rule: `CloudFront compresses a response when the behavior compresses objects, the cache policy enables gzip or Brotli (and does not list Accept-Encoding), the viewer accepts it, the status is ${list(COMPRESSED_STATUSES)}, the type is compressible (SVG yes, raster images no), the origin sent a Content-Length of ${MIN_COMPRESSED_BYTES.toLocaleString('en-US')} to ${MAX_COMPRESSED_BYTES.toLocaleString('en-US')} bytes, and no Content-Encoding.`,
     source: `${GUIDE}/ServingCompressedFiles.html#compressed-content-cloudfront-notes`,
     local: 'The same list of types and bounds; compressed with node:zlib (Brotli or gzip) and stored compressed under its key.',
-    silent: 'When compression happens relative to origin-response: after it, on what it returns; a body a function replaced counts with its own length.',
+    silent: 'When compression happens relative to origin-response: after it, on what it returns; a response without Content-Length (a body a function generated without one) is not compressed, as for an origin.',
     test: UNIT.compression,
   },
   {
