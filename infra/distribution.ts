@@ -295,3 +295,37 @@ export function findOrigin(spec: DistributionSpec, id: string): OriginSpec {
 export function s3DomainName(origin: S3OriginSpec): string {
   return `${origin.bucket}.s3.${origin.region}.amazonaws.com`;
 }
+
+/** A policy's value set as the CloudFront API writes it: a behavior and, for lists, the items. */
+function apiValueSet<K extends string>(kind: K, set: ValueSet): Record<`${K}Behavior`, string> & { [key: string]: unknown } {
+  const behavior = `${kind}Behavior` as const;
+  const key = `${kind}s` as const;
+  if (set.behavior === 'none' || set.behavior === 'all') return { [behavior]: set.behavior } as Record<`${K}Behavior`, string>;
+  return { [behavior]: set.behavior, [key]: { items: [...set.items] } } as Record<`${K}Behavior`, string>;
+}
+
+/**
+ * The cache policy's key parameters in the CloudFront API's shape (CachePolicy
+ * `ParametersInCacheKeyAndForwardedToOrigin`), for SST and the console alike.
+ */
+export function cachePolicyParameters(policy: CachePolicySpec) {
+  const headers = [...new Set(policy.headers.map((h) => h.toLowerCase()))].sort();
+  return {
+    cookiesConfig: apiValueSet('cookie', policy.cookies),
+    headersConfig: headers.length === 0 ? { headerBehavior: 'none' } : { headerBehavior: 'whitelist', headers: { items: headers } },
+    queryStringsConfig: apiValueSet('queryString', policy.queryStrings),
+    enableAcceptEncodingBrotli: policy.enableAcceptEncodingBrotli,
+    enableAcceptEncodingGzip: policy.enableAcceptEncodingGzip,
+  };
+}
+
+/** The origin request policy in the CloudFront API's shape (OriginRequestPolicyConfig without its name). */
+export function originRequestPolicyConfig(policy: OriginRequestPolicySpec) {
+  const headers = [...new Set(policy.headers.map((h) => h.toLowerCase()))].sort();
+  const headerBehavior = policy.allViewerHeaders ? (headers.length > 0 ? 'allViewerAndWhitelistCloudFront' : 'allViewer') : headers.length > 0 ? 'whitelist' : 'none';
+  return {
+    cookiesConfig: apiValueSet('cookie', policy.cookies ?? { behavior: 'none' }),
+    headersConfig: headers.length > 0 ? { headerBehavior, headers: { items: headers } } : { headerBehavior },
+    queryStringsConfig: apiValueSet('queryString', policy.queryStrings ?? { behavior: 'none' }),
+  };
+}

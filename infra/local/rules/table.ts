@@ -191,6 +191,14 @@ export const RULES: readonly Rule[] = [
     test: CONFORMANCE_TEST,
   },
   {
+    id: 'fwd.same-policies',
+    area: 'forwarding',
+    rule: 'A behavior\'s cache policy (TTLs, key values, gzip and Brotli) and origin request policy are what CloudFront applies; compression and error caching are distribution settings.',
+    source: `${GUIDE}/controlling-the-cache-key.html`,
+    local: 'One set of policies in distribution.ts: the local edge applies them, and infra/cdn.ts deploys them through cachePolicyParameters and originRequestPolicyConfig (the CloudFront API shapes), with compress and the error caching minimum TTLs.',
+    test: 'test/infra.test.ts',
+  },
+  {
     id: 'fwd.accept-encoding',
     area: 'forwarding',
     rule: 'With gzip or Brotli enabled in the cache policy, Accept-Encoding is normalized to `br,gzip`, `gzip` or `br` (or `identity` when the viewer accepts neither) and forwarded; without them it is an ordinary header.',
