@@ -167,8 +167,6 @@ describe('the public behavior is no way around the signature', () => {
   it.each([
     '/128x128/private/vault.jpg',
     '/thumb/private/vault.jpg',
-    '/%70rivate/vault.jpg',
-    '/%70rivate/vault.jpg?w=128&h=128',
     '/private%2Fvault.jpg',
   ])('refuses %s with a 403 from image-request', async (path) => {
     const response = await rawGet(stack.edge.url, path, { Accept: ACCEPT_WEBP });
@@ -177,6 +175,15 @@ describe('the public behavior is no way around the signature', () => {
     expect(response.body.toString()).toMatch(/signed URL for the private image "private\/vault\.jpg"/);
     expect(traces.at(-1)?.behavior).toBe('*');
   });
+
+  it.each(['/%70rivate/vault.jpg', '/%70rivate/vault.jpg?w=128&h=128', '//private/vault.jpg', '/photos/../private/vault.jpg'])(
+    'takes the signed behavior for %s, as CloudFront matches the normalized path',
+    async (path) => {
+      const response = await rawGet(stack.edge.url, path, { Accept: ACCEPT_WEBP });
+      expect(expectAccessDenied(response)).toBe('Missing Key-Pair-Id query parameter or cookie value.');
+      expect(traces.at(-1)?.behavior).toBe('/private/*');
+    },
+  );
 
   it('guards the canonical derived URI of a private thumbnail with a signature, even when cached', async () => {
     const derived = '/_derived/private/vault.jpg/128x128-cover-q75.webp';

@@ -597,6 +597,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         console.error('local edge:', error);
       });
   });
+  // Count every header (the byte limits above bound them), so 3,000 small headers are a 413, as in CloudFront.
+  server.maxHeadersCount = 0;
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const { port } = address;
   return {
