@@ -68,6 +68,8 @@ export interface EdgeOptions {
   readonly simulate?: Simulation;
   /** The clock of the cache (tests move it instead of waiting). */
   readonly now?: () => number;
+  /** The x-local-s3-conflict switch of a request (dev.ts): the embedded S3 is told before any function runs. */
+  readonly armS3Conflicts?: (count: number) => void;
   /** Local-only pages and APIs (the gallery, the inspector) answered before the CloudFront pipeline. */
   readonly localRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -97,6 +99,8 @@ export interface RequestTrace {
   readonly bytes: number;
   readonly ms: number;
   readonly functions: FunctionTrace[];
+  /** What the local stack adds for the inspector, e.g. a 409 the embedded S3 answered on a dev switch. */
+  readonly notes?: readonly string[];
 }
 
 export interface Edge {
@@ -482,6 +486,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       } catch (error) {
         return localError(400, (error as Error).message);
       }
+      const simulation = { ...simulate, ...dev.simulation };
+      // The embedded S3 is told before any function runs.
+      if (simulation.s3Conflicts !== undefined) options.armS3Conflicts?.(simulation.s3Conflicts);
       let request: CloudFrontRequest = {
         clientIp: CLIENT_IP,
         method,
@@ -498,7 +505,6 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         }
         request = result.request;
       }
-      const simulation = { ...simulate, ...dev.simulation };
       const ctx: OriginContext = { trace: functions, requestId, simulation, body: await requestBody(req, method), viewer: request };
       const key = `${behavior.pathPattern} ${cacheKeyOf({ behavior, headers: request.headers, querystring: request.querystring, cloudFrontHeaders: cloudFrontHeaders(simulation), uri: request.uri, method })}`;
       const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
