@@ -395,6 +395,67 @@ describe('what origin-request functions change', () => {
   });
 });
 
+describe('what functions can and cannot change', () => {
+  it('[fn.uri-no-rebehavior] keeps the behavior and origin of the viewer path when viewer-request rewrites the URI', async () => {
+    const { edge, calls } = await edgeWith({
+      viewerRequest: (event) => {
+        const request = event.Records[0]!.cf.request;
+        request.uri = request.uri.replace('/public/', '/private/');
+        return request;
+      },
+      spec: {
+        behaviors: [
+          { pathPattern: '/private/*', target: 'other', allowedMethods: ['GET', 'HEAD'], cachePolicy: CACHED, functions: {} },
+          { pathPattern: '*', target: 'main', allowedMethods: ['GET', 'HEAD'], cachePolicy: CACHED, functions: { 'viewer-request': 'image-request', 'origin-request': 'geo-route' } },
+        ],
+      },
+    });
+    const path = fresh('public');
+    const response = await get(`${edge.url}${path}`);
+    const rewritten = path.replace('/public/', '/private/');
+    expect(response.headers.get('x-local-origin')).toBe('main');
+    expect(seenAt(main, rewritten)).toHaveLength(1);
+    expect(seenAt(other, rewritten)).toHaveLength(0);
+    expect(calls.originRequest).toHaveLength(1);
+  });
+
+  it('[fn.viewer-response-skip] runs viewer-response below 400 only, origin-response for every status', async () => {
+    const viewerResponses: string[] = [];
+    const { edge, calls } = await edgeWith({
+      behavior: { functions: { 'origin-response': 'image-resize', 'viewer-response': 'signed-url' } },
+      edge: {
+        functions: {
+          'image-resize': (event: CloudFrontResponseEvent) => {
+            calls.originResponse.push(structuredClone(event));
+            return event.Records[0]!.cf.response;
+          },
+          'signed-url': (event: CloudFrontResponseEvent) => {
+            viewerResponses.push(event.Records[0]!.cf.response.status);
+            return event.Records[0]!.cf.response;
+          },
+        },
+      },
+    });
+    await get(`${edge.url}${fresh('ok')}`);
+    await get(`${edge.url}${fresh('404')}`);
+    expect(viewerResponses).toEqual(['200']);
+    expect(calls.originResponse.map((e) => e.Records[0]!.cf.response.status)).toEqual(['200', '404']);
+  });
+
+  it('[fn.generated-not-cached] runs viewer-request for every request when it generates the response, and caches nothing', async () => {
+    const { edge, calls } = await edgeWith({
+      viewerRequest: () => ({ status: '200', headers: { 'cache-control': [{ value: 'max-age=3600' }] }, body: 'generated' }),
+    });
+    const path = fresh('generated');
+    for (let i = 0; i < 2; i++) {
+      const response = await get(`${edge.url}${path}`);
+      expect([response.body.toString(), response.headers.get('x-cache')]).toEqual(['generated', 'LambdaGeneratedResponse from cloudfront']);
+    }
+    expect(calls.viewerRequest).toHaveLength(2);
+    expect(edge.cache.size).toBe(0);
+  });
+});
+
 describe('quotas', () => {
   it('[quota.timeout] stops a viewer function after 5 s under strict quotas, lets it run under current ones', async () => {
     const sleepy: Fn = async (event) => {
