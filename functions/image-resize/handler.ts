@@ -36,6 +36,7 @@ import { elapsed } from '../core/log.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
 import { s3Etag } from '../adapters/s3/etag.ts';
+import { MAX_REFUSAL_BYTES, decodeRefusal, encodeRefusal, isSourceRefusal, refusalKey } from '../core/refusal.ts';
 
 export interface BucketConfig {
   readonly bucket: string;
@@ -112,13 +113,47 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
   // Bounded work: the original's bytes and the decode are held by at most `concurrency` resizes.
   const renders = new Limiter(config.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
 
+  /**
+   * A refusal of this very original, remembered under its derived prefix (functions/core/refusal.ts):
+   * thrown again without fetching or decoding the original. Needs `head` (the real S3 store has it).
+   */
+  async function rememberedRefusal(bucket: string, key: string): Promise<void> {
+    if (!deps.store.head) return;
+    const marker = await deps.store.get(bucket, refusalKey(key), MAX_REFUSAL_BYTES).catch(() => undefined);
+    if (!marker) return;
+    const current = await deps.store.head(bucket, key);
+    if (!current) throw new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
+    const refusal = decodeRefusal(marker.body, current.etag);
+    if (refusal) throw refusal;
+  }
+
+  /** Records a deterministic refusal of the source; a failed write is only logged (the next miss decodes again). */
+  async function rememberRefusal(bucket: string, key: string, etag: string | undefined, error: EdgeError): Promise<void> {
+    if (!deps.store.head || etag === undefined || !isSourceRefusal(error)) return;
+    try {
+      await deps.store.putIfAbsent(bucket, refusalKey(key), encodeRefusal(error, etag.replaceAll('"', '')), {
+        contentType: 'application/json',
+        cacheControl: 'no-store',
+        metadata: { 'original-etag': etag.replaceAll('"', '') },
+      });
+    } catch (failed) {
+      deps.log({ fn: 'image-resize', requestId: '-', uri: `/${refusalKey(key)}`, outcome: 'refusal-not-stored', detail: toEdgeError(failed).detail ?? String(failed), ms: 0 });
+    }
+  }
+
   function make(bucket: string, key: string, variant: Variant): Promise<Made> {
     const target = derivedKey(key, variant);
     return inFlight.run(`${bucket}/${target}`, async (): Promise<Made> => {
       const { original, image } = await renders.run(async () => {
+        await rememberedRefusal(bucket, key);
         const original = await deps.store.get(bucket, key, config.policy.limits.maxInputBytes);
         if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
-        return { original, image: await deps.render(original.body, variant, renderOptions) };
+        try {
+          return { original, image: await deps.render(original.body, variant, renderOptions) };
+        } catch (thrown) {
+          await rememberRefusal(bucket, key, original.etag, toEdgeError(thrown));
+          throw thrown;
+        }
       });
       // S3 stamps the object with the time it receives the write; take ours just before it.
       const lastModified = new Date().toUTCString();
