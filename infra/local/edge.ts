@@ -469,6 +469,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
 
     async function pipeline(): Promise<Answer> {
       if (target.kind === 'refused') return cloudFrontError(400, 'Bad request.', 'The request could not be satisfied.', requestId);
+      // CloudFront: a URL over 8,192 bytes or a request over 20,480 bytes is a 413, and the connection closes
+      // (RequestAndResponseBehaviorCustomOrigin.html, "Maximum length of a request and maximum length of a URL").
       if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES || requestBytes(req) > MAX_REQUEST_BYTES) {
         res.setHeader('Connection', 'close');
         return cloudFrontError(413, 'Request Entity Too Large', 'The request could not be satisfied.', requestId);
@@ -486,11 +488,21 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       } catch (error) {
         return localError(400, (error as Error).message);
       }
-      const simulation = { ...simulate, ...dev.simulation };
+      let body: Buffer | undefined;
+      try {
+        body = await requestBody(req, method);
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        // Read no further: the connection closes once this answer is sent.
+        res.shouldKeepAlive = false;
+        req.pause();
+        return cloudFrontError(413, 'Request Entity Too Large.', `The request body is too large (${error.message}).`, requestId);
+      }
+      const simulation: Simulation = { ...simulate, ...dev.simulation };
       // The embedded S3 is told before any function runs.
       if (simulation.s3Conflicts !== undefined) options.armS3Conflicts?.(simulation.s3Conflicts);
       let request: CloudFrontRequest = {
-        clientIp: CLIENT_IP,
+        clientIp: simulation.viewerIp ?? CLIENT_IP,
         method,
         uri,
         querystring: dev.querystring,
@@ -505,8 +517,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         }
         request = result.request;
       }
-      const ctx: OriginContext = { trace: functions, requestId, simulation, body: await requestBody(req, method), viewer: request };
-      const key = `${behavior.pathPattern} ${cacheKeyOf({ behavior, headers: request.headers, querystring: request.querystring, cloudFrontHeaders: cloudFrontHeaders(simulation), uri: request.uri, method })}`;
+      const ctx: OriginContext = { trace: functions, requestId, simulation, body, viewer: request };
+      // A response made under a dev switch is never served to a request without it (nor the reverse).
+      const switches = devCacheKey(simulation);
+      const key = `${behavior.pathPattern} ${cacheKeyOf({ behavior, headers: request.headers, querystring: request.querystring, cloudFrontHeaders: cloudFrontHeaders(simulation), uri: request.uri, method })}${switches}`;
       const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
       const cacheable = !cachingDisabled(behavior.cachePolicy) && (method === 'GET' || method === 'HEAD' || (method === 'OPTIONS' && cachedMethods.includes('OPTIONS')));
       const found = cacheable ? cache.lookup(key) : undefined;
@@ -592,8 +606,17 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
   }
 
+  let allowedHosts = new Set<string>();
   // Above CloudFront's 20,480-byte request limit, so that rule (a 413), not Node's 16 KB default (a 431), decides.
   const server = createServer({ maxHeaderSize: 2 * MAX_REQUEST_BYTES }, (req, res) => {
+    // A dev server answers only its own names: a foreign Host is how DNS rebinding reaches it.
+    const host = req.headers.host?.toLowerCase();
+    // `*` and absolute-form targets are refused first, as CloudFront does (400), whatever the Host.
+    if ((req.url ?? '/').startsWith('/') && (host === undefined || !allowedHosts.has(host))) {
+      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
+      res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(req.headers.host ?? '')}\n`);
+      return;
+    }
     Promise.resolve(options.localRoutes?.(req, res) ?? false)
       .then((handled) => (handled ? undefined : handle(req, res)))
       .catch((error: unknown) => {
@@ -607,6 +630,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   server.maxHeadersCount = 0;
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const { port } = address;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${(options.host ?? '127.0.0.1').toLowerCase()}:${port}`]);
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     server,
@@ -618,6 +642,16 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The part of the local cache key that keeps requests made under a dev switch apart from plain ones
+ * ('' when none is in force). Requests under switches share among themselves per URI, as CloudFront
+ * caches per URI whatever the viewer's country (geo-routed buckets must be replicas).
+ */
+function devCacheKey(simulation: Simulation): string {
+  const any = simulation.viewerCountry !== undefined || simulation.failPrimary !== undefined || simulation.viewerIp !== undefined || simulation.s3Conflicts !== undefined;
+  return any ? ' [dev switch]' : '';
 }
 
 /** A copy for the inspector: bodies longer than a glance are cut, so traces stay small. */
@@ -694,11 +728,29 @@ function hasBody(req: IncomingMessage): boolean {
   return length > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
-/** The body of a request that may have one (not GET or HEAD), for the origin. */
+/**
+ * The most request body the local edge holds for the origin. AWS documents no maximum request body
+ * for CloudFront itself (it passes bodies on to the origin; only Lambda@Edge's include-body option and
+ * AWS WAF truncate what they see): our choice is to hold at most 1 MiB and answer 413 beyond it,
+ * reading no further, so a large or endless body costs nothing. Our behaviors allow only GET, HEAD and
+ * OPTIONS, none of which needs a body.
+ */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+
+class BodyTooLarge extends Error {}
+
+/** The body of a request that may have one (not GET or HEAD), for the origin; at most MAX_REQUEST_BODY_BYTES. */
 async function requestBody(req: IncomingMessage, method: string): Promise<Buffer | undefined> {
   if (method === 'GET' || method === 'HEAD') return undefined;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`${declared} bytes declared`);
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength;
+    if (size > MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`more than ${MAX_REQUEST_BODY_BYTES} bytes sent`);
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 

@@ -9,12 +9,15 @@
  * unreserved characters decoded, hex digits upper-cased, dot segments removed) plus runs of `/`
  * collapsed. Functions get the raw path, as the origin does (AWS is silent on what they see).
  */
+import { MAX_REQUEST_BYTES, MAX_URL_BYTES } from '../../../functions/core/signed-url.ts';
 import type { BehaviorSpec } from '../../distribution.ts';
 
-/** The longest URL CloudFront accepts, in bytes (RequestAndResponseBehaviorCustomOrigin.html). */
-export const MAX_URL_BYTES = 8192;
-/** The longest request line plus headers, in bytes (same page). */
-export const MAX_REQUEST_BYTES = 20_480;
+/**
+ * The longest URL (8,192 bytes) and request line plus headers (20,480 bytes) CloudFront accepts:
+ * defined once, in functions/core/signed-url.ts (they also bound a signed policy); over either, 413
+ * (RequestAndResponseBehaviorCustomOrigin.html).
+ */
+export { MAX_REQUEST_BYTES, MAX_URL_BYTES };
 
 export type Target = { readonly kind: 'origin-form'; readonly path: string; readonly querystring: string } | { readonly kind: 'refused'; readonly reason: string };
 
