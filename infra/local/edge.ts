@@ -612,12 +612,15 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     // A dev server answers only its own names: a foreign Host is how DNS rebinding reaches it.
     const host = req.headers.host?.toLowerCase();
     // `*` and absolute-form targets are refused first, as CloudFront does (400), whatever the Host.
-    if ((req.url ?? '/').startsWith('/') && (host === undefined || !allowedHosts.has(host))) {
+    // A request over CloudFront's length limits gets CloudFront's 413 from the pipeline, whatever the Host.
+    const tooLong = Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES || requestBytes(req) > MAX_REQUEST_BYTES;
+    if ((req.url ?? '/').startsWith('/') && !tooLong && (host === undefined || !allowedHosts.has(host))) {
       res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
       res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(req.headers.host ?? '')}\n`);
       return;
     }
-    Promise.resolve(options.localRoutes?.(req, res) ?? false)
+    // Local pages never see an over-long request (nor one with a foreign Host).
+    Promise.resolve(tooLong ? false : (options.localRoutes?.(req, res) ?? false))
       .then((handled) => (handled ? undefined : handle(req, res)))
       .catch((error: unknown) => {
         // The pipeline turns every known failure into an answer; this is the last resort.
