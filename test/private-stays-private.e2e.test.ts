@@ -286,7 +286,7 @@ describe('problem 5: the local edge is a dev server, not an open door', () => {
 
   it('never shares a cache entry between requests with and without a dev switch', async () => {
     const xCache = async (uri: string, headers: Record<string, string> = {}) => /\r\nX-Cache: ([^\r]*)/i.exec((await raw('GET', uri, headers)).head)?.[1];
-    const first = '/_derived/photos/cat.jpg/64x64-cover-q50.webp';
+    const first = '/_derived/photos/cat.jpg/64x64-cover-q85.webp';
     expect(await xCache(first, { 'x-local-viewer-country': 'DE' })).toBe('Miss from cloudfront');
     expect(await xCache(first)).toBe('Miss from cloudfront');
     expect(await xCache(first)).toBe('Hit from cloudfront');
