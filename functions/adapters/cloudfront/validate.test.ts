@@ -138,9 +138,7 @@ describe('result shape', () => {
   it('rejects a request returned from a response event', () => {
     const input = originResponse();
     const request = structuredClone(input.Records[0]!.cf.request);
-    expect(validateResult('origin-response', input, request)).toEqual(
-      rejected('status must be a number from 200 to 599 but was undefined'),
-    );
+    expect(validateResult('origin-response', input, request)).toEqual(rejected('status must be a number from 200 to 599 but was undefined'));
   });
 
   it.each([
@@ -152,9 +150,7 @@ describe('result shape', () => {
     ['ok', '"ok"'],
     [' 200', '" 200"'],
   ])('rejects status %j', (status, shown) => {
-    expect(validateResult('viewer-request', viewerRequest(), { status })).toEqual(
-      rejected(`status must be a number from 200 to 599 but was ${shown}`),
-    );
+    expect(validateResult('viewer-request', viewerRequest(), { status })).toEqual(rejected(`status must be a number from 200 to 599 but was ${shown}`));
   });
 
   it('rejects a uri without a leading slash', () => {
@@ -166,9 +162,7 @@ describe('result shape', () => {
 
   it('rejects a querystring with a leading "?" or a space', () => {
     const input = viewerRequest();
-    expect(validateResult('viewer-request', input, { ...passThrough(input), querystring: '?w=1' })).toEqual(
-      rejected('querystring must not start with "?"'),
-    );
+    expect(validateResult('viewer-request', input, { ...passThrough(input), querystring: '?w=1' })).toEqual(rejected('querystring must not start with "?"'));
     expect(validateResult('viewer-request', input, { ...passThrough(input), querystring: 'a=b c' })).toMatchObject({ ok: false });
   });
 
@@ -211,7 +205,11 @@ describe('header map shape', () => {
     ['a value that is not an array', { 'content-type': { value: 'text/plain' } }, 'header "content-type" must be an array of {key, value} objects'],
     ['an entry that is not an object', { 'content-type': ['text/plain'] }, 'header "content-type" must be an array of {key, value} objects'],
     ['a non-string value', { 'content-length': [{ value: 12 }] }, 'header "content-length" has a value that is not a string: 12'],
-    ['a key for another header', { 'content-type': [{ key: 'Content-Length', value: '1' }] }, 'header "content-type" has an entry whose key "Content-Length" does not match its name'],
+    [
+      'a key for another header',
+      { 'content-type': [{ key: 'Content-Length', value: '1' }] },
+      'header "content-type" has an entry whose key "Content-Length" does not match its name',
+    ],
     ['CR LF in a value', { location: [{ value: '/a\r\nSet-Cookie: x=1' }] }, 'header "location" has a value with a control character (CR, LF, NUL, ...)'],
     ['NUL in a value', { location: [{ value: '/a\u0000' }] }, 'header "location" has a value with a control character (CR, LF, NUL, ...)'],
     ['a name that is no HTTP token', { 'bad name': [{ value: '1' }] }, 'header name "bad name" is not a valid HTTP header name'],
@@ -294,9 +292,7 @@ describe('disallowed headers', () => {
 
   it('rejects one in a generated response and in an origin custom header', () => {
     const generated = { status: '302', headers: { 'x-amz-cf-pop': [{ value: 'FRA56-P1' }] } };
-    expect(validateResult('origin-request', originRequest(), generated)).toEqual(
-      rejected('disallowed header "x-amz-cf-pop" was added in origin-request'),
-    );
+    expect(validateResult('origin-request', originRequest(), generated)).toEqual(rejected('disallowed header "x-amz-cf-pop" was added in origin-request'));
     const input = originRequest();
     const result = passThrough(input);
     result.origin = structuredClone(result.origin);
@@ -308,9 +304,7 @@ describe('disallowed headers', () => {
     const input = viewerRequest();
     const result = passThrough(input);
     setHeader(result.headers, 'cloudfront-viewer-country', 'DE');
-    expect(validateResult('viewer-request', input, result)).toEqual(
-      rejected('geo header "cloudfront-viewer-country" cannot be added in viewer-request'),
-    );
+    expect(validateResult('viewer-request', input, result)).toEqual(rejected('geo header "cloudfront-viewer-country" cannot be added in viewer-request'));
   });
 });
 
@@ -388,7 +382,9 @@ describe('conformance with the documented rules', () => {
   function customOrigin(change: (custom: Record<string, unknown>) => void) {
     const input = originRequest();
     const result = passThrough(input);
-    const origin = structuredClone(fixture<CloudFrontRequestEvent>('origin-request-custom.json').Records[0]!.cf.request.origin!) as unknown as { custom: Record<string, unknown> };
+    const origin = structuredClone(fixture<CloudFrontRequestEvent>('origin-request-custom.json').Records[0]!.cf.request.origin!) as unknown as {
+      custom: Record<string, unknown>;
+    };
     change(origin.custom);
     result.origin = origin;
     return validateResult('origin-request', input, result);
@@ -417,7 +413,15 @@ describe('conformance with the documented rules', () => {
   });
 
   it('[fn.disallowed] refuses exactly the documented disallowed headers: the four X-Accel names, not every X-Accel-*', () => {
-    for (const name of ['X-Accel-Buffering', 'X-Accel-Charset', 'X-Accel-Limit-Rate', 'X-Accel-Redirect', 'X-Amz-Cf-Anything', 'X-Edge-Anything', 'X-Amzn-Cf-Billing']) {
+    for (const name of [
+      'X-Accel-Buffering',
+      'X-Accel-Charset',
+      'X-Accel-Limit-Rate',
+      'X-Accel-Redirect',
+      'X-Amz-Cf-Anything',
+      'X-Edge-Anything',
+      'X-Amzn-Cf-Billing',
+    ]) {
       expect(isDisallowedHeader(name), name).toBe(true);
     }
     for (const name of ['X-Accel-Expires', 'X-Amzn-Trace-Id', 'X-Amz-Meta-Owner', 'X-Forwarded-For', 'Via']) expect(isDisallowedHeader(name), name).toBe(false);
@@ -462,7 +466,9 @@ describe('conformance with the documented rules', () => {
     for (const [what, change] of refused) expect(customOrigin(change).ok, what).toBe(false);
     const input = originRequest();
     const s3 = passThrough(input);
-    s3.origin = { s3: { authMethod: 'origin-access-identity', customHeaders: {}, domainName: 'Bucket.s3.eu-west-1.amazonaws.com', path: '', region: 'eu-west-1' } };
+    s3.origin = {
+      s3: { authMethod: 'origin-access-identity', customHeaders: {}, domainName: 'Bucket.s3.eu-west-1.amazonaws.com', path: '', region: 'eu-west-1' },
+    };
     expect(validateResult('origin-request', input, s3).ok).toBe(false);
     s3.origin = { s3: { authMethod: 'origin-access-identity', customHeaders: {}, domainName: 'bucket.s3.eu-west-1.amazonaws.com', path: '' } };
     expect(validateResult('origin-request', input, s3)).toEqual(rejected('origin.s3.region is required when authMethod is "origin-access-identity"'));
@@ -473,9 +479,14 @@ describe('conformance with the documented rules', () => {
   it('[fn.custom-header-denylist] refuses origin custom headers CloudFront cannot add or that the request already has', () => {
     expect(customOrigin((c) => (c.customHeaders = { 'x-origin-token': [{ key: 'X-Origin-Token', value: 's3cr3t' }] })).ok).toBe(true);
     for (const name of ['cache-control', 'cookie', 'range', 'x-amz-date', 'pragma']) {
-      expect(customOrigin((c) => (c.customHeaders = { [name]: [{ value: '1' }] })), name).toMatchObject({ ok: false, reason: `origin custom header "${name}" is one CloudFront cannot add to origin requests` });
+      expect(
+        customOrigin((c) => (c.customHeaders = { [name]: [{ value: '1' }] })),
+        name,
+      ).toMatchObject({ ok: false, reason: `origin custom header "${name}" is one CloudFront cannot add to origin requests` });
     }
-    expect(customOrigin((c) => (c.customHeaders = { 'user-agent': [{ value: 'x' }] }))).toEqual(rejected('origin custom header "user-agent" is also in the request headers'));
+    expect(customOrigin((c) => (c.customHeaders = { 'user-agent': [{ value: 'x' }] }))).toEqual(
+      rejected('origin custom header "user-agent" is also in the request headers'),
+    );
   });
 
   it('[fn.body-replace] truncates a replaced body at the quota (40 KB / 1 MB text, 53.2 KB / 1.33 MB base64) and refuses invalid base64', () => {
@@ -487,7 +498,10 @@ describe('conformance with the documented rules', () => {
     const base64 = validateResult('viewer-request', input, replace(bytes.toString('base64')));
     const expected = Math.floor(Math.floor(40 * 1024 * 1.33) / 4) * 3;
     expect(base64.ok && base64.kind === 'request' && base64.replacedBody?.equals(bytes.subarray(0, expected))).toBe(true);
-    const small = validateResult('origin-request', originRequest(), { ...passThrough(originRequest()), body: { action: 'replace', data: 'name=value', encoding: 'text' } });
+    const small = validateResult('origin-request', originRequest(), {
+      ...passThrough(originRequest()),
+      body: { action: 'replace', data: 'name=value', encoding: 'text' },
+    });
     expect(small.ok && small.kind === 'request' && small.replacedBody?.toString()).toBe('name=value');
     expect(validateResult('viewer-request', input, replace('not base64!'))).toEqual(rejected('request body data is not valid base64'));
     const readOnly = validateResult('viewer-request', input, { ...passThrough(input), body: { action: 'read-only', data: 'ignored', encoding: 'text' } });
@@ -496,7 +510,16 @@ describe('conformance with the documented rules', () => {
   it('[fn.read-only] refuses a change to a read-only header in each event, and keeps the documented lists', () => {
     expect(READ_ONLY_HEADERS['viewer-request']).toEqual(expect.arrayContaining(['content-length', 'host', 'transfer-encoding', 'via']));
     expect(READ_ONLY_HEADERS['origin-request']).toEqual(
-      expect.arrayContaining(['accept-encoding', 'content-length', 'if-modified-since', 'if-none-match', 'if-range', 'if-unmodified-since', 'transfer-encoding', 'via']),
+      expect.arrayContaining([
+        'accept-encoding',
+        'content-length',
+        'if-modified-since',
+        'if-none-match',
+        'if-range',
+        'if-unmodified-since',
+        'transfer-encoding',
+        'via',
+      ]),
     );
     expect(READ_ONLY_HEADERS['origin-response']).toEqual(expect.arrayContaining(['transfer-encoding', 'via']));
     expect(READ_ONLY_HEADERS['viewer-response']).toEqual(expect.arrayContaining(['warning', 'via']));

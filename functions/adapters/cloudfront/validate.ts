@@ -2,13 +2,7 @@
  * Validation of a Lambda@Edge function's result the way CloudFront does it before using it. Any
  * failure is a LambdaValidationError, which CloudFront turns into a 502 for the viewer.
  */
-import type {
-  CloudFrontHeaders,
-  CloudFrontRequest,
-  CloudFrontRequestEvent,
-  CloudFrontResponseEvent,
-  CloudFrontResultResponse,
-} from 'aws-lambda';
+import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
 import type { EventType } from './events.ts';
 import { generatedSize } from './respond.ts';
 
@@ -171,12 +165,7 @@ function checkRequest(eventType: EventType, sent: CloudFrontRequest, result: Rec
   return { ok: true, kind: 'request', request: result as unknown as CloudFrontRequest, ...(replacedBody ? { replacedBody } : {}) };
 }
 
-function checkResponse(
-  eventType: EventType,
-  received: { status: string; headers: CloudFrontHeaders } | undefined,
-  result: Rec,
-  limits: Limits,
-): Validated {
+function checkResponse(eventType: EventType, received: { status: string; headers: CloudFrontHeaders } | undefined, result: Rec, limits: Limits): Validated {
   const status = parseStatus(result.status);
   if (eventType === 'viewer-response' && received !== undefined && status !== Number(received.status)) {
     throw new Invalid(`viewer-response cannot change the status (${received.status} -> ${status})`);
@@ -285,18 +274,25 @@ function checkOrigin(eventType: EventType, origin: unknown, requestHeaders: Clou
   const { domainName, path } = spec;
   if (kind === 'custom') {
     if (domainName.length > 253 || domainName.includes(':') || isIpAddress(domainName)) {
-      throw new Invalid(`origin.custom.domainName must be a DNS name of at most 253 characters, without ":" and not an IP address, but was ${describe(domainName)}`);
+      throw new Invalid(
+        `origin.custom.domainName must be a DNS name of at most 253 characters, without ":" and not an IP address, but was ${describe(domainName)}`,
+      );
     }
     const { port, protocol, readTimeout, keepaliveTimeout, sslProtocols } = spec;
     if (port !== undefined && !(port === 80 || port === 443 || (Number.isInteger(port) && (port as number) >= 1024 && (port as number) <= 65535))) {
       throw new Invalid(`origin.custom.port must be 80, 443 or 1024-65535 but was ${describe(port)}`);
     }
-    if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') throw new Invalid(`origin.custom.protocol must be "http" or "https" but was ${describe(protocol)}`);
-    if (readTimeout !== undefined && !inRange(readTimeout, 4, 60)) throw new Invalid(`origin.custom.readTimeout must be a number from 4 to 60 but was ${describe(readTimeout)}`);
+    if (protocol !== undefined && protocol !== 'http' && protocol !== 'https')
+      throw new Invalid(`origin.custom.protocol must be "http" or "https" but was ${describe(protocol)}`);
+    if (readTimeout !== undefined && !inRange(readTimeout, 4, 60))
+      throw new Invalid(`origin.custom.readTimeout must be a number from 4 to 60 but was ${describe(readTimeout)}`);
     if (keepaliveTimeout !== undefined && !inRange(keepaliveTimeout, 1, 60)) {
       throw new Invalid(`origin.custom.keepaliveTimeout must be a number from 1 to 60 but was ${describe(keepaliveTimeout)}`);
     }
-    if (sslProtocols !== undefined && !(Array.isArray(sslProtocols) && sslProtocols.every((p) => ['TLSv1.2', 'TLSv1.1', 'TLSv1', 'SSLv3'].includes(p as string)))) {
+    if (
+      sslProtocols !== undefined &&
+      !(Array.isArray(sslProtocols) && sslProtocols.every((p) => ['TLSv1.2', 'TLSv1.1', 'TLSv1', 'SSLv3'].includes(p as string)))
+    ) {
       throw new Invalid('origin.custom.sslProtocols must list only TLSv1.2, TLSv1.1, TLSv1 or SSLv3');
     }
   } else {

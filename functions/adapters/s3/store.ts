@@ -10,7 +10,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3Serv
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { EdgeError } from '../../core/errors.ts';
 
-export interface StoredObject {
+interface StoredObject {
   readonly body: Buffer;
   readonly contentType: string | undefined;
   readonly etag: string | undefined;
@@ -77,7 +77,9 @@ export function s3Store(
         return await withDeadline(budget.getDeadlineMs, `GetObject ${bucket}/${key}`, async (abortSignal) => {
           const out = await clientFor(regionOf(bucket)).send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
           if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
-            out.Body?.transformToWebStream().cancel().catch(() => {});
+            out.Body?.transformToWebStream()
+              .cancel()
+              .catch(() => {});
             throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
               detail: `${bucket}/${key} is ${out.ContentLength} bytes, the limit is ${maxBytes}`,
             });
@@ -236,7 +238,10 @@ export function regionalClients(): (region: string | undefined) => S3Client {
   const clients = new Map<string, S3Client>();
   return (region = 'us-east-1') => {
     let client = clients.get(region);
-    if (!client) clients.set(region, (client = new S3Client(s3ClientConfig(region))));
+    if (!client) {
+      client = new S3Client(s3ClientConfig(region));
+      clients.set(region, client);
+    }
     return client;
   };
 }

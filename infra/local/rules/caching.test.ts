@@ -16,7 +16,11 @@ const policy: CachePolicySpec = {
 };
 const disabled: CachePolicySpec = { ...policy, defaultTtl: 0, minTtl: 0, maxTtl: 0 };
 
-function ttl(status: number, headers: Record<string, string> = {}, overrides: { policy?: CachePolicySpec; method?: string; cachedMethods?: string[]; errorCachingMinTtl?: number } = {}) {
+function ttl(
+  status: number,
+  headers: Record<string, string> = {},
+  overrides: { policy?: CachePolicySpec; method?: string; cachedMethods?: string[]; errorCachingMinTtl?: number } = {},
+) {
   return ttlFor({
     status,
     headers: toCfHeaders(headers),

@@ -78,7 +78,9 @@ export function ttlFor(input: TtlInput): Ttl {
     return { seconds: 0, reason: `${status} is not cached` };
   }
   if (refuses) {
-    return policy.minTtl === 0 ? { seconds: 0, reason: 'no-store/no-cache/private with minimum TTL 0' } : { seconds: policy.minTtl, reason: 'minimum TTL over no-cache' };
+    return policy.minTtl === 0
+      ? { seconds: 0, reason: 'no-store/no-cache/private with minimum TTL 0' }
+      : { seconds: policy.minTtl, reason: 'minimum TTL over no-cache' };
   }
   // s-maxage over max-age over Expires (max-age wins over Expires), clamped to [min, max].
   const explicit = maxAge ?? expires;
@@ -96,13 +98,22 @@ export function servableStale(objectHeaders: CloudFrontHeaders, expiredForSecond
   return limit === undefined || expiredForSeconds <= limit;
 }
 
-export function parseCacheControl(headers: CloudFrontHeaders): Map<string, string> {
+function parseCacheControl(headers: CloudFrontHeaders): Map<string, string> {
   const directives = new Map<string, string>();
   const value = (headers['cache-control'] ?? []).map((h) => h.value).join(',');
   for (const part of value.split(',')) {
     const at = part.indexOf('=');
     const name = (at === -1 ? part : part.slice(0, at)).trim().toLowerCase();
-    if (name) directives.set(name, at === -1 ? '' : part.slice(at + 1).trim().replaceAll('"', ''));
+    if (name)
+      directives.set(
+        name,
+        at === -1
+          ? ''
+          : part
+              .slice(at + 1)
+              .trim()
+              .replaceAll('"', ''),
+      );
   }
   return directives;
 }

@@ -7,7 +7,16 @@ import { compress, compressionFor } from './compression.ts';
 const behavior = distribution.behaviors.at(-1)!;
 const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg">${'<rect width="1" height="1"/>'.repeat(100)}</svg>`);
 
-function decide(overrides: { status?: number; headers?: Record<string, string>; acceptEncoding?: string | undefined; httpVersion?: string; bodyBytes?: number; compress?: boolean } = {}) {
+function decide(
+  overrides: {
+    status?: number;
+    headers?: Record<string, string>;
+    acceptEncoding?: string | undefined;
+    httpVersion?: string;
+    bodyBytes?: number;
+    compress?: boolean;
+  } = {},
+) {
   return compressionFor({
     behavior: { cachePolicy: behavior.cachePolicy, compress: overrides.compress ?? true },
     acceptEncoding: 'acceptEncoding' in overrides ? overrides.acceptEncoding : 'gzip, deflate, br',
@@ -34,7 +43,16 @@ describe('CloudFront compression', () => {
     expect(decide({ bodyBytes: 0 })).toBeUndefined();
     expect(decide({ compress: false })).toBeUndefined();
     const listed = { ...behavior.cachePolicy, headers: ['Accept-Encoding'] };
-    expect(compressionFor({ behavior: { cachePolicy: listed, compress: true }, acceptEncoding: 'gzip', httpVersion: '1.1', status: 200, headers: toCfHeaders({ 'Content-Type': 'text/plain', 'Content-Length': '5000' }), bodyBytes: 5000 }).coding).toBeUndefined();
+    expect(
+      compressionFor({
+        behavior: { cachePolicy: listed, compress: true },
+        acceptEncoding: 'gzip',
+        httpVersion: '1.1',
+        status: 200,
+        headers: toCfHeaders({ 'Content-Type': 'text/plain', 'Content-Length': '5000' }),
+        bodyBytes: 5000,
+      }).coding,
+    ).toBeUndefined();
   });
 
   it('[gzip.br-preferred] prefers Brotli when the viewer accepts both, gzip when only gzip, none otherwise', () => {

@@ -14,7 +14,7 @@ export const MAX_COMPRESSED_BYTES = 10_000_000;
 export const COMPRESSED_STATUSES: readonly number[] = [200, 403, 404];
 
 /** The Content-Type values CloudFront compresses ("File types that CloudFront compresses"). */
-export const COMPRESSIBLE_TYPES: readonly string[] = [
+const COMPRESSIBLE_TYPES: readonly string[] = [
   'application/dash+xml',
   'application/eot',
   'application/font',

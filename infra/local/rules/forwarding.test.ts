@@ -30,7 +30,11 @@ const viewer: CloudFrontHeaders = toCfHeaders([
   ['X-Custom', 'viewer'],
 ]);
 
-function forward(cachePolicy: CachePolicySpec = policy, originRequestPolicy?: OriginRequestPolicySpec, overrides: Partial<Parameters<typeof forwardToOrigin>[0]> = {}) {
+function forward(
+  cachePolicy: CachePolicySpec = policy,
+  originRequestPolicy?: OriginRequestPolicySpec,
+  overrides: Partial<Parameters<typeof forwardToOrigin>[0]> = {},
+) {
   return forwardToOrigin({
     behavior: { cachePolicy, ...(originRequestPolicy ? { originRequestPolicy } : {}) },
     headers: viewer,
@@ -53,7 +57,10 @@ describe('the forwarding model', () => {
   });
 
   it('[fwd.named-only] forwards listed query strings and cookies, or all but the excepted ones', () => {
-    const listed = forward({ ...policy, queryStrings: { behavior: 'whitelist', items: ['w', 'h'] } }, { headers: [], cookies: { behavior: 'whitelist', items: ['theme'] } });
+    const listed = forward(
+      { ...policy, queryStrings: { behavior: 'whitelist', items: ['w', 'h'] } },
+      { headers: [], cookies: { behavior: 'whitelist', items: ['theme'] } },
+    );
     expect(listed.querystring).toBe('w=128&h=128');
     expect(listed.headers['cookie']).toEqual([{ key: 'Cookie', value: 'theme=dark' }]);
     const except = forward({ ...policy, queryStrings: { behavior: 'allExcept', items: ['utm_source'] }, cookies: { behavior: 'all' } });

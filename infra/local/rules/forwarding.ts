@@ -96,9 +96,11 @@ export function forwardToOrigin(input: ForwardInput): Forwarded {
   }
   // Host: the origin's domain, unless a custom origin gets the viewer's (named, or all viewer headers).
   const viewerHost = input.headers['host'];
-  out['host'] = !input.originIsS3 && viewerHost && (allViewer || named.has('host')) ? viewerHost.map((e) => ({ ...e })) : [{ key: 'Host', value: input.originDomain }];
+  out['host'] =
+    !input.originIsS3 && viewerHost && (allViewer || named.has('host')) ? viewerHost.map((e) => ({ ...e })) : [{ key: 'Host', value: input.originDomain }];
   const viewerAgent = input.headers['user-agent'];
-  out['user-agent'] = viewerAgent && (allViewer || named.has('user-agent')) ? viewerAgent.map((e) => ({ ...e })) : [{ key: 'User-Agent', value: CLOUDFRONT_USER_AGENT }];
+  out['user-agent'] =
+    viewerAgent && (allViewer || named.has('user-agent')) ? viewerAgent.map((e) => ({ ...e })) : [{ key: 'User-Agent', value: CLOUDFRONT_USER_AGENT }];
   const viewerVia = first(input.headers, 'via');
   out['via'] = [{ key: 'Via', value: viewerVia ? `${viewerVia}, ${input.via}` : input.via }];
   const viewerXff = first(input.headers, 'x-forwarded-for');
@@ -119,7 +121,9 @@ export function forwardToOrigin(input: ForwardInput): Forwarded {
  * with Accept-Encoding normalized when the policy enables compressed objects. `method` separates
  * OPTIONS entries (cached only when the behavior caches OPTIONS) from the GET entry that HEAD shares.
  */
-export function cacheKey(input: Omit<ForwardInput, 'clientIp' | 'via' | 'originDomain' | 'originIsS3'> & { readonly uri: string; readonly method: string }): string {
+export function cacheKey(
+  input: Omit<ForwardInput, 'clientIp' | 'via' | 'originDomain' | 'originIsS3'> & { readonly uri: string; readonly method: string },
+): string {
   const policy = input.behavior.cachePolicy;
   const parts: string[] = [input.method === 'OPTIONS' ? 'OPTIONS' : 'GET', input.uri];
   for (const name of [...lowerSet(policy.headers)].sort()) {

@@ -38,7 +38,11 @@ export function renderConformancePage(rules: readonly Rule[]): string {
     if (rows.length === 0) continue;
     lines.push(`## ${title}`, '');
     const quotas = rows.some((r) => r.quota);
-    lines.push(quotas ? '| id | rule (AWS) | strict (default) | current | local edge | AWS silent: choice | test |' : '| id | rule (AWS) | local edge | AWS silent: choice | test |');
+    lines.push(
+      quotas
+        ? '| id | rule (AWS) | strict (default) | current | local edge | AWS silent: choice | test |'
+        : '| id | rule (AWS) | local edge | AWS silent: choice | test |',
+    );
     lines.push(quotas ? '|---|---|---|---|---|---|---|' : '|---|---|---|---|---|');
     for (const r of rows) {
       const ruleCell = `${cell(r.rule)} ([AWS](${r.source}))`;

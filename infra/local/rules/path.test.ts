@@ -33,7 +33,13 @@ describe('path normalization before behavior matching', () => {
   });
 
   it('[path.patterns] applies * (any run) and ? (one character), case-sensitive, first match wins, default last', () => {
-    const behaviors = [{ pathPattern: 'images/*.jpg' }, { pathPattern: '/images/*' }, { pathPattern: '*.gif' }, { pathPattern: 'a??.png' }, { pathPattern: '*' }];
+    const behaviors = [
+      { pathPattern: 'images/*.jpg' },
+      { pathPattern: '/images/*' },
+      { pathPattern: '*.gif' },
+      { pathPattern: 'a??.png' },
+      { pathPattern: '*' },
+    ];
     expect(matchBehavior(behaviors, '/images/sample.gif').pathPattern).toBe('/images/*');
     expect(matchBehavior(behaviors, '/images/x/y.jpg').pathPattern).toBe('images/*.jpg');
     expect(matchBehavior(behaviors, '/LOGO.GIF').pathPattern).toBe('*');

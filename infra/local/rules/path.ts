@@ -19,14 +19,17 @@ import type { BehaviorSpec } from '../../distribution.ts';
  */
 export { MAX_REQUEST_BYTES, MAX_URL_BYTES };
 
-export type Target = { readonly kind: 'origin-form'; readonly path: string; readonly querystring: string } | { readonly kind: 'refused'; readonly reason: string };
+export type Target =
+  | { readonly kind: 'origin-form'; readonly path: string; readonly querystring: string }
+  | { readonly kind: 'refused'; readonly reason: string };
 
 /**
  * The request target as CloudFront takes it. Only origin-form (`/path?query`) reaches a behavior:
  * `*` (OPTIONS *), absolute-form and authority-form are refused with a 400 (AWS is silent: a choice).
  */
 export function parseTarget(raw: string): Target {
-  if (!raw.startsWith('/')) return { kind: 'refused', reason: `Expected a path starting with "/" for the request target but received ${JSON.stringify(raw.slice(0, 64))}` };
+  if (!raw.startsWith('/'))
+    return { kind: 'refused', reason: `Expected a path starting with "/" for the request target but received ${JSON.stringify(raw.slice(0, 64))}` };
   const at = raw.indexOf('?');
   return { kind: 'origin-form', path: at === -1 ? raw : raw.slice(0, at), querystring: at === -1 ? '' : raw.slice(at + 1) };
 }
@@ -36,7 +39,7 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
 /** The path CloudFront matches path patterns against. */
 export function normalizePath(path: string): string {
   // Percent-encoded unreserved characters decoded, other escapes upper-cased (RFC 3986 6.2.2.1-2).
-  const decoded = path.replace(/%([0-9a-fA-F]{2})/g, (escape, hex: string) => {
+  const decoded = path.replace(/%([0-9a-fA-F]{2})/g, (_escape, hex: string) => {
     const char = String.fromCharCode(Number.parseInt(hex, 16));
     return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
   });
@@ -72,6 +75,9 @@ export function matchBehavior<B extends Pick<BehaviorSpec, 'pathPattern'>>(behav
 
 function patternRegExp(pattern: string): RegExp {
   const normalized = pattern.startsWith('/') || pattern === '*' ? pattern : `/${pattern}`;
-  const body = normalized.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  const body = normalized
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
   return new RegExp(`^${body}$`, 's');
 }

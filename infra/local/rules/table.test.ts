@@ -34,8 +34,16 @@ describe('the rules table', () => {
   });
 
   it('[quota.memory-zip] matches the build-time limits for the strict column, and the timeouts the edge enforces', () => {
-    expect([VIEWER_LIMITS.maxMemoryMb, VIEWER_LIMITS.zipBytes, ORIGIN_LIMITS.maxMemoryMb, ORIGIN_LIMITS.zipBytes]).toEqual([128, 1024 * 1024, 10_240, 50 * 1024 * 1024]);
-    expect([VIEWER_LIMITS.timeoutSeconds, ORIGIN_LIMITS.timeoutSeconds]).toEqual([FUNCTION_TIMEOUT_SECONDS.strict.viewer, FUNCTION_TIMEOUT_SECONDS.strict.origin]);
+    expect([VIEWER_LIMITS.maxMemoryMb, VIEWER_LIMITS.zipBytes, ORIGIN_LIMITS.maxMemoryMb, ORIGIN_LIMITS.zipBytes]).toEqual([
+      128,
+      1024 * 1024,
+      10_240,
+      50 * 1024 * 1024,
+    ]);
+    expect([VIEWER_LIMITS.timeoutSeconds, ORIGIN_LIMITS.timeoutSeconds]).toEqual([
+      FUNCTION_TIMEOUT_SECONDS.strict.viewer,
+      FUNCTION_TIMEOUT_SECONDS.strict.origin,
+    ]);
     expect(FUNCTION_TIMEOUT_SECONDS.current).toEqual({ viewer: 30, origin: 30 });
   });
 });

@@ -46,7 +46,7 @@ const UNIT = {
   table: 'infra/local/rules/table.test.ts',
 } as const;
 /** The integration test: the local edge over real HTTP with recording origins. */
-export const CONFORMANCE_TEST = 'test/integration/local-edge-conformance.test.ts';
+const CONFORMANCE_TEST = 'test/e2e/local-edge-conformance.test.ts';
 
 const list = (codes: readonly number[]) => codes.join(', ');
 
@@ -57,8 +57,10 @@ export const RULES: readonly Rule[] = [
     area: 'request',
     rule: 'CloudFront normalizes the URI path (RFC 3986; multiple slashes and `..` among what it removes) before it matches path patterns, then sends the raw path to the origin.',
     source: `${GUIDE}/DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern`,
-    local: 'Matches behaviors on the normalized path; functions and origins get the raw path. `/%70rivate/a.jpg`, `//private/a.jpg` and `/x/../private/a.jpg` all take the signed `/private/*` behavior.',
-    silent: 'Which RFC 3986 steps apply: percent-encoded unreserved characters decoded, other escapes upper-cased, dot segments removed, runs of `/` collapsed. What functions see: the raw path, like the origin.',
+    local:
+      'Matches behaviors on the normalized path; functions and origins get the raw path. `/%70rivate/a.jpg`, `//private/a.jpg` and `/x/../private/a.jpg` all take the signed `/private/*` behavior.',
+    silent:
+      'Which RFC 3986 steps apply: percent-encoded unreserved characters decoded, other escapes upper-cased, dot segments removed, runs of `/` collapsed. What functions see: the raw path, like the origin.',
     test: UNIT.path,
   },
   {
@@ -110,7 +112,7 @@ export const RULES: readonly Rule[] = [
     area: 'request',
     rule: 'A method the behavior does not allow gets 403.',
     source: `${GUIDE}/DownloadDistValuesCacheBehavior.html#DownloadDistValuesAllowedHTTPMethods`,
-    local: 'The behavior\'s allowedMethods from distribution.ts; any other method is a CloudFront-style 403.',
+    local: "The behavior's allowedMethods from distribution.ts; any other method is a CloudFront-style 403.",
     test: CONFORMANCE_TEST,
   },
 
@@ -120,7 +122,8 @@ export const RULES: readonly Rule[] = [
     area: 'forwarding',
     rule: 'An origin request carries the URL path, the body, the headers CloudFront always includes, and only the query strings, headers and cookies the cache policy or origin request policy names.',
     source: `${GUIDE}/controlling-origin-requests.html`,
-    local: 'The forwarding model (infra/local/rules/forwarding.ts) builds the origin request from the behavior\'s policies in distribution.ts; allow lists, all-except lists and all-viewer-headers as CloudFront defines them.',
+    local:
+      "The forwarding model (infra/local/rules/forwarding.ts) builds the origin request from the behavior's policies in distribution.ts; allow lists, all-except lists and all-viewer-headers as CloudFront defines them.",
     silent: 'Query string names are compared decoded (`%77` is `w`).',
     test: UNIT.forwarding,
   },
@@ -135,15 +138,15 @@ export const RULES: readonly Rule[] = [
   {
     id: 'fwd.host',
     area: 'forwarding',
-    rule: 'Host is set to the origin\'s domain name; a custom origin may receive the viewer\'s Host when a policy forwards it, an S3 origin never.',
+    rule: "Host is set to the origin's domain name; a custom origin may receive the viewer's Host when a policy forwards it, an S3 origin never.",
     source: `${CUSTOM_ORIGIN}#request-custom-headers-behavior`,
-    local: 'Host is the S3 REST domain or the custom origin\'s domain before origin-request runs; an origin-request function may change it.',
+    local: "Host is the S3 REST domain or the custom origin's domain before origin-request runs; an origin-request function may change it.",
     test: UNIT.forwarding,
   },
   {
     id: 'fwd.user-agent',
     area: 'forwarding',
-    rule: 'Unless User-Agent is forwarded, CloudFront removes the viewer\'s and sends `User-Agent: Amazon CloudFront`.',
+    rule: "Unless User-Agent is forwarded, CloudFront removes the viewer's and sends `User-Agent: Amazon CloudFront`.",
     source: `${CUSTOM_ORIGIN}#request-custom-user-agent-header`,
     local: 'The same, and origin-request functions see `Amazon CloudFront`.',
     test: UNIT.forwarding,
@@ -151,7 +154,7 @@ export const RULES: readonly Rule[] = [
   {
     id: 'fwd.x-forwarded-for',
     area: 'forwarding',
-    rule: 'CloudFront adds X-Forwarded-For with the viewer\'s IP, appended to any X-Forwarded-For the viewer sent.',
+    rule: "CloudFront adds X-Forwarded-For with the viewer's IP, appended to any X-Forwarded-For the viewer sent.",
     source: `${CUSTOM_ORIGIN}#RequestCustomIPAddresses`,
     local: 'The same (the local viewer IP is 127.0.0.1, or the simulated viewer IP).',
     test: UNIT.forwarding,
@@ -159,7 +162,7 @@ export const RULES: readonly Rule[] = [
   {
     id: 'fwd.via',
     area: 'forwarding',
-    rule: 'Origin requests carry CloudFront\'s Via (`2.0 <id>.cloudfront.net (CloudFront)` in AWS\'s origin-request example event); Via is read-only in origin-request.',
+    rule: "Origin requests carry CloudFront's Via (`2.0 <id>.cloudfront.net (CloudFront)` in AWS's origin-request example event); Via is read-only in origin-request.",
     source: `${EVENT_STRUCTURE}#example-origin-request`,
     local: '`Via: <viewer HTTP version> <id>.cloudfront.net (CloudFront)`, shown to origin-request functions.',
     silent: 'What happens to a Via the viewer sent: the local edge keeps it and appends its own, as a proxy does.',
@@ -176,9 +179,10 @@ export const RULES: readonly Rule[] = [
   {
     id: 'fwd.cloudfront-headers',
     area: 'forwarding',
-    rule: 'CloudFront headers (CloudFront-Viewer-Country, ...) are added after the viewer request, only when a policy names them, overwriting any the viewer sent; viewer functions see the viewer\'s value, origin functions CloudFront\'s.',
+    rule: "CloudFront headers (CloudFront-Viewer-Country, ...) are added after the viewer request, only when a policy names them, overwriting any the viewer sent; viewer functions see the viewer's value, origin functions CloudFront's.",
     source: `${RESTRICTIONS_LAMBDA}#lambda-at-edge-restrictions-cloudfront-headers`,
-    local: 'The same, with the simulated viewer location (x-local-viewer-country) as CloudFront\'s value; without one, a named header is absent and the viewer\'s value never reaches an origin.',
+    local:
+      "The same, with the simulated viewer location (x-local-viewer-country) as CloudFront's value; without one, a named header is absent and the viewer's value never reaches an origin.",
     test: UNIT.forwarding,
   },
   {
@@ -193,10 +197,11 @@ export const RULES: readonly Rule[] = [
   {
     id: 'fwd.same-policies',
     area: 'forwarding',
-    rule: 'A behavior\'s cache policy (TTLs, key values, gzip and Brotli) and origin request policy are what CloudFront applies; compression and error caching are distribution settings.',
+    rule: "A behavior's cache policy (TTLs, key values, gzip and Brotli) and origin request policy are what CloudFront applies; compression and error caching are distribution settings.",
     source: `${GUIDE}/controlling-the-cache-key.html`,
-    local: 'One set of policies in distribution.ts: the local edge applies them, and infra/cdn.ts deploys them through cachePolicyParameters and originRequestPolicyConfig (the CloudFront API shapes), with compress and the error caching minimum TTLs.',
-    test: 'test/infra.test.ts',
+    local:
+      'One set of policies in distribution.ts: the local edge applies them, and infra/cdn.ts deploys them through cachePolicyParameters and originRequestPolicyConfig (the CloudFront API shapes), with compress and the error caching minimum TTLs.',
+    test: 'test/integration/infra.test.ts',
   },
   {
     id: 'fwd.accept-encoding',
@@ -214,7 +219,7 @@ export const RULES: readonly Rule[] = [
     area: 'cache',
     rule: 'TTL: s-maxage, else max-age, up to the maximum TTL (and at least the minimum TTL when it is above 0); without either, the default TTL (at least the minimum).',
     source: `${GUIDE}/Expiration.html#ExpirationDownloadDist`,
-    local: 'The same, from the behavior\'s cache policy in distribution.ts.',
+    local: "The same, from the behavior's cache policy in distribution.ts.",
     test: UNIT.caching,
   },
   {
@@ -299,7 +304,7 @@ export const RULES: readonly Rule[] = [
     area: 'cache',
     rule: 'Responses to GET and HEAD are cached; OPTIONS only when the behavior caches OPTIONS; other methods never.',
     source: `${GUIDE}/HTTPStatusCodes.html`,
-    local: 'The same, from the behavior\'s cachedMethods.',
+    local: "The same, from the behavior's cachedMethods.",
     test: UNIT.caching,
   },
   {
@@ -325,7 +330,8 @@ export const RULES: readonly Rule[] = [
     area: 'cache',
     rule: 'When the object is in the cache but expired and the origin answers 5xx (or does not answer), CloudFront serves the expired object, for the error caching minimum TTL; stale-if-error limits how long.',
     source: `${GUIDE}/HTTPStatusCodes.html#HTTPStatusCodes-no-custom-error-pages-in-cache`,
-    local: 'Expired objects are kept until evicted; on a 5xx, a refused connection or a timeout the expired object is served again and kept for the error caching minimum TTL; `stale-if-error=N` ends that N seconds after expiry.',
+    local:
+      'Expired objects are kept until evicted; on a 5xx, a refused connection or a timeout the expired object is served again and kept for the error caching minimum TTL; `stale-if-error=N` ends that N seconds after expiry.',
     silent: 'X-Cache on such an answer: `Hit from cloudfront`.',
     test: CONFORMANCE_TEST,
   },
@@ -345,7 +351,8 @@ export const RULES: readonly Rule[] = [
     rule: `CloudFront compresses a response when the behavior compresses objects, the cache policy enables gzip or Brotli (and does not list Accept-Encoding), the viewer accepts it, the status is ${list(COMPRESSED_STATUSES)}, the type is compressible (SVG yes, raster images no), the origin sent a Content-Length of ${MIN_COMPRESSED_BYTES.toLocaleString('en-US')} to ${MAX_COMPRESSED_BYTES.toLocaleString('en-US')} bytes, and no Content-Encoding.`,
     source: `${GUIDE}/ServingCompressedFiles.html#compressed-content-cloudfront-notes`,
     local: 'The same list of types and bounds; compressed with node:zlib (Brotli or gzip) and stored compressed under its key.',
-    silent: 'When compression happens relative to origin-response: after it, on what it returns; a response without Content-Length (a body a function generated without one) is not compressed, as for an origin.',
+    silent:
+      'When compression happens relative to origin-response: after it, on what it returns; a response without Content-Length (a body a function generated without one) is not compressed, as for an origin.',
     test: UNIT.compression,
   },
   {
@@ -396,7 +403,7 @@ export const RULES: readonly Rule[] = [
     area: 'functions',
     rule: 'Header map keys are lowercase; `key` is the header name in any case, optional (CloudFront fills it in).',
     source: `${EVENT_STRUCTURE}#request-event-fields-request`,
-    local: 'Accepts what AWS\'s example functions return: `key: \'host\'` under `host`, standard case, or no key.',
+    local: "Accepts what AWS's example functions return: `key: 'host'` under `host`, standard case, or no key.",
     test: UNIT.validate,
   },
   {
@@ -404,7 +411,7 @@ export const RULES: readonly Rule[] = [
     area: 'functions',
     rule: '`key` is the name of the header the entry belongs to.',
     source: `${EVENT_STRUCTURE}#request-event-fields-request`,
-    local: 'An entry whose key names another header (`x-note: [{ key: \'Connection\' }]`) is a 502 LambdaValidationError.',
+    local: "An entry whose key names another header (`x-note: [{ key: 'Connection' }]`) is a 502 LambdaValidationError.",
     silent: 'AWS does not say what it does with such an entry; refusing it keeps the disallowed and read-only checks from being bypassed.',
     test: UNIT.validate,
   },
@@ -453,7 +460,7 @@ export const RULES: readonly Rule[] = [
     area: 'functions',
     rule: 'Changing the URI in a function does not change the cache behavior or the origin the request goes to.',
     source: `${RESTRICTIONS_ALL}#function-restrictions-uri`,
-    local: 'The behavior is chosen once, on the viewer\'s path; a rewritten URI keeps it.',
+    local: "The behavior is chosen once, on the viewer's path; a rewritten URI keeps it.",
     test: CONFORMANCE_TEST,
   },
   {
@@ -477,7 +484,8 @@ export const RULES: readonly Rule[] = [
     area: 'functions',
     rule: 'What an origin-request function sets on request.origin decides where the request goes: domain, path, custom headers (port, protocol and timeouts for custom origins).',
     source: `${EVENT_STRUCTURE}#request-event-fields-request`,
-    local: 'The request goes to the local endpoint of the origin with that domain, under the origin path, with the custom headers; port and protocol are validated but every local origin answers on loopback.',
+    local:
+      'The request goes to the local endpoint of the origin with that domain, under the origin path, with the custom headers; port and protocol are validated but every local origin answers on loopback.',
     silent: 'Locally a changed port or protocol cannot reach another server: the domain alone picks the endpoint.',
     test: CONFORMANCE_TEST,
   },
@@ -521,9 +529,10 @@ export const RULES: readonly Rule[] = [
   {
     id: 'quota.memory-zip',
     area: 'quotas',
-    rule: 'Memory and compressed zip size: viewer events 128 MB and 1 MB in the older table; the current one gives every event Lambda\'s memory and 50 MB.',
+    rule: "Memory and compressed zip size: viewer events 128 MB and 1 MB in the older table; the current one gives every event Lambda's memory and 50 MB.",
     source: QUOTAS,
-    local: 'Checked at build time (infra/build/limits.ts) on the strict column for viewer functions; the local edge runs functions in-process and does not measure memory.',
+    local:
+      'Checked at build time (infra/build/limits.ts) on the strict column for viewer functions; the local edge runs functions in-process and does not measure memory.',
     quota: { strict: 'viewer 128 MB / 1 MB zip; origin 10,240 MB / 50 MB', current: 'every event 10,240 MB / 50 MB' },
     test: UNIT.table,
   },
