@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // Two projects: fast unit tests that live beside the code, and integration/e2e tests in test/
@@ -6,10 +8,22 @@ import { defineConfig } from 'vitest/config';
 // release that runs on it, and the deployed functions run on nodejs22.x).
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
+// One copy of Pulumi for every test: SST's component sources (.sst/platform/src, loaded by
+// test/support/sst-harness.ts) and SST's own Pulumi packages use the copy in .sst/platform/node_modules,
+// and two copies cannot share Pulumi's mocks (google-protobuf registers its classes globally). The
+// project's own copy (same versions, package.json pins them) serves when the platform is absent.
+const platformModules = path.resolve(import.meta.dirname, '.sst', 'platform', 'node_modules');
+const pulumiCopy = (pkg: string) => {
+  const platform = path.join(platformModules, '@pulumi', pkg);
+  return { find: new RegExp(`^@pulumi/${pkg}$`), replacement: existsSync(platform) ? platform : path.resolve(import.meta.dirname, 'node_modules', '@pulumi', pkg) };
+};
+
 export default defineConfig({
+  resolve: { alias: [pulumiCopy('pulumi'), pulumiCopy('aws')] },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['functions/**/*.test.ts', 'infra/**/*.test.ts'],
@@ -17,6 +31,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/**/*.test.ts'],

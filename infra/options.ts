@@ -6,7 +6,7 @@
 import type { DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec } from './distribution.ts';
 import type { BuildOverrides } from './build/overrides.ts';
 import { applyOverrides } from './build/overrides.ts';
-import type { BucketNaming, PriceClass, S3OriginAccess, StageConfig, StageLogging } from './stages/schema.ts';
+import type { BucketNaming, PriceClass, S3OriginAccess, StageConfig, StageImageOrigin, StageLogging } from './stages/schema.ts';
 
 export type { PriceClass, S3OriginAccess } from './stages/schema.ts';
 
@@ -49,6 +49,8 @@ export interface DeployOptions {
   readonly cdn: boolean;
   /** Overrides baked into the functions, as `npm run package -- --config` takes them. */
   readonly overrides: BuildOverrides;
+  /** The HTTP image origin: an existing host, or deployed with the stack (infra/image-origin.ts). */
+  readonly imageOrigin: StageImageOrigin;
 }
 
 export const DEFAULT_DERIVED_EXPIRATION_DAYS = 30;
@@ -86,6 +88,7 @@ export function deployOptionsFromStage(config: StageConfig, context: StageContex
     ...(config.logging ? { logging: config.logging } : {}),
     cdn: !context.dev,
     overrides: config.overrides ?? {},
+    imageOrigin: config.imageOrigin ?? { deploy: 'existing' },
   };
 }
 
