@@ -27,32 +27,16 @@ import { DERIVED_PREFIX } from '../functions/core/keys.ts';
 import type { ImageBucket, ImageBuckets } from './bucket.ts';
 import type { CustomOriginSpec, DistributionSpec } from './distribution.ts';
 import { route53Adapter } from './dns.ts';
-import type { DeployOptions } from './options.ts';
+import type { DeployOptions, ServiceImageOrigin } from './options.ts';
+import { DEFAULT_MAX_TASKS, DEFAULT_MIN_TASKS, imageOriginSpec } from './options.ts';
 import type { Providers } from './providers.ts';
 import type { SstComponents, SstService } from './sst-components.ts';
-import type { StageImageOrigin } from './stages/schema.ts';
 
 /** The port the container listens on (the load balancer forwards 443/https to it over HTTP). */
 export const CONTAINER_PORT = 8080;
-export const DEFAULT_MIN_TASKS = 2;
-export const DEFAULT_MAX_TASKS = 10;
-/** Fargate's largest service is far above this; ours bounds the cost of a runaway scale-out. */
-export const MAX_TASKS = 100;
 /** The CPU utilization the service's target tracking keeps. */
 export const TARGET_CPU_PERCENT = 70;
 const CLOUDFRONT_ORIGIN_FACING = 'com.amazonaws.global.cloudfront.origin-facing';
-
-export type ServiceImageOrigin = Extract<StageImageOrigin, { deploy: 'service' }>;
-
-/** The HTTP image origin of a spec: the custom secondary of the origin group the behaviors use. */
-export function imageOriginSpec(spec: DistributionSpec): CustomOriginSpec | undefined {
-  for (const group of spec.originGroups) {
-    if (!spec.behaviors.some((b) => b.target === group.id)) continue;
-    const origin = spec.origins.find((o) => o.id === group.secondary);
-    if (origin?.kind === 'custom') return origin;
-  }
-  return undefined;
-}
 
 /** The S3 origin whose bucket the service reads: as configured, else the first replica in another region, else the primary. */
 export function imageOriginBucket(buckets: Pick<ImageBuckets, 'primary' | 'replicas' | 'byOrigin'>, config: ServiceImageOrigin): ImageBucket {

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSstHarness } from './support/sst-harness.ts';
+import type { SstHarness } from './support/sst-harness.ts';
 import type { BehaviorSpec, DistributionSpec, EventType, FunctionName } from '../infra/distribution.ts';
 import { distribution, findOrigin } from '../infra/distribution.ts';
 import { EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
@@ -75,24 +77,12 @@ function stateOf(type: string, name: string, inputs: Record<string, any>, region
   }
 }
 
+let harness: SstHarness;
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const state = { ...args.inputs, ...stateOf(args.type, args.name, args.inputs, regionOfProvider(args.provider)) };
-        const urn = `urn:pulumi:test::edge-images::${args.type}::${args.name}`;
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, ...(args.provider ? { provider: args.provider } : {}), urn, state });
-        return { id: `${args.name}-id`, state };
-      },
-      call(args) {
-        if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity') return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AIDATEST', id: ACCOUNT };
-        return args.inputs;
-      },
-    },
-    'edge-images',
-    'test',
-    false,
-  );
+  harness = await startSstHarness({ app: 'edge-images', stage: 'test', account: ACCOUNT, stateOf, zones: { Z0123456789TEST: 'example.com' } });
+});
+afterAll(async () => {
+  await harness?.close();
 });
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -113,6 +103,7 @@ function options(overrides: Partial<DeployOptions> = {}): DeployOptions {
     retainBuckets: false,
     cdn: true,
     overrides: {},
+    imageOrigin: { deploy: 'existing' },
     ...overrides,
   };
 }
@@ -126,31 +117,15 @@ async function artifactsFor(spec: DistributionSpec, opts: DeployOptions, only?: 
   return { dir, manifest };
 }
 
-/** Waits until Pulumi has registered every resource of the stage with resolved inputs. */
-async function settle(stack: EdgeImages): Promise<void> {
-  const outputs: pulumi.Output<unknown>[] = [];
-  for (const b of stack.buckets.byOrigin.values()) outputs.push(b.bucket.urn, ...b.ready.map((r) => r.urn));
-  if (stack.buckets.replication) outputs.push(stack.buckets.replication.urn);
-  for (const f of stack.functions.values()) outputs.push(f.lambda.urn, f.role.role.urn, f.role.policy.urn);
-  if (stack.cdn) {
-    outputs.push(stack.cdn.distribution.urn, stack.cdn.responseHeadersPolicy.urn, ...stack.cdn.bucketPolicies.map((p) => p.urn));
-    outputs.push(...stack.cdn.cachePolicies.map((p) => p.urn), ...stack.cdn.originRequestPolicies.map((p) => p.urn));
-  }
-  if (stack.dns) outputs.push(...[...stack.dns.aliases, ...stack.dns.geo, ...stack.dns.healthChecks].map((r) => r.urn));
-  for (const c of stack.derivedCleanup?.byRegion.values() ?? []) {
-    outputs.push(c.lambda.urn, c.role.role.urn, c.role.policy.urn, c.failures.urn, c.invokeConfig.urn, ...c.permissions.map((p) => p.urn), ...c.notifications.map((n) => n.urn));
-  }
-  await new Promise<void>((resolve) => pulumi.all(outputs).apply(() => resolve()));
-}
-
 /** Builds a stage under the mocks; returns what it recorded. */
 async function deploy(spec: DistributionSpec, opts: DeployOptions, geo = false) {
   const { createEdgeImages } = await import('../infra/edge-images.ts');
   const artifacts = opts.cdn ? await artifactsFor(spec, opts) : undefined;
-  recorded = [];
-  const stack = createEdgeImages(spec, opts, { ...(artifacts ? { artifacts } : {}), ...(geo ? { geoDns } : {}) });
-  await settle(stack);
-  const all = recorded;
+  harness.take();
+  const stack = createEdgeImages(spec, opts, { ...(artifacts ? { artifacts } : {}), ...(geo ? { geoDns } : {}), sst: harness.sst });
+  // Waits until Pulumi has registered every resource (SST's components make theirs inside applies).
+  await harness.settle();
+  const all = harness.take();
   const of = (type: string) => all.filter((r) => r.type === type);
   const one = (type: string) => {
     const found = of(type);
@@ -338,7 +313,8 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
     expect(cert.inputs).toMatchObject({ domainName: geoDns.name, validationMethod: 'DNS' });
     expect(dist['aliases']).toEqual([geoDns.name]);
     expect(dist['viewerCertificate']).toEqual({ acmCertificateArn: cert.state['arn'], sslSupportMethod: 'sni-only', minimumProtocolVersion: 'TLSv1.2_2021' });
-    const validation = d.of('aws:route53/record:Record').filter((r) => r.name.startsWith('certificate-validation'));
+    // SST's DnsValidatedCertificate: the validation record through SST's Route 53 adapter.
+    const validation = d.of('aws:route53/record:Record').filter((r) => r.name.startsWith('certificateCNAMERecord'));
     expect(validation).toHaveLength(1);
     expect(validation[0]!.inputs).toMatchObject({ zoneId: 'Z0123456789TEST', type: 'CNAME', records: ['_x2.acm-validations.aws.'] });
   });
@@ -356,7 +332,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       }
     }
     // No alias record competes with the CNAME set of the same name.
-    expect(d.of('aws:route53/record:Record').filter((r) => r.name.startsWith('alias-'))).toEqual([]);
+    expect(d.of('aws:route53/record:Record').filter((r) => r.name.startsWith('alias'))).toEqual([]);
   });
 
   it('makes private, versioned buckets with a _derived/ lifecycle and CORS, replicas in their regions', () => {
@@ -364,9 +340,9 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
     const s3Origins = distribution.origins.filter((o) => o.kind === 's3');
     expect(buckets.map((b) => b.inputs['bucket']).sort()).toEqual(s3Origins.map((o) => (o.kind === 's3' ? `${o.bucket}-test` : '')).sort());
     for (const origin of s3Origins) {
-      const bucket = buckets.find((b) => b.name === `${origin.id}-bucket`)!;
+      const bucket = buckets.find((b) => b.name === `${origin.id}-bucketBucket`)!;
       expect(d.providerOf(bucket)?.inputs['region']).toBe(origin.kind === 's3' ? origin.region : '');
-      const by = (type: string) => d.of(type).find((r) => r.inputs['bucket'] === `${bucket.name}-id`)!;
+      const by = (type: string) => d.of(type).find((r) => r.inputs['bucket'] === bucket.inputs['bucket'])!;
       expect(by('aws:s3/bucketVersioning:BucketVersioning').inputs['versioningConfiguration']).toEqual({ status: 'Enabled' });
       expect(by('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
       expect(by('aws:s3/bucketOwnershipControls:BucketOwnershipControls').inputs['rule']).toEqual({ objectOwnership: 'BucketOwnerEnforced' });
@@ -375,7 +351,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       expect(by('aws:s3/bucketCorsConfiguration:BucketCorsConfiguration').inputs['corsRules'][0]).toMatchObject({ allowedMethods: ['GET', 'HEAD'], allowedOrigins: ['*'] });
     }
     const replication = d.one('aws:s3/bucketReplicationConfig:BucketReplicationConfig');
-    expect(replication.inputs['bucket']).toBe(`${PRIMARY.id}-bucket-id`);
+    expect(replication.inputs['bucket']).toBe(`${PRIMARY.bucket}-test`);
     expect(replication.inputs['rules'].map((r: any) => r.destination.bucket).sort()).toEqual(
       s3Origins.filter((o) => o.id !== PRIMARY.id).map((o) => (o.kind === 's3' ? `arn:aws:s3:::${o.bucket}-test` : '')).sort(),
     );
@@ -423,7 +399,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       expect(permission, origin.id).toBeDefined();
       expect(permission.inputs).toMatchObject({ action: 'lambda:InvokeFunction', principal: 's3.amazonaws.com', sourceAccount: ACCOUNT, function: 'edge-images-test-derived-cleanup' });
       expect(d.providerOf(permission)?.inputs['region']).toBe(origin.region);
-      const notification = notifications.find((n) => n.inputs['bucket'] === `${origin.id}-bucket-id`)!;
+      const notification = notifications.find((n) => n.inputs['bucket'] === bucket)!;
       expect(notification, origin.id).toBeDefined();
       expect(d.providerOf(notification)?.inputs['region']).toBe(origin.region);
       // The copy in the bucket's own region; no prefix filter (S3 cannot exclude _derived/: the handler ignores it).
@@ -484,7 +460,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
     const { createEdgeImages } = await import('../infra/edge-images.ts');
     const artifacts = { ...d.artifacts!, manifest: { ...d.artifacts!.manifest, regionalFunctions: [] } };
     recorded = [];
-    expect(() => createEdgeImages(distribution, opts, { artifacts, geoDns })).toThrow(/Expected derived-cleanup in the packaged functions/);
+    expect(() => createEdgeImages(distribution, opts, { artifacts, geoDns, sst: harness.sst })).toThrow(/Expected derived-cleanup in the packaged functions/);
     expect(recorded).toEqual([]);
   });
 });
@@ -526,13 +502,13 @@ describe('other stages', () => {
     const { createEdgeImages } = await import('../infra/edge-images.ts');
     const opts = options({ stage: 'refuse', s3OriginAccess: 'oac' });
     const artifacts = await artifactsFor(distribution, opts, ['image-request']);
-    expect(() => createEdgeImages(distribution, opts, { artifacts })).toThrow(/OAC does not sign requests a Lambda@Edge function redirected/);
+    expect(() => createEdgeImages(distribution, opts, { artifacts, sst: harness.sst })).toThrow(/OAC does not sign requests a Lambda@Edge function redirected/);
   }, 240_000);
 
   it('refuses zips that were built for another stage', async () => {
     const { createEdgeImages } = await import('../infra/edge-images.ts');
     const artifacts = await artifactsFor(distribution, options({ stage: 'other' }), ['image-request']);
-    expect(() => createEdgeImages(distribution, options({ stage: 'mismatch' }), { artifacts })).toThrow(/package again/);
+    expect(() => createEdgeImages(distribution, options({ stage: 'mismatch' }), { artifacts, sst: harness.sst })).toThrow(/package again/);
   }, 240_000);
 
   it('under sst dev, deploys the buckets only: the local edge runs the functions, and no derived-cleanup (no CDN to invalidate)', async () => {

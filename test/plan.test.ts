@@ -76,7 +76,7 @@ const VOLATILE = new Set(['code', 'sourceCodeHash', '__defaults']);
 const SECRET_SIG = '4dabf18193072939515e22adb298388d';
 
 function render(value: unknown): string {
-  if (value !== null && typeof value === 'object' && SECRET_SIG in value) return render((value as { value: unknown }).value);
+  if (value !== null && typeof value === 'object' && SECRET_SIG in value) return render((value as unknown as { value: unknown }).value);
   if (typeof value === 'string' && /^[[{]/.test(value)) {
     try {
       return JSON.stringify(JSON.parse(value));

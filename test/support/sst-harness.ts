@@ -74,7 +74,6 @@ export async function startSstHarness(options: HarnessOptions): Promise<SstHarne
   Object.assign(globalThis, {
     $util: util,
     $output: util.output,
-    $apply: util.apply,
     $resolve: util.all,
     $interpolate: util.interpolate,
     $concat: util.concat,
