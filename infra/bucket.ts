@@ -31,7 +31,12 @@ export interface ImageBucket {
   readonly name: pulumi.Output<string>;
   readonly arn: pulumi.Output<string>;
   readonly provider: aws.Provider;
-  /** Resources a reader of the bucket should wait for (ownership, encryption, and the component: versioning, public access block...). */
+  /**
+   * Resources a reader of the bucket waits for: ownership and encryption. Not the component, which
+   * holds the bucket policy: with OAC that policy waits for the distribution's ARN, so a distribution
+   * waiting for the component would wait for itself. Replication and notifications also wait for
+   * `component` (versioning, public access block).
+   */
   readonly ready: pulumi.Resource[];
 }
 
@@ -181,7 +186,7 @@ function createImageBucket(
     { bucket: component.name, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
     opts,
   );
-  return { origin, component, name: component.name, arn: component.arn, provider, ready: [component, ownership, encryption] };
+  return { origin, component, name: component.name, arn: component.arn, provider, ready: [ownership, encryption] };
 }
 
 /** Replication of every new object of the primary into each replica (existing objects: S3 Batch Replication). */
@@ -236,6 +241,6 @@ function createReplication(primary: ImageBucket, replicas: readonly ImageBucket[
         destination: { bucket: replica.arn },
       })),
     },
-    { provider: primary.provider, dependsOn: [policy, ...primary.ready, ...replicas.flatMap((r) => r.ready)] },
+    { provider: primary.provider, dependsOn: [policy, primary.component, ...primary.ready, ...replicas.flatMap((r) => [r.component, ...r.ready])] },
   );
 }

@@ -162,7 +162,7 @@ export function createDerivedCleanup(
       const notification = new aws.s3.BucketNotification(
         `${bucket.origin.id}-notifications`,
         { bucket: bucket.name, lambdaFunctions: [{ id: FN, lambdaFunctionArn: lambda.arn, events: [...data.s3Events] }] },
-        { provider, dependsOn: [permission, ...bucket.ready] },
+        { provider, dependsOn: [permission, bucket.component, ...bucket.ready] },
       );
       permissions.push(permission);
       notifications.push(notification);
