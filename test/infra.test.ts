@@ -482,9 +482,13 @@ describe('other stages', () => {
     expect(s3[0].originAccessControlId).toBe(`${oac.name}-id`);
     expect(s3[0].s3OriginConfig).toBeUndefined();
     expect(d.of('aws:cloudfront/originAccessIdentity:OriginAccessIdentity')).toEqual([]);
+    // SST's Bucket gives every bucket its one policy (HTTPS only); the primary's alone lets CloudFront read.
     const policies = d.of('aws:s3/bucketPolicy:BucketPolicy');
-    expect(policies).toHaveLength(1);
-    expect(JSON.parse(policies[0]!.inputs['policy']).Statement[0]).toMatchObject({
+    expect(policies).toHaveLength(d.of('aws:s3/bucket:Bucket').length);
+    const readers = policies.filter((p) => JSON.parse(p.inputs['policy']).Statement.some((st: any) => st.Action === 's3:GetObject'));
+    expect(readers.map((p) => p.inputs['bucket'])).toEqual([`${PRIMARY.bucket}-oac`]);
+    for (const p of policies) expect(JSON.parse(p.inputs['policy']).Statement.at(-1)).toMatchObject({ Sid: 'DenyInsecureTransport', Effect: 'Deny' });
+    expect(JSON.parse(readers[0]!.inputs['policy']).Statement[0]).toMatchObject({
       Principal: { Service: 'cloudfront.amazonaws.com' },
       Action: 's3:GetObject',
       Condition: { StringEquals: { 'AWS:SourceArn': dist.state['arn'] } },

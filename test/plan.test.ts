@@ -109,8 +109,13 @@ function renderPlan(stage: string, resources: readonly Registered[]): string {
     }
     lines.push('');
   }
-  // Paths on this machine (the image's build context) would differ on the next one.
-  return lines.join('\n').replaceAll(root, '<repository>');
+  // Paths on this machine (the image's build context) would differ on the next one, and SST ends
+  // some physical names with 8 random letters (physicalName in .sst/platform/src/components/naming.ts;
+  // a real stage keeps them in its state).
+  return lines
+    .join('\n')
+    .replaceAll(root, '<repository>')
+    .replace(new RegExp(`(${stage}-[A-Za-z0-9]+)-[a-z]{8}\\b`, 'g'), '$1-<random>');
 }
 
 describe('the resource plan of the sample stage', () => {
