@@ -1,24 +1,30 @@
 /**
  * `npm run bench`: how close each path is to its physical limit, in one run on this machine. Every
  * figure is a ratio against a baseline measured in the same run, because the machines are shared and
- * noisy. Writes bench/results.json, bench/RESULTS.md and bench/miss-path.svg.
+ * noisy. Writes results.json, RESULTS.md and miss-path.svg to bench/tmp/ (ignored by git), or to
+ * bench/ with --record (the committed figures).
  *
  *   npm run bench                          everything (~5 minutes)
  *   npm run bench -- --only miss,viewer    some sections; the others are kept from results.json
  *   npm run bench -- --quick               fewer rounds, to try the bench itself
  *   npm run bench -- --only miss --filter 12mp-jpeg
  *   npm run bench -- --report-only        RESULTS.md and the chart again from results.json
+ *   npm run bench -- --record             write the committed bench/results.json, RESULTS.md, miss-path.svg
  *
  * Sections: miss (miss path: image-resize vs floor vs bare sharp), tuning (engine settings), viewer
  * (image-request and signed-url vs hand-written), cold (cold starts and bundle sizes), hit (the local
  * edge's hit path vs plain node:http), memory (peak RSS per source), engine (every output format, and
- * the worst sources the limits admit: 40 MP AVIF, progressive JPEG, PNG), then the cost model and the report.
+ * the worst sources the limits admit: 40 MP AVIF, progressive JPEG, PNG), attacks (issue 14's crafted
+ * sources against the admission cost model, time and peak RSS over an ordinary miss's), then the cost model and the report.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { distribution } from '../infra/distribution.ts';
+import { admittedVariants } from '../functions/core/variants.ts';
+import { benchAttacks } from './attacks.ts';
 import { benchColdStart } from './cold-start.ts';
 import { costModel, PRICES } from './cost.ts';
 import { benchHitPath } from './hit-path.ts';
@@ -31,7 +37,7 @@ import { prepareSources } from './sources.ts';
 import { benchTuning } from './tuning.ts';
 import { benchViewer } from './viewer.ts';
 
-const SECTIONS = ['miss', 'tuning', 'viewer', 'cold', 'hit', 'memory', 'engine'] as const;
+const SECTIONS = ['miss', 'tuning', 'viewer', 'cold', 'hit', 'memory', 'engine', 'attacks'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -40,15 +46,25 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     filter: { type: 'string' },
     'report-only': { type: 'boolean', default: false },
+    record: { type: 'boolean', default: false },
   },
 });
-const only = new Set((values['report-only'] ? '' : (values.only ?? SECTIONS.join(','))).split(',').map((s) => s.trim()).filter(Boolean) as Section[]);
+const only = new Set(
+  (values['report-only'] ? '' : (values.only ?? SECTIONS.join(',')))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as Section[],
+);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`Expected sections among ${SECTIONS.join(', ')} for --only but received ${JSON.stringify(s)}`);
 const quick = values.quick;
 
-const RESULTS = 'bench/results.json';
+// A run writes to the ignored bench/tmp/ unless --record: running the bench never changes the checkout.
+const OUT = values.record ? 'bench' : 'bench/tmp';
+await mkdir(OUT, { recursive: true });
+const RESULTS = `${OUT}/results.json`;
 const started = Date.now();
-const previous = await readFile(RESULTS, 'utf8').then(
+// Sections not run keep the figures of the last run here, else of the recorded run.
+const previous = await readFile(existsSync(RESULTS) ? RESULTS : 'bench/results.json', 'utf8').then(
   (text) => JSON.parse(text) as Record<string, unknown>,
   () => ({}) as Record<string, unknown>,
 );
@@ -120,6 +136,12 @@ if (memory) results['memory'] = memory;
 const engine = await section('engine', 'engine: every output format and the worst sources the limits admit (one process each)', () => benchImageEngine());
 if (engine) results['image_engine'] = engine;
 
+const attacks = await section('attacks', 'attacks: the crafted sources of issue 14 against the cost model (one process each, 20 s cap)', async () => ({
+  variants_per_original: admittedVariants(distribution.images).length,
+  cases: await benchAttacks(20),
+}));
+if (attacks) results['attacks'] = attacks;
+
 // The cost model reads the miss path, from this run or the last.
 const missPath = results['miss_path'] as Results['miss_path'];
 if (missPath) {
@@ -129,7 +151,14 @@ if (missPath) {
   results['cost'] = {
     prices: PRICES,
     memory_mb_deployed: deployed,
-    rows: [...costModel(missPath.cases, [deployed], picks), ...costModel(missPath.cases, [1024, 1769, 3008].filter((m) => m !== deployed), thumb12)],
+    rows: [
+      ...costModel(missPath.cases, [deployed], picks),
+      ...costModel(
+        missPath.cases,
+        [1024, 1769, 3008].filter((m) => m !== deployed),
+        thumb12,
+      ),
+    ],
   };
 }
 
@@ -138,6 +167,10 @@ results['section_when'] = sectionWhen;
 if (!values['report-only']) results['seconds'] = Math.round((Date.now() - started) / 1000);
 await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 const report = results as unknown as Results;
-await writeFile('bench/RESULTS.md', renderMarkdown(report));
-if (missPath) await writeFile('bench/miss-path.svg', renderChart(missPath.cases));
-console.log(values['report-only'] ? 'wrote bench/RESULTS.md and bench/miss-path.svg from bench/results.json' : `wrote bench/results.json, bench/RESULTS.md and bench/miss-path.svg in ${Math.round((Date.now() - started) / 1000)} s`);
+await writeFile(`${OUT}/RESULTS.md`, renderMarkdown(report));
+if (missPath) await writeFile(`${OUT}/miss-path.svg`, renderChart(missPath.cases));
+console.log(
+  values['report-only']
+    ? `wrote ${OUT}/RESULTS.md and ${OUT}/miss-path.svg from ${RESULTS}`
+    : `wrote ${RESULTS}, ${OUT}/RESULTS.md and ${OUT}/miss-path.svg in ${Math.round((Date.now() - started) / 1000)} s${values.record ? '' : ' (--record writes the committed ones in bench/)'}`,
+);

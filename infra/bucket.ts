@@ -109,7 +109,14 @@ export function lifecycleRules(derivedExpirationDays: number): aws.types.input.s
 }
 
 export const CORS_RULES: aws.types.input.s3.BucketCorsConfigurationCorsRule[] = [
-  { id: 'get-images', allowedMethods: ['GET', 'HEAD'], allowedOrigins: ['*'], allowedHeaders: ['*'], exposeHeaders: ['ETag', 'Content-Length', 'Content-Type'], maxAgeSeconds: 86_400 },
+  {
+    id: 'get-images',
+    allowedMethods: ['GET', 'HEAD'],
+    allowedOrigins: ['*'],
+    allowedHeaders: ['*'],
+    exposeHeaders: ['ETag', 'Content-Length', 'Content-Type'],
+    maxAgeSeconds: 86_400,
+  },
 ];
 
 /** `spec` is the stage's spec (stageSpec): its S3 origins carry the stage's bucket names. */

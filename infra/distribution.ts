@@ -5,6 +5,7 @@
  */
 import type { GeoTable } from '../functions/core/geo.ts';
 import type { ImagePolicy } from '../functions/core/policy.ts';
+import { VIEWER_URL_HEADER } from '../functions/core/keys.ts';
 import { TEST_ECDSA_PUBLIC_KEY, TEST_RSA_PUBLIC_KEY } from './keys.ts';
 
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
@@ -62,6 +63,11 @@ export interface BehaviorSpec {
   /** Headers the origin request policy adds for origin events, such as `CloudFront-Viewer-Country`. */
   readonly originRequestPolicy?: { readonly headers: readonly string[] };
   readonly functions: Partial<Record<EventType, FunctionName>>;
+  /**
+   * Signed behaviors only: the key groups (by name, 1 to 4, as CloudFront allows per behavior) whose
+   * keys may sign URLs and cookies for this path pattern.
+   */
+  readonly trustedKeyGroups?: readonly string[];
 }
 
 export interface FunctionSpec {
@@ -109,15 +115,24 @@ export interface KeyGroupSpec {
   readonly keys: readonly PublicKeySpec[];
 }
 
-export interface SignedUrlSpec {
-  /** The key group (by name) whose keys the signed-url function trusts; baked into its bundle. */
-  readonly keyGroup: string;
+interface SignedUrlSpec {
   /** The scheme viewers use and signed Resources name (the local edge, on http, overrides it). */
   readonly scheme: 'https' | 'http';
-  /** Allowed clock difference between signer and edge, applied to DateLessThan and DateGreaterThan. */
+  /**
+   * Allowed clock difference between signer and edge, applied to DateLessThan and DateGreaterThan.
+   * CloudFront applies none, so 0 is the default; a deployment whose signers' clocks drift may choose more.
+   */
   readonly clockSkewSeconds: number;
-  /** The largest custom policy accepted, decoded, in bytes. */
-  readonly maxPolicyBytes: number;
+  /**
+   * CORS preflights (OPTIONS) on signed paths, answered by signed-url itself (no unsigned request
+   * reaches an origin): pages of these origins may fetch private images with GET or HEAD. Absent or
+   * empty: every OPTIONS on a signed path is a 403.
+   */
+  readonly cors?: {
+    readonly allowedOrigins: readonly string[];
+    readonly allowedHeaders: readonly string[];
+    readonly maxAgeSeconds: number;
+  };
 }
 
 const imageCachePolicy: CachePolicySpec = {
@@ -130,7 +145,10 @@ const imageCachePolicy: CachePolicySpec = {
 export const images: ImagePolicy = {
   sizes: ['64x64', '128x128', '256x256', '512x512', '1024x1024', '96x96', '192x192', '384x384', '1200x630'],
   widths: [160, 320, 480, 640, 960, 1280, 1920],
-  qualities: [40, 50, 60, 75, 85, 95],
+  // Four steps, not six (issue 14): each quality multiplies the derived objects one original admits
+  // (`npm run variants`: 2,172 with six, 1,448 with four); 40 and 60 sat within 10 of a neighbour,
+  // a difference hardly visible at thumbnail sizes. 50 for low data, 75 default, 85 presets, 95 near-lossless.
+  qualities: [50, 75, 85, 95],
   formats: ['avif', 'webp', 'jpg', 'png', 'gif'],
   autoFormats: ['avif', 'webp'],
   presets: {
@@ -159,6 +177,39 @@ export const images: ImagePolicy = {
     // Admits a 40 MP AVIF (~760 MB measured) and a 200 MP progressive JPEG (~800 MB estimated);
     // refuses a 60 MP AVIF or a 16-bit interlaced 150 MP PNG, which would crash the function.
     maxDecodeMegabytes: 1024,
+    // The admission cost model (functions/core/cost.ts): sources whose cost is in the work per pixel,
+    // read before any decode. Figures from bench/attacks.ts and issue 14's measurements.
+    cost: {
+      // One render, header read included. image-resize: 6 s GetObject + 20 s + 3 s PutObject + 1 s
+      // stays inside CloudFront's 30 s origin-response limit (functions/adapters/s3/store.ts); the
+      // local edge and the HTTP image origin kill the render's process at this budget.
+      renderSeconds: 20,
+      // An animation is decoded, resized and encoded frame by frame; 800 frames of 1x1 on a 500x500
+      // canvas took ~1 s as a 128x128 GIF, 200 frames of 1000x1000 took 20 s as WebP. Real GIFs and
+      // animated WebPs rarely exceed a few hundred frames.
+      maxFrames: 300,
+      // Pixels over all frames written animated: ~10 MP/s through decode + resize + encode here
+      // (200 MP in 20 s), so 40 MP keeps an animation near 4 s, inside the 20 s render timeout.
+      maxAnimatedPixels: 40_000_000,
+      // Each scan of a progressive JPEG is a pass over every coefficient; encoders write 10 (libjpeg)
+      // to ~20 (mozjpeg tuned); a 900-scan 12,000 px JPEG ran past the 30 s origin timeout.
+      maxJpegScans: 100,
+      svg: {
+        // librsvg parses the whole document to give its size: 25 MB and 900,000 elements took 8 s
+        // and 1.5 GB just for the header; 2 MiB holds any icon, chart or illustration we serve.
+        maxBytes: 2 * 1024 * 1024,
+        maxElements: 20_000,
+        // After every <use> is expanded: a 2 KB fan-out of 10^5 blurred shapes ran past 20 s.
+        maxRenderedElements: 50_000,
+        maxFilterPrimitives: 50,
+        // Each filtered drawing blurs or convolves its pixels: the costly part of a fan-out.
+        maxFilteredRenders: 100,
+        // librsvg recurses per nesting level.
+        maxDepth: 64,
+        // data: URIs are decoded by librsvg's own image loaders, outside our header checks.
+        maxEmbeddedBytes: 1024 * 1024,
+      },
+    },
   },
 };
 
@@ -167,15 +218,46 @@ export const images: ImagePolicy = {
  * origin events, and the functions on each slot; only the viewer-request function differs.
  */
 function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'signed-url'): BehaviorSpec {
+  const signed = viewerRequest === 'signed-url';
   return {
     pathPattern,
     target: 'images',
     allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
     cachePolicy: imageCachePolicy,
-    originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
+    originRequestPolicy: {
+      headers: [
+        'CloudFront-Viewer-Country',
+        'CloudFront-Viewer-Country-Region',
+        // The URL a verified viewer signed: image-resize redirects an over-cap image back to it.
+        ...(signed ? [VIEWER_URL_HEADER] : []),
+      ],
+    },
     functions: { 'viewer-request': viewerRequest, 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
+    ...(signed ? { trustedKeyGroups: ['private-images'] } : {}),
   };
 }
+
+/**
+ * The tunables of image-resize and the HTTP image origin, defined once: both are built from these
+ * (image-resize through its baked configuration, infra/config.ts; the origin in infra/origin/server.ts).
+ *
+ * - derivedCacheControl: Cache-Control of every derived image, answered and stored on the object
+ *   (a derived URI names one immutable rendering: a year).
+ * - maxGeneratedResponseBytes: CloudFront's cap on a response generated in an origin event, headers
+ *   plus body as sent (1 MB; "Quotas on Lambda@Edge",
+ *   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
+ * - renders: at most two resizes (S3 read + decode + encode) at once per process, 64 waiting, none
+ *   waiting more than 10 s; beyond that a 503 (not cached). A Lambda instance handles one event at a
+ *   time, so in AWS this never queues; it bounds memory where one process serves many requests (the
+ *   local edge, sst dev, the HTTP origin): two 12 MP resizes peak near 2 x 80 MiB with shrink-on-load,
+ *   and two cores give ~2x throughput.
+ * The render time budget is images.limits.cost.renderSeconds (the admission cost model's, above).
+ */
+export const tunables = {
+  derivedCacheControl: 'public, max-age=31536000, immutable',
+  maxGeneratedResponseBytes: 1024 * 1024,
+  renders: { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 },
+} as const;
 
 export const distribution: DistributionSpec = {
   name: 'edge-images',
@@ -219,7 +301,13 @@ export const distribution: DistributionSpec = {
   // TEST-ONLY keys (fixtures/keys, infra/keys.ts): anyone can sign with them. A deployment REPLACES
   // them with its own public keys; the private keys never enter the repository.
   keyGroups: [{ name: 'private-images', keys: [TEST_RSA_PUBLIC_KEY, TEST_ECDSA_PUBLIC_KEY] }],
-  signedUrls: { keyGroup: 'private-images', scheme: 'https', clockSkewSeconds: 30, maxPolicyBytes: 2048 },
+  // TEST-ONLY keys are refused by `npm run package` and `sst deploy` unless built for local use:
+  // `npm run keys -- --stage NAME` makes a pair (docs/private-images.md).
+  signedUrls: {
+    scheme: 'https',
+    clockSkewSeconds: 0,
+    cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 600 },
+  },
   // Subdivision > country > continent > default, as Route 53 geolocation. The default is the origin
   // group's primary: geo-route only reroutes requests bound for it, never the failover secondary.
   geo: {

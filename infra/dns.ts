@@ -32,7 +32,8 @@ export function route53Adapter(zoneId: string, sst: SstBasicComponents): SstDnsA
     zone: zoneId,
     transform: {
       record: (args) => {
-        if (args.aliases !== undefined) args.aliases = pulumi.output(args.aliases).apply((aliases) => aliases.map((a) => ({ ...a, evaluateTargetHealth: false })));
+        if (args.aliases !== undefined)
+          args.aliases = pulumi.output(args.aliases).apply((aliases) => aliases.map((a) => ({ ...a, evaluateTargetHealth: false })));
         return undefined;
       },
     },
@@ -40,7 +41,12 @@ export function route53Adapter(zoneId: string, sst: SstBasicComponents): SstDnsA
 }
 
 /** The us-east-1 certificate ARN for the aliases: the given one, or a new DNS-validated one (SST's DnsValidatedCertificate). */
-export function createCertificate(options: DeployOptions, aliases: readonly string[], providers: Providers, sst: SstBasicComponents): pulumi.Output<string> | undefined {
+export function createCertificate(
+  options: DeployOptions,
+  aliases: readonly string[],
+  providers: Providers,
+  sst: SstBasicComponents,
+): pulumi.Output<string> | undefined {
   if (aliases.length === 0) return undefined;
   if (options.domain?.certificateArn) return pulumi.output(options.domain.certificateArn);
   const zoneId = options.hostedZoneId;

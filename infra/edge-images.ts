@@ -43,7 +43,10 @@ export interface EdgeImages {
   readonly url?: pulumi.Output<string>;
 }
 
-export interface EdgeImagesInputs<V extends pulumi.ComponentResource = pulumi.ComponentResource, C extends pulumi.ComponentResource = pulumi.ComponentResource> {
+export interface EdgeImagesInputs<
+  V extends pulumi.ComponentResource = pulumi.ComponentResource,
+  C extends pulumi.ComponentResource = pulumi.ComponentResource,
+> {
   /** Zips built for this stage (buildStageArtifacts); required when options.cdn. */
   readonly artifacts?: Artifacts;
   /** Route 53 geolocation data (infra/geo.ts `geoDns`); used when options.geoDns. */

@@ -72,7 +72,9 @@ export function createImageOriginService<V extends pulumi.ComponentResource, C e
   const origin = imageOriginSpec(spec);
   if (!origin) throw new Error('Expected a custom origin as the secondary of an origin group to deploy the image origin service but received none');
   if (origin.protocol !== 'https' || origin.port !== 443) {
-    throw new Error(`Expected https on port 443 for origin ${origin.id} (the service's load balancer listens there) but received ${origin.protocol} on ${origin.port}`);
+    throw new Error(
+      `Expected https on port 443 for origin ${origin.id} (the service's load balancer listens there) but received ${origin.protocol} on ${origin.port}`,
+    );
   }
   const zoneId = options.hostedZoneId;
   if (!zoneId) throw new Error(`Expected a hosted zone id (domain.hostedZoneId) for the image origin service's name ${origin.domainName} but received none`);

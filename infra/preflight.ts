@@ -119,7 +119,10 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   if (config.account !== undefined && !/^\d{12}$/.test(config.account)) {
     add('account', `Expected a 12-digit AWS account id for account in ${file} but received ${JSON.stringify(config.account)}`);
   } else if (config.account !== undefined && context.account !== undefined && context.account !== config.account) {
-    add('account', `Expected credentials of account ${config.account} (account in ${file}) but received credentials of ${context.account}: switch AWS_PROFILE, or fix account`);
+    add(
+      'account',
+      `Expected credentials of account ${config.account} (account in ${file}) but received credentials of ${context.account}: switch AWS_PROFILE, or fix account`,
+    );
   }
 
   let source: DistributionSpec;
@@ -129,7 +132,13 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     add('overrides', `${(error as Error).message} (overrides in ${file})`);
     return problems;
   }
-  const options = deployOptionsFromStage(config, { app: context.app, stage: stage.name, root: '.', dev: !deploy, ...(context.account ? { account: context.account } : {}) });
+  const options = deployOptionsFromStage(config, {
+    app: context.app,
+    stage: stage.name,
+    root: '.',
+    dev: !deploy,
+    ...(context.account ? { account: context.account } : {}),
+  });
   const naming = { account: options.account ?? (options.bucketNaming === 'unique' ? OFFLINE_ACCOUNT : undefined), bucketNaming: options.bucketNaming };
 
   // placeholder and test-key: what a real deployment must replace.
@@ -137,21 +146,33 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     if (stage.isDefault) {
       const own = `infra/stages/${stage.name}.ts`;
       if (source.origins.some((o) => o.kind === 'custom' && isPlaceholderHost(o.domainName)) || source.keyGroups?.some((g) => g.keys.some(isTestOnlyKey))) {
-        add('placeholder', `Stage ${stage.name} has no file of its own and deploys the repository default (${stage.file}): copy infra/stages/sample.ts to ${own} and fill it in`);
+        add(
+          'placeholder',
+          `Stage ${stage.name} has no file of its own and deploys the repository default (${stage.file}): copy infra/stages/sample.ts to ${own} and fill it in`,
+        );
       }
     }
     for (const origin of source.origins) {
       if (origin.kind === 'custom' && isPlaceholderHost(origin.domainName)) {
-        add('placeholder', `Replace the placeholder host ${origin.domainName} of origin ${origin.id}: set overrides.origins [{ id: '${origin.id}', domainName: '<your host>' }] in ${file}`);
+        add(
+          'placeholder',
+          `Replace the placeholder host ${origin.domainName} of origin ${origin.id}: set overrides.origins [{ id: '${origin.id}', domainName: '<your host>' }] in ${file}`,
+        );
       }
     }
     if (config.domain && isPlaceholderHost(config.domain.name)) {
-      add('placeholder', `Replace the placeholder domain ${config.domain.name} (domain.name in ${file}) with your CDN host name, or remove domain to use *.cloudfront.net`);
+      add(
+        'placeholder',
+        `Replace the placeholder domain ${config.domain.name} (domain.name in ${file}) with your CDN host name, or remove domain to use *.cloudfront.net`,
+      );
     }
     for (const group of source.keyGroups ?? []) {
       for (const key of group.keys) {
         if (isTestOnlyKey(key)) {
-          add('test-key', `Key group ${group.name} trusts the TEST-ONLY key ${key.id} (anyone can sign with it): set overrides.keyGroups in ${file} to your own PUBLIC keys (openssl ec -in private.pem -pubout)`);
+          add(
+            'test-key',
+            `Key group ${group.name} trusts the TEST-ONLY key ${key.id} (anyone can sign with it): set overrides.keyGroups in ${file} to your own PUBLIC keys (openssl ec -in private.pem -pubout)`,
+          );
         }
       }
     }
@@ -169,7 +190,10 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     }
     const broken = bucketNameProblems(name);
     if (broken.length > 0) {
-      add('bucket-name', `Expected an S3 bucket name with ${broken.join(', ')} for origin ${origin.id} but received ${name}: change its bucket in overrides.origins of ${file}`);
+      add(
+        'bucket-name',
+        `Expected an S3 bucket name with ${broken.join(', ')} for origin ${origin.id} but received ${name}: change its bucket in overrides.origins of ${file}`,
+      );
     }
     const twin = names.get(name);
     if (twin) add('bucket-name', `Expected one bucket per S3 origin but ${origin.id} and ${twin} are both ${name}: give them different buckets in ${file}`);
@@ -180,7 +204,8 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   }
   if (config.logging) {
     const broken = bucketNameProblems(config.logging.bucket);
-    if (broken.length > 0) add('bucket-name', `Expected a log bucket name with ${broken.join(', ')} for logging.bucket in ${file} but received ${config.logging.bucket}`);
+    if (broken.length > 0)
+      add('bucket-name', `Expected a log bucket name with ${broken.join(', ')} for logging.bucket in ${file} but received ${config.logging.bucket}`);
   }
 
   // origin
@@ -198,9 +223,14 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     if (origin.protocol !== 'http' && origin.protocol !== 'https') {
       add('origin', `Expected http or https for the protocol of origin ${origin.id} but received ${JSON.stringify(origin.protocol)}`);
     }
-    const portOk = Number.isInteger(origin.port) && (origin.port === 443 || (origin.port >= 1024 && origin.port <= 65535) || (origin.protocol === 'http' && origin.port === 80));
+    const portOk =
+      Number.isInteger(origin.port) &&
+      (origin.port === 443 || (origin.port >= 1024 && origin.port <= 65535) || (origin.protocol === 'http' && origin.port === 80));
     if (!portOk) {
-      add('origin', `Expected port ${origin.protocol === 'http' ? '80, ' : ''}443 or 1024-65535 for ${origin.protocol} origin ${origin.id} but received ${origin.port}`);
+      add(
+        'origin',
+        `Expected port ${origin.protocol === 'http' ? '80, ' : ''}443 or 1024-65535 for ${origin.protocol} origin ${origin.id} but received ${origin.port}`,
+      );
     }
     if (origin.path !== undefined && (!origin.path.startsWith('/') || origin.path.endsWith('/') || origin.path.length > 255)) {
       add('origin', `Expected an origin path that starts with / and does not end with / for origin ${origin.id} but received ${JSON.stringify(origin.path)}`);
@@ -212,9 +242,13 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   for (const behavior of source.behaviors) {
     const pattern = behavior.pathPattern;
     if (pattern.length > 255 || !PATH_PATTERN.test(pattern)) {
-      add('path-pattern', `Expected a path pattern of at most 255 characters from A-Z a-z 0-9 _ - . * $ / ~ " ' @ : + & but received ${JSON.stringify(pattern)}`);
+      add(
+        'path-pattern',
+        `Expected a path pattern of at most 255 characters from A-Z a-z 0-9 _ - . * $ / ~ " ' @ : + & but received ${JSON.stringify(pattern)}`,
+      );
     }
-    if (seen.has(pattern)) add('path-pattern', `Expected each path pattern once but received ${JSON.stringify(pattern)} twice: CloudFront would never reach the second`);
+    if (seen.has(pattern))
+      add('path-pattern', `Expected each path pattern once but received ${JSON.stringify(pattern)} twice: CloudFront would never reach the second`);
     seen.add(pattern);
   }
   for (const message of distributionProblems(source)) add('path-pattern', message);
@@ -236,7 +270,10 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     const { minTtl, defaultTtl, maxTtl } = behavior.cachePolicy;
     const whole = [minTtl, defaultTtl, maxTtl].every((t) => Number.isInteger(t) && t >= 0);
     if (!whole || !(minTtl <= defaultTtl && defaultTtl <= maxTtl)) {
-      add('cache-ttl', `Expected whole seconds with minimum <= default <= maximum TTL for behavior ${behavior.pathPattern} but received ${minTtl} / ${defaultTtl} / ${maxTtl}`);
+      add(
+        'cache-ttl',
+        `Expected whole seconds with minimum <= default <= maximum TTL for behavior ${behavior.pathPattern} but received ${minTtl} / ${defaultTtl} / ${maxTtl}`,
+      );
     }
   }
 
@@ -258,12 +295,16 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   if (domain) {
     if (!DNS_NAME.test(domain.name)) add('domain', `Expected a host name for domain.name in ${file} but received ${JSON.stringify(domain.name)}`);
     if (domain.certificateArn !== undefined && !/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/.test(domain.certificateArn)) {
-      add('domain', `Expected an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there) for domain.certificateArn but received ${JSON.stringify(domain.certificateArn)}`);
+      add(
+        'domain',
+        `Expected an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there) for domain.certificateArn but received ${JSON.stringify(domain.certificateArn)}`,
+      );
     }
     if (domain.certificateArn === undefined && domain.hostedZoneId === undefined) {
       add('domain', `Expected domain.certificateArn or domain.hostedZoneId (to validate a new certificate) for ${domain.name} in ${file} but received neither`);
     }
-    if (domain.geoDns && domain.hostedZoneId === undefined) add('domain', `Expected domain.hostedZoneId with domain.geoDns in ${file} but received no hosted zone`);
+    if (domain.geoDns && domain.hostedZoneId === undefined)
+      add('domain', `Expected domain.hostedZoneId with domain.geoDns in ${file} but received no hosted zone`);
   }
   // image-origin
   const imageOrigin = config.imageOrigin;
@@ -272,21 +313,32 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     if (!origin) {
       add('image-origin', `Expected a custom origin as the secondary of an origin group for imageOrigin.deploy 'service' in ${file} but received none`);
     } else if (origin.protocol !== 'https' || origin.port !== 443) {
-      add('image-origin', `Expected https on port 443 for origin ${origin.id} (the deployed origin's load balancer listens there) but received ${origin.protocol} on ${origin.port}: set { id: '${origin.id}', protocol: 'https', port: 443 } in overrides.origins of ${file}`);
+      add(
+        'image-origin',
+        `Expected https on port 443 for origin ${origin.id} (the deployed origin's load balancer listens there) but received ${origin.protocol} on ${origin.port}: set { id: '${origin.id}', protocol: 'https', port: 443 } in overrides.origins of ${file}`,
+      );
     }
     if (config.domain?.hostedZoneId === undefined) {
-      add('image-origin', `Expected domain.hostedZoneId for imageOrigin.deploy 'service' in ${file} (the origin's certificate and DNS name live in the zone) but received none`);
+      add(
+        'image-origin',
+        `Expected domain.hostedZoneId for imageOrigin.deploy 'service' in ${file} (the origin's certificate and DNS name live in the zone) but received none`,
+      );
     }
     const min = imageOrigin.min ?? DEFAULT_MIN_TASKS;
     const max = imageOrigin.max ?? DEFAULT_MAX_TASKS;
-    if (!Number.isInteger(min) || min < 1 || min > MAX_TASKS) add('image-origin', `Expected a whole number of tasks from 1 to ${MAX_TASKS} for imageOrigin.min in ${file} but received ${min}`);
-    if (!Number.isInteger(max) || max < min || max > MAX_TASKS) add('image-origin', `Expected a whole number of tasks from imageOrigin.min (${min}) to ${MAX_TASKS} for imageOrigin.max in ${file} but received ${max}`);
+    if (!Number.isInteger(min) || min < 1 || min > MAX_TASKS)
+      add('image-origin', `Expected a whole number of tasks from 1 to ${MAX_TASKS} for imageOrigin.min in ${file} but received ${min}`);
+    if (!Number.isInteger(max) || max < min || max > MAX_TASKS)
+      add('image-origin', `Expected a whole number of tasks from imageOrigin.min (${min}) to ${MAX_TASKS} for imageOrigin.max in ${file} but received ${max}`);
     const cpu = imageOrigin.cpu ?? 1;
     const memory = imageOrigin.memoryGb ?? 2;
     const range = FARGATE_MEMORY_GB[cpu];
     if (!range) add('image-origin', `Expected 0.5, 1, 2 or 4 for imageOrigin.cpu in ${file} but received ${cpu}`);
     else if (!Number.isInteger(memory) || memory < range[0] || memory > range[1]) {
-      add('image-origin', `Expected a whole number of GB from ${range[0]} to ${range[1]} (Fargate's memory for ${cpu} vCPU) for imageOrigin.memoryGb in ${file} but received ${memory}`);
+      add(
+        'image-origin',
+        `Expected a whole number of GB from ${range[0]} to ${range[1]} (Fargate's memory for ${cpu} vCPU) for imageOrigin.memoryGb in ${file} but received ${memory}`,
+      );
     }
     if (imageOrigin.bucketOrigin !== undefined && source.origins.find((o) => o.id === imageOrigin.bucketOrigin)?.kind !== 's3') {
       add('image-origin', `Expected the id of an S3 origin for imageOrigin.bucketOrigin in ${file} but received ${imageOrigin.bucketOrigin}`);
@@ -299,7 +351,12 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
 }
 
 /** The report `npm run preflight` prints: one line per problem. */
-export function formatPreflight(stage: LoadedStage, mode: PreflightContext['mode'], problems: readonly PreflightProblem[], notes: readonly string[] = []): string {
+export function formatPreflight(
+  stage: LoadedStage,
+  mode: PreflightContext['mode'],
+  problems: readonly PreflightProblem[],
+  notes: readonly string[] = [],
+): string {
   const head = `preflight ${stage.name} (${stage.file}, ${mode === 'deploy' ? 'sst deploy' : 'sst dev'}): ${problems.length === 0 ? 'ready' : `${problems.length} problem(s)`}`;
   return [head, ...problems.map((p) => `  [${p.rule}] ${p.message}`), ...notes.map((n) => `  note: ${n}`)].join('\n');
 }

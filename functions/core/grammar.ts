@@ -14,6 +14,7 @@
  * parameter at all asks for the original and passes through untouched. Every number must be in the
  * allowlist of the policy; anything else is a 400 before any origin is touched.
  */
+import { OUTPUT_MAX_SIDE } from './cost.ts';
 import { EdgeError, badParam, quote } from './errors.ts';
 import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, validateKey } from './keys.ts';
 import { negotiateAuto } from './negotiate.ts';
@@ -72,12 +73,7 @@ const POSITION_ALIASES: Record<string, Position> = { center: 'centre' };
  * Parse a viewer URI (as CloudFront passes it: percent-encoded, no query) and its query string
  * (no leading `?`) into the original key and, for a derived image, the variant to make.
  */
-export function parseImageUrl(
-  uri: string,
-  querystring: string,
-  accept: string | undefined,
-  policy: ImagePolicy,
-): ParsedUrl {
+export function parseImageUrl(uri: string, querystring: string, accept: string | undefined, policy: ImagePolicy): ParsedUrl {
   if (!uri.startsWith('/')) throw badParam('the path', 'a path starting with "/"', uri);
   const query = readImageParams(querystring);
   const path = uri.slice(1);
@@ -199,11 +195,7 @@ function querySize(query: Map<string, string>): Preset {
 }
 
 /** Applies dpr and checks everything against the allowlist; the result is canonical. */
-export function resolveVariant(
-  wanted: WantedVariant,
-  dpr: number,
-  policy: ImagePolicy,
-): Variant {
+export function resolveVariant(wanted: WantedVariant, dpr: number, policy: ImagePolicy): Variant {
   if (!(dpr >= 1 && dpr <= policy.maxDpr)) throw badParam('dpr', `a value from 1 to ${policy.maxDpr}`, String(dpr));
   const width = Math.round(wanted.width * dpr);
   const height = wanted.height === undefined ? undefined : Math.round(wanted.height * dpr);
@@ -256,7 +248,10 @@ export function variantName(variant: Variant): string {
 function assertDerivedKeyFits(key: string, variant: Variant): void {
   const bytes = Buffer.byteLength(derivedKey(key, variant), 'utf8');
   if (bytes > MAX_KEY_BYTES) {
-    throw new EdgeError('BadRequest', `Expected an image key short enough for its thumbnail key (at most ${MAX_KEY_BYTES} bytes) but received one that makes ${bytes} bytes`);
+    throw new EdgeError(
+      'BadRequest',
+      `Expected an image key short enough for its thumbnail key (at most ${MAX_KEY_BYTES} bytes) but received one that makes ${bytes} bytes`,
+    );
   }
 }
 
@@ -355,5 +350,16 @@ export function checkPolicy(policy: ImagePolicy): string[] {
     problems.push(`the background ${quote(policy.background)} is not a #rrggbb colour`);
   }
   for (const format of policy.autoFormats) if (!policy.formats.includes(format)) problems.push(`auto format ${format} is not allowed`);
+  // No allowed box may be larger than a format can hold (WebP: 16383 per side), at the largest dpr.
+  const sides = [
+    ...policy.sizes.flatMap((size) => size.split('x').map(Number)),
+    ...policy.widths,
+    ...Object.values(policy.presets).flatMap((p) => [p.width, p.height ?? 0]),
+  ];
+  const largest = Math.ceil(Math.max(0, ...sides) * policy.maxDpr);
+  for (const format of policy.formats) {
+    if (largest > OUTPUT_MAX_SIDE[format])
+      problems.push(`a ${largest} px side (at dpr ${policy.maxDpr}) is more than ${format} can hold (${OUTPUT_MAX_SIDE[format]})`);
+  }
   return problems;
 }

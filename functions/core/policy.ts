@@ -3,6 +3,8 @@
  * (unbounded sizes are a denial-of-wallet hole) and the defaults applied when a URL leaves a
  * parameter out. The data lives in infra/distribution.ts; these are its types.
  */
+import type { CostLimits } from './cost.ts';
+
 export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
 export type Fit = (typeof FITS)[number];
 
@@ -86,5 +88,10 @@ export interface ImagePolicy {
      * Absent: no estimate is checked.
      */
     readonly maxDecodeMegabytes?: number;
+    /**
+     * The admission cost model (functions/core/cost.ts): frames, JPEG scans, SVG complexity, read
+     * before any decode. Absent: not checked.
+     */
+    readonly cost?: CostLimits;
   };
 }

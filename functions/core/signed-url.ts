@@ -17,14 +17,17 @@
  * - Values are taken as sent, never percent-decoded (CloudFront's signers never encode them).
  * - Keys are parsed once, when the key ring is made; nothing about a key is parsed per request.
  * - The signature is checked before any condition, so a reason such as "expired" is only given for
- *   a policy that really was signed. Time conditions allow `clockSkewSeconds` either way.
+ *   a policy that really was signed. Time conditions allow `clockSkewSeconds` either way: 0 by
+ *   default, as CloudFront (which documents none); a deployment may choose more in distribution.ts.
+ * - A custom policy has no size limit of its own, as in CloudFront: only the URL (8,192 bytes) or the
+ *   request (20,480 bytes) that carries it is bounded.
  */
 import { createPublicKey, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { EdgeError, quote } from './errors.ts';
 import { cannedPolicy, cidrContains, decodeCloudFrontBase64, matchResource, parseIp, parsePolicy } from './signed-url-policy.ts';
 
-export type KeyAlgorithm = 'RSA-2048' | 'ECDSA-P256';
+type KeyAlgorithm = 'RSA-2048' | 'ECDSA-P256';
 
 /** A public key as CloudFront stores it: its id (the Key-Pair-Id) and its PEM (SubjectPublicKeyInfo). */
 export interface PublicKeyInput {
@@ -32,7 +35,7 @@ export interface PublicKeyInput {
   readonly pem: string;
 }
 
-export interface TrustedKey {
+interface TrustedKey {
   readonly id: string;
   readonly key: KeyObject;
   readonly algorithm: KeyAlgorithm;
@@ -60,7 +63,7 @@ export function createKeyRing(keys: readonly PublicKeyInput[]): KeyRing {
   return ring;
 }
 
-export type DenyReason =
+type DenyReason =
   | 'missing'
   | 'mixed'
   | 'duplicate'
@@ -75,7 +78,7 @@ export type DenyReason =
   | 'ip'
   | 'resource';
 
-export type HashAlgorithm = 'SHA1' | 'SHA256';
+type HashAlgorithm = 'SHA1' | 'SHA256';
 
 /** What the verifier needs of a viewer request. */
 export interface SignedRequest {
@@ -94,12 +97,19 @@ export interface VerifyOptions {
   readonly keys: KeyRing;
   /** Seconds since the epoch (fractional). */
   readonly now: number;
+  /** Seconds of tolerance either way on time conditions; CloudFront applies none (0). */
   readonly clockSkewSeconds: number;
-  /** The largest decoded custom policy accepted, in bytes. */
-  readonly maxPolicyBytes: number;
 }
 
-export type Via = 'query' | 'cookie';
+/**
+ * CloudFront bounds a policy only by what a request may carry: a URL of at most 8,192 bytes, and a
+ * request of at most 20,480 bytes with its headers (cookies), body aside. Source: "Quotas", general
+ * quotas, https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html
+ */
+export const MAX_URL_BYTES = 8_192;
+const MAX_REQUEST_BYTES = 20_480;
+
+type Via = 'query' | 'cookie';
 
 export type Verdict =
   | {
@@ -200,9 +210,15 @@ export function verifySignedRequest(request: SignedRequest, options: VerifyOptio
     via = 'query';
     found = query;
     names = QUERY_NAMES;
-    const incomplete = found.values.keyPairId === undefined || found.values.signature === undefined || (found.values.expires ?? found.values.policy) === undefined;
+    const incomplete =
+      found.values.keyPairId === undefined || found.values.signature === undefined || (found.values.expires ?? found.values.policy) === undefined;
     if (incomplete && readSigningCookies(request.cookies).count > 0) {
-      return deny(via, found.values.keyPairId, 'mixed', 'Expected every signing parameter in the query string or every one in cookies but received a mix of both');
+      return deny(
+        via,
+        found.values.keyPairId,
+        'mixed',
+        'Expected every signing parameter in the query string or every one in cookies but received a mix of both',
+      );
     }
   } else {
     via = 'cookie';
@@ -243,16 +259,18 @@ export function verifySignedRequest(request: SignedRequest, options: VerifyOptio
     signed = Buffer.from(cannedPolicy(url, expires), 'utf8');
   } else {
     const encoded = policy!;
-    // Checked on the encoded length first, so an oversized policy costs nothing to refuse.
-    const limit = Math.ceil(options.maxPolicyBytes / 3) * 4;
+    // No size of its own: only what fits in a URL (query) or a request (cookie) CloudFront accepts.
+    const limit = via === 'query' ? MAX_URL_BYTES : MAX_REQUEST_BYTES;
     if (encoded.length > limit) {
-      return deny(via, keyPairId, 'oversized-policy', `Expected a ${names.policy} of at most ${options.maxPolicyBytes} bytes but received about ${Math.floor((encoded.length * 3) / 4)} bytes`);
+      return deny(
+        via,
+        keyPairId,
+        'oversized-policy',
+        `Expected a ${names.policy} that fits in a ${via === 'query' ? 'URL' : 'request'} of at most ${limit} bytes but received ${encoded.length} characters`,
+      );
     }
     const bytes = decodeCloudFrontBase64(encoded);
     if (bytes === undefined) return deny(via, keyPairId, 'malformed', `Expected CloudFront base64 for ${names.policy} but received ${quote(encoded)}`);
-    if (bytes.length > options.maxPolicyBytes) {
-      return deny(via, keyPairId, 'oversized-policy', `Expected a ${names.policy} of at most ${options.maxPolicyBytes} bytes but received ${bytes.length} bytes`);
-    }
     signed = bytes;
   }
 
@@ -270,7 +288,8 @@ export function verifySignedRequest(request: SignedRequest, options: VerifyOptio
   const parsed = parsePolicy(signed.toString('utf8'));
   if (!parsed.ok) return deny(via, keyPairId, 'malformed-policy', parsed.message);
   const statement = parsed.value;
-  if (now >= statement.dateLessThan + skew) return deny(via, keyPairId, 'expired', `Access denied: the signed URL expired at ${isoTime(statement.dateLessThan)}`);
+  if (now >= statement.dateLessThan + skew)
+    return deny(via, keyPairId, 'expired', `Access denied: the signed URL expired at ${isoTime(statement.dateLessThan)}`);
   if (statement.dateGreaterThan !== undefined && now <= statement.dateGreaterThan - skew) {
     return deny(via, keyPairId, 'not-yet-valid', `Access denied: the signed URL is not valid until after ${isoTime(statement.dateGreaterThan)}`);
   }

@@ -2,13 +2,19 @@
  * origin-response: when S3 answers 403/404 for a derived key, make the image from its original,
  * store it under `_derived/` with a conditional write, and answer it. Everything else passes.
  *
+ * - Only GET and HEAD make an image. An OPTIONS, POST, PUT, DELETE or PATCH answered 403/404 by S3
+ *   passes through untouched: otherwise an unsigned preflight could read a private image, and any
+ *   OPTIONS could make an uncached resize on every request (a cost without a cache).
+ *
  * - The bucket comes from the event's origin and must be one of ours: a function never reads or
  *   writes a bucket its config does not list.
  * - Originals are only ever read; the only write is a PutObject under `_derived/` with
  *   `If-None-Match: *`, which cannot overwrite anything.
  * - The answer must fit CloudFront's 1 MB cap on generated origin responses (headers + body, the
  *   body counted base64-encoded: about 750 KB of image). An image that does not fit is stored first
- *   and answered with an uncached (`no-store`) 302 to its own canonical URI, which S3 then serves.
+ *   and answered with an uncached (`no-store`) 302 to its own canonical URI, which S3 then serves;
+ *   for a private image, to the URL the viewer signed (signed-url passes it in
+ *   `x-private-viewer-url`), where its signature, URL or cookie, still holds.
  *   Never a loop: an instance that redirected a key and sees S3 miss it again within a minute answers
  *   503 (not cached) instead of redirecting again. Never a 502: an image that fits nowhere (too big
  *   and its write failed) is a 503 the viewer may retry.
@@ -18,6 +24,8 @@
  *   the stored object) between negotiated and explicit requests, or need a viewer-response function
  *   on every request; a superfluous `Vary: Accept` on an explicit URL costs nothing at CloudFront
  *   (which caches on the canonical URI) and at most a browser-cache revalidation.
+ * - A lost conditional write (412: another request stored the variant first) answers what S3 holds,
+ *   read back, not this instance's own render.
  * - The inline answer carries what S3 will say for the stored object: Content-Type, Cache-Control,
  *   the ETag (MD5 of the bytes, as S3 computes it for a single-part unencrypted or SSE-S3 object) and a
  *   Last-Modified taken just before the write. CloudFront sets Content-Length itself.
@@ -29,15 +37,16 @@ import type { ObjectStore } from '../adapters/s3/store.ts';
 import { EdgeError, toEdgeError } from '../core/errors.ts';
 import { derivedKey, derivedUri, parseDerivedUri } from '../core/grammar.ts';
 import type { Variant } from '../core/grammar.ts';
-import { DERIVED_PREFIX } from '../core/keys.ts';
+import { DERIVED_PREFIX, VIEWER_URL_HEADER } from '../core/keys.ts';
 import { Limiter, SingleFlight } from '../core/limit.ts';
 import type { LimitSettings } from '../core/limit.ts';
-import { elapsed } from '../core/log.ts';
+import { wrapHandler } from '../core/handler.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
 import { s3Etag } from '../adapters/s3/etag.ts';
+import { MAX_REFUSAL_BYTES, decodeRefusal, encodeRefusal, isSourceRefusal, refusalKey } from '../core/refusal.ts';
 
-export interface BucketConfig {
+interface BucketConfig {
   readonly bucket: string;
   readonly region: string;
   /** The `origin.s3.domainName` values that name this bucket. */
@@ -51,17 +60,9 @@ export interface ImageResizeConfig {
   readonly cacheControl: string;
   /** CloudFront's cap on a response generated in an origin event: headers plus body as sent. */
   readonly maxGeneratedBytes: number;
-  /** Resizes at once in one process, and how many may wait (default DEFAULT_RENDER_LIMIT). */
-  readonly renders?: LimitSettings;
+  /** Resizes at once in one process, how many may wait, and for how long (tunables.renders in distribution.ts). */
+  readonly renders: LimitSettings;
 }
-
-/**
- * At most two resizes (S3 read + decode + encode) at once per process, 64 waiting, none waiting more
- * than 10 s; beyond that a 503 (not cached). A Lambda instance handles one event at a time, so in AWS
- * this never queues; it bounds memory where one process serves many requests (the local edge, sst
- * dev): two 12 MP resizes peak near 2 x 80 MiB with shrink-on-load, and two cores give ~2x throughput.
- */
-export const DEFAULT_RENDER_LIMIT: LimitSettings = { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 };
 
 export interface ImageResizeDeps {
   readonly store: ObjectStore;
@@ -83,6 +84,9 @@ interface Made {
 /** How long an instance remembers that it redirected a key to S3 (see the loop guard above). */
 const REDIRECT_MEMORY_MS = 60_000;
 const REDIRECT_MEMORY_KEYS = 1000;
+
+/** The outcomes of image-resize's log line. */
+export type ImageResizeOutcome = 'passed' | 'passed-method' | 'derived-stored' | 'unknown-bucket' | 'resized' | 'resized-redirect' | 'error';
 
 export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) {
   const bucketsByDomain = new Map(config.buckets.flatMap((b) => b.domainNames.map((d) => [d, b] as const)));
@@ -110,15 +114,56 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
   // Single flight: concurrent misses for one key inside this instance share one resize.
   const inFlight = new SingleFlight<Made>();
   // Bounded work: the original's bytes and the decode are held by at most `concurrency` resizes.
-  const renders = new Limiter(config.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
+  const renders = new Limiter(config.renders, 'resize');
+
+  /**
+   * A refusal of this very original, remembered under its derived prefix (functions/core/refusal.ts):
+   * thrown again without fetching or decoding the original. Needs `head` (the real S3 store has it).
+   */
+  async function rememberedRefusal(bucket: string, key: string): Promise<void> {
+    if (!deps.store.head) return;
+    const marker = await deps.store.get(bucket, refusalKey(key), MAX_REFUSAL_BYTES).catch(() => undefined);
+    if (!marker) return;
+    const current = await deps.store.head(bucket, key);
+    if (!current) throw new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
+    const refusal = decodeRefusal(marker.body, current.etag);
+    if (refusal) throw refusal;
+  }
+
+  /** Records a deterministic refusal of the source; a failed write is only logged (the next miss decodes again). */
+  async function rememberRefusal(bucket: string, key: string, etag: string | undefined, error: EdgeError): Promise<void> {
+    if (!deps.store.head || etag === undefined || !isSourceRefusal(error)) return;
+    try {
+      await deps.store.putIfAbsent(bucket, refusalKey(key), encodeRefusal(error, etag.replaceAll('"', '')), {
+        contentType: 'application/json',
+        cacheControl: 'no-store',
+        metadata: { 'original-etag': etag.replaceAll('"', '') },
+      });
+    } catch (failed) {
+      deps.log({
+        fn: 'image-resize',
+        requestId: '-',
+        uri: `/${refusalKey(key)}`,
+        outcome: 'refusal-not-stored',
+        detail: toEdgeError(failed).detail ?? String(failed),
+        ms: 0,
+      });
+    }
+  }
 
   function make(bucket: string, key: string, variant: Variant): Promise<Made> {
     const target = derivedKey(key, variant);
     return inFlight.run(`${bucket}/${target}`, async (): Promise<Made> => {
       const { original, image } = await renders.run(async () => {
+        await rememberedRefusal(bucket, key);
         const original = await deps.store.get(bucket, key, config.policy.limits.maxInputBytes);
         if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
-        return { original, image: await deps.render(original.body, variant, renderOptions) };
+        try {
+          return { original, image: await deps.render(original.body, variant, renderOptions) };
+        } catch (thrown) {
+          await rememberRefusal(bucket, key, original.etag, toEdgeError(thrown));
+          throw thrown;
+        }
       });
       // S3 stamps the object with the time it receives the write; take ours just before it.
       const lastModified = new Date().toUTCString();
@@ -135,6 +180,20 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         stored = 'failed';
         storeError = toEdgeError(error).detail ?? String(error);
       }
+      if (stored === 'exists') {
+        // Another request stored this variant first (412): answer what S3 holds, so the response,
+        // its ETag and the stored object agree (two encoders need not produce the same bytes).
+        const held = await deps.store.get(bucket, target, config.policy.limits.maxInputBytes).catch(() => undefined);
+        if (held) {
+          return {
+            image: { ...image, data: held.body, contentType: held.contentType ?? image.contentType },
+            etag: held.etag ?? s3Etag(held.body),
+            lastModified: held.lastModified ?? lastModified,
+            stored,
+            sourceBytes: original.body.byteLength,
+          };
+        }
+      }
       return {
         ...(storeError === undefined ? {} : { storeError }),
         image,
@@ -147,7 +206,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     });
   }
 
-  function answer(made: Made, uri: string, received: CloudFrontResponse): CloudFrontResultResponse {
+  function answer(made: Made, uri: string, received: CloudFrontResponse, location: string): CloudFrontResultResponse {
     const headers = {
       'Content-Type': made.image.contentType,
       'Cache-Control': config.cacheControl,
@@ -164,34 +223,30 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       });
     }
     // Too big to answer from the function: S3 has it now, so send the viewer back for it, uncached.
-    return replacing(received, generatedResponse(302, { Location: uri, 'Cache-Control': 'no-store' }));
+    return replacing(received, generatedResponse(302, { Location: location, 'Cache-Control': 'no-store' }));
   }
 
-  return async (event: CloudFrontResponseEvent): Promise<CloudFrontResponseResult> => {
-    const started = performance.now();
-    const { request, response, config: cf } = event.Records[0]!.cf;
-    const base = { fn: 'image-resize', requestId: cf.requestId, uri: request.uri };
-    const status = Number(response.status);
-    const s3 = request.origin?.s3;
-
-    // One log line per invocation, pass-through included.
-    const passed = (outcome: string) => {
-      deps.log({ ...base, outcome, status, ms: elapsed(started) });
-      return response;
-    };
-    if (!request.uri.startsWith(`/${DERIVED_PREFIX}`) || !s3) return passed('passed');
-    if (status === 200 || status === 304) {
-      withDerivedHeaders(response, config.cacheControl);
-      return passed('derived-stored');
-    }
-    if (status !== 403 && status !== 404) return passed('passed');
-
-    const bucket = bucketsByDomain.get(s3.domainName);
-    if (!bucket) {
-      deps.log({ ...base, outcome: 'unknown-bucket', status, detail: s3.domainName, ms: elapsed(started) });
-      return response;
-    }
-    try {
+  return wrapHandler<ImageResizeOutcome, CloudFrontResponseEvent, CloudFrontResponseResult>({
+    fn: 'image-resize',
+    log: deps.log,
+    identify: (event) => ({ requestId: event.Records[0]!.cf.config.requestId, uri: event.Records[0]!.cf.request.uri }),
+    run: async (event) => {
+      const { request, response } = event.Records[0]!.cf;
+      const status = Number(response.status);
+      const s3 = request.origin?.s3;
+      // One log line per invocation, pass-through included.
+      const passed = (outcome: ImageResizeOutcome) => ({ result: response, report: { outcome, status } });
+      if (!request.uri.startsWith(`/${DERIVED_PREFIX}`) || !s3) return passed('passed');
+      // Only GET and HEAD ever make an image: any other method's origin answer (an S3 403 to a
+      // preflight, a 405 to a POST) is that method's answer, never a cue to resize.
+      if (request.method !== 'GET' && request.method !== 'HEAD') return passed('passed-method');
+      if (status === 200 || status === 304) {
+        withDerivedHeaders(response, config.cacheControl);
+        return passed('derived-stored');
+      }
+      if (status !== 403 && status !== 404) return passed('passed');
+      const bucket = bucketsByDomain.get(s3.domainName);
+      if (!bucket) return { result: response, report: { outcome: 'unknown-bucket', status, level: 'warn', detail: s3.domainName } };
       const { key, variant } = parseDerivedUri(request.uri, config.policy);
       const id = `${bucket.bucket}/${derivedKey(key, variant)}`;
       if (redirectedRecently(id, Date.now())) {
@@ -205,26 +260,34 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       // Joining a resize already under way for this key (single flight): logged as `shared`.
       const shared = inFlight.has(id);
       const made = await make(bucket.bucket, key, variant);
-      const result = answer(made, derivedUri(key, variant), response);
+      const canonical = derivedUri(key, variant);
+      const result = answer(made, canonical, response, signedLocation(request.headers[VIEWER_URL_HEADER]?.[0]?.value) ?? canonical);
       if (result.status === '302') rememberRedirect(id, Date.now());
-      deps.log({
-        ...base,
-        outcome: result.status === '200' ? 'resized' : 'resized-redirect',
-        status: Number(result.status),
-        stored: made.stored,
-        ...(shared ? { shared: true } : {}),
-        ...(made.storeError === undefined ? {} : { storeError: made.storeError }),
-        sourceBytes: made.sourceBytes,
-        outputBytes: made.image.data.byteLength,
-        ms: elapsed(started),
-      });
-      return result;
-    } catch (thrown) {
-      const error = toEdgeError(thrown);
-      deps.log({ ...base, outcome: 'error', status: error.status, detail: error.detail ?? error.publicMessage, ms: elapsed(started) });
-      return replacing(response, errorResponse(error));
-    }
-  };
+      return {
+        result,
+        report: {
+          outcome: result.status === '200' ? 'resized' : 'resized-redirect',
+          status: Number(result.status),
+          stored: made.stored,
+          ...(shared ? { shared: true } : {}),
+          ...(made.storeError === undefined ? {} : { storeError: made.storeError }),
+          sourceBytes: made.sourceBytes,
+          outputBytes: made.image.data.byteLength,
+        },
+      };
+    },
+    fail: { outcome: 'error', answer: (error, event) => replacing(event.Records[0]!.cf.response, errorResponse(error)) },
+  });
+}
+
+/**
+ * Where a signed viewer is sent back for an image too large to answer inline: the very URL it signed
+ * (its signature still holds there; the image is in S3 now, so that request is a plain S3 hit),
+ * passed by signed-url. Only a same-site path is accepted (never `//host`, never a control character).
+ */
+function signedLocation(value: string | undefined): string | undefined {
+  if (value === undefined || !value.startsWith('/') || value.startsWith('//')) return undefined;
+  return /^[\x21-\x7e]+$/.test(value) && !value.includes('\\') ? value : undefined;
 }
 
 /** A derived object served by S3 gets the same caching headers as one answered by the function. */

@@ -16,6 +16,7 @@ const { values } = parseArgs({
     config: { type: 'string' },
     out: { type: 'string', default: 'dist' },
     only: { type: 'string', multiple: true },
+    local: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -24,7 +25,8 @@ if (values.help) {
   console.log(`Usage: npm run package -- [--config FILE] [--out DIR] [--only FUNCTION ...]
   --config FILE   JSON overrides baked into every zip (bucket names, image policy, ...; see the README)
   --out DIR       output folder (default dist)
-  --only NAME     package only this function (repeatable; derived-cleanup included)`);
+  --only NAME     package only this function (repeatable; derived-cleanup included)
+  --local         a build for this machine only: accepts the TEST-ONLY keys (refused otherwise)`);
   process.exit(0);
 }
 
@@ -43,19 +45,24 @@ try {
     root: process.cwd(),
     outDir: values.out,
     overrides,
+    local: values.local,
     ...(values.only ? { only: values.only as PackagedFunctionName[] } : {}),
   });
   const out = path.relative(process.cwd(), path.resolve(values.out)) || '.';
   for (const f of manifest.functions) {
     const kb = (f.zipBytes / 1024).toFixed(0).padStart(6);
     const limit = (f.zipLimitBytes / 1024 / 1024).toFixed(0);
-    console.log(`${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  ${f.eventTypes.join(', ') || '(not attached)'}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`);
+    console.log(
+      `${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  ${f.eventTypes.join(', ') || '(not attached)'}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`,
+    );
   }
   for (const f of manifest.regionalFunctions) {
     const kb = (f.zipBytes / 1024).toFixed(0).padStart(6);
     const limit = (f.zipLimitBytes / 1024 / 1024).toFixed(0);
     const regions = f.regions.map((r) => r.region).join(', ');
-    console.log(`${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  regional, ${f.events.join(', ')} in ${regions}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`);
+    console.log(
+      `${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  regional, ${f.events.join(', ')} in ${regions}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`,
+    );
   }
   console.log(`${out}/manifest.json, ${out}/iam/  (${Math.round(performance.now() - started)} ms)`);
 } catch (error) {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Pulumi hands the mocks untyped JSON, and SST's Vpc and Cluster classes are only typed where sst.config.ts passes them
 /**
  * SST's own components under Pulumi's mocks, for the infra test and the resource plan: no AWS account,
  * no SST CLI. Three things stand in for what `sst deploy` provides:
@@ -63,7 +64,11 @@ function policyDocument(inputs: Record<string, any>): string {
     Action: list(s['actions']),
     Resource: list(s['resources']),
     ...(s['conditions']
-      ? { Condition: Object.fromEntries((s['conditions'] as { test: string; variable: string; values: string[] }[]).map((c) => [c.test, { [c.variable]: list(c.values) }])) }
+      ? {
+          Condition: Object.fromEntries(
+            (s['conditions'] as { test: string; variable: string; values: string[] }[]).map((c) => [c.test, { [c.variable]: list(c.values) }]),
+          ),
+        }
       : {}),
   }));
   return JSON.stringify({ Version: '2012-10-17', Statement: statements });
@@ -82,7 +87,13 @@ export async function startSstHarness(options: HarnessOptions): Promise<SstHarne
     $secrets: {},
     $dev: false,
     $app: { name: options.app, stage: options.stage, removal: 'remove', protect: false, providers: {} },
-    $cli: { command: 'deploy', rpc: '', home: 'aws', paths: { home: path.join(root, '.sst'), root, work: path.join(root, '.sst'), platform }, state: { version: {} } },
+    $cli: {
+      command: 'deploy',
+      rpc: '',
+      home: 'aws',
+      paths: { home: path.join(root, '.sst'), root, work: path.join(root, '.sst'), platform },
+      state: { version: {} },
+    },
   });
 
   // The SST CLI's RPC server, as far as this stack asks it.
@@ -104,7 +115,10 @@ export async function startSstHarness(options: HarnessOptions): Promise<SstHarne
       };
       res.setHeader('content-type', 'application/json');
       if (method in answers) res.end(JSON.stringify({ result: answers[method], error: null }));
-      else res.end(JSON.stringify({ result: null, error: `rpc: can't find method ${method} (test/support/sst-harness.ts answers ${Object.keys(answers).join(', ')})` }));
+      else
+        res.end(
+          JSON.stringify({ result: null, error: `rpc: can't find method ${method} (test/support/sst-harness.ts answers ${Object.keys(answers).join(', ')})` }),
+        );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

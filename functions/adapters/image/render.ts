@@ -31,6 +31,9 @@ import type { Variant } from '../../core/grammar.ts';
 import { ALPHA_FORMATS, ANIMATED_FORMATS, CONTENT_TYPES } from '../../core/policy.ts';
 import type { OutputFormat } from '../../core/policy.ts';
 import { readCopyright } from './exif.ts';
+import { checkFrames, checkJpegScans, checkOutputSize, checkSvg, checkSvgBytes, outputSize, tooCostly } from '../../core/cost.ts';
+import type { CostLimits } from '../../core/cost.ts';
+import { countGifFrames, countJpegScans, isGif, isJpeg, looksLikeXml, scanSvg } from './scan.ts';
 
 export interface RenderLimits {
   /** Pixels of one decoded frame, or of all frames when the output is animated. */
@@ -39,12 +42,17 @@ export interface RenderLimits {
   readonly maxInputBytes?: number;
   /** Estimated peak decode memory (see DECODE_BYTES_PER_PIXEL). Absent: not checked. */
   readonly maxDecodeMegabytes?: number;
+  /** The admission cost model: frames, JPEG scans, SVG complexity (functions/core/cost.ts). Absent: not checked. */
+  readonly cost?: CostLimits;
 }
 
 export interface RenderOptions extends RenderLimits {
   /** `#rrggbb` under transparent pixels in JPEG, and the letterbox of `contain` in JPEG. Default white. */
   readonly background?: string;
-  /** libvips stops and the render fails (503, not cached) after this long. Default 20 s. */
+  /**
+   * libvips stops and the render fails (503, not cached) after this long; absent: the cost model's
+   * renderSeconds (images.limits.cost in infra/distribution.ts), else no limit.
+   */
   readonly timeoutSeconds?: number;
 }
 
@@ -61,7 +69,7 @@ export interface Rendered {
 }
 
 /** Source formats the engine reads, as sharp names them (AVIF is sharp's `heif` with AV1 inside). */
-export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
+type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
 
 /** What the header says about a source, read without decoding pixels. */
 export interface SourceHeader {
@@ -115,7 +123,6 @@ export function loadEngine(): Promise<SharpModule> {
 }
 
 const DEFAULT_BACKGROUND = '#ffffff';
-const DEFAULT_TIMEOUT_SECONDS = 20;
 /** SVG is rasterised at the density that fits the box; libvips accepts 1 to 100000 dpi. */
 const SVG_BASE_DENSITY = 72;
 
@@ -209,6 +216,12 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
     }
   }
 
+  if (options.cost && animated) checkFrames(header.format, width, height, frames, true, options.cost);
+  // The output must fit its format (WebP and AVIF hold at most 16383/16384 per side): a 422 naming
+  // the limit before any decode, never the encoder's 500.
+  const out = outputSize(variant, { width, height, vector: header.format === 'svg' });
+  checkOutputSize(variant.format, out.width, out.height, frames);
+
   const input: SharpOptions = {
     limitInputPixels: options.maxInputPixels,
     failOn: 'error',
@@ -218,7 +231,7 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
     ...(density === undefined ? {} : { density }),
   };
   let image = sharp(source, input)
-    .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS })
+    .timeout({ seconds: Math.ceil(options.timeoutSeconds ?? options.cost?.renderSeconds ?? 0) })
     .resize(resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background));
   if (!alpha && header.hasAlpha) image = image.flatten({ background });
   if (variant.keepCopyright && header.copyright) image = image.withExif({ IFD0: { Copyright: header.copyright } });
@@ -239,6 +252,25 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
       detail: `${source.byteLength} bytes, the limit is ${limits.maxInputBytes}`,
     });
   }
+  // The cost model's cheap reads come before sharp: librsvg parses a whole SVG to give its size, and
+  // a JPEG's scan count is only known by walking its markers.
+  if (limits.cost) {
+    if (looksLikeXml(source)) {
+      checkSvgBytes(source.byteLength, limits.cost);
+      checkSvg(scanSvg(source), limits.cost);
+    } else if (isJpeg(source)) {
+      checkJpegScans(countJpegScans(source), limits.cost);
+    } else if (isGif(source)) {
+      // libvips reads every frame of a GIF to count them: count the descriptors ourselves first.
+      const frames = countGifFrames(source, limits.cost.maxFrames + 1);
+      if (frames > limits.cost.maxFrames) {
+        throw tooCostly(
+          'The original image has too many frames to resize',
+          `gif of more than ${limits.cost.maxFrames} frames, the limit is maxFrames ${limits.cost.maxFrames}`,
+        );
+      }
+    }
+  }
   const sharp = loaded ?? (await loadEngine());
   let meta: Metadata;
   try {
@@ -255,6 +287,7 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
     throw new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: `${format} header without a size` });
   }
   const frames = Math.max(1, meta.pages ?? 1);
+  if (limits.cost) checkFrames(format, storedWidth, storedHeight, frames, false, limits.cost);
   // EXIF orientations 5-8 turn the picture a quarter: width and height swap when displayed.
   const swapped = (meta.orientation ?? 1) >= 5;
   const oneFrame = swapped ? { width: storedHeight, height: storedWidth } : { width: storedWidth, height: storedHeight };
@@ -289,7 +322,9 @@ function sourceFormat(meta: Metadata): SourceFormat {
       return meta.format;
     case 'heif':
       if (meta.compression === 'av1') return 'avif';
-      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `heif with ${meta.compression ?? 'unknown'} compression` });
+      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', {
+        detail: `heif with ${meta.compression ?? 'unknown'} compression`,
+      });
     default:
       throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `format ${String(meta.format)}` });
   }
@@ -315,7 +350,7 @@ const STRATEGIES = { entropy: 'entropy', attention: 'attention' } as const;
  *   contain:     the smallest box of that aspect around the source (100x50 -> 100x100, letterboxed).
  * An SVG is rasterised at the box's size, so it never needs this.
  */
-export function resizeOptions(
+function resizeOptions(
   variant: Variant,
   source: { readonly width: number; readonly height: number; readonly vector: boolean; readonly animated: boolean },
   background: string | { r: number; g: number; b: number; alpha: number },
@@ -359,11 +394,25 @@ export function classifySharpError(error: unknown): EdgeError {
   if (/timeout/i.test(message)) {
     return new EdgeError('OriginError', 'The image took too long to resize; try again', { status: 503, detail: message, cause: error });
   }
+  // libvips' catch-all for a loader that failed without saying why (a damaged interlaced 16-bit PNG):
+  // the bytes are at fault, not the service.
+  if (/^unknown error$/i.test(message.trim())) {
+    return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error });
+  }
+  if (/too large for the \w+ format/i.test(message)) {
+    return new EdgeError('UnprocessableImage', 'The image is too large for the requested format; ask for a smaller size or another format', {
+      detail: message,
+      cause: error,
+    });
+  }
   if (/empty/i.test(message) && /input/i.test(message)) {
     return new EdgeError('UnprocessableImage', 'The original image is empty', { detail: message, cause: error });
   }
   // Anything else libvips or a loader reports while reading untrusted bytes is a broken source.
-  if (/^(vips|lib|gif|heif|tiff|svg|glib|jpeg|png|webp|input|corrupt|premature|truncat|invalid|bad |not a known|read error)/i.test(message) || /corrupt|premature end|truncated|invalid|bad seek|read error|XML parse/i.test(message)) {
+  if (
+    /^(vips|lib|gif|heif|tiff|svg|glib|jpeg|png|webp|input|corrupt|premature|truncat|invalid|bad |not a known|read error)/i.test(message) ||
+    /corrupt|premature end|truncated|invalid|bad seek|read error|XML parse/i.test(message)
+  ) {
     return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error });
   }
   return new EdgeError('InternalError', 'Internal error', { detail: message, cause: error });

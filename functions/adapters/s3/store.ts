@@ -6,14 +6,16 @@
  * SlowDown) and running out of time are a 503 "try again"; any other S3 failure is a 502. Neither is
  * cached (`no-store`), and the S3 detail goes to the log only.
  */
-import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { EdgeError } from '../../core/errors.ts';
 
-export interface StoredObject {
+interface StoredObject {
   readonly body: Buffer;
   readonly contentType: string | undefined;
   readonly etag: string | undefined;
+  /** As an HTTP date (S3's Last-Modified), when S3 gave one. */
+  readonly lastModified?: string;
 }
 
 export interface PutOptions {
@@ -30,6 +32,8 @@ export interface ObjectStore {
   get(bucket: string, key: string, maxBytes: number): Promise<StoredObject | undefined>;
   /** Writes only if the key is absent (`If-None-Match: *`). */
   putIfAbsent(bucket: string, key: string, body: Buffer, options: PutOptions): Promise<PutOutcome>;
+  /** The ETag of a key without its body; `undefined` when missing. Optional: test doubles may omit it. */
+  head?(bucket: string, key: string): Promise<{ readonly etag: string | undefined } | undefined>;
 }
 
 /**
@@ -73,7 +77,9 @@ export function s3Store(
         return await withDeadline(budget.getDeadlineMs, `GetObject ${bucket}/${key}`, async (abortSignal) => {
           const out = await clientFor(regionOf(bucket)).send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
           if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
-            out.Body?.transformToWebStream().cancel().catch(() => {});
+            out.Body?.transformToWebStream()
+              .cancel()
+              .catch(() => {});
             throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
               detail: `${bucket}/${key} is ${out.ContentLength} bytes, the limit is ${maxBytes}`,
             });
@@ -87,11 +93,24 @@ export function s3Store(
             body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
             contentType: out.ContentType,
             etag: out.ETag,
+            ...(out.LastModified ? { lastModified: out.LastModified.toUTCString() } : {}),
           };
         });
       } catch (error) {
         if (isMissing(error)) return undefined;
         throw storeError('GetObject', bucket, key, error);
+      }
+    },
+
+    async head(bucket, key) {
+      try {
+        return await withDeadline(budget.getDeadlineMs, `HeadObject ${bucket}/${key}`, async (abortSignal) => {
+          const out = await clientFor(regionOf(bucket)).send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
+          return { etag: out.ETag };
+        });
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw storeError('HeadObject', bucket, key, error);
       }
     },
 
@@ -219,7 +238,10 @@ export function regionalClients(): (region: string | undefined) => S3Client {
   const clients = new Map<string, S3Client>();
   return (region = 'us-east-1') => {
     let client = clients.get(region);
-    if (!client) clients.set(region, (client = new S3Client(s3ClientConfig(region))));
+    if (!client) {
+      client = new S3Client(s3ClientConfig(region));
+      clients.set(region, client);
+    }
     return client;
   };
 }
