@@ -54,7 +54,7 @@ export interface ImageBuckets {
 }
 
 /** The bucket policy document: CloudFront's read as given, and SST's HTTPS-only statement. */
-export function bucketPolicyDocument(arn: pulumi.Input<string>, reader: CloudFrontReader | undefined): pulumi.Output<string> {
+function bucketPolicyDocument(arn: pulumi.Input<string>, reader: CloudFrontReader | undefined): pulumi.Output<string> {
   return pulumi.jsonStringify({
     Version: '2012-10-17',
     Statement: [
@@ -84,7 +84,7 @@ export function bucketPolicyDocument(arn: pulumi.Input<string>, reader: CloudFro
 }
 
 /** Lifecycle rules: `_derived/` expires (current and old versions), half-finished uploads are dropped. */
-export function lifecycleRules(derivedExpirationDays: number): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+function lifecycleRules(derivedExpirationDays: number): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
   return [
     {
       id: 'expire-derived',
@@ -108,7 +108,7 @@ export function lifecycleRules(derivedExpirationDays: number): aws.types.input.s
   ];
 }
 
-export const CORS_RULES: aws.types.input.s3.BucketCorsConfigurationCorsRule[] = [
+const CORS_RULES: aws.types.input.s3.BucketCorsConfigurationCorsRule[] = [
   {
     id: 'get-images',
     allowedMethods: ['GET', 'HEAD'],

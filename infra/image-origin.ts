@@ -33,13 +33,13 @@ import type { Providers } from './providers.ts';
 import type { SstComponents, SstService } from './sst-components.ts';
 
 /** The port the container listens on (the load balancer forwards 443/https to it over HTTP). */
-export const CONTAINER_PORT = 8080;
+const CONTAINER_PORT = 8080;
 /** The CPU utilization the service's target tracking keeps. */
-export const TARGET_CPU_PERCENT = 70;
+const TARGET_CPU_PERCENT = 70;
 const CLOUDFRONT_ORIGIN_FACING = 'com.amazonaws.global.cloudfront.origin-facing';
 
 /** The S3 origin whose bucket the service reads: as configured, else the first replica in another region, else the primary. */
-export function imageOriginBucket(buckets: Pick<ImageBuckets, 'primary' | 'replicas' | 'byOrigin'>, config: ServiceImageOrigin): ImageBucket {
+function imageOriginBucket(buckets: Pick<ImageBuckets, 'primary' | 'replicas' | 'byOrigin'>, config: ServiceImageOrigin): ImageBucket {
   if (config.bucketOrigin !== undefined) {
     const chosen = buckets.byOrigin.get(config.bucketOrigin);
     if (!chosen) throw new Error(`Expected an S3 origin id for imageOrigin.bucketOrigin but received ${config.bucketOrigin}`);
@@ -49,7 +49,7 @@ export function imageOriginBucket(buckets: Pick<ImageBuckets, 'primary' | 'repli
 }
 
 /** Task size: vCPU and memory as SST's Service spells them. */
-export function taskSize(config: ServiceImageOrigin): { cpu: '0.5 vCPU' | '1 vCPU' | '2 vCPU' | '4 vCPU'; memory: `${number} GB` } {
+function taskSize(config: ServiceImageOrigin): { cpu: '0.5 vCPU' | '1 vCPU' | '2 vCPU' | '4 vCPU'; memory: `${number} GB` } {
   return { cpu: `${config.cpu ?? 1} vCPU`, memory: `${config.memoryGb ?? 2} GB` };
 }
 

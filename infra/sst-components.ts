@@ -11,9 +11,9 @@ import type * as aws from '@pulumi/aws';
 import type * as pulumi from '@pulumi/pulumi';
 
 /** SST's `Transform<T>` in its function form: edit the args (and options) of a resource SST creates. */
-export type Transform<T> = (args: T, opts: pulumi.CustomResourceOptions, name: string) => undefined;
+type Transform<T> = (args: T, opts: pulumi.CustomResourceOptions, name: string) => undefined;
 
-export interface SstBucketArgs {
+interface SstBucketArgs {
   readonly versioning?: boolean;
   readonly enforceHttps?: boolean;
   readonly lifecycle?: { readonly id?: string; readonly prefix?: string; readonly expiresIn?: `${number} days` }[];
@@ -30,7 +30,7 @@ export interface SstBucket extends pulumi.ComponentResource {
   readonly arn: pulumi.Output<string>;
 }
 
-export interface SstQueueArgs {
+interface SstQueueArgs {
   readonly transform?: { readonly queue?: Transform<aws.sqs.QueueArgs> };
 }
 
@@ -55,26 +55,26 @@ export interface SstDnsAdapter {
   createCaa(namePrefix: string, recordName: string, opts: pulumi.ComponentResourceOptions): pulumi.Resource[] | pulumi.Output<pulumi.Resource>[] | undefined;
 }
 
-export interface SstCertificateArgs {
+interface SstCertificateArgs {
   readonly domainName: pulumi.Input<string>;
   readonly alternativeNames?: pulumi.Input<string[]>;
   readonly dns: SstDnsAdapter;
 }
 
-export interface SstCertificate extends pulumi.ComponentResource {
+interface SstCertificate extends pulumi.ComponentResource {
   readonly arn: pulumi.Output<string>;
 }
 
-export interface SstVpcArgs {
+interface SstVpcArgs {
   readonly az?: number;
   readonly nat?: 'managed' | 'ec2';
 }
 
-export interface SstClusterArgs<V> {
+interface SstClusterArgs<V> {
   readonly vpc: V;
 }
 
-export interface SstServiceArgs<C> {
+interface SstServiceArgs<C> {
   readonly cluster: C;
   readonly cpu?: '0.25 vCPU' | '0.5 vCPU' | '1 vCPU' | '2 vCPU' | '4 vCPU';
   readonly memory?: `${number} GB`;

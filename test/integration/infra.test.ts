@@ -505,9 +505,11 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
   it('refuses zips without derived-cleanup before creating anything', async () => {
     const { createEdgeImages } = await import('../../infra/edge-images.ts');
     const artifacts = { ...d.artifacts!, manifest: { ...d.artifacts!.manifest, regionalFunctions: [] } };
-    recorded = [];
+    await harness.settle();
+    harness.take();
     expect(() => createEdgeImages(distribution, opts, { artifacts, geoDns, sst: harness.sst })).toThrow(/Expected derived-cleanup in the packaged functions/);
-    expect(recorded).toEqual([]);
+    await harness.settle();
+    expect(harness.take()).toEqual([]);
   });
 });
 

@@ -133,12 +133,12 @@ function renderPlan(stage: string, resources: readonly Registered[]): string {
     lines.push('');
   }
   // Paths on this machine (the image's build context) would differ on the next one, and SST ends
-  // some physical names with 8 random letters (physicalName in .sst/platform/src/components/naming.ts;
-  // a real stage keeps them in its state).
+  // some physical names (its camel-cased logical name) with 8 random letters of PRETTY_CHARS
+  // (physicalName in .sst/platform/src/components/naming.ts; a real stage keeps them in its state).
   return lines
     .join('\n')
     .replaceAll(root, '<repository>')
-    .replace(new RegExp(`(${stage}-[A-Za-z0-9]+)-[a-z]{8}\\b`, 'g'), '$1-<random>');
+    .replace(new RegExp(`(${stage}-[A-Za-z0-9]+|[A-Za-z0-9]*[A-Z][A-Za-z0-9]*)-[abcdefhkmnorstuvwxz]{8}\\b`, 'g'), '$1-<random>');
 }
 
 describe('the resource plan of the sample stage', () => {

@@ -21,7 +21,7 @@ import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import type { SstComponents } from '../../infra/sst-components.ts';
 
-export interface Recorded {
+interface Recorded {
   readonly type: string;
   readonly name: string;
   readonly inputs: Record<string, any>;
