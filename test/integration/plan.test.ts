@@ -150,7 +150,23 @@ describe('the resource plan of the sample stage', () => {
     const manifest = await packageFunctions({ root, outDir: work, spec: distribution, overrides: stageOverrides(distribution, options) });
     createEdgeImages(distribution, options, { artifacts: { dir: work, manifest }, sst: harness.sst });
     await harness.settle();
-    const plan = renderPlan('sample', harness.take());
+    const resources = harness.take();
+    const plan = renderPlan('sample', resources);
+    // The deployed image origin: HTTPS 443 from CloudFront's origin-facing servers only, checked on
+    // /healthz, 2 to 10 tasks, reading the EU replica and writing only its _derived/ keys.
+    const of = (type: string) => resources.filter((r) => r.type === type);
+    const guard = of('aws:ec2/securityGroup:SecurityGroup').find((r) => r.name.endsWith('LoadBalancerSecurityGroup'));
+    expect(guard?.inputs['ingress']).toEqual([{ protocol: 'tcp', fromPort: 443, toPort: 443, prefixListIds: ['pl-cloudfront-eu-west-1'] }]);
+    expect(of('aws:lb/listener:Listener').map((l) => [l.inputs['port'], l.inputs['protocol']])).toEqual([[443, 'HTTPS']]);
+    expect(of('aws:lb/targetGroup:TargetGroup').map((t) => t.inputs['healthCheck'])).toEqual([expect.objectContaining({ path: '/healthz', matcher: '200' })]);
+    expect(of('aws:appautoscaling/target:Target').map((t) => [t.inputs['minCapacity'], t.inputs['maxCapacity']])).toEqual([[2, 10]]);
+    const taskRole = of('aws:iam/role:Role').find((r) => r.name === 'image-originTaskRole');
+    const statements = JSON.parse(taskRole?.inputs['inlinePolicies'][0].policy).Statement;
+    const bucket = `arn:aws:s3:::edge-images-originals-eu-sample-${ACCOUNT}-eu-west-1`;
+    expect(statements.filter((st: { Action: string }) => String(st.Action).startsWith('s3:'))).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucket}/*` }),
+      expect.objectContaining({ Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucket}/_derived/*` }),
+    ]);
     // The graph is the sample stage's: its buckets, its domain, its origins.
     expect(plan).toContain(`"edge-images-originals-sample-${ACCOUNT}-us-east-1"`);
     expect(plan).toContain('"img.northwind-photos.com"');

@@ -151,7 +151,7 @@ export async function startSstHarness(options: HarnessOptions): Promise<SstHarne
           case 'aws:index/getPartition:getPartition':
             return { partition: 'aws', dnsSuffix: 'amazonaws.com', id: 'aws' };
           case 'aws:iam/getPolicyDocument:getPolicyDocument':
-            return { json: policyDocument(args.inputs), id: 'policy' };
+            return { json: policyDocument(args.inputs), statements: args.inputs['statements'] ?? [], id: 'policy' };
           case 'aws:route53/getZone:getZone':
             return { zoneId: args.inputs['zoneId'], name: options.zones?.[String(args.inputs['zoneId'])] ?? '', id: args.inputs['zoneId'] };
           case 'aws:index/getAvailabilityZones:getAvailabilityZones':
