@@ -64,5 +64,6 @@ export function imageResizeConfig(spec: DistributionSpec = distribution): ImageR
     buckets,
     cacheControl: 'public, max-age=31536000, immutable',
     maxGeneratedBytes: 1024 * 1024,
+    ...(spec.images.mezzanine === undefined ? {} : { mezzanine: spec.images.mezzanine }),
   };
 }
