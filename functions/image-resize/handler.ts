@@ -138,6 +138,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
   // Bounded work: the original's bytes and the decode are held by at most `concurrency` resizes.
   const renders = new Limiter(config.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
 
+  const mezzanineRenderOptions: RenderOptions = { ...renderOptions, fastShrinkOnLoad: false };
   const notFound = (bucket: string, key: string) => new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
   const mezzanine = config.mezzanine !== undefined && deps.store.open !== undefined && deps.renderMakingMezzanine !== undefined ? config.mezzanine : undefined;
 
@@ -212,7 +213,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         const source = await readSource(bucket, key, variant);
         const original = { body: source.body, etag: source.originalEtag, from: source.from };
         if (source.from === 'mezzanine' || !mezzanine || source.mezzanineExists || source.originalEtag === undefined) {
-          const image = await deps.render(source.body, variant, renderOptions);
+          const image = await deps.render(source.body, variant, source.from === 'mezzanine' ? mezzanineRenderOptions : renderOptions);
           return { original, image, mezzanineOutcome: source.stale ? ('stale' as const) : undefined };
         }
         const made = await deps.renderMakingMezzanine!(source.body, variant, mezzanine, renderOptions);

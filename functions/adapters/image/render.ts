@@ -46,6 +46,12 @@ export interface RenderOptions extends RenderLimits {
   readonly background?: string;
   /** libvips stops and the render fails (503, not cached) after this long. Default 20 s. */
   readonly timeoutSeconds?: number;
+  /**
+   * sharp's `fastShrinkOnLoad` (default true): shrink a JPEG on load as far as the output allows. Off
+   * for a mezzanine, whose pixels were shrunk on load once already: a second DCT-domain shrink would
+   * alias (SSIM 0.983 instead of 0.997 against the exact rendering of a 128x128, measured).
+   */
+  readonly fastShrinkOnLoad?: boolean;
 }
 
 export interface Rendered {
@@ -227,7 +233,10 @@ export async function renderInspected(source: Buffer | RawImage, header: SourceH
   };
   let image = sharp(raw ? raw.data : (source as Buffer), input)
     .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS })
-    .resize(resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background));
+    .resize({
+      ...resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background),
+      ...(options.fastShrinkOnLoad === false ? { fastShrinkOnLoad: false } : {}),
+    });
   if (!alpha && header.hasAlpha) image = image.flatten({ background });
   if (variant.keepCopyright && header.copyright) image = image.withExif({ IFD0: { Copyright: header.copyright } });
   try {
