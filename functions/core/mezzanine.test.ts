@@ -4,7 +4,7 @@ import type { Variant } from './grammar.ts';
 import type { ImagePolicy } from './policy.ts';
 import { isCurrent, makesMezzanine, mezzanineKey, mezzanineMetadata, mezzanineServes, planMezzanine, readMezzanineMetadata } from './mezzanine.ts';
 
-const settings = { minSourceEdge: 3200, minEdge: 1600, pngEdge: 2048, detailMargin: 1.5, quality: 95 };
+const settings = { minSourceEdge: 3200, minJpegEdge: 6000, minEdge: 1600, pngEdge: 2048, detailMargin: 1.5, quality: 95 };
 const images: ImagePolicy = {
   sizes: ['128x128', '1024x1024', '192x192', '256x256'],
   widths: [160, 320, 480, 640, 960, 1280, 1920],
@@ -25,18 +25,19 @@ const jpeg12 = { format: 'jpeg', width: 4000, height: 3000, frames: 1, hasAlpha:
 const jpeg40 = { format: 'jpeg', width: 7304, height: 5478, frames: 1, hasAlpha: false };
 
 describe('planMezzanine', () => {
-  it('a JPEG gets the largest shrink-on-load scale that keeps the long edge >= minEdge', () => {
-    expect(planMezzanine(jpeg12, settings)).toEqual({ width: 2000, height: 1500, shrink: 2 });
+  it('a JPEG from minJpegEdge gets the largest shrink-on-load scale that keeps the long edge >= minEdge', () => {
+    expect(planMezzanine(jpeg12, settings)).toBeUndefined();
     expect(planMezzanine(jpeg40, settings)).toEqual({ width: 1826, height: 1370, shrink: 4 });
     expect(planMezzanine({ ...jpeg12, width: 16320, height: 12240 }, settings)).toEqual({ width: 2040, height: 1530, shrink: 8 });
-    expect(planMezzanine({ ...jpeg12, width: 3000, height: 4000 }, settings)).toEqual({ width: 1500, height: 2000, shrink: 2 });
+    expect(planMezzanine({ ...jpeg12, width: 4000, height: 6000 }, settings)).toEqual({ width: 2000, height: 3000, shrink: 2 });
   });
   it('PNG and TIFF get the fixed long edge; small, animated, alpha and other formats get none', () => {
     expect(planMezzanine({ ...jpeg12, format: 'png' }, settings)).toEqual({ width: 2048, height: 1536, shrink: 1 });
-    expect(planMezzanine({ ...jpeg12, width: 3199, height: 2000 }, settings)).toBeUndefined();
-    expect(planMezzanine({ ...jpeg12, frames: 2 }, settings)).toBeUndefined();
-    expect(planMezzanine({ ...jpeg12, hasAlpha: true }, settings)).toBeUndefined();
-    for (const format of ['webp', 'avif', 'gif', 'svg']) expect(planMezzanine({ ...jpeg12, format }, settings)).toBeUndefined();
+    expect(planMezzanine({ ...jpeg12, format: 'tiff', width: 3000, height: 4000 }, settings)).toEqual({ width: 1536, height: 2048, shrink: 1 });
+    expect(planMezzanine({ ...jpeg12, format: 'png', width: 3199, height: 2000 }, settings)).toBeUndefined();
+    expect(planMezzanine({ ...jpeg40, frames: 2 }, settings)).toBeUndefined();
+    expect(planMezzanine({ ...jpeg40, hasAlpha: true }, settings)).toBeUndefined();
+    for (const format of ['webp', 'avif', 'gif', 'svg']) expect(planMezzanine({ ...jpeg40, format }, settings)).toBeUndefined();
   });
 });
 
@@ -59,15 +60,14 @@ describe('mezzanineServes', () => {
 });
 
 describe('makesMezzanine', () => {
-  it('a JPEG makes it on a miss decoded at its scale or larger, not on one shrunk further on load', () => {
-    expect(makesMezzanine(jpeg12, v('/x.jpg', 'w=160'), settings)).toBeUndefined();
-    expect(makesMezzanine(jpeg12, v('/x.jpg', 'w=960'), settings)).toBeUndefined();
-    expect(makesMezzanine(jpeg12, v('/x.jpg', 'w=1280'), settings)).toEqual({ width: 2000, height: 1500, shrink: 2 });
-    expect(makesMezzanine(jpeg40, v('/x.jpg', 'w=960'), settings)).toEqual({ width: 1826, height: 1370, shrink: 4 });
-    expect(makesMezzanine(jpeg40, v('/x.jpg', 'w=640'), settings)).toBeUndefined();
-  });
-  it('a PNG makes it on its first miss', () => {
-    expect(makesMezzanine({ ...jpeg12, format: 'png' }, v('/x.jpg', 'w=160'), settings)).toBeDefined();
+  it('the first miss for a variant it cannot serve makes it; misses it would serve do not', () => {
+    expect(makesMezzanine(jpeg40, v('/x.jpg', 'w=960'), settings)).toBeUndefined();
+    expect(makesMezzanine(jpeg40, v('/x.jpg', 'w=1280'), settings)).toEqual({ width: 1826, height: 1370, shrink: 4 });
+    expect(makesMezzanine(jpeg40, v('/icon/x.jpg'), settings)).toBeUndefined();
+    const png = { ...jpeg12, format: 'png' };
+    expect(makesMezzanine(png, v('/x.jpg', 'w=1280'), settings)).toBeUndefined();
+    expect(makesMezzanine(png, v('/x.jpg', 'w=1920'), settings)).toEqual({ width: 2048, height: 1536, shrink: 1 });
+    expect(makesMezzanine(jpeg12, v('/x.jpg', 'w=1920'), settings)).toBeUndefined();
   });
 });
 

@@ -5,9 +5,13 @@
  * its size, which variants it serves, on which miss it is made, how it is bound to its original);
  * the pixels are in functions/adapters/image/mezzanine.ts, the S3 round trips in image-resize.
  *
- * - Which originals: still JPEG, PNG and TIFF without alpha whose long edge is at least
- *   `minSourceEdge` (3,200 px, about 7.7 MP at 4:3): below that a miss is cheap already. Not
- *   animations, SVG (vector), AVIF/GIF/WebP sources, nor sources with alpha (a JPEG mezzanine has none).
+ * - Which originals: still PNG and TIFF without alpha whose long edge is at least `minSourceEdge`
+ *   (3,200 px, about 7.7 MP at 4:3), and JPEG from `minJpegEdge` (6,000 px, 24 MP at 3:2). A JPEG
+ *   shrinks on load (a 128 px variant of a 12 MP JPEG decodes at 1/8), so its direct miss is nearly
+ *   as cheap as one from a mezzanine: measured on the 12 MP JPEG, variants from a mezzanine took
+ *   1.0x the CPU of the direct path (bench/responsive-set.ts), so it would only add a write. PNG and
+ *   TIFF decode whole on every miss. Not animations, SVG (vector), AVIF/GIF/WebP sources, nor
+ *   sources with alpha (a JPEG mezzanine has none).
  * - Its size: for a JPEG, exactly a JPEG shrink-on-load scale (1/2, 1/4 or 1/8: the largest that
  *   keeps the long edge at least `minEdge`, 1,600 px): the decode at that scale is the same work the
  *   direct path does for large variants, so making it costs one extra encode and no resampling; for
@@ -20,11 +24,12 @@
  *   at <= 1/1.5, 0.991 or better; docs/testing-and-performance.md). Never a variant that enlarges,
  *   keeps the EXIF copyright (the mezzanine has none) or crops by entropy/attention (the choice of
  *   crop depends on fine detail): those read the original.
- * - When it is made: on the first miss (of an original that qualifies) whose own decode is at the
- *   mezzanine's resolution or larger: every miss for a PNG or TIFF (decoded whole anyway), for a JPEG
- *   a variant that shrink-on-load cannot decode smaller than the mezzanine. Then the extra work is one
- *   JPEG encode of the decode already made; a small variant of a JPEG, decoded at 1/8, would pay 4-8
- *   times its own cost to make it (measured in bench/responsive-set.ts), so it reads the original.
+ * - When it is made: on the first miss (of an original that qualifies) for a variant the mezzanine
+ *   cannot serve, i.e. one of the largest: that miss decodes the original at a large scale and
+ *   encodes a large output anyway, and making the mezzanine adds one decode at its scale and one
+ *   q95 encode of ~3 MP. Made on the first miss of a small variant instead, it cost 1.5-3.4x that
+ *   miss's CPU (measured: 12 MP PNG > 160 px WebP 2.7x, 40 MP JPEG > 960 px 1.5x); on the miss of
+ *   a large one the share is smallest. Until then misses read the original, as without one.
  * - Binding to the original: its `original-etag` metadata. A miss fetches the mezzanine and the
  *   original in parallel (no serial round trip); the mezzanine is used only if its recorded ETag is
  *   the original's ETag of that same GetObject, and the original's body is then never read. A stale
@@ -35,8 +40,10 @@ import type { Variant } from './grammar.ts';
 import { DERIVED_PREFIX } from './keys.ts';
 
 export interface MezzanineSettings {
-  /** Originals whose long edge is at least this get a mezzanine. */
+  /** PNG and TIFF originals whose long edge is at least this get a mezzanine. */
   readonly minSourceEdge: number;
+  /** JPEG originals whose long edge is at least this get one (JPEG shrinks on load: see above). */
+  readonly minJpegEdge: number;
   /** A JPEG mezzanine is the original at 1/2, 1/4 or 1/8: the smallest whose long edge is at least this. */
   readonly minEdge: number;
   /** Long edge of a PNG or TIFF original's mezzanine. */
@@ -74,8 +81,8 @@ export interface MezzaninePlan {
 export function planMezzanine(original: OriginalShape, settings: MezzanineSettings): MezzaninePlan | undefined {
   if (original.frames > 1 || original.hasAlpha) return undefined;
   const long = Math.max(original.width, original.height);
-  if (long < settings.minSourceEdge) return undefined;
   if (original.format === 'jpeg') {
+    if (long < settings.minJpegEdge) return undefined;
     for (const shrink of [8, 4, 2]) {
       if (long / shrink >= settings.minEdge) {
         // libjpeg's scaled decode rounds up.
@@ -84,7 +91,7 @@ export function planMezzanine(original: OriginalShape, settings: MezzanineSettin
     }
     return undefined;
   }
-  if (original.format === 'png' || original.format === 'tiff') {
+  if ((original.format === 'png' || original.format === 'tiff') && long >= settings.minSourceEdge) {
     const scale = settings.pngEdge / long;
     return { width: Math.max(1, Math.round(original.width * scale)), height: Math.max(1, Math.round(original.height * scale)), shrink: 1 };
   }
@@ -117,23 +124,13 @@ export function mezzanineServes(
   return scale * settings.detailMargin <= mezzanineScale;
 }
 
-/**
- * Whether the miss for `variant` makes the mezzanine: the original qualifies, the mezzanine would
- * serve this variant or the variant's own decode is at least the mezzanine's size anyway (see above).
- */
+/** The mezzanine the miss for `variant` makes, if it makes one: the original qualifies and the variant is too large for the mezzanine to serve. */
 export function makesMezzanine(original: OriginalShape, variant: Variant, settings: MezzanineSettings): MezzaninePlan | undefined {
   const plan = planMezzanine(original, settings);
   if (!plan) return undefined;
-  if (original.format !== 'jpeg') return plan;
-  // The scale JPEG shrink-on-load decodes this variant at, against the mezzanine's.
-  return jpegShrink(original, variant) <= plan.shrink ? plan : undefined;
-}
-
-/** The factor (1, 2, 4 or 8) a JPEG decode can shrink by on load and still have the pixels `variant` needs. */
-export function jpegShrink(original: { readonly width: number; readonly height: number }, variant: Variant): number {
-  const needed = neededScale(original, variant);
-  for (const k of [8, 4, 2]) if (1 / k >= needed) return k;
-  return 1;
+  // Too large for it, not merely excluded by a flag (an enlarged icon is a small, cheap miss).
+  const mezzanineScale = Math.min(plan.width / original.width, plan.height / original.height);
+  return neededScale(original, variant) * settings.detailMargin > mezzanineScale ? plan : undefined;
 }
 
 /** S3 user metadata of a mezzanine (lower-case names, string values, as S3 returns them). */

@@ -66,12 +66,6 @@ export interface Rendered {
   readonly frames?: number;
 }
 
-/** Decoded pixels (8-bit, oriented, sRGB): what the mezzanine's maker renders a variant from. */
-export interface RawImage {
-  readonly data: Buffer;
-  readonly info: { readonly width: number; readonly height: number; readonly channels: 1 | 2 | 3 | 4 };
-}
-
 /** Source formats the engine reads, as sharp names them (AVIF is sharp's `heif` with AV1 inside). */
 export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
 
@@ -188,7 +182,7 @@ export async function render(source: Buffer, variant: Variant, options: RenderOp
  * render() once the header is known: the limits that depend on the variant, then one sharp pipeline.
  * For callers that hold the header already (bench/miss-path.ts's `bare` path: sharp's own work).
  */
-export async function renderInspected(source: Buffer | RawImage, header: SourceHeader, variant: Variant, options: RenderOptions): Promise<Rendered> {
+export async function renderInspected(source: Buffer, header: SourceHeader, variant: Variant, options: RenderOptions): Promise<Rendered> {
   const sharp = loaded ?? (await loadEngine());
   const animated = header.frames > 1 && (header.format === 'gif' || header.format === 'webp') && ANIMATED_FORMATS.includes(variant.format);
   const frames = animated ? header.frames : 1;
@@ -221,9 +215,7 @@ export async function renderInspected(source: Buffer | RawImage, header: SourceH
     }
   }
 
-  const raw = Buffer.isBuffer(source) ? undefined : source;
   const input: SharpOptions = {
-    ...(raw ? { raw: raw.info } : {}),
     limitInputPixels: options.maxInputPixels,
     failOn: 'error',
     sequentialRead: true,
@@ -231,7 +223,7 @@ export async function renderInspected(source: Buffer | RawImage, header: SourceH
     ...(animated ? { animated: true } : {}),
     ...(density === undefined ? {} : { density }),
   };
-  let image = sharp(raw ? raw.data : (source as Buffer), input)
+  let image = sharp(source, input)
     .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS })
     .resize({
       ...resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background),
