@@ -25,13 +25,14 @@ import { benchHitPath } from './hit-path.ts';
 import { benchImageEngine } from './image-engine.ts';
 import { benchMemory } from './memory.ts';
 import { benchMissPath, TARGET_ANY, TARGET_LARGE } from './miss-path.ts';
+import { benchResponsiveSet, TARGET_ANY_MISS, TARGET_SERVED } from './responsive-set.ts';
 import { renderChart, renderMarkdown } from './report.ts';
 import type { Results } from './report.ts';
 import { prepareSources } from './sources.ts';
 import { benchTuning } from './tuning.ts';
 import { benchViewer } from './viewer.ts';
 
-const SECTIONS = ['miss', 'tuning', 'viewer', 'cold', 'hit', 'memory', 'engine'] as const;
+const SECTIONS = ['miss', 'set', 'tuning', 'viewer', 'cold', 'hit', 'memory', 'engine'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -99,6 +100,20 @@ const miss = await section('miss', 'miss path: image-resize vs floor vs bare sha
   }),
 );
 if (miss) results['miss_path'] = { targets: { large_sources: TARGET_LARGE, other: TARGET_ANY }, ...miss };
+
+const set = await section('set', 'a responsive set from one big original: mezzanine vs direct (7 widths + 128x128, WebP then AVIF)', () =>
+  benchResponsiveSet({
+    sources,
+    rounds: quick ? 1 : 3,
+    // --quick: the 40 MP JPEG alone, no floor (the whole section takes ~3 minutes on a quiet machine).
+    ...(quick ? { only: ['40mp-jpeg'], noFloor: true } : {}),
+    onSource: (r) =>
+      process.stdout.write(
+        `  ${r.source.padEnd(10)} served ${r.served}/16, median CPU ratio ${r.served_median_ratio ?? '-'} (target ${r.target_served}), worst ${r.max_ratio} ${r.max_ratio_variant} (target ${TARGET_ANY_MISS})\n`,
+      ),
+  }),
+);
+if (set) results['responsive_set'] = { targets: { served_median: TARGET_SERVED, any_miss: TARGET_ANY_MISS }, sources: set };
 
 const tuning = await section('tuning', 'engine settings (JPEG encoder, AVIF effort, threads)', () => benchTuning(sources, quick ? 3 : 7));
 if (tuning) results['tuning'] = tuning;

@@ -15,7 +15,10 @@
  *
  * Targets (issue 19): over the misses the mezzanine serves, the median ratio at most 0.6 for the
  * 12 MP sources and 0.4 for the 40 MP one; no miss of the set (the one that makes the mezzanine
- * included) above 1.15.
+ * included) above 1.15. Judged on process CPU time (all threads, the embedded S3 included): on this
+ * shared 2-core machine other load moved wall times of the same request 3-8x between rounds, CPU
+ * time far less; wall ratios are reported beside them. Lambda@Edge bills duration, which on one
+ * vCPU with one libvips thread is close to the CPU time.
  */
 import { readFile } from 'node:fs/promises';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -48,8 +51,10 @@ export interface SetRequest {
   readonly mezzanine_ms: number;
   readonly direct_ms: number;
   readonly floor_ms: number | null;
-  /** Median over rounds of mezzanine / direct of the same round. */
+  /** Median over rounds of mezzanine / direct of the same round, wall time. */
   readonly ratio: number;
+  /** The same in process CPU time: what the targets are judged on (see below). */
+  readonly cpu_ratio: number;
   /** What the mezzanine path read for it (the same in every round), and whether it made the mezzanine. */
   readonly read: 'original' | 'mezzanine';
   readonly made_mezzanine: boolean;
@@ -64,19 +69,31 @@ export interface SetResult {
   readonly rounds: number;
   readonly requests: SetRequest[];
   readonly served: number;
+  /** Over the misses the mezzanine served: the median CPU ratio (judged) and the median wall ratio. */
   readonly served_median_ratio: number | null;
+  readonly served_median_wall_ratio: number | null;
   readonly target_served: number;
   readonly served_within: boolean;
+  /** The largest CPU ratio of the set (judged), and the largest wall ratio. */
   readonly max_ratio: number;
+  readonly max_wall_ratio: number;
   readonly max_ratio_variant: string;
   readonly max_within: boolean;
   readonly mezzanine_bytes: number;
   readonly totals_ms: { readonly mezzanine: number; readonly direct: number; readonly floor_webp: number; readonly mezzanine_webp: number; readonly direct_webp: number };
+  readonly totals_cpu_ms: { readonly mezzanine: number; readonly direct: number };
   /** Lambda@Edge for 1M such sets at image-resize's memory (billed ms per request, see cost.ts). */
   readonly per_million_sets: { readonly memory_mb: number; readonly gb_seconds: { readonly mezzanine: number; readonly direct: number }; readonly usd: { readonly mezzanine: number; readonly direct: number } };
 }
 
-export async function benchResponsiveSet(options: { readonly sources: readonly Source[]; readonly rounds: number; readonly only?: readonly string[]; readonly onSource?: (r: SetResult) => void }): Promise<SetResult[]> {
+export async function benchResponsiveSet(options: {
+  readonly sources: readonly Source[];
+  readonly rounds: number;
+  readonly only?: readonly string[];
+  /** Skip the floor (the --quick run). */
+  readonly noFloor?: boolean;
+  readonly onSource?: (r: SetResult) => void;
+}): Promise<SetResult[]> {
   const origin = distribution.origins.find((o): o is S3OriginSpec => o.kind === 's3')!;
   const bucket = origin.bucket;
   const s3 = await startLocalS3({ buckets: [bucket] });
@@ -148,7 +165,7 @@ export async function benchResponsiveSet(options: { readonly sources: readonly S
       for (let r = 0; r < options.rounds; r++) {
         const order = r % 2 === 0 ? (['mezzanine', 'direct'] as const) : (['direct', 'mezzanine'] as const);
         for (const path of order) await runSet(path);
-        await runFloor();
+        if (!options.noFloor) await runFloor();
       }
       await clear(key);
       const requests: SetRequest[] = set.map((variant, i) => ({
@@ -157,16 +174,18 @@ export async function benchResponsiveSet(options: { readonly sources: readonly S
         direct_ms: round(median(times.direct[i]!)),
         floor_ms: times.floor[i]!.length > 0 ? round(median(times.floor[i]!)) : null,
         ratio: round(median(times.mezzanine[i]!.map((m, r) => m / times.direct[i]![r]!)), 3),
+        cpu_ratio: round(median(cpu.mezzanine[i]!.map((m, r) => m / cpu.direct[i]![r]!)), 3),
         read: reads[i]!,
         made_mezzanine: made[i]!,
         cpu_ms: { mezzanine: round(median(cpu.mezzanine[i]!)), direct: round(median(cpu.direct[i]!)) },
       }));
       const served = requests.filter((r) => r.read === 'mezzanine');
-      const servedMedian = served.length > 0 ? round(median(served.map((r) => r.ratio)), 3) : null;
+      const servedMedian = served.length > 0 ? round(median(served.map((r) => r.cpu_ratio)), 3) : null;
       const target = source.megapixels >= 30 ? TARGET_SERVED['40'] : TARGET_SERVED['12'];
-      const worst = requests.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+      const worst = requests.reduce((a, b) => (b.cpu_ratio > a.cpu_ratio ? b : a));
       const sum = (pick: (r: SetRequest) => number | null, filter: (r: SetRequest) => boolean = () => true) => round(requests.filter(filter).reduce((n, r) => n + (pick(r) ?? 0), 0));
       const webp = (r: SetRequest) => r.variant.endsWith('.webp');
+      // Billed as the CPU time measured (one libvips thread: Lambda's duration on one vCPU), see cost.ts.
       const gbSeconds = (pick: (r: SetRequest) => number) => round(requests.reduce((n, r) => n + (memory / 1024) * (billedMs(pick(r), memory) / 1000), 0) * 1e6, 0);
       const usd = (pick: (r: SetRequest) => number) => round(requests.reduce((n, r) => n + lambdaCost(billedMs(pick(r), memory), memory), 0) * 1e6, 2);
       const result: SetResult = {
@@ -177,11 +196,13 @@ export async function benchResponsiveSet(options: { readonly sources: readonly S
         requests,
         served: served.length,
         served_median_ratio: servedMedian,
+        served_median_wall_ratio: served.length > 0 ? round(median(served.map((r) => r.ratio)), 3) : null,
         target_served: target,
         served_within: servedMedian !== null && servedMedian <= target,
-        max_ratio: worst.ratio,
+        max_ratio: worst.cpu_ratio,
+        max_wall_ratio: Math.max(...requests.map((r) => r.ratio)),
         max_ratio_variant: worst.variant,
-        max_within: worst.ratio <= TARGET_ANY_MISS,
+        max_within: worst.cpu_ratio <= TARGET_ANY_MISS,
         mezzanine_bytes: mezzanineBytes,
         totals_ms: {
           mezzanine: sum((r) => r.mezzanine_ms),
@@ -190,10 +211,11 @@ export async function benchResponsiveSet(options: { readonly sources: readonly S
           mezzanine_webp: sum((r) => r.mezzanine_ms, webp),
           direct_webp: sum((r) => r.direct_ms, webp),
         },
+        totals_cpu_ms: { mezzanine: sum((r) => r.cpu_ms.mezzanine), direct: sum((r) => r.cpu_ms.direct) },
         per_million_sets: {
           memory_mb: memory,
-          gb_seconds: { mezzanine: gbSeconds((r) => r.mezzanine_ms), direct: gbSeconds((r) => r.direct_ms) },
-          usd: { mezzanine: usd((r) => r.mezzanine_ms), direct: usd((r) => r.direct_ms) },
+          gb_seconds: { mezzanine: gbSeconds((r) => r.cpu_ms.mezzanine), direct: gbSeconds((r) => r.cpu_ms.direct) },
+          usd: { mezzanine: usd((r) => r.cpu_ms.mezzanine), direct: usd((r) => r.cpu_ms.direct) },
         },
       };
       results.push(result);

@@ -51,6 +51,12 @@ export interface EdgeOptions {
   readonly port?: number;
   readonly host?: string;
   readonly onTrace?: (trace: RequestTrace) => void;
+  /**
+   * Whether traces should carry each function's event and result (copied and shortened: the costly
+   * part of a trace). Asked per request; absent: always. The gallery says yes only while its
+   * inspector is open (it polled within the last seconds), so a hit costs no copies otherwise.
+   */
+  readonly traceDetail?: () => boolean;
   /** Origin timeouts here; CloudFront's defaults (connect 10 s x 3 attempts, read 30 s) are too slow to watch. */
   readonly originTimeouts?: Partial<OriginTimeouts>;
   /**
@@ -172,6 +178,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     const handler = options.functions[fn];
     if (!handler) throw new FunctionFailure('LambdaExecutionError', `no handler is registered for ${fn}`);
     const sent = structuredClone(event);
+    const detailed = options.onTrace !== undefined && (options.traceDetail?.() ?? true);
     const started = performance.now();
     let result: unknown;
     const record = (outcome: FunctionTrace['outcome'], detail?: string) =>
@@ -181,7 +188,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         ms: Math.round(performance.now() - started),
         outcome,
         ...(detail ? { detail } : {}),
-        ...(options.onTrace ? { event: shortened(sent), result: shortened(result) } : {}),
+        ...(detailed ? { event: shortened(sent), result: shortened(result) } : {}),
       });
     let timer: NodeJS.Timeout | undefined;
     try {

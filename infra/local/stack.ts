@@ -145,6 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         gallery.record(trace);
         options.onTrace?.(trace);
       },
+      traceDetail: gallery.inspecting,
       localRoutes: gallery.route,
     });
     // Wired after seeding: replacing or deleting an original from now on cleans its derived images.
