@@ -1,9 +1,10 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
  * SST v4 app: everything is built from infra/distribution.ts by infra/edge-images.ts (plain Pulumi,
- * tested under mocks in test/infra.test.ts). This file only reads the stage's options and wires the
- * `sst dev` pane. Options come from EDGE_IMAGES_* variables (infra/options.ts), e.g.
- *   EDGE_IMAGES_DOMAIN=cdn.example.com EDGE_IMAGES_HOSTED_ZONE_ID=Z0123 npx sst deploy --stage production
+ * tested under mocks in test/infra.test.ts). This file reads the stage file (infra/stages/<stage>.ts,
+ * else infra/stages/default.ts), runs the preflight before anything is created, and wires the
+ * `sst dev` pane:
+ *   npx sst deploy --stage production      (after `npm run preflight -- --stage production` passes)
  * SST loads only dynamic imports inside run(), never top-level ones.
  */
 export default $config({
@@ -21,13 +22,22 @@ export default $config({
   async run() {
     const { distribution } = await import('./infra/distribution.ts');
     const { geoDns } = await import('./infra/geo.ts');
-    const { deployOptionsFromEnv, stageOverrides } = await import('./infra/options.ts');
+    const { deployOptionsFromStage, stageOverrides } = await import('./infra/options.ts');
+    const { loadStage } = await import('./infra/stages/load.ts');
+    const { formatPreflight, preflight } = await import('./infra/preflight.ts');
     const { buildStageArtifacts, writeStageOverrides } = await import('./infra/artifacts.ts');
     const { createEdgeImages } = await import('./infra/edge-images.ts');
     const { localEdgeDevCommand } = await import('./infra/dev.ts');
 
     const root = $cli.paths.root;
-    const options = deployOptionsFromEnv(process.env, { app: $app.name, stage: $app.stage, root, dev: $dev });
+    const stage = await loadStage(root, $app.stage);
+    // Bucket names carry the account of the credentials (S3 names are global); the stage file's
+    // account, when set, must be that one.
+    const { accountId: account } = await aws.getCallerIdentity({});
+    const mode = $dev ? 'dev' : 'deploy';
+    const problems = preflight(stage, { app: $app.name, mode, account });
+    if (problems.length > 0) throw new Error(formatPreflight(stage, mode, problems));
+    const options = deployOptionsFromStage(stage.config, { app: $app.name, stage: $app.stage, root, dev: $dev, account });
     const overrides = stageOverrides(distribution, options);
     // The zips are made by `npm run package` with the stage's bucket names baked in.
     const artifacts = options.cdn ? buildStageArtifacts(root, $app.stage, overrides) : undefined;

@@ -5,6 +5,10 @@
  * policy cdn.ts attaches), versioned, encrypted, with CORS for GET and a lifecycle rule that expires
  * `_derived/` objects. Replicas receive the primary's new objects through S3 replication.
  */
+// Raw aws.s3 resources, not sst.aws.Bucket (for now): sst.aws.Bucket's `access: 'cloudfront'` lets any
+// distribution read (no AWS:SourceArn condition) and owns the bucket's single BucketPolicy, which
+// cdn.ts must write with this distribution's ARN or OAI; and this stack renders under plain Pulumi
+// mocks (test/infra.test.ts, the plan), where SST components cannot run without SST's runtime.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { DERIVED_PREFIX } from '../functions/core/keys.ts';

@@ -199,6 +199,8 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
   });
 
   const defaultBehavior = spec.behaviors.find((b) => b.pathPattern === '*')!;
+  // Raw aws.cloudfront.Distribution, not sst.aws.Cdn: origin groups with our failover codes and numbered
+  // Lambda@Edge associations per behavior, from distribution.ts's data, one to one.
   const distribution = new aws.cloudfront.Distribution(
     'distribution',
     {
@@ -212,6 +214,11 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
       defaultCacheBehavior: behaviorArgs(defaultBehavior),
       orderedCacheBehaviors: spec.behaviors.filter((b) => b !== defaultBehavior).map((b) => ({ pathPattern: b.pathPattern, ...behaviorArgs(b) })),
       restrictions: { geoRestriction: { restrictionType: 'none' } },
+      // Standard logs (legacy, to S3): the bucket must exist with ACLs enabled, CloudFront writes with
+      // the awslogsdelivery account's ACL (docs: AccessLogs.html, "Standard logging (legacy)").
+      ...(options.logging
+        ? { loggingConfig: { bucket: `${options.logging.bucket}.s3.amazonaws.com`, prefix: options.logging.prefix ?? '', includeCookies: options.logging.includeCookies ?? false } }
+        : {}),
       ...(inputs.domain
         ? {
             aliases: [...inputs.domain.aliases],

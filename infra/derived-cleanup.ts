@@ -29,6 +29,9 @@
  * stay until the `_derived/` lifecycle expires them.
  */
 import path from 'node:path';
+// Raw aws.lambda/aws.sqs, not sst.aws.Function/Queue (for now): one copy per bucket region through
+// that region's provider from the zip `npm run package` built and checked, and this stack renders
+// under plain Pulumi mocks, where SST components cannot run without SST's runtime.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { ImageBucket, ImageBuckets } from './bucket.ts';

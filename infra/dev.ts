@@ -9,6 +9,8 @@
  *   --config FILE   build overrides (infra/build/overrides.ts), the same JSON `npm run package -- --config`
  *                   takes; for a stage it holds the stage's bucket names, so the local edge builds
  *                   its pipeline from exactly the spec the stage deploys.
+ * No stage variable is passed: the overrides file already is the stage's spec (its bucket names,
+ * origins and keys from infra/stages/<stage>.ts), so nothing in the local edge needs the name.
  *   --s3 aws        talk to real S3 with the default AWS credential chain (AWS_PROFILE, SSO, env)
  *                   instead of starting the embedded s3rver; buckets are not seeded or created.
  */
@@ -41,6 +43,5 @@ export function localEdgeDevCommand(options: LocalEdgeRealS3 & { readonly root: 
       autostart: true,
       title: 'Local edge',
     },
-    environment: { EDGE_IMAGES_STAGE: options.stage },
   };
 }

@@ -5,6 +5,8 @@
  * CDN, everyone else to CloudFront) when enabled, plain alias A/AAAA records to the distribution
  * otherwise.
  */
+// Raw aws.acm/aws.route53, not sst.aws.dns(): geolocation record sets with health checks (infra/geo.ts)
+// are beyond SST's DNS adapter, which makes plain alias records; and the mocks argument above.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { checkGeoDns, geoDnsRecords } from './geo.ts';

@@ -5,6 +5,7 @@
  * distribution's associations reference (`qualifiedArn`, never $LATEST).
  */
 import path from 'node:path';
+// Raw aws.lambda, not sst.aws.Function: SST's Function adds environment variables, which Lambda@Edge refuses.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { DistributionSpec, FunctionName } from './distribution.ts';

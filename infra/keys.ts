@@ -20,3 +20,18 @@ export const TEST_ECDSA_PUBLIC_KEY: PublicKeySpec = {
   comment: 'TEST-ONLY ECDSA-P256 key from fixtures/keys: replace before deploying',
   pem: "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEQZRXpoh92+2jodPr+zEY08OskNbP\np/lZkWzYp3COyiwfY5uzd3Hs5+BIfVy8u+U3a1uZjLP9yE6QUfa311caeA==\n-----END PUBLIC KEY-----\n",
 };
+
+/** The key material of a PEM (or a bare base64 body): its base64 without armour or whitespace. */
+function keyMaterial(pem: string): string {
+  return pem.replace(/-----(BEGIN|END) [A-Z ]+-----/g, '').replace(/\s+/g, '');
+}
+
+const TEST_ONLY_MATERIAL = new Set([TEST_RSA_PUBLIC_KEY, TEST_ECDSA_PUBLIC_KEY].map((k) => keyMaterial(k.pem)));
+
+/**
+ * Whether a public key is one of the committed TEST-ONLY keys (anyone can sign with them), compared by
+ * normalized key material, so a copy under another id, name or line wrapping is still caught.
+ */
+export function isTestOnlyKey(key: { pem: string } | string): boolean {
+  return TEST_ONLY_MATERIAL.has(keyMaterial(typeof key === 'string' ? key : key.pem));
+}

@@ -1,5 +1,5 @@
 /**
- * The plain-data side of the infrastructure: deploy options from the environment, stage names, the
+ * The plain-data side of the infrastructure: deploy options from a stage file, stage names, the
  * build overrides baked into the functions, the Lambda@Edge limit checks and the `sst dev` hook.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,17 +12,19 @@ import { edgePermissionPolicy } from '../infra/build/policies.ts';
 import { localEdgeDevCommand } from '../infra/dev.ts';
 import { distribution } from '../infra/distribution.ts';
 import type { DistributionSpec } from '../infra/distribution.ts';
-import { deployOptionsFromEnv, primaryS3Origin, stageBucketName, stageLambdaName, stageOverrides, stageSpec } from '../infra/options.ts';
+import sample from '../infra/stages/sample.ts';
+import { deployOptionsFromStage, primaryS3Origin, stageBucketName, stageLambdaName, stageOverrides, stageSpec } from '../infra/options.ts';
 
 const context = { app: 'edge-images', stage: 'alice', root: '/repo', dev: false };
 const PRIMARY = primaryS3Origin(distribution);
 
-describe('deploy options from the environment', () => {
-  it('has working defaults: CDN on, no domain, 30-day derived expiry, OAC/OAI chosen from the data', () => {
-    expect(deployOptionsFromEnv({}, context)).toEqual({
+describe('deploy options from a stage file', () => {
+  it('has working defaults: CDN on, no domain, 30-day derived expiry, unique bucket names, OAC/OAI chosen from the data', () => {
+    expect(deployOptionsFromStage({}, context)).toEqual({
       app: 'edge-images',
       stage: 'alice',
       root: '/repo',
+      bucketNaming: 'unique',
       derivedExpirationDays: 30,
       geoDns: false,
       priceClass: 'PriceClass_All',
@@ -31,72 +33,25 @@ describe('deploy options from the environment', () => {
       cdn: true,
       overrides: {},
     });
-    expect(deployOptionsFromEnv({}, { ...context, stage: 'production' }).retainBuckets).toBe(true);
+    expect(deployOptionsFromStage({}, { ...context, stage: 'production' }).retainBuckets).toBe(true);
   });
 
-  it('under sst dev, skips the CDN unless asked for it', () => {
-    expect(deployOptionsFromEnv({}, { ...context, dev: true }).cdn).toBe(false);
-    expect(deployOptionsFromEnv({ EDGE_IMAGES_DEV_CDN: '1' }, { ...context, dev: true }).cdn).toBe(true);
+  it('under sst dev, skips the CDN', () => {
+    expect(deployOptionsFromStage({}, { ...context, dev: true }).cdn).toBe(false);
   });
 
-  it('reads the domain, zone, certificate, expiry and price class', () => {
-    const options = deployOptionsFromEnv(
-      {
-        EDGE_IMAGES_DOMAIN: 'cdn.example.com',
-        EDGE_IMAGES_CERTIFICATE_ARN: 'arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0000-4000-8000-000000000001',
-        EDGE_IMAGES_HOSTED_ZONE_ID: 'Z0123',
-        EDGE_IMAGES_DERIVED_DAYS: '7',
-        EDGE_IMAGES_PRICE_CLASS: 'PriceClass_100',
-        EDGE_IMAGES_GEO_DNS: '0',
-      },
-      context,
-    );
+  it('takes the domain, zone, price class, logging and overrides of the sample stage; the credentials\' account wins', () => {
+    const options = deployOptionsFromStage(sample, { ...context, account: '444455556666' });
     expect(options).toMatchObject({
-      domain: { name: 'cdn.example.com', certificateArn: expect.stringContaining(':us-east-1:') },
-      hostedZoneId: 'Z0123',
-      derivedExpirationDays: 7,
-      priceClass: 'PriceClass_100',
-      geoDns: false,
+      account: '444455556666',
+      domain: { name: 'img.northwind-photos.com' },
+      hostedZoneId: 'Z0SAMPLEZONE42',
+      priceClass: 'PriceClass_200',
+      logging: { bucket: 'northwind-cdn-logs', prefix: 'edge-images/' },
+      overrides: sample.overrides,
     });
-    expect(deployOptionsFromEnv({ EDGE_IMAGES_HOSTED_ZONE_ID: 'Z0123' }, context).geoDns).toBe(true);
-  });
-
-  it('lists every problem at once, in the house style', () => {
-    let message = '';
-    try {
-      deployOptionsFromEnv(
-        {
-          EDGE_IMAGES_DERIVED_DAYS: '0',
-          EDGE_IMAGES_PRICE_CLASS: 'cheap',
-          EDGE_IMAGES_DOMAIN: 'cdn.example.com',
-          EDGE_IMAGES_CERTIFICATE_ARN: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc',
-          EDGE_IMAGES_S3_ACCESS: 'public',
-          EDGE_IMAGES_GEO_DNS: 'maybe',
-        },
-        context,
-      );
-    } catch (error) {
-      message = (error as Error).message;
-    }
-    expect(message).toContain('Expected a whole number of days (1 or more) for EDGE_IMAGES_DERIVED_DAYS but received "0"');
-    expect(message).toContain('for EDGE_IMAGES_PRICE_CLASS but received "cheap"');
-    expect(message).toContain('CloudFront reads certificates only there');
-    expect(message).toContain('Expected auto, oac or oai for EDGE_IMAGES_S3_ACCESS but received "public"');
-    expect(message).toContain('Expected 1 or 0 for EDGE_IMAGES_GEO_DNS but received "maybe"');
-    expect(() => deployOptionsFromEnv({ EDGE_IMAGES_DOMAIN: 'cdn.example.com' }, context)).toThrow(/EDGE_IMAGES_CERTIFICATE_ARN or EDGE_IMAGES_HOSTED_ZONE_ID/);
-  });
-
-  it('reads the same overrides JSON as npm run package -- --config', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'edge-images-options-'));
-    try {
-      await writeFile(path.join(dir, 'my-config.json'), JSON.stringify({ origins: [{ id: PRIMARY.id, bucket: 'acme-images' }] }));
-      const options = deployOptionsFromEnv({ EDGE_IMAGES_CONFIG: 'my-config.json' }, { ...context, root: dir });
-      expect(options.overrides).toEqual({ origins: [{ id: PRIMARY.id, bucket: 'acme-images' }] });
-      expect(stageSpec(distribution, options).origins.find((o) => o.id === PRIMARY.id)).toMatchObject({ bucket: 'acme-images-alice' });
-      expect(() => deployOptionsFromEnv({ EDGE_IMAGES_CONFIG: 'missing.json' }, { ...context, root: dir })).toThrow(/readable JSON file for EDGE_IMAGES_CONFIG/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    expect(stageSpec(distribution, options).origins.find((o) => o.id === PRIMARY.id)).toMatchObject({ bucket: `${PRIMARY.bucket}-alice-444455556666-${PRIMARY.region}` });
+    expect(stageSpec(distribution, { ...options, bucketNaming: 'as-written' }).origins.find((o) => o.id === PRIMARY.id)).toMatchObject({ bucket: PRIMARY.bucket });
   });
 });
 
@@ -117,6 +72,7 @@ describe('stage names', () => {
   it('keeps names within AWS limits', () => {
     expect(stageBucketName({ kind: 's3', id: 'x', bucket: 'images', region: 'us-east-1' }, 'Feature_1')).toBe('images-feature-1');
     expect(() => stageBucketName({ kind: 's3', id: 'x', bucket: 'b'.repeat(60), region: 'us-east-1' }, 'prod')).toThrow(/at most 63 characters/);
+    expect(stageBucketName({ kind: 's3', id: 'x', bucket: 'images', region: 'eu-west-1' }, 'prod', { account: '111122223333' })).toBe('images-prod-111122223333-eu-west-1');
     expect(stageLambdaName({ app: 'edge-images', stage: 'alice' }, 'image-resize')).toBe('edge-images-alice-image-resize');
     expect(() => stageLambdaName({ app: 'edge-images', stage: 's'.repeat(50) }, 'image-resize')).toThrow(/at most 64 characters/);
   });
@@ -178,7 +134,6 @@ describe('the sst dev hook', () => {
   it('runs the local edge on the stage overrides with real S3', () => {
     expect(localEdgeDevCommand({ root: '/repo', stage: 'alice', configFile: '/repo/.build/sst/alice/overrides.json', s3: 'aws' })).toEqual({
       dev: { command: 'npm start -- --config .build/sst/alice/overrides.json --s3 aws', directory: '/repo', autostart: true, title: 'Local edge' },
-      environment: { EDGE_IMAGES_STAGE: 'alice' },
     });
     expect(localEdgeDevCommand({ root: '/my repo', stage: 'a', configFile: "/my repo/it's.json", s3: 'aws' }).dev.command).toBe(`npm start -- --config 'it'\\''s.json' --s3 aws`);
   });

@@ -16,6 +16,13 @@
  *     runs; what happens next is CloudFront's rule (failover if the group lists the code, 503 for a
  *     refused connection, 504 for a timeout; GET/HEAD, and OPTIONS when cached, only).
  *
+ *   x-local-s3-conflict: 1 | 2 | 3          (header, or the query flag ?x-local-s3-conflict=1)
+ *     The embedded S3 answers the next N conditional writes (PutObject with `If-None-Match: *`, what
+ *     image-resize stores a derived image with) with 409 ConditionalRequestConflict, as S3 does when
+ *     another conditional write of the key is in flight. image-resize tries a PutObject 3 times: 1 or 2
+ *     show the retry succeed, 3 shows the failure. The request inspector notes each 409 answered.
+ *     Embedded S3 only (real S3 cannot be told to conflict).
+ *
  * The same switches can be set for every request: `npm start -- --country DE --fail-primary down`,
  * or `edge.simulate` in code. A per-request switch wins; the value `off` / `none` clears one.
  */
@@ -23,7 +30,8 @@ import { STATUS_CODES } from 'node:http';
 
 export const DEV_VIEWER_COUNTRY = 'x-local-viewer-country';
 export const DEV_FAIL_PRIMARY = 'x-local-fail-primary';
-export const DEV_SWITCHES = [DEV_VIEWER_COUNTRY, DEV_FAIL_PRIMARY] as const;
+export const DEV_S3_CONFLICT = 'x-local-s3-conflict';
+export const DEV_SWITCHES = [DEV_VIEWER_COUNTRY, DEV_FAIL_PRIMARY, DEV_S3_CONFLICT] as const;
 
 export type FailMode = 'down' | 'slow' | number;
 
@@ -31,6 +39,8 @@ export interface Simulation {
   /** `DE`, or `US-CA` with the subdivision. */
   viewerCountry?: string | undefined;
   failPrimary?: FailMode | undefined;
+  /** How many conditional writes the embedded S3 answers with 409 ConditionalRequestConflict (1-3). */
+  s3Conflicts?: number | undefined;
 }
 
 const COUNTRY = /^([A-Za-z]{2})(?:-([A-Za-z0-9]{1,3}))?$/;
@@ -55,6 +65,14 @@ export function parseFailMode(value: string): FailMode | undefined {
   throw new Error(`Expected down, slow or an HTTP status from 400 to 599 for ${DEV_FAIL_PRIMARY} but received ${JSON.stringify(value)}`);
 }
 
+/** `1` to `3`; throws on anything else. `off`/`none`/`0` -> undefined. */
+export function parseS3Conflicts(value: string): number | undefined {
+  const trimmed = value.trim().toLowerCase();
+  if (trimmed === 'off' || trimmed === 'none' || trimmed === '0') return undefined;
+  if (/^[1-3]$/.test(trimmed)) return Number(trimmed);
+  throw new Error(`Expected 1, 2 or 3 (conditional writes to answer with 409) for ${DEV_S3_CONFLICT} but received ${JSON.stringify(value)}`);
+}
+
 /** The country and region headers CloudFront would add for a simulated `DE` or `US-CA`. */
 export function geoHeaderValues(viewerCountry: string): { country: string; region?: string } {
   const [, country = '', region] = COUNTRY.exec(viewerCountry) ?? [];
@@ -74,6 +92,7 @@ export function takeDevSwitches(rawHeaders: readonly string[], querystring: stri
   const simulation: Simulation = {};
   const apply = (name: string, value: string) => {
     if (name === DEV_VIEWER_COUNTRY) simulation.viewerCountry = parseViewerCountry(value);
+    else if (name === DEV_S3_CONFLICT) simulation.s3Conflicts = parseS3Conflicts(value);
     else simulation.failPrimary = parseFailMode(value);
   };
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {

@@ -67,6 +67,8 @@ export interface EdgeOptions {
   readonly originResponseOnFailedPrimary?: 'skip' | 'run';
   /** Dev-only switches applied to every request (see dev.ts); per-request headers or query flags win. */
   readonly simulate?: Simulation;
+  /** The x-local-s3-conflict switch of a request (dev.ts): the embedded S3 is told before any function runs. */
+  readonly armS3Conflicts?: (count: number) => void;
   /** Local-only pages and APIs (the gallery, the inspector) answered before the CloudFront pipeline. */
   readonly localRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -96,6 +98,8 @@ export interface RequestTrace {
   readonly bytes: number;
   readonly ms: number;
   readonly functions: FunctionTrace[];
+  /** What the local stack adds for the inspector, e.g. a 409 the embedded S3 answered on a dev switch. */
+  readonly notes?: readonly string[];
 }
 
 export interface Edge {
@@ -451,6 +455,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         return localError(400, (error as Error).message);
       }
       const ctx: OriginContext = { trace: functions, requestId, simulation: { ...simulate, ...dev.simulation }, body: await requestBody(req, method) };
+      if (ctx.simulation.s3Conflicts !== undefined) options.armS3Conflicts?.(ctx.simulation.s3Conflicts);
       let request: CloudFrontRequest = {
         clientIp: CLIENT_IP,
         method,

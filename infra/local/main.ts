@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { applyOverrides } from '../build/overrides.ts';
 import type { BuildOverrides } from '../build/overrides.ts';
 import { distribution } from '../distribution.ts';
-import { parseFailMode, parseViewerCountry } from './dev.ts';
+import { parseFailMode, parseS3Conflicts, parseViewerCountry } from './dev.ts';
 import type { Simulation } from './dev.ts';
 import { startLocalStack } from './stack.ts';
 
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     'origin-timeout': { type: 'string' },
     config: { type: 'string' },
     s3: { type: 'string', default: 'embedded' },
+    's3-endpoint': { type: 'string' },
+    's3-conflict': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -36,12 +38,24 @@ if (values.help) {
   --config FILE  build overrides (the JSON \`npm run package -- --config\` takes), e.g. a stage's bucket names
   --s3 MODE      embedded (default: s3rver in this process, seeded) or aws (the real buckets of the
                  spec, with the default AWS credential chain; what \`sst dev\` runs)
+  --s3-endpoint URL  the spec's buckets on any S3-compatible server (MinIO, Ceph, LocalStack...) at URL,
+                 path-style, credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or a profile);
+                 implies --s3 aws: the buckets must exist and hold the originals (not seeded)
+  --s3-conflict N  dev only: the embedded S3 answers the next N (1-3) conditional writes with 409
+                 ConditionalRequestConflict, every request; per request: header x-local-s3-conflict: 1
   PORT           port to listen on at 127.0.0.1 (default 3000)`);
   process.exit(0);
 }
 if (values.quotas !== 'strict' && values.quotas !== 'current') {
   console.error(`Expected strict or current for --quotas but received ${JSON.stringify(values.quotas)}`);
   process.exit(2);
+}
+if (values['s3-endpoint'] !== undefined) {
+  if (!URL.canParse(values['s3-endpoint']) || !/^https?:$/.test(new URL(values['s3-endpoint']).protocol)) {
+    console.error(`Expected an http(s) URL such as http://127.0.0.1:9000 for --s3-endpoint but received ${JSON.stringify(values['s3-endpoint'])}`);
+    process.exit(2);
+  }
+  values.s3 = 'aws';
 }
 if (values.s3 !== 'embedded' && values.s3 !== 'aws') {
   console.error(`Expected embedded or aws for --s3 but received ${JSON.stringify(values.s3)}`);
@@ -61,6 +75,10 @@ const originTimeout = values['origin-timeout'] === undefined ? undefined : Numbe
 try {
   if (values.country !== undefined) simulate.viewerCountry = parseViewerCountry(values.country);
   if (values['fail-primary'] !== undefined) simulate.failPrimary = parseFailMode(values['fail-primary']);
+  if (values['s3-conflict'] !== undefined) {
+    if (values.s3 === 'aws') throw new Error('Expected the embedded S3 for --s3-conflict but received --s3 aws: real S3 cannot be told to conflict');
+    simulate.s3Conflicts = parseS3Conflicts(values['s3-conflict']);
+  }
   if (originTimeout !== undefined && !(Number.isInteger(originTimeout) && originTimeout > 0)) {
     throw new Error(`Expected a number of milliseconds for --origin-timeout but received ${JSON.stringify(values['origin-timeout'])}`);
   }
@@ -78,6 +96,7 @@ try {
   const stack = await startLocalStack({
     spec,
     s3: values.s3,
+    ...(values['s3-endpoint'] ? { s3Endpoint: values['s3-endpoint'] } : {}),
     port,
     quotas: values.quotas,
     simulate,
@@ -88,7 +107,7 @@ try {
   const example = (seededExample ?? 'photos/cat.jpg').split('/').map(encodeURIComponent).join('/');
   const s3Line =
     values.s3 === 'aws'
-      ? `real S3 with your AWS credentials, bucket ${stack.bucket} (not seeded)`
+      ? `${values['s3-endpoint'] ?? 'real S3'} with your AWS credentials, bucket ${stack.bucket} (not seeded)`
       : `${stack.s3.endpoint}  bucket ${stack.bucket}  (path-style, access key S3RVER / secret S3RVER)`;
   const simulating = [simulate.viewerCountry && `viewer country ${simulate.viewerCountry}`, simulate.failPrimary && `primary ${simulate.failPrimary}`].filter(Boolean);
   console.log(`edge-images local edge

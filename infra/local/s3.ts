@@ -28,6 +28,12 @@ export interface LocalS3 {
   readonly directory: string;
   /** Hears object events (S3 event notifications); returns a function that stops listening. Embedded S3 only. */
   onObjectEvent?(listener: (event: S3Event) => void): () => void;
+  /**
+   * Dev switch (x-local-s3-conflict): answer the next `count` conditional writes with 409
+   * ConditionalRequestConflict; `onConflict` hears each one (bucket, key). Embedded S3 only.
+   */
+  armConflicts?(count: number): void;
+  onConflict?(listener: (bucket: string, key: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -41,7 +47,8 @@ export async function startLocalS3(options: { buckets: readonly string[]; port?:
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
   // Before the router (the last middleware), after the path-style/vhost handling.
-  server.middleware.splice(server.middleware.length - 1, 0, completeBodies(), conditionalWrites());
+  const conflicts = { armed: 0, listeners: new Set<(bucket: string, key: string) => void>() };
+  server.middleware.splice(server.middleware.length - 1, 0, completeBodies(), injectedConflicts(conflicts), conditionalWrites());
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client(s3ClientConfig('us-east-1', endpoint, 'tooling'));
@@ -49,6 +56,13 @@ export async function startLocalS3(options: { buckets: readonly string[]; port?:
     endpoint,
     client,
     directory,
+    armConflicts(count) {
+      conflicts.armed = count;
+    },
+    onConflict(listener) {
+      conflicts.listeners.add(listener);
+      return () => conflicts.listeners.delete(listener);
+    },
     onObjectEvent(listener) {
       const forward = (event: S3Event) => listener(asS3Notification(event));
       server.on('event', forward);
@@ -110,6 +124,24 @@ export function encodeEventKey(key: string): string {
     .split('/')
     .map((segment) => encodeURIComponent(segment).replaceAll('%20', '+'))
     .join('/');
+}
+
+/** The dev switch's 409: S3's answer to a conditional write while another one of the key is in flight. */
+function injectedConflicts(state: { armed: number; listeners: Set<(bucket: string, key: string) => void> }) {
+  return async (ctx: Parameters<S3rver['middleware'][number]>[0], next: () => Promise<void>) => {
+    if (state.armed <= 0 || ctx.method !== 'PUT' || ctx.get('if-none-match') !== '*' || ctx.get('x-amz-copy-source')) return next();
+    state.armed -= 1;
+    const [, bucket = '', ...rest] = ctx.path.split('/');
+    const key = decodeURIComponent(rest.join('/'));
+    // The body is the client's to send: read it, so the connection stays usable for the retry.
+    for await (const _ of ctx.req) void _;
+    ctx.status = 409;
+    ctx.type = 'application/xml';
+    ctx.body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ConditionalRequestConflict</Code>' +
+      '<Message>A conflicting conditional operation is currently in progress against this resource. Please try again.</Message></Error>';
+    for (const listener of state.listeners) listener(bucket, key);
+  };
 }
 
 function conditionalWrites() {

@@ -23,7 +23,7 @@ import { imageRequestConfig, imageResizeConfig, signedUrlConfig } from '../confi
 import { distribution } from '../distribution.ts';
 import type { DistributionSpec, S3OriginSpec } from '../distribution.ts';
 import { startEdge } from './edge.ts';
-import { DEV_FAIL_PRIMARY, DEV_VIEWER_COUNTRY } from './dev.ts';
+import { DEV_FAIL_PRIMARY, DEV_S3_CONFLICT, DEV_VIEWER_COUNTRY } from './dev.ts';
 import { Gallery } from './gallery/routes.ts';
 import { awsS3Fetch } from './aws-s3.ts';
 import { signCookies, signUrl, testKey } from '../tools/signer.ts';
@@ -48,6 +48,11 @@ export interface LocalStackOptions {
   /** `embedded` (default): s3rver in this process, seeded; `aws`: the spec's real buckets (sst dev). */
   readonly s3?: 'embedded' | 'aws';
   /**
+   * With `s3: 'aws'`: any S3-compatible server (MinIO, Ceph, LocalStack...) at this URL instead of
+   * AWS, path-style, credentials from the usual chain (AWS_ACCESS_KEY_ID...). Its buckets must exist.
+   */
+  readonly s3Endpoint?: string;
+  /**
    * Tests: something in front of the embedded S3, such as a fault-injecting proxy. The functions' S3
    * client, derived-cleanup and the edge's S3 origins use the endpoint it returns; seeding and the
    * gallery do not.
@@ -70,6 +75,16 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
+/** Clients for an S3-compatible endpoint (path-style), one per region, credentials from the usual chain. */
+function endpointClients(endpoint: string): (region: string | undefined) => S3Client {
+  const clients = new Map<string, S3Client>();
+  return (region = 'us-east-1') => {
+    let client = clients.get(region);
+    if (!client) clients.set(region, (client = new S3Client({ ...s3ClientConfig(region), endpoint, forcePathStyle: true })));
+    return client;
+  };
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const spec = options.spec ?? distribution;
   const log = options.log ?? jsonLog;
@@ -77,9 +92,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const primary = s3Origins[0];
   if (!primary) throw new Error(`Expected an S3 origin in ${spec.name} but received none`);
   // Real buckets (sst dev) are read with the default AWS credential chain and never seeded.
-  const aws = options.s3 === 'aws' ? regionalClients() : undefined;
+  const aws = options.s3 === 'aws' ? (options.s3Endpoint ? endpointClients(options.s3Endpoint) : regionalClients()) : undefined;
   const s3: LocalS3 = aws
-    ? { endpoint: 'aws', client: aws(primary.region), directory: '', close: async () => {} }
+    ? { endpoint: options.s3Endpoint ?? 'aws', client: aws(primary.region), directory: '', close: async () => {} }
     : await startLocalS3({ buckets: s3Origins.map((o) => o.bucket) });
   let origin: ImageOrigin | undefined;
   let functionsClient: S3Client | undefined;
@@ -99,6 +114,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     functionsClient = aws ? undefined : new S3Client(s3ClientConfig('us-east-1', s3Endpoint));
     const store = aws ? s3Store(aws, (bucket) => s3Origins.find((o) => o.bucket === bucket)?.region) : s3Store(() => functionsClient!);
     let edge: Edge | undefined;
+    const conflicts: { bucket: string; key: string }[] = [];
+    s3.onConflict?.((bucket, key) => {
+      conflicts.push({ bucket, key });
+      if (conflicts.length > 100) conflicts.shift();
+    });
     const gallery = new Gallery({
       s3: s3.client,
       bucket: primary.bucket,
@@ -123,6 +143,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             { value: 'slow', label: 'slow (read timeout)' },
           ],
         },
+        ...(aws
+          ? []
+          : [
+              {
+                id: DEV_S3_CONFLICT,
+                label: 'S3 conditional write',
+                options: [
+                  { value: 'off', label: 'normal' },
+                  { value: '1', label: '409 once (image-resize retries)' },
+                  { value: '3', label: '409 three times (the store fails)' },
+                ],
+              },
+            ]),
       ],
     });
     edge = await startEdge({
@@ -141,9 +174,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.simulate ? { simulate: options.simulate } : {}),
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.quotas ? { quotas: options.quotas } : {}),
+      ...(s3.armConflicts ? { armS3Conflicts: (count: number) => s3.armConflicts!(count) } : {}),
       onTrace: (trace) => {
-        gallery.record(trace);
-        options.onTrace?.(trace);
+        // 409s the embedded S3 answered for a key this request's functions handled.
+        const seen = JSON.stringify(trace.functions);
+        const notes = conflicts.filter((c) => seen.includes(JSON.stringify(`/${c.key}`).slice(1, -1)));
+        for (const c of notes) conflicts.splice(conflicts.indexOf(c), 1);
+        const noted = notes.length > 0 ? { ...trace, notes: notes.map((c) => `embedded S3 answered 409 ConditionalRequestConflict to PutObject ${c.bucket}/${c.key} (dev switch ${DEV_S3_CONFLICT}); image-resize retries up to 3 attempts`) } : trace;
+        gallery.record(noted);
+        options.onTrace?.(noted);
       },
       traceDetail: gallery.inspecting,
       localRoutes: gallery.route,

@@ -49,6 +49,7 @@ interface Trace {
   readonly bytes: number;
   readonly ms: number;
   readonly functions: readonly TraceFunction[];
+  readonly notes?: readonly string[];
 }
 
 type Child = Node | string | null | undefined | false;
@@ -192,6 +193,7 @@ function traceView(trace: Trace): HTMLElement {
     h(
       'div',
       { class: 'fn' },
+      ...(trace.notes ?? []).map((note) => h('p', { class: 'miss note' }, note)),
       ...(trace.functions.length === 0 ? [h('p', {}, 'No function ran (a cache hit, or no function on this behavior).')] : []),
       ...trace.functions.map((f) =>
         h(
