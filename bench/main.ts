@@ -3,17 +3,19 @@
  * figure is a ratio against a baseline measured in the same run, because the machines are shared and
  * noisy. Writes bench/results.json, bench/RESULTS.md and bench/miss-path.svg.
  *
- *   npm run bench                          everything (~5 minutes)
+ *   npm run bench                          everything (see docs/testing-and-performance.md for the wall time)
  *   npm run bench -- --only miss,viewer    some sections; the others are kept from results.json
  *   npm run bench -- --quick               fewer rounds, to try the bench itself
  *   npm run bench -- --only miss --filter 12mp-jpeg
  *   npm run bench -- --report-only        RESULTS.md and the chart again from results.json
  *
- * Sections: miss (miss path: image-resize vs floor vs bare sharp), tuning (engine settings), viewer
+ * Sections: miss (miss path: image-resize vs floor vs bare sharp), set (a responsive set from one
+ * big original: the mezzanine vs reading the original every time), tuning (engine settings), viewer
  * (image-request and signed-url vs hand-written), cold (cold starts and bundle sizes), hit (the local
  * edge's hit path vs plain node:http), memory (peak RSS per source), engine (every output format, and
  * the worst sources the limits admit: 40 MP AVIF, progressive JPEG, PNG), then the cost model and the report.
  */
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -27,7 +29,7 @@ import { benchMemory } from './memory.ts';
 import { benchMissPath, TARGET_ANY, TARGET_LARGE } from './miss-path.ts';
 import { benchResponsiveSet, TARGET_ANY_MISS, TARGET_SERVED } from './responsive-set.ts';
 import { renderChart, renderMarkdown } from './report.ts';
-import type { Results } from './report.ts';
+import type { Results, SectionRun } from './report.ts';
 import { prepareSources } from './sources.ts';
 import { benchTuning } from './tuning.ts';
 import { benchViewer } from './viewer.ts';
@@ -47,6 +49,7 @@ const only = new Set((values['report-only'] ? '' : (values.only ?? SECTIONS.join
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`Expected sections among ${SECTIONS.join(', ')} for --only but received ${JSON.stringify(s)}`);
 const quick = values.quick;
 
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 const RESULTS = 'bench/results.json';
 const started = Date.now();
 const previous = await readFile(RESULTS, 'utf8').then(
@@ -59,7 +62,7 @@ const results: Record<string, unknown> = { ...previous };
 if (Array.isArray(results['miss_path'])) delete results['miss_path'];
 if (!values['report-only']) results['when'] = new Date().toISOString();
 if (!values['report-only']) {
-  results['command'] = `npm run bench${values.only || quick || values.filter ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  results['command'] = command;
   results['machine'] = {
     cpus: os.cpus().length,
     model: os.cpus()[0]?.model,
@@ -69,6 +72,17 @@ if (!values['report-only']) {
     load_average_at_start: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }
+// Which run produced each section: a --only run rewrites the provenance of its own sections only.
+const commit = (() => {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} (with uncommitted changes)` : head;
+  } catch {
+    return 'unknown';
+  }
+})();
+const sectionRuns: Record<string, SectionRun> = { ...((previous['sections'] as Record<string, SectionRun> | undefined) ?? {}) };
 const sectionTimes: Record<string, number> = { ...((previous['section_seconds'] as Record<string, number> | undefined) ?? {}) };
 const sectionWhen: Record<string, string> = { ...((previous['section_when'] as Record<string, string> | undefined) ?? {}) };
 
@@ -79,6 +93,7 @@ async function section<T>(name: Section, label: string, fn: () => Promise<T>): P
   const value = await fn();
   sectionTimes[name] = Math.round((Date.now() - at) / 1000);
   sectionWhen[name] = new Date(at).toISOString();
+  sectionRuns[name] = { command, commit, when: sectionWhen[name], seconds: sectionTimes[name] };
   process.stdout.write(`  done in ${sectionTimes[name]} s\n`);
   return value;
 }
@@ -149,6 +164,11 @@ if (missPath) {
 }
 
 results['section_seconds'] = sectionTimes;
+results['sections'] = sectionRuns;
+// The whole bench's wall time, kept only from a run of every section at full size.
+if (!values['report-only'] && !values.only && !quick && !values.filter) {
+  results['full_run'] = { when: new Date(started).toISOString(), seconds: Math.round((Date.now() - started) / 1000), commit };
+}
 results['section_when'] = sectionWhen;
 if (!values['report-only']) results['seconds'] = Math.round((Date.now() - started) / 1000);
 await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);

@@ -552,10 +552,15 @@ function shortened(value: unknown): unknown {
   );
 }
 
+/** Compiled path patterns, once per behavior (matching runs on every request, hits included). */
+const patterns = new WeakMap<BehaviorSpec, RegExp>();
+
 /** CloudFront's matching: behaviors in order, `*` any run, `?` one character, case-sensitive. */
 export function matchBehavior(spec: DistributionSpec, uri: string): BehaviorSpec {
   for (const behavior of spec.behaviors) {
-    if (globToRegExp(behavior.pathPattern).test(uri)) return behavior;
+    let pattern = patterns.get(behavior);
+    if (!pattern) patterns.set(behavior, (pattern = globToRegExp(behavior.pathPattern)));
+    if (pattern.test(uri)) return behavior;
   }
   const fallback = spec.behaviors.at(-1);
   if (!fallback) throw new Error(`${spec.name} has no cache behavior`);
