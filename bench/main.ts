@@ -13,7 +13,8 @@
  * big original: the mezzanine vs reading the original every time), tuning (engine settings), viewer
  * (image-request and signed-url vs hand-written), cold (cold starts and bundle sizes), hit (the local
  * edge's hit path vs plain node:http), memory (peak RSS per source), engine (every output format, and
- * the worst sources the limits admit: 40 MP AVIF, progressive JPEG, PNG), then the cost model and the report.
+ * the worst sources the limits admit: 40 MP AVIF, progressive JPEG, PNG), attacks (issue 14's crafted
+ * sources against the admission cost model, time and peak RSS over an ordinary miss's), then the cost model and the report.
  */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -21,6 +22,8 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { distribution } from '../infra/distribution.ts';
+import { admittedVariants } from '../functions/core/variants.ts';
+import { benchAttacks } from './attacks.ts';
 import { benchColdStart } from './cold-start.ts';
 import { costModel, PRICES } from './cost.ts';
 import { benchHitPath } from './hit-path.ts';
@@ -34,7 +37,7 @@ import { prepareSources } from './sources.ts';
 import { benchTuning } from './tuning.ts';
 import { benchViewer } from './viewer.ts';
 
-const SECTIONS = ['miss', 'set', 'tuning', 'viewer', 'cold', 'hit', 'memory', 'engine'] as const;
+const SECTIONS = ['miss', 'set', 'tuning', 'viewer', 'cold', 'hit', 'memory', 'engine', 'attacks'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -149,6 +152,12 @@ if (memory) results['memory'] = memory;
 
 const engine = await section('engine', 'engine: every output format and the worst sources the limits admit (one process each)', () => benchImageEngine());
 if (engine) results['image_engine'] = engine;
+
+const attacks = await section('attacks', 'attacks: the crafted sources of issue 14 against the cost model (one process each, 20 s cap)', async () => ({
+  variants_per_original: admittedVariants(distribution.images).length,
+  cases: await benchAttacks(20),
+}));
+if (attacks) results['attacks'] = attacks;
 
 // The cost model reads the miss path, from this run or the last.
 const missPath = results['miss_path'] as Results['miss_path'];

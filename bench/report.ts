@@ -24,6 +24,7 @@ const SECTION_NAMES: Record<string, string> = {
   hit: 'Hit path of the local edge',
   memory: 'Memory',
   engine: 'The engine on every output format',
+  attacks: 'Attacks against the cost model (results.json only)',
 };
 
 const day = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;

@@ -130,7 +130,10 @@ const imageCachePolicy: CachePolicySpec = {
 export const images: ImagePolicy = {
   sizes: ['64x64', '128x128', '256x256', '512x512', '1024x1024', '96x96', '192x192', '384x384', '1200x630'],
   widths: [160, 320, 480, 640, 960, 1280, 1920],
-  qualities: [40, 50, 60, 75, 85, 95],
+  // Four steps, not six (issue 14): each quality multiplies the derived objects one original admits
+  // (`npm run variants`: 2,172 with six, 1,448 with four); 40 and 60 sat within 10 of a neighbour,
+  // a difference hardly visible at thumbnail sizes. 50 for low data, 75 default, 85 presets, 95 near-lossless.
+  qualities: [50, 75, 85, 95],
   formats: ['avif', 'webp', 'jpg', 'png', 'gif'],
   autoFormats: ['avif', 'webp'],
   presets: {
@@ -163,6 +166,39 @@ export const images: ImagePolicy = {
     // Admits a 40 MP AVIF (~760 MB measured) and a 200 MP progressive JPEG (~800 MB estimated);
     // refuses a 60 MP AVIF or a 16-bit interlaced 150 MP PNG, which would crash the function.
     maxDecodeMegabytes: 1024,
+    // The admission cost model (functions/core/cost.ts): sources whose cost is in the work per pixel,
+    // read before any decode. Figures from bench/attacks.ts and issue 14's measurements.
+    cost: {
+      // One render, header read included. image-resize: 6 s GetObject + 20 s + 3 s PutObject + 1 s
+      // stays inside CloudFront's 30 s origin-response limit (functions/adapters/s3/store.ts); the
+      // local edge and the HTTP image origin kill the render's process at this budget.
+      renderSeconds: 20,
+      // An animation is decoded, resized and encoded frame by frame; 800 frames of 1x1 on a 500x500
+      // canvas took ~1 s as a 128x128 GIF, 200 frames of 1000x1000 took 20 s as WebP. Real GIFs and
+      // animated WebPs rarely exceed a few hundred frames.
+      maxFrames: 300,
+      // Pixels over all frames written animated: ~10 MP/s through decode + resize + encode here
+      // (200 MP in 20 s), so 40 MP keeps an animation near 4 s, inside the 20 s render timeout.
+      maxAnimatedPixels: 40_000_000,
+      // Each scan of a progressive JPEG is a pass over every coefficient; encoders write 10 (libjpeg)
+      // to ~20 (mozjpeg tuned); a 900-scan 12,000 px JPEG ran past the 30 s origin timeout.
+      maxJpegScans: 100,
+      svg: {
+        // librsvg parses the whole document to give its size: 25 MB and 900,000 elements took 8 s
+        // and 1.5 GB just for the header; 2 MiB holds any icon, chart or illustration we serve.
+        maxBytes: 2 * 1024 * 1024,
+        maxElements: 20_000,
+        // After every <use> is expanded: a 2 KB fan-out of 10^5 blurred shapes ran past 20 s.
+        maxRenderedElements: 50_000,
+        maxFilterPrimitives: 50,
+        // Each filtered drawing blurs or convolves its pixels: the costly part of a fan-out.
+        maxFilteredRenders: 100,
+        // librsvg recurses per nesting level.
+        maxDepth: 64,
+        // data: URIs are decoded by librsvg's own image loaders, outside our header checks.
+        maxEmbeddedBytes: 1024 * 1024,
+      },
+    },
   },
 };
 

@@ -19,6 +19,7 @@ import { startLocalS3 } from '../infra/local/s3.ts';
 import type { LocalS3 } from '../infra/local/s3.ts';
 import * as src from './image-engine.sources.ts';
 import { countingResizeHandler } from './support/resize.ts';
+import { corruptInterlacedPng } from './support/attacks.ts';
 
 const BUCKET = 'edge-images-originals';
 const CAP = 1024 * 1024;
@@ -143,13 +144,35 @@ describe('what the viewer gets and what S3 keeps', () => {
     ['engine/empty.jpg', '422', 'The original image is empty'],
     ['engine/truncated.jpg', '422', 'The original image cannot be decoded'],
     ['engine/bomb.png', '413', 'The original image has too many pixels to resize'],
-  ])('answers %s with a %s kept for seconds, and stores nothing', async (key, status, message) => {
+  ])('answers %s with a %s kept for an hour (deterministic), and stores no image', async (key, status, message) => {
     const uri = `/_derived/${key}/128x128-cover-q75.webp`;
     const { result, header, body } = await run(uri);
     expect(result.status).toBe(status);
-    expect(header('cache-control')).toBe('public, max-age=10');
+    expect(header('cache-control')).toBe('public, max-age=3600');
     expect(body?.toString()).toContain(message);
     await expect(head(uri.slice(1))).rejects.toThrow();
+  });
+});
+
+describe('deterministic refusals are remembered under the derived prefix (issue 14)', () => {
+  it('refuses a corrupt original once, answers the next variant from the marker without decoding, retries a replaced original', async () => {
+    const key = 'engine/remembered.png';
+    const corrupt = await corruptInterlacedPng();
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: corrupt }));
+    const first = await run(`/_derived/${key}/128x128-cover-q75.webp`);
+    expect(first.result.status).toBe('422');
+    expect(renders).toBe(1);
+    const marker = JSON.parse((await s3Body(`_derived/${key}/refused`)).toString()) as { code: string; etag: string };
+    expect(marker.code).toBe('UnprocessableImage');
+    expect((await head(`_derived/${key}/refused`)).Metadata?.['original-etag']).toBe(marker.etag);
+    // Another variant, another instance: the same 422 from the marker, no render.
+    const second = await run(`/_derived/${key}/640xauto-inside-q75.jpg`, handler());
+    expect([second.result.status, renders]).toEqual(['422', 1]);
+    expect(logs.at(-1)?.['detail']).toContain('remembered refusal');
+    // A replaced original (another ETag) is decoded again, and this one renders.
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await src.encode(src.scene(320, 240), 'png') }));
+    const third = await run(`/_derived/${key}/64x64-cover-q75.webp`);
+    expect([third.result.status, renders]).toEqual(['200', 2]);
   });
 });
 

@@ -19,9 +19,12 @@ const defaults: Record<ErrorCode, { status: number; cacheSeconds: number }> = {
   Forbidden: { status: 403, cacheSeconds: 0 },
   NotFound: { status: 404, cacheSeconds: 10 },
   MethodNotAllowed: { status: 405, cacheSeconds: 60 },
-  UnsupportedMediaType: { status: 415, cacheSeconds: 10 },
-  UnprocessableImage: { status: 422, cacheSeconds: 10 },
-  SourceTooLarge: { status: 413, cacheSeconds: 10 },
+  // Deterministic: the same original always gets the same answer, and derived-cleanup invalidates
+  // the original's paths when it changes, so a long TTL is safe. CloudFront itself never caches 413,
+  // 415 or 422 (see functions/core/refusal.ts, which remembers them instead); browsers do.
+  UnsupportedMediaType: { status: 415, cacheSeconds: 3600 },
+  UnprocessableImage: { status: 422, cacheSeconds: 3600 },
+  SourceTooLarge: { status: 413, cacheSeconds: 3600 },
   OriginError: { status: 502, cacheSeconds: 0 },
   InternalError: { status: 500, cacheSeconds: 0 },
 };

@@ -14,6 +14,7 @@
  * parameter at all asks for the original and passes through untouched. Every number must be in the
  * allowlist of the policy; anything else is a 400 before any origin is touched.
  */
+import { OUTPUT_MAX_SIDE } from './cost.ts';
 import { EdgeError, badParam, quote } from './errors.ts';
 import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, validateKey } from './keys.ts';
 import { negotiateAuto } from './negotiate.ts';
@@ -355,5 +356,15 @@ export function checkPolicy(policy: ImagePolicy): string[] {
     problems.push(`the background ${quote(policy.background)} is not a #rrggbb colour`);
   }
   for (const format of policy.autoFormats) if (!policy.formats.includes(format)) problems.push(`auto format ${format} is not allowed`);
+  // No allowed box may be larger than a format can hold (WebP: 16383 per side), at the largest dpr.
+  const sides = [
+    ...policy.sizes.flatMap((size) => size.split('x').map(Number)),
+    ...policy.widths,
+    ...Object.values(policy.presets).flatMap((p) => [p.width, p.height ?? 0]),
+  ];
+  const largest = Math.ceil(Math.max(0, ...sides) * policy.maxDpr);
+  for (const format of policy.formats) {
+    if (largest > OUTPUT_MAX_SIDE[format]) problems.push(`a ${largest} px side (at dpr ${policy.maxDpr}) is more than ${format} can hold (${OUTPUT_MAX_SIDE[format]})`);
+  }
   return problems;
 }

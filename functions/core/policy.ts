@@ -4,6 +4,7 @@
  * parameter out. The data lives in infra/distribution.ts; these are its types.
  */
 import type { MezzanineSettings } from './mezzanine.ts';
+import type { CostLimits } from './cost.ts';
 
 export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
 export type Fit = (typeof FITS)[number];
@@ -93,5 +94,10 @@ export interface ImagePolicy {
      * Absent: no estimate is checked.
      */
     readonly maxDecodeMegabytes?: number;
+    /**
+     * The admission cost model (functions/core/cost.ts): frames, JPEG scans, SVG complexity, read
+     * before any decode. Absent: not checked.
+     */
+    readonly cost?: CostLimits;
   };
 }

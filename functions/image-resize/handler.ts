@@ -39,6 +39,7 @@ import { isCurrent, mezzanineKey, mezzanineMetadata, mezzanineServes, readMezzan
 import type { MezzanineSettings } from '../core/mezzanine.ts';
 import type { ImagePolicy } from '../core/policy.ts';
 import { s3Etag } from '../adapters/s3/etag.ts';
+import { MAX_REFUSAL_BYTES, decodeRefusal, encodeRefusal, isSourceRefusal, refusalKey } from '../core/refusal.ts';
 
 export interface BucketConfig {
   readonly bucket: string;
@@ -206,20 +207,55 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     }
   }
 
+  /**
+   * A refusal of this very original, remembered under its derived prefix (functions/core/refusal.ts):
+   * thrown again without fetching or decoding the original. Needs `head` (the real S3 store has it).
+   */
+  async function rememberedRefusal(bucket: string, key: string): Promise<void> {
+    if (!deps.store.head) return;
+    const marker = await deps.store.get(bucket, refusalKey(key), MAX_REFUSAL_BYTES).catch(() => undefined);
+    if (!marker) return;
+    const current = await deps.store.head(bucket, key);
+    if (!current) throw new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
+    const refusal = decodeRefusal(marker.body, current.etag);
+    if (refusal) throw refusal;
+  }
+
+  /** Records a deterministic refusal of the source; a failed write is only logged (the next miss decodes again). */
+  async function rememberRefusal(bucket: string, key: string, etag: string | undefined, error: EdgeError): Promise<void> {
+    if (!deps.store.head || etag === undefined || !isSourceRefusal(error)) return;
+    try {
+      await deps.store.putIfAbsent(bucket, refusalKey(key), encodeRefusal(error, etag.replaceAll('"', '')), {
+        contentType: 'application/json',
+        cacheControl: 'no-store',
+        metadata: { 'original-etag': etag.replaceAll('"', '') },
+      });
+    } catch (failed) {
+      deps.log({ fn: 'image-resize', requestId: '-', uri: `/${refusalKey(key)}`, outcome: 'refusal-not-stored', detail: toEdgeError(failed).detail ?? String(failed), ms: 0 });
+    }
+  }
+
   function make(bucket: string, key: string, variant: Variant): Promise<Made> {
     const target = derivedKey(key, variant);
     return inFlight.run(`${bucket}/${target}`, async (): Promise<Made> => {
       const { original, image, mezzanineOutcome } = await renders.run(async () => {
+        await rememberedRefusal(bucket, key);
         const source = await readSource(bucket, key, variant);
         const original = { body: source.body, etag: source.originalEtag, from: source.from };
-        if (source.from === 'mezzanine' || !mezzanine || source.mezzanineExists || source.originalEtag === undefined) {
-          const image = await deps.render(source.body, variant, source.from === 'mezzanine' ? mezzanineRenderOptions : renderOptions);
-          return { original, image, mezzanineOutcome: source.stale ? ('stale' as const) : undefined };
+        try {
+          if (source.from === 'mezzanine' || !mezzanine || source.mezzanineExists || source.originalEtag === undefined) {
+            const image = await deps.render(source.body, variant, source.from === 'mezzanine' ? mezzanineRenderOptions : renderOptions);
+            return { original, image, mezzanineOutcome: source.stale ? ('stale' as const) : undefined };
+          }
+          const made = await deps.renderMakingMezzanine!(source.body, variant, mezzanine, renderOptions);
+          // The mezzanine's write runs beside the variant's (below); its failure only costs later misses.
+          const mezzanineOutcome = made.mezzanine ? storeMezzanine(bucket, key, made.mezzanine, source.originalEtag) : undefined;
+          return { original, image: made.image, mezzanineOutcome };
+        } catch (thrown) {
+          // A refusal is remembered for the original only (a mezzanine is ours and always decodes).
+          if (source.from === 'original') await rememberRefusal(bucket, key, source.originalEtag, toEdgeError(thrown));
+          throw thrown;
         }
-        const made = await deps.renderMakingMezzanine!(source.body, variant, mezzanine, renderOptions);
-        // The mezzanine's write runs beside the variant's (below); its failure only costs later misses.
-        const mezzanineOutcome = made.mezzanine ? storeMezzanine(bucket, key, made.mezzanine, source.originalEtag) : undefined;
-        return { original, image: made.image, mezzanineOutcome };
       });
       // S3 stamps the object with the time it receives the write; take ours just before it.
       const lastModified = new Date().toUTCString();

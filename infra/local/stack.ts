@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { render } from '../../functions/adapters/image/render.ts';
+import type { render } from '../../functions/adapters/image/render.ts';
+import { renderBudgetMs, startRenderPool } from '../render/pool.ts';
+import type { RenderPool } from '../render/pool.ts';
 import { regionalClients, s3ClientConfig, s3Store } from '../../functions/adapters/s3/store.ts';
 import { jsonLog } from '../../functions/core/log.ts';
 import type { Log } from '../../functions/core/log.ts';
@@ -97,6 +99,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ? { endpoint: options.s3Endpoint ?? 'aws', client: aws(primary.region), directory: '', close: async () => {} }
     : await startLocalS3({ buckets: s3Origins.map((o) => o.bucket) });
   let origin: ImageOrigin | undefined;
+  // Renders run in child processes killed past the budget (infra/render/pool.ts), shared by
+  // image-resize and the HTTP image origin: a hung render never keeps a slot of either.
+  let pool: RenderPool | undefined;
   let functionsClient: S3Client | undefined;
   let derivedDir: string | undefined;
   try {
@@ -107,7 +112,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The secondary reads originals from disk, not from S3 (it must work when S3 does not), and keeps
     // its derived images in a temporary directory (never in the originals' directory).
     derivedDir = await mkdtemp(path.join(tmpdir(), 'edge-images-origin-'));
-    origin = await startImageOrigin({ store: directoryStore({ originals: images, derived: derivedDir }), policy: spec.images, render, log });
+    pool = options.render ? undefined : await startRenderPool({ budgetMs: renderBudgetMs(spec.images) });
+    const renderer = options.render ?? pool!.render;
+    origin = await startImageOrigin({ store: directoryStore({ originals: images, derived: derivedDir }), policy: spec.images, render: renderer, log });
     const customEndpoints = spec.origins.filter((o) => o.kind === 'custom').map((o) => [o.id, origin!.url] as const);
     // The functions' own client, with the deployed timeouts and retries (s3.client is for tooling).
     const s3Endpoint = aws ? s3.endpoint : await (options.s3Front?.(s3.endpoint) ?? s3.endpoint);
@@ -162,7 +169,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       spec,
       functions: {
         'image-request': imageRequest(imageRequestConfig(spec), { log }),
-        'image-resize': imageResize(imageResizeConfig(spec), { store, render: options.render ?? render, log }),
+        'image-resize': imageResize(imageResizeConfig(spec), { store, render: renderer, log }),
         // The local edge speaks http, so signed Resources name http://127.0.0.1:PORT/...
         ...(spec.signedUrls ? { 'signed-url': signedUrl({ ...signedUrlConfig(spec), scheme: 'http' }, { log }) } : {}),
         ...(spec.geo ? { 'geo-route': geoRoute(geoRouteConfig(spec), { log }) } : {}),
@@ -203,6 +210,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         derivedCleanup?.stop();
         await edge.close();
         await origin!.close();
+        await pool?.close();
         await derivedCleanup?.settled();
         functionsClient?.destroy();
         await s3.close();
@@ -211,6 +219,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
   } catch (error) {
     await origin?.close();
+    await pool?.close();
     functionsClient?.destroy();
     await s3.close();
     if (derivedDir) await rm(derivedDir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
-import { render } from '../../functions/adapters/image/render.ts';
+import { renderBudgetMs, startRenderPool } from '../render/pool.ts';
 import { s3ClientConfig, s3Store } from '../../functions/adapters/s3/store.ts';
 import { distribution } from '../distribution.ts';
 import { startImageOrigin } from './server.ts';
@@ -77,10 +77,12 @@ if (values.bucket !== undefined) {
 }
 
 try {
+  // Renders in child processes, each killed past the budget (a hung render never keeps a slot).
+  const pool = await startRenderPool({ budgetMs: renderBudgetMs(distribution.images) });
   const origin = await startImageOrigin({
     store,
     policy: distribution.images,
-    render,
+    render: pool.render,
     storeDerived: !values['read-only'],
     port,
     host,
@@ -97,6 +99,7 @@ SIGTERM or Ctrl-C drains and stops.`);
     stopping = true;
     console.log(`${signal}: draining ${origin.inFlight()} in-flight request(s)...`);
     await origin.close();
+    await pool.close();
     client?.destroy();
     console.log('stopped');
     process.exit(0);

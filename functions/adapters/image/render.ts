@@ -31,6 +31,9 @@ import type { Variant } from '../../core/grammar.ts';
 import { ALPHA_FORMATS, ANIMATED_FORMATS, CONTENT_TYPES } from '../../core/policy.ts';
 import type { OutputFormat } from '../../core/policy.ts';
 import { readCopyright } from './exif.ts';
+import { checkFrames, checkJpegScans, checkOutputSize, checkSvg, checkSvgBytes, outputSize, tooCostly } from '../../core/cost.ts';
+import type { CostLimits } from '../../core/cost.ts';
+import { countGifFrames, countJpegScans, isGif, isJpeg, looksLikeXml, scanSvg } from './scan.ts';
 
 export interface RenderLimits {
   /** Pixels of one decoded frame, or of all frames when the output is animated. */
@@ -39,6 +42,8 @@ export interface RenderLimits {
   readonly maxInputBytes?: number;
   /** Estimated peak decode memory (see DECODE_BYTES_PER_PIXEL). Absent: not checked. */
   readonly maxDecodeMegabytes?: number;
+  /** The admission cost model: frames, JPEG scans, SVG complexity (functions/core/cost.ts). Absent: not checked. */
+  readonly cost?: CostLimits;
 }
 
 export interface RenderOptions extends RenderLimits {
@@ -215,6 +220,12 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
     }
   }
 
+  if (options.cost && animated) checkFrames(header.format, width, height, frames, true, options.cost);
+  // The output must fit its format (WebP and AVIF hold at most 16383/16384 per side): a 422 naming
+  // the limit before any decode, never the encoder's 500.
+  const out = outputSize(variant, { width, height, vector: header.format === 'svg' });
+  checkOutputSize(variant.format, out.width, out.height, frames);
+
   const input: SharpOptions = {
     limitInputPixels: options.maxInputPixels,
     failOn: 'error',
@@ -224,7 +235,7 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
     ...(density === undefined ? {} : { density }),
   };
   let image = sharp(source, input)
-    .timeout({ seconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS })
+    .timeout({ seconds: Math.ceil(options.timeoutSeconds ?? options.cost?.renderSeconds ?? DEFAULT_TIMEOUT_SECONDS) })
     .resize({
       ...resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background),
       ...(options.fastShrinkOnLoad === false ? { fastShrinkOnLoad: false } : {}),
@@ -248,6 +259,22 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
       detail: `${source.byteLength} bytes, the limit is ${limits.maxInputBytes}`,
     });
   }
+  // The cost model's cheap reads come before sharp: librsvg parses a whole SVG to give its size, and
+  // a JPEG's scan count is only known by walking its markers.
+  if (limits.cost) {
+    if (looksLikeXml(source)) {
+      checkSvgBytes(source.byteLength, limits.cost);
+      checkSvg(scanSvg(source), limits.cost);
+    } else if (isJpeg(source)) {
+      checkJpegScans(countJpegScans(source), limits.cost);
+    } else if (isGif(source)) {
+      // libvips reads every frame of a GIF to count them: count the descriptors ourselves first.
+      const frames = countGifFrames(source, limits.cost.maxFrames + 1);
+      if (frames > limits.cost.maxFrames) {
+        throw tooCostly('The original image has too many frames to resize', `gif of more than ${limits.cost.maxFrames} frames, the limit is maxFrames ${limits.cost.maxFrames}`);
+      }
+    }
+  }
   const sharp = loaded ?? (await loadEngine());
   let meta: Metadata;
   try {
@@ -264,6 +291,7 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
     throw new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: `${format} header without a size` });
   }
   const frames = Math.max(1, meta.pages ?? 1);
+  if (limits.cost) checkFrames(format, storedWidth, storedHeight, frames, false, limits.cost);
   // EXIF orientations 5-8 turn the picture a quarter: width and height swap when displayed.
   const swapped = (meta.orientation ?? 1) >= 5;
   const oneFrame = swapped ? { width: storedHeight, height: storedWidth } : { width: storedWidth, height: storedHeight };
@@ -367,6 +395,14 @@ export function classifySharpError(error: unknown): EdgeError {
   }
   if (/timeout/i.test(message)) {
     return new EdgeError('OriginError', 'The image took too long to resize; try again', { status: 503, detail: message, cause: error });
+  }
+  // libvips' catch-all for a loader that failed without saying why (a damaged interlaced 16-bit PNG):
+  // the bytes are at fault, not the service.
+  if (/^unknown error$/i.test(message.trim())) {
+    return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error });
+  }
+  if (/too large for the \w+ format/i.test(message)) {
+    return new EdgeError('UnprocessableImage', 'The image is too large for the requested format; ask for a smaller size or another format', { detail: message, cause: error });
   }
   if (/empty/i.test(message) && /input/i.test(message)) {
     return new EdgeError('UnprocessableImage', 'The original image is empty', { detail: message, cause: error });

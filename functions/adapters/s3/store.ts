@@ -6,8 +6,10 @@
  * SlowDown) and running out of time are a 503 "try again"; any other S3 failure is a 502. Neither is
  * cached (`no-store`), and the S3 detail goes to the log only.
  */
-import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+
 import type { GetObjectCommandOutput, S3ClientConfig } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+
 import { EdgeError } from '../../core/errors.ts';
 
 export interface StoredObject {
@@ -49,6 +51,8 @@ export interface ObjectStore {
    * once, and reads the original's body only when the mezzanine cannot serve).
    */
   open?(bucket: string, key: string, maxBytes: number): Promise<OpenedObject | undefined>;
+  /** The ETag of a key without its body; `undefined` when missing. Optional: test doubles may omit it. */
+  head?(bucket: string, key: string): Promise<{ readonly etag: string | undefined } | undefined>;
 }
 
 /**
@@ -111,6 +115,18 @@ export function s3Store(
       } catch (error) {
         if (isMissing(error)) return undefined;
         throw storeError('GetObject', bucket, key, error);
+      }
+    },
+
+    async head(bucket, key) {
+      try {
+        return await withDeadline(budget.getDeadlineMs, `HeadObject ${bucket}/${key}`, async (abortSignal) => {
+          const out = await clientFor(regionOf(bucket)).send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
+          return { etag: out.ETag };
+        });
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw storeError('HeadObject', bucket, key, error);
       }
     },
 
