@@ -55,7 +55,7 @@ export interface MezzanineSettings {
 }
 
 /** The object name of the mezzanine inside `_derived/<key>/`: never a variant name (those start with a digit). */
-export const MEZZANINE_NAME = '_mezzanine.jpg';
+const MEZZANINE_NAME = '_mezzanine.jpg';
 
 export function mezzanineKey(key: string): string {
   return `${DERIVED_PREFIX}${key}/${MEZZANINE_NAME}`;
@@ -103,7 +103,7 @@ export function planMezzanine(original: OriginalShape, settings: MezzanineSettin
  * variant its width; a box the side that decides the scale (cover, fill and outside fill the box,
  * contain and inside fit in it).
  */
-export function neededScale(original: { readonly width: number; readonly height: number }, variant: Variant): number {
+function neededScale(original: { readonly width: number; readonly height: number }, variant: Variant): number {
   const sx = variant.width / original.width;
   if (variant.height === undefined) return sx;
   const sy = variant.height / original.height;

@@ -33,14 +33,14 @@ const KERNEL: Float64Array = (() => {
   return k;
 })();
 
-export interface Luma {
+interface Luma {
   readonly width: number;
   readonly height: number;
   readonly data: Uint8Array;
 }
 
 /** Decodes an encoded image to 8-bit luminance (alpha flattened onto white). */
-export async function luma(image: Buffer): Promise<Luma> {
+async function luma(image: Buffer): Promise<Luma> {
   const { data, info } = await sharp(image).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 1) throw new Error(`Expected 1 channel of luminance but received ${info.channels}`);
   return { width: info.width, height: info.height, data };
@@ -52,7 +52,7 @@ export async function ssim(a: Buffer, b: Buffer): Promise<number> {
 }
 
 /** Mean SSIM of two luminance planes of the same size. */
-export function ssimOf(a: Luma, b: Luma): number {
+function ssimOf(a: Luma, b: Luma): number {
   if (a.width !== b.width || a.height !== b.height) {
     throw new Error(`Expected two images of the same size but received ${a.width}x${a.height} and ${b.width}x${b.height}`);
   }
