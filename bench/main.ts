@@ -5,7 +5,8 @@
  *
  *   npm run bench                          everything (see docs/testing-and-performance.md for the wall time)
  *   npm run bench -- --only miss,viewer    some sections; the others are kept from results.json
- *   npm run bench -- --quick               fewer rounds, to try the bench itself
+ *   npm run bench -- --quick               fewer rounds and cases, no one-process-per-case sections
+ *                                          (memory, engine, attacks): to try the bench (~2 minutes)
  *   npm run bench -- --only miss --filter 12mp-jpeg
  *   npm run bench -- --report-only        RESULTS.md and the chart again from results.json
  *
@@ -48,9 +49,13 @@ const { values } = parseArgs({
     'report-only': { type: 'boolean', default: false },
   },
 });
+// --quick leaves out the sections that start one process per case (memory, engine, attacks) unless
+// named with --only: they keep their last figures, labelled with the run that made them.
+const PROCESS_SECTIONS: readonly string[] = ['memory', 'engine', 'attacks'];
 const only = new Set((values['report-only'] ? '' : (values.only ?? SECTIONS.join(','))).split(',').map((s) => s.trim()).filter(Boolean) as Section[]);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`Expected sections among ${SECTIONS.join(', ')} for --only but received ${JSON.stringify(s)}`);
 const quick = values.quick;
+if (quick && !values.only) for (const name of PROCESS_SECTIONS) only.delete(name as Section);
 
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 const RESULTS = 'bench/results.json';
@@ -107,9 +112,11 @@ results['sources'] = sources.map(({ file: _file, ...rest }) => rest);
 const miss = await section('miss', 'miss path: image-resize vs floor vs bare sharp, every source x preset/format', () =>
   benchMissPath({
     sources,
-    budgetMsPerCase: quick ? 600 : 2200,
-    minRounds: quick ? 3 : 5,
-    maxRounds: quick ? 5 : 31,
+    budgetMsPerCase: quick ? 300 : 2200,
+    minRounds: quick ? 2 : 5,
+    maxRounds: quick ? 3 : 31,
+    // --quick: two presets per source (a thumbnail and a 640 px card), not all ten cases.
+    ...(quick ? { labels: ['thumb', 'card'] } : {}),
     ...(values.filter ? { filter: values.filter } : {}),
     onCase: (row, index, total) =>
       process.stdout.write(
