@@ -115,8 +115,8 @@ const miss = await section('miss', 'miss path: image-resize vs floor vs bare sha
     budgetMsPerCase: quick ? 300 : 2200,
     minRounds: quick ? 2 : 5,
     maxRounds: quick ? 3 : 31,
-    // --quick: two presets per source (a thumbnail and a 640 px card), not all ten cases.
-    ...(quick ? { labels: ['thumb', 'card'] } : {}),
+    // --quick: the thumbnail preset of each source, not all ten cases.
+    ...(quick ? { labels: ['thumb'] } : {}),
     ...(values.filter ? { filter: values.filter } : {}),
     onCase: (row, index, total) =>
       process.stdout.write(
@@ -129,8 +129,8 @@ if (miss) results['miss_path'] = { targets: { large_sources: TARGET_LARGE, other
 const set = await section('set', 'a responsive set from one big original: mezzanine vs direct (7 widths + 128x128, WebP then AVIF)', () =>
   benchResponsiveSet({
     sources,
-    rounds: quick ? 1 : 3,
-    // --quick: the 40 MP JPEG alone, no floor (the whole section takes ~3 minutes on a quiet machine).
+    rounds: quick ? 1 : 2,
+    // --quick: the 40 MP JPEG alone, no floor (the whole section takes ~4 minutes on a loaded machine).
     ...(quick ? { only: ['40mp-jpeg'], noFloor: true } : {}),
     onSource: (r) =>
       process.stdout.write(
