@@ -35,7 +35,7 @@ export async function benchColdStart(options: { runs: number }): Promise<Record<
   const root = process.cwd();
   const dist = path.resolve('bench/tmp/dist');
   const packaged = performance.now();
-  const manifest = await packageFunctions({ root, outDir: dist });
+  const manifest = await packageFunctions({ root, outDir: dist, local: true });
   const packageMs = performance.now() - packaged;
   const work = await mkdtemp(path.join(tmpdir(), 'edge-images-bench-cold-'));
   try {

@@ -9,6 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildOverrides } from './build/overrides.ts';
 import { readManifest } from './build/manifest.ts';
+import { applyOverrides } from './build/overrides.ts';
+import { distribution } from './distribution.ts';
+import { KEY_SETUP_HELP, testOnlyKeyProblems } from './keys.ts';
 import type { Artifacts } from './edge-functions.ts';
 
 export interface StageFiles {
@@ -32,6 +35,10 @@ export function writeStageOverrides(root: string, stage: string, overrides: Buil
 
 /** Runs `npm run package -- --config <overrides> --out <dist>` for the stage and reads its manifest. */
 export function buildStageArtifacts(root: string, stage: string, overrides: BuildOverrides): Artifacts {
+  // A deployment never trusts a TEST-ONLY key: refused here, before anything is built (and again by
+  // npm run package, which runs without --local).
+  const keyProblems = testOnlyKeyProblems(applyOverrides(distribution, overrides));
+  if (keyProblems.length > 0) throw new Error(`Refusing to deploy stage ${stage}:\n- ${keyProblems.join('\n- ')}\n${KEY_SETUP_HELP}`);
   const files = writeStageOverrides(root, stage, overrides);
   try {
     // The SST program may run under bun; the build wants the node that runs the project.

@@ -33,20 +33,43 @@ export function protectedPrefixes(spec: DistributionSpec = distribution): string
   return [...prefixes];
 }
 
-/** The signed-url function: the trusted public keys of its key group, baked into the bundle. */
+/** CloudFront's limit on key groups one cache behavior may trust ("Quotas", key groups). */
+export const MAX_KEY_GROUPS_PER_BEHAVIOR = 4;
+
+/**
+ * The signed-url function: per signed behavior, the public keys of the key groups it trusts (at most
+ * four groups, as CloudFront), baked into the bundle.
+ */
 export function signedUrlConfig(spec: DistributionSpec = distribution): SignedUrlConfig {
   const signed = spec.signedUrls;
   if (signed === undefined) throw new Error(`Expected signedUrls in ${spec.name} for the signed-url function but received none`);
-  const group = spec.keyGroups?.find((g) => g.name === signed.keyGroup);
-  if (group === undefined || group.keys.length === 0) {
-    throw new Error(`Expected a key group named ${JSON.stringify(signed.keyGroup)} with keys in ${spec.name} but received none`);
-  }
+  const behaviors = spec.behaviors
+    .filter((b) => b.functions['viewer-request'] === 'signed-url')
+    .map((behavior) => {
+      const names = behavior.trustedKeyGroups ?? [];
+      if (names.length === 0 || names.length > MAX_KEY_GROUPS_PER_BEHAVIOR) {
+        throw new Error(`Expected 1 to ${MAX_KEY_GROUPS_PER_BEHAVIOR} trustedKeyGroups for the signed behavior ${behavior.pathPattern} but received ${names.length}`);
+      }
+      const keys = new Map<string, { id: string; pem: string }>();
+      for (const name of names) {
+        const group = spec.keyGroups?.find((g) => g.name === name);
+        if (group === undefined || group.keys.length === 0) {
+          throw new Error(`Expected a key group named ${JSON.stringify(name)} with keys in ${spec.name} but received none`);
+        }
+        for (const { id, pem } of group.keys) keys.set(id, { id, pem });
+      }
+      return { pathPattern: behavior.pathPattern, publicKeys: [...keys.values()] };
+    });
+  const cors = signed.cors;
   return {
     policy: spec.images,
-    publicKeys: group.keys.map(({ id, pem }) => ({ id, pem })),
+    publicKeys: [],
+    behaviors,
     scheme: signed.scheme,
     clockSkewSeconds: signed.clockSkewSeconds,
-    maxPolicyBytes: signed.maxPolicyBytes,
+    ...(cors && cors.allowedOrigins.length > 0
+      ? { cors: { allowedOrigins: cors.allowedOrigins, allowedHeaders: cors.allowedHeaders.map((h) => h.toLowerCase()), maxAgeSeconds: cors.maxAgeSeconds } }
+      : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { GeoTable } from '../functions/core/geo.ts';
 import type { ImagePolicy } from '../functions/core/policy.ts';
+import { VIEWER_URL_HEADER } from '../functions/core/keys.ts';
 import { TEST_ECDSA_PUBLIC_KEY, TEST_RSA_PUBLIC_KEY } from './keys.ts';
 
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
@@ -62,6 +63,11 @@ export interface BehaviorSpec {
   /** Headers the origin request policy adds for origin events, such as `CloudFront-Viewer-Country`. */
   readonly originRequestPolicy?: { readonly headers: readonly string[] };
   readonly functions: Partial<Record<EventType, FunctionName>>;
+  /**
+   * Signed behaviors only: the key groups (by name, 1 to 4, as CloudFront allows per behavior) whose
+   * keys may sign URLs and cookies for this path pattern.
+   */
+  readonly trustedKeyGroups?: readonly string[];
 }
 
 export interface FunctionSpec {
@@ -110,14 +116,23 @@ export interface KeyGroupSpec {
 }
 
 export interface SignedUrlSpec {
-  /** The key group (by name) whose keys the signed-url function trusts; baked into its bundle. */
-  readonly keyGroup: string;
   /** The scheme viewers use and signed Resources name (the local edge, on http, overrides it). */
   readonly scheme: 'https' | 'http';
-  /** Allowed clock difference between signer and edge, applied to DateLessThan and DateGreaterThan. */
+  /**
+   * Allowed clock difference between signer and edge, applied to DateLessThan and DateGreaterThan.
+   * CloudFront applies none, so 0 is the default; a deployment whose signers' clocks drift may choose more.
+   */
   readonly clockSkewSeconds: number;
-  /** The largest custom policy accepted, decoded, in bytes. */
-  readonly maxPolicyBytes: number;
+  /**
+   * CORS preflights (OPTIONS) on signed paths, answered by signed-url itself (no unsigned request
+   * reaches an origin): pages of these origins may fetch private images with GET or HEAD. Absent or
+   * empty: every OPTIONS on a signed path is a 403.
+   */
+  readonly cors?: {
+    readonly allowedOrigins: readonly string[];
+    readonly allowedHeaders: readonly string[];
+    readonly maxAgeSeconds: number;
+  };
 }
 
 const imageCachePolicy: CachePolicySpec = {
@@ -207,13 +222,22 @@ export const images: ImagePolicy = {
  * origin events, and the functions on each slot; only the viewer-request function differs.
  */
 function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'signed-url'): BehaviorSpec {
+  const signed = viewerRequest === 'signed-url';
   return {
     pathPattern,
     target: 'images',
     allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
     cachePolicy: imageCachePolicy,
-    originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
+    originRequestPolicy: {
+      headers: [
+        'CloudFront-Viewer-Country',
+        'CloudFront-Viewer-Country-Region',
+        // The URL a verified viewer signed: image-resize redirects an over-cap image back to it.
+        ...(signed ? [VIEWER_URL_HEADER] : []),
+      ],
+    },
     functions: { 'viewer-request': viewerRequest, 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
+    ...(signed ? { trustedKeyGroups: ['private-images'] } : {}),
   };
 }
 
@@ -259,7 +283,13 @@ export const distribution: DistributionSpec = {
   // TEST-ONLY keys (fixtures/keys, infra/keys.ts): anyone can sign with them. A deployment REPLACES
   // them with its own public keys; the private keys never enter the repository.
   keyGroups: [{ name: 'private-images', keys: [TEST_RSA_PUBLIC_KEY, TEST_ECDSA_PUBLIC_KEY] }],
-  signedUrls: { keyGroup: 'private-images', scheme: 'https', clockSkewSeconds: 30, maxPolicyBytes: 2048 },
+  // TEST-ONLY keys are refused by `npm run package` and `sst deploy` unless built for local use:
+  // `npm run keys -- --stage NAME` makes a pair (docs/private-images.md).
+  signedUrls: {
+    scheme: 'https',
+    clockSkewSeconds: 0,
+    cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 600 },
+  },
   // Subdivision > country > continent > default, as Route 53 geolocation. The default is the origin
   // group's primary: geo-route only reroutes requests bound for it, never the failover secondary.
   geo: {

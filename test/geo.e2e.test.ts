@@ -129,7 +129,7 @@ describe('the dev-only switches in deployed code', () => {
     .map((d) => d.name);
 
   it('exist under the names the docs give', () => {
-    expect(DEV_SWITCHES).toEqual(['x-local-viewer-country', 'x-local-fail-primary', 'x-local-s3-conflict']);
+    expect(DEV_SWITCHES).toEqual(['x-local-viewer-country', 'x-local-fail-primary', 'x-local-s3-conflict', 'x-local-viewer-ip']);
     expect(entries).toEqual(expect.arrayContaining(['image-request', 'image-resize', 'geo-route']));
   });
 

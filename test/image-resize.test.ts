@@ -83,6 +83,33 @@ describe('image-resize', () => {
     expect(logs.at(-1)).toMatchObject({ stored: 'exists' });
   });
 
+  it('answers what S3 holds when its conditional write loses (412): response, ETag and object agree', async () => {
+    const uri = '/_derived/photos/cat.jpg/64x64-cover-q85.webp';
+    // Another writer stored different bytes under the key first (as another encoder build might).
+    const other = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } }).webp().toBuffer();
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: uri.slice(1), Body: other, ContentType: 'image/webp' }));
+    const { result, body } = await run(await event('origin-response-404-derived', uri));
+    expect(result.status).toBe('200');
+    expect(logs.at(-1)).toMatchObject({ stored: 'exists' });
+    expect(body?.equals(other)).toBe(true);
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: uri.slice(1) }));
+    expect(result.headers?.['etag']?.[0]?.value).toBe(head.ETag);
+    expect(result.headers?.['last-modified']?.[0]?.value).toBe(head.LastModified?.toUTCString());
+  });
+
+  it.each(['OPTIONS', 'POST', 'PUT', 'DELETE', 'PATCH'])('makes no image and stores nothing for %s (problems 1 and 8)', async (method) => {
+    const uri = '/_derived/photos/cat.jpg/1024x1024-cover-q95.avif';
+    for (const name of ['origin-response-403-derived', 'origin-response-404-derived']) {
+      const input = await event(name, uri);
+      (input.Records[0]!.cf.request as { method: string }).method = method;
+      const { result } = await run(structuredClone(input));
+      expect(result).toEqual(input.Records[0]!.cf.response);
+    }
+    expect(renders).toBe(0);
+    expect(await exists(uri.slice(1))).toBe(false);
+    expect(logs.at(-1)).toMatchObject({ outcome: 'passed-method' });
+  });
+
   it('makes one image for many concurrent misses of one key', async () => {
     const fn = handler();
     const uri = '/_derived/photos/cat.jpg/512x512-cover-q75.avif';

@@ -122,7 +122,7 @@ async function artifactsFor(spec: DistributionSpec, opts: DeployOptions, only?: 
   const { stageOverrides } = await import('../infra/options.ts');
   work ??= await mkdtemp(path.join(tmpdir(), 'edge-images-infra-'));
   const dir = path.join(work, `${opts.stage}-${Math.random().toString(36).slice(2)}`);
-  const manifest = await packageFunctions({ root, outDir: dir, spec, overrides: stageOverrides(spec, opts), ...(only ? { only } : {}) });
+  const manifest = await packageFunctions({ root, outDir: dir, spec, overrides: stageOverrides(spec, opts), local: true, ...(only ? { only } : {}) });
   return { dir, manifest };
 }
 

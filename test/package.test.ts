@@ -24,6 +24,7 @@ import { bucketRegions, packageFunctions } from '../infra/build/package.ts';
 import { DISTRIBUTION_ARN_PLACEHOLDER, EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../infra/build/policies.ts';
 import { invoke, unzipTo } from '../infra/build/try-zip.ts';
 import { buildStageArtifacts, stageFiles } from '../infra/artifacts.ts';
+import { makeStageKeys } from '../infra/tools/keys.ts';
 import { startLocalS3 } from '../infra/local/s3.ts';
 import { primaryS3Origin, stageOverrides } from '../infra/options.ts';
 import type { LocalS3 } from '../infra/local/s3.ts';
@@ -45,7 +46,7 @@ const EVENT_FIXTURES: Partial<Record<EventType, string>> = {
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'edge-images-package-'));
   out = path.join(work, 'dist');
-  manifest = await packageFunctions({ root, outDir: out });
+  manifest = await packageFunctions({ root, outDir: out, local: true });
   for (const f of [...manifest.functions, ...manifest.regionalFunctions]) {
     const dir = path.join(work, 'unzipped', f.function);
     unzipped.set(f.function, { dir, files: await unzipTo(path.join(out, f.zip), dir) });
@@ -167,7 +168,7 @@ describe('npm run package', () => {
 
   it('is reproducible: the same input gives the same zips', async () => {
     const again = path.join(work, 'again');
-    const second = await packageFunctions({ root, outDir: again, only: ['image-request'] });
+    const second = await packageFunctions({ root, outDir: again, only: ['image-request'], local: true });
     expect(second.functions[0]!.sha256).toBe(entry('image-request').sha256);
   });
 
@@ -177,7 +178,7 @@ describe('npm run package', () => {
       origins: [{ id: primaryS3Origin(distribution).id, bucket: 'my-company-images' }],
       images: { ...distribution.images, sizes: ['64x64' as const] },
     };
-    const built = await packageFunctions({ root, outDir: dir, overrides, only: ['image-request', 'image-resize'] });
+    const built = await packageFunctions({ root, outDir: dir, overrides, only: ['image-request', 'image-resize'], local: true });
     expect(built.overrides).toEqual(overrides);
     const policy = JSON.parse(await readFile(path.join(dir, 'iam/image-resize-permissions.json'), 'utf8'));
     expect(JSON.stringify(policy)).toContain('arn:aws:s3:::my-company-images/_derived/*');
@@ -191,7 +192,8 @@ describe('npm run package', () => {
 describe('the stage build of sst deploy (npm run package in a child process)', () => {
   it('bakes the stage bucket names into the zips and writes the overrides the local edge reads', async () => {
     const stage = `pkgtest-${process.pid}`;
-    const overrides = stageOverrides(distribution, { stage, overrides: {} });
+    // A deployment's own key (a TEST-ONLY one is refused: test/private-keys.test.ts).
+    const overrides = stageOverrides(distribution, { stage, overrides: makeStageKeys(stage).overrides });
     const files = stageFiles(root, stage);
     try {
       const artifacts = buildStageArtifacts(root, stage, overrides);

@@ -16,7 +16,7 @@ import { runSign } from '../infra/tools/sign.ts';
 import { folderPattern, parseWhen, signCookies, signUrl, testKey, testKeys } from '../infra/tools/signer.ts';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
-const keys = createKeyRing(signedUrlConfig().publicKeys);
+const keys = createKeyRing(signedUrlConfig().behaviors![0]!.publicKeys);
 
 /** Verifies a signed URL as the deployed function would (https, skew 30 s). */
 function verifyUrl(url: string, options: { clientIp?: string; now?: Date; cookies?: string[] } = {}): Verdict {
@@ -24,7 +24,7 @@ function verifyUrl(url: string, options: { clientIp?: string; now?: Date; cookie
   const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
   return verifySignedRequest(
     { scheme: url.startsWith('https:') ? 'https' : 'http', host, uri: pathname, querystring: query, clientIp: options.clientIp ?? '198.51.100.7', cookies: options.cookies ?? [] },
-    { keys, now: (options.now ?? NOW).getTime() / 1000, clockSkewSeconds: 30, maxPolicyBytes: 2048 },
+    { keys, now: (options.now ?? NOW).getTime() / 1000, clockSkewSeconds: 30 },
   );
 }
 
@@ -57,8 +57,11 @@ describe('the test-only keys', () => {
 describe('configuration from distribution.ts', () => {
   it('gives signed-url the key group and https, and image-request the protected prefixes', () => {
     const config = signedUrlConfig();
-    expect(config.publicKeys.map((k) => k.id)).toEqual(['K0TESTONLYRSA1', 'K0TESTONLYEC01']);
-    expect(config).toMatchObject({ scheme: 'https', clockSkewSeconds: 30, maxPolicyBytes: 2048 });
+    expect(config.behaviors?.map((b) => [b.pathPattern, b.publicKeys.map((k) => k.id)])).toEqual([
+      ['/private/*', ['K0TESTONLYRSA1', 'K0TESTONLYEC01']],
+      ['/_derived/private/*', ['K0TESTONLYRSA1', 'K0TESTONLYEC01']],
+    ]);
+    expect(config).toMatchObject({ scheme: 'https', clockSkewSeconds: 0 });
     expect(imageRequestConfig().protectedPrefixes).toEqual(['private/']);
     const signedBehaviors = distribution.behaviors.filter((b) => b.functions['viewer-request'] === 'signed-url');
     expect(signedBehaviors.map((b) => b.pathPattern)).toEqual(['/private/*', '/_derived/private/*']);
@@ -71,6 +74,8 @@ describe('configuration from distribution.ts', () => {
     const everything: DistributionSpec = { ...distribution, behaviors: [{ ...distribution.behaviors[0]!, pathPattern: '*' }] };
     expect(() => protectedPrefixes(everything)).toThrow(/key prefix/);
     expect(() => signedUrlConfig({ ...distribution, keyGroups: [] })).toThrow(/key group/);
+    const five = distribution.behaviors.map((b) => (b.trustedKeyGroups ? { ...b, trustedKeyGroups: ['a', 'b', 'c', 'd', 'e'] } : b));
+    expect(() => signedUrlConfig({ ...distribution, behaviors: five })).toThrow(/1 to 4 trustedKeyGroups/);
   });
 });
 
@@ -110,8 +115,15 @@ describe('signUrl and signCookies', () => {
   it('signs cookies the verifier accepts, with browser attributes', () => {
     const signed = signCookies({ ...base, url: 'https://cdn.example.com/private/a.jpg', domain: 'cdn.example.com' });
     expect(Object.keys(signed.cookies).sort()).toEqual(['CloudFront-Key-Pair-Id', 'CloudFront-Policy', 'CloudFront-Signature']);
-    expect(signed.setCookie[0]).toMatch(/; Path=\/; Domain=cdn\.example\.com; Expires=Sun, 01 Mar 2026 01:00:00 GMT; Secure; HttpOnly; SameSite=Lax$/);
+    expect(signed.setCookie[0]).toMatch(/; Path=\/private\/; Domain=cdn\.example\.com; Expires=Sun, 01 Mar 2026 01:00:00 GMT; Secure; HttpOnly; SameSite=Lax$/);
     expect(verifyUrl('https://cdn.example.com/private/z.jpg', { cookies: [signed.cookieHeader] })).toMatchObject({ ok: true, via: 'cookie' });
+    // The second set covers the folder's canonical derived path (problem 7 of issue 13), and only it.
+    expect(signed.setCookie).toHaveLength(6);
+    expect(signed.setCookie[3]).toMatch(/; Path=\/_derived\/private\/; /);
+    const derived = 'https://cdn.example.com/_derived/private/z.jpg/128x128-cover-q75.webp';
+    expect(verifyUrl(derived, { cookies: [signed.derivedCookieHeader!] })).toMatchObject({ ok: true, via: 'cookie' });
+    expect(verifyUrl(derived, { cookies: [signed.cookieHeader] })).toMatchObject({ ok: false, reason: 'resource' });
+    expect(verifyUrl('https://cdn.example.com/private/z.jpg', { cookies: [signed.derivedCookieHeader!] })).toMatchObject({ ok: false, reason: 'resource' });
     const canned = signCookies({ ...base, url: 'https://cdn.example.com/private/a.jpg', policy: 'canned', hash: 'SHA256' });
     expect(Object.keys(canned.cookies).sort()).toEqual(['CloudFront-Expires', 'CloudFront-Hash-Algorithm', 'CloudFront-Key-Pair-Id', 'CloudFront-Signature']);
     expect(verifyUrl('https://cdn.example.com/private/a.jpg', { cookies: [canned.cookieHeader] }).ok).toBe(true);
@@ -148,7 +160,7 @@ describe('npm run sign', () => {
 
   it('prints Set-Cookie lines with --cookies, and a wildcard policy with --policy wildcard-resource', () => {
     const cookies = cli('http://127.0.0.1:3000/private/vault.jpg', '--cookies');
-    expect(cookies.out).toHaveLength(3);
+    expect(cookies.out).toHaveLength(6);
     expect(cookies.out.every((l) => l.startsWith('Set-Cookie: CloudFront-'))).toBe(true);
     expect(cookies.err.join('\n')).toMatch(/curl .*Cookie: CloudFront-/);
     const wild = cli('http://127.0.0.1:3000/private/vault.jpg', '--policy', 'wildcard-resource', '--ip', '127.0.0.1/32');

@@ -61,3 +61,11 @@ export function assertOriginalKey(key: string): void {
 export function encodeKey(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
 }
+
+/**
+ * Set by signed-url on a verified request: the path and query the viewer signed (signing parameters
+ * included). Forwarded to origin events by the signed behaviors' origin request policy, so
+ * image-resize can redirect an image too large to answer inline back to a URL this viewer may fetch.
+ * Never taken from a viewer: signed-url and image-request delete it from every viewer request.
+ */
+export const VIEWER_URL_HEADER = 'x-private-viewer-url';

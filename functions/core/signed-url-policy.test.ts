@@ -125,10 +125,12 @@ describe('matchResource', () => {
     expect(matchResource(pattern, url)).toBe(expected);
   });
 
-  it('keeps a host wildcard inside the host', () => {
-    // `*` in the host part cannot eat the path: the path must still match on its own.
-    expect(matchResource('https://cdn*/public/*', 'https://cdn.example.com/private/public/a.jpg')).toBe(false);
-    expect(matchResource('https://*example.com/x', 'https://evil.com/example.com/x')).toBe(false);
+  it('matches `*` against the whole URL, as CloudFront: a host wildcard may run into the path', () => {
+    expect(matchResource('https://cdn*/public/*', 'https://cdn.example.com/private/public/a.jpg')).toBe(true);
+    expect(matchResource('https://*example.com/x', 'https://evil.com/example.com/x')).toBe(true);
+    expect(matchResource('https://cdn.example.com/*private/*', 'https://cdn.example.com/_derived/private/a.jpg/x.webp')).toBe(true);
+    expect(matchResource('https://cdn.example.com/a?c', 'https://cdn.example.com/abc')).toBe(true);
+    expect(matchResource('https://cdn.example.com/a?c', 'https://cdn.example.com/ac')).toBe(false);
   });
 });
 

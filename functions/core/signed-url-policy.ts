@@ -8,13 +8,14 @@
  *   (it skips junk and ignores trailing bits), which would let two spellings carry one signature.
  * - A custom policy is strict JSON with exactly one statement and only the fields CloudFront knows;
  *   `DateLessThan` is required; epoch times are whole seconds.
- * - Resource matching is per part: the scheme, the host (`*` and `?` never cross its `/`), and the
- *   path with the query together, where `*` matches any run including `/`, `?` and `&` (so
- *   `https://host/private/*` covers every object below it, query strings included, as CloudFront's
- *   `.../*game_download.zip*` example does). A pattern without `://` (such as `*`) is matched against
- *   the whole URL, and so is a pattern whose host part has no path after it (`https://cdn*`).
+ * - Resource matching is CloudFront's: `*` (any run of characters, `/`, `?` and `&` included, empty
+ *   too) and `?` (exactly one character) may stand anywhere in the Resource, which is matched against
+ *   the whole viewer URL string `scheme://host/path?query`, case-sensitively. So `https://cdn*` covers
+ *   every path of every host that starts with `cdn`, as CloudFront's own docs allow
+ *   ("Create a signed URL using a custom policy", Resource:
+ *   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-creating-signed-url-custom-policy.html).
  * - `IpAddress.AWS:SourceIp` takes IPv4 and IPv6 CIDRs (a bare address means /32 or /128). CloudFront
- *   itself supports IPv4 only. A viewer of one family never matches a range of the other;
+ *   itself supports IPv4 only: IPv6 ranges are this project's documented extension. A viewer of one family never matches a range of the other;
  *   an IPv4-mapped IPv6 viewer address (`::ffff:192.0.2.1`) counts as IPv4.
  */
 
@@ -130,24 +131,9 @@ function onlyKeys(value: Record<string, unknown>, allowed: readonly string[]): b
 // Resources and wildcards
 // ------------------------------------------------------------------------------------------------
 
-/** Whether a policy Resource (with `*` and `?` wildcards) covers a viewer URL (`scheme://host/path?query`). */
+/** Whether a policy Resource (with `*` and `?` wildcards anywhere) covers a viewer URL (`scheme://host/path?query`). */
 export function matchResource(pattern: string, url: string): boolean {
-  const p = splitUrl(pattern);
-  const u = splitUrl(url);
-  if (p === undefined || p.rest === undefined || u === undefined) return wildcardMatch(pattern, url);
-  return wildcardMatch(p.scheme, u.scheme) && wildcardMatch(p.host, u.host) && wildcardMatch(p.rest, u.rest ?? '');
-}
-
-function splitUrl(url: string): { scheme: string; host: string; rest: string | undefined } | undefined {
-  const colon = url.indexOf('://');
-  if (colon === -1) return undefined;
-  const after = url.slice(colon + 3);
-  const slash = after.indexOf('/');
-  return {
-    scheme: url.slice(0, colon),
-    host: slash === -1 ? after : after.slice(0, slash),
-    rest: slash === -1 ? undefined : after.slice(slash),
-  };
+  return wildcardMatch(pattern, url);
 }
 
 /**

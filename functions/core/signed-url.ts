@@ -17,7 +17,10 @@
  * - Values are taken as sent, never percent-decoded (CloudFront's signers never encode them).
  * - Keys are parsed once, when the key ring is made; nothing about a key is parsed per request.
  * - The signature is checked before any condition, so a reason such as "expired" is only given for
- *   a policy that really was signed. Time conditions allow `clockSkewSeconds` either way.
+ *   a policy that really was signed. Time conditions allow `clockSkewSeconds` either way: 0 by
+ *   default, as CloudFront (which documents none); a deployment may choose more in distribution.ts.
+ * - A custom policy has no size limit of its own, as in CloudFront: only the URL (8,192 bytes) or the
+ *   request (20,480 bytes) that carries it is bounded.
  */
 import { createPublicKey, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -94,10 +97,17 @@ export interface VerifyOptions {
   readonly keys: KeyRing;
   /** Seconds since the epoch (fractional). */
   readonly now: number;
+  /** Seconds of tolerance either way on time conditions; CloudFront applies none (0). */
   readonly clockSkewSeconds: number;
-  /** The largest decoded custom policy accepted, in bytes. */
-  readonly maxPolicyBytes: number;
 }
+
+/**
+ * CloudFront bounds a policy only by what a request may carry: a URL of at most 8,192 bytes, and a
+ * request of at most 20,480 bytes with its headers (cookies), body aside. Source: "Quotas", general
+ * quotas, https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html
+ */
+export const MAX_URL_BYTES = 8_192;
+export const MAX_REQUEST_BYTES = 20_480;
 
 export type Via = 'query' | 'cookie';
 
@@ -243,16 +253,13 @@ export function verifySignedRequest(request: SignedRequest, options: VerifyOptio
     signed = Buffer.from(cannedPolicy(url, expires), 'utf8');
   } else {
     const encoded = policy!;
-    // Checked on the encoded length first, so an oversized policy costs nothing to refuse.
-    const limit = Math.ceil(options.maxPolicyBytes / 3) * 4;
+    // No size of its own: only what fits in a URL (query) or a request (cookie) CloudFront accepts.
+    const limit = via === 'query' ? MAX_URL_BYTES : MAX_REQUEST_BYTES;
     if (encoded.length > limit) {
-      return deny(via, keyPairId, 'oversized-policy', `Expected a ${names.policy} of at most ${options.maxPolicyBytes} bytes but received about ${Math.floor((encoded.length * 3) / 4)} bytes`);
+      return deny(via, keyPairId, 'oversized-policy', `Expected a ${names.policy} that fits in a ${via === 'query' ? 'URL' : 'request'} of at most ${limit} bytes but received ${encoded.length} characters`);
     }
     const bytes = decodeCloudFrontBase64(encoded);
     if (bytes === undefined) return deny(via, keyPairId, 'malformed', `Expected CloudFront base64 for ${names.policy} but received ${quote(encoded)}`);
-    if (bytes.length > options.maxPolicyBytes) {
-      return deny(via, keyPairId, 'oversized-policy', `Expected a ${names.policy} of at most ${options.maxPolicyBytes} bytes but received ${bytes.length} bytes`);
-    }
     signed = bytes;
   }
 

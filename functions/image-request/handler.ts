@@ -7,7 +7,7 @@ import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontRequestResult
 import { errorResponse } from '../adapters/cloudfront/respond.ts';
 import { EdgeError, badParam, quote, toEdgeError } from '../core/errors.ts';
 import { derivedUri, parseImageUrl } from '../core/grammar.ts';
-import { decodeKey, encodeKey } from '../core/keys.ts';
+import { decodeKey, encodeKey, VIEWER_URL_HEADER } from '../core/keys.ts';
 import { elapsed } from '../core/log.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
@@ -34,6 +34,8 @@ export function canonicalizeRequest(
   policy: ImagePolicy,
   protectedPrefixes: readonly string[] = [],
 ): { request: CloudFrontRequest; outcome: string } {
+  // Only signed-url sets it, after verifying; a viewer's own copy never reaches an origin event.
+  delete request.headers[VIEWER_URL_HEADER];
   if (request.method === 'OPTIONS') {
     // A preflight carries no image, but its path still goes to the origin: no traversal, no control
     // characters, nothing that is not a key (the query may be anything: it is not looked at).

@@ -2,13 +2,19 @@
  * origin-response: when S3 answers 403/404 for a derived key, make the image from its original,
  * store it under `_derived/` with a conditional write, and answer it. Everything else passes.
  *
+ * - Only GET and HEAD make an image. An OPTIONS, POST, PUT, DELETE or PATCH answered 403/404 by S3
+ *   passes through untouched: otherwise an unsigned preflight could read a private image, and any
+ *   OPTIONS could make an uncached resize on every request (a cost without a cache).
+ *
  * - The bucket comes from the event's origin and must be one of ours: a function never reads or
  *   writes a bucket its config does not list.
  * - Originals are only ever read; the only write is a PutObject under `_derived/` with
  *   `If-None-Match: *`, which cannot overwrite anything.
  * - The answer must fit CloudFront's 1 MB cap on generated origin responses (headers + body, the
  *   body counted base64-encoded: about 750 KB of image). An image that does not fit is stored first
- *   and answered with an uncached (`no-store`) 302 to its own canonical URI, which S3 then serves.
+ *   and answered with an uncached (`no-store`) 302 to its own canonical URI, which S3 then serves;
+ *   for a private image, to the URL the viewer signed (signed-url passes it in
+ *   `x-private-viewer-url`), where its signature, URL or cookie, still holds.
  *   Never a loop: an instance that redirected a key and sees S3 miss it again within a minute answers
  *   503 (not cached) instead of redirecting again. Never a 502: an image that fits nowhere (too big
  *   and its write failed) is a 503 the viewer may retry.
@@ -18,6 +24,8 @@
  *   the stored object) between negotiated and explicit requests, or need a viewer-response function
  *   on every request; a superfluous `Vary: Accept` on an explicit URL costs nothing at CloudFront
  *   (which caches on the canonical URI) and at most a browser-cache revalidation.
+ * - A lost conditional write (412: another request stored the variant first) answers what S3 holds,
+ *   read back, not this instance's own render.
  * - The inline answer carries what S3 will say for the stored object: Content-Type, Cache-Control,
  *   the ETag (MD5 of the bytes, as S3 computes it for a single-part unencrypted or SSE-S3 object) and a
  *   Last-Modified taken just before the write. CloudFront sets Content-Length itself.
@@ -30,7 +38,7 @@ import type { ObjectStore, OpenedObject } from '../adapters/s3/store.ts';
 import { EdgeError, toEdgeError } from '../core/errors.ts';
 import { derivedKey, derivedUri, parseDerivedUri } from '../core/grammar.ts';
 import type { Variant } from '../core/grammar.ts';
-import { DERIVED_PREFIX } from '../core/keys.ts';
+import { DERIVED_PREFIX, VIEWER_URL_HEADER } from '../core/keys.ts';
 import { Limiter, SingleFlight } from '../core/limit.ts';
 import type { LimitSettings } from '../core/limit.ts';
 import { elapsed } from '../core/log.ts';
@@ -273,6 +281,22 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         storeError = toEdgeError(error).detail ?? String(error);
       }
       const mezzanineState = await mezzanineOutcome;
+      if (stored === 'exists') {
+        // Another request stored this variant first (412): answer what S3 holds, so the response,
+        // its ETag and the stored object agree (two encoders need not produce the same bytes).
+        const held = await deps.store.get(bucket, target, config.policy.limits.maxInputBytes).catch(() => undefined);
+        if (held) {
+          return {
+            ...(mezzanineState === undefined ? {} : { mezzanine: mezzanineState }),
+            source: original.from,
+            image: { ...image, data: held.body, contentType: held.contentType ?? image.contentType },
+            etag: held.etag ?? s3Etag(held.body),
+            lastModified: held.lastModified ?? lastModified,
+            stored,
+            sourceBytes: original.body.byteLength,
+          };
+        }
+      }
       return {
         ...(storeError === undefined ? {} : { storeError }),
         ...(mezzanineState === undefined ? {} : { mezzanine: mezzanineState }),
@@ -287,7 +311,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     });
   }
 
-  function answer(made: Made, uri: string, received: CloudFrontResponse): CloudFrontResultResponse {
+  function answer(made: Made, uri: string, received: CloudFrontResponse, location: string): CloudFrontResultResponse {
     const headers = {
       'Content-Type': made.image.contentType,
       'Cache-Control': config.cacheControl,
@@ -304,7 +328,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       });
     }
     // Too big to answer from the function: S3 has it now, so send the viewer back for it, uncached.
-    return replacing(received, generatedResponse(302, { Location: uri, 'Cache-Control': 'no-store' }));
+    return replacing(received, generatedResponse(302, { Location: location, 'Cache-Control': 'no-store' }));
   }
 
   return async (event: CloudFrontResponseEvent): Promise<CloudFrontResponseResult> => {
@@ -320,6 +344,9 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       return response;
     };
     if (!request.uri.startsWith(`/${DERIVED_PREFIX}`) || !s3) return passed('passed');
+    // Only GET and HEAD ever make an image: any other method's origin answer (an S3 403 to a
+    // preflight, a 405 to a POST) is that method's answer, never a cue to resize.
+    if (request.method !== 'GET' && request.method !== 'HEAD') return passed('passed-method');
     if (status === 200 || status === 304) {
       withDerivedHeaders(response, config.cacheControl);
       return passed('derived-stored');
@@ -345,7 +372,8 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       // Joining a resize already under way for this key (single flight): logged as `shared`.
       const shared = inFlight.has(id);
       const made = await make(bucket.bucket, key, variant);
-      const result = answer(made, derivedUri(key, variant), response);
+      const canonical = derivedUri(key, variant);
+      const result = answer(made, canonical, response, signedLocation(request.headers[VIEWER_URL_HEADER]?.[0]?.value) ?? canonical);
       if (result.status === '302') rememberRedirect(id, Date.now());
       deps.log({
         ...base,
@@ -367,6 +395,16 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       return replacing(response, errorResponse(error));
     }
   };
+}
+
+/**
+ * Where a signed viewer is sent back for an image too large to answer inline: the very URL it signed
+ * (its signature still holds there; the image is in S3 now, so that request is a plain S3 hit),
+ * passed by signed-url. Only a same-site path is accepted (never `//host`, never a control character).
+ */
+function signedLocation(value: string | undefined): string | undefined {
+  if (value === undefined || !value.startsWith('/') || value.startsWith('//')) return undefined;
+  return /^[\x21-\x7e]+$/.test(value) && !value.includes('\\') ? value : undefined;
 }
 
 /** A derived object served by S3 gets the same caching headers as one answered by the function. */

@@ -32,9 +32,9 @@ const config: SignedUrlConfig = {
     { id: EC.id, pem: EC.publicKey },
   ],
   scheme: 'https',
-  clockSkewSeconds: 30,
-  maxPolicyBytes: 2048,
+  clockSkewSeconds: 0,
 };
+const skewed: SignedUrlConfig = { ...config, clockSkewSeconds: 30 };
 
 let other: { privateKey: string; publicKey: string };
 beforeAll(() => {
@@ -53,7 +53,7 @@ interface Call {
 /** Runs the handler on a viewer request for `url` as a browser would send it. */
 async function call(
   url: string,
-  options: { cookies?: string[]; clientIp?: string; method?: string; now?: number; accept?: string; cfg?: SignedUrlConfig } = {},
+  options: { cookies?: string[]; clientIp?: string; method?: string; now?: number; accept?: string; cfg?: SignedUrlConfig; headers?: Record<string, string> } = {},
 ): Promise<Call> {
   const logs: LogLine[] = [];
   const handler = createHandler(options.cfg ?? config, { log: (line) => logs.push(line), now: () => options.now ?? NOW });
@@ -63,6 +63,7 @@ async function call(
   const headers: CloudFrontRequest['headers'] = { host: [{ key: 'Host', value: host }] };
   if (options.accept) headers['accept'] = [{ key: 'Accept', value: options.accept }];
   if (options.cookies) headers['cookie'] = options.cookies.map((value) => ({ key: 'Cookie', value }));
+  for (const [key, value] of Object.entries(options.headers ?? {})) headers[key.toLowerCase()] = [{ key, value }];
   const event = viewerRequestEvent({ clientIp: options.clientIp ?? '203.0.113.9', method: options.method ?? 'GET', uri, querystring, headers });
   return { result: await handler(event), logs };
 }
@@ -159,10 +160,58 @@ describe('signatures made by @aws-sdk/cloudfront-signer', () => {
     expect(passed(await call(url)).querystring).toBe('v=3&cb=x');
   });
 
-  it('lets OPTIONS (CORS preflight) through unsigned', async () => {
-    const call_ = await call(`${BASE}/private/vault.jpg`, { method: 'OPTIONS' });
-    expect(passed(call_).uri).toBe('/private/vault.jpg');
-    expect(call_.logs[0]).toMatchObject({ outcome: 'preflight' });
+  describe('CORS preflight, answered here: no unsigned request reaches an origin', () => {
+    const cors: SignedUrlConfig = { ...config, cors: { allowedOrigins: ['https://app.example.com'], allowedHeaders: ['x-trace'], maxAgeSeconds: 600 } };
+    const preflight = (headers: Record<string, string>, cfg = cors) =>
+      call(`${BASE}/_derived/private/vault.jpg/128x128-cover-q75.webp`, { method: 'OPTIONS', cfg, headers });
+
+    it('grants a valid preflight from an allowed origin, for GET or HEAD, uncached', async () => {
+      const result = (await preflight({ Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'X-Trace' })).result as CloudFrontResultResponse;
+      expect(result.status).toBe('204');
+      expect(result.body).toBeUndefined();
+      expect(result.headers?.['access-control-allow-origin']?.[0]?.value).toBe('https://app.example.com');
+      expect(result.headers?.['access-control-allow-methods']?.[0]?.value).toBe('GET, HEAD');
+      expect(result.headers?.['access-control-allow-headers']?.[0]?.value).toBe('x-trace');
+      expect(result.headers?.['access-control-max-age']?.[0]?.value).toBe('600');
+      expect(result.headers?.['cache-control']?.[0]?.value).toBe('no-store');
+    });
+
+    it.each([
+      ['no CORS settings', { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET' }, config],
+      ['not a preflight (no Origin)', { 'Access-Control-Request-Method': 'GET' }, cors],
+      ['not a preflight (no method)', { Origin: 'https://app.example.com' }, cors],
+      ['an origin not allowed', { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' }, cors],
+      ['a method other than GET/HEAD', { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'PUT' }, cors],
+      ['a header not allowed', { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' }, cors],
+    ] as const)('refuses OPTIONS with %s (403, nothing goes on)', async (_, headers, cfg) => {
+      const result = (await preflight(headers, cfg)).result as CloudFrontResultResponse;
+      expect(result.status).toBe('403');
+      expect(result.body).toMatch(/<Code>AccessDenied<\/Code>/);
+    });
+  });
+
+  describe('key groups per behavior', () => {
+    it('trusts on each signed path only the keys of that behavior', async () => {
+      const perBehavior: SignedUrlConfig = {
+        ...config,
+        publicKeys: [],
+        behaviors: [
+          { pathPattern: '/private/*', publicKeys: [{ id: RSA.id, pem: RSA.publicKey }] },
+          { pathPattern: '/_derived/private/*', publicKeys: [{ id: EC.id, pem: EC.publicKey }] },
+        ],
+      };
+      passed(await call(sign(`${BASE}/private/vault.jpg`, RSA), { cfg: perBehavior }));
+      denied(await call(sign(`${BASE}/private/vault.jpg`, EC), { cfg: perBehavior }), 'unknown-key');
+      const derived = `${BASE}/_derived/private/vault.jpg/128x128-cover-q75.webp`;
+      passed(await call(sign(derived, EC), { cfg: perBehavior }));
+      denied(await call(sign(derived, RSA), { cfg: perBehavior }), 'unknown-key');
+    });
+  });
+
+  it('passes the URL the viewer signed to origin events, and never a viewer’s own copy of that header', async () => {
+    const url = sign(`${BASE}/private/vault.jpg?w=320`);
+    const request = passed(await call(url, { headers: { 'x-private-viewer-url': '//evil.example/' } }));
+    expect(request.headers['x-private-viewer-url']).toEqual([{ key: 'x-private-viewer-url', value: url.slice(BASE.length) }]);
   });
 
   it('trusts several keys at once, so keys rotate without downtime', async () => {
@@ -276,19 +325,27 @@ describe('every refusal, with its reason', () => {
     denied(await call(withParam(ecdsa, 'Key-Pair-Id', RSA.id)), 'malformed');
   });
 
-  it('expired, with the clock skew as the margin', async () => {
+  it('expired at its second exactly, with no clock skew by default (as CloudFront)', async () => {
     const url = sign(vault, RSA, { expires: 60 });
-    passed(await call(url, { now: NOW + (60 + 29) * 1000 }));
-    expect(denied(await call(url, { now: NOW + (60 + 30) * 1000 }), 'expired')).toBe('Access denied: the signed URL expired at 2026-01-01T12:01:00.000Z');
+    passed(await call(url, { now: NOW + 59_999 }));
+    expect(denied(await call(url, { now: NOW + 60_000 }), 'expired')).toBe('Access denied: the signed URL expired at 2026-01-01T12:01:00.000Z');
     const custom = signPolicy(vault, statement(vault, { DateLessThan: { 'AWS:EpochTime': epoch(60) } }));
-    denied(await call(custom, { now: NOW + 91_000 }), 'expired');
+    denied(await call(custom, { now: NOW + 60_000 }), 'expired');
   });
 
-  it('not yet valid: DateGreaterThan denies at or before its time, skew allowed', async () => {
+  it('expired, with a chosen clock skew as the margin', async () => {
+    const url = sign(vault, RSA, { expires: 60 });
+    passed(await call(url, { now: NOW + (60 + 29) * 1000, cfg: skewed }));
+    denied(await call(url, { now: NOW + (60 + 30) * 1000, cfg: skewed }), 'expired');
+  });
+
+  it('not yet valid: DateGreaterThan denies at or before its time (skew only when chosen)', async () => {
     const url = signPolicy(vault, statement(vault, { DateGreaterThan: { 'AWS:EpochTime': epoch(600) } }));
     expect(denied(await call(url), 'not-yet-valid')).toBe('Access denied: the signed URL is not valid until after 2026-01-01T12:10:00.000Z');
-    denied(await call(url, { now: NOW + 570_000 }), 'not-yet-valid');
-    passed(await call(url, { now: NOW + 571_000 }));
+    denied(await call(url, { now: NOW + 600_000 }), 'not-yet-valid');
+    passed(await call(url, { now: NOW + 601_000 }));
+    denied(await call(url, { now: NOW + 570_000, cfg: skewed }), 'not-yet-valid');
+    passed(await call(url, { now: NOW + 571_000, cfg: skewed }));
   });
 
   it('IP outside the range (IPv4)', async () => {
@@ -352,11 +409,11 @@ describe('every refusal, with its reason', () => {
     expect(denied(await call(url), 'malformed-policy')).toMatch(/Condition/);
   });
 
-  it('oversized policy, refused before decoding', async () => {
+  it('a policy of any size that fits in a URL CloudFront accepts (8,192 bytes); beyond, refused before decoding', async () => {
     const big = statement(`${BASE}/private/${'*'.repeat(3000)}`, {});
-    const url = signPolicy(vault, big);
-    expect(denied(await call(url), 'oversized-policy')).toMatch(/^Expected a Policy of at most 2048 bytes/);
-    passed(await call(url, { cfg: { ...config, maxPolicyBytes: 8192 } }));
+    passed(await call(signPolicy(vault, big)));
+    const huge = statement(`${BASE}/private/${'*'.repeat(7000)}`, {});
+    expect(denied(await call(signPolicy(vault, huge)), 'oversized-policy')).toMatch(/^Expected a Policy that fits in a URL of at most 8192 bytes/);
   });
 
   it('a signing parameter given twice', async () => {
@@ -436,7 +493,7 @@ describe('flipping any byte of a valid signed URL', () => {
         expect(await outcome(flipped.toString('latin1')), `byte ${index} ^ ${mask}`).not.toBe('passed');
       }
     }
-  });
+  }, 120_000);
 });
 
 describe('canonicalizeRequest with protected prefixes (what the public behavior runs)', () => {

@@ -16,6 +16,7 @@ const { values } = parseArgs({
     config: { type: 'string' },
     out: { type: 'string', default: 'dist' },
     only: { type: 'string', multiple: true },
+    local: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -24,7 +25,8 @@ if (values.help) {
   console.log(`Usage: npm run package -- [--config FILE] [--out DIR] [--only FUNCTION ...]
   --config FILE   JSON overrides baked into every zip (bucket names, image policy, ...; see the README)
   --out DIR       output folder (default dist)
-  --only NAME     package only this function (repeatable; derived-cleanup included)`);
+  --only NAME     package only this function (repeatable; derived-cleanup included)
+  --local         a build for this machine only: accepts the TEST-ONLY keys (refused otherwise)`);
   process.exit(0);
 }
 
@@ -43,6 +45,7 @@ try {
     root: process.cwd(),
     outDir: values.out,
     overrides,
+    local: values.local,
     ...(values.only ? { only: values.only as PackagedFunctionName[] } : {}),
   });
   const out = path.relative(process.cwd(), path.resolve(values.out)) || '.';

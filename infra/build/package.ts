@@ -28,6 +28,7 @@ import { promisify } from 'node:util';
 import { zipSync } from 'fflate';
 import type { Zippable } from 'fflate';
 import { distribution as sourceDistribution } from '../distribution.ts';
+import { KEY_SETUP_HELP, testOnlyKeyProblems } from '../keys.ts';
 import type { DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec } from '../distribution.ts';
 import { bundleFunction } from './bundle.ts';
 import type { BundleResult, PackagedFunctionName } from './bundle.ts';
@@ -67,6 +68,11 @@ export interface PackageOptions {
   readonly lambdaName?: (fn: PackagedFunctionName) => string;
   /** The distribution to start from (default infra/distribution.ts). */
   readonly spec?: DistributionSpec;
+  /**
+   * A build for this machine only (local edge, tests): the TEST-ONLY keys are accepted. Otherwise a
+   * signed-url build that trusts one is refused (infra/keys.ts: isTestOnlyKey).
+   */
+  readonly local?: boolean;
 }
 
 /** A fixed timestamp for every zip entry, so the same input gives the same zip (and sha256). */
@@ -91,6 +97,10 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
     ...regionalNames.flatMap((fn) => regionalLimitProblems(spec, fn)),
   ];
   if (problems.length > 0) throw new Error(`The distribution breaks Lambda@Edge rules:\n- ${problems.join('\n- ')}`);
+  if (!options.local && names.includes('signed-url')) {
+    const keyProblems = testOnlyKeyProblems(spec);
+    if (keyProblems.length > 0) throw new Error(`Refusing to build signed-url for a deployment:\n- ${keyProblems.join('\n- ')}\n${KEY_SETUP_HELP}`);
+  }
 
   await mkdir(path.join(outDir, 'iam'), { recursive: true });
   const staging = await mkdtemp(path.join(outDir, '.staging-'));

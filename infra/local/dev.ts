@@ -16,6 +16,12 @@
  *     runs; what happens next is CloudFront's rule (failover if the group lists the code, 503 for a
  *     refused connection, 504 for a timeout; GET/HEAD, and OPTIONS when cached, only).
  *
+ *   x-local-viewer-ip: 203.0.113.7 | 2001:db8::7  (header, or the query flag ?x-local-viewer-ip=...)
+ *     The viewer's address as functions see it (`clientIp` of every event), so a signed URL's
+ *     IpAddress condition can be tried locally. Default 127.0.0.1.
+ *
+ * A response made under any switch is cached apart from plain requests (the switches are part of the
+ * local cache key), so a simulated failure or country never answers the next plain request.
  *   x-local-s3-conflict: 1 | 2 | 3          (header, or the query flag ?x-local-s3-conflict=1)
  *     The embedded S3 answers the next N conditional writes (PutObject with `If-None-Match: *`, what
  *     image-resize stores a derived image with) with 409 ConditionalRequestConflict, as S3 does when
@@ -27,11 +33,13 @@
  * or `edge.simulate` in code. A per-request switch wins; the value `off` / `none` clears one.
  */
 import { STATUS_CODES } from 'node:http';
+import { isIP } from 'node:net';
 
 export const DEV_VIEWER_COUNTRY = 'x-local-viewer-country';
 export const DEV_FAIL_PRIMARY = 'x-local-fail-primary';
+export const DEV_VIEWER_IP = 'x-local-viewer-ip';
 export const DEV_S3_CONFLICT = 'x-local-s3-conflict';
-export const DEV_SWITCHES = [DEV_VIEWER_COUNTRY, DEV_FAIL_PRIMARY, DEV_S3_CONFLICT] as const;
+export const DEV_SWITCHES = [DEV_VIEWER_COUNTRY, DEV_FAIL_PRIMARY, DEV_S3_CONFLICT, DEV_VIEWER_IP] as const;
 
 export type FailMode = 'down' | 'slow' | number;
 
@@ -39,6 +47,8 @@ export interface Simulation {
   /** `DE`, or `US-CA` with the subdivision. */
   viewerCountry?: string | undefined;
   failPrimary?: FailMode | undefined;
+  /** The viewer's IPv4 or IPv6 address (`clientIp`). */
+  viewerIp?: string | undefined;
   /** How many conditional writes the embedded S3 answers with 409 ConditionalRequestConflict (1-3). */
   s3Conflicts?: number | undefined;
 }
@@ -63,6 +73,15 @@ export function parseFailMode(value: string): FailMode | undefined {
   const status = Number(trimmed);
   if (/^\d{3}$/.test(trimmed) && status >= 400 && status <= 599 && STATUS_CODES[status] !== undefined) return status;
   throw new Error(`Expected down, slow or an HTTP status from 400 to 599 for ${DEV_FAIL_PRIMARY} but received ${JSON.stringify(value)}`);
+}
+
+/** An IPv4 or IPv6 address as CloudFront writes clientIp; throws on anything else. `off`/`none` -> undefined. */
+export function parseViewerIp(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (/^(off|none)$/i.test(trimmed)) return undefined;
+  const family = isIP(trimmed);
+  if (family === 0) throw new Error(`Expected an IPv4 or IPv6 address such as 203.0.113.7 for ${DEV_VIEWER_IP} but received ${JSON.stringify(value)}`);
+  return family === 6 ? trimmed.toLowerCase() : trimmed;
 }
 
 /** `1` to `3`; throws on anything else. `off`/`none`/`0` -> undefined. */
@@ -92,6 +111,7 @@ export function takeDevSwitches(rawHeaders: readonly string[], querystring: stri
   const simulation: Simulation = {};
   const apply = (name: string, value: string) => {
     if (name === DEV_VIEWER_COUNTRY) simulation.viewerCountry = parseViewerCountry(value);
+    else if (name === DEV_VIEWER_IP) simulation.viewerIp = parseViewerIp(value);
     else if (name === DEV_S3_CONFLICT) simulation.s3Conflicts = parseS3Conflicts(value);
     else simulation.failPrimary = parseFailMode(value);
   };

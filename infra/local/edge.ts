@@ -35,6 +35,7 @@ import { EdgeCache, ttlSeconds } from './cache.ts';
 import { DEV_FAIL_PRIMARY, geoHeaderValues, isDevSwitch, takeDevSwitches } from './dev.ts';
 import type { FailMode, Simulation } from './dev.ts';
 import { listen } from './listen.ts';
+import { MAX_URL_BYTES } from '../../functions/core/signed-url.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EdgeFunction = (event: any) => unknown;
@@ -444,6 +445,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     async function pipeline(): Promise<Answer> {
       // Origin-form only (`/path`): `*` and absolute URLs never reach a function.
       if (!uri.startsWith('/')) return cloudFrontError(400, 'Bad request.', 'The request could not be understood.', requestId);
+      // CloudFront's "Maximum length of a URL: 8,192 bytes" (Quotas, general quotas).
+      if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES) return cloudFrontError(414, 'Request-URI Too Large.', `The URL is longer than ${MAX_URL_BYTES} bytes.`, requestId);
       if (!(behavior.allowedMethods as readonly string[]).includes(method)) {
         return cloudFrontError(403, 'Bad request.', 'This distribution is not configured to allow the HTTP request method that was used for this request.', requestId);
       }
@@ -454,10 +457,21 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       } catch (error) {
         return localError(400, (error as Error).message);
       }
-      const ctx: OriginContext = { trace: functions, requestId, simulation: { ...simulate, ...dev.simulation }, body: await requestBody(req, method) };
-      if (ctx.simulation.s3Conflicts !== undefined) options.armS3Conflicts?.(ctx.simulation.s3Conflicts);
+      let body: Buffer | undefined;
+      try {
+        body = await requestBody(req, method);
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        // Read no further: the connection closes once this answer is sent.
+        res.shouldKeepAlive = false;
+        req.pause();
+        return cloudFrontError(413, 'Request Entity Too Large.', `The request body is too large (${error.message}).`, requestId);
+      }
+      const simulation: Simulation = { ...simulate, ...dev.simulation };
+      const ctx: OriginContext = { trace: functions, requestId, simulation, body };
+      if (simulation.s3Conflicts !== undefined) options.armS3Conflicts?.(simulation.s3Conflicts);
       let request: CloudFrontRequest = {
-        clientIp: CLIENT_IP,
+        clientIp: simulation.viewerIp ?? CLIENT_IP,
         method,
         uri,
         querystring: dev.querystring,
@@ -472,7 +486,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         }
         request = result.request;
       }
-      const cacheKey = `${behavior.pathPattern} ${request.uri}${behavior.cachePolicy.queryStringInKey && request.querystring ? `?${request.querystring}` : ''}`;
+      // A response made under a dev switch is never served to a request without it (nor the reverse).
+      const switches = devCacheKey(simulation);
+      const cacheKey = `${behavior.pathPattern} ${request.uri}${behavior.cachePolicy.queryStringInKey && request.querystring ? `?${request.querystring}` : ''}${switches}`;
       const hit = cache.get(cacheKey);
       let answer: Answer;
       if (hit && (method === 'GET' || method === 'HEAD')) {
@@ -517,7 +533,16 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
   }
 
+  let allowedHosts = new Set<string>();
   const server = createServer((req, res) => {
+    // A dev server answers only its own names: a foreign Host is how DNS rebinding reaches it.
+    const host = req.headers.host?.toLowerCase();
+    // `*` and absolute-form targets are refused first, as CloudFront does (400), whatever the Host.
+    if ((req.url ?? '/').startsWith('/') && (host === undefined || !allowedHosts.has(host))) {
+      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
+      res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(req.headers.host ?? '')}\n`);
+      return;
+    }
     Promise.resolve(options.localRoutes?.(req, res) ?? false)
       .then((handled) => (handled ? undefined : handle(req, res)))
       .catch((error: unknown) => {
@@ -529,6 +554,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   });
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const { port } = address;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${(options.host ?? '127.0.0.1').toLowerCase()}:${port}`]);
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     server,
@@ -540,6 +566,16 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The part of the local cache key that keeps requests made under a dev switch apart from plain ones
+ * ('' when none is in force). Requests under switches share among themselves per URI, as CloudFront
+ * caches per URI whatever the viewer's country (geo-routed buckets must be replicas).
+ */
+function devCacheKey(simulation: Simulation): string {
+  const any = simulation.viewerCountry !== undefined || simulation.failPrimary !== undefined || simulation.viewerIp !== undefined || simulation.s3Conflicts !== undefined;
+  return any ? ' [dev switch]' : '';
 }
 
 /** A copy for the inspector: bodies longer than a glance are cut, so traces stay small. */
@@ -624,11 +660,29 @@ function withGeoHeaders(request: CloudFrontRequest, behavior: BehaviorSpec, simu
   }
 }
 
-/** The body of a request that may have one (not GET or HEAD), for the origin. */
+/**
+ * The most request body the local edge holds for the origin. AWS documents no maximum request body
+ * for CloudFront itself (it passes bodies on to the origin; only Lambda@Edge's include-body option and
+ * AWS WAF truncate what they see): our choice is to hold at most 1 MiB and answer 413 beyond it,
+ * reading no further, so a large or endless body costs nothing. Our behaviors allow only GET, HEAD and
+ * OPTIONS, none of which needs a body.
+ */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+
+class BodyTooLarge extends Error {}
+
+/** The body of a request that may have one (not GET or HEAD), for the origin; at most MAX_REQUEST_BODY_BYTES. */
 async function requestBody(req: IncomingMessage, method: string): Promise<Buffer | undefined> {
   if (method === 'GET' || method === 'HEAD') return undefined;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`${declared} bytes declared`);
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength;
+    if (size > MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`more than ${MAX_REQUEST_BODY_BYTES} bytes sent`);
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { applyOverrides } from '../build/overrides.ts';
 import type { BuildOverrides } from '../build/overrides.ts';
 import { distribution } from '../distribution.ts';
-import { parseFailMode, parseS3Conflicts, parseViewerCountry } from './dev.ts';
+import { parseFailMode, parseS3Conflicts, parseViewerIp, parseViewerCountry } from './dev.ts';
 import type { Simulation } from './dev.ts';
 import { startLocalStack } from './stack.ts';
 
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     images: { type: 'string' },
     quotas: { type: 'string', default: 'strict' },
     country: { type: 'string' },
+    'viewer-ip': { type: 'string' },
     'fail-primary': { type: 'string' },
     'origin-timeout': { type: 'string' },
     config: { type: 'string' },
@@ -32,6 +33,8 @@ if (values.help) {
   --quotas       Lambda@Edge quotas to enforce: strict (5 s viewer timeout, the default) or current
   --country CC   dev only: simulate this viewer country (DE, or US-CA) for every request;
                  per request: header x-local-viewer-country: DE or ?x-local-viewer-country=DE
+  --viewer-ip IP  dev only: the viewer's address (clientIp) for every request, to try IpAddress policies;
+                 per request: header x-local-viewer-ip: 203.0.113.7 or ?x-local-viewer-ip=203.0.113.7
   --fail-primary MODE  dev only: make the primary origin fail for every request: down, slow or a
                  status (500); per request: header x-local-fail-primary: down or the same query flag
   --origin-timeout MS  origin read timeout (default 5000; CloudFront's is 30 s), which \`slow\` waits out
@@ -75,6 +78,7 @@ const originTimeout = values['origin-timeout'] === undefined ? undefined : Numbe
 try {
   if (values.country !== undefined) simulate.viewerCountry = parseViewerCountry(values.country);
   if (values['fail-primary'] !== undefined) simulate.failPrimary = parseFailMode(values['fail-primary']);
+  if (values['viewer-ip'] !== undefined) simulate.viewerIp = parseViewerIp(values['viewer-ip']);
   if (values['s3-conflict'] !== undefined) {
     if (values.s3 === 'aws') throw new Error('Expected the embedded S3 for --s3-conflict but received --s3 aws: real S3 cannot be told to conflict');
     simulate.s3Conflicts = parseS3Conflicts(values['s3-conflict']);
@@ -109,7 +113,7 @@ try {
     values.s3 === 'aws'
       ? `${values['s3-endpoint'] ?? 'real S3'} with your AWS credentials, bucket ${stack.bucket} (not seeded)`
       : `${stack.s3.endpoint}  bucket ${stack.bucket}  (path-style, access key S3RVER / secret S3RVER)`;
-  const simulating = [simulate.viewerCountry && `viewer country ${simulate.viewerCountry}`, simulate.failPrimary && `primary ${simulate.failPrimary}`].filter(Boolean);
+  const simulating = [simulate.viewerCountry && `viewer country ${simulate.viewerCountry}`, simulate.failPrimary && `primary ${simulate.failPrimary}`, simulate.viewerIp && `viewer IP ${simulate.viewerIp}`].filter(Boolean);
   console.log(`edge-images local edge
   gallery    ${stack.edge.url}/   thumbnails, private images, dev switches, request inspector
   thumbnail  ${stack.edge.url}/128x128/${example}

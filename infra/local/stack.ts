@@ -235,7 +235,7 @@ function privateGalleryImages(origin: string, res: ServerResponse): { label: str
   const key = testKey('RSA-2048');
   const expires = new Date(Date.now() + 60 * 60 * 1000);
   const signedUrl = signUrl({ url: `${origin}/private/vault.jpg?w=320`, expires, keyPairId: key.id, privateKey: key.privateKey });
-  const cookies = signCookies({ url: `${origin}/private/vault.jpg`, expires, keyPairId: key.id, privateKey: key.privateKey, policy: 'wildcard-resource', cookiePath: '/private/' });
+  const cookies = signCookies({ url: `${origin}/private/vault.jpg`, expires, keyPairId: key.id, privateKey: key.privateKey, policy: 'wildcard-resource' });
   res.setHeader('Set-Cookie', cookies.setCookie);
   return [
     { label: 'signed URL', url: new URL(signedUrl).pathname + new URL(signedUrl).search },

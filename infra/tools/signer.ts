@@ -6,6 +6,7 @@
  * Custom policies are written here (the SDK accepts only IPv4 for `ipAddress`; the signed-url
  * function also takes IPv6 ranges, which CloudFront itself does not) and signed by the SDK.
  */
+import { DERIVED_PREFIX } from '../../functions/core/keys.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
@@ -95,10 +96,33 @@ export interface SignedCookies {
   readonly setCookie: readonly string[];
   /** The value of a `Cookie` request header carrying them, for curl and tests. */
   readonly cookieHeader: string;
+  /**
+   * For a folder (wildcard-resource, no explicit --path or --resource): the same for the folder's
+   * canonical derived path (`/_derived/private/...`, where an image too large to answer inline is
+   * served from), with its own Resource and Path; its Set-Cookie lines are in `setCookie` too.
+   */
+  readonly derivedCookieHeader?: string;
 }
 
-/** Signed cookies; a wildcard-resource policy unless told otherwise (a cookie usually covers a folder). */
+/**
+ * Signed cookies; a wildcard-resource policy unless told otherwise (a cookie usually covers a folder).
+ * For a folder, two sets: one for the folder (`/private/a/*`, Path=/private/a/) and one for its derived
+ * images (`/_derived/private/a/*`, Path=/_derived/private/a/), since one policy has one Resource and a
+ * Resource broad enough for both (`/*private/a/*`) would also match other folders' nested paths.
+ */
 export function signCookies(options: SignOptions & { readonly domain?: string; readonly cookiePath?: string }): SignedCookies {
+  const folder = (options.policy ?? 'wildcard-resource') === 'wildcard-resource' && options.resource === undefined && options.cookiePath === undefined;
+  if (!folder) return signCookieSet(options);
+  const pattern = folderPattern(sdkBaseUrl(options));
+  const url = new URL(pattern.slice(0, -1));
+  const main = signCookieSet({ ...options, cookiePath: url.pathname });
+  if (url.pathname.startsWith(`/${DERIVED_PREFIX}`)) return main;
+  const derivedFolder = `${url.origin}/${DERIVED_PREFIX}${url.pathname.slice(1)}`;
+  const derived = signCookieSet({ ...options, resource: `${derivedFolder}*`, policy: 'custom', cookiePath: new URL(derivedFolder).pathname });
+  return { ...main, setCookie: [...main.setCookie, ...derived.setCookie], derivedCookieHeader: derived.cookieHeader };
+}
+
+function signCookieSet(options: SignOptions & { readonly domain?: string; readonly cookiePath?: string }): SignedCookies {
   checkWindow(options);
   const withPolicy: SignOptions = { ...options, policy: options.policy ?? 'wildcard-resource' };
   const credentials = { keyPairId: options.keyPairId, privateKey: options.privateKey, algorithm: options.hash ?? 'SHA1' } as const;

@@ -172,7 +172,7 @@ describe('fuzz: the URL grammar through image-request', () => {
 
 const HOST = '127.0.0.1:3000';
 const config = { ...signedUrlConfig(), scheme: 'http' as const };
-const keys = createKeyRing(config.publicKeys);
+const keys = createKeyRing(config.behaviors![0]!.publicKeys);
 const NOW = Date.now();
 const signed = (['RSA-2048', 'ECDSA-P256'] as const).flatMap((type) => {
   const key = testKey(type);
@@ -213,7 +213,7 @@ function equivalent(aUri: string, aQuery: string, bUri: string, bQuery: string):
 }
 
 describe('fuzz: the signed-URL verifier', () => {
-  const options = { keys, now: NOW / 1000, clockSkewSeconds: config.clockSkewSeconds, maxPolicyBytes: config.maxPolicyBytes };
+  const options = { keys, now: NOW / 1000, clockSkewSeconds: config.clockSkewSeconds };
   const request = (uri: string, query: string, cookies: string[] = []) => ({ scheme: 'http' as const, host: HOST, uri, querystring: query, clientIp: '203.0.113.9', cookies });
 
   it('accepts the signed URLs as they were signed', () => {
@@ -252,7 +252,7 @@ describe('fuzz: the signed-URL verifier', () => {
       const handler = signedUrl(config, { log: (l) => logs.push(l), now: () => NOW });
       const pair = fc.tuple(
         fc.constantFrom('Expires', 'Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm', 'w', 'x'),
-        fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom(config.publicKeys[0]!.id, 'SHA256', 'SHA1', '4102444800', 'A'.repeat(342) + '__')),
+        fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom(config.behaviors![0]!.publicKeys[0]!.id, 'SHA256', 'SHA1', '4102444800', 'A'.repeat(342) + '__')),
       );
       const cookie = fc.array(fc.tuple(fc.constantFrom('CloudFront-Expires', 'CloudFront-Policy', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id', 'session'), fc.stringMatching(/^[A-Za-z0-9_~-]{0,30}$/)), { maxLength: 5 });
       await fc.assert(

@@ -16,6 +16,8 @@ export interface StoredObject {
   readonly body: Buffer;
   readonly contentType: string | undefined;
   readonly etag: string | undefined;
+  /** As an HTTP date (S3's Last-Modified), when S3 gave one. */
+  readonly lastModified?: string;
 }
 
 export interface PutOptions {
@@ -110,6 +112,7 @@ export function s3Store(
             body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
             contentType: out.ContentType,
             etag: out.ETag,
+            ...(out.LastModified ? { lastModified: out.LastModified.toUTCString() } : {}),
           };
         });
       } catch (error) {

@@ -63,10 +63,15 @@ export class Gallery {
 
   /** For the edge's localRoutes: true when the request was a gallery route and is answered. */
   route = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const url = new URL(req.url ?? '/', 'http://local');
+    // The request target as sent, never resolved as a URL (`//x` or `/a/../b` would name another path).
+    const target = req.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const pathname = queryAt === -1 ? target : target.slice(0, queryAt);
     const method = req.method ?? 'GET';
-    if (url.pathname !== '/' && !url.pathname.startsWith('/_local/')) return false;
+    if (pathname !== '/' && !pathname.startsWith('/_local/')) return false;
+    const url = { pathname, searchParams: new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1)) };
     try {
+      if (method !== 'GET' && method !== 'HEAD') assertSameOrigin(req);
       await this.#answer(method, url, req, res);
     } catch (thrown) {
       const error = toEdgeError(thrown);
@@ -75,7 +80,7 @@ export class Gallery {
     return true;
   };
 
-  async #answer(method: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #answer(method: string, url: LocalUrl, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = `${method} ${url.pathname}`;
     if (route === 'GET /' || route === 'HEAD /') return this.#asset(res, 'html', 'text/html; charset=utf-8');
     if (route === 'GET /_local/gallery.css') return this.#asset(res, 'css', 'text/css; charset=utf-8');
@@ -111,7 +116,7 @@ export class Gallery {
     };
   }
 
-  async #upload(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #upload(url: LocalUrl, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const key = url.searchParams.get('key') ?? '';
     validateKey(key);
     assertOriginalKey(key);
@@ -172,6 +177,29 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** A local route's path and query, taken from the request target as sent. */
+interface LocalUrl {
+  readonly pathname: string;
+  readonly searchParams: URLSearchParams;
+}
+
+/**
+ * Writes (upload, cache purge) only from the gallery's own page: any page on the web can make the
+ * developer's browser send a simple cross-site POST to 127.0.0.1. Browsers send `Sec-Fetch-Site` and
+ * `Origin` on every POST; a write whose Sec-Fetch-Site is not same-origin, or whose Origin is not this
+ * edge's own, is refused (curl and scripts, which send neither, still work).
+ */
+function assertSameOrigin(req: IncomingMessage): void {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new EdgeError('Forbidden', `Expected a same-origin request for a local write but received Sec-Fetch-Site ${JSON.stringify(site)}`);
+  }
+  const origin = req.headers['origin'];
+  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) {
+    throw new EdgeError('Forbidden', `Expected the local edge's own Origin for a local write but received ${JSON.stringify(origin)}`);
+  }
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
