@@ -1,7 +1,7 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
  * SST v4 app: everything is built from infra/distribution.ts by infra/edge-images.ts (plain Pulumi,
- * tested under mocks in test/infra.test.ts). This file reads the stage file (infra/stages/<stage>.ts,
+ * tested under mocks in test/integration/infra.test.ts). This file reads the stage file (infra/stages/<stage>.ts,
  * else infra/stages/default.ts), runs the preflight before anything is created, and wires the
  * `sst dev` pane:
  *   npx sst deploy --stage production      (after `npm run preflight -- --stage production` passes)

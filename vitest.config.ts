@@ -1,30 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests that live beside the code, and integration/e2e tests in test/
-// that start real servers (s3rver, the local edge) on free ports.
+// Four projects: unit tests beside the code (functions/, infra/), and in test/: integration (one
+// component against real sharp, s3rver, node:http, the SST program under Pulumi's mocks), e2e (HTTP
+// through the local edge, which each file starts on free ports) and browser (real Chromium).
+// Every test must assert something (expect.requireAssertions).
 // The SDK's notice that its 2027 releases need Node 22 (this machine has 20; the lockfile pins a
 // release that runs on it, and the deployed functions run on nodejs22.x).
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
+const slow = { testTimeout: 60_000, hookTimeout: 60_000 };
+
 export default defineConfig({
   test: {
+    environment: 'node',
+    expect: { requireAssertions: true },
     projects: [
-      {
-        test: {
-          name: 'unit',
-          include: ['functions/**/*.test.ts', 'infra/**/*.test.ts'],
-          environment: 'node',
-        },
-      },
-      {
-        test: {
-          name: 'e2e',
-          include: ['test/**/*.test.ts'],
-          environment: 'node',
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
-        },
-      },
+      // The bound is a hang guard: some unit tests resize real images on a busy machine.
+      { extends: true, test: { name: 'unit', include: ['functions/**/*.test.ts', 'infra/**/*.test.ts'], testTimeout: 30_000 } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...slow } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...slow } },
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...slow } },
     ],
   },
 });

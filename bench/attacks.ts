@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import * as attack from '../test/support/attacks.ts';
 
 /** The baseline of the same run: an ordinary 1920x1080 JPEG to a 128x128 JPEG. */
-export const BASELINE = 'baseline: ordinary 1920x1080 JPEG to 128x128';
+const BASELINE = 'baseline: ordinary 1920x1080 JPEG to 128x128';
 
 export interface AttackResult {
   readonly name: string;
@@ -25,10 +25,18 @@ export interface AttackResult {
   readonly rssVsBaseline?: number;
 }
 
-const V = (width: number, height: number | undefined, format: Variant['format']): Variant => ({ width, height, fit: height === undefined ? 'inside' : 'cover', quality: 75, format });
+const V = (width: number, height: number | undefined, format: Variant['format']): Variant => ({
+  width,
+  height,
+  fit: height === undefined ? 'inside' : 'cover',
+  quality: 75,
+  format,
+});
 
-export async function attackCases(): Promise<{ name: string; source: Buffer; variant: Variant }[]> {
-  const ordinary = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#468' } }).jpeg().toBuffer();
+async function attackCases(): Promise<{ name: string; source: Buffer; variant: Variant }[]> {
+  const ordinary = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#468' } })
+    .jpeg()
+    .toBuffer();
   return [
     { name: BASELINE, source: ordinary, variant: V(128, 128, 'jpg') },
     { name: 'progressive JPEG 2000 px, 900 scans', source: await attack.manyScanJpeg(2000, 900), variant: V(128, 128, 'jpg') },
@@ -45,31 +53,55 @@ export async function benchAttacks(capSeconds = 20): Promise<AttackResult[]> {
   const dir = path.resolve('bench/tmp/attacks');
   await mkdir(dir, { recursive: true });
   const child = path.join(dir, 'attack-child.mjs');
-  await build({ entryPoints: ['bench/attack-child.ts'], outfile: child, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: ['bench/attack-child.ts'],
+    outfile: child,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   const results: AttackResult[] = [];
   for (const [i, c] of (await attackCases()).entries()) {
     const file = path.join(dir, `attack-${i}`);
     await writeFile(file, c.source);
     const started = performance.now();
     const result = await new Promise<AttackResult>((resolve) => {
-      execFile(process.execPath, [child, file, JSON.stringify(c.variant)], { timeout: capSeconds * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (error, stdout) => {
-        const ms = Math.round(performance.now() - started);
-        const line = stdout.trim().split('\n').at(-1);
-        if (error || !line) {
-          resolve({ name: c.name, bytes: c.source.byteLength, outcome: error?.killed ? `killed at the ${capSeconds} s cap` : `crashed: ${String(error?.message).slice(0, 120)}`, ms, maxRssMb: undefined });
-          return;
-        }
-        const parsed = JSON.parse(line) as { outcome: string; ms: number; maxRssKb: number };
-        resolve({ name: c.name, bytes: c.source.byteLength, outcome: parsed.outcome, ms: parsed.ms, maxRssMb: Math.round(parsed.maxRssKb / 1024) });
-      });
+      execFile(
+        process.execPath,
+        [child, file, JSON.stringify(c.variant)],
+        { timeout: capSeconds * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 },
+        (error, stdout) => {
+          const ms = Math.round(performance.now() - started);
+          const line = stdout.trim().split('\n').at(-1);
+          if (error || !line) {
+            resolve({
+              name: c.name,
+              bytes: c.source.byteLength,
+              outcome: error?.killed ? `killed at the ${capSeconds} s cap` : `crashed: ${String(error?.message).slice(0, 120)}`,
+              ms,
+              maxRssMb: undefined,
+            });
+            return;
+          }
+          const parsed = JSON.parse(line) as { outcome: string; ms: number; maxRssKb: number };
+          resolve({ name: c.name, bytes: c.source.byteLength, outcome: parsed.outcome, ms: parsed.ms, maxRssMb: Math.round(parsed.maxRssKb / 1024) });
+        },
+      );
     });
     const base = results[0];
-    const rated = base && base !== result && base.ms > 0
-      ? { ...result, timeVsBaseline: Math.round((result.ms / base.ms) * 100) / 100, ...(result.maxRssMb && base.maxRssMb ? { rssVsBaseline: Math.round((result.maxRssMb / base.maxRssMb) * 100) / 100 } : {}) }
-      : result;
+    const rated =
+      base && base !== result && base.ms > 0
+        ? {
+            ...result,
+            timeVsBaseline: Math.round((result.ms / base.ms) * 100) / 100,
+            ...(result.maxRssMb && base.maxRssMb ? { rssVsBaseline: Math.round((result.maxRssMb / base.maxRssMb) * 100) / 100 } : {}),
+          }
+        : result;
     results.push(rated);
     process.stderr.write(`${JSON.stringify(rated)}\n`);
   }
   return results;
 }
-

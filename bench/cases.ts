@@ -60,7 +60,12 @@ export function isAnimated(source: Source, variant: Variant): boolean {
 export function floorPipeline(bytes: Buffer | Uint8Array, source: Source, variant: Variant): Sharp {
   const image = sharp(bytes, isAnimated(source, variant) ? { animated: true } : {})
     .rotate()
-    .resize({ width: variant.width, ...(variant.height === undefined ? {} : { height: variant.height }), fit: variant.fit, withoutEnlargement: !variant.enlarge });
+    .resize({
+      width: variant.width,
+      ...(variant.height === undefined ? {} : { height: variant.height }),
+      fit: variant.fit,
+      withoutEnlargement: !variant.enlarge,
+    });
   const format = variant.format === 'jpg' ? 'jpeg' : variant.format;
   return format === 'png' || format === 'gif' ? image.toFormat(format) : image.toFormat(format, { quality: variant.quality });
 }

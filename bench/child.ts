@@ -11,10 +11,8 @@ import { build } from 'esbuild';
 
 const run = promisify(execFile);
 
-export interface ChildScript {
-  /** Runs the bundled script with these arguments (and node flags) and returns its last JSON line. */
-  (args: readonly string[], nodeFlags?: readonly string[], maxBuffer?: number): Promise<Record<string, unknown>>;
-}
+/** Runs the bundled script with these arguments (and node flags) and returns its last JSON line. */
+export type ChildScript = (args: readonly string[], nodeFlags?: readonly string[], maxBuffer?: number) => Promise<Record<string, unknown>>;
 
 export async function bundleChild(entry: string, outdir: string): Promise<ChildScript> {
   await mkdir(outdir, { recursive: true });

@@ -50,7 +50,12 @@ export async function benchColdStart(options: { runs: number }): Promise<Record<
     const goesOn = (r: unknown) => typeof r === 'object' && r !== null && 'uri' in r && !('status' in r);
     const derived = (r: unknown) => goesOn(r) && String((r as { uri: string }).uri).startsWith('/_derived/');
     const passed = (r: unknown) => typeof r === 'object' && r !== null && (r as { status?: string }).status === '200';
-    const expectations: Record<string, (r: unknown) => boolean> = { 'image-request': derived, 'signed-url': derived, 'geo-route': goesOn, 'image-resize': passed };
+    const expectations: Record<string, (r: unknown) => boolean> = {
+      'image-request': derived,
+      'signed-url': derived,
+      'geo-route': goesOn,
+      'image-resize': passed,
+    };
     const targets: Target[] = [];
     for (const f of manifest.functions) {
       const dir = path.join(work, f.function);
@@ -72,7 +77,9 @@ export async function benchColdStart(options: { runs: number }): Promise<Record<
       if (i >= 0) bare.push(b);
       if (resizeDir) {
         const started = performance.now();
-        await run(process.execPath, ['-e', `require(${JSON.stringify(path.join(resizeDir, 'node_modules', 'sharp'))})`], { env: { PATH: process.env['PATH'] ?? '' } });
+        await run(process.execPath, ['-e', `require(${JSON.stringify(path.join(resizeDir, 'node_modules', 'sharp'))})`], {
+          env: { PATH: process.env['PATH'] ?? '' },
+        });
         if (i >= 0) sharpLoad.push(performance.now() - started);
       }
       for (const t of targets) {
@@ -125,7 +132,14 @@ async function invokePreloaded(t: Target) {
 /** A viewer-request event for a private thumbnail, signed with the test-only RSA key (valid a day). */
 async function signedViewerEvent(): Promise<unknown> {
   const key = testKey('RSA-2048');
-  const signed = new URL(signUrl({ url: 'https://cdn.example.com/private/vault.jpg?w=256&h=256', expires: new Date(Date.now() + 86_400_000), keyPairId: key.id, privateKey: key.privateKey }));
+  const signed = new URL(
+    signUrl({
+      url: 'https://cdn.example.com/private/vault.jpg?w=256&h=256',
+      expires: new Date(Date.now() + 86_400_000),
+      keyPairId: key.id,
+      privateKey: key.privateKey,
+    }),
+  );
   const base = JSON.parse(await readFile('fixtures/events/viewer-request-thumbnail.json', 'utf8')) as {
     Records: { cf: { request: { uri: string; querystring: string } } }[];
   };

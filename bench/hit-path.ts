@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { silentLog } from '../functions/core/log.ts';
-import { startLocalStack } from '../infra/local/stack.ts';
+import { startLocalStack } from '../infra/local-stack.ts';
 import { median, round } from './stats.ts';
 
 const run = promisify(execFile);
@@ -86,19 +86,36 @@ export async function benchHitPath(options: { seconds: number; rounds: number; c
       connections: options.connections,
       seconds_per_round: options.seconds,
       rounds: options.rounds,
-      edge: { rps: Math.round(edgeRps), p50_ms: median(edgeRuns.map((r) => r.p50_ms)), p99_ms: median(edgeRuns.map((r) => r.p99_ms)), errors: sum(edgeRuns, 'errors'), non2xx: sum(edgeRuns, 'non2xx') },
-      plain: { rps: Math.round(plainRps), p50_ms: median(plainRuns.map((r) => r.p50_ms)), p99_ms: median(plainRuns.map((r) => r.p99_ms)), errors: sum(plainRuns, 'errors'), non2xx: sum(plainRuns, 'non2xx') },
-      edge_inspector_open: { rps: Math.round(median(inspectedRuns.map((r) => r.rps))), p50_ms: median(inspectedRuns.map((r) => r.p50_ms)), p99_ms: median(inspectedRuns.map((r) => r.p99_ms)) },
+      edge: {
+        rps: Math.round(edgeRps),
+        p50_ms: median(edgeRuns.map((r) => r.p50_ms)),
+        p99_ms: median(edgeRuns.map((r) => r.p99_ms)),
+        errors: sum(edgeRuns, 'errors'),
+        non2xx: sum(edgeRuns, 'non2xx'),
+      },
+      plain: {
+        rps: Math.round(plainRps),
+        p50_ms: median(plainRuns.map((r) => r.p50_ms)),
+        p99_ms: median(plainRuns.map((r) => r.p99_ms)),
+        errors: sum(plainRuns, 'errors'),
+        non2xx: sum(plainRuns, 'non2xx'),
+      },
+      edge_inspector_open: {
+        rps: Math.round(median(inspectedRuns.map((r) => r.rps))),
+        p50_ms: median(inspectedRuns.map((r) => r.p50_ms)),
+        p99_ms: median(inspectedRuns.map((r) => r.p99_ms)),
+      },
       plain_vs_edge: round(plainRps / edgeRps, 2),
       edge_vs_plain: round(edgeRps / plainRps, 3),
       edge_overhead_us_per_request: round(1e6 / edgeRps - 1e6 / plainRps, 1),
       still_a_hit_after: after.headers.get('x-cache'),
     };
   } finally {
-    if (plain) await new Promise<void>((resolve) => {
-      plain!.close(() => resolve());
-      plain!.closeAllConnections();
-    });
+    if (plain)
+      await new Promise<void>((resolve) => {
+        plain!.close(() => resolve());
+        plain!.closeAllConnections();
+      });
     await stack.close();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: how close each path is to its physical limit, in one run on this machine. Every
  * figure is a ratio against a baseline measured in the same run, because the machines are shared and
- * noisy. Writes bench/results.json, bench/RESULTS.md and bench/miss-path.svg.
+ * noisy. Writes results.json, RESULTS.md and miss-path.svg to bench/tmp/ (ignored by git), or to
+ * bench/ with --record (the committed figures).
  *
  *   npm run bench                          everything (see docs/testing-and-performance.md for the wall time)
  *   npm run bench -- --only miss,viewer    some sections; the others are kept from results.json
@@ -9,6 +10,7 @@
  *                                          (memory, engine, attacks): to try the bench (~2 minutes)
  *   npm run bench -- --only miss --filter 12mp-jpeg
  *   npm run bench -- --report-only        RESULTS.md and the chart again from results.json
+ *   npm run bench -- --record             write the committed bench/results.json, RESULTS.md, miss-path.svg
  *
  * Sections: miss (miss path: image-resize vs floor vs bare sharp), set (a responsive set from one
  * big original: the mezzanine vs reading the original every time), tuning (engine settings), viewer
@@ -18,7 +20,8 @@
  * sources against the admission cost model, time and peak RSS over an ordinary miss's), then the cost model and the report.
  */
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -47,20 +50,30 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     filter: { type: 'string' },
     'report-only': { type: 'boolean', default: false },
+    record: { type: 'boolean', default: false },
   },
 });
 // --quick leaves out the sections that start one process per case (memory, engine, attacks) unless
 // named with --only: they keep their last figures, labelled with the run that made them.
 const PROCESS_SECTIONS: readonly string[] = ['memory', 'engine', 'attacks'];
-const only = new Set((values['report-only'] ? '' : (values.only ?? SECTIONS.join(','))).split(',').map((s) => s.trim()).filter(Boolean) as Section[]);
+const only = new Set(
+  (values['report-only'] ? '' : (values.only ?? SECTIONS.join(',')))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as Section[],
+);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`Expected sections among ${SECTIONS.join(', ')} for --only but received ${JSON.stringify(s)}`);
 const quick = values.quick;
 if (quick && !values.only) for (const name of PROCESS_SECTIONS) only.delete(name as Section);
 
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-const RESULTS = 'bench/results.json';
+// A run writes to the ignored bench/tmp/ unless --record: running the bench never changes the checkout.
+const OUT = values.record ? 'bench' : 'bench/tmp';
+await mkdir(OUT, { recursive: true });
+const RESULTS = `${OUT}/results.json`;
 const started = Date.now();
-const previous = await readFile(RESULTS, 'utf8').then(
+// Sections not run keep the figures of the last run here, else of the recorded run.
+const previous = await readFile(existsSync(RESULTS) ? RESULTS : 'bench/results.json', 'utf8').then(
   (text) => JSON.parse(text) as Record<string, unknown>,
   () => ({}) as Record<string, unknown>,
 );
@@ -175,7 +188,14 @@ if (missPath) {
   results['cost'] = {
     prices: PRICES,
     memory_mb_deployed: deployed,
-    rows: [...costModel(missPath.cases, [deployed], picks), ...costModel(missPath.cases, [1024, 1769, 3008].filter((m) => m !== deployed), thumb12)],
+    rows: [
+      ...costModel(missPath.cases, [deployed], picks),
+      ...costModel(
+        missPath.cases,
+        [1024, 1769, 3008].filter((m) => m !== deployed),
+        thumb12,
+      ),
+    ],
   };
 }
 
@@ -189,6 +209,10 @@ results['section_when'] = sectionWhen;
 if (!values['report-only']) results['seconds'] = Math.round((Date.now() - started) / 1000);
 await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 const report = results as unknown as Results;
-await writeFile('bench/RESULTS.md', renderMarkdown(report));
-if (missPath) await writeFile('bench/miss-path.svg', renderChart(missPath.cases));
-console.log(values['report-only'] ? 'wrote bench/RESULTS.md and bench/miss-path.svg from bench/results.json' : `wrote bench/results.json, bench/RESULTS.md and bench/miss-path.svg in ${Math.round((Date.now() - started) / 1000)} s`);
+await writeFile(`${OUT}/RESULTS.md`, renderMarkdown(report));
+if (missPath) await writeFile(`${OUT}/miss-path.svg`, renderChart(missPath.cases));
+console.log(
+  values['report-only']
+    ? `wrote ${OUT}/RESULTS.md and ${OUT}/miss-path.svg from ${RESULTS}`
+    : `wrote ${RESULTS}, ${OUT}/RESULTS.md and ${OUT}/miss-path.svg in ${Math.round((Date.now() - started) / 1000)} s${values.record ? '' : ' (--record writes the committed ones in bench/)'}`,
+);

@@ -16,7 +16,6 @@ const DIR = path.resolve('bench/tmp/memory');
 /** The presets measured for every source: the smallest and two larger outputs. */
 const PRESETS = ['thumb', 'card', 'og'] as const;
 
-
 export async function benchMemory(sources: readonly Source[]): Promise<Record<string, unknown>> {
   const child = await bundleChild('bench/image-engine-child.ts', DIR);
   const baseline = await child(['--baseline']);

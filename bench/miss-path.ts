@@ -107,7 +107,9 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
   // sets 1 on glibc without jemalloc, as here). The libvips cache is off for all three paths: every
   // miss decodes a different original, so a cache never hits; it would only hold memory.
   const floorThreads = defaultThreads;
-  const eventOrigin = { s3: { domainName: s3DomainName(origin), region: origin.region, path: '', authMethod: 'origin-access-identity' as const, customHeaders: {} } };
+  const eventOrigin = {
+    s3: { domainName: s3DomainName(origin), region: origin.region, path: '', authMethod: 'origin-access-identity' as const, customHeaders: {} },
+  };
 
   const rows: MissRow[] = [];
   const io: SourceIo[] = [];
@@ -120,7 +122,9 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
       io.push(await sourceIo(source, bytes));
     }
 
-    const cases = missCases(options.sources, config.policy).filter((c) => (!options.filter || c.name.includes(options.filter)) && (!options.labels || options.labels.includes(c.label)));
+    const cases = missCases(options.sources, config.policy).filter(
+      (c) => (!options.filter || c.name.includes(options.filter)) && (!options.labels || options.labels.includes(c.label)),
+    );
     for (const [index, c] of cases.entries()) {
       const row = await measureCase(c, bytesOf.get(c.source.name)!);
       rows.push(row);
@@ -174,9 +178,15 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
     const paths = {
       miss: async () => {
         sharp.concurrency(engineSettings.concurrency);
-        const event = originResponseEvent({ clientIp: '127.0.0.1', uri, origin: eventOrigin, response: { status: '404', statusDescription: 'Not Found', headers: {} } });
+        const event = originResponseEvent({
+          clientIp: '127.0.0.1',
+          uri,
+          origin: eventOrigin,
+          response: { status: '404', statusDescription: 'Not Found', headers: {} },
+        });
         const result = (await handler(event)) as CloudFrontResultResponse;
-        if (result.status !== '200' || typeof result.body !== 'string') throw new Error(`Expected 200 with a body for ${c.name} but received ${JSON.stringify(result).slice(0, 300)}`);
+        if (result.status !== '200' || typeof result.body !== 'string')
+          throw new Error(`Expected 200 with a body for ${c.name} but received ${JSON.stringify(result).slice(0, 300)}`);
         outputBytes = Buffer.byteLength(result.body, 'base64');
       },
       floor: async () => {
@@ -184,7 +194,9 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
         const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: c.source.key }));
         const original = await got.Body!.transformToByteArray();
         const out = await floorPipeline(original, c.source, c.variant).toBuffer();
-        await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: floorKey, Body: out, ContentType: `image/${c.variant.format === 'jpg' ? 'jpeg' : c.variant.format}` }));
+        await s3.client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: floorKey, Body: out, ContentType: `image/${c.variant.format === 'jpg' ? 'jpeg' : c.variant.format}` }),
+        );
         out.toString('base64');
         floorBytes = out.byteLength;
       },

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { distribution, images } from '../infra/distribution.ts';
-import { startLocalStack } from '../infra/local/stack.ts';
+import { startLocalStack } from '../infra/local-stack.ts';
 import { startImageOrigin } from '../infra/origin/server.ts';
 import { directoryStore } from '../infra/origin/store.ts';
 import { startRenderPool } from '../infra/render/pool.ts';
@@ -44,16 +44,32 @@ for (const [name, [bytes]] of Object.entries(attacks)) await writeFile(path.join
 await writeFile(path.join(originals, 'slow1.svg'), attack.useFanOutSvg(6));
 await writeFile(path.join(originals, 'slow2.svg'), attack.useFanOutSvg(6, 10, 9));
 for (let i = 0; i < 8; i++) {
-  await writeFile(path.join(originals, `ok${i}.jpg`), await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 20 * i, g: 90, b: 160 } } }).jpeg().toBuffer());
+  await writeFile(
+    path.join(originals, `ok${i}.jpg`),
+    await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 20 * i, g: 90, b: 160 } } })
+      .jpeg()
+      .toBuffer(),
+  );
 }
 
 const cost = images.limits.cost!;
-const loose = { ...images, limits: { ...images.limits, cost: { ...cost, renderSeconds: 5, svg: { ...cost.svg, maxRenderedElements: Number.MAX_SAFE_INTEGER, maxFilteredRenders: Number.MAX_SAFE_INTEGER } } } };
+const loose = {
+  ...images,
+  limits: {
+    ...images.limits,
+    cost: { ...cost, renderSeconds: 5, svg: { ...cost.svg, maxRenderedElements: Number.MAX_SAFE_INTEGER, maxFilteredRenders: Number.MAX_SAFE_INTEGER } },
+  },
+};
 
 // --- HTTP image origin ---------------------------------------------------------------------------
 {
   const pool = await startRenderPool({ budgetMs: 20_000 });
-  const origin = await startImageOrigin({ store: directoryStore({ originals, derived: path.join(dir, 'derived-a') }), policy: images, render: pool.render, log: () => {} });
+  const origin = await startImageOrigin({
+    store: directoryStore({ originals, derived: path.join(dir, 'derived-a') }),
+    policy: images,
+    render: pool.render,
+    log: () => {},
+  });
   console.log('HTTP image origin, real policy: time to refuse each attack');
   for (const [name, [, variant]] of Object.entries(attacks)) {
     const r = await timed(`${origin.url}/_derived/${name}/${variant}`);
@@ -65,7 +81,13 @@ const loose = { ...images, limits: { ...images.limits, cost: { ...cost, renderSe
 }
 {
   const pool = await startRenderPool({ budgetMs: 5_000 });
-  const origin = await startImageOrigin({ store: directoryStore({ originals, derived: path.join(dir, 'derived-b') }), policy: loose, render: pool.render, renders: { concurrency: 2, maxQueued: 16, maxWaitMs: 60_000 }, log: () => {} });
+  const origin = await startImageOrigin({
+    store: directoryStore({ originals, derived: path.join(dir, 'derived-b') }),
+    policy: loose,
+    render: pool.render,
+    renders: { concurrency: 2, maxQueued: 16, maxWaitMs: 60_000 },
+    log: () => {},
+  });
   const alone = [];
   for (let i = 0; i < 3; i++) alone.push(await timed(`${origin.url}/_derived/ok${i}.jpg/128x128-cover-q75.webp`));
   const slow = ['slow1.svg', 'slow2.svg'].map((k) => timed(`${origin.url}/_derived/${k}/256x256-cover-q75.png`));
@@ -75,7 +97,9 @@ const loose = { ...images, limits: { ...images.limits, cost: { ...cost, renderSe
   const after = await timed(`${origin.url}/_derived/ok4.jpg/128x128-cover-q75.webp`);
   console.log('HTTP image origin, budget 5 s, two over-budget SVG renders in flight:');
   console.log(`  ordinary miss alone: ${alone.map((a) => `${a.status} ${a.ms} ms`).join(', ')}`);
-  console.log(`  ordinary miss during: ${during.status} in ${during.ms} ms; over-budget: ${slowAnswers.map((a) => `${a.status} in ${a.ms} ms`).join(', ')}; after: ${after.status} in ${after.ms} ms`);
+  console.log(
+    `  ordinary miss during: ${during.status} in ${during.ms} ms; over-budget: ${slowAnswers.map((a) => `${a.status} in ${a.ms} ms`).join(', ')}; after: ${after.status} in ${after.ms} ms`,
+  );
   console.log(`  killed workers: ${pool.killed.join(', ')}; peak RSS server ${hwmMb('self')} MB`);
   await origin.close();
   await pool.close();

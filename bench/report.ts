@@ -32,7 +32,11 @@ const day = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 /** The line under a section's title: which run produced it (sections not run keep their own). */
 function provenance(r: Results, key: string): string[] {
   const run = r.sections?.[key];
-  if (!run) return [`_Produced by a run before sections recorded their command and commit (the section's date: ${r.section_when?.[key] ? day(r.section_when[key]!) : 'unknown'})._`, ''];
+  if (!run)
+    return [
+      `_Produced by a run before sections recorded their command and commit (the section's date: ${r.section_when?.[key] ? day(r.section_when[key]!) : 'unknown'})._`,
+      '',
+    ];
   return [`_Produced by \`${run.command}\` at commit ${run.commit} on ${day(run.when)} in ${run.seconds} s._`, ''];
 }
 import { median } from './stats.ts';
@@ -93,7 +97,13 @@ export function renderMarkdown(r: Results): string {
       ['section', 'command', 'commit', 'date', 'seconds'],
       Object.entries(SECTION_NAMES).map(([key, name]) => {
         const run = r.sections?.[key];
-        return [name, run ? `\`${run.command}\`` : 'before provenance was recorded', run?.commit ?? '-', run ? day(run.when) : r.section_when?.[key] ? day(r.section_when[key]!) : '-', run ? String(run.seconds) : String((r as { section_seconds?: Record<string, number> }).section_seconds?.[key] ?? '-')];
+        return [
+          name,
+          run ? `\`${run.command}\`` : 'before provenance was recorded',
+          run?.commit ?? '-',
+          run ? day(run.when) : r.section_when?.[key] ? day(r.section_when[key]!) : '-',
+          run ? String(run.seconds) : String((r as { section_seconds?: Record<string, number> }).section_seconds?.[key] ?? '-'),
+        ];
       }),
       ['command', 'commit', 'date'],
     ),
@@ -126,25 +136,76 @@ function headline(r: Results, out: string[]): void {
     const large = miss.filter((c) => c.target_miss_vs_floor < 1);
     const small = miss.filter((c) => c.target_miss_vs_floor >= 1);
     const range = (xs: MissRow[], f: (c: MissRow) => number) => (xs.length ? `${fmt(Math.min(...xs.map(f)), 2)} to ${fmt(Math.max(...xs.map(f)), 2)}` : '-');
-    rows.push(['miss path, 12 and 40 MP sources: miss_vs_floor', range(large, (c) => c.miss_vs_floor), `<= ${r.miss_path!.targets.large_sources}`, `${large.filter((c) => c.within_target).length} of ${large.length} cases within`]);
-    rows.push(['miss path, other sources: miss_vs_floor', range(small, (c) => c.miss_vs_floor), `<= ${r.miss_path!.targets.other}`, `${small.filter((c) => c.within_target).length} of ${small.length} cases within`]);
-    rows.push(['miss path: CPU time miss / floor (all cases)', range(miss, (c) => c.cpu_miss_vs_floor), '-', 'the same ratio in process CPU time, which other load moves less']);
-    rows.push(['miss path: miss_vs_bare (S3 and handler over sharp alone)', range(miss, (c) => c.miss_vs_bare), '-', `${over.length} cases over their target in all`]);
+    rows.push([
+      'miss path, 12 and 40 MP sources: miss_vs_floor',
+      range(large, (c) => c.miss_vs_floor),
+      `<= ${r.miss_path!.targets.large_sources}`,
+      `${large.filter((c) => c.within_target).length} of ${large.length} cases within`,
+    ]);
+    rows.push([
+      'miss path, other sources: miss_vs_floor',
+      range(small, (c) => c.miss_vs_floor),
+      `<= ${r.miss_path!.targets.other}`,
+      `${small.filter((c) => c.within_target).length} of ${small.length} cases within`,
+    ]);
+    rows.push([
+      'miss path: CPU time miss / floor (all cases)',
+      range(miss, (c) => c.cpu_miss_vs_floor),
+      '-',
+      'the same ratio in process CPU time, which other load moves less',
+    ]);
+    rows.push([
+      'miss path: miss_vs_bare (S3 and handler over sharp alone)',
+      range(miss, (c) => c.miss_vs_bare),
+      '-',
+      `${over.length} cases over their target in all`,
+    ]);
   }
   for (const h of r.viewer?.handlers ?? []) {
-    rows.push([`${String(h['name'])}: hand-written / handler ops/s`, fmt(h['baseline_vs_handler'], 2), '-', `${int(h['handler_ops_per_s'])} ops/s, ${int(h['handler_bytes_per_request'])} B/request`]);
+    rows.push([
+      `${String(h['name'])}: hand-written / handler ops/s`,
+      fmt(h['baseline_vs_handler'], 2),
+      '-',
+      `${int(h['handler_ops_per_s'])} ops/s, ${int(h['handler_bytes_per_request'])} B/request`,
+    ]);
   }
-  if (r.viewer) rows.push(['signed-url verifier / bare crypto.verify (worst case)', fmt(r.viewer.signed_url_verify.worst_ratio, 2), `<= ${r.viewer.signed_url_verify.target_ratio}`, '']);
+  if (r.viewer)
+    rows.push([
+      'signed-url verifier / bare crypto.verify (worst case)',
+      fmt(r.viewer.signed_url_verify.worst_ratio, 2),
+      `<= ${r.viewer.signed_url_verify.target_ratio}`,
+      '',
+    ]);
   for (const f of r.cold_start?.functions ?? []) {
-    rows.push([`cold start ${String(f['function'])} / bare node`, fmt(f['vs_bare_node'], 2), '-', `${fmt(f['wall_ms'])} ms vs ${fmt(r.cold_start!.bare_node_ms)} ms`]);
+    rows.push([
+      `cold start ${String(f['function'])} / bare node`,
+      fmt(f['vs_bare_node'], 2),
+      '-',
+      `${fmt(f['wall_ms'])} ms vs ${fmt(r.cold_start!.bare_node_ms)} ms`,
+    ]);
   }
   for (const set of r.responsive_set?.sources ?? []) {
-    rows.push([`responsive set, ${set.source}: median CPU ratio mezzanine / direct over the ${set.served} misses it served`, set.served_median_ratio === null ? 'none served' : fmt(set.served_median_ratio, 2), `<= ${set.target_served}`, set.served === 0 ? 'not applicable: no miss read a mezzanine (this original gets none)' : set.served_within ? 'met' : 'not met']);
-    rows.push([`responsive set, ${set.source}: worst miss of the set, CPU ratio`, fmt(set.max_ratio, 2), `<= ${r.responsive_set!.targets.any_miss}`, `${set.max_within ? 'met' : 'not met'} (${set.max_ratio_variant})`]);
+    rows.push([
+      `responsive set, ${set.source}: median CPU ratio mezzanine / direct over the ${set.served} misses it served`,
+      set.served_median_ratio === null ? 'none served' : fmt(set.served_median_ratio, 2),
+      `<= ${set.target_served}`,
+      set.served === 0 ? 'not applicable: no miss read a mezzanine (this original gets none)' : set.served_within ? 'met' : 'not met',
+    ]);
+    rows.push([
+      `responsive set, ${set.source}: worst miss of the set, CPU ratio`,
+      fmt(set.max_ratio, 2),
+      `<= ${r.responsive_set!.targets.any_miss}`,
+      `${set.max_within ? 'met' : 'not met'} (${set.max_ratio_variant})`,
+    ]);
   }
   if (r.hit_path) {
     const ratio = Number(r.hit_path['edge_vs_plain'] ?? 1 / Number(r.hit_path['plain_vs_edge']));
-    rows.push(['hit path: local edge / plain node:http rps', fmt(ratio, 2), `>= ${HIT_TARGET}`, `${ratio >= HIT_TARGET ? 'met' : 'not met'}: ${int((r.hit_path['edge'] as Record<string, number>)['rps'])} vs ${int((r.hit_path['plain'] as Record<string, number>)['rps'])} rps`]);
+    rows.push([
+      'hit path: local edge / plain node:http rps',
+      fmt(ratio, 2),
+      `>= ${HIT_TARGET}`,
+      `${ratio >= HIT_TARGET ? 'met' : 'not met'}: ${int((r.hit_path['edge'] as Record<string, number>)['rps'])} vs ${int((r.hit_path['plain'] as Record<string, number>)['rps'])} rps`,
+    ]);
   }
   const mem = r.memory?.cases ?? [];
   if (mem.length) {
@@ -153,7 +214,12 @@ function headline(r: Results, out: string[]): void {
   }
   const thumb = r.cost?.rows.find((c) => c.case.startsWith('12mp-jpeg > thumb') && c.memory_mb === r.cost?.memory_mb_deployed);
   if (thumb) {
-    rows.push(['Lambda@Edge per 1M new 128x128 thumbnails (12 MP JPEG, 1,536 MB)', money(thumb.resize_lambda_per_million), '-', `everything per 1M requests at 95% hits: ${money(thumb.per_million_requests['0.95'])}`]);
+    rows.push([
+      'Lambda@Edge per 1M new 128x128 thumbnails (12 MP JPEG, 1,536 MB)',
+      money(thumb.resize_lambda_per_million),
+      '-',
+      `everything per 1M requests at 95% hits: ${money(thumb.per_million_requests['0.95'])}`,
+    ]);
   }
   out.push(table(['what', 'figure', 'target', 'detail'], rows, ['detail']), '');
 }
@@ -188,7 +254,25 @@ function missPath(r: Results, out: string[]): void {
     `${kb(c.output_bytes)} / ${kb(c.floor_output_bytes)}`,
     String(c.miss.runs),
   ]);
-  out.push(table(['case (source > preset or format (canonical variant))', 'miss ms', 'miss p95', 'floor ms', 'bare ms', 'miss/floor', 'target', 'CPU miss/floor', 'miss/bare', 'KB miss / floor', 'runs'], rows), '');
+  out.push(
+    table(
+      [
+        'case (source > preset or format (canonical variant))',
+        'miss ms',
+        'miss p95',
+        'floor ms',
+        'bare ms',
+        'miss/floor',
+        'target',
+        'CPU miss/floor',
+        'miss/bare',
+        'KB miss / floor',
+        'runs',
+      ],
+      rows,
+    ),
+    '',
+  );
 
   out.push(
     "Where the floor's time goes, per source (medians of 11 runs): GetObject of the original with the SDK's `transformToByteArray()` (what the handler and the floor both use), the same GetObject with its body copied into one buffer of Content-Length as it arrives, a PutObject of a small thumbnail, and the engine's header pass (sharp `metadata()`).",
@@ -224,7 +308,7 @@ function missPath(r: Results, out: string[]): void {
     out.push(
       `**Against ${mp.targets.large_sources}, ${overLarge.length} of ${mp.cases.filter((c) => c.target_miss_vs_floor < 1).length} cases of the 12 and 40 MP sources** (wall ratio, CPU ratio): ${listed(overLarge)}.`,
       '',
-      '- **What limits them: the decode and the transfer, one after the other, the same in both paths.** In these cases the floor and the handler do the same sharp work. Shrink-on-load is automatic in sharp for JPEG and WebP, so the floor gets it too (a 12 MP JPEG decodes straight at 1/8 scale), and for a small output the encoder takes a millisecond, so no effort setting moves it (a 12 MP or 40 MP JPEG to a 128x128 WebP, JPEG or PNG; the og and credited JPEGs). What remains is the entropy decoding of every byte of the source (libjpeg-turbo must Huffman-decode all coefficients even at 1/8 scale: the bare column), plus the S3 transfer before it and the write after it. The handler adds its header pass, conditional write and MD5 (about a millisecond) and ends up at about 1.0 of the floor; the CPU ratio, which the machine\'s other load moves much less, says the same.',
+      "- **What limits them: the decode and the transfer, one after the other, the same in both paths.** In these cases the floor and the handler do the same sharp work. Shrink-on-load is automatic in sharp for JPEG and WebP, so the floor gets it too (a 12 MP JPEG decodes straight at 1/8 scale), and for a small output the encoder takes a millisecond, so no effort setting moves it (a 12 MP or 40 MP JPEG to a 128x128 WebP, JPEG or PNG; the og and credited JPEGs). What remains is the entropy decoding of every byte of the source (libjpeg-turbo must Huffman-decode all coefficients even at 1/8 scale: the bare column), plus the S3 transfer before it and the write after it. The handler adds its header pass, conditional write and MD5 (about a millisecond) and ends up at about 1.0 of the floor; the CPU ratio, which the machine's other load moves much less, says the same.",
       "- **Streaming the GetObject body into sharp does not overlap decoding with the transfer (verified).** sharp 0.35 collects a stream input in `_write` and `Buffer.concat`s it in `_flattenBufferIn` on `finish`, before libvips sees a byte (sharp's dist/input.mjs; `_pipeline` in dist/output.mjs waits for `finish`), and it has no custom libvips source to feed" +
         (r.tuning?.stream_into_sharp
           ? `. Measured in this run: with all but the last 64 KB of the 12 MP JPEG written into a sharp stream and the last chunk held back, the thumbnail arrives ${fmt(r.tuning.stream_into_sharp.result_after_last_chunk_ms)} ms after the last chunk, a whole decode (${fmt(r.tuning.stream_into_sharp.decode_from_buffer_ms)} ms from a buffer)`
@@ -232,7 +316,7 @@ function missPath(r: Results, out: string[]): void {
         '. Piping the body in only moves the copy. A FIFO or a growing temp file as libvips input does not work either: libvips sniffs the format by opening the file again, and a short read of a growing file is a truncated JPEG.',
       `- **Tried, measured, and not worth it:** reading the body into one buffer of Content-Length as it arrives instead of the SDK's \`transformToByteArray()\` (collect, concat, copy) is no faster (the GetObject table above: the copies take well under a millisecond per MB); a second metadata pass does not exist (one header pass, ${mp.io.map((s) => fmt(s.header_pass_ms, 2)).join('/')} ms, needed to refuse a decode bomb before decoding), and reading the header from the first chunk while the rest arrives could save at most that. A second libvips thread: see "Engine settings".`,
       streamed.length > 0
-        ? `- **What it would take:** a decoder fed while the body arrives would cost about max(GetObject, bare) + PutObject instead of their sum: a median of ${fmt(median(streamed), 2)} of the floor for these cases (${fmt(Math.min(...streamed), 2)} to ${fmt(Math.max(...streamed), 2)}) on this loopback S3, and more against real S3, where the transfer takes tens of milliseconds. That needs libvips\' streaming sources (\`VipsSourceCustom\`, which libvips has and sharp does not expose) or a decoder outside sharp: not a setting of this engine.`
+        ? `- **What it would take:** a decoder fed while the body arrives would cost about max(GetObject, bare) + PutObject instead of their sum: a median of ${fmt(median(streamed), 2)} of the floor for these cases (${fmt(Math.min(...streamed), 2)} to ${fmt(Math.max(...streamed), 2)}) on this loopback S3, and more against real S3, where the transfer takes tens of milliseconds. That needs libvips' streaming sources (\`VipsSourceCustom\`, which libvips has and sharp does not expose) or a decoder outside sharp: not a setting of this engine.`
         : '',
       '',
     );
@@ -247,9 +331,9 @@ function missPath(r: Results, out: string[]): void {
     );
   }
   out.push(
-    '**What the engine does better than the floor** (the cases well under target): AVIF at effort 2 instead of sharp\'s 4 (about 10x faster for ~5% more bytes), GIF at effort 1-3 instead of 7, WebP at effort 3 (animated: 2) instead of 4' +
+    "**What the engine does better than the floor** (the cases well under target): AVIF at effort 2 instead of sharp's 4 (about 10x faster for ~5% more bytes), GIF at effort 1-3 instead of 7, WebP at effort 3 (animated: 2) instead of 4" +
       (jpegNow && jpegBefore && jpegFloor
-        ? `, and JPEG on libjpeg-turbo\'s fast path with mozjpeg\'s quantisation table instead of mozjpeg\'s trellis quantisation and progressive scan optimisation: ${fmt(jpegNow.median_ms)} ms instead of ${fmt(jpegBefore.median_ms)} ms for the og preset from 12 MP (the floor\'s libjpeg-turbo defaults: ${fmt(jpegFloor.median_ms)} ms), ${fmt(jpegNow.kb)} KB instead of ${fmt(jpegBefore.kb)} KB at a higher SSIM (${fmt(jpegNow.ssim, 4)} vs ${fmt(jpegBefore.ssim, 4)}; the floor: ${fmt(jpegFloor.kb)} KB)`
+        ? `, and JPEG on libjpeg-turbo's fast path with mozjpeg's quantisation table instead of mozjpeg's trellis quantisation and progressive scan optimisation: ${fmt(jpegNow.median_ms)} ms instead of ${fmt(jpegBefore.median_ms)} ms for the og preset from 12 MP (the floor's libjpeg-turbo defaults: ${fmt(jpegFloor.median_ms)} ms), ${fmt(jpegNow.kb)} KB instead of ${fmt(jpegBefore.kb)} KB at a higher SSIM (${fmt(jpegNow.ssim, 4)} vs ${fmt(jpegBefore.ssim, 4)}; the floor: ${fmt(jpegFloor.kb)} KB)`
         : '') +
       '. sharp itself is loaded on the first resize (see "Cold start").',
     '',
@@ -261,7 +345,7 @@ function responsiveSet(r: Results, out: string[]): void {
   if (!rs) return;
   out.push('## A responsive set from one big original', '', ...provenance(r, 'set'));
   out.push(
-    'The 7 widths of the policy and the 128x128 box, in WebP then AVIF (16 misses), requested in that order, each a real miss on the embedded S3 (bench/responsive-set.ts). **mezzanine**: image-resize as deployed: the first miss too large for the mezzanine makes it, the misses it serves read it (functions/core/mezzanine.ts). **direct**: the same handler, engine and encoder settings without a mezzanine: every miss reads the original. **floor**: the plainest GetObject -> sharp -> PutObject (WebP half only: its AVIF is sharp\'s default effort 4). Ratios are per request, mezzanine / direct of the same round, median over rounds; the targets are judged on process CPU time, which the machine\'s other load moves far less than wall time (wall ratios beside them).',
+    "The 7 widths of the policy and the 128x128 box, in WebP then AVIF (16 misses), requested in that order, each a real miss on the embedded S3 (bench/responsive-set.ts). **mezzanine**: image-resize as deployed: the first miss too large for the mezzanine makes it, the misses it serves read it (functions/core/mezzanine.ts). **direct**: the same handler, engine and encoder settings without a mezzanine: every miss reads the original. **floor**: the plainest GetObject -> sharp -> PutObject (WebP half only: its AVIF is sharp's default effort 4). Ratios are per request, mezzanine / direct of the same round, median over rounds; the targets are judged on process CPU time, which the machine's other load moves far less than wall time (wall ratios beside them).",
     '',
   );
   for (const set of rs.sources) {
@@ -296,10 +380,15 @@ function responsiveSet(r: Results, out: string[]): void {
     lines.push(
       `- Worst miss of the set: ${set.max_ratio_variant} at ${fmt(set.max_ratio, 2)} CPU (wall ${fmt(set.max_wall_ratio, 2)}) against ${rs.targets.any_miss}: **${set.max_within ? 'met' : 'not met'}**${over.length > 0 ? `; over it: ${over.map((q) => `${q.variant} ${fmt(q.cpu_ratio, 2)}${q.made_mezzanine ? ' (made the mezzanine)' : ''}`).join(', ')}` : ''}.`,
     );
-    if (maker) lines.push(`- The miss that made the mezzanine (${maker.variant}, ${int(set.mezzanine_bytes)} bytes) cost ${fmt(maker.cpu_ms.mezzanine - maker.cpu_ms.direct)} ms of CPU more than the same miss without it (${fmt(maker.cpu_ratio, 2)}x): a second decode of the original at the mezzanine's scale and a q95 encode.`);
+    if (maker)
+      lines.push(
+        `- The miss that made the mezzanine (${maker.variant}, ${int(set.mezzanine_bytes)} bytes) cost ${fmt(maker.cpu_ms.mezzanine - maker.cpu_ms.direct)} ms of CPU more than the same miss without it (${fmt(maker.cpu_ratio, 2)}x): a second decode of the original at the mezzanine's scale and a q95 encode.`,
+      );
     lines.push(
       `- The whole set: ${fmt(set.totals_cpu_ms.mezzanine)} ms of CPU with the mezzanine, ${fmt(set.totals_cpu_ms.direct)} ms without (${fmt(set.totals_cpu_ms.mezzanine / set.totals_cpu_ms.direct, 2)}x); wall ${fmt(set.totals_ms.mezzanine)} vs ${fmt(set.totals_ms.direct)} ms.` +
-        (set.totals_ms.floor_webp > 0 ? ` Its WebP half against the floor: ${fmt(set.totals_ms.mezzanine_webp)} ms with the mezzanine, ${fmt(set.totals_ms.direct_webp)} ms direct, ${fmt(set.totals_ms.floor_webp)} ms floor (${fmt(set.totals_ms.mezzanine_webp / set.totals_ms.floor_webp, 2)}x and ${fmt(set.totals_ms.direct_webp / set.totals_ms.floor_webp, 2)}x the floor, wall).` : ''),
+        (set.totals_ms.floor_webp > 0
+          ? ` Its WebP half against the floor: ${fmt(set.totals_ms.mezzanine_webp)} ms with the mezzanine, ${fmt(set.totals_ms.direct_webp)} ms direct, ${fmt(set.totals_ms.floor_webp)} ms floor (${fmt(set.totals_ms.mezzanine_webp / set.totals_ms.floor_webp, 2)}x and ${fmt(set.totals_ms.direct_webp / set.totals_ms.floor_webp, 2)}x the floor, wall).`
+          : ''),
     );
     const g = set.per_million_sets;
     lines.push(
@@ -314,15 +403,33 @@ function tuning(r: Results, out: string[]): void {
   if (!t) return;
   out.push('## Engine settings (measured in this run, bytes in memory)', '', ...provenance(r, 'tuning'));
   out.push('JPEG, the og preset (1200x630, q85) from the 12 MP photo; SSIM over 8x8 luma blocks against the unencoded resize:', '');
-  out.push(table(['setting', 'ms', 'KB', 'SSIM'], t.jpeg_og_12mp.map((j) => [j.setting, fmt(j.median_ms), fmt(j.kb), fmt(j.ssim, 4)])), '');
+  out.push(
+    table(
+      ['setting', 'ms', 'KB', 'SSIM'],
+      t.jpeg_og_12mp.map((j) => [j.setting, fmt(j.median_ms), fmt(j.kb), fmt(j.ssim, 4)]),
+    ),
+    '',
+  );
   out.push(
     "mozjpeg's trellis quantisation and scan optimisation cost several times the encode for bytes that, at equal SSIM, are a few percent fewer (its smaller file at the same q is mostly a lower quality); progressive scans add ~15% to the encode for ~2%. The engine keeps mozjpeg's quantisation table (3), so a quality number means what it meant before.",
     '',
   );
   out.push('AVIF effort, the card preset (640 wide, q75) from the 12 MP photo:', '');
-  out.push(table(['setting', 'ms', 'KB'], t.avif_card_12mp.map((a) => [a.setting, fmt(a.median_ms), fmt(a.kb)])), '');
+  out.push(
+    table(
+      ['setting', 'ms', 'KB'],
+      t.avif_card_12mp.map((a) => [a.setting, fmt(a.median_ms), fmt(a.kb)]),
+    ),
+    '',
+  );
   out.push('One libvips thread against two (2 cores here, shared with other work):', '');
-  out.push(table(['case', 'ms'], t.threads.map((x) => [x.case, fmt(x.median_ms)])), '');
+  out.push(
+    table(
+      ['case', 'ms'],
+      t.threads.map((x) => [x.case, fmt(x.median_ms)]),
+    ),
+    '',
+  );
   out.push(
     'A second thread helps where libvips can split the work (the AVIF encoder) and not where one stage is serial (the JPEG decoder, an animation written frame by frame). The engine keeps one: image-resize has 1,536 MB, and Lambda gives one vCPU at 1,769 MB and less below it, so two threads would share under one core there, and with glibc malloc each thread adds its own arena (sharp sets one thread on glibc for that reason). `configureEngine({ concurrency })` raises it where cores are real (the HTTP image origin on EC2, or image-resize at 3,538 MB and up).',
     '',
@@ -381,7 +488,15 @@ function coldStart(r: Results, out: string[]): void {
   out.push(
     table(
       ['function', 'event', 'zip KB', 'index.js KB', 'start to first answer ms', 'x bare node', 'in-process load + answer ms'],
-      c.functions.map((f) => [String(f['function']), String(f['event']), kb(f['zip_bytes']), kb(f['bundle_bytes']), fmt(f['wall_ms']), fmt(f['vs_bare_node'], 2), fmt(f['load_and_first_answer_ms'])]),
+      c.functions.map((f) => [
+        String(f['function']),
+        String(f['event']),
+        kb(f['zip_bytes']),
+        kb(f['bundle_bytes']),
+        fmt(f['wall_ms']),
+        fmt(f['vs_bare_node'], 2),
+        fmt(f['load_and_first_answer_ms']),
+      ]),
       ['event'],
     ),
     '',
@@ -408,10 +523,14 @@ function hitPath(r: Results, out: string[]): void {
       [
         ['local edge (npm start)', int(e['rps']), fmt(e['p50_ms']), fmt(e['p99_ms']), int(e['errors']), int(e['non2xx'])],
         ['plain node:http, same bytes', int(p['rps']), fmt(p['p50_ms']), fmt(p['p99_ms']), int(p['errors']), int(p['non2xx'])],
-        ...(h['edge_inspector_open'] ? [(() => {
-          const o = h['edge_inspector_open'] as Record<string, number>;
-          return ['local edge, inspector open (events and results copied)', int(o['rps']), fmt(o['p50_ms']), fmt(o['p99_ms']), '-', '-'];
-        })()] : []),
+        ...(h['edge_inspector_open']
+          ? [
+              (() => {
+                const o = h['edge_inspector_open'] as Record<string, number>;
+                return ['local edge, inspector open (events and results copied)', int(o['rps']), fmt(o['p50_ms']), fmt(o['p99_ms']), '-', '-'];
+              })(),
+            ]
+          : []),
       ],
     ),
     '',
@@ -431,7 +550,15 @@ function engine(r: Results, out: string[]): void {
     '',
     table(
       ['case', 'output', 'size', 'ms', 'peak RSS MB', 'over baseline MB', 'output KB'],
-      e.cases.map((c) => [String(c['case']), String(c['output']), String(c['size']), fmt(c['median_ms']), fmt(c['peak_rss_mb']), fmt(c['peak_over_baseline_mb']), fmt(c['output_kb'])]),
+      e.cases.map((c) => [
+        String(c['case']),
+        String(c['output']),
+        String(c['size']),
+        fmt(c['median_ms']),
+        fmt(c['peak_rss_mb']),
+        fmt(c['peak_over_baseline_mb']),
+        fmt(c['output_kb']),
+      ]),
       ['case', 'output', 'size'],
     ),
     '',
@@ -445,13 +572,24 @@ function memory(r: Results, out: string[]): void {
   out.push(
     `Peak RSS (VmHWM) of a process that makes one variant (a warm-up and two renders) with the limits of distribution.ts in force (${Object.entries(mm.limits)
       .map(([k, v]) => `${k} ${int(v)}`)
-      .join(', ')}); the same process with Node, sharp and the engine loaded and no image peaks at ${fmt(mm.baseline_rss_mb)} MB (a few MB of noise either way). image-resize has 1,536 MB.`,
+      .join(
+        ', ',
+      )}); the same process with Node, sharp and the engine loaded and no image peaks at ${fmt(mm.baseline_rss_mb)} MB (a few MB of noise either way). image-resize has 1,536 MB.`,
     '',
   );
   out.push(
     table(
       ['source', 'MP', 'source KB', 'preset', 'variant', 'render ms', 'peak RSS MB', 'over baseline MB'],
-      mm.cases.map((c) => [String(c['source']), fmt(c['source_mp'], 2), kb(c['source_bytes']), String(c['preset']), String(c['variant']), fmt(c['render_ms']), fmt(c['peak_rss_mb']), fmt(c['over_baseline_mb'])]),
+      mm.cases.map((c) => [
+        String(c['source']),
+        fmt(c['source_mp'], 2),
+        kb(c['source_bytes']),
+        String(c['preset']),
+        String(c['variant']),
+        fmt(c['render_ms']),
+        fmt(c['peak_rss_mb']),
+        fmt(c['over_baseline_mb']),
+      ]),
       ['preset', 'variant'],
     ),
     '',
@@ -559,7 +697,10 @@ export function renderChart(cases: readonly MissRow[]): string {
     const path = (f: (c: MissRow) => number) => series.map((c, i) => `${i === 0 ? 'M' : 'L'}${px(c.source_mp).toFixed(1)},${py(f(c)).toFixed(1)}`).join(' ');
     parts.push(`<path d="${path((c) => c.floor.median_ms)}" fill="none" stroke="${colour}" stroke-width="1.2" stroke-dasharray="5 4" opacity="0.6"/>`);
     parts.push(`<path d="${path((c) => c.miss.median_ms)}" fill="none" stroke="${colour}" stroke-width="2.2"/>`);
-    for (const c of series) parts.push(`<circle cx="${px(c.source_mp).toFixed(1)}" cy="${py(c.miss.median_ms).toFixed(1)}" r="3.5" fill="${colour}"><title>${escapeXml(c.case)}: ${c.miss.median_ms} ms (floor ${c.floor.median_ms} ms)</title></circle>`);
+    for (const c of series)
+      parts.push(
+        `<circle cx="${px(c.source_mp).toFixed(1)}" cy="${py(c.miss.median_ms).toFixed(1)}" r="3.5" fill="${colour}"><title>${escapeXml(c.case)}: ${c.miss.median_ms} ms (floor ${c.floor.median_ms} ms)</title></circle>`,
+      );
   }
   // Other source formats at their megapixels: squares (PNG) and triangles (WebP).
   for (const c of others) {
@@ -578,16 +719,26 @@ export function renderChart(cases: readonly MissRow[]): string {
   parts.push(`<text x="${lx}" y="${ly}" font-weight="600">output format</text>`);
   for (const [format, colour] of Object.entries(COLOURS)) {
     ly += 18;
-    parts.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${colour}" stroke-width="2.2"/><text x="${lx + 30}" y="${ly}">${format}</text>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${colour}" stroke-width="2.2"/><text x="${lx + 30}" y="${ly}">${format}</text>`,
+    );
   }
   ly += 28;
-  parts.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="#333" stroke-width="2.2"/><text x="${lx + 30}" y="${ly}">miss (JPEG sources)</text>`);
+  parts.push(
+    `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="#333" stroke-width="2.2"/><text x="${lx + 30}" y="${ly}">miss (JPEG sources)</text>`,
+  );
   ly += 18;
-  parts.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="#333" stroke-width="1.2" stroke-dasharray="5 4"/><text x="${lx + 30}" y="${ly}">floor (JPEG sources)</text>`);
+  parts.push(
+    `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="#333" stroke-width="1.2" stroke-dasharray="5 4"/><text x="${lx + 30}" y="${ly}">floor (JPEG sources)</text>`,
+  );
   ly += 18;
-  parts.push(`<rect x="${lx + 7}" y="${ly - 9}" width="8" height="8" fill="none" stroke="#333" stroke-width="1.8"/><text x="${lx + 30}" y="${ly}">miss, PNG source</text>`);
+  parts.push(
+    `<rect x="${lx + 7}" y="${ly - 9}" width="8" height="8" fill="none" stroke="#333" stroke-width="1.8"/><text x="${lx + 30}" y="${ly}">miss, PNG source</text>`,
+  );
   ly += 18;
-  parts.push(`<path d="M${lx + 11},${ly - 10} L${lx + 16},${ly - 1} L${lx + 6},${ly - 1} Z" fill="none" stroke="#333" stroke-width="1.8"/><text x="${lx + 30}" y="${ly}">miss, WebP source</text>`);
+  parts.push(
+    `<path d="M${lx + 11},${ly - 10} L${lx + 16},${ly - 1} L${lx + 6},${ly - 1} Z" fill="none" stroke="#333" stroke-width="1.8"/><text x="${lx + 30}" y="${ly}">miss, WebP source</text>`,
+  );
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }

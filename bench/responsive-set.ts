@@ -41,12 +41,12 @@ import { floorPipeline } from './cases.ts';
 import type { Source } from './sources.ts';
 import { median, round } from './stats.ts';
 
-export const SET_SOURCES = ['12mp-jpeg', '40mp-jpeg', '12mp-png'] as const;
+const SET_SOURCES = ['12mp-jpeg', '40mp-jpeg', '12mp-png'] as const;
 /** Median ratio over the misses the mezzanine serves, by source megapixels. */
 export const TARGET_SERVED = { '12': 0.6, '40': 0.4 } as const;
 export const TARGET_ANY_MISS = 1.15;
 
-export interface SetRequest {
+interface SetRequest {
   readonly variant: string;
   readonly mezzanine_ms: number;
   readonly direct_ms: number;
@@ -80,10 +80,20 @@ export interface SetResult {
   readonly max_ratio_variant: string;
   readonly max_within: boolean;
   readonly mezzanine_bytes: number;
-  readonly totals_ms: { readonly mezzanine: number; readonly direct: number; readonly floor_webp: number; readonly mezzanine_webp: number; readonly direct_webp: number };
+  readonly totals_ms: {
+    readonly mezzanine: number;
+    readonly direct: number;
+    readonly floor_webp: number;
+    readonly mezzanine_webp: number;
+    readonly direct_webp: number;
+  };
   readonly totals_cpu_ms: { readonly mezzanine: number; readonly direct: number };
   /** Lambda@Edge for 1M such sets at image-resize's memory (billed ms per request, see cost.ts). */
-  readonly per_million_sets: { readonly memory_mb: number; readonly gb_seconds: { readonly mezzanine: number; readonly direct: number }; readonly usd: { readonly mezzanine: number; readonly direct: number } };
+  readonly per_million_sets: {
+    readonly memory_mb: number;
+    readonly gb_seconds: { readonly mezzanine: number; readonly direct: number };
+    readonly usd: { readonly mezzanine: number; readonly direct: number };
+  };
 }
 
 export async function benchResponsiveSet(options: {
@@ -107,7 +117,9 @@ export async function benchResponsiveSet(options: {
   const withMezzanine = createHandler(config, { store, render, renderMakingMezzanine, log });
   const { mezzanine: _off, ...withoutMezzanine } = config;
   const direct = createHandler(withoutMezzanine, { store, render, log });
-  const eventOrigin = { s3: { domainName: s3DomainName(origin), region: origin.region, path: '', authMethod: 'origin-access-identity' as const, customHeaders: {} } };
+  const eventOrigin = {
+    s3: { domainName: s3DomainName(origin), region: origin.region, path: '', authMethod: 'origin-access-identity' as const, customHeaders: {} },
+  };
   const memory = distribution.functions['image-resize'].memoryMb;
 
   const set: Variant[] = (['webp', 'avif'] as const).flatMap((fm) =>
@@ -122,7 +134,9 @@ export async function benchResponsiveSet(options: {
   // JIT and first use are process-wide: one untimed set on each path, before the first source's rounds.
   let warmed = false;
   try {
-    for (const source of options.sources.filter((s) => (SET_SOURCES as readonly string[]).includes(s.name) && (!options.only || options.only.includes(s.name)))) {
+    for (const source of options.sources.filter(
+      (s) => (SET_SOURCES as readonly string[]).includes(s.name) && (!options.only || options.only.includes(s.name)),
+    )) {
       const key = `set/${source.file.split('/').pop()}`;
       const bytes = await readFile(source.file);
       await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentTypeOfKey(key) }));
@@ -136,14 +150,20 @@ export async function benchResponsiveSet(options: {
         await clear(key);
         for (const [i, variant] of set.entries()) {
           lines.length = 0;
-          const event = originResponseEvent({ clientIp: '127.0.0.1', uri: derivedUri(key, variant), origin: eventOrigin, response: { status: '404', statusDescription: 'Not Found', headers: {} } });
+          const event = originResponseEvent({
+            clientIp: '127.0.0.1',
+            uri: derivedUri(key, variant),
+            origin: eventOrigin,
+            response: { status: '404', statusDescription: 'Not Found', headers: {} },
+          });
           const before = process.cpuUsage();
           const started = performance.now();
           const result = (await (path === 'mezzanine' ? withMezzanine : direct)(event)) as CloudFrontResultResponse;
           times[path][i]!.push(performance.now() - started);
           const used = process.cpuUsage(before);
           cpu[path][i]!.push((used.user + used.system) / 1000);
-          if (result.status !== '200' && result.status !== '302') throw new Error(`Expected 200 for ${source.name} ${variantName(variant)} but received ${result.status}: ${JSON.stringify(lines)}`);
+          if (result.status !== '200' && result.status !== '302')
+            throw new Error(`Expected 200 for ${source.name} ${variantName(variant)} but received ${result.status}: ${JSON.stringify(lines)}`);
           if (path === 'mezzanine') {
             const line = lines.find((l) => l.fn === 'image-resize');
             reads[i] = line?.['source'] === 'mezzanine' ? 'mezzanine' : 'original';
@@ -159,7 +179,9 @@ export async function benchResponsiveSet(options: {
           const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
           const original = await got.Body!.transformToByteArray();
           const out = await floorPipeline(original, source, variant).toBuffer();
-          await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `_bench/floor/${key}/${variantName(variant)}`, Body: out, ContentType: 'image/webp' }));
+          await s3.client.send(
+            new PutObjectCommand({ Bucket: bucket, Key: `_bench/floor/${key}/${variantName(variant)}`, Body: out, ContentType: 'image/webp' }),
+          );
           out.toString('base64');
           times.floor[i]!.push(performance.now() - started);
         }
@@ -192,10 +214,12 @@ export async function benchResponsiveSet(options: {
       const servedMedian = served.length > 0 ? round(median(served.map((r) => r.cpu_ratio)), 3) : null;
       const target = source.megapixels >= 30 ? TARGET_SERVED['40'] : TARGET_SERVED['12'];
       const worst = requests.reduce((a, b) => (b.cpu_ratio > a.cpu_ratio ? b : a));
-      const sum = (pick: (r: SetRequest) => number | null, filter: (r: SetRequest) => boolean = () => true) => round(requests.filter(filter).reduce((n, r) => n + (pick(r) ?? 0), 0));
+      const sum = (pick: (r: SetRequest) => number | null, filter: (r: SetRequest) => boolean = () => true) =>
+        round(requests.filter(filter).reduce((n, r) => n + (pick(r) ?? 0), 0));
       const webp = (r: SetRequest) => r.variant.endsWith('.webp');
       // Billed as the CPU time measured (one libvips thread: Lambda's duration on one vCPU), see cost.ts.
-      const gbSeconds = (pick: (r: SetRequest) => number) => round(requests.reduce((n, r) => n + (memory / 1024) * (billedMs(pick(r), memory) / 1000), 0) * 1e6, 0);
+      const gbSeconds = (pick: (r: SetRequest) => number) =>
+        round(requests.reduce((n, r) => n + (memory / 1024) * (billedMs(pick(r), memory) / 1000), 0) * 1e6, 0);
       const usd = (pick: (r: SetRequest) => number) => round(requests.reduce((n, r) => n + lambdaCost(billedMs(pick(r), memory), memory), 0) * 1e6, 2);
       const result: SetResult = {
         source: source.name,
@@ -260,4 +284,3 @@ export async function benchResponsiveSet(options: {
     }
   }
 }
-

@@ -7,7 +7,7 @@ import { access, copyFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 
-export const SOURCES_DIR = path.resolve('bench/tmp/sources');
+const SOURCES_DIR = path.resolve('bench/tmp/sources');
 const LANDSCAPE = 'fixtures/images/landscape-12mp.jpg';
 
 export interface Source {
@@ -79,9 +79,17 @@ const RECIPES: readonly Recipe[] = [
     made: 'a 48-frame pan across the fixture at 480x270 (an animated GIF of a photo bucket)',
     create: async (out) => {
       const frames = await Promise.all(
-        Array.from({ length: 48 }, (_, i) => sharp(LANDSCAPE).extract({ left: i * 60, top: 900, width: 1120, height: 630 }).resize(480, 270).png().toBuffer()),
+        Array.from({ length: 48 }, (_, i) =>
+          sharp(LANDSCAPE)
+            .extract({ left: i * 60, top: 900, width: 1120, height: 630 })
+            .resize(480, 270)
+            .png()
+            .toBuffer(),
+        ),
       );
-      await sharp(frames, { join: { animated: true } }).gif({ delay: 80, loop: 0 }).toFile(out);
+      await sharp(frames, { join: { animated: true } })
+        .gif({ delay: 80, loop: 0 })
+        .toFile(out);
     },
   },
 ];

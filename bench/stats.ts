@@ -3,7 +3,7 @@ export function median(values: readonly number[]): number {
   return quantile(values, 0.5);
 }
 
-export function quantile(values: readonly number[], q: number): number {
+function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const at = (sorted.length - 1) * q;
@@ -50,19 +50,6 @@ export function summary(timings: readonly number[]) {
 /** The median of the round-by-round ratios a[i] / b[i]: what drift between rounds cannot move. */
 export function pairedRatio(a: readonly number[], b: readonly number[]): number {
   return median(a.map((x, i) => x / b[i]!));
-}
-
-/** Operations per second of a synchronous `fn` over about `ms` milliseconds (checked by `ok`). */
-export function opsPerSecond(fn: () => unknown, ms: number, batch = 50): number {
-  let n = 0;
-  const started = performance.now();
-  let elapsed = 0;
-  while (elapsed < ms) {
-    for (let i = 0; i < batch; i++) fn();
-    n += batch;
-    elapsed = performance.now() - started;
-  }
-  return (n * 1000) / elapsed;
 }
 
 /** Operations per second of an async `fn`, awaited one at a time, over about `ms` milliseconds. */

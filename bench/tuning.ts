@@ -10,7 +10,7 @@ import type { Source } from './sources.ts';
 import { interleave, median, round } from './stats.ts';
 
 /** Mean SSIM over 8x8 luma blocks: crude, but enough to compare encoders at the same size. */
-export function lumaSsim(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
+function lumaSsim(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
   const c1 = (0.01 * 255) ** 2;
   const c2 = (0.03 * 255) ** 2;
   let sum = 0;
@@ -19,24 +19,26 @@ export function lumaSsim(a: Uint8Array, b: Uint8Array, width: number, height: nu
     for (let x = 0; x + 8 <= width; x += 8) {
       let ma = 0;
       let mb = 0;
-      for (let j = 0; j < 8; j++) for (let i = 0; i < 8; i++) {
-        const k = (y + j) * width + x + i;
-        ma += a[k]!;
-        mb += b[k]!;
-      }
+      for (let j = 0; j < 8; j++)
+        for (let i = 0; i < 8; i++) {
+          const k = (y + j) * width + x + i;
+          ma += a[k]!;
+          mb += b[k]!;
+        }
       ma /= 64;
       mb /= 64;
       let va = 0;
       let vb = 0;
       let cov = 0;
-      for (let j = 0; j < 8; j++) for (let i = 0; i < 8; i++) {
-        const k = (y + j) * width + x + i;
-        const da = a[k]! - ma;
-        const db = b[k]! - mb;
-        va += da * da;
-        vb += db * db;
-        cov += da * db;
-      }
+      for (let j = 0; j < 8; j++)
+        for (let i = 0; i < 8; i++) {
+          const k = (y + j) * width + x + i;
+          const da = a[k]! - ma;
+          const db = b[k]! - mb;
+          va += da * da;
+          vb += db * db;
+          cov += da * db;
+        }
       sum += ((2 * ma * mb + c1) * (2 * (cov / 63) + c2)) / ((ma * ma + mb * mb + c1) * (va / 63 + vb / 63 + c2));
       blocks++;
     }
@@ -62,21 +64,40 @@ export async function benchTuning(sources: readonly Source[], rounds: number): P
   sharp.concurrency(1);
   const jpegBytes: Record<string, Buffer> = {};
   const jpegTimes = await interleave(
-    Object.fromEntries(Object.entries(jpegSettings).map(([name, options]) => [name, async () => void (jpegBytes[name] = await resized().jpeg(options).toBuffer())])),
+    Object.fromEntries(
+      Object.entries(jpegSettings).map(([name, options]) => [
+        name,
+        async () => {
+          jpegBytes[name] = await resized().jpeg(options).toBuffer();
+        },
+      ]),
+    ),
     rounds,
     1,
   );
   const jpeg = [];
   for (const [name, out] of Object.entries(jpegBytes)) {
     const luma = await sharp(out).greyscale().raw().toBuffer();
-    jpeg.push({ setting: name, median_ms: round(median(jpegTimes[name]!)), kb: round(out.byteLength / 1024, 1), ssim: round(lumaSsim(reference.data, luma, reference.info.width, reference.info.height), 4) });
+    jpeg.push({
+      setting: name,
+      median_ms: round(median(jpegTimes[name]!)),
+      kb: round(out.byteLength / 1024, 1),
+      ssim: round(lumaSsim(reference.data, luma, reference.info.width, reference.info.height), 4),
+    });
   }
 
   // AVIF effort: the card preset (640 wide, q75), where the encoder is most of the work.
   const card = () => sharp(bytes, { sequentialRead: true, autoOrient: true }).resize({ width: 640, fit: 'inside' });
   const avifBytes: Record<string, number> = {};
   const avifTimes = await interleave(
-    Object.fromEntries([2, 4].map((effort) => [`effort ${effort}`, async () => void (avifBytes[`effort ${effort}`] = (await card().avif({ quality: 75, effort }).toBuffer()).byteLength)])),
+    Object.fromEntries(
+      [2, 4].map((effort) => [
+        `effort ${effort}`,
+        async () => {
+          avifBytes[`effort ${effort}`] = (await card().avif({ quality: 75, effort }).toBuffer()).byteLength;
+        },
+      ]),
+    ),
     Math.max(3, Math.ceil(rounds / 2)),
     1,
   );
@@ -86,8 +107,10 @@ export async function benchTuning(sources: readonly Source[], rounds: number): P
   const threadCases: Record<string, () => Promise<unknown>> = {
     '12mp-jpeg > card avif, 1 thread': () => withThreads(1, () => card().avif({ quality: 75, effort: 2 }).toBuffer()),
     '12mp-jpeg > card avif, 2 threads': () => withThreads(2, () => card().avif({ quality: 75, effort: 2 }).toBuffer()),
-    '12mp-jpeg > og jpg, 1 thread': () => withThreads(1, () => resized().jpeg(jpegSettings['engine: libjpeg-turbo, quantisation table 3 (this run)']).toBuffer()),
-    '12mp-jpeg > og jpg, 2 threads': () => withThreads(2, () => resized().jpeg(jpegSettings['engine: libjpeg-turbo, quantisation table 3 (this run)']).toBuffer()),
+    '12mp-jpeg > og jpg, 1 thread': () =>
+      withThreads(1, () => resized().jpeg(jpegSettings['engine: libjpeg-turbo, quantisation table 3 (this run)']).toBuffer()),
+    '12mp-jpeg > og jpg, 2 threads': () =>
+      withThreads(2, () => resized().jpeg(jpegSettings['engine: libjpeg-turbo, quantisation table 3 (this run)']).toBuffer()),
   };
   if (gif) {
     const gifBytes = await readFile(gif.file);

@@ -140,9 +140,14 @@ function signedUrlByHand(keys: Map<string, KeyObject>, now: number): Handler {
     if (encodedPolicy === null) {
       if (Number(expires) <= now) return deny;
     } else {
-      const statement = (JSON.parse(policy) as { Statement: { Resource?: string; Condition: { DateLessThan: { 'AWS:EpochTime': number }; IpAddress?: { 'AWS:SourceIp': string } } }[] }).Statement[0]!;
+      const statement = (
+        JSON.parse(policy) as {
+          Statement: { Resource?: string; Condition: { DateLessThan: { 'AWS:EpochTime': number }; IpAddress?: { 'AWS:SourceIp': string } } }[];
+        }
+      ).Statement[0]!;
       if (statement.Condition.DateLessThan['AWS:EpochTime'] <= now) return deny;
-      if (statement.Resource !== undefined && !new RegExp(`^${statement.Resource.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replaceAll('*', '.*')}$`).test(url)) return deny;
+      if (statement.Resource !== undefined && !new RegExp(`^${statement.Resource.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replaceAll('*', '.*')}$`).test(url))
+        return deny;
       const range = statement.Condition.IpAddress?.['AWS:SourceIp'];
       if (range !== undefined && !inRange(request.clientIp, range)) return deny;
     }
@@ -155,7 +160,7 @@ function inRange(ip: string, cidr: string): boolean {
   const [base = '', bits = '32'] = cidr.split('/');
   const toInt = (text: string) => text.split('.').reduce((n, part) => (n << 8) | Number(part), 0) >>> 0;
   const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
-  return ((toInt(ip) & mask) >>> 0) === ((toInt(base) & mask) >>> 0);
+  return (toInt(ip) & mask) >>> 0 === (toInt(base) & mask) >>> 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,7 +27,10 @@ export async function benchViewer(): Promise<Record<string, unknown>> {
     logLevel: 'warning',
   });
   // A young generation large enough that the allocation runs see no scavenge (the child checks).
-  const { stdout } = await run(process.execPath, ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', child], { maxBuffer: 4 * 1024 * 1024, cwd: process.cwd() });
+  const { stdout } = await run(process.execPath, ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64', child], {
+    maxBuffer: 4 * 1024 * 1024,
+    cwd: process.cwd(),
+  });
   const handlers = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { cases: Record<string, unknown>[] };
   const core = await benchSignedUrl();
   return { handlers: handlers.cases, signed_url_verify: core };

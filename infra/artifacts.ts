@@ -50,7 +50,9 @@ export function buildStageArtifacts(root: string, stage: string, overrides: Buil
     });
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`Expected npm run package to build the edge functions for stage ${stage} but it failed:\n${failed.stderr || failed.stdout || failed.message}`);
+    throw new Error(
+      `Expected npm run package to build the edge functions for stage ${stage} but it failed:\n${failed.stderr || failed.stdout || failed.message}`,
+    );
   }
   return { dir: files.distDir, manifest: readManifest(files.distDir) };
 }

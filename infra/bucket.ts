@@ -8,7 +8,7 @@
 // Raw aws.s3 resources, not sst.aws.Bucket (for now): sst.aws.Bucket's `access: 'cloudfront'` lets any
 // distribution read (no AWS:SourceArn condition) and owns the bucket's single BucketPolicy, which
 // cdn.ts must write with this distribution's ARN or OAI; and this stack renders under plain Pulumi
-// mocks (test/infra.test.ts, the plan), where SST components cannot run without SST's runtime.
+// mocks (test/integration/infra.test.ts, the plan), where SST components cannot run without SST's runtime.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { DERIVED_PREFIX } from '../functions/core/keys.ts';
@@ -33,7 +33,7 @@ export interface ImageBuckets {
 }
 
 /** Lifecycle rules: `_derived/` expires (current and old versions), half-finished uploads are dropped. */
-export function lifecycleRules(derivedExpirationDays: number): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+function lifecycleRules(derivedExpirationDays: number): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
   return [
     {
       id: 'expire-derived',
@@ -57,8 +57,15 @@ export function lifecycleRules(derivedExpirationDays: number): aws.types.input.s
   ];
 }
 
-export const CORS_RULES: aws.types.input.s3.BucketCorsConfigurationCorsRule[] = [
-  { id: 'get-images', allowedMethods: ['GET', 'HEAD'], allowedOrigins: ['*'], allowedHeaders: ['*'], exposeHeaders: ['ETag', 'Content-Length', 'Content-Type'], maxAgeSeconds: 86_400 },
+const CORS_RULES: aws.types.input.s3.BucketCorsConfigurationCorsRule[] = [
+  {
+    id: 'get-images',
+    allowedMethods: ['GET', 'HEAD'],
+    allowedOrigins: ['*'],
+    allowedHeaders: ['*'],
+    exposeHeaders: ['ETag', 'Content-Length', 'Content-Type'],
+    maxAgeSeconds: 86_400,
+  },
 ];
 
 /** `spec` is the stage's spec (stageSpec): its S3 origins carry the stage's bucket names. */

@@ -39,7 +39,7 @@ export interface Cdn {
 const EVENT_ORDER: readonly EventType[] = ['viewer-request', 'origin-request', 'origin-response', 'viewer-response'];
 
 /** S3 origins geo-route may send requests to, other than the one the behaviors target. */
-export function geoRedirectedS3Origins(spec: DistributionSpec): string[] {
+function geoRedirectedS3Origins(spec: DistributionSpec): string[] {
   if (!spec.geo || !spec.behaviors.some((b) => b.functions['origin-request'] === 'geo-route')) return [];
   const ids = new Set(spec.geo.routes.map((r) => r.origin).filter((id) => id !== spec.geo?.defaultOrigin));
   return [...ids].filter((id) => spec.origins.find((o) => o.id === id)?.kind === 's3');
@@ -63,12 +63,14 @@ export function resolveS3Access(spec: DistributionSpec, requested: S3OriginAcces
 }
 
 /** Origin ids the distribution itself must list: behavior targets and origin group members. */
-export function distributionOriginIds(spec: DistributionSpec): string[] {
+function distributionOriginIds(spec: DistributionSpec): string[] {
   const ids = new Set<string>();
   for (const behavior of spec.behaviors) {
     const group = spec.originGroups.find((g) => g.id === behavior.target);
-    if (group) [group.primary, group.secondary].forEach((id) => ids.add(id));
-    else ids.add(behavior.target);
+    if (group) {
+      ids.add(group.primary);
+      ids.add(group.secondary);
+    } else ids.add(behavior.target);
   }
   return spec.origins.map((o) => o.id).filter((id) => ids.has(id));
 }
@@ -91,12 +93,20 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
     access === 'oac'
       ? new aws.cloudfront.OriginAccessControl(
           'images-oac',
-          { name: `${prefix}-images`.slice(0, 64), description: `${prefix}: CloudFront reads the image buckets`, originAccessControlOriginType: 's3', signingBehavior: 'always', signingProtocol: 'sigv4' },
+          {
+            name: `${prefix}-images`.slice(0, 64),
+            description: `${prefix}: CloudFront reads the image buckets`,
+            originAccessControlOriginType: 's3',
+            signingBehavior: 'always',
+            signingProtocol: 'sigv4',
+          },
           opts,
         )
       : undefined;
   const originAccessIdentity =
-    access === 'oai' ? new aws.cloudfront.OriginAccessIdentity('images-oai', { comment: `${prefix}: CloudFront reads the image buckets (geo-routed)` }, opts) : undefined;
+    access === 'oai'
+      ? new aws.cloudfront.OriginAccessIdentity('images-oai', { comment: `${prefix}: CloudFront reads the image buckets (geo-routed)` }, opts)
+      : undefined;
 
   const origins = distributionOriginIds(spec).map((id) => originArgs(findOrigin(spec, id), inputs.buckets, originAccessControl, originAccessIdentity));
   const originGroups = usedGroups(spec).map((group) => ({
@@ -217,7 +227,13 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
       // Standard logs (legacy, to S3): the bucket must exist with ACLs enabled, CloudFront writes with
       // the awslogsdelivery account's ACL (docs: AccessLogs.html, "Standard logging (legacy)").
       ...(options.logging
-        ? { loggingConfig: { bucket: `${options.logging.bucket}.s3.amazonaws.com`, prefix: options.logging.prefix ?? '', includeCookies: options.logging.includeCookies ?? false } }
+        ? {
+            loggingConfig: {
+              bucket: `${options.logging.bucket}.s3.amazonaws.com`,
+              prefix: options.logging.prefix ?? '',
+              includeCookies: options.logging.includeCookies ?? false,
+            },
+          }
         : {}),
       ...(inputs.domain
         ? {

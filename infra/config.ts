@@ -1,15 +1,40 @@
 /**
  * The configuration each function is built with, derived from distribution.ts. Lambda@Edge has no
- * environment variables, so index.ts files import these and esbuild bakes the result into the bundle.
+ * environment variables, so it is baked into the bundle: functions/<fn>/index.ts imports the
+ * generated module `edge-images:config/<fn>`, which infra/build/bundle.ts answers with the JSON of
+ * `functionConfig(fn, spec)` (types: functions/baked-config.d.ts). functions/ never imports infra/.
  */
 import type { ImageRequestConfig } from '../functions/image-request/handler.ts';
 import type { ImageResizeConfig } from '../functions/image-resize/handler.ts';
 import type { SignedUrlConfig } from '../functions/signed-url/handler.ts';
-import { distribution, s3DomainName } from './distribution.ts';
+import { distribution, s3DomainName, tunables } from './distribution.ts';
 import type { DistributionSpec, S3OriginSpec } from './distribution.ts';
+import { geoRouteConfig } from './geo.ts';
+import type { PackagedFunctionName } from './build/bundle.ts';
 
 /** geo-route's config: the geo table of distribution.ts, checked (checkGeoTable) as it is built. */
-export { geoRouteConfig } from './geo.ts';
+export { geoRouteConfig };
+
+/** derived-cleanup's config: the buckets whose originals it follows. */
+function derivedCleanupConfig(spec: DistributionSpec = distribution): { buckets: string[] } {
+  return { buckets: spec.origins.flatMap((o) => (o.kind === 's3' ? [o.bucket] : [])) };
+}
+
+/** The configuration baked into one function's bundle: plain JSON data. */
+export function functionConfig(fn: PackagedFunctionName, spec: DistributionSpec = distribution): unknown {
+  switch (fn) {
+    case 'image-request':
+      return imageRequestConfig(spec);
+    case 'signed-url':
+      return signedUrlConfig(spec);
+    case 'geo-route':
+      return geoRouteConfig(spec);
+    case 'image-resize':
+      return imageResizeConfig(spec);
+    case 'derived-cleanup':
+      return derivedCleanupConfig(spec);
+  }
+}
 
 export function imageRequestConfig(spec: DistributionSpec = distribution): ImageRequestConfig {
   return { policy: spec.images, protectedPrefixes: protectedPrefixes(spec) };
@@ -34,7 +59,7 @@ export function protectedPrefixes(spec: DistributionSpec = distribution): string
 }
 
 /** CloudFront's limit on key groups one cache behavior may trust ("Quotas", key groups). */
-export const MAX_KEY_GROUPS_PER_BEHAVIOR = 4;
+const MAX_KEY_GROUPS_PER_BEHAVIOR = 4;
 
 /**
  * The signed-url function: per signed behavior, the public keys of the key groups it trusts (at most
@@ -48,7 +73,9 @@ export function signedUrlConfig(spec: DistributionSpec = distribution): SignedUr
     .map((behavior) => {
       const names = behavior.trustedKeyGroups ?? [];
       if (names.length === 0 || names.length > MAX_KEY_GROUPS_PER_BEHAVIOR) {
-        throw new Error(`Expected 1 to ${MAX_KEY_GROUPS_PER_BEHAVIOR} trustedKeyGroups for the signed behavior ${behavior.pathPattern} but received ${names.length}`);
+        throw new Error(
+          `Expected 1 to ${MAX_KEY_GROUPS_PER_BEHAVIOR} trustedKeyGroups for the signed behavior ${behavior.pathPattern} but received ${names.length}`,
+        );
       }
       const keys = new Map<string, { id: string; pem: string }>();
       for (const name of names) {
@@ -85,8 +112,9 @@ export function imageResizeConfig(spec: DistributionSpec = distribution): ImageR
   return {
     policy: spec.images,
     buckets,
-    cacheControl: 'public, max-age=31536000, immutable',
-    maxGeneratedBytes: 1024 * 1024,
+    cacheControl: tunables.derivedCacheControl,
+    maxGeneratedBytes: tunables.maxGeneratedResponseBytes,
+    renders: tunables.renders,
     ...(spec.images.mezzanine === undefined ? {} : { mezzanine: spec.images.mezzanine }),
   };
 }

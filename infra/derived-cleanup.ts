@@ -46,13 +46,13 @@ import { stageLambdaName } from './options.ts';
 
 const FN: RegionalFunctionName = 'derived-cleanup';
 /** Lambda's default for asynchronous invocations, stated. */
-export const ASYNC_RETRY_ATTEMPTS = 2;
+const ASYNC_RETRY_ATTEMPTS = 2;
 /** An event not handled within 6 hours (retries, throttling) goes to the failure queue. */
-export const MAX_EVENT_AGE_SECONDS = 6 * 60 * 60;
+const MAX_EVENT_AGE_SECONDS = 6 * 60 * 60;
 /** How long a failed event waits in the queue for someone to look at it (SQS's maximum). */
-export const FAILURE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+const FAILURE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
-export interface RegionalCleanup {
+interface RegionalCleanup {
   readonly region: string;
   readonly buckets: readonly ImageBucket[];
   readonly lambda: aws.lambda.Function;
@@ -72,7 +72,7 @@ export interface DerivedCleanup {
 }
 
 /** The image buckets grouped by region, in the spec's order. */
-export function bucketsByRegion(buckets: ImageBuckets): Map<string, ImageBucket[]> {
+function bucketsByRegion(buckets: ImageBuckets): Map<string, ImageBucket[]> {
   const byRegion = new Map<string, ImageBucket[]>();
   for (const bucket of buckets.byOrigin.values()) {
     const list = byRegion.get(bucket.origin.region) ?? [];
@@ -110,7 +110,11 @@ export function createDerivedCleanup(
       `${FN}-${region}`,
       {
         name,
-        description: `${options.app} ${FN}: on ${data.s3Events.join(', ')} of ${regionBuckets.map((b) => b.origin.id).join(', ')}, removes stale _derived/ variants and invalidates the CDN`.slice(0, 256),
+        description:
+          `${options.app} ${FN}: on ${data.s3Events.join(', ')} of ${regionBuckets.map((b) => b.origin.id).join(', ')}, removes stale _derived/ variants and invalidates the CDN`.slice(
+            0,
+            256,
+          ),
         role: role.role.arn,
         runtime: REGIONAL_RUNTIME,
         architectures: [REGIONAL_ARCHITECTURE],

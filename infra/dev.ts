@@ -23,7 +23,7 @@ export interface LocalEdgeRealS3 {
 }
 
 /** The arguments after `npm start --`. */
-export function localEdgeArgs(options: LocalEdgeRealS3): string[] {
+function localEdgeArgs(options: LocalEdgeRealS3): string[] {
   return ['--config', options.configFile, '--s3', options.s3];
 }
 

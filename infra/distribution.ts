@@ -115,7 +115,7 @@ export interface KeyGroupSpec {
   readonly keys: readonly PublicKeySpec[];
 }
 
-export interface SignedUrlSpec {
+interface SignedUrlSpec {
   /** The scheme viewers use and signed Resources name (the local edge, on http, overrides it). */
   readonly scheme: 'https' | 'http';
   /**
@@ -240,6 +240,28 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
     ...(signed ? { trustedKeyGroups: ['private-images'] } : {}),
   };
 }
+
+/**
+ * The tunables of image-resize and the HTTP image origin, defined once: both are built from these
+ * (image-resize through its baked configuration, infra/config.ts; the origin in infra/origin/server.ts).
+ *
+ * - derivedCacheControl: Cache-Control of every derived image, answered and stored on the object
+ *   (a derived URI names one immutable rendering: a year).
+ * - maxGeneratedResponseBytes: CloudFront's cap on a response generated in an origin event, headers
+ *   plus body as sent (1 MB; "Quotas on Lambda@Edge",
+ *   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
+ * - renders: at most two resizes (S3 read + decode + encode) at once per process, 64 waiting, none
+ *   waiting more than 10 s; beyond that a 503 (not cached). A Lambda instance handles one event at a
+ *   time, so in AWS this never queues; it bounds memory where one process serves many requests (the
+ *   local edge, sst dev, the HTTP origin): two 12 MP resizes peak near 2 x 80 MiB with shrink-on-load,
+ *   and two cores give ~2x throughput.
+ * The render time budget is images.limits.cost.renderSeconds (the admission cost model's, above).
+ */
+export const tunables = {
+  derivedCacheControl: 'public, max-age=31536000, immutable',
+  maxGeneratedResponseBytes: 1024 * 1024,
+  renders: { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 },
+} as const;
 
 export const distribution: DistributionSpec = {
   name: 'edge-images',

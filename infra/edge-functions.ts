@@ -32,7 +32,12 @@ export interface EdgeFunction {
   readonly versionArn: pulumi.Output<string>;
 }
 
-export function createEdgeFunctions(spec: DistributionSpec, options: DeployOptions, artifacts: Artifacts, providers: Providers): Map<FunctionName, EdgeFunction> {
+export function createEdgeFunctions(
+  spec: DistributionSpec,
+  options: DeployOptions,
+  artifacts: Artifacts,
+  providers: Providers,
+): Map<FunctionName, EdgeFunction> {
   const functions = new Map<FunctionName, EdgeFunction>();
   for (const fn of functionNames(spec)) {
     const entry = manifestEntry(artifacts.manifest, fn);

@@ -25,7 +25,13 @@ describe('geo-route config, built from distribution.ts', () => {
   it('refuses to build with an unknown origin id or a duplicate country', () => {
     const broken: DistributionSpec = {
       ...distribution,
-      geo: { defaultOrigin: 'images-s3', routes: [{ origin: 'images-s3-mars', countries: ['DE'] }, { origin: 'images-s3-eu', countries: ['DE'] }] },
+      geo: {
+        defaultOrigin: 'images-s3',
+        routes: [
+          { origin: 'images-s3-mars', countries: ['DE'] },
+          { origin: 'images-s3-eu', countries: ['DE'] },
+        ],
+      },
     };
     expect(() => geoRouteConfig(broken)).toThrow(/unknown origin id "images-s3-mars"[\s\S]*country DE is listed twice/);
   });
@@ -67,7 +73,10 @@ describe('geo-route config, built from distribution.ts', () => {
     const config = geoRouteConfig();
     for (const target of Object.values(config.targets)) {
       if (target.kind !== 's3') continue;
-      expect(buckets.some((b) => b.domainNames.includes(target.domainName)), target.id).toBe(true);
+      expect(
+        buckets.some((b) => b.domainNames.includes(target.domainName)),
+        target.id,
+      ).toBe(true);
     }
   });
 });

@@ -24,7 +24,10 @@ export function checkDistributionGeo(spec: DistributionSpec): string[] {
     const users = spec.behaviors.filter((b) => Object.values(b.functions).includes('geo-route'));
     return users.length > 0 ? [`geo-route runs on ${users.map((b) => b.pathPattern).join(', ')} but ${spec.name} has no geo table`] : [];
   }
-  const problems = checkGeoTable(spec.geo, spec.origins.map((o) => o.id));
+  const problems = checkGeoTable(
+    spec.geo,
+    spec.origins.map((o) => o.id),
+  );
   for (const behavior of spec.behaviors) {
     if (behavior.functions['origin-request'] !== 'geo-route') continue;
     const group = spec.originGroups.find((g) => g.id === behavior.target);
@@ -68,7 +71,7 @@ function domainNamesOf(origin: OriginSpec): string[] {
 // ---------------------------------------------------------------------------------------------
 // 2. Route 53 geolocation (multi-CDN)
 
-export interface HealthCheckSpec {
+interface HealthCheckSpec {
   readonly id: string;
   readonly type: 'HTTP' | 'HTTPS';
   readonly fqdn: string;
@@ -81,9 +84,9 @@ export interface HealthCheckSpec {
 }
 
 /** Where a record points: the CloudFront distribution (its domain is known at deploy) or a hostname. */
-export type GeoDnsTarget = { readonly kind: 'cloudfront' } | { readonly kind: 'cname'; readonly hostname: string };
+type GeoDnsTarget = { readonly kind: 'cloudfront' } | { readonly kind: 'cname'; readonly hostname: string };
 
-export interface GeoDnsRoute {
+interface GeoDnsRoute {
   /** The set identifier stem; each location gets its own record `<id>-<location>`. */
   readonly id: string;
   readonly target: GeoDnsTarget;
@@ -128,9 +131,7 @@ export interface GeoDnsRecord {
   readonly type: 'CNAME';
   readonly ttl: number;
   readonly setIdentifier: string;
-  readonly geoLocation:
-    | { readonly continentCode: Continent }
-    | { readonly countryCode: string; readonly subdivisionCode?: string };
+  readonly geoLocation: { readonly continentCode: Continent } | { readonly countryCode: string; readonly subdivisionCode?: string };
   readonly value: string;
   readonly healthCheckId?: string;
   readonly routeId: string;
@@ -141,10 +142,19 @@ export function geoDnsRecords(spec: GeoDnsSpec = geoDns, cloudFrontDomain = 'd11
   const records: GeoDnsRecord[] = [];
   for (const route of spec.routes) {
     const value = route.target.kind === 'cloudfront' ? cloudFrontDomain : route.target.hostname;
-    const common = { name: spec.name, type: 'CNAME' as const, ttl: spec.ttl, value, routeId: route.id, ...(route.healthCheck ? { healthCheckId: route.healthCheck } : {}) };
+    const common = {
+      name: spec.name,
+      type: 'CNAME' as const,
+      ttl: spec.ttl,
+      value,
+      routeId: route.id,
+      ...(route.healthCheck ? { healthCheckId: route.healthCheck } : {}),
+    };
     if (route.isDefault) records.push({ ...common, setIdentifier: `${route.id}-default`, geoLocation: { countryCode: '*' } });
-    for (const code of route.continents ?? []) records.push({ ...common, setIdentifier: `${route.id}-${code.toLowerCase()}`, geoLocation: { continentCode: code } });
-    for (const code of route.countries ?? []) records.push({ ...common, setIdentifier: `${route.id}-${code.toLowerCase()}`, geoLocation: { countryCode: code } });
+    for (const code of route.continents ?? [])
+      records.push({ ...common, setIdentifier: `${route.id}-${code.toLowerCase()}`, geoLocation: { continentCode: code } });
+    for (const code of route.countries ?? [])
+      records.push({ ...common, setIdentifier: `${route.id}-${code.toLowerCase()}`, geoLocation: { countryCode: code } });
     for (const code of route.subdivisions ?? []) {
       const [country = '', subdivision = ''] = code.split('-');
       records.push({ ...common, setIdentifier: `${route.id}-${code.toLowerCase()}`, geoLocation: { countryCode: country, subdivisionCode: subdivision } });
@@ -199,7 +209,8 @@ export function checkGeoDns(spec: GeoDnsSpec): string[] {
       else claim(`continent ${code}`, route.id);
     }
     for (const code of route.countries ?? []) {
-      if (!/^[A-Z]{2}$/.test(code) || !isCountryCode(code)) problems.push(`route ${route.id}: expected an ISO 3166-1 alpha-2 code but received ${JSON.stringify(code)}`);
+      if (!/^[A-Z]{2}$/.test(code) || !isCountryCode(code))
+        problems.push(`route ${route.id}: expected an ISO 3166-1 alpha-2 code but received ${JSON.stringify(code)}`);
       else claim(`country ${code}`, route.id);
     }
     for (const code of route.subdivisions ?? []) {
@@ -232,7 +243,12 @@ export function resolveGeoDns(
   const continent = country === undefined ? undefined : continentOf(country);
   const find = (test: (location: GeoDnsRecord['geoLocation']) => boolean) => usable(records.find((r) => test(r.geoLocation)));
   const candidates: [GeoDnsAnswer['matched'], GeoDnsRecord | undefined][] = [
-    ['subdivision', country && viewer.subdivision ? find((l) => 'countryCode' in l && l.countryCode === country && l.subdivisionCode === viewer.subdivision?.toUpperCase()) : undefined],
+    [
+      'subdivision',
+      country && viewer.subdivision
+        ? find((l) => 'countryCode' in l && l.countryCode === country && l.subdivisionCode === viewer.subdivision?.toUpperCase())
+        : undefined,
+    ],
     ['country', country && continent ? find((l) => 'countryCode' in l && l.countryCode === country && l.subdivisionCode === undefined) : undefined],
     ['continent', continent ? find((l) => 'continentCode' in l && l.continentCode === continent) : undefined],
     ['default', find((l) => 'countryCode' in l && l.countryCode === '*')],

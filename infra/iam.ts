@@ -18,11 +18,7 @@ export interface EdgeRole {
 
 export function createEdgeRole(spec: DistributionSpec, fn: FunctionName, lambdaName: string, providers: Providers): EdgeRole {
   const opts = { provider: providers.edge };
-  const role = new aws.iam.Role(
-    `${fn}-role`,
-    { description: `Lambda@Edge ${lambdaName}`, assumeRolePolicy: JSON.stringify(edgeTrustPolicy()) },
-    opts,
-  );
+  const role = new aws.iam.Role(`${fn}-role`, { description: `Lambda@Edge ${lambdaName}`, assumeRolePolicy: JSON.stringify(edgeTrustPolicy()) }, opts);
   const policy = new aws.iam.RolePolicy(`${fn}-policy`, { role: role.id, policy: JSON.stringify(edgePermissionPolicy(spec, fn, lambdaName)) }, opts);
   return { role, policy };
 }
@@ -42,11 +38,16 @@ export function createRegionalRole(spec: DistributionSpec, fn: RegionalFunctionN
     { description: `Lambda ${inputs.lambdaName} in ${inputs.region}`, assumeRolePolicy: JSON.stringify(regionalTrustPolicy()) },
     opts,
   );
-  const document = pulumi
-    .all([inputs.distributionArn, inputs.failureQueueArn])
-    .apply(([distributionArn, failureQueueArn]) =>
-      JSON.stringify(regionalPermissionPolicy(spec, fn, { lambdaName: inputs.lambdaName, region: inputs.region, distributionArn, ...(failureQueueArn ? { failureQueueArn } : {}) })),
-    );
+  const document = pulumi.all([inputs.distributionArn, inputs.failureQueueArn]).apply(([distributionArn, failureQueueArn]) =>
+    JSON.stringify(
+      regionalPermissionPolicy(spec, fn, {
+        lambdaName: inputs.lambdaName,
+        region: inputs.region,
+        distributionArn,
+        ...(failureQueueArn ? { failureQueueArn } : {}),
+      }),
+    ),
+  );
   const policy = new aws.iam.RolePolicy(`${fn}-${inputs.region}-policy`, { role: role.id, policy: document }, opts);
   return { role, policy };
 }

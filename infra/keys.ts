@@ -13,7 +13,7 @@ export const TEST_RSA_PUBLIC_KEY: PublicKeySpec = {
   id: 'K0TESTONLYRSA1',
   name: 'edge-images-test-rsa',
   comment: 'TEST-ONLY RSA-2048 key from fixtures/keys: replace before deploying',
-  pem: "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAptnaAcnba05lFEPnHNII\ntS2PSLqV/SVwWhD6DIaWhe92LDrFCJsNnNEuUYUlU5lCm5RAQn8UEY5P7GLsP43L\nJApfuqp0i3NpYuOkvYbtz3K2+bSZvU4I0XI8R02UZN6Nn9ULOTQApL8yk/X22lFt\nq8Gh/G24nK3/A8FzBXeRSYGqPfj4zG9a1+2QTl6MOEJRlE/oqleHlRbuFFOoA63I\nSRjqFO5YnmVlId195HyQgN4kuec0uUIEKiOUpbUPUXqrnj40h0/PwQREOjgyqqyc\nnl3qoGRmqy5L7bFrMa/RbaZ4Ojermb1M1+QFcASZwqfk6ZN10eArQ4tqYKX2NAGk\nfwIDAQAB\n-----END PUBLIC KEY-----\n",
+  pem: '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAptnaAcnba05lFEPnHNII\ntS2PSLqV/SVwWhD6DIaWhe92LDrFCJsNnNEuUYUlU5lCm5RAQn8UEY5P7GLsP43L\nJApfuqp0i3NpYuOkvYbtz3K2+bSZvU4I0XI8R02UZN6Nn9ULOTQApL8yk/X22lFt\nq8Gh/G24nK3/A8FzBXeRSYGqPfj4zG9a1+2QTl6MOEJRlE/oqleHlRbuFFOoA63I\nSRjqFO5YnmVlId195HyQgN4kuec0uUIEKiOUpbUPUXqrnj40h0/PwQREOjgyqqyc\nnl3qoGRmqy5L7bFrMa/RbaZ4Ojermb1M1+QFcASZwqfk6ZN10eArQ4tqYKX2NAGk\nfwIDAQAB\n-----END PUBLIC KEY-----\n',
 };
 
 /** ECDSA-P256, test-only. */
@@ -21,11 +21,11 @@ export const TEST_ECDSA_PUBLIC_KEY: PublicKeySpec = {
   id: 'K0TESTONLYEC01',
   name: 'edge-images-test-ecdsa',
   comment: 'TEST-ONLY ECDSA-P256 key from fixtures/keys: replace before deploying',
-  pem: "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEQZRXpoh92+2jodPr+zEY08OskNbP\np/lZkWzYp3COyiwfY5uzd3Hs5+BIfVy8u+U3a1uZjLP9yE6QUfa311caeA==\n-----END PUBLIC KEY-----\n",
+  pem: '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEQZRXpoh92+2jodPr+zEY08OskNbP\np/lZkWzYp3COyiwfY5uzd3Hs5+BIfVy8u+U3a1uZjLP9yE6QUfa311caeA==\n-----END PUBLIC KEY-----\n',
 };
 
 /** The committed TEST-ONLY public keys: their private halves are in fixtures/keys, public to anyone. */
-export const TEST_ONLY_PUBLIC_KEYS: readonly PublicKeySpec[] = [TEST_RSA_PUBLIC_KEY, TEST_ECDSA_PUBLIC_KEY];
+const TEST_ONLY_PUBLIC_KEYS: readonly PublicKeySpec[] = [TEST_RSA_PUBLIC_KEY, TEST_ECDSA_PUBLIC_KEY];
 
 /**
  * A public key's identity: its SubjectPublicKeyInfo DER (base64), whatever the PEM's spelling (PKCS#1
@@ -68,7 +68,9 @@ export function testOnlyKeyProblems(spec: DistributionSpec): string[] {
       const group = spec.keyGroups?.find((g) => g.name === name);
       for (const key of group?.keys ?? []) {
         if (isTestOnlyKey(key)) {
-          problems.push(`Expected a deployment's own public key in key group ${JSON.stringify(name)} (behavior ${behavior.pathPattern}) but received the TEST-ONLY key ${key.id}: its private half is committed in fixtures/keys, so anyone could sign URLs for this deployment`);
+          problems.push(
+            `Expected a deployment's own public key in key group ${JSON.stringify(name)} (behavior ${behavior.pathPattern}) but received the TEST-ONLY key ${key.id}: its private half is committed in fixtures/keys, so anyone could sign URLs for this deployment`,
+          );
         }
       }
     }

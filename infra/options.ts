@@ -8,9 +8,9 @@ import type { BuildOverrides } from './build/overrides.ts';
 import { applyOverrides } from './build/overrides.ts';
 import type { BucketNaming, PriceClass, S3OriginAccess, StageConfig, StageLogging } from './stages/schema.ts';
 
-export type { PriceClass, S3OriginAccess } from './stages/schema.ts';
+export type { S3OriginAccess } from './stages/schema.ts';
 
-export interface DomainOptions {
+interface DomainOptions {
   /** The CDN hostname viewers use, e.g. cdn.example.com (an alternate domain name of the distribution). */
   readonly name: string;
   /** An ISSUED ACM certificate in us-east-1 covering the name; without it one is created and validated in the hosted zone. */
@@ -51,7 +51,7 @@ export interface DeployOptions {
   readonly overrides: BuildOverrides;
 }
 
-export const DEFAULT_DERIVED_EXPIRATION_DAYS = 30;
+const DEFAULT_DERIVED_EXPIRATION_DAYS = 30;
 
 export interface StageContext {
   readonly app: string;
@@ -108,11 +108,21 @@ export function primaryS3Origin(spec: DistributionSpec): S3OriginSpec {
  * known, as in tests), `as-written` keeps the origin's name. Over 63 characters is an error here
  * and a preflight problem.
  */
-export function stageBucketName(origin: S3OriginSpec, stage: string, naming: { account?: string | undefined; bucketNaming?: BucketNaming | undefined } = {}): string {
+export function stageBucketName(
+  origin: S3OriginSpec,
+  stage: string,
+  naming: { account?: string | undefined; bucketNaming?: BucketNaming | undefined } = {},
+): string {
   if (naming.bucketNaming === 'as-written') return origin.bucket;
   const parts = [origin.bucket, stage, ...(naming.account ? [naming.account, origin.region] : [])];
-  const name = parts.join('-').toLowerCase().replace(/[^a-z0-9.-]/g, '-');
-  if (name.length > 63) throw new Error(`Expected a bucket name of at most 63 characters for origin ${origin.id} but received ${name} (${name.length}): shorten the origin's bucket in the stage file, or use bucketNaming: 'as-written'`);
+  const name = parts
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-');
+  if (name.length > 63)
+    throw new Error(
+      `Expected a bucket name of at most 63 characters for origin ${origin.id} but received ${name} (${name.length}): shorten the origin's bucket in the stage file, or use bucketNaming: 'as-written'`,
+    );
   return name;
 }
 

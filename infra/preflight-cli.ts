@@ -11,7 +11,9 @@ import { stageFiles } from './artifacts.ts';
 import { formatPreflight, preflight } from './preflight.ts';
 import { loadStage } from './stages/load.ts';
 
-const { values } = parseArgs({ options: { stage: { type: 'string' }, dev: { type: 'boolean', default: false }, dist: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({
+  options: { stage: { type: 'string' }, dev: { type: 'boolean', default: false }, dist: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+});
 if (values.help || values.stage === undefined) {
   console.log(`Usage: npm run preflight -- --stage NAME [--dev] [--dist DIR]
   --stage NAME  the stage to check: infra/stages/NAME.ts, else the repository default (infra/stages/default.ts)
@@ -27,7 +29,8 @@ try {
   const manifest = existsSync(path.join(dist, 'manifest.json')) ? readManifest(dist) : undefined;
   const mode = values.dev ? 'dev' : 'deploy';
   const problems = preflight(stage, { app: 'edge-images', mode, ...(manifest ? { manifest } : {}) });
-  const notes = mode === 'deploy' && !manifest ? [`zip sizes not checked: no package in ${path.relative(root, dist)} (sst deploy checks them after packaging)`] : [];
+  const notes =
+    mode === 'deploy' && !manifest ? [`zip sizes not checked: no package in ${path.relative(root, dist)} (sst deploy checks them after packaging)`] : [];
   console.log(formatPreflight(stage, mode, problems, notes));
   process.exit(problems.length === 0 ? 0 : 1);
 } catch (error) {

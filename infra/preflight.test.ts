@@ -20,7 +20,10 @@ const stage = (config: StageConfig, name = 'prod'): LoadedStage => ({ name, file
 /** The sample stage with some changes: every problem then comes from the change. */
 const withSample = (change: (config: StageConfig) => StageConfig) => stage(change(sample));
 const rules = (s: LoadedStage, context = deploy) => preflight(s, context);
-const only = (s: LoadedStage, rule: PreflightRule, context = deploy) => rules(s, context).filter((p) => p.rule === rule).map((p) => p.message);
+const only = (s: LoadedStage, rule: PreflightRule, context = deploy) =>
+  rules(s, context)
+    .filter((p) => p.rule === rule)
+    .map((p) => p.message);
 
 describe('preflight', () => {
   it('passes the sample stage on every rule', () => {
@@ -47,7 +50,11 @@ describe('preflight', () => {
   });
 
   it('placeholder: a domain or an origin host under example.com or a reserved TLD', () => {
-    const s = withSample((c) => ({ ...c, domain: { name: 'cdn.example.org', hostedZoneId: 'Z1' }, overrides: { ...c.overrides, origins: [{ id: 'image-origin', domainName: 'images.test', port: 443, protocol: 'https' }] } }));
+    const s = withSample((c) => ({
+      ...c,
+      domain: { name: 'cdn.example.org', hostedZoneId: 'Z1' },
+      overrides: { ...c.overrides, origins: [{ id: 'image-origin', domainName: 'images.test', port: 443, protocol: 'https' }] },
+    }));
     const messages = only(s, 'placeholder');
     expect(messages).toHaveLength(3); // image-origin-hk, no longer overridden, is back on its example.com default
     expect(messages.join('\n')).toMatch(/placeholder domain cdn\.example\.org/);
@@ -64,7 +71,12 @@ describe('preflight', () => {
   });
 
   it('account: twelve digits, and the credentials must be of that account', () => {
-    expect(only(withSample((c) => ({ ...c, account: '1234' })), 'account')).toEqual([expect.stringContaining('Expected a 12-digit AWS account id')]);
+    expect(
+      only(
+        withSample((c) => ({ ...c, account: '1234' })),
+        'account',
+      ),
+    ).toEqual([expect.stringContaining('Expected a 12-digit AWS account id')]);
     expect(only(stage(sample), 'account', { ...deploy, account: '999988887777' })).toEqual([expect.stringContaining('credentials of account 111122223333')]);
   });
 
@@ -75,9 +87,18 @@ describe('preflight', () => {
     expect(bucketNameProblems('192.168.1.1')).toContain('not an IP address');
     expect(bucketNameProblems('xn--images')).toContain('not the reserved prefix xn--');
     expect(bucketNameProblems('images-s3alias')).toContain('not the reserved suffix -s3alias');
-    const long = withSample((c) => ({ ...c, overrides: { ...c.overrides, origins: [{ id: 'images-s3', bucket: 'northwind-photography-originals-primary' }] } }));
-    expect(only(long, 'bucket-name')).toEqual([expect.stringMatching(/3 to 63 characters .* for origin images-s3 but received northwind-photography-originals-primary-prod-111122223333-us-east-1/)]);
-    const twins = withSample((c) => ({ ...c, bucketNaming: 'as-written', overrides: { ...c.overrides, origins: [{ id: 'images-s3-eu', bucket: 'edge-images-originals' }] } }));
+    const long = withSample((c) => ({
+      ...c,
+      overrides: { ...c.overrides, origins: [{ id: 'images-s3', bucket: 'northwind-photography-originals-primary' }] },
+    }));
+    expect(only(long, 'bucket-name')).toEqual([
+      expect.stringMatching(/3 to 63 characters .* for origin images-s3 but received northwind-photography-originals-primary-prod-111122223333-us-east-1/),
+    ]);
+    const twins = withSample((c) => ({
+      ...c,
+      bucketNaming: 'as-written',
+      overrides: { ...c.overrides, origins: [{ id: 'images-s3-eu', bucket: 'edge-images-originals' }] },
+    }));
     expect(only(twins, 'bucket-name')).toEqual([expect.stringContaining('images-s3-eu and images-s3 are both edge-images-originals')]);
   });
 
@@ -105,8 +126,17 @@ describe('preflight', () => {
 
   it('path-pattern: allowed characters, no duplicate, one default last', () => {
     const [privateBehavior, , fallback] = distribution.behaviors as [BehaviorSpec, BehaviorSpec, BehaviorSpec];
-    const behaviors = [{ ...privateBehavior, pathPattern: '/private/*' }, { ...privateBehavior, pathPattern: '/private/*' }, { ...privateBehavior, pathPattern: '/ph otos/[a-z]*' }, fallback, { ...fallback, pathPattern: '/late/*' }];
-    const messages = only(withSample((c) => ({ ...c, overrides: { ...c.overrides, behaviors } })), 'path-pattern');
+    const behaviors = [
+      { ...privateBehavior, pathPattern: '/private/*' },
+      { ...privateBehavior, pathPattern: '/private/*' },
+      { ...privateBehavior, pathPattern: '/ph otos/[a-z]*' },
+      fallback,
+      { ...fallback, pathPattern: '/late/*' },
+    ];
+    const messages = only(
+      withSample((c) => ({ ...c, overrides: { ...c.overrides, behaviors } })),
+      'path-pattern',
+    );
     expect(messages).toEqual([
       expect.stringContaining('"/private/*" twice'),
       expect.stringContaining('but received "/ph otos/[a-z]*"'),
@@ -117,23 +147,36 @@ describe('preflight', () => {
   it('function: Lambda@Edge memory and timeout, and zip sizes from a package', () => {
     const s = withSample((c) => ({ ...c, overrides: { ...c.overrides, functions: { 'image-request': { memoryMb: 512 } } } }));
     expect(only(s, 'function')).toEqual([expect.stringContaining('Expected a memory of 128 to 128 MB for image-request (viewer-request)')]);
-    const manifest = { functions: [{ function: 'image-request', zipBytes: 2 * 1024 * 1024 }], regionalFunctions: [] } as unknown as NonNullable<PreflightContext['manifest']>;
-    expect(only(stage(sample), 'function', { ...deploy, manifest })).toEqual([expect.stringContaining('Expected a zip of at most 1048576 bytes for image-request')]);
+    const manifest = { functions: [{ function: 'image-request', zipBytes: 2 * 1024 * 1024 }], regionalFunctions: [] } as unknown as NonNullable<
+      PreflightContext['manifest']
+    >;
+    expect(only(stage(sample), 'function', { ...deploy, manifest })).toEqual([
+      expect.stringContaining('Expected a zip of at most 1048576 bytes for image-request'),
+    ]);
   });
 
   it('cache-ttl: minimum <= default <= maximum', () => {
     const behaviors = distribution.behaviors.map((b) => ({ ...b, cachePolicy: { ...b.cachePolicy, minTtl: 100, defaultTtl: 10 } }));
-    const messages = only(withSample((c) => ({ ...c, overrides: { ...c.overrides, behaviors } })), 'cache-ttl');
+    const messages = only(
+      withSample((c) => ({ ...c, overrides: { ...c.overrides, behaviors } })),
+      'cache-ttl',
+    );
     expect(messages).toHaveLength(distribution.behaviors.length);
     expect(messages[0]).toContain('minimum <= default <= maximum TTL for behavior /private/* but received 100 / 10 / 31536000');
   });
 
   it('quota: origins, origin groups, behaviors, key groups and keys per group within the default quotas', () => {
     const key = sample.overrides!.keyGroups![0]!.keys[0]!;
-    const keyGroups = Array.from({ length: CLOUDFRONT_QUOTAS.keyGroups + 1 }, (_, i) => ({ name: i === 0 ? 'private-images' : `g${i}`, keys: Array.from({ length: i === 0 ? 6 : 1 }, (_, k) => ({ ...key, id: `K${i}X${k}` })) }));
+    const keyGroups = Array.from({ length: CLOUDFRONT_QUOTAS.keyGroups + 1 }, (_, i) => ({
+      name: i === 0 ? 'private-images' : `g${i}`,
+      keys: Array.from({ length: i === 0 ? 6 : 1 }, (_, k) => ({ ...key, id: `K${i}X${k}` })),
+    }));
     const fallback = distribution.behaviors.at(-1)!;
     const behaviors = [...Array.from({ length: CLOUDFRONT_QUOTAS.behaviors }, (_, i) => ({ ...fallback, pathPattern: `/p${i}/*` })), fallback];
-    const messages = only(withSample((c) => ({ ...c, overrides: { ...c.overrides, keyGroups, behaviors } })), 'quota');
+    const messages = only(
+      withSample((c) => ({ ...c, overrides: { ...c.overrides, keyGroups, behaviors } })),
+      'quota',
+    );
     expect(messages).toEqual([
       "Expected at most 25 cache behaviors (CloudFront's default quota; ask AWS for more first) but received 26",
       "Expected at most 4 key groups (CloudFront's default quota; ask AWS for more first) but received 5",
@@ -143,16 +186,29 @@ describe('preflight', () => {
 
   it('geo: a route to an origin that does not exist', () => {
     const geo = { ...distribution.geo!, routes: [...distribution.geo!.routes, { origin: 'images-s3-us-west', countries: ['US'] }] };
-    expect(only(withSample((c) => ({ ...c, overrides: { ...c.overrides, geo } })), 'geo')).toEqual([expect.stringContaining('unknown origin id "images-s3-us-west"')]);
+    expect(
+      only(
+        withSample((c) => ({ ...c, overrides: { ...c.overrides, geo } })),
+        'geo',
+      ),
+    ).toEqual([expect.stringContaining('unknown origin id "images-s3-us-west"')]);
   });
 
   it('domain: a us-east-1 certificate, or a zone to validate one; geo DNS needs the zone', () => {
-    const wrongRegion = withSample((c) => ({ ...c, domain: { name: 'img.northwind-photos.com', certificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/abc', geoDns: true } }));
+    const wrongRegion = withSample((c) => ({
+      ...c,
+      domain: { name: 'img.northwind-photos.com', certificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/abc', geoDns: true },
+    }));
     expect(only(wrongRegion, 'domain')).toEqual([
       expect.stringContaining('Expected an ACM certificate ARN in us-east-1'),
       expect.stringContaining('Expected domain.hostedZoneId with domain.geoDns'),
     ]);
-    expect(only(withSample((c) => ({ ...c, domain: { name: 'img.northwind-photos.com' } })), 'domain')).toEqual([expect.stringContaining('Expected domain.certificateArn or domain.hostedZoneId')]);
+    expect(
+      only(
+        withSample((c) => ({ ...c, domain: { name: 'img.northwind-photos.com' } })),
+        'domain',
+      ),
+    ).toEqual([expect.stringContaining('Expected domain.certificateArn or domain.hostedZoneId')]);
   });
 
   it('overrides: an override the distribution cannot take stops the preflight with its reason', () => {

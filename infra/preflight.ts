@@ -110,7 +110,10 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   if (config.account !== undefined && !/^\d{12}$/.test(config.account)) {
     add('account', `Expected a 12-digit AWS account id for account in ${file} but received ${JSON.stringify(config.account)}`);
   } else if (config.account !== undefined && context.account !== undefined && context.account !== config.account) {
-    add('account', `Expected credentials of account ${config.account} (account in ${file}) but received credentials of ${context.account}: switch AWS_PROFILE, or fix account`);
+    add(
+      'account',
+      `Expected credentials of account ${config.account} (account in ${file}) but received credentials of ${context.account}: switch AWS_PROFILE, or fix account`,
+    );
   }
 
   let source: DistributionSpec;
@@ -120,7 +123,13 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     add('overrides', `${(error as Error).message} (overrides in ${file})`);
     return problems;
   }
-  const options = deployOptionsFromStage(config, { app: context.app, stage: stage.name, root: '.', dev: !deploy, ...(context.account ? { account: context.account } : {}) });
+  const options = deployOptionsFromStage(config, {
+    app: context.app,
+    stage: stage.name,
+    root: '.',
+    dev: !deploy,
+    ...(context.account ? { account: context.account } : {}),
+  });
   const naming = { account: options.account ?? (options.bucketNaming === 'unique' ? OFFLINE_ACCOUNT : undefined), bucketNaming: options.bucketNaming };
 
   // placeholder and test-key: what a real deployment must replace.
@@ -128,21 +137,33 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     if (stage.isDefault) {
       const own = `infra/stages/${stage.name}.ts`;
       if (source.origins.some((o) => o.kind === 'custom' && isPlaceholderHost(o.domainName)) || source.keyGroups?.some((g) => g.keys.some(isTestOnlyKey))) {
-        add('placeholder', `Stage ${stage.name} has no file of its own and deploys the repository default (${stage.file}): copy infra/stages/sample.ts to ${own} and fill it in`);
+        add(
+          'placeholder',
+          `Stage ${stage.name} has no file of its own and deploys the repository default (${stage.file}): copy infra/stages/sample.ts to ${own} and fill it in`,
+        );
       }
     }
     for (const origin of source.origins) {
       if (origin.kind === 'custom' && isPlaceholderHost(origin.domainName)) {
-        add('placeholder', `Replace the placeholder host ${origin.domainName} of origin ${origin.id}: set overrides.origins [{ id: '${origin.id}', domainName: '<your host>' }] in ${file}`);
+        add(
+          'placeholder',
+          `Replace the placeholder host ${origin.domainName} of origin ${origin.id}: set overrides.origins [{ id: '${origin.id}', domainName: '<your host>' }] in ${file}`,
+        );
       }
     }
     if (config.domain && isPlaceholderHost(config.domain.name)) {
-      add('placeholder', `Replace the placeholder domain ${config.domain.name} (domain.name in ${file}) with your CDN host name, or remove domain to use *.cloudfront.net`);
+      add(
+        'placeholder',
+        `Replace the placeholder domain ${config.domain.name} (domain.name in ${file}) with your CDN host name, or remove domain to use *.cloudfront.net`,
+      );
     }
     for (const group of source.keyGroups ?? []) {
       for (const key of group.keys) {
         if (isTestOnlyKey(key)) {
-          add('test-key', `Key group ${group.name} trusts the TEST-ONLY key ${key.id} (anyone can sign with it): set overrides.keyGroups in ${file} to your own PUBLIC keys (openssl ec -in private.pem -pubout)`);
+          add(
+            'test-key',
+            `Key group ${group.name} trusts the TEST-ONLY key ${key.id} (anyone can sign with it): set overrides.keyGroups in ${file} to your own PUBLIC keys (openssl ec -in private.pem -pubout)`,
+          );
         }
       }
     }
@@ -160,7 +181,10 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     }
     const broken = bucketNameProblems(name);
     if (broken.length > 0) {
-      add('bucket-name', `Expected an S3 bucket name with ${broken.join(', ')} for origin ${origin.id} but received ${name}: change its bucket in overrides.origins of ${file}`);
+      add(
+        'bucket-name',
+        `Expected an S3 bucket name with ${broken.join(', ')} for origin ${origin.id} but received ${name}: change its bucket in overrides.origins of ${file}`,
+      );
     }
     const twin = names.get(name);
     if (twin) add('bucket-name', `Expected one bucket per S3 origin but ${origin.id} and ${twin} are both ${name}: give them different buckets in ${file}`);
@@ -171,7 +195,8 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   }
   if (config.logging) {
     const broken = bucketNameProblems(config.logging.bucket);
-    if (broken.length > 0) add('bucket-name', `Expected a log bucket name with ${broken.join(', ')} for logging.bucket in ${file} but received ${config.logging.bucket}`);
+    if (broken.length > 0)
+      add('bucket-name', `Expected a log bucket name with ${broken.join(', ')} for logging.bucket in ${file} but received ${config.logging.bucket}`);
   }
 
   // origin
@@ -189,9 +214,14 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     if (origin.protocol !== 'http' && origin.protocol !== 'https') {
       add('origin', `Expected http or https for the protocol of origin ${origin.id} but received ${JSON.stringify(origin.protocol)}`);
     }
-    const portOk = Number.isInteger(origin.port) && (origin.port === 443 || (origin.port >= 1024 && origin.port <= 65535) || (origin.protocol === 'http' && origin.port === 80));
+    const portOk =
+      Number.isInteger(origin.port) &&
+      (origin.port === 443 || (origin.port >= 1024 && origin.port <= 65535) || (origin.protocol === 'http' && origin.port === 80));
     if (!portOk) {
-      add('origin', `Expected port ${origin.protocol === 'http' ? '80, ' : ''}443 or 1024-65535 for ${origin.protocol} origin ${origin.id} but received ${origin.port}`);
+      add(
+        'origin',
+        `Expected port ${origin.protocol === 'http' ? '80, ' : ''}443 or 1024-65535 for ${origin.protocol} origin ${origin.id} but received ${origin.port}`,
+      );
     }
     if (origin.path !== undefined && (!origin.path.startsWith('/') || origin.path.endsWith('/') || origin.path.length > 255)) {
       add('origin', `Expected an origin path that starts with / and does not end with / for origin ${origin.id} but received ${JSON.stringify(origin.path)}`);
@@ -203,9 +233,13 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   for (const behavior of source.behaviors) {
     const pattern = behavior.pathPattern;
     if (pattern.length > 255 || !PATH_PATTERN.test(pattern)) {
-      add('path-pattern', `Expected a path pattern of at most 255 characters from A-Z a-z 0-9 _ - . * $ / ~ " ' @ : + & but received ${JSON.stringify(pattern)}`);
+      add(
+        'path-pattern',
+        `Expected a path pattern of at most 255 characters from A-Z a-z 0-9 _ - . * $ / ~ " ' @ : + & but received ${JSON.stringify(pattern)}`,
+      );
     }
-    if (seen.has(pattern)) add('path-pattern', `Expected each path pattern once but received ${JSON.stringify(pattern)} twice: CloudFront would never reach the second`);
+    if (seen.has(pattern))
+      add('path-pattern', `Expected each path pattern once but received ${JSON.stringify(pattern)} twice: CloudFront would never reach the second`);
     seen.add(pattern);
   }
   for (const message of distributionProblems(source)) add('path-pattern', message);
@@ -227,7 +261,10 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     const { minTtl, defaultTtl, maxTtl } = behavior.cachePolicy;
     const whole = [minTtl, defaultTtl, maxTtl].every((t) => Number.isInteger(t) && t >= 0);
     if (!whole || !(minTtl <= defaultTtl && defaultTtl <= maxTtl)) {
-      add('cache-ttl', `Expected whole seconds with minimum <= default <= maximum TTL for behavior ${behavior.pathPattern} but received ${minTtl} / ${defaultTtl} / ${maxTtl}`);
+      add(
+        'cache-ttl',
+        `Expected whole seconds with minimum <= default <= maximum TTL for behavior ${behavior.pathPattern} but received ${minTtl} / ${defaultTtl} / ${maxTtl}`,
+      );
     }
   }
 
@@ -249,12 +286,16 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   if (domain) {
     if (!DNS_NAME.test(domain.name)) add('domain', `Expected a host name for domain.name in ${file} but received ${JSON.stringify(domain.name)}`);
     if (domain.certificateArn !== undefined && !/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/.test(domain.certificateArn)) {
-      add('domain', `Expected an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there) for domain.certificateArn but received ${JSON.stringify(domain.certificateArn)}`);
+      add(
+        'domain',
+        `Expected an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there) for domain.certificateArn but received ${JSON.stringify(domain.certificateArn)}`,
+      );
     }
     if (domain.certificateArn === undefined && domain.hostedZoneId === undefined) {
       add('domain', `Expected domain.certificateArn or domain.hostedZoneId (to validate a new certificate) for ${domain.name} in ${file} but received neither`);
     }
-    if (domain.geoDns && domain.hostedZoneId === undefined) add('domain', `Expected domain.hostedZoneId with domain.geoDns in ${file} but received no hosted zone`);
+    if (domain.geoDns && domain.hostedZoneId === undefined)
+      add('domain', `Expected domain.hostedZoneId with domain.geoDns in ${file} but received no hosted zone`);
   }
   if (config.derivedExpirationDays !== undefined && !(Number.isInteger(config.derivedExpirationDays) && config.derivedExpirationDays >= 1)) {
     add('bucket-name', `Expected a whole number of days (1 or more) for derivedExpirationDays in ${file} but received ${config.derivedExpirationDays}`);
@@ -263,7 +304,12 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
 }
 
 /** The report `npm run preflight` prints: one line per problem. */
-export function formatPreflight(stage: LoadedStage, mode: PreflightContext['mode'], problems: readonly PreflightProblem[], notes: readonly string[] = []): string {
+export function formatPreflight(
+  stage: LoadedStage,
+  mode: PreflightContext['mode'],
+  problems: readonly PreflightProblem[],
+  notes: readonly string[] = [],
+): string {
   const head = `preflight ${stage.name} (${stage.file}, ${mode === 'deploy' ? 'sst deploy' : 'sst dev'}): ${problems.length === 0 ? 'ready' : `${problems.length} problem(s)`}`;
   return [head, ...problems.map((p) => `  [${p.rule}] ${p.message}`), ...notes.map((n) => `  note: ${n}`)].join('\n');
 }

@@ -17,7 +17,7 @@
 import { EdgeError } from './errors.ts';
 import type { OutputFormat } from './policy.ts';
 
-export interface SvgLimits {
+interface SvgLimits {
   /** Bytes of the SVG text: librsvg builds a tree of every element before it knows the size. */
   readonly maxBytes: number;
   /** Elements in the text. */
@@ -67,9 +67,6 @@ export const OUTPUT_MAX_SIDE: Readonly<Record<OutputFormat, number>> = {
   png: 10_000_000,
 };
 
-/** GIF holds at most 256 colours per frame: a palette, quantised by the encoder (never refused). */
-export const GIF_PALETTE_COLOURS = 256;
-
 export function tooCostly(publicMessage: string, detail: string): EdgeError {
   return new EdgeError('SourceTooLarge', publicMessage, { detail });
 }
@@ -110,13 +107,17 @@ export interface SvgStats {
 }
 
 export function checkSvgBytes(bytes: number, limits: CostLimits): void {
-  if (bytes > limits.svg.maxBytes) throw tooCostly('The original SVG is too large to render', `svg of ${bytes} bytes, the limit is svg.maxBytes ${limits.svg.maxBytes}`);
+  if (bytes > limits.svg.maxBytes)
+    throw tooCostly('The original SVG is too large to render', `svg of ${bytes} bytes, the limit is svg.maxBytes ${limits.svg.maxBytes}`);
 }
 
 export function checkSvg(stats: SvgStats, limits: CostLimits): void {
   const svg = limits.svg;
   checkSvgBytes(stats.bytes, limits);
-  if (stats.entities) throw new EdgeError('UnprocessableImage', 'The original SVG declares entities, which are not rendered', { detail: 'svg with <!ENTITY or an internal DTD subset' });
+  if (stats.entities)
+    throw new EdgeError('UnprocessableImage', 'The original SVG declares entities, which are not rendered', {
+      detail: 'svg with <!ENTITY or an internal DTD subset',
+    });
   if (stats.cycle) throw new EdgeError('UnprocessableImage', 'The original SVG refers to itself', { detail: 'svg <use> cycle' });
   const checks: [number, number, string][] = [
     [stats.elements, svg.maxElements, 'svg.maxElements'],

@@ -11,17 +11,7 @@
 export const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
 export type Continent = (typeof CONTINENTS)[number];
 
-export const CONTINENT_NAMES: Readonly<Record<Continent, string>> = {
-  AF: 'Africa',
-  AN: 'Antarctica',
-  AS: 'Asia',
-  EU: 'Europe',
-  NA: 'North America',
-  OC: 'Oceania',
-  SA: 'South America',
-};
-
-// prettier-ignore
+// biome-ignore format: one row per initial letter reads as a table
 export const COUNTRY_CONTINENTS: Readonly<Record<string, Continent>> = {
   AD: 'EU', AE: 'AS', AF: 'AS', AG: 'NA', AI: 'NA', AL: 'EU', AM: 'AS', AO: 'AF', AQ: 'AN', AR: 'SA',
   AS: 'OC', AT: 'EU', AU: 'OC', AW: 'NA', AX: 'EU', AZ: 'AS',
@@ -68,7 +58,7 @@ export const COUNTRY_CONTINENTS: Readonly<Record<string, Continent>> = {
  * Codes outside ISO 3166-1 that geo databases (and so CloudFront) do send: XK is the user-assigned
  * code for Kosovo. They can be routed like countries and belong to a continent.
  */
-export const EXTRA_COUNTRY_CONTINENTS: Readonly<Record<string, Continent>> = { XK: 'EU' };
+const EXTRA_COUNTRY_CONTINENTS: Readonly<Record<string, Continent>> = { XK: 'EU' };
 
 /** The continent of a country code (ISO or one of the extra codes), or undefined if unknown. */
 export function continentOf(country: string): Continent | undefined {

@@ -37,13 +37,44 @@ describe('the ISO 3166-1 alpha-2 country list', () => {
   });
 
   it.each([
-    ['DE', 'EU'], ['FR', 'EU'], ['GB', 'EU'], ['IE', 'EU'], ['NO', 'EU'], ['RU', 'EU'], ['UA', 'EU'], ['VA', 'EU'],
-    ['US', 'NA'], ['CA', 'NA'], ['MX', 'NA'], ['PA', 'NA'], ['CU', 'NA'], ['GL', 'NA'],
-    ['BR', 'SA'], ['AR', 'SA'], ['CL', 'SA'], ['FK', 'SA'],
-    ['CN', 'AS'], ['KR', 'AS'], ['JP', 'AS'], ['IN', 'AS'], ['HK', 'AS'], ['TW', 'AS'], ['IL', 'AS'], ['TR', 'AS'], ['KZ', 'AS'],
-    ['AU', 'OC'], ['NZ', 'OC'], ['FJ', 'OC'], ['GU', 'OC'],
-    ['EG', 'AF'], ['ZA', 'AF'], ['NG', 'AF'], ['MA', 'AF'], ['RE', 'AF'],
-    ['AQ', 'AN'], ['GS', 'AN'],
+    ['DE', 'EU'],
+    ['FR', 'EU'],
+    ['GB', 'EU'],
+    ['IE', 'EU'],
+    ['NO', 'EU'],
+    ['RU', 'EU'],
+    ['UA', 'EU'],
+    ['VA', 'EU'],
+    ['US', 'NA'],
+    ['CA', 'NA'],
+    ['MX', 'NA'],
+    ['PA', 'NA'],
+    ['CU', 'NA'],
+    ['GL', 'NA'],
+    ['BR', 'SA'],
+    ['AR', 'SA'],
+    ['CL', 'SA'],
+    ['FK', 'SA'],
+    ['CN', 'AS'],
+    ['KR', 'AS'],
+    ['JP', 'AS'],
+    ['IN', 'AS'],
+    ['HK', 'AS'],
+    ['TW', 'AS'],
+    ['IL', 'AS'],
+    ['TR', 'AS'],
+    ['KZ', 'AS'],
+    ['AU', 'OC'],
+    ['NZ', 'OC'],
+    ['FJ', 'OC'],
+    ['GU', 'OC'],
+    ['EG', 'AF'],
+    ['ZA', 'AF'],
+    ['NG', 'AF'],
+    ['MA', 'AF'],
+    ['RE', 'AF'],
+    ['AQ', 'AN'],
+    ['GS', 'AN'],
   ])('puts %s in %s', (country, continent) => {
     expect(continentOf(country)).toBe(continent);
     expect(continentOf(country.toLowerCase())).toBe(continent);
@@ -60,11 +91,15 @@ describe('the geo table of distribution.ts', () => {
   const table = compileGeoTable(distribution.geo!);
   /** What the table says, written out independently of lookupGeo. */
   const expected = (country: string) =>
-    ({ CN: 'image-origin-hk', KR: 'images-s3-ap', JP: 'images-s3-ap' })[country] ??
-    (COUNTRY_CONTINENTS[country] === 'EU' ? 'images-s3-eu' : 'images-s3');
+    ({ CN: 'image-origin-hk', KR: 'images-s3-ap', JP: 'images-s3-ap' })[country] ?? (COUNTRY_CONTINENTS[country] === 'EU' ? 'images-s3-eu' : 'images-s3');
 
   it('is sound', () => {
-    expect(checkGeoTable(distribution.geo!, distribution.origins.map((o) => o.id))).toEqual([]);
+    expect(
+      checkGeoTable(
+        distribution.geo!,
+        distribution.origins.map((o) => o.id),
+      ),
+    ).toEqual([]);
   });
 
   it('routes every one of the 249 country codes', () => {
@@ -133,7 +168,15 @@ describe('checkGeoTable', () => {
   const check = (table: GeoTable) => checkGeoTable(table, origins);
 
   it('accepts a sound table', () => {
-    expect(check({ defaultOrigin: 'primary', routes: [{ origin: 'eu', continents: ['EU'] }, { origin: 'ap', countries: ['KR'], subdivisions: ['US-HI'] }] })).toEqual([]);
+    expect(
+      check({
+        defaultOrigin: 'primary',
+        routes: [
+          { origin: 'eu', continents: ['EU'] },
+          { origin: 'ap', countries: ['KR'], subdivisions: ['US-HI'] },
+        ],
+      }),
+    ).toEqual([]);
   });
 
   it('refuses unknown origin ids, for the default and for a route', () => {
@@ -144,21 +187,51 @@ describe('checkGeoTable', () => {
   });
 
   it('refuses a country listed twice, across routes or in one', () => {
-    expect(check({ defaultOrigin: 'primary', routes: [{ origin: 'eu', countries: ['DE'] }, { origin: 'ap', countries: ['KR', 'DE'] }] })).toEqual([
-      'country DE is listed twice (for eu and for ap)',
+    expect(
+      check({
+        defaultOrigin: 'primary',
+        routes: [
+          { origin: 'eu', countries: ['DE'] },
+          { origin: 'ap', countries: ['KR', 'DE'] },
+        ],
+      }),
+    ).toEqual(['country DE is listed twice (for eu and for ap)']);
+    expect(check({ defaultOrigin: 'primary', routes: [{ origin: 'ap', countries: ['KR', 'KR'] }] })).toEqual([
+      'country KR is listed twice (for ap and for ap)',
     ]);
-    expect(check({ defaultOrigin: 'primary', routes: [{ origin: 'ap', countries: ['KR', 'KR'] }] })).toEqual(['country KR is listed twice (for ap and for ap)']);
   });
 
   it('refuses a continent or subdivision listed twice', () => {
-    expect(check({ defaultOrigin: 'primary', routes: [{ origin: 'eu', continents: ['EU'] }, { origin: 'ap', continents: ['AS', 'EU'] }] })).toEqual([
-      'continent EU is listed twice (for eu and for ap)',
-    ]);
-    expect(check({ defaultOrigin: 'primary', routes: [{ origin: 'eu', subdivisions: ['US-CA'] }, { origin: 'ap', subdivisions: ['US-CA'] }] })).toHaveLength(1);
+    expect(
+      check({
+        defaultOrigin: 'primary',
+        routes: [
+          { origin: 'eu', continents: ['EU'] },
+          { origin: 'ap', continents: ['AS', 'EU'] },
+        ],
+      }),
+    ).toEqual(['continent EU is listed twice (for eu and for ap)']);
+    expect(
+      check({
+        defaultOrigin: 'primary',
+        routes: [
+          { origin: 'eu', subdivisions: ['US-CA'] },
+          { origin: 'ap', subdivisions: ['US-CA'] },
+        ],
+      }),
+    ).toHaveLength(1);
   });
 
   it('allows a country and its own continent on different routes: the country wins', () => {
-    expect(check({ defaultOrigin: 'primary', routes: [{ origin: 'eu', continents: ['EU'] }, { origin: 'ap', countries: ['DE'] }] })).toEqual([]);
+    expect(
+      check({
+        defaultOrigin: 'primary',
+        routes: [
+          { origin: 'eu', continents: ['EU'] },
+          { origin: 'ap', countries: ['DE'] },
+        ],
+      }),
+    ).toEqual([]);
   });
 
   it.each([['UK'], ['de'], ['DEU'], ['XX'], ['']])('refuses the country code %j', (code) => {

@@ -8,7 +8,7 @@
 import { CONTINENTS, continentOf, isContinent, isCountryCode } from './countries.ts';
 import type { Continent } from './countries.ts';
 
-export interface GeoRoute {
+interface GeoRoute {
   /** The origin id (in distribution.ts) that serves these places. */
   readonly origin: string;
   readonly continents?: readonly Continent[];
@@ -27,7 +27,7 @@ export interface GeoTable {
   readonly routes: readonly GeoRoute[];
 }
 
-export type GeoMatch = 'subdivision' | 'country' | 'continent' | 'default';
+type GeoMatch = 'subdivision' | 'country' | 'continent' | 'default';
 
 export interface GeoLookup {
   readonly origin: string;

@@ -101,7 +101,10 @@ describe('position, presets that enlarge or keep the copyright, and animated key
       '/_derived/photos/cat.jpg/128x128-cover-q75-enlarge.webp',
       '/_derived/photos/cat.jpg/640xauto-inside-q75-copyright.jpg',
     ]) {
-      expect(status(() => parseDerivedUri(uri, policy)), uri).toBe(400);
+      expect(
+        status(() => parseDerivedUri(uri, policy)),
+        uri,
+      ).toBe(400);
     }
   });
 
@@ -138,9 +141,7 @@ describe('originals and keys', () => {
   });
 
   it('decodes once and re-encodes one canonical way', () => {
-    expect(canonical('/128x128/photos/caf%C3%A9%20au%20lait.jpg', 'fm=jpg')).toBe(
-      '/_derived/photos/caf%C3%A9%20au%20lait.jpg/128x128-cover-q75.jpg',
-    );
+    expect(canonical('/128x128/photos/caf%C3%A9%20au%20lait.jpg', 'fm=jpg')).toBe('/_derived/photos/caf%C3%A9%20au%20lait.jpg/128x128-cover-q75.jpg');
     expect(canonical('/128x128/photos/a+b.jpg', 'fm=jpg')).toBe('/_derived/photos/a%2Bb.jpg/128x128-cover-q75.jpg');
     expect(canonical('/128x128/photos%2Fcat.jpg', 'fm=jpg')).toBe('/_derived/photos/cat.jpg/128x128-cover-q75.jpg');
     expect(canonical('/128x128/photos/%2525.jpg', 'fm=jpg')).toBe('/_derived/photos/%2525.jpg/128x128-cover-q75.jpg');
@@ -220,13 +221,15 @@ describe('properties', () => {
   );
   const path = fc.array(segment, { minLength: 1, maxLength: 5 }).map((parts) => `/${parts.join('/')}`);
   const prefix = fc.constantFrom('', '/128x128', '/thumb', '/64x64', '/100x100', '/og', '/icon', '/credited', '/_derived');
-  const query = fc.array(
-    fc.tuple(
-      fc.constantFrom('w', 'h', 'fit', 'pos', 'fm', 'q', 'dpr', 'x'),
-      fc.constantFrom('128', '640', '2', '75', 'cover', 'contain', 'auto', 'webp', 'gif', 'attention', 'entropy', 'center', '-1', '1.5', ''),
-    ),
-    { maxLength: 4 },
-  ).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'));
+  const query = fc
+    .array(
+      fc.tuple(
+        fc.constantFrom('w', 'h', 'fit', 'pos', 'fm', 'q', 'dpr', 'x'),
+        fc.constantFrom('128', '640', '2', '75', 'cover', 'contain', 'auto', 'webp', 'gif', 'attention', 'entropy', 'center', '-1', '1.5', ''),
+      ),
+      { maxLength: 4 },
+    )
+    .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'));
   const accept = fc.constantFrom(CHROMIUM, OLD_SAFARI, CURL, undefined);
 
   it('maps every accepted URL to one canonical key that stays under _derived/ and inside the allowlist', () => {
@@ -274,7 +277,9 @@ describe('properties', () => {
           const uri = derivedUri('photos/cat.jpg', variant);
           expect(parseDerivedUri(uri, policy)).toEqual({ key: 'photos/cat.jpg', variant });
           // The name carries a position exactly when it changes the picture.
-          expect(uri.includes('-entropy') || uri.includes('-attention')).toBe(fit === 'cover' && height !== undefined && position !== undefined && position !== 'centre');
+          expect(uri.includes('-entropy') || uri.includes('-attention')).toBe(
+            fit === 'cover' && height !== undefined && position !== undefined && position !== 'centre',
+          );
         },
       ),
       { seed: 20261124, numRuns: 500 },

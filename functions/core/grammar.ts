@@ -73,12 +73,7 @@ const POSITION_ALIASES: Record<string, Position> = { center: 'centre' };
  * Parse a viewer URI (as CloudFront passes it: percent-encoded, no query) and its query string
  * (no leading `?`) into the original key and, for a derived image, the variant to make.
  */
-export function parseImageUrl(
-  uri: string,
-  querystring: string,
-  accept: string | undefined,
-  policy: ImagePolicy,
-): ParsedUrl {
+export function parseImageUrl(uri: string, querystring: string, accept: string | undefined, policy: ImagePolicy): ParsedUrl {
   if (!uri.startsWith('/')) throw badParam('the path', 'a path starting with "/"', uri);
   const query = readImageParams(querystring);
   const path = uri.slice(1);
@@ -200,11 +195,7 @@ function querySize(query: Map<string, string>): Preset {
 }
 
 /** Applies dpr and checks everything against the allowlist; the result is canonical. */
-export function resolveVariant(
-  wanted: WantedVariant,
-  dpr: number,
-  policy: ImagePolicy,
-): Variant {
+export function resolveVariant(wanted: WantedVariant, dpr: number, policy: ImagePolicy): Variant {
   if (!(dpr >= 1 && dpr <= policy.maxDpr)) throw badParam('dpr', `a value from 1 to ${policy.maxDpr}`, String(dpr));
   const width = Math.round(wanted.width * dpr);
   const height = wanted.height === undefined ? undefined : Math.round(wanted.height * dpr);
@@ -257,7 +248,10 @@ export function variantName(variant: Variant): string {
 function assertDerivedKeyFits(key: string, variant: Variant): void {
   const bytes = Buffer.byteLength(derivedKey(key, variant), 'utf8');
   if (bytes > MAX_KEY_BYTES) {
-    throw new EdgeError('BadRequest', `Expected an image key short enough for its thumbnail key (at most ${MAX_KEY_BYTES} bytes) but received one that makes ${bytes} bytes`);
+    throw new EdgeError(
+      'BadRequest',
+      `Expected an image key short enough for its thumbnail key (at most ${MAX_KEY_BYTES} bytes) but received one that makes ${bytes} bytes`,
+    );
   }
 }
 
@@ -364,7 +358,8 @@ export function checkPolicy(policy: ImagePolicy): string[] {
   ];
   const largest = Math.ceil(Math.max(0, ...sides) * policy.maxDpr);
   for (const format of policy.formats) {
-    if (largest > OUTPUT_MAX_SIDE[format]) problems.push(`a ${largest} px side (at dpr ${policy.maxDpr}) is more than ${format} can hold (${OUTPUT_MAX_SIDE[format]})`);
+    if (largest > OUTPUT_MAX_SIDE[format])
+      problems.push(`a ${largest} px side (at dpr ${policy.maxDpr}) is more than ${format} can hold (${OUTPUT_MAX_SIDE[format]})`);
   }
   return problems;
 }

@@ -13,7 +13,7 @@ import type { ImagePolicy, OutputFormat } from './policy.ts';
 import { ANIMATED_FORMATS, CONTENT_TYPES } from './policy.ts';
 
 /** Media types the Accept header lists with a non-zero quality, lowercased. */
-export function acceptedTypes(accept: string | undefined): Set<string> {
+function acceptedTypes(accept: string | undefined): Set<string> {
   const accepted = new Set<string>();
   if (!accept) return accepted;
   for (const part of accept.split(',')) {
@@ -28,11 +28,7 @@ export function acceptedTypes(accept: string | undefined): Set<string> {
 }
 
 /** The first of `preferred` the viewer accepts, else `fallback`. */
-export function negotiateFormat(
-  accept: string | undefined,
-  preferred: readonly OutputFormat[],
-  fallback: OutputFormat,
-): OutputFormat {
+function negotiateFormat(accept: string | undefined, preferred: readonly OutputFormat[], fallback: OutputFormat): OutputFormat {
   const accepted = acceptedTypes(accept);
   return preferred.find((format) => accepted.has(CONTENT_TYPES[format])) ?? fallback;
 }
@@ -44,7 +40,7 @@ function extensionOf(key: string): string {
 }
 
 /** Whether an original with this key may be animated (GIF and WebP can be; the rule goes by name). */
-export function mayBeAnimated(key: string): boolean {
+function mayBeAnimated(key: string): boolean {
   const extension = extensionOf(key);
   return extension === 'gif' || extension === 'webp';
 }
@@ -54,7 +50,7 @@ export function mayBeAnimated(key: string): boolean {
  * JPEG stays JPEG, GIF stays GIF (animation survives), and everything else that may hold alpha or
  * that an old viewer may not decode (PNG, SVG, WebP, AVIF) becomes PNG. Unknown extensions: JPEG.
  */
-export function formatOfKey(key: string): OutputFormat {
+function formatOfKey(key: string): OutputFormat {
   switch (extensionOf(key)) {
     case 'gif':
       return 'gif';

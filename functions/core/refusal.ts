@@ -24,7 +24,7 @@ import { EdgeError } from './errors.ts';
 import type { ErrorCode } from './errors.ts';
 import { DERIVED_PREFIX } from './keys.ts';
 
-export const REFUSAL_NAME = 'refused';
+const REFUSAL_NAME = 'refused';
 /** A marker is a few hundred bytes; anything larger is not ours. */
 export const MAX_REFUSAL_BYTES = 4096;
 

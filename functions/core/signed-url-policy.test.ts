@@ -50,7 +50,9 @@ describe('cannedPolicy', () => {
     const url = 'https://cdn.example.com/private/a%20b.jpg?w=128&h=128';
     const sdk = JSON.stringify({ Statement: [{ Resource: url, Condition: { DateLessThan: { 'AWS:EpochTime': 1767225600 } } }] });
     expect(cannedPolicy(url, 1767225600)).toBe(sdk);
-    expect(cannedPolicy('https://h/"\\', '1')).toBe(JSON.stringify({ Statement: [{ Resource: 'https://h/"\\', Condition: { DateLessThan: { 'AWS:EpochTime': 1 } } }] }));
+    expect(cannedPolicy('https://h/"\\', '1')).toBe(
+      JSON.stringify({ Statement: [{ Resource: 'https://h/"\\', Condition: { DateLessThan: { 'AWS:EpochTime': 1 } } }] }),
+    );
   });
 });
 
@@ -58,7 +60,8 @@ describe('parsePolicy', () => {
   const policy = (statement: unknown) => JSON.stringify({ Statement: [statement] });
 
   it('reads Resource, both dates and an IP range, with CloudFront whitespace', () => {
-    const text = '{ \r\n "Statement": [{ "Resource":"https://h/*",\r\n "Condition":{ "IpAddress":{"AWS:SourceIp":"192.0.2.0/24"}, "DateGreaterThan":{"AWS:EpochTime":10}, "DateLessThan":{"AWS:EpochTime":20} } }] }';
+    const text =
+      '{ \r\n "Statement": [{ "Resource":"https://h/*",\r\n "Condition":{ "IpAddress":{"AWS:SourceIp":"192.0.2.0/24"}, "DateGreaterThan":{"AWS:EpochTime":10}, "DateLessThan":{"AWS:EpochTime":20} } }] }';
     const parsed = parsePolicy(text);
     expect(parsed.ok && parsed.value).toMatchObject({ resource: 'https://h/*', dateLessThan: 20, dateGreaterThan: 10, sourceIp: { family: 4, prefix: 24 } });
   });
@@ -71,7 +74,10 @@ describe('parsePolicy', () => {
   it.each([
     ['not JSON', '{"Statement":'],
     ['no statement', '{"Statement":[]}'],
-    ['two statements', JSON.stringify({ Statement: [{ Condition: { DateLessThan: { 'AWS:EpochTime': 1 } } }, { Condition: { DateLessThan: { 'AWS:EpochTime': 1 } } }] })],
+    [
+      'two statements',
+      JSON.stringify({ Statement: [{ Condition: { DateLessThan: { 'AWS:EpochTime': 1 } } }, { Condition: { DateLessThan: { 'AWS:EpochTime': 1 } } }] }),
+    ],
     ['no DateLessThan', policy({ Resource: 'https://h/a', Condition: {} })],
     ['a fractional time', policy({ Condition: { DateLessThan: { 'AWS:EpochTime': 1.5 } } })],
     ['a string time', policy({ Condition: { DateLessThan: { 'AWS:EpochTime': '5' } } })],
@@ -163,10 +169,21 @@ describe('IP ranges', () => {
     expect(inRange('192.0.2.0/24', '::ffff:192.0.2.9')).toBe(true);
   });
 
-  it.each(['1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.4/33', '1.2.3.4/', '1.2.3.4/024', '::1/129', '1::2::3', '12345::', 'fe80::1%eth0', 'g::1', '1.2.3.4::', ':1:2:3:4:5:6:7'])(
-    'refuses %s',
-    (text) => {
-      expect(parseCidr(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.1.1.1',
+    '1.2.3.4/33',
+    '1.2.3.4/',
+    '1.2.3.4/024',
+    '::1/129',
+    '1::2::3',
+    '12345::',
+    'fe80::1%eth0',
+    'g::1',
+    '1.2.3.4::',
+    ':1:2:3:4:5:6:7',
+  ])('refuses %s', (text) => {
+    expect(parseCidr(text)).toBeUndefined();
+  });
 });

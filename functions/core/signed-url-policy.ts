@@ -21,7 +21,9 @@
 
 /** CloudFront's URL-safe base64 of bytes, padded as CloudFront and @aws-sdk/cloudfront-signer write it. */
 export function encodeCloudFrontBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64').replace(/[+=/]/g, (c) => (c === '+' ? '-' : c === '=' ? '_' : '~'));
+  return Buffer.from(bytes)
+    .toString('base64')
+    .replace(/[+=/]/g, (c) => (c === '+' ? '-' : c === '=' ? '_' : '~'));
 }
 
 /** Character code -> 6-bit value in CloudFront's alphabet (`-` is 62, `~` is 63); 255 for anything else. */

@@ -27,7 +27,7 @@ import type { KeyObject } from 'node:crypto';
 import { EdgeError, quote } from './errors.ts';
 import { cannedPolicy, cidrContains, decodeCloudFrontBase64, matchResource, parseIp, parsePolicy } from './signed-url-policy.ts';
 
-export type KeyAlgorithm = 'RSA-2048' | 'ECDSA-P256';
+type KeyAlgorithm = 'RSA-2048' | 'ECDSA-P256';
 
 /** A public key as CloudFront stores it: its id (the Key-Pair-Id) and its PEM (SubjectPublicKeyInfo). */
 export interface PublicKeyInput {
@@ -35,7 +35,7 @@ export interface PublicKeyInput {
   readonly pem: string;
 }
 
-export interface TrustedKey {
+interface TrustedKey {
   readonly id: string;
   readonly key: KeyObject;
   readonly algorithm: KeyAlgorithm;
@@ -63,7 +63,7 @@ export function createKeyRing(keys: readonly PublicKeyInput[]): KeyRing {
   return ring;
 }
 
-export type DenyReason =
+type DenyReason =
   | 'missing'
   | 'mixed'
   | 'duplicate'
@@ -78,7 +78,7 @@ export type DenyReason =
   | 'ip'
   | 'resource';
 
-export type HashAlgorithm = 'SHA1' | 'SHA256';
+type HashAlgorithm = 'SHA1' | 'SHA256';
 
 /** What the verifier needs of a viewer request. */
 export interface SignedRequest {
@@ -107,9 +107,9 @@ export interface VerifyOptions {
  * quotas, https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html
  */
 export const MAX_URL_BYTES = 8_192;
-export const MAX_REQUEST_BYTES = 20_480;
+const MAX_REQUEST_BYTES = 20_480;
 
-export type Via = 'query' | 'cookie';
+type Via = 'query' | 'cookie';
 
 export type Verdict =
   | {
@@ -210,9 +210,15 @@ export function verifySignedRequest(request: SignedRequest, options: VerifyOptio
     via = 'query';
     found = query;
     names = QUERY_NAMES;
-    const incomplete = found.values.keyPairId === undefined || found.values.signature === undefined || (found.values.expires ?? found.values.policy) === undefined;
+    const incomplete =
+      found.values.keyPairId === undefined || found.values.signature === undefined || (found.values.expires ?? found.values.policy) === undefined;
     if (incomplete && readSigningCookies(request.cookies).count > 0) {
-      return deny(via, found.values.keyPairId, 'mixed', 'Expected every signing parameter in the query string or every one in cookies but received a mix of both');
+      return deny(
+        via,
+        found.values.keyPairId,
+        'mixed',
+        'Expected every signing parameter in the query string or every one in cookies but received a mix of both',
+      );
     }
   } else {
     via = 'cookie';
@@ -256,7 +262,12 @@ export function verifySignedRequest(request: SignedRequest, options: VerifyOptio
     // No size of its own: only what fits in a URL (query) or a request (cookie) CloudFront accepts.
     const limit = via === 'query' ? MAX_URL_BYTES : MAX_REQUEST_BYTES;
     if (encoded.length > limit) {
-      return deny(via, keyPairId, 'oversized-policy', `Expected a ${names.policy} that fits in a ${via === 'query' ? 'URL' : 'request'} of at most ${limit} bytes but received ${encoded.length} characters`);
+      return deny(
+        via,
+        keyPairId,
+        'oversized-policy',
+        `Expected a ${names.policy} that fits in a ${via === 'query' ? 'URL' : 'request'} of at most ${limit} bytes but received ${encoded.length} characters`,
+      );
     }
     const bytes = decodeCloudFrontBase64(encoded);
     if (bytes === undefined) return deny(via, keyPairId, 'malformed', `Expected CloudFront base64 for ${names.policy} but received ${quote(encoded)}`);
@@ -277,7 +288,8 @@ export function verifySignedRequest(request: SignedRequest, options: VerifyOptio
   const parsed = parsePolicy(signed.toString('utf8'));
   if (!parsed.ok) return deny(via, keyPairId, 'malformed-policy', parsed.message);
   const statement = parsed.value;
-  if (now >= statement.dateLessThan + skew) return deny(via, keyPairId, 'expired', `Access denied: the signed URL expired at ${isoTime(statement.dateLessThan)}`);
+  if (now >= statement.dateLessThan + skew)
+    return deny(via, keyPairId, 'expired', `Access denied: the signed URL expired at ${isoTime(statement.dateLessThan)}`);
   if (statement.dateGreaterThan !== undefined && now <= statement.dateGreaterThan - skew) {
     return deny(via, keyPairId, 'not-yet-valid', `Access denied: the signed URL is not valid until after ${isoTime(statement.dateGreaterThan)}`);
   }

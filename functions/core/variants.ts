@@ -16,7 +16,8 @@ export function admittedVariants(policy: ImagePolicy): Variant[] {
       for (const size of policy.sizes) {
         const [width, height] = size.split('x').map(Number) as [number, number];
         for (const fit of FITS) {
-          for (const position of fit === 'cover' ? POSITIONS : (['centre'] as const)) add(resolveVariant({ width, height, fit, quality, format, position }, 1, policy));
+          for (const position of fit === 'cover' ? POSITIONS : (['centre'] as const))
+            add(resolveVariant({ width, height, fit, quality, format, position }, 1, policy));
         }
       }
       for (const width of policy.widths) add(resolveVariant({ width, height: undefined, fit: 'inside', quality, format }, 1, policy));
@@ -28,7 +29,16 @@ export function admittedVariants(policy: ImagePolicy): Variant[] {
           try {
             add(
               resolveVariant(
-                { width: preset.width, height: preset.height, fit: preset.fit ?? policy.defaults.fit, position: preset.position, quality, format, enlarge: preset.enlarge, keepCopyright: preset.keepCopyright },
+                {
+                  width: preset.width,
+                  height: preset.height,
+                  fit: preset.fit ?? policy.defaults.fit,
+                  position: preset.position,
+                  quality,
+                  format,
+                  enlarge: preset.enlarge,
+                  keepCopyright: preset.keepCopyright,
+                },
                 hundredths / 100,
                 policy,
               ),

@@ -23,10 +23,10 @@
  * One JSON log line per invocation.
  */
 import type { S3Event, S3EventRecord } from 'aws-lambda';
+import type { Invalidator } from '../adapters/cloudfront/invalidate.ts';
 import type { DerivedStore } from '../adapters/s3/derived.ts';
-import { toEdgeError } from '../core/errors.ts';
 import { DERIVED_PREFIX, encodeKey, validateKey } from '../core/keys.ts';
-import { elapsed } from '../core/log.ts';
+import { wrapHandler } from '../core/handler.ts';
 import type { Log } from '../core/log.ts';
 
 export interface DerivedCleanupConfig {
@@ -34,16 +34,19 @@ export interface DerivedCleanupConfig {
   readonly buckets: readonly string[];
 }
 
-/** A CloudFront CreateInvalidation (or the local edge's cache). Paths start with `/`; `*` only at the end. */
-export interface Invalidator {
-  invalidate(paths: readonly string[], callerReference: string): Promise<{ readonly id: string }>;
-}
-
 export interface DerivedCleanupDeps {
   readonly store: DerivedStore;
   readonly invalidator: Invalidator;
   readonly log: Log;
 }
+
+/** The Lambda context fields the function reads. */
+export interface LambdaContext {
+  readonly awsRequestId?: string;
+}
+
+/** The outcomes of derived-cleanup's log line: one record's outcome, `batch-<n>` for several, or a failure. */
+export type DerivedCleanupOutcome = RecordOutcome['outcome'] | `batch-${number}` | 'error';
 
 export interface RecordOutcome {
   readonly bucket: string;
@@ -105,40 +108,38 @@ export function createHandler(config: DerivedCleanupConfig, deps: DerivedCleanup
     return { bucket, key, outcome: 'cleaned', deleted, kept, invalidated: paths };
   }
 
-  return async (event: S3Event, context?: { readonly awsRequestId?: string }): Promise<RecordOutcome[]> => {
-    const started = performance.now();
-    const requestId = context?.awsRequestId ?? `local-${Date.now().toString(36)}`;
-    const records = event.Records ?? [];
-    const first = records[0];
-    const uri = first ? `s3://${first.s3.bucket.name}/${first.s3.object.key}` : '-';
-    const outcomes: RecordOutcome[] = [];
-    try {
+  return wrapHandler<DerivedCleanupOutcome, S3Event, RecordOutcome[], LambdaContext>({
+    fn: 'derived-cleanup',
+    log: deps.log,
+    identify: (event, context) => {
+      const first = event.Records?.[0];
+      return {
+        requestId: context?.awsRequestId ?? `local-${Date.now().toString(36)}`,
+        uri: first ? `s3://${first.s3.bucket.name}/${first.s3.object.key}` : '-',
+      };
+    },
+    run: async (event, _context, { requestId }) => {
+      const records = event.Records ?? [];
+      const outcomes: RecordOutcome[] = [];
       for (const record of records) outcomes.push(await cleanRecord(record, requestId));
-    } catch (thrown) {
-      const error = toEdgeError(thrown);
-      deps.log({
-        fn: 'derived-cleanup',
-        requestId,
-        uri,
-        outcome: 'error',
-        status: error.status,
-        records: records.length,
-        detail: error.detail ?? error.publicMessage,
-        ms: elapsed(started),
-      });
-      throw thrown;
-    }
-    deps.log({
-      fn: 'derived-cleanup',
-      requestId,
-      uri,
-      outcome: outcomes.length === 1 ? outcomes[0]!.outcome : `batch-${outcomes.length}`,
-      records: records.length,
-      deleted: outcomes.reduce((n, o) => n + o.deleted.length, 0),
-      kept: outcomes.reduce((n, o) => n + o.kept.length, 0),
-      invalidated: outcomes.flatMap((o) => o.invalidated),
-      ms: elapsed(started),
-    });
-    return outcomes;
-  };
+      return {
+        result: outcomes,
+        report: {
+          outcome: outcomes.length === 1 ? outcomes[0]!.outcome : `batch-${outcomes.length}`,
+          records: records.length,
+          deleted: outcomes.reduce((n, o) => n + o.deleted.length, 0),
+          kept: outcomes.reduce((n, o) => n + o.kept.length, 0),
+          invalidated: outcomes.flatMap((o) => o.invalidated),
+        },
+      };
+    },
+    // A failure is rethrown, so Lambda retries the event (every step is idempotent).
+    fail: {
+      outcome: 'error',
+      fields: (event) => ({ records: event.Records?.length ?? 0 }),
+      answer: (_error, _event, thrown) => {
+        throw thrown;
+      },
+    },
+  });
 }

@@ -122,7 +122,13 @@ describe('geo-route on the failover request to the secondary (fixtures/events/or
 describe('geo-route with subdivisions', () => {
   const config = geoRouteConfig({
     ...distribution,
-    geo: { defaultOrigin: 'images-s3', routes: [{ origin: 'images-s3-ap', subdivisions: ['US-HI'] }, { origin: 'images-s3-eu', countries: ['US'] }] },
+    geo: {
+      defaultOrigin: 'images-s3',
+      routes: [
+        { origin: 'images-s3-ap', subdivisions: ['US-HI'] },
+        { origin: 'images-s3-eu', countries: ['US'] },
+      ],
+    },
   });
 
   it('reads CloudFront-Viewer-Country-Region and prefers the subdivision', async () => {

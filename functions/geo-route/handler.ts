@@ -14,7 +14,7 @@ import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontRequestResult
 import { headerValue } from '../adapters/cloudfront/headers.ts';
 import { compileGeoTable, lookupGeo } from '../core/geo.ts';
 import type { GeoTable } from '../core/geo.ts';
-import { elapsed } from '../core/log.ts';
+import { wrapHandler } from '../core/handler.ts';
 import type { Log } from '../core/log.ts';
 
 export type GeoTarget =
@@ -40,41 +40,44 @@ export interface GeoRouteDeps {
   readonly log: Log;
 }
 
+/** The outcomes of geo-route's log line. */
+export type GeoRouteOutcome = 'not-routed' | 'unknown-target' | 'default' | 'routed' | 'error';
+
 export function createHandler(config: GeoRouteConfig, deps: GeoRouteDeps) {
   const table = compileGeoTable(config.table);
   const routed = new Set(config.routedDomains);
 
-  return async (event: CloudFrontRequestEvent): Promise<CloudFrontRequestResult> => {
-    const started = performance.now();
-    const { request, config: cf } = event.Records[0]!.cf;
-    const base = { fn: 'geo-route', requestId: cf.requestId, uri: request.uri };
-    const current = request.origin?.s3?.domainName ?? request.origin?.custom?.domainName;
-    if (current === undefined || !routed.has(current)) {
-      deps.log({ ...base, outcome: 'not-routed', origin: current ?? '-', ms: elapsed(started) });
-      return request;
-    }
-    const country = headerValue(request.headers, 'cloudfront-viewer-country');
-    const region = table.usesRegions ? headerValue(request.headers, 'cloudfront-viewer-country-region') : undefined;
-    const found = lookupGeo(table, country, region);
-    const target = config.targets[found.origin];
-    const line = { ...base, country: country ?? '-', matched: found.matched, key: found.key, to: found.origin };
-    if (target === undefined) {
-      // checkGeoTable makes this impossible in a built config; stay on the default origin if it happens.
-      deps.log({ ...line, outcome: 'unknown-target', ms: elapsed(started) });
-      return request;
-    }
-    if (target.domainName === current) {
-      deps.log({ ...line, outcome: 'default', ms: elapsed(started) });
-      return request;
-    }
-    switchOrigin(request, target);
-    deps.log({ ...line, outcome: 'routed', ms: elapsed(started) });
-    return request;
-  };
+  return wrapHandler<GeoRouteOutcome, CloudFrontRequestEvent, CloudFrontRequestResult>({
+    fn: 'geo-route',
+    log: deps.log,
+    identify: (event) => ({ requestId: event.Records[0]!.cf.config.requestId, uri: event.Records[0]!.cf.request.uri }),
+    run: (event) => {
+      const { request } = event.Records[0]!.cf;
+      const current = request.origin?.s3?.domainName ?? request.origin?.custom?.domainName;
+      if (current === undefined || !routed.has(current)) return { result: request, report: { outcome: 'not-routed', origin: current ?? '-' } };
+      const country = headerValue(request.headers, 'cloudfront-viewer-country');
+      const region = table.usesRegions ? headerValue(request.headers, 'cloudfront-viewer-country-region') : undefined;
+      const found = lookupGeo(table, country, region);
+      const target = config.targets[found.origin];
+      const line = { country: country ?? '-', matched: found.matched, key: found.key, to: found.origin };
+      // checkGeoTable makes an unknown target impossible in a built config; stay on the default origin if it happens.
+      if (target === undefined) return { result: request, report: { ...line, outcome: 'unknown-target', level: 'warn' } };
+      if (target.domainName === current) return { result: request, report: { ...line, outcome: 'default' } };
+      switchOrigin(request, target);
+      return { result: request, report: { ...line, outcome: 'routed' } };
+    },
+    // An origin-request function that throws is CloudFront's 503 (LambdaExecutionError): logged, then rethrown.
+    fail: {
+      outcome: 'error',
+      answer: (_error, _event, thrown) => {
+        throw thrown;
+      },
+    },
+  });
 }
 
 /** Points the request at `target`: the origin object CloudFront expects, and the matching Host. */
-export function switchOrigin(request: CloudFrontRequest, target: GeoTarget): void {
+function switchOrigin(request: CloudFrontRequest, target: GeoTarget): void {
   if (target.kind === 's3') {
     const common = { customHeaders: {}, domainName: target.domainName, path: '' };
     // The new bucket is reached the way the old one was: signed (OAI/OAC, which needs the region) or public.

@@ -41,7 +41,7 @@ import type { Variant } from '../core/grammar.ts';
 import { DERIVED_PREFIX, VIEWER_URL_HEADER } from '../core/keys.ts';
 import { Limiter, SingleFlight } from '../core/limit.ts';
 import type { LimitSettings } from '../core/limit.ts';
-import { elapsed } from '../core/log.ts';
+import { wrapHandler } from '../core/handler.ts';
 import type { Log } from '../core/log.ts';
 import { isCurrent, mezzanineKey, mezzanineMetadata, mezzanineServes, readMezzanineMetadata } from '../core/mezzanine.ts';
 import type { MezzanineSettings } from '../core/mezzanine.ts';
@@ -49,7 +49,7 @@ import type { ImagePolicy } from '../core/policy.ts';
 import { s3Etag } from '../adapters/s3/etag.ts';
 import { MAX_REFUSAL_BYTES, decodeRefusal, encodeRefusal, isSourceRefusal, refusalKey } from '../core/refusal.ts';
 
-export interface BucketConfig {
+interface BucketConfig {
   readonly bucket: string;
   readonly region: string;
   /** The `origin.s3.domainName` values that name this bucket. */
@@ -63,22 +63,14 @@ export interface ImageResizeConfig {
   readonly cacheControl: string;
   /** CloudFront's cap on a response generated in an origin event: headers plus body as sent. */
   readonly maxGeneratedBytes: number;
-  /** Resizes at once in one process, and how many may wait (default DEFAULT_RENDER_LIMIT). */
-  readonly renders?: LimitSettings;
+  /** Resizes at once in one process, how many may wait, and for how long (tunables.renders in distribution.ts). */
+  readonly renders: LimitSettings;
   /**
    * The mezzanine of large originals (functions/core/mezzanine.ts). Absent: every miss reads the
    * original. Used only with a store that can `open` and a `renderMakingMezzanine` dependency.
    */
   readonly mezzanine?: MezzanineSettings;
 }
-
-/**
- * At most two resizes (S3 read + decode + encode) at once per process, 64 waiting, none waiting more
- * than 10 s; beyond that a 503 (not cached). A Lambda instance handles one event at a time, so in AWS
- * this never queues; it bounds memory where one process serves many requests (the local edge, sst
- * dev): two 12 MP resizes peak near 2 x 80 MiB with shrink-on-load, and two cores give ~2x throughput.
- */
-export const DEFAULT_RENDER_LIMIT: LimitSettings = { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 };
 
 export interface ImageResizeDeps {
   readonly store: ObjectStore;
@@ -119,6 +111,9 @@ interface SourceRead {
 const REDIRECT_MEMORY_MS = 60_000;
 const REDIRECT_MEMORY_KEYS = 1000;
 
+/** The outcomes of image-resize's log line. */
+export type ImageResizeOutcome = 'passed' | 'passed-method' | 'derived-stored' | 'unknown-bucket' | 'resized' | 'resized-redirect' | 'error';
+
 export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) {
   const bucketsByDomain = new Map(config.buckets.flatMap((b) => b.domainNames.map((d) => [d, b] as const)));
   const renderOptions: RenderOptions = {
@@ -145,7 +140,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
   // Single flight: concurrent misses for one key inside this instance share one resize.
   const inFlight = new SingleFlight<Made>();
   // Bounded work: the original's bytes and the decode are held by at most `concurrency` resizes.
-  const renders = new Limiter(config.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
+  const renders = new Limiter(config.renders, 'resize');
 
   const mezzanineRenderOptions: RenderOptions = { ...renderOptions, fastShrinkOnLoad: false };
   const notFound = (bucket: string, key: string) => new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
@@ -197,7 +192,12 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     return { from: 'original', body: read.body, originalEtag: original.etag, stale: found !== undefined && !current, mezzanineExists: found !== undefined };
   }
 
-  async function storeMezzanine(bucket: string, key: string, made: NonNullable<MaybeMezzanine['mezzanine']>, originalEtag: string): Promise<'stored' | 'exists' | 'failed'> {
+  async function storeMezzanine(
+    bucket: string,
+    key: string,
+    made: NonNullable<MaybeMezzanine['mezzanine']>,
+    originalEtag: string,
+  ): Promise<'stored' | 'exists' | 'failed'> {
     try {
       return await deps.store.putIfAbsent(bucket, mezzanineKey(key), made.data, {
         contentType: 'image/jpeg',
@@ -239,7 +239,14 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         metadata: { 'original-etag': etag.replaceAll('"', '') },
       });
     } catch (failed) {
-      deps.log({ fn: 'image-resize', requestId: '-', uri: `/${refusalKey(key)}`, outcome: 'refusal-not-stored', detail: toEdgeError(failed).detail ?? String(failed), ms: 0 });
+      deps.log({
+        fn: 'image-resize',
+        requestId: '-',
+        uri: `/${refusalKey(key)}`,
+        outcome: 'refusal-not-stored',
+        detail: toEdgeError(failed).detail ?? String(failed),
+        ms: 0,
+      });
     }
   }
 
@@ -331,34 +338,27 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     return replacing(received, generatedResponse(302, { Location: location, 'Cache-Control': 'no-store' }));
   }
 
-  return async (event: CloudFrontResponseEvent): Promise<CloudFrontResponseResult> => {
-    const started = performance.now();
-    const { request, response, config: cf } = event.Records[0]!.cf;
-    const base = { fn: 'image-resize', requestId: cf.requestId, uri: request.uri };
-    const status = Number(response.status);
-    const s3 = request.origin?.s3;
-
-    // One log line per invocation, pass-through included.
-    const passed = (outcome: string) => {
-      deps.log({ ...base, outcome, status, ms: elapsed(started) });
-      return response;
-    };
-    if (!request.uri.startsWith(`/${DERIVED_PREFIX}`) || !s3) return passed('passed');
-    // Only GET and HEAD ever make an image: any other method's origin answer (an S3 403 to a
-    // preflight, a 405 to a POST) is that method's answer, never a cue to resize.
-    if (request.method !== 'GET' && request.method !== 'HEAD') return passed('passed-method');
-    if (status === 200 || status === 304) {
-      withDerivedHeaders(response, config.cacheControl);
-      return passed('derived-stored');
-    }
-    if (status !== 403 && status !== 404) return passed('passed');
-
-    const bucket = bucketsByDomain.get(s3.domainName);
-    if (!bucket) {
-      deps.log({ ...base, outcome: 'unknown-bucket', status, detail: s3.domainName, ms: elapsed(started) });
-      return response;
-    }
-    try {
+  return wrapHandler<ImageResizeOutcome, CloudFrontResponseEvent, CloudFrontResponseResult>({
+    fn: 'image-resize',
+    log: deps.log,
+    identify: (event) => ({ requestId: event.Records[0]!.cf.config.requestId, uri: event.Records[0]!.cf.request.uri }),
+    run: async (event) => {
+      const { request, response } = event.Records[0]!.cf;
+      const status = Number(response.status);
+      const s3 = request.origin?.s3;
+      // One log line per invocation, pass-through included.
+      const passed = (outcome: ImageResizeOutcome) => ({ result: response, report: { outcome, status } });
+      if (!request.uri.startsWith(`/${DERIVED_PREFIX}`) || !s3) return passed('passed');
+      // Only GET and HEAD ever make an image: any other method's origin answer (an S3 403 to a
+      // preflight, a 405 to a POST) is that method's answer, never a cue to resize.
+      if (request.method !== 'GET' && request.method !== 'HEAD') return passed('passed-method');
+      if (status === 200 || status === 304) {
+        withDerivedHeaders(response, config.cacheControl);
+        return passed('derived-stored');
+      }
+      if (status !== 403 && status !== 404) return passed('passed');
+      const bucket = bucketsByDomain.get(s3.domainName);
+      if (!bucket) return { result: response, report: { outcome: 'unknown-bucket', status, level: 'warn', detail: s3.domainName } };
       const { key, variant } = parseDerivedUri(request.uri, config.policy);
       const id = `${bucket.bucket}/${derivedKey(key, variant)}`;
       if (redirectedRecently(id, Date.now())) {
@@ -375,26 +375,23 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       const canonical = derivedUri(key, variant);
       const result = answer(made, canonical, response, signedLocation(request.headers[VIEWER_URL_HEADER]?.[0]?.value) ?? canonical);
       if (result.status === '302') rememberRedirect(id, Date.now());
-      deps.log({
-        ...base,
-        outcome: result.status === '200' ? 'resized' : 'resized-redirect',
-        status: Number(result.status),
-        stored: made.stored,
-        ...(shared ? { shared: true } : {}),
-        ...(made.storeError === undefined ? {} : { storeError: made.storeError }),
-        source: made.source,
-        ...(made.mezzanine === undefined ? {} : { mezzanine: made.mezzanine }),
-        sourceBytes: made.sourceBytes,
-        outputBytes: made.image.data.byteLength,
-        ms: elapsed(started),
-      });
-      return result;
-    } catch (thrown) {
-      const error = toEdgeError(thrown);
-      deps.log({ ...base, outcome: 'error', status: error.status, detail: error.detail ?? error.publicMessage, ms: elapsed(started) });
-      return replacing(response, errorResponse(error));
-    }
-  };
+      return {
+        result,
+        report: {
+          outcome: result.status === '200' ? 'resized' : 'resized-redirect',
+          status: Number(result.status),
+          stored: made.stored,
+          ...(shared ? { shared: true } : {}),
+          ...(made.storeError === undefined ? {} : { storeError: made.storeError }),
+          source: made.source,
+          ...(made.mezzanine === undefined ? {} : { mezzanine: made.mezzanine }),
+          sourceBytes: made.sourceBytes,
+          outputBytes: made.image.data.byteLength,
+        },
+      };
+    },
+    fail: { outcome: 'error', answer: (error, event) => replacing(event.Records[0]!.cf.response, errorResponse(error)) },
+  });
 }
 
 /**

@@ -23,16 +23,16 @@
  */
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontRequestResult, CloudFrontResultResponse } from 'aws-lambda';
 import { errorResponse, generatedResponse } from '../adapters/cloudfront/respond.ts';
-import { toEdgeError } from '../core/errors.ts';
+import { canonicalize } from '../core/canonical.ts';
+import type { CanonicalOutcome } from '../core/canonical.ts';
 import { EdgeError } from '../core/errors.ts';
-import { elapsed } from '../core/log.ts';
+import { wrapHandler } from '../core/handler.ts';
 import type { Log } from '../core/log.ts';
 import type { ImagePolicy } from '../core/policy.ts';
 import { createKeyRing, verifySignedRequest, withoutSigningCookies } from '../core/signed-url.ts';
 import type { KeyRing, PublicKeyInput } from '../core/signed-url.ts';
 import { wildcardMatch } from '../core/signed-url-policy.ts';
 import { VIEWER_URL_HEADER } from '../core/keys.ts';
-import { canonicalizeRequest } from '../image-request/handler.ts';
 
 export interface SignedUrlConfig {
   readonly policy: ImagePolicy;
@@ -49,7 +49,7 @@ export interface SignedUrlConfig {
 }
 
 /** Which cross-origin pages may read private images with fetch/XHR (methods: GET and HEAD only). */
-export interface CorsConfig {
+interface CorsConfig {
   /** Exact origins (`https://app.example.com`), compared case-sensitively as browsers send them. */
   readonly allowedOrigins: readonly string[];
   /** Request headers a page may send (lowercase); CORS-safelisted ones need no listing. */
@@ -63,6 +63,9 @@ export interface SignedUrlDeps {
   readonly now?: () => number;
 }
 
+/** The outcomes of signed-url's log line: a preflight, a refused signature, the canonical rewrite, or a refusal of the URL. */
+export type SignedUrlOutcome = 'preflight-refused' | 'denied' | CanonicalOutcome | 'rejected';
+
 export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
   // Parsed once per container, never per request.
   const keys = createKeyRing(config.publicKeys);
@@ -73,19 +76,18 @@ export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
   const keysFor = (uri: string): KeyRing => rings.find((r) => wildcardMatch(r.pattern, uri))?.keys ?? keys;
   const now = deps.now ?? Date.now;
 
-  return async (event: CloudFrontRequestEvent): Promise<CloudFrontRequestResult> => {
-    const started = performance.now();
-    const { request, config: cf } = event.Records[0]!.cf;
-    const uri = request.uri;
-    const log = (fields: Record<string, unknown> & { outcome: string }) =>
-      deps.log({ fn: 'signed-url', requestId: cf.requestId, uri, ...fields, ms: elapsed(started) });
-    try {
+  return wrapHandler<SignedUrlOutcome, CloudFrontRequestEvent, CloudFrontRequestResult>({
+    fn: 'signed-url',
+    log: deps.log,
+    identify: (event) => ({ requestId: event.Records[0]!.cf.config.requestId, uri: event.Records[0]!.cf.request.uri }),
+    run: (event) => {
+      const { request } = event.Records[0]!.cf;
+      const uri = request.uri;
       // Never taken from a viewer: only this function sets it, after verifying.
       delete request.headers[VIEWER_URL_HEADER];
       if (request.method === 'OPTIONS') {
         const preflight = answerPreflight(request, config.cors);
-        log({ outcome: preflight.status === '204' ? 'preflight' : 'preflight-refused', status: Number(preflight.status) });
-        return preflight;
+        return { result: preflight, report: { outcome: preflight.status === '204' ? 'preflight' : 'preflight-refused', status: Number(preflight.status) } };
       }
       const verdict = verifySignedRequest(
         {
@@ -99,29 +101,30 @@ export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
         { keys: keysFor(uri), clockSkewSeconds: config.clockSkewSeconds, now: now() / 1000 },
       );
       if (!verdict.ok) {
-        log({ outcome: 'denied', status: 403, reason: verdict.reason, via: verdict.via, keyPairId: verdict.keyPairId, detail: verdict.error.detail });
-        return accessDenied(verdict.error);
+        return {
+          result: accessDenied(verdict.error),
+          report: { outcome: 'denied', status: 403, reason: verdict.reason, via: verdict.via, keyPairId: verdict.keyPairId, detail: verdict.error.detail },
+        };
       }
       const signedUrl = `${uri}${request.querystring === '' ? '' : `?${request.querystring}`}`;
-      request.querystring = verdict.querystring;
       if (verdict.via === 'cookie') stripSigningCookies(request);
-      const result = canonicalizeRequest(request, config.policy);
-      result.request.headers[VIEWER_URL_HEADER] = [{ key: VIEWER_URL_HEADER, value: signedUrl }];
-      log({ outcome: result.outcome, via: verdict.via, keyPairId: verdict.keyPairId, policy: verdict.policy, hash: verdict.hash, to: result.request.uri });
-      return result.request;
-    } catch (thrown) {
-      const error = toEdgeError(thrown);
-      log({ outcome: 'rejected', status: error.status, detail: error.detail ?? error.publicMessage });
-      return errorResponse(error);
-    }
-  };
+      const accept = request.headers['accept']?.[0]?.value;
+      const canonical = canonicalize({ method: request.method, uri: request.uri, querystring: verdict.querystring, accept }, config.policy);
+      request.uri = canonical.uri;
+      request.querystring = canonical.querystring;
+      request.headers[VIEWER_URL_HEADER] = [{ key: VIEWER_URL_HEADER, value: signedUrl }];
+      return {
+        result: request,
+        report: { outcome: canonical.outcome, via: verdict.via, keyPairId: verdict.keyPairId, policy: verdict.policy, hash: verdict.hash, to: canonical.uri },
+      };
+    },
+    fail: { outcome: 'rejected', answer: (error) => errorResponse(error) },
+  });
 }
 
 /** CloudFront's refusal of a signed URL: 403 with an XML AccessDenied body, never cached. */
-export function accessDenied(error: EdgeError): CloudFrontResultResponse {
-  const body =
-    '<?xml version="1.0" encoding="UTF-8"?>' +
-    `<Error><Code>AccessDenied</Code><Message>${escapeXml(error.publicMessage)}</Message></Error>`;
+function accessDenied(error: EdgeError): CloudFrontResultResponse {
+  const body = '<?xml version="1.0" encoding="UTF-8"?>' + `<Error><Code>AccessDenied</Code><Message>${escapeXml(error.publicMessage)}</Message></Error>`;
   return generatedResponse(403, { 'Content-Type': 'text/xml', 'Cache-Control': 'no-store' }, { data: body, encoding: 'text' });
 }
 
@@ -142,7 +145,8 @@ function answerPreflight(request: CloudFrontRequest, cors: CorsConfig | undefine
     .filter((h) => h !== '');
   let refusal: string | undefined;
   if (cors === undefined) refusal = 'Expected no OPTIONS request on a signed path (no CORS settings) but received one';
-  else if (origin === undefined || method === undefined) refusal = 'Expected a CORS preflight (Origin and Access-Control-Request-Method) for OPTIONS but received neither';
+  else if (origin === undefined || method === undefined)
+    refusal = 'Expected a CORS preflight (Origin and Access-Control-Request-Method) for OPTIONS but received neither';
   else if (!cors.allowedOrigins.includes(origin)) refusal = `Expected an allowed origin for Origin but received ${JSON.stringify(origin)}`;
   else if (method !== 'GET' && method !== 'HEAD') refusal = `Expected GET or HEAD for Access-Control-Request-Method but received ${JSON.stringify(method)}`;
   else {

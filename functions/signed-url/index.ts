@@ -1,6 +1,7 @@
-// The deployed viewer-request function for private paths: keys and config baked in at build time.
-import { createHandler } from './handler.ts';
+// The deployed viewer-request function for private paths: keys and configuration baked in at build
+// time (the generated module below: see functions/baked-config.d.ts).
+import config from 'edge-images:config/signed-url';
 import { jsonLog } from '../core/log.ts';
-import { signedUrlConfig } from '../../infra/config.ts';
+import { createHandler } from './handler.ts';
 
-export const handler = createHandler(signedUrlConfig(), { log: jsonLog });
+export const handler = createHandler(config, { log: jsonLog });

@@ -1,9 +1,9 @@
 /**
  * Bundles one function (an edge function, or the regional derived-cleanup), functions/<name>/index.ts,
  * into a single CommonJS file `index.js` (handler `index.handler`) for the nodejs22.x runtime, with
- * the build overrides baked in:
- * every import of infra/distribution.ts is answered by baked-distribution.ts, which applies the
- * overrides given here as JSON. `sharp` stays external (package.ts installs the linux-x64 build next
+ * its configuration baked in: index.ts imports the generated module `edge-images:config/<fn>`, which
+ * the plugin below answers with the JSON of functionConfig(fn) (infra/config.ts) over distribution.ts
+ * with the build overrides applied. `sharp` stays external (package.ts installs the linux-x64 build next
  * to the bundle); everything else, the AWS SDK included, is inside the bundle, so what runs is what
  * was tested, whatever SDK the runtime happens to carry.
  */
@@ -12,11 +12,14 @@ import type { Metafile, Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { functionConfig } from '../config.ts';
+import { distribution } from '../distribution.ts';
 import type { FunctionName, RegionalFunctionName } from '../distribution.ts';
+import { applyOverrides } from './overrides.ts';
 import type { BuildOverrides } from './overrides.ts';
 
 /** Packages that are never bundled: they are installed next to the bundle when it imports them. */
-export const NATIVE_EXTERNALS = ['sharp'] as const;
+const NATIVE_EXTERNALS = ['sharp'] as const;
 
 export interface BundleOptions {
   /** The project root (where functions/ and infra/ are). */
@@ -42,31 +45,35 @@ export interface BundleResult {
 
 /** Every function `npm run package` builds: the Lambda@Edge ones and the regional ones. */
 export type PackagedFunctionName = FunctionName | RegionalFunctionName;
-
-const OVERRIDES_MODULE = 'edge-images:build-overrides';
+const PACKAGED_FUNCTIONS: readonly PackagedFunctionName[] = ['image-request', 'signed-url', 'geo-route', 'image-resize', 'derived-cleanup'];
 
 /** The entry point of a function, checked to exist. */
-export function entryOf(root: string, fn: PackagedFunctionName): string {
+function entryOf(root: string, fn: PackagedFunctionName): string {
   const entry = path.join(root, 'functions', fn, 'index.ts');
   if (!existsSync(entry)) throw new Error(`Expected the entry point ${path.relative(root, entry)} for function ${fn} but received no such file`);
   return entry;
 }
 
-/** The esbuild plugin that bakes overrides into infra/distribution.ts for one build. */
-export function bakeDistribution(root: string, overrides: BuildOverrides): Plugin {
-  const distributionFile = path.join(root, 'infra', 'distribution.ts');
-  const bakedFile = path.join(root, 'infra', 'build', 'baked-distribution.ts');
+/** The prefix of the generated configuration modules (typed in functions/baked-config.d.ts). */
+const CONFIG_MODULE_PREFIX = 'edge-images:config/';
+
+/**
+ * The esbuild plugin that answers `import config from 'edge-images:config/<fn>'` with that function's
+ * configuration (infra/config.ts) as JSON, computed from distribution.ts with `overrides` applied.
+ */
+export function bakedConfig(overrides: BuildOverrides = {}): Plugin {
   return {
-    name: 'edge-images-bake-distribution',
+    name: 'edge-images-baked-config',
     setup(b) {
-      b.onResolve({ filter: /(^|\/)distribution(\.ts)?$/ }, (args) => {
-        if (args.importer === bakedFile) return undefined;
-        const target = path.resolve(args.resolveDir, args.path);
-        if (target === distributionFile || `${target}.ts` === distributionFile) return { path: bakedFile };
-        return undefined;
+      b.onResolve({ filter: /^edge-images:config\// }, (args) => ({ path: args.path, namespace: 'edge-images-config' }));
+      b.onLoad({ filter: /.*/, namespace: 'edge-images-config' }, (args) => {
+        const fn = args.path.slice(CONFIG_MODULE_PREFIX.length);
+        if (!(PACKAGED_FUNCTIONS as readonly string[]).includes(fn)) {
+          throw new Error(`Expected a function name (${PACKAGED_FUNCTIONS.join(', ')}) in ${args.path} but received ${JSON.stringify(fn)}`);
+        }
+        const config = functionConfig(fn as PackagedFunctionName, applyOverrides(distribution, overrides));
+        return { contents: JSON.stringify(config), loader: 'json' };
       });
-      b.onResolve({ filter: new RegExp(`^${OVERRIDES_MODULE}$`) }, () => ({ path: OVERRIDES_MODULE, namespace: 'edge-images' }));
-      b.onLoad({ filter: /.*/, namespace: 'edge-images' }, () => ({ contents: JSON.stringify(overrides), loader: 'json' }));
     },
   };
 }
@@ -96,7 +103,7 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     legalComments: 'none',
     metafile: true,
     logLevel: 'silent',
-    plugins: [bakeDistribution(root, options.overrides)],
+    plugins: [bakedConfig(options.overrides)],
   });
   const output = Object.values(result.metafile.outputs)[0] as Metafile['outputs'][string];
   const externals = [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))].filter((p) =>

@@ -8,7 +8,7 @@ const path = require('node:path');
 
 const [dir, eventFile] = process.argv.slice(2);
 if (!dir || !eventFile) {
-  console.error('Expected <unzipped dir> <event.json> for invoke.cjs but received ' + JSON.stringify(process.argv.slice(2)));
+  console.error(`Expected <unzipped dir> <event.json> for invoke.cjs but received ${JSON.stringify(process.argv.slice(2))}`);
   process.exit(2);
 }
 const event = JSON.parse(readFileSync(eventFile, 'utf8'));
@@ -18,13 +18,15 @@ const loaded = process.hrtime.bigint();
 Promise.resolve(handler(event, { functionName: path.basename(dir), awsRequestId: 'invoke-cjs' }))
   .then((result) => {
     const answered = process.hrtime.bigint();
-    process.stdout.write(JSON.stringify({
-      result,
-      loadMs: Number(loaded - started) / 1e6,
-      answerMs: Number(answered - loaded) / 1e6,
-    }) + '\n');
+    process.stdout.write(
+      `${JSON.stringify({
+        result,
+        loadMs: Number(loaded - started) / 1e6,
+        answerMs: Number(answered - loaded) / 1e6,
+      })}\n`,
+    );
   })
   .catch((error) => {
-    console.error(error && error.stack ? error.stack : String(error));
+    console.error(error?.stack ? error.stack : String(error));
     process.exit(1);
   });

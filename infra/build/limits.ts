@@ -21,7 +21,7 @@ const MB = 1024 * 1024;
 export const VIEWER_LIMITS: EdgeLimits = { timeoutSeconds: 5, maxMemoryMb: 128, zipBytes: 1 * MB };
 export const ORIGIN_LIMITS: EdgeLimits = { timeoutSeconds: 30, maxMemoryMb: 10_240, zipBytes: 50 * MB };
 /** Lambda's own floor. */
-export const MIN_MEMORY_MB = 128;
+const MIN_MEMORY_MB = 128;
 
 /**
  * Regular regional functions (derived-cleanup): Lambda's own limits. No native code in them, so

@@ -10,7 +10,7 @@ import type { EventType, FunctionName, RegionalFunctionName, S3EventName } from 
 import type { BuildOverrides } from './overrides.ts';
 
 /** What every packaged function has: how Lambda runs it, its zip and its IAM documents. */
-export interface ManifestPackage {
+interface ManifestPackage {
   readonly runtime: string;
   readonly architecture: string;
   readonly handler: string;

@@ -7,14 +7,21 @@
  * change), `functions` and `regionalFunctions` are overlaid by name, and every other top-level key of
  * the distribution replaces the whole value (e.g. `images`). Unknown top-level keys are errors.
  *
- * This module is bundled into every function (through baked-distribution.ts): it imports types only.
+ * Applied at build time by infra/build/bundle.ts before the function configurations are computed.
  */
-import type { CustomOriginSpec, DistributionSpec, FunctionName, FunctionSpec, OriginSpec, RegionalFunctionName, RegionalFunctionSpec, S3OriginSpec } from '../distribution.ts';
+import type {
+  CustomOriginSpec,
+  DistributionSpec,
+  FunctionName,
+  FunctionSpec,
+  OriginSpec,
+  RegionalFunctionName,
+  RegionalFunctionSpec,
+  S3OriginSpec,
+} from '../distribution.ts';
 
 /** Fields of one origin to change, named by the origin's id. */
-export type OriginOverride =
-  | ({ readonly id: string } & Partial<Omit<S3OriginSpec, 'id'>>)
-  | ({ readonly id: string } & Partial<Omit<CustomOriginSpec, 'id'>>);
+type OriginOverride = ({ readonly id: string } & Partial<Omit<S3OriginSpec, 'id'>>) | ({ readonly id: string } & Partial<Omit<CustomOriginSpec, 'id'>>);
 
 export type BuildOverrides = {
   readonly [K in Exclude<keyof DistributionSpec, 'origins' | 'functions' | 'regionalFunctions'>]?: DistributionSpec[K];
@@ -24,8 +31,7 @@ export type BuildOverrides = {
   readonly regionalFunctions?: Readonly<Partial<Record<RegionalFunctionName, Partial<RegionalFunctionSpec>>>>;
 };
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Applies overrides to a spec; throws `Expected ... but received ...` on anything it cannot apply. */
 export function applyOverrides(spec: DistributionSpec, overrides: BuildOverrides | undefined): DistributionSpec {
@@ -52,7 +58,9 @@ function overlayOrigins(origins: readonly OriginSpec[], value: unknown): OriginS
     }
     const current = byId.get(change['id']);
     if (!current) {
-      throw new Error(`Expected an origin id of the distribution (${[...byId.keys()].join(', ')}) for an origin override but received ${JSON.stringify(change['id'])}`);
+      throw new Error(
+        `Expected an origin id of the distribution (${[...byId.keys()].join(', ')}) for an origin override but received ${JSON.stringify(change['id'])}`,
+      );
     }
     if ('kind' in change && change['kind'] !== current.kind) {
       throw new Error(`Expected kind ${current.kind} for origin ${current.id} but received ${JSON.stringify(change['kind'])}`);
@@ -68,7 +76,9 @@ function overlayFunctions<T extends Readonly<Record<string, FunctionSpec>>>(key:
   for (const [name, change] of Object.entries(value)) {
     const current = result[name];
     if (!current) {
-      throw new Error(`Expected a function of the distribution (${Object.keys(functions).join(', ')}) for a function override but received ${JSON.stringify(name)}`);
+      throw new Error(
+        `Expected a function of the distribution (${Object.keys(functions).join(', ')}) for a function override but received ${JSON.stringify(name)}`,
+      );
     }
     if (!isRecord(change)) throw new Error(`Expected an object for the override of function ${name} but received ${JSON.stringify(change)}`);
     result[name] = { ...current, ...change } as FunctionSpec;

@@ -52,13 +52,17 @@ try {
   for (const f of manifest.functions) {
     const kb = (f.zipBytes / 1024).toFixed(0).padStart(6);
     const limit = (f.zipLimitBytes / 1024 / 1024).toFixed(0);
-    console.log(`${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  ${f.eventTypes.join(', ') || '(not attached)'}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`);
+    console.log(
+      `${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  ${f.eventTypes.join(', ') || '(not attached)'}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`,
+    );
   }
   for (const f of manifest.regionalFunctions) {
     const kb = (f.zipBytes / 1024).toFixed(0).padStart(6);
     const limit = (f.zipLimitBytes / 1024 / 1024).toFixed(0);
     const regions = f.regions.map((r) => r.region).join(', ');
-    console.log(`${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  regional, ${f.events.join(', ')} in ${regions}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`);
+    console.log(
+      `${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  regional, ${f.events.join(', ')} in ${regions}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`,
+    );
   }
   console.log(`${out}/manifest.json, ${out}/iam/  (${Math.round(performance.now() - started)} ms)`);
 } catch (error) {

@@ -92,7 +92,9 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
 
   const problems = [
     ...distributionProblems(spec),
-    ...(options.only ?? []).filter((fn) => !isEdge(fn) && !isRegional(fn)).map((fn) => `Expected a function of the distribution but received ${JSON.stringify(fn)}`),
+    ...(options.only ?? [])
+      .filter((fn) => !isEdge(fn) && !isRegional(fn))
+      .map((fn) => `Expected a function of the distribution but received ${JSON.stringify(fn)}`),
     ...names.flatMap((fn) => limitProblems(spec, fn)),
     ...regionalNames.flatMap((fn) => regionalLimitProblems(spec, fn)),
   ];
@@ -148,7 +150,10 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
       if (zipProblems.length > 0) throw new Error(`The package breaks Lambda rules:\n- ${zipProblems.join('\n- ')}`);
       // One document for every region's copy (all buckets); SST narrows each copy to its region's buckets.
       const permissionsFile = `iam/${fn}-permissions.json`;
-      await writeJson(path.join(outDir, permissionsFile), regionalPermissionPolicy(spec, fn, { lambdaName: lambdaName(fn), distributionArn: DISTRIBUTION_ARN_PLACEHOLDER }));
+      await writeJson(
+        path.join(outDir, permissionsFile),
+        regionalPermissionPolicy(spec, fn, { lambdaName: lambdaName(fn), distributionArn: DISTRIBUTION_ARN_PLACEHOLDER }),
+      );
       const data = spec.regionalFunctions[fn];
       regionalEntries.push({
         kind: 'regional',
@@ -181,7 +186,12 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
 }
 
 /** Bundles one function and zips it (with sharp for linux-x64 when the bundle imports it). */
-async function zipFunction(root: string, fn: PackagedFunctionName, overrides: BuildOverrides, staging: string): Promise<{ bundle: BundleResult; zip: Uint8Array; nodeModules: string[] }> {
+async function zipFunction(
+  root: string,
+  fn: PackagedFunctionName,
+  overrides: BuildOverrides,
+  staging: string,
+): Promise<{ bundle: BundleResult; zip: Uint8Array; nodeModules: string[] }> {
   const bundle = await bundleFunction({ root, fn, overrides, outDir: path.join(staging, fn) });
   const files: Zippable = { 'index.js': [await readFile(bundle.file), zipOptions()] };
   const nodeModules: string[] = [];
@@ -240,7 +250,7 @@ async function topLevelPackages(dir: string): Promise<string[]> {
 }
 
 /** What the runtime never reads: type declarations, docs, sources of the native addon, npm's bookkeeping. */
-export function keepInZip(file: string): boolean {
+function keepInZip(file: string): boolean {
   if (file === '.package-lock.json') return false;
   if (/\.d\.(c|m)?ts$/.test(file) || file.endsWith('.map')) return false;
   if (/(^|\/)(README|CHANGELOG|HISTORY)(\.[a-z]+)?$/i.test(file)) return false;
@@ -254,7 +264,7 @@ export function keepInZip(file: string): boolean {
  * installed from the npm registry once and cached in .build/. Installed into a temporary folder and
  * renamed into place, so concurrent builds never see half an install.
  */
-export async function linuxSharp(root: string): Promise<string> {
+async function linuxSharp(root: string): Promise<string> {
   const version = (JSON.parse(await readFile(path.join(root, 'node_modules', 'sharp', 'package.json'), 'utf8')) as { version: string }).version;
   const cacheRoot = path.join(root, '.build', 'sharp');
   const target = path.join(cacheRoot, `${version}-linux-x64-glibc`);
@@ -265,7 +275,18 @@ export async function linuxSharp(root: string): Promise<string> {
   try {
     await writeJson(path.join(temp, 'package.json'), { name: 'edge-images-lambda-sharp', private: true, dependencies: { sharp: version } });
     const npm = process.env['npm_execpath'];
-    const args = ['install', '--os=linux', '--cpu=x64', '--libc=glibc', '--omit=dev', '--ignore-scripts', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'];
+    const args = [
+      'install',
+      '--os=linux',
+      '--cpu=x64',
+      '--libc=glibc',
+      '--omit=dev',
+      '--ignore-scripts',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+    ];
     // Under `npm run`, npm_execpath is npm's own CLI script: run it with this node, like npm does.
     if (npm && /\.(c|m)?js$/.test(npm)) await run(process.execPath, [npm, ...args], { cwd: temp });
     else await run(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd: temp, shell: process.platform === 'win32' });

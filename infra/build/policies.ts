@@ -7,7 +7,7 @@
  * where it ran, to `/aws/lambda/us-east-1.<name>`); only functions listed in S3_ACCESS touch S3, and
  * then only GetObject on the distribution's buckets and PutObject under `_derived/`.
  * derived-cleanup lists, reads and deletes under `_derived/` only and invalidates one distribution:
- * no function can write or delete an original (test/reliability/sacred-iam.test.ts).
+ * no function can write or delete an original (test/integration/sacred-iam.test.ts).
  */
 import { DERIVED_PREFIX } from '../../functions/core/keys.ts';
 import type { DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec } from '../distribution.ts';
@@ -27,9 +27,9 @@ export interface PolicyDocument {
 }
 
 /** What a function does with S3. Functions not listed get no S3 permission at all. */
-export type S3Access = 'read-originals-write-derived';
+type S3Access = 'read-originals-write-derived';
 
-export const S3_ACCESS: Readonly<Partial<Record<FunctionName, S3Access>>> = {
+const S3_ACCESS: Readonly<Partial<Record<FunctionName, S3Access>>> = {
   'image-resize': 'read-originals-write-derived',
 };
 
@@ -50,7 +50,7 @@ export function edgeTrustPolicy(): PolicyDocument {
   };
 }
 
-export function s3Buckets(spec: DistributionSpec): string[] {
+function s3Buckets(spec: DistributionSpec): string[] {
   return [...new Set(spec.origins.filter((o): o is S3OriginSpec => o.kind === 's3').map((o) => o.bucket))];
 }
 
@@ -120,7 +120,7 @@ export interface RegionalPolicyOptions {
 }
 
 /** The buckets of the spec's S3 origins, of one region when given. */
-export function s3BucketsIn(spec: DistributionSpec, region?: string): string[] {
+function s3BucketsIn(spec: DistributionSpec, region?: string): string[] {
   const origins = spec.origins.filter((o): o is S3OriginSpec => o.kind === 's3' && (region === undefined || o.region === region));
   return [...new Set(origins.map((o) => o.bucket))];
 }

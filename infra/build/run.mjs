@@ -19,7 +19,13 @@ if (!entry) {
 const outdir = path.resolve('.build', 'run');
 await mkdir(outdir, { recursive: true });
 // One output per entry path, so `npm start` and `npm run origin` can run side by side.
-const outfile = path.join(outdir, `${path.relative('.', entry).replace(/\.[cm]?ts$/, '').replaceAll(/[\\/]/g, '-')}.mjs`);
+const outfile = path.join(
+  outdir,
+  `${path
+    .relative('.', entry)
+    .replace(/\.[cm]?ts$/, '')
+    .replaceAll(/[\\/]/g, '-')}.mjs`,
+);
 await build({
   entryPoints: [entry],
   outfile,

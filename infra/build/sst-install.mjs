@@ -14,7 +14,8 @@ const root = process.cwd();
 const platform = path.join(root, '.sst', 'platform');
 const want = JSON.parse(readFileSync(path.join(root, 'node_modules', 'sst', 'package.json'), 'utf8')).version;
 const versionOf = (dir) => (existsSync(path.join(dir, 'version')) ? readFileSync(path.join(dir, 'version'), 'utf8').trim() : undefined);
-const complete = (dir) => versionOf(dir) === want && existsSync(path.join(dir, 'config.d.ts')) && existsSync(path.join(dir, 'node_modules', '@pulumi', 'aws', 'package.json'));
+const complete = (dir) =>
+  versionOf(dir) === want && existsSync(path.join(dir, 'config.d.ts')) && existsSync(path.join(dir, 'node_modules', '@pulumi', 'aws', 'package.json'));
 
 if (complete(platform)) process.exit(0);
 

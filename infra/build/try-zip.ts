@@ -13,7 +13,9 @@ import { unzipSync } from 'fflate';
 
 const run = promisify(execFile);
 // Beside this file; or, when this file was bundled elsewhere (run.mjs), in the project's infra/build.
-const invokeScript = [path.join(path.dirname(fileURLToPath(import.meta.url)), 'invoke.cjs'), path.resolve('infra', 'build', 'invoke.cjs')].find((f) => existsSync(f))!;
+const invokeScript = [path.join(path.dirname(fileURLToPath(import.meta.url)), 'invoke.cjs'), path.resolve('infra', 'build', 'invoke.cjs')].find((f) =>
+  existsSync(f),
+)!;
 
 /** Extracts a zip into dir; returns the file names it held. */
 export async function unzipTo(zipFile: string, dir: string): Promise<string[]> {
@@ -25,7 +27,9 @@ export async function unzipTo(zipFile: string, dir: string): Promise<string[]> {
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, data);
   }
-  return Object.keys(files).filter((name) => !name.endsWith('/')).sort();
+  return Object.keys(files)
+    .filter((name) => !name.endsWith('/'))
+    .sort();
 }
 
 export interface Invocation {

@@ -9,7 +9,7 @@ import type { CloudFrontHeaders } from 'aws-lambda';
 import { toCfHeaders } from '../../functions/adapters/cloudfront/headers.ts';
 import type { S3OriginSpec } from '../distribution.ts';
 
-export interface S3Answer {
+interface S3Answer {
   readonly status: number;
   readonly statusDescription: string;
   readonly headers: CloudFrontHeaders;

@@ -25,7 +25,7 @@ const CACHEABLE_BY_DEFAULT = new Set([200, 203, 300, 301, 410]);
 const ERROR_CACHED = new Set([400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]);
 /** The only cached errors whose `no-store` / `no-cache` / `private` CloudFront honours (and 410, cached as content). */
 const ERROR_REFUSAL_HONOURED = new Set([404, 414, 501]);
-export const ERROR_CACHING_MIN_TTL = 10;
+const ERROR_CACHING_MIN_TTL = 10;
 
 export function ttlSeconds(status: number, headers: CloudFrontHeaders, policy: CachePolicySpec): number {
   const directives = parseCacheControl(headers['cache-control']?.map((h) => h.value).join(',') ?? '');

@@ -9,7 +9,7 @@ import type { S3Event } from 'aws-lambda';
 import { s3DerivedStore } from '../../functions/adapters/s3/derived.ts';
 import type { Log } from '../../functions/core/log.ts';
 import { createHandler } from '../../functions/derived-cleanup/handler.ts';
-import type { Invalidator } from '../../functions/derived-cleanup/handler.ts';
+import type { Invalidator } from '../../functions/adapters/cloudfront/invalidate.ts';
 import type { EdgeCache } from './cache.ts';
 import type { LocalS3 } from './s3.ts';
 
@@ -20,7 +20,7 @@ export interface LocalDerivedCleanup {
 }
 
 /** The local edge's cache as a CloudFront invalidation: the same path rules (`*` only at the end). */
-export function cacheInvalidator(cache: () => EdgeCache): Invalidator {
+function cacheInvalidator(cache: () => EdgeCache): Invalidator {
   let next = 0;
   return {
     async invalidate(paths) {
@@ -38,14 +38,22 @@ export function startLocalDerivedCleanup(options: {
   readonly cache: () => EdgeCache;
   readonly log: Log;
 }): LocalDerivedCleanup {
-  const handler = createHandler({ buckets: options.buckets }, { store: s3DerivedStore(options.client), invalidator: cacheInvalidator(options.cache), log: options.log });
+  const handler = createHandler(
+    { buckets: options.buckets },
+    { store: s3DerivedStore(options.client), invalidator: cacheInvalidator(options.cache), log: options.log },
+  );
   let queue: Promise<void> = Promise.resolve();
   let invocation = 0;
   const stop =
     options.s3.onObjectEvent?.((event: S3Event) => {
       const awsRequestId = `local-cleanup-${++invocation}`;
       // Failures are logged by the handler; in AWS the event would be retried.
-      queue = queue.then(() => handler(event, { awsRequestId }).then(() => undefined, () => undefined));
+      queue = queue.then(() =>
+        handler(event, { awsRequestId }).then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
     }) ?? (() => {});
   return {
     settled: async () => {

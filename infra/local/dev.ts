@@ -37,7 +37,7 @@ import { isIP } from 'node:net';
 
 export const DEV_VIEWER_COUNTRY = 'x-local-viewer-country';
 export const DEV_FAIL_PRIMARY = 'x-local-fail-primary';
-export const DEV_VIEWER_IP = 'x-local-viewer-ip';
+const DEV_VIEWER_IP = 'x-local-viewer-ip';
 export const DEV_S3_CONFLICT = 'x-local-s3-conflict';
 export const DEV_SWITCHES = [DEV_VIEWER_COUNTRY, DEV_FAIL_PRIMARY, DEV_S3_CONFLICT, DEV_VIEWER_IP] as const;
 

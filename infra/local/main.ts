@@ -9,7 +9,7 @@ import type { BuildOverrides } from '../build/overrides.ts';
 import { distribution } from '../distribution.ts';
 import { parseFailMode, parseS3Conflicts, parseViewerIp, parseViewerCountry } from './dev.ts';
 import type { Simulation } from './dev.ts';
-import { startLocalStack } from './stack.ts';
+import { startLocalStack } from '../local-stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -113,7 +113,11 @@ try {
     values.s3 === 'aws'
       ? `${values['s3-endpoint'] ?? 'real S3'} with your AWS credentials, bucket ${stack.bucket} (not seeded)`
       : `${stack.s3.endpoint}  bucket ${stack.bucket}  (path-style, access key S3RVER / secret S3RVER)`;
-  const simulating = [simulate.viewerCountry && `viewer country ${simulate.viewerCountry}`, simulate.failPrimary && `primary ${simulate.failPrimary}`, simulate.viewerIp && `viewer IP ${simulate.viewerIp}`].filter(Boolean);
+  const simulating = [
+    simulate.viewerCountry && `viewer country ${simulate.viewerCountry}`,
+    simulate.failPrimary && `primary ${simulate.failPrimary}`,
+    simulate.viewerIp && `viewer IP ${simulate.viewerIp}`,
+  ].filter(Boolean);
   console.log(`edge-images local edge
   gallery    ${stack.edge.url}/   thumbnails, private images, dev switches, request inspector
   thumbnail  ${stack.edge.url}/128x128/${example}

@@ -183,11 +183,8 @@ export async function seedOriginals(client: S3Client, bucket: string, directory:
     const file = path.join(entry.parentPath, entry.name);
     const key = path.relative(directory, file).split(path.sep).join('/');
     if (key.startsWith('_derived/')) continue;
-    await client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(file), ContentType: contentTypeOfKey(key) }),
-    );
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(file), ContentType: contentTypeOfKey(key) }));
     keys.push(key);
   }
   return keys.sort();
 }
-

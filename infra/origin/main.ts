@@ -1,5 +1,6 @@
 /**
  * `npm run origin`: the HTTP image origin on any host (EC2 behind the origin group, or a laptop).
+ *   npm run origin                                        the fixtures (fixtures/images), derived images in .build/
  *   npm run origin -- --dir ./images                      originals from a directory
  *   npm run origin -- --bucket edge-images-originals --region us-east-1
  *   PORT=8080 HOST=0.0.0.0 npm run origin -- --dir /srv/images
@@ -14,8 +15,9 @@ import { startImageOrigin } from './server.ts';
 import { bucketStore, directoryStore } from './store.ts';
 import type { OriginStore } from './store.ts';
 
-const usage = `Usage: npm run origin -- (--dir DIR | --bucket NAME [--region REGION] [--endpoint URL]) [options]
-  --dir DIR          serve originals from DIR (keys are paths relative to DIR)
+const usage = `Usage: npm run origin -- [--dir DIR | --bucket NAME [--region REGION] [--endpoint URL]] [options]
+  --dir DIR          serve originals from DIR (keys are paths relative to DIR; default: fixtures/images,
+                     with derived images in .build/origin-derived so the checkout stays clean)
   --derived-dir DIR  keep derived images in DIR (default: DIR/_derived, the S3 layout)
   --bucket NAME      serve originals from an S3 bucket (credentials from the usual AWS chain)
   --region REGION    the bucket's region (default us-east-1)
@@ -51,9 +53,14 @@ if (values.help) {
   console.log(usage);
   process.exit(0);
 }
-if ((values.dir === undefined) === (values.bucket === undefined)) {
-  console.error(`Expected exactly one of --dir or --bucket but received ${values.dir && values.bucket ? 'both' : 'neither'}\n\n${usage}`);
+if (values.dir !== undefined && values.bucket !== undefined) {
+  console.error(`Expected one of --dir or --bucket but received both\n\n${usage}`);
   process.exit(2);
+}
+// Neither: the fixtures, so `npm run origin` alone serves something; derived images stay out of the checkout.
+if (values.bucket === undefined && values.dir === undefined) {
+  values.dir = 'fixtures/images';
+  values['derived-dir'] ??= '.build/origin-derived';
 }
 const port = Number(values.port ?? process.env['PORT'] ?? 8080);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -71,7 +78,10 @@ let store: OriginStore;
 let client: S3Client | undefined;
 if (values.bucket !== undefined) {
   client = new S3Client(s3ClientConfig(values.region, values.endpoint));
-  store = bucketStore(s3Store(() => client!), values.bucket);
+  store = bucketStore(
+    s3Store(() => client!),
+    values.bucket,
+  );
 } else {
   store = directoryStore({ originals: values.dir!, ...(values['derived-dir'] ? { derived: values['derived-dir'] } : {}) });
 }

@@ -13,9 +13,10 @@
  * let in-flight requests finish (connections closed after their response), then resolve.
  */
 import { randomBytes } from 'node:crypto';
-import { STATUS_CODES, createServer } from 'node:http';
+import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Rendered, RenderLimits } from '../../functions/adapters/image/render.ts';
+import { renderHttpError } from '../../functions/adapters/http/error.ts';
+import type { Rendered, RenderOptions } from '../../functions/adapters/image/render.ts';
 import { EdgeError, toEdgeError } from '../../functions/core/errors.ts';
 import { derivedKey, parseDerivedUri } from '../../functions/core/grammar.ts';
 import type { Variant } from '../../functions/core/grammar.ts';
@@ -24,17 +25,17 @@ import { elapsed, jsonLog } from '../../functions/core/log.ts';
 import type { Log } from '../../functions/core/log.ts';
 import type { ImagePolicy } from '../../functions/core/policy.ts';
 import type { OriginObject, OriginStore } from './store.ts';
-import { listen } from '../local/listen.ts';
+import { listen } from '../serve/listen.ts';
 import { Limiter, SingleFlight } from '../../functions/core/limit.ts';
 import type { LimitSettings } from '../../functions/core/limit.ts';
-import { DEFAULT_RENDER_LIMIT } from '../../functions/image-resize/handler.ts';
+import { tunables } from '../distribution.ts';
 import { s3Etag } from '../../functions/adapters/s3/etag.ts';
 
 export interface ImageOriginOptions {
   readonly store: OriginStore;
   readonly policy: ImagePolicy;
-  readonly render: (source: Buffer, variant: Variant, limits: RenderLimits) => Promise<Rendered>;
-  /** Resizes at once, and how many may wait (default: image-resize's DEFAULT_RENDER_LIMIT). */
+  readonly render: (source: Buffer, variant: Variant, options: RenderOptions) => Promise<Rendered>;
+  /** Resizes at once, and how many may wait (default: tunables.renders, as image-resize). */
   readonly renders?: LimitSettings;
   readonly log?: Log;
   /** Store what it resizes under `_derived/` (conditional write). Default true. */
@@ -57,8 +58,6 @@ export interface ImageOrigin {
   close(): Promise<void>;
 }
 
-export const DERIVED_CACHE_CONTROL = 'public, max-age=31536000, immutable';
-
 interface Reply {
   readonly status: number;
   readonly headers: Record<string, string>;
@@ -69,11 +68,11 @@ interface Reply {
 
 export async function startImageOrigin(options: ImageOriginOptions): Promise<ImageOrigin> {
   const log = options.log ?? jsonLog;
-  const cacheControl = options.cacheControl ?? DERIVED_CACHE_CONTROL;
+  const cacheControl = options.cacheControl ?? tunables.derivedCacheControl;
   const storeDerived = options.storeDerived ?? true;
   const rendering = new SingleFlight<{ object: OriginObject; stored: string }>();
   // The same bound as image-resize: this process serves many requests, and each resize holds a decode.
-  const renders = new Limiter(options.renders ?? DEFAULT_RENDER_LIMIT, 'resize');
+  const renders = new Limiter(options.renders ?? tunables.renders, 'resize');
   let active = 0;
   let draining = false;
   let closing: Promise<void> | undefined;
@@ -81,26 +80,28 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
   /** One resize per derived key at a time: concurrent misses share it. */
   function make(key: string, variant: Variant): Promise<{ object: OriginObject; stored: string }> {
     const target = derivedKey(key, variant);
-    return rendering.run(target, () => renders.run(async () => {
-      const original = await options.store.get(key, options.policy.limits.maxInputBytes);
-      if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
-      const image = await options.render(original.body, variant, options.policy.limits);
-      let stored = 'not-stored';
-      if (storeDerived) {
-        try {
-          stored = await options.store.putIfAbsent(target, image.data, {
-            contentType: image.contentType,
-            cacheControl,
-            metadata: { 'original-etag': original.etag.replaceAll('"', '') },
-          });
-        } catch (error) {
-          // The viewer still gets the image; the next miss tries the write again. Logged on the request's line.
-          stored = `store failed: ${toEdgeError(error).detail ?? 'unknown'}`;
+    return rendering.run(target, () =>
+      renders.run(async () => {
+        const original = await options.store.get(key, options.policy.limits.maxInputBytes);
+        if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
+        const image = await options.render(original.body, variant, options.policy.limits);
+        let stored = 'not-stored';
+        if (storeDerived) {
+          try {
+            stored = await options.store.putIfAbsent(target, image.data, {
+              contentType: image.contentType,
+              cacheControl,
+              metadata: { 'original-etag': original.etag.replaceAll('"', '') },
+            });
+          } catch (error) {
+            // The viewer still gets the image; the next miss tries the write again. Logged on the request's line.
+            stored = `store failed: ${toEdgeError(error).detail ?? 'unknown'}`;
+          }
         }
-      }
-      const object: OriginObject = { body: image.data, contentType: image.contentType, etag: s3Etag(image.data) };
-      return { object, stored };
-    }));
+        const object: OriginObject = { body: image.data, contentType: image.contentType, etag: s3Etag(image.data) };
+        return { object, stored };
+      }),
+    );
   }
 
   async function answer(req: IncomingMessage): Promise<Reply> {
@@ -197,26 +198,17 @@ function objectReply(req: IncomingMessage, object: OriginObject, extra: Record<s
     ...extra,
   };
   const ifNoneMatch = firstHeader(req, 'if-none-match');
-  if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === object.etag)) {
+  if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === object.etag)) {
     return { status: 304, headers, outcome: `${outcome}-not-modified` };
   }
   return { status: 200, headers, body: object.body, outcome, ...(detail ? { detail } : {}) };
 }
 
-/** A viewer-safe error: the public message only, cached for the error's seconds at most. */
+/** A viewer-safe error, rendered as the CloudFront functions render theirs (adapters/http/error.ts). */
 function errorReply(error: EdgeError): Reply {
-  return {
-    status: error.status,
-    headers: {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Cache-Control': error.cacheSeconds > 0 ? `public, max-age=${error.cacheSeconds}` : 'no-store',
-    },
-    body: Buffer.from(`${error.status} ${STATUS_CODES[error.status] ?? ''}: ${error.publicMessage}\n`),
-    outcome: error.code,
-    ...(error.detail ? { detail: error.detail } : {}),
-  };
+  const { status, headers, body } = renderHttpError(error);
+  return { status, headers, body: Buffer.from(body), outcome: error.code, ...(error.detail ? { detail: error.detail } : {}) };
 }
-
 
 function firstHeader(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];

@@ -57,7 +57,9 @@ export function directoryStore(options: { originals: string; derived?: string })
       }
       if (!info.isFile()) return undefined;
       if (info.size > maxBytes) {
-        throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', { detail: `${file} is ${info.size} bytes, the limit is ${maxBytes}` });
+        throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
+          detail: `${file} is ${info.size} bytes, the limit is ${maxBytes}`,
+        });
       }
       const body = await readFile(file);
       return { body, contentType: contentTypeOfKey(key), etag: s3Etag(body), lastModified: info.mtime };

@@ -63,7 +63,16 @@ function childScript(): Promise<string> {
     const outdir = path.resolve('.build', 'render');
     await mkdir(outdir, { recursive: true });
     const outfile = path.join(outdir, 'render-child.mjs');
-    await build({ entryPoints: [path.resolve('infra/render/child.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+    await build({
+      entryPoints: [path.resolve('infra/render/child.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+    });
     return outfile;
   })();
   return bundled;
@@ -127,7 +136,9 @@ export async function startRenderPool(options: RenderPoolOptions): Promise<Rende
       if (closed) throw new EdgeError('OriginError', 'The image service is stopping; try again', { status: 503, detail: 'render pool closed' });
       // The byte limits are checked here, so an oversized source is never copied to a worker.
       if (renderOptions.maxInputBytes !== undefined && source.byteLength > renderOptions.maxInputBytes) {
-        throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', { detail: `${source.byteLength} bytes, the limit is ${renderOptions.maxInputBytes}` });
+        throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
+          detail: `${source.byteLength} bytes, the limit is ${renderOptions.maxInputBytes}`,
+        });
       }
       if (renderOptions.cost && looksLikeXml(source)) checkSvgBytes(source.byteLength, renderOptions.cost);
       const worker = await acquire();
@@ -154,14 +165,24 @@ export async function startRenderPool(options: RenderPoolOptions): Promise<Rende
         };
         const onExit = (code: number | null, signal: string | null) => {
           finish();
-          reject(new EdgeError('OriginError', 'The image could not be resized right now; try again', { status: 503, detail: `render worker ${child.pid} exited (${signal ?? code})` }));
+          reject(
+            new EdgeError('OriginError', 'The image could not be resized right now; try again', {
+              status: 503,
+              detail: `render worker ${child.pid} exited (${signal ?? code})`,
+            }),
+          );
         };
         // The budget: past it the worker is killed (its replacement is spawned on exit).
         const timer = setTimeout(() => {
           finish();
           if (child.pid !== undefined) killed.push(child.pid);
           child.kill('SIGKILL');
-          reject(new EdgeError('OriginError', 'The image took too long to resize; try again', { status: 503, detail: `render exceeded its ${options.budgetMs} ms budget; worker ${child.pid} killed` }));
+          reject(
+            new EdgeError('OriginError', 'The image took too long to resize; try again', {
+              status: 503,
+              detail: `render exceeded its ${options.budgetMs} ms budget; worker ${child.pid} killed`,
+            }),
+          );
         }, options.budgetMs);
         child.on('message', onMessage);
         child.once('exit', onExit);

@@ -22,7 +22,7 @@ export type PriceClass = 'PriceClass_All' | 'PriceClass_200' | 'PriceClass_100';
  */
 export type S3OriginAccess = 'oac' | 'oai' | 'auto';
 
-export interface StageDomain {
+interface StageDomain {
   /** The CDN hostname viewers use, e.g. img.acme.net (an alternate domain name of the distribution). */
   readonly name: string;
   /** An ISSUED ACM certificate in us-east-1 covering the name; without it one is created and DNS-validated in the hosted zone. */

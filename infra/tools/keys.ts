@@ -32,11 +32,14 @@ export function makeStageKeys(stage: string, options: { ecdsa?: boolean; id?: st
   if (!STAGE.test(stage)) throw new Error(`Expected a stage name of letters, digits and dashes for --stage but received ${JSON.stringify(stage)}`);
   // Until CloudFront gives the public key its own ID: an alphanumeric placeholder (replace it by the
   // CloudFront ID if CloudFront itself also verifies, with trusted key groups on the behavior).
-  const id = options.id ?? `K${stage.replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 8)}${randomBytes(4).toString('hex').toUpperCase()}`;
+  const id =
+    options.id ??
+    `K${stage
+      .replace(/[^A-Za-z0-9]/g, '')
+      .toUpperCase()
+      .slice(0, 8)}${randomBytes(4).toString('hex').toUpperCase()}`;
   if (!/^[A-Za-z0-9]{1,64}$/.test(id)) throw new Error(`Expected an alphanumeric Key-Pair-Id for --id but received ${JSON.stringify(id)}`);
-  const pair = options.ecdsa
-    ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pair = options.ecdsa ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privatePem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const algorithm = options.ecdsa ? 'ECDSA-P256' : 'RSA-2048';
@@ -51,7 +54,7 @@ export function makeStageKeys(stage: string, options: { ecdsa?: boolean; id?: st
   };
 }
 
-export function cloudFrontSteps(stage: string, keys: StageKeys, dir: string): string {
+function cloudFrontSteps(stage: string, keys: StageKeys, dir: string): string {
   const rel = path.relative(process.cwd(), dir) || '.';
   return `Key pair for stage ${stage} (${keys.algorithm}, Key-Pair-Id ${keys.id}) in ${rel}/
   private.pem  stays with your signer: never commit it, never upload it (store it in a secret manager)

@@ -35,12 +35,12 @@ export interface SignOptions {
 }
 
 /** Whole epoch seconds, as policies hold them. */
-export function epochSeconds(date: Date): number {
+function epochSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
 }
 
 /** The custom policy JSON for these options, or undefined when a canned policy says it all. */
-export function customPolicy(options: SignOptions, baseUrl: string): string | undefined {
+function customPolicy(options: SignOptions, baseUrl: string): string | undefined {
   const kind = options.policy ?? (options.notBefore || options.ip || options.resource ? 'custom' : 'canned');
   if (kind === 'canned') {
     if (options.notBefore || options.ip || options.resource) {
@@ -71,7 +71,7 @@ export function folderPattern(url: string): string {
  * The URL exactly as the SDK will send it (it percent-encodes path segments and query parts one
  * canonical way): the Resource of an exact custom policy must be this spelling.
  */
-export function sdkBaseUrl(options: SignOptions): string {
+function sdkBaseUrl(options: SignOptions): string {
   const canned = getSignedUrl({
     url: options.url,
     keyPairId: options.keyPairId,

@@ -11,12 +11,17 @@ const variants = admittedVariants(images);
 const byFormat = new Map<string, number>();
 for (const v of variants) byFormat.set(v.format, (byFormat.get(v.format) ?? 0) + 1);
 console.log(`${variants.length} derived objects per original (${[...byFormat].map(([f, n]) => `${f} ${n}`).join(', ')})`);
-console.log(`  sizes ${images.sizes.length} x fits/positions 7 + widths ${images.widths.length}, x qualities ${images.qualities.length} x formats ${images.formats.length}, + preset variants`);
+console.log(
+  `  sizes ${images.sizes.length} x fits/positions 7 + widths ${images.widths.length}, x qualities ${images.qualities.length} x formats ${images.formats.length}, + preset variants`,
+);
 
 // Worst case: every variant made from the costliest source the limits admit. The bench measures a
 // render per (source, output format); an original is one source, so the bound is the slowest
 // measured render of any source for each format, times that format's variant count.
-const results = await readFile('bench/results.json', 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => undefined);
+const results = await readFile('bench/results.json', 'utf8').then(
+  (t) => JSON.parse(t) as Record<string, unknown>,
+  () => undefined,
+);
 const cases = (results?.['image_engine'] as { cases?: { case: string; output: string; median_ms: number }[] } | undefined)?.cases;
 if (!cases?.length) {
   console.log('no engine timings in bench/results.json: run `npm run bench -- --only engine` first');

@@ -9,22 +9,26 @@
  *   LOAD_SECONDS=10 LOAD_CONCURRENCY=32 npm run load
  *   LOAD_MAX_REQUESTS=5000 LOAD_MIX=50,40,10 npm run load
  *
- * Writes bench/load-results.json and prints a table. Exits 1 on any unexpected status, any 5xx, any
+ *   npm run load -- --record                      also write the committed bench/load-results.json
+ *
+ * Writes bench/tmp/load-results.json (ignored by git; bench/load-results.json with --record) and prints a table. Exits 1 on any unexpected status, any 5xx, any
  * lost or undecodable object, or any changed original.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import { derivedUri, parseImageUrl } from '../../functions/core/grammar.ts';
-import { DEFAULT_RENDER_LIMIT } from '../../functions/image-resize/handler.ts';
 import { S3_BUDGET } from '../../functions/adapters/s3/store.ts';
-import { distribution } from '../../infra/distribution.ts';
+import { distribution, tunables } from '../../infra/distribution.ts';
 import type { S3OriginSpec } from '../../infra/distribution.ts';
-import { startLocalStack } from '../../infra/local/stack.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
 import { hashOriginals, listKeys, objectBytes } from '../support/originals.ts';
-import { CORPUS } from '../corpus/corpus.ts';
+import { CORPUS } from '../support/corpus.ts';
 
+// A run never changes the checkout unless asked to record its figures.
+const OUT_FILE = process.argv.includes('--record') ? 'bench/load-results.json' : 'bench/tmp/load-results.json';
 const SECONDS = positive('LOAD_SECONDS', 20);
 const CONCURRENCY = positive('LOAD_CONCURRENCY', 16);
 const MAX_REQUESTS = positive('LOAD_MAX_REQUESTS', 50_000);
@@ -59,7 +63,15 @@ const BUCKETS = distribution.origins.filter((o): o is S3OriginSpec => o.kind ===
 
 /** Every thumbnail the load may miss on, shuffled with a fixed seed: each is asked for once. */
 function missPool(): string[] {
-  const originals = ['photos/cat.jpg', 'photos/a%2Bb.jpg', 'photos/caf%C3%A9%20au%20lait.jpg', 'street-1080p.jpg', 'portrait-exif6.jpg', 'logo-alpha.png', 'landscape-12mp.jpg'];
+  const originals = [
+    'photos/cat.jpg',
+    'photos/a%2Bb.jpg',
+    'photos/caf%C3%A9%20au%20lait.jpg',
+    'street-1080p.jpg',
+    'portrait-exif6.jpg',
+    'logo-alpha.png',
+    'landscape-12mp.jpg',
+  ];
   const boxes = [...policy.sizes.map((s) => `/${s}/`), ...policy.widths.map((w) => `?w=${w}`)];
   const paths: string[] = [];
   for (const original of originals) {
@@ -75,7 +87,10 @@ function missPool(): string[] {
     }
   }
   let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   for (let i = paths.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [paths[i], paths[j]] = [paths[j]!, paths[i]!];
@@ -83,7 +98,18 @@ function missPool(): string[] {
   return paths;
 }
 
-const HITS = ['/128x128/photos/cat.jpg', '/thumb/street-1080p.jpg', '/photos/cat.jpg?w=320', '/avatar/portrait-exif6.jpg', '/card/landscape-12mp.jpg', '/og/street-1080p.jpg', '/256x256/logo-alpha.png?fit=contain', '/photos/cat.jpg', '/street-1080p.jpg', '/64x64/photos/a%2Bb.jpg'];
+const HITS = [
+  '/128x128/photos/cat.jpg',
+  '/thumb/street-1080p.jpg',
+  '/photos/cat.jpg?w=320',
+  '/avatar/portrait-exif6.jpg',
+  '/card/landscape-12mp.jpg',
+  '/og/street-1080p.jpg',
+  '/256x256/logo-alpha.png?fit=contain',
+  '/photos/cat.jpg',
+  '/street-1080p.jpg',
+  '/64x64/photos/a%2Bb.jpg',
+];
 const BAD = CORPUS.filter((c) => !c.raw && (c.method ?? 'GET') === 'GET' && c.by === 'viewer-request' && !c.headers);
 
 function send(agent: Agent, base: URL, path: string): Promise<{ status: number; bytes: number }> {
@@ -151,7 +177,9 @@ async function main(): Promise<number> {
     const deadline = performance.now() + SECONDS * 1000;
     let sent = 0;
     const loadStarted = performance.now();
-    console.log(`load: ${CONCURRENCY} workers for ${SECONDS} s (at most ${MAX_REQUESTS} requests), mix hit/miss/bad ${HIT_SHARE}/${MISS_SHARE}/${BAD_SHARE}, ${misses.length} distinct misses available`);
+    console.log(
+      `load: ${CONCURRENCY} workers for ${SECONDS} s (at most ${MAX_REQUESTS} requests), mix hit/miss/bad ${HIT_SHARE}/${MISS_SHARE}/${BAD_SHARE}, ${misses.length} distinct misses available`,
+    );
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (performance.now() < deadline && sent < MAX_REQUESTS) {
@@ -169,7 +197,9 @@ async function main(): Promise<number> {
     // --- Verify: nothing lost, nothing corrupt, no original touched --------------------------------
     await stack.derivedCleanup?.settled();
     const verifyStarted = performance.now();
-    const derived = (await Promise.all(BUCKETS.map(async (bucket) => (await listKeys(stack.s3.client, bucket, '_derived/')).map((key) => ({ bucket, key }))))).flat();
+    const derived = (
+      await Promise.all(BUCKETS.map(async (bucket) => (await listKeys(stack.s3.client, bucket, '_derived/')).map((key) => ({ bucket, key }))))
+    ).flat();
     const primaryKeys = new Set(derived.filter((d) => d.bucket === stack.bucket).map((d) => d.key));
     const lost: string[] = [];
     for (const miss of done.filter((d) => d.kind === 'miss' && d.expected)) {
@@ -225,7 +255,14 @@ async function main(): Promise<number> {
     const results = {
       when: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-      settings: { seconds: SECONDS, concurrency: CONCURRENCY, max_requests: MAX_REQUESTS, mix: { hit: HIT_SHARE, miss: MISS_SHARE, bad: BAD_SHARE }, render_limit: DEFAULT_RENDER_LIMIT, s3_budget: S3_BUDGET },
+      settings: {
+        seconds: SECONDS,
+        concurrency: CONCURRENCY,
+        max_requests: MAX_REQUESTS,
+        mix: { hit: HIT_SHARE, miss: MISS_SHARE, bad: BAD_SHARE },
+        render_limit: tunables.renders,
+        s3_budget: S3_BUDGET,
+      },
       totals: {
         requests: done.length,
         seconds: round(elapsed, 2),
@@ -241,11 +278,24 @@ async function main(): Promise<number> {
         rss_peak_mib: Math.round(peakRss / 2 ** 20),
       },
       by_kind: byKind,
-      verify: { seconds: round(verifySeconds, 2), derived_objects: derivedObjects, lost: lost.length, corrupt: corrupt.length, originals: before.size, originals_changed: changedOriginals.length },
-      problems: { unexpected: unexpected.slice(0, 20).map((d) => `${d.status} ${d.path}`), lost: lost.slice(0, 20), corrupt: corrupt.slice(0, 20), changed: changedOriginals.slice(0, 20) },
+      verify: {
+        seconds: round(verifySeconds, 2),
+        derived_objects: derivedObjects,
+        lost: lost.length,
+        corrupt: corrupt.length,
+        originals: before.size,
+        originals_changed: changedOriginals.length,
+      },
+      problems: {
+        unexpected: unexpected.slice(0, 20).map((d) => `${d.status} ${d.path}`),
+        lost: lost.slice(0, 20),
+        corrupt: corrupt.slice(0, 20),
+        changed: changedOriginals.slice(0, 20),
+      },
       wall_seconds: Math.round((Date.now() - started) / 1000),
     };
-    await writeFile('bench/load-results.json', `${JSON.stringify(results, null, 2)}\n`);
+    await mkdir(path.dirname(OUT_FILE), { recursive: true });
+    await writeFile(OUT_FILE, `${JSON.stringify(results, null, 2)}\n`);
     console.table(byKind);
     console.table([
       {
@@ -265,7 +315,7 @@ async function main(): Promise<number> {
     ]);
     for (const [name, list] of Object.entries(results.problems)) if (list.length > 0) console.log(`${name}:`, list);
     const failed = unexpected.length + results.totals.status_5xx + lost.length + corrupt.length + changedOriginals.length > 0;
-    console.log(`${failed ? 'FAILED' : 'ok'}: wrote bench/load-results.json in ${results.wall_seconds} s`);
+    console.log(`${failed ? 'FAILED' : 'ok'}: wrote ${OUT_FILE} in ${results.wall_seconds} s`);
     exitCode = failed ? 1 : 0;
   } finally {
     agent.destroy();

@@ -70,12 +70,6 @@ export function manyFrameGif(canvas = 500, frames = 800): Buffer {
   return Buffer.concat([header, palette, loop, ...Array.from({ length: frames }, (_, i) => frame(i)), Buffer.from([0x3b])]);
 }
 
-export function manyFrameWebp(size = 64, frames = 300): Promise<Buffer> {
-  return sharp({ create: { width: size, height: size * frames, channels: 3, background: '#336699', pageHeight: size } })
-    .webp({ effort: 0, quality: 10 })
-    .toBuffer();
-}
-
 /** `<use>` fan-out: level k holds `width` uses of level k-1; level 0 is a blurred circle. */
 export function useFanOutSvg(depth = 6, width = 10, blur = 8): Buffer {
   const levels: string[] = [`<g id="l0"><circle cx="50" cy="50" r="40" fill="#c33" filter="url(#b)"/></g>`];
@@ -110,7 +104,12 @@ export function tallPng(width = 1920, height = 104_000): Buffer {
   ihdr[9] = 0;
   const row = Buffer.alloc(1 + Math.ceil(width / 8));
   const rows = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)), { level: 9 });
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', rows), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', rows),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /**
@@ -118,8 +117,14 @@ export function tallPng(width = 1920, height = 104_000): Buffer {
  * CRC recomputed so that only the image data is wrong.
  */
 export async function corruptInterlacedPng(size = 600): Promise<Buffer> {
-  const good = await sharp({ create: { width: size, height: size, channels: 3, background: '#456789' }, })
-    .composite([{ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><circle cx="${size / 2}" cy="${size / 2}" r="${size / 3}" fill="#f80"/></svg>`) }])
+  const good = await sharp({ create: { width: size, height: size, channels: 3, background: '#456789' } })
+    .composite([
+      {
+        input: Buffer.from(
+          `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><circle cx="${size / 2}" cy="${size / 2}" r="${size / 3}" fill="#f80"/></svg>`,
+        ),
+      },
+    ])
     .toColourspace('rgb16')
     .png({ progressive: true, compressionLevel: 1 })
     .toBuffer();

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 
-export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 /** On CI Chromium must be there (.ci/run installs it); elsewhere its absence skips the browser tests. */
 export const hasChromium = existsSync(CHROMIUM_PATH) || process.env['CI'] === 'true';

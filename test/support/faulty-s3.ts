@@ -40,7 +40,7 @@ export interface FaultRule {
   readonly times?: number;
 }
 
-export interface SeenRequest {
+interface SeenRequest {
   readonly method: string;
   readonly bucket: string;
   /** Decoded; '' for a bucket-level request. */
@@ -62,7 +62,7 @@ export interface FaultyS3 {
   close(): Promise<void>;
 }
 
-export const s3Error = (status: number, code: string, message = code): Fault => ({ kind: 'status', status, code, message });
+const s3Error = (status: number, code: string, message = code): Fault => ({ kind: 'status', status, code, message });
 export const FAULTS = {
   internalError: s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.'),
   slowDown: s3Error(503, 'SlowDown', 'Please reduce your request rate.'),
@@ -125,7 +125,11 @@ export async function startFaultyS3(upstream: string): Promise<FaultyS3> {
             '<?xml version="1.0" encoding="UTF-8"?>\n' +
             `<Error><Code>${fault.code}</Code><Message>${fault.message ?? fault.code}</Message>` +
             `<Key>${escapeXml(record.key)}</Key><RequestId>FAULTY0000000000</RequestId></Error>`;
-          res.writeHead(fault.status, { 'Content-Type': 'application/xml', 'Content-Length': String(Buffer.byteLength(body)), 'x-amz-request-id': 'FAULTY0000000000' });
+          res.writeHead(fault.status, {
+            'Content-Type': 'application/xml',
+            'Content-Length': String(Buffer.byteLength(body)),
+            'x-amz-request-id': 'FAULTY0000000000',
+          });
           res.end(method === 'HEAD' ? undefined : body);
         });
         return;

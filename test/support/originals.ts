@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DERIVED_PREFIX } from '../../functions/core/keys.ts';
+import { sha256 } from './hash.ts';
 
 /** Every key in a bucket, derived ones included. */
 export async function listKeys(client: S3Client, bucket: string, prefix?: string): Promise<string[]> {
@@ -30,11 +30,12 @@ export async function hashOriginals(client: S3Client, buckets: readonly string[]
   for (const bucket of buckets) {
     for (const key of await listKeys(client, bucket)) {
       if (key.startsWith(DERIVED_PREFIX)) continue;
-      hashes.set(`${bucket}/${key}`, createHash('sha256').update(await objectBytes(client, bucket, key)).digest('hex'));
+      hashes.set(`${bucket}/${key}`, sha256(await objectBytes(client, bucket, key)));
     }
   }
   return hashes;
 }
 
 /** A viewer-visible body must never carry a stack trace, a file path or an internal error name. */
-export const LEAK = /\n\s+at |node_modules|\.ts:\d+|\/work\/|\/tmp\/|\b(TypeError|RangeError|SyntaxError|ReferenceError|URIError|EdgeError|S3ServiceException)\b|S3RVER|s3rver/;
+export const LEAK =
+  /\n\s+at |node_modules|\.ts:\d+|\/work\/|\/tmp\/|\b(TypeError|RangeError|SyntaxError|ReferenceError|URIError|EdgeError|S3ServiceException)\b|S3RVER|s3rver/;

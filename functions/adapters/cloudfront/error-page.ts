@@ -14,12 +14,7 @@ export function errorTypeFor(kind: LambdaErrorKind): { status: 502 | 503; title:
   return LAMBDA_ERRORS[kind];
 }
 
-export function cloudFrontErrorPage(
-  status: number,
-  title: string,
-  detail: string,
-  requestId: string,
-): { headers: [string, string][]; body: string } {
+export function cloudFrontErrorPage(status: number, title: string, detail: string, requestId: string): { headers: [string, string][]; body: string } {
   const body = [
     '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" "http://www.w3.org/TR/html4/loose.dtd">',
     '<HTML><HEAD><META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=iso-8859-1">',

@@ -2,14 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { describe, it, expect } from 'vitest';
-import {
-  newRequestId,
-  originRequestEvent,
-  originResponseEvent,
-  viewerRequestEvent,
-  viewerResponseEvent,
-  type EventOrigin,
-} from './events.ts';
+import { newRequestId, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent, type EventOrigin } from './events.ts';
 
 function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(join(process.cwd(), 'fixtures/events', name), 'utf8')) as T;
@@ -37,9 +30,7 @@ describe('event builders', () => {
 
     const response = fixture<CloudFrontResponseEvent>('origin-response-404-derived.json');
     const r = response.Records[0]!.cf;
-    expect(
-      originResponseEvent({ ...r.request, origin: r.request.origin as EventOrigin, response: r.response, ...r.config }),
-    ).toEqual(response);
+    expect(originResponseEvent({ ...r.request, origin: r.request.origin as EventOrigin, response: r.response, ...r.config })).toEqual(response);
   });
 
   it('give viewer events no origin and origin-response events the request with its origin', () => {

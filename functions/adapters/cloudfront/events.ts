@@ -18,7 +18,7 @@ import type {
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
 
 /** CloudFront sends `responseCompletionTimeout` too; @types/aws-lambda does not know it yet. */
-export type CustomOrigin = CloudFrontCustomOrigin & { responseCompletionTimeout?: number };
+type CustomOrigin = CloudFrontCustomOrigin & { responseCompletionTimeout?: number };
 export type EventOrigin = { s3: CloudFrontS3Origin } | { custom: CustomOrigin };
 
 export interface RequestOptions {
@@ -49,8 +49,8 @@ export interface ViewerResponseOptions extends RequestOptions {
   response: CloudFrontResponse;
 }
 
-export const DEFAULT_DISTRIBUTION_DOMAIN = 'd111111abcdef8.cloudfront.net';
-export const DEFAULT_DISTRIBUTION_ID = 'EDFDVBD6EXAMPLE';
+const DEFAULT_DISTRIBUTION_DOMAIN = 'd111111abcdef8.cloudfront.net';
+const DEFAULT_DISTRIBUTION_ID = 'EDFDVBD6EXAMPLE';
 
 /**
  * A CloudFront-like request id: 40 random bytes in base64url with `==` padding, 56 characters,

@@ -41,9 +41,7 @@ export function removeHeader(headers: CloudFrontHeaders, name: string): CloudFro
 /** Name/value pairs for writing an HTTP message, one pair per value, in map order. */
 export function fromCfHeaders(headers: CloudFrontHeaders | undefined): [string, string][] {
   if (headers === undefined) return [];
-  return Object.entries(headers).flatMap(([name, entries]) =>
-    entries.map((entry): [string, string] => [entry.key ?? canonicalHeaderName(name), entry.value]),
-  );
+  return Object.entries(headers).flatMap(([name, entries]) => entries.map((entry): [string, string] => [entry.key ?? canonicalHeaderName(name), entry.value]));
 }
 
 /**

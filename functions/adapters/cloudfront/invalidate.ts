@@ -1,6 +1,10 @@
 /** CloudFront invalidations on the SDK v3 client (modular import only). */
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
-import type { Invalidator } from '../../derived-cleanup/handler.ts';
+
+/** A CloudFront CreateInvalidation (or the local edge's cache). Paths start with `/`; `*` only at the end. */
+export interface Invalidator {
+  invalidate(paths: readonly string[], callerReference: string): Promise<{ readonly id: string }>;
+}
 
 /**
  * An invalidator for one distribution. The caller reference makes a retried event (S3 notifications

@@ -2,6 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { CloudFrontHeaders, CloudFrontResponse, CloudFrontResultResponse } from 'aws-lambda';
 import type { EdgeError } from '../../core/errors.ts';
+import { renderHttpError } from '../http/error.ts';
 
 export function generatedResponse(
   status: number,
@@ -18,16 +19,10 @@ export function generatedResponse(
   };
 }
 
-/** A viewer-safe error: the public message only, cached for the error's few seconds at most. */
+/** A viewer-safe error (adapters/http/error.ts renders it) as a generated response. */
 export function errorResponse(error: EdgeError): CloudFrontResultResponse {
-  return generatedResponse(
-    error.status,
-    {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Cache-Control': error.cacheSeconds > 0 ? `public, max-age=${error.cacheSeconds}` : 'no-store',
-    },
-    { data: `${error.status} ${STATUS_CODES[error.status] ?? ''}: ${error.publicMessage}\n`, encoding: 'text' },
-  );
+  const { status, headers, body } = renderHttpError(error);
+  return generatedResponse(status, headers, { data: body, encoding: 'text' });
 }
 
 /**

@@ -138,9 +138,7 @@ describe('result shape', () => {
   it('rejects a request returned from a response event', () => {
     const input = originResponse();
     const request = structuredClone(input.Records[0]!.cf.request);
-    expect(validateResult('origin-response', input, request)).toEqual(
-      rejected('status must be a number from 200 to 599 but was undefined'),
-    );
+    expect(validateResult('origin-response', input, request)).toEqual(rejected('status must be a number from 200 to 599 but was undefined'));
   });
 
   it.each([
@@ -152,9 +150,7 @@ describe('result shape', () => {
     ['ok', '"ok"'],
     [' 200', '" 200"'],
   ])('rejects status %j', (status, shown) => {
-    expect(validateResult('viewer-request', viewerRequest(), { status })).toEqual(
-      rejected(`status must be a number from 200 to 599 but was ${shown}`),
-    );
+    expect(validateResult('viewer-request', viewerRequest(), { status })).toEqual(rejected(`status must be a number from 200 to 599 but was ${shown}`));
   });
 
   it('rejects a uri without a leading slash', () => {
@@ -166,9 +162,7 @@ describe('result shape', () => {
 
   it('rejects a querystring with a leading "?" or a space', () => {
     const input = viewerRequest();
-    expect(validateResult('viewer-request', input, { ...passThrough(input), querystring: '?w=1' })).toEqual(
-      rejected('querystring must not start with "?"'),
-    );
+    expect(validateResult('viewer-request', input, { ...passThrough(input), querystring: '?w=1' })).toEqual(rejected('querystring must not start with "?"'));
     expect(validateResult('viewer-request', input, { ...passThrough(input), querystring: 'a=b c' })).toMatchObject({ ok: false });
   });
 
@@ -211,7 +205,11 @@ describe('header map shape', () => {
     ['a value that is not an array', { 'content-type': { value: 'text/plain' } }, 'header "content-type" must be an array of {key, value} objects'],
     ['an entry that is not an object', { 'content-type': ['text/plain'] }, 'header "content-type" must be an array of {key, value} objects'],
     ['a non-string value', { 'content-length': [{ value: 12 }] }, 'header "content-length" has a value that is not a string: 12'],
-    ['a key for another header', { 'content-type': [{ key: 'Content-Length', value: '1' }] }, 'header "content-type" has an entry whose key "Content-Length" does not match its name'],
+    [
+      'a key for another header',
+      { 'content-type': [{ key: 'Content-Length', value: '1' }] },
+      'header "content-type" has an entry whose key "Content-Length" does not match its name',
+    ],
     ['CR LF in a value', { location: [{ value: '/a\r\nSet-Cookie: x=1' }] }, 'header "location" has a value with a control character (CR, LF, NUL, ...)'],
     ['NUL in a value', { location: [{ value: '/a\u0000' }] }, 'header "location" has a value with a control character (CR, LF, NUL, ...)'],
     ['a name that is no HTTP token', { 'bad name': [{ value: '1' }] }, 'header name "bad name" is not a valid HTTP header name'],
@@ -294,9 +292,7 @@ describe('disallowed headers', () => {
 
   it('rejects one in a generated response and in an origin custom header', () => {
     const generated = { status: '302', headers: { 'x-amz-cf-pop': [{ value: 'FRA56-P1' }] } };
-    expect(validateResult('origin-request', originRequest(), generated)).toEqual(
-      rejected('disallowed header "x-amz-cf-pop" was added in origin-request'),
-    );
+    expect(validateResult('origin-request', originRequest(), generated)).toEqual(rejected('disallowed header "x-amz-cf-pop" was added in origin-request'));
     const input = originRequest();
     const result = passThrough(input);
     result.origin = structuredClone(result.origin);
@@ -308,9 +304,7 @@ describe('disallowed headers', () => {
     const input = viewerRequest();
     const result = passThrough(input);
     setHeader(result.headers, 'cloudfront-viewer-country', 'DE');
-    expect(validateResult('viewer-request', input, result)).toEqual(
-      rejected('geo header "cloudfront-viewer-country" cannot be added in viewer-request'),
-    );
+    expect(validateResult('viewer-request', input, result)).toEqual(rejected('geo header "cloudfront-viewer-country" cannot be added in viewer-request'));
   });
 });
 

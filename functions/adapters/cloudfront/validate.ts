@@ -2,13 +2,7 @@
  * Validation of a Lambda@Edge function's result the way CloudFront does it before using it. Any
  * failure is a LambdaValidationError, which CloudFront turns into a 502 for the viewer.
  */
-import type {
-  CloudFrontHeaders,
-  CloudFrontRequest,
-  CloudFrontRequestEvent,
-  CloudFrontResponseEvent,
-  CloudFrontResultResponse,
-} from 'aws-lambda';
+import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
 import type { EventType } from './events.ts';
 import { generatedSize } from './respond.ts';
 
@@ -74,18 +68,9 @@ const DISALLOWED_PREFIXES = ['x-accel-', 'x-amz-cf-', 'x-edge-'];
 
 /** Location headers exist only after the viewer request; a viewer function may not invent them. */
 const GEO_HEADERS = new Set(
-  [
-    'country',
-    'country-name',
-    'country-region',
-    'country-region-name',
-    'city',
-    'postal-code',
-    'time-zone',
-    'latitude',
-    'longitude',
-    'metro-code',
-  ].map((suffix) => `cloudfront-viewer-${suffix}`),
+  ['country', 'country-name', 'country-region', 'country-region-name', 'city', 'postal-code', 'time-zone', 'latitude', 'longitude', 'metro-code'].map(
+    (suffix) => `cloudfront-viewer-${suffix}`,
+  ),
 );
 
 export function isDisallowedHeader(name: string): boolean {
@@ -144,12 +129,7 @@ function checkRequest(eventType: EventType, sent: CloudFrontRequest, result: Rec
   return { ok: true, kind: 'request', request: result as unknown as CloudFrontRequest };
 }
 
-function checkResponse(
-  eventType: EventType,
-  received: { status: string; headers: CloudFrontHeaders } | undefined,
-  result: Rec,
-  limits: Limits,
-): Validated {
+function checkResponse(eventType: EventType, received: { status: string; headers: CloudFrontHeaders } | undefined, result: Rec, limits: Limits): Validated {
   const status = parseStatus(result.status);
   if (eventType === 'viewer-response' && received !== undefined && status !== Number(received.status)) {
     throw new Invalid(`viewer-response cannot change the status (${received.status} -> ${status})`);

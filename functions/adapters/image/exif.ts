@@ -37,7 +37,6 @@ export function readCopyright(exif: Buffer | undefined): string | undefined {
       .map((part) => part.trim())
       .filter((part) => part !== '')
       .join(' / ');
-    // eslint-disable-next-line no-control-regex
     const clean = text.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, MAX_LENGTH);
     return clean === '' ? undefined : clean;
   }

@@ -32,7 +32,10 @@ export async function renderMakingMezzanine(source: Buffer, variant: Variant, se
   const image = await renderInspected(source, header, variant, options);
   const plan = makesMezzanine(header, variant, settings);
   if (!plan) return { image };
-  return { image, mezzanine: { data: await encodeMezzanine(source, plan, settings.quality, options), plan, original: { width: header.width, height: header.height } } };
+  return {
+    image,
+    mezzanine: { data: await encodeMezzanine(source, plan, settings.quality, options), plan, original: { width: header.width, height: header.height } },
+  };
 }
 
 /** The mezzanine of `source` at `plan`'s size. */
@@ -40,7 +43,7 @@ export async function encodeMezzanine(source: Buffer, plan: MezzaninePlan, quali
   const sharp = await loadEngine();
   try {
     return await sharp(source, { limitInputPixels: options.maxInputPixels, failOn: 'error', sequentialRead: true, autoOrient: true })
-      .timeout({ seconds: options.timeoutSeconds ?? 20 })
+      .timeout({ seconds: Math.ceil(options.timeoutSeconds ?? options.cost?.renderSeconds ?? 0) })
       // Exactly 1/k of a JPEG lets libjpeg decode at that scale with almost nothing left to resample.
       .resize(plan.width, plan.height, { fit: 'fill' })
       .toColourspace('srgb')

@@ -49,7 +49,10 @@ export interface RenderLimits {
 export interface RenderOptions extends RenderLimits {
   /** `#rrggbb` under transparent pixels in JPEG, and the letterbox of `contain` in JPEG. Default white. */
   readonly background?: string;
-  /** libvips stops and the render fails (503, not cached) after this long. Default 20 s. */
+  /**
+   * libvips stops and the render fails (503, not cached) after this long; absent: the cost model's
+   * renderSeconds (images.limits.cost in infra/distribution.ts), else no limit.
+   */
   readonly timeoutSeconds?: number;
   /**
    * sharp's `fastShrinkOnLoad` (default true): shrink a JPEG on load as far as the output allows. Off
@@ -72,7 +75,7 @@ export interface Rendered {
 }
 
 /** Source formats the engine reads, as sharp names them (AVIF is sharp's `heif` with AV1 inside). */
-export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
+type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
 
 /** What the header says about a source, read without decoding pixels. */
 export interface SourceHeader {
@@ -126,7 +129,6 @@ export function loadEngine(): Promise<SharpModule> {
 }
 
 const DEFAULT_BACKGROUND = '#ffffff';
-const DEFAULT_TIMEOUT_SECONDS = 20;
 /** SVG is rasterised at the density that fits the box; libvips accepts 1 to 100000 dpi. */
 const SVG_BASE_DENSITY = 72;
 
@@ -235,7 +237,7 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
     ...(density === undefined ? {} : { density }),
   };
   let image = sharp(source, input)
-    .timeout({ seconds: Math.ceil(options.timeoutSeconds ?? options.cost?.renderSeconds ?? DEFAULT_TIMEOUT_SECONDS) })
+    .timeout({ seconds: Math.ceil(options.timeoutSeconds ?? options.cost?.renderSeconds ?? 0) })
     .resize({
       ...resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background),
       ...(options.fastShrinkOnLoad === false ? { fastShrinkOnLoad: false } : {}),
@@ -271,7 +273,10 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
       // libvips reads every frame of a GIF to count them: count the descriptors ourselves first.
       const frames = countGifFrames(source, limits.cost.maxFrames + 1);
       if (frames > limits.cost.maxFrames) {
-        throw tooCostly('The original image has too many frames to resize', `gif of more than ${limits.cost.maxFrames} frames, the limit is maxFrames ${limits.cost.maxFrames}`);
+        throw tooCostly(
+          'The original image has too many frames to resize',
+          `gif of more than ${limits.cost.maxFrames} frames, the limit is maxFrames ${limits.cost.maxFrames}`,
+        );
       }
     }
   }
@@ -326,7 +331,9 @@ function sourceFormat(meta: Metadata): SourceFormat {
       return meta.format;
     case 'heif':
       if (meta.compression === 'av1') return 'avif';
-      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `heif with ${meta.compression ?? 'unknown'} compression` });
+      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', {
+        detail: `heif with ${meta.compression ?? 'unknown'} compression`,
+      });
     default:
       throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `format ${String(meta.format)}` });
   }
@@ -352,7 +359,7 @@ const STRATEGIES = { entropy: 'entropy', attention: 'attention' } as const;
  *   contain:     the smallest box of that aspect around the source (100x50 -> 100x100, letterboxed).
  * An SVG is rasterised at the box's size, so it never needs this.
  */
-export function resizeOptions(
+function resizeOptions(
   variant: Variant,
   source: { readonly width: number; readonly height: number; readonly vector: boolean; readonly animated: boolean },
   background: string | { r: number; g: number; b: number; alpha: number },
@@ -402,13 +409,19 @@ export function classifySharpError(error: unknown): EdgeError {
     return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error });
   }
   if (/too large for the \w+ format/i.test(message)) {
-    return new EdgeError('UnprocessableImage', 'The image is too large for the requested format; ask for a smaller size or another format', { detail: message, cause: error });
+    return new EdgeError('UnprocessableImage', 'The image is too large for the requested format; ask for a smaller size or another format', {
+      detail: message,
+      cause: error,
+    });
   }
   if (/empty/i.test(message) && /input/i.test(message)) {
     return new EdgeError('UnprocessableImage', 'The original image is empty', { detail: message, cause: error });
   }
   // Anything else libvips or a loader reports while reading untrusted bytes is a broken source.
-  if (/^(vips|lib|gif|heif|tiff|svg|glib|jpeg|png|webp|input|corrupt|premature|truncat|invalid|bad |not a known|read error)/i.test(message) || /corrupt|premature end|truncated|invalid|bad seek|read error|XML parse/i.test(message)) {
+  if (
+    /^(vips|lib|gif|heif|tiff|svg|glib|jpeg|png|webp|input|corrupt|premature|truncat|invalid|bad |not a known|read error)/i.test(message) ||
+    /corrupt|premature end|truncated|invalid|bad seek|read error|XML parse/i.test(message)
+  ) {
     return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error });
   }
   return new EdgeError('InternalError', 'Internal error', { detail: message, cause: error });

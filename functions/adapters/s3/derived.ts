@@ -3,7 +3,7 @@
  * from, delete them. Needs s3:ListBucket (prefix `_derived/*`), s3:GetObject (HeadObject) and
  * s3:DeleteObject on `_derived/*` only: never on originals.
  */
-import { DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DERIVED_PREFIX } from '../../core/keys.ts';
 
 /** What derived-cleanup needs of S3. */
@@ -49,7 +49,9 @@ export function s3DerivedStore(client: S3Client): DerivedStore {
         const out = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
         const failed = out.Errors ?? [];
         if (failed.length > 0) {
-          throw new Error(`DeleteObjects ${bucket}: ${failed.length} of ${batch.length} failed, first ${failed[0]?.Key}: ${failed[0]?.Code} ${failed[0]?.Message}`);
+          throw new Error(
+            `DeleteObjects ${bucket}: ${failed.length} of ${batch.length} failed, first ${failed[0]?.Key}: ${failed[0]?.Code} ${failed[0]?.Message}`,
+          );
         }
       }
     },

@@ -12,7 +12,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3Serv
 
 import { EdgeError } from '../../core/errors.ts';
 
-export interface StoredObject {
+interface StoredObject {
   readonly body: Buffer;
   readonly contentType: string | undefined;
   readonly etag: string | undefined;
@@ -98,7 +98,9 @@ export function s3Store(
         return await withDeadline(budget.getDeadlineMs, `GetObject ${bucket}/${key}`, async (abortSignal) => {
           const out = await clientFor(regionOf(bucket)).send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
           if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
-            out.Body?.transformToWebStream().cancel().catch(() => {});
+            out.Body?.transformToWebStream()
+              .cancel()
+              .catch(() => {});
             throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
               detail: `${bucket}/${key} is ${out.ContentLength} bytes, the limit is ${maxBytes}`,
             });
@@ -166,14 +168,20 @@ export function s3Store(
     async open(bucket, key, maxBytes) {
       // One deadline for the whole GetObject, the body read included (it starts when the caller reads).
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(new DeadlineExceeded(`GetObject ${bucket}/${key}: no answer within ${budget.getDeadlineMs} ms`)), budget.getDeadlineMs);
+      const timer = setTimeout(
+        () => controller.abort(new DeadlineExceeded(`GetObject ${bucket}/${key}: no answer within ${budget.getDeadlineMs} ms`)),
+        budget.getDeadlineMs,
+      );
       const failed = (error: unknown): never => {
         clearTimeout(timer);
         throw storeError('GetObject', bucket, key, controller.signal.aborted ? controller.signal.reason : error);
       };
       let out: GetObjectCommandOutput;
       try {
-        out = await withSignal(controller.signal, clientFor(regionOf(bucket)).send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: controller.signal }));
+        out = await withSignal(
+          controller.signal,
+          clientFor(regionOf(bucket)).send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: controller.signal }),
+        );
       } catch (error) {
         if (isMissing(error)) {
           clearTimeout(timer);
@@ -182,7 +190,9 @@ export function s3Store(
         return failed(error);
       }
       if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
-        out.Body?.transformToWebStream().cancel().catch(() => {});
+        out.Body?.transformToWebStream()
+          .cancel()
+          .catch(() => {});
         clearTimeout(timer);
         throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
           detail: `${bucket}/${key} is ${out.ContentLength} bytes, the limit is ${maxBytes}`,
@@ -212,7 +222,9 @@ export function s3Store(
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          out.Body?.transformToWebStream().cancel().catch(() => {});
+          out.Body?.transformToWebStream()
+            .cancel()
+            .catch(() => {});
         },
       };
     },
@@ -331,7 +343,10 @@ export function regionalClients(): (region: string | undefined) => S3Client {
   const clients = new Map<string, S3Client>();
   return (region = 'us-east-1') => {
     let client = clients.get(region);
-    if (!client) clients.set(region, (client = new S3Client(s3ClientConfig(region))));
+    if (!client) {
+      client = new S3Client(s3ClientConfig(region));
+      clients.set(region, client);
+    }
     return client;
   };
 }

@@ -114,10 +114,18 @@ function renderSrcset(state: GalleryState): void {
   const key = state.originals.find((k) => k.startsWith('landscape')) ?? state.originals[0];
   if (!key) return;
   const srcset = state.widths.map((w) => `${withSwitches(`/${encodeKey(key)}?w=${w}`)} ${w}w`).join(', ');
-  const img = h('img', { id: 'srcset-image', src: withSwitches(`/${encodeKey(key)}?w=${state.widths[0]}`), srcset, sizes: '(max-width: 800px) 100vw, 800px', alt: key }) as HTMLImageElement;
+  const img = h('img', {
+    id: 'srcset-image',
+    src: withSwitches(`/${encodeKey(key)}?w=${state.widths[0]}`),
+    srcset,
+    sizes: '(max-width: 800px) 100vw, 800px',
+    alt: key,
+  }) as HTMLImageElement;
   const caption = h('figcaption', {}, 'loading');
   img.addEventListener('load', () => void describe(img, caption, `chosen: ${new URL(img.currentSrc).search}`));
-  document.getElementById('srcset-figure')!.replaceChildren(img, caption, h('pre', {}, `<img srcset="${srcset}"\n     sizes="(max-width: 800px) 100vw, 800px">`));
+  document
+    .getElementById('srcset-figure')!
+    .replaceChildren(img, caption, h('pre', {}, `<img srcset="${srcset}"\n     sizes="(max-width: 800px) 100vw, 800px">`));
 }
 
 function renderPrivate(state: GalleryState): void {
@@ -130,7 +138,11 @@ function renderControls(state: GalleryState): void {
   const nav = document.getElementById('controls')!;
   nav.replaceChildren(
     ...state.controls.map((control) => {
-      const select = h('select', { id: `control-${control.id}`, name: control.id }, ...control.options.map((o) => h('option', { value: o.value }, o.label))) as HTMLSelectElement;
+      const select = h(
+        'select',
+        { id: `control-${control.id}`, name: control.id },
+        ...control.options.map((o) => h('option', { value: o.value }, o.label)),
+      ) as HTMLSelectElement;
       select.addEventListener('change', async () => {
         switches.set(control.id, select.value);
         // The country is not in the cache key (as in CloudFront): clear it so requests reach an origin.
@@ -163,7 +175,11 @@ function setUpUpload(): void {
     const key = String(data.get('key') ?? '').trim();
     const file = data.get('file');
     if (!(file instanceof File)) return;
-    const response = await fetch(`/_local/api/originals?key=${encodeURIComponent(key)}`, { method: 'POST', body: file, headers: { 'content-type': file.type || 'application/octet-stream' } });
+    const response = await fetch(`/_local/api/originals?key=${encodeURIComponent(key)}`, {
+      method: 'POST',
+      body: file,
+      headers: { 'content-type': file.type || 'application/octet-stream' },
+    });
     const answer = (await response.json()) as { key?: string; error?: string };
     if (!response.ok) {
       output.replaceChildren(h('span', { class: 'bad' }, answer.error ?? `upload failed (${response.status})`));
@@ -202,7 +218,9 @@ function traceView(trace: Trace): HTMLElement {
           h('h4', {}, `${f.eventType}: ${f.fn} · ${f.outcome} · ${f.ms} ms`),
           f.detail ? h('p', { class: 'bad' }, f.detail) : null,
           // Events and results are captured only while this inspector is open.
-          f.event === undefined ? h('p', {}, 'Event and result not captured: the inspector was closed.') : h('pre', {}, `event\n${JSON.stringify(f.event, null, 2)}`),
+          f.event === undefined
+            ? h('p', {}, 'Event and result not captured: the inspector was closed.')
+            : h('pre', {}, `event\n${JSON.stringify(f.event, null, 2)}`),
           f.event === undefined ? null : h('pre', {}, `result\n${JSON.stringify(f.result, null, 2)}`),
         ),
       ),

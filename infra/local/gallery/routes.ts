@@ -20,7 +20,7 @@ import { contentTypeOfKey } from '../../../functions/core/media-types.ts';
  * edge's query flag: the page adds it to every image URL, so the browser asks again and the edge
  * applies it to that request alone.
  */
-export interface DevControl {
+interface DevControl {
   readonly id: string;
   readonly label: string;
   readonly options: readonly { readonly value: string; readonly label: string }[];

@@ -1,0 +1,103 @@
+/**
+ * The function runner of the local edge: runs one Lambda@Edge handler on one event, with the event's
+ * timeout, and validates its result as CloudFront does (shape, read-only and disallowed headers,
+ * generated-response caps). A failure becomes a FunctionFailure, which edge.ts answers with
+ * CloudFront's 502/503 page.
+ */
+import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
+import type { EventType } from '../../functions/adapters/cloudfront/events.ts';
+import { DEFAULT_LIMITS, validateResult } from '../../functions/adapters/cloudfront/validate.ts';
+import type { DistributionSpec, FunctionName } from '../distribution.ts';
+import { FunctionFailure } from './answer.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: one table holds handlers of every event shape; the edge validates what they return
+export type EdgeFunction = (event: any) => unknown;
+
+/** One function's run, as the inspector shows it. */
+export interface FunctionTrace {
+  readonly eventType: EventType;
+  readonly fn: FunctionName;
+  readonly ms: number;
+  readonly outcome: 'continued' | 'generated' | 'LambdaExecutionError' | 'LambdaValidationError' | 'LambdaLimitExceeded';
+  readonly detail?: string;
+  /** The event as CloudFront passed it and the result the function returned (bodies shortened). */
+  readonly event?: unknown;
+  readonly result?: unknown;
+}
+
+export interface FunctionRunnerOptions {
+  readonly spec: DistributionSpec;
+  readonly functions: Partial<Record<FunctionName, EdgeFunction>>;
+  /** `strict`: the older quota column (viewer 5 s), the default; `current`: 30 s for every event. */
+  readonly quotas?: 'strict' | 'current' | undefined;
+  /**
+   * Keep the event and the result (shortened) in the trace, for the inspector: asked on every run, so
+   * the copies are made only while someone will read them (the inspector open, or a caller's onTrace).
+   */
+  readonly keepEvents: () => boolean;
+}
+
+export type RunFunction = ReturnType<typeof createFunctionRunner>;
+
+export function createFunctionRunner(options: FunctionRunnerOptions) {
+  const limits = DEFAULT_LIMITS;
+
+  function timeoutMs(eventType: EventType, fn: FunctionName): number {
+    const quota = options.quotas === 'current' || eventType.startsWith('origin') ? 30 : 5;
+    return Math.min(options.spec.functions[fn].timeoutSeconds, quota) * 1000;
+  }
+
+  /** Runs one function on one event and validates its result as CloudFront would. */
+  async function run(trace: FunctionTrace[], eventType: EventType, fn: FunctionName, event: CloudFrontRequestEvent | CloudFrontResponseEvent) {
+    const handler = options.functions[fn];
+    if (!handler) throw new FunctionFailure('LambdaExecutionError', `no handler is registered for ${fn}`);
+    const sent = structuredClone(event);
+    const started = performance.now();
+    let result: unknown;
+    const keep = options.keepEvents();
+    const record = (outcome: FunctionTrace['outcome'], detail?: string) =>
+      trace.push({
+        eventType,
+        fn,
+        ms: Math.round(performance.now() - started),
+        outcome,
+        ...(detail ? { detail } : {}),
+        ...(keep ? { event: shortened(sent), result: shortened(result) } : {}),
+      });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const limit = timeoutMs(eventType, fn);
+      result = await Promise.race([
+        Promise.resolve().then(() => handler(event)),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new FunctionFailure('LambdaLimitExceeded', `${fn} timed out after ${limit} ms`)), limit);
+        }),
+      ]);
+    } catch (error) {
+      const failure = error instanceof FunctionFailure ? error : new FunctionFailure('LambdaExecutionError', `${fn} threw: ${String(error)}`);
+      record(failure.kind, failure.detail);
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+    }
+    const validated = validateResult(eventType, sent, result, limits);
+    if (!validated.ok) {
+      record('LambdaValidationError', validated.reason);
+      throw new FunctionFailure('LambdaValidationError', `${fn} on ${eventType}: ${validated.reason}`);
+    }
+    record(validated.kind === 'response' && validated.generated ? 'generated' : 'continued');
+    return validated;
+  }
+
+  return run;
+}
+
+/** A copy for the inspector: bodies longer than a glance are cut, so traces stay small. */
+function shortened(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  return JSON.parse(
+    JSON.stringify(value, (key, v: unknown) =>
+      key === 'body' && typeof v === 'string' && v.length > 160 ? `${v.slice(0, 160)}... (${v.length} characters)` : v,
+    ),
+  );
+}

@@ -1,0 +1,387 @@
+/**
+ * Issue 13, "Private stays private", through the real local edge (real s3rver, real sharp, raw HTTP).
+ *
+ *   1  an unsigned OPTIONS never reads or makes a private image (the matrix below)
+ *   4  malformed request targets to every route are 4xx, never 500 (fuzz with raw bytes)
+ *   5  own Host names only, no cross-site writes, bounded bodies, no cache shared with dev switches
+ *   7  an image over the 1 MB cap is reachable with a signed URL and with signed cookies
+ *   8  OPTIONS on a public canonical derived URI never resizes
+ * (2: test/private-keys.test.ts; 3: functions/signed-url/handler.test.ts and test/external-signers.test.ts;
+ *  6: test/image-resize.test.ts.)
+ */
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
+import { build } from 'esbuild';
+import fc from 'fast-check';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogLine } from '../../functions/core/log.ts';
+import { DEV_SWITCHES } from '../../infra/local/dev.ts';
+import type { RequestTrace } from '../../infra/local/edge.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import type { LocalStack } from '../../infra/local-stack.ts';
+import { signCookies, signUrl, testKey } from '../../infra/tools/signer.ts';
+import { rawSend } from '../support/raw-socket.ts';
+import { bakedConfig } from '../../infra/build/bundle.ts';
+
+let stack: LocalStack;
+let host: string;
+const logs: LogLine[] = [];
+const traces: RequestTrace[] = [];
+const key = testKey('RSA-2048');
+const HOUR = () => new Date(Date.now() + 3_600_000);
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, log: (line) => logs.push(line), onTrace: (trace) => traces.push(trace) });
+  host = new URL(stack.edge.url).host;
+  // A private original large enough that a PNG of it is over the 1 MB generated-response cap.
+  await stack.s3.client.send(
+    new PutObjectCommand({
+      Bucket: stack.bucket,
+      Key: 'private/big.jpg',
+      Body: await readFile('fixtures/images/landscape-12mp.jpg'),
+      ContentType: 'image/jpeg',
+    }),
+  );
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** One raw HTTP/1.1 request: the target and method exactly as given. */
+async function raw(method: string, target: string, headers: Record<string, string> = {}) {
+  const lines = [`${method} ${target} HTTP/1.1`, `Host: ${headers['Host'] ?? host}`, 'Connection: close'];
+  for (const [name, value] of Object.entries(headers)) if (name !== 'Host') lines.push(`${name}: ${value}`);
+  const { status, head, body } = await rawSend(stack.edge.url, Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), 30_000);
+  return { status, head, body };
+}
+
+/** JPEG, PNG, WebP, AVIF, GIF by their first bytes. */
+function isImage(body: Buffer): boolean {
+  if (body.length < 12) return false;
+  const hex = body.subarray(0, 12).toString('hex');
+  return (
+    hex.startsWith('ffd8ff') ||
+    hex.startsWith('89504e47') ||
+    hex.startsWith('47494638') ||
+    (hex.startsWith('52494646') && body.subarray(8, 12).toString() === 'WEBP') ||
+    body.subarray(4, 8).toString() === 'ftyp'
+  );
+}
+
+async function derivedPrivateKeys(): Promise<string[]> {
+  const out = await stack.s3.client.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: '_derived/private/' }));
+  return (out.Contents ?? []).map((o) => o.Key!);
+}
+
+const CANONICAL = '/_derived/private/vault.jpg/128x128-cover-q75.webp';
+const FULL_SIZE = '/_derived/private/vault.jpg/1920xauto-inside-q95.avif';
+/** Every spelling of the protected keys: canonical, percent-encoded, case, dot segments, double slashes. */
+const TARGETS = [
+  '/private/vault.jpg',
+  '/private/vault.jpg?w=128&h=128',
+  CANONICAL,
+  FULL_SIZE,
+  '/%70rivate/vault.jpg?w=128&h=128',
+  '/private%2Fvault.jpg?w=128&h=128',
+  '/Private/vault.jpg?w=128&h=128',
+  '/PRIVATE/vault.jpg',
+  '/photos/../private/vault.jpg?w=128&h=128',
+  '/photos/%2e%2e/private/vault.jpg?w=128&h=128',
+  '/./private/vault.jpg',
+  '//private/vault.jpg?w=128&h=128',
+  '/private//vault.jpg?w=128&h=128',
+  '/_derived//private/vault.jpg/128x128-cover-q75.webp',
+  '/%5Fderived/private/vault.jpg/128x128-cover-q75.webp',
+  '/_derived/%70rivate/vault.jpg/128x128-cover-q75.webp',
+  '/_derived/private/vault.jpg/128x128-cover-q75.webp/',
+  '/_derived/photos/../private/vault.jpg/128x128-cover-q75.webp',
+  '/128x128/private/vault.jpg',
+  '/thumb/private/vault.jpg',
+  '/private/vault.jpg/../vault.jpg',
+];
+const METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'DELETE', 'PATCH', 'TRACE', 'CONNECT', 'PROPFIND'];
+
+/** Signing parameters made by AWS's own signer, for a custom policy covering every URL of this edge. */
+function awsSigningQuery(): string {
+  const policy = JSON.stringify({
+    Statement: [{ Resource: `http://${host}/*`, Condition: { DateLessThan: { 'AWS:EpochTime': Math.floor(HOUR().getTime() / 1000) } } }],
+  });
+  const url = getSignedUrl({ url: `http://${host}/x`, keyPairId: key.id, privateKey: key.privateKey, policy });
+  return new URL(url).search.slice(1);
+}
+
+const withQuery = (target: string, query: string) => `${target}${target.includes('?') ? '&' : '?'}${query}`;
+
+describe('the matrix: every method x every behavior x every spelling, unsigned or wrongly signed', () => {
+  it('never answers image bytes of a private key and never stores one', async () => {
+    const good = awsSigningQuery();
+    const wrong = [
+      good.replace(/Signature=([^&])/, (_, c: string) => `Signature=${c === 'A' ? 'B' : 'A'}`),
+      good.replace(`Key-Pair-Id=${key.id}`, 'Key-Pair-Id=KUNKNOWN000001'),
+      good.replace(/&?Signature=[^&]*/, ''),
+    ];
+    const cookieWrong = `CloudFront-Policy=${new URLSearchParams(good).get('Policy')}; CloudFront-Signature=AAAA; CloudFront-Key-Pair-Id=${key.id}`;
+    const failures: string[] = [];
+    let count = 0;
+    for (const method of METHODS) {
+      for (const target of TARGETS) {
+        const variants: [string, Record<string, string>][] = [
+          [target, {}],
+          [target, { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' }],
+          [target, { Cookie: cookieWrong }],
+          ...wrong.map((q): [string, Record<string, string>] => [withQuery(target, q), {}]),
+        ];
+        for (const [sent, headers] of variants) {
+          const answer = await raw(method, sent, { Accept: 'image/avif,image/webp,*/*', ...headers });
+          count++;
+          if (isImage(answer.body) || (answer.status >= 200 && answer.status < 300 && method !== 'OPTIONS'))
+            failures.push(`${method} ${sent} -> ${answer.status}`);
+          if (answer.status >= 500) failures.push(`${method} ${sent} -> ${answer.status} (a 5xx)`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(count).toBeGreaterThan(1000);
+    expect(await derivedPrivateKeys()).toEqual([]);
+    // No OPTIONS on a signed path reached an origin (they are answered at viewer-request).
+    const reached = traces.filter((t) => t.method === 'OPTIONS' && t.behavior !== '*' && t.origin !== undefined);
+    expect(reached).toEqual([]);
+  }, 600_000);
+
+  it('with a valid signature (made by AWS’s signer) only GET and HEAD make and read the image', async () => {
+    const good = awsSigningQuery();
+    for (const method of METHODS.filter((m) => m !== 'GET' && m !== 'HEAD')) {
+      const answer = await raw(method, withQuery(CANONICAL, good));
+      expect(isImage(answer.body)).toBe(false);
+      // CONNECT: node's HTTP server closes the connection without an answer (status 0), as no route takes it.
+      if (method !== 'CONNECT') expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+    }
+    expect(await derivedPrivateKeys()).toEqual([]);
+    const got = await raw('GET', withQuery('/private/vault.jpg?w=128&h=128', good), { Accept: 'image/webp' });
+    expect(got.status).toBe(200);
+    expect(isImage(got.body)).toBe(true);
+    expect(await derivedPrivateKeys()).toEqual(['_derived/private/vault.jpg/128x128-cover-q75.webp']);
+  }, 120_000);
+});
+
+describe('problem 8: OPTIONS on a public canonical derived URI', () => {
+  it('never resizes nor stores, however often it comes', async () => {
+    const uri = '/_derived/photos/cat.jpg/1024x1024-cover-q95.avif';
+    const before = logs.filter((l) => l['fn'] === 'image-resize' && l['outcome'] === 'resized').length;
+    for (let i = 0; i < 3; i++) {
+      const answer = await raw('OPTIONS', uri, { Origin: 'https://app.example', 'Access-Control-Request-Method': 'GET' });
+      expect(isImage(answer.body)).toBe(false);
+      expect(answer.status).toBeLessThan(500);
+    }
+    expect(logs.filter((l) => l['fn'] === 'image-resize' && l['outcome'] === 'resized').length).toBe(before);
+    expect(logs.filter((l) => l['fn'] === 'image-resize' && l['outcome'] === 'passed-method' && l['uri'] === uri)).toHaveLength(3);
+    const stored = await stack.s3.client.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: uri.slice(1) }));
+    expect(stored.Contents ?? []).toEqual([]);
+  });
+});
+
+describe('problem 7: a private image over the 1 MB cap', () => {
+  const over = '/private/big.jpg?w=1920&fm=png&q=95';
+
+  it('is reached with a signed URL: the 302 goes back to the URL the viewer signed', async () => {
+    const signed = signUrl({ url: `http://${host}${over}`, expires: HOUR(), keyPairId: key.id, privateKey: key.privateKey });
+    const target = signed.slice(`http://${host}`.length);
+    const first = await raw('GET', target);
+    expect(first.status).toBe(302);
+    const location = /\r\nLocation: ([^\r]*)/i.exec(first.head)?.[1];
+    expect(location).toBe(target);
+    const second = await raw('GET', location!);
+    expect(second.status).toBe(200);
+    expect((await sharp(second.body).metadata()).format).toBe('png');
+    expect(second.body.byteLength).toBeGreaterThan(1024 * 1024);
+    // Unsigned, the same path is still refused.
+    expect((await raw('GET', over)).status).toBe(403);
+  }, 120_000);
+
+  it('is reached with the cookies `npm run sign --cookies` makes, at its URL and at its canonical derived URI', async () => {
+    const cookies = signCookies({ url: `http://${host}/private/big.jpg`, expires: HOUR(), keyPairId: key.id, privateKey: key.privateKey });
+    const overSmaller = '/private/big.jpg?w=1280&fm=png&q=95';
+    const first = await raw('GET', overSmaller, { Cookie: cookies.cookieHeader });
+    const location = /\r\nLocation: ([^\r]*)/i.exec(first.head)?.[1];
+    if (first.status === 302) {
+      expect(location).toBe(overSmaller);
+      const again = await raw('GET', location!, { Cookie: cookies.cookieHeader });
+      expect(again.status).toBe(200);
+      expect(isImage(again.body)).toBe(true);
+    } else {
+      expect(first.status).toBe(200);
+    }
+    const canonical = '/_derived/private/big.jpg/1920xauto-inside-q95.png';
+    const derived = await raw('GET', canonical, { Cookie: cookies.derivedCookieHeader! });
+    expect(derived.status).toBe(200);
+    expect(isImage(derived.body)).toBe(true);
+    expect((await raw('GET', canonical)).status).toBe(403);
+  }, 120_000);
+});
+
+describe('problem 4: every malformed request target to every route is a 4xx, never a 500', () => {
+  const fixed = [
+    '//',
+    '///',
+    '//x',
+    '/_local//api/state',
+    '//_local/api/state',
+    '/_local/api/originals?key=%ZZ',
+    '/_local/api/traces?uri=%E0%A4%A',
+    '/%',
+    '/%zz',
+    '/%00',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/a/../../b',
+    '*',
+    'http://evil.example/',
+    'http://[::1/',
+    '/?',
+    '/?%',
+    '/_derived/%ff/x',
+    `/${'a'.repeat(9000)}`,
+  ];
+  const routes = [
+    '/',
+    '/_local/gallery.js',
+    '/_local/api/state',
+    '/_local/api/traces',
+    '/_local/api/originals',
+    '/_local/api/cache',
+    '/private/vault.jpg',
+    '/_derived/private/vault.jpg/128x128-cover-q75.webp',
+    '/photos/cat.jpg',
+    '/_derived/photos/cat.jpg/128x128-cover-q75.webp',
+  ];
+
+  it('fixed targets and methods', async () => {
+    const failures: string[] = [];
+    for (const method of ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS', 'PUT', 'get', 'BREW']) {
+      for (const target of fixed) {
+        const answer = await raw(method, target);
+        if (answer.status >= 500 || answer.status === 0) failures.push(`${method} ${target.slice(0, 40)} -> ${answer.status}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 300_000);
+
+  it('random bytes after every route', async () => {
+    const suffix = fc.string({ unit: fc.constantFrom(...'/%.?&=#;:@ aZ09~_-+\\\'"<>[]{}|^`'.split('')), maxLength: 24 });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), suffix, fc.constantFrom('GET', 'HEAD', 'POST', 'OPTIONS', 'DELETE'), async (route, tail, method) => {
+        const target = `${route}${tail}`.replaceAll(' ', '%20').replaceAll('#', '%23');
+        const answer = await raw(method, target);
+        expect(answer.status, `${method} ${target}`).toBeGreaterThan(0);
+        expect(answer.status, `${method} ${target}`).toBeLessThan(500);
+      }),
+      { numRuns: 300, seed: 13 },
+    );
+  }, 300_000);
+});
+
+describe('problem 5: the local edge is a dev server, not an open door', () => {
+  it('answers only its own Host names (a foreign Host is the shape of DNS rebinding)', async () => {
+    for (const foreign of ['evil.example', 'evil.example:80', `attacker.example:${new URL(stack.edge.url).port}`, '127.0.0.1']) {
+      const answer = await raw('GET', '/_local/api/state', { Host: foreign });
+      expect(answer.status).toBe(421);
+      expect(answer.head).not.toMatch(/Set-Cookie/i);
+      expect(answer.body.toString()).not.toMatch(/Signature=/);
+    }
+    for (const own of [`localhost:${new URL(stack.edge.url).port}`, host]) {
+      expect((await raw('GET', '/_local/api/state', { Host: own })).status).toBe(200);
+    }
+  });
+
+  it('refuses cross-site writes to the gallery upload, and writes nothing', async () => {
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } })
+      .png()
+      .toBuffer();
+    const upload = (key: string, headers: Record<string, string>) =>
+      fetch(`${stack.edge.url}/_local/api/originals?key=${key}`, { method: 'POST', body: png, headers: { 'content-type': 'text/plain', ...headers } });
+    expect((await upload('photos/evil-1.png', { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await upload('photos/evil-2.png', { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await fetch(`${stack.edge.url}/_local/api/cache`, { method: 'DELETE', headers: { origin: 'https://evil.example' } })).status).toBe(403);
+    const listed = await stack.s3.client.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: 'photos/evil-' }));
+    expect(listed.Contents ?? []).toEqual([]);
+    expect((await upload('photos/own.png', { origin: stack.edge.url, 'sec-fetch-site': 'same-origin' })).status).toBe(201);
+  });
+
+  it('reads at most 1 MiB of a request body: a large chunked OPTIONS gets a 413 and the connection closes', async () => {
+    const { port } = new URL(stack.edge.url);
+    const result = await new Promise<{ status: number; sent: number }>((resolve) => {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      let sent = 0;
+      let head = '';
+      socket.on('data', (d: Buffer) => (head += d.toString('latin1')));
+      const finish = () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), sent });
+      socket.on('close', finish);
+      socket.on('error', () => {});
+      socket.write(`OPTIONS /photos/cat.jpg HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      const pump = () => {
+        // At most 256 MiB: far more than the edge may hold; it must stop reading long before.
+        while (sent < 256 * 1024 * 1024 && !socket.destroyed) {
+          sent += chunk.length;
+          if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n`, 'latin1')) return void socket.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    expect(result.status).toBe(413);
+    expect(result.sent).toBeLessThan(256 * 1024 * 1024);
+  }, 120_000);
+
+  it('never shares a cache entry between requests with and without a dev switch', async () => {
+    const xCache = async (uri: string, headers: Record<string, string> = {}) => /\r\nX-Cache: ([^\r]*)/i.exec((await raw('GET', uri, headers)).head)?.[1];
+    const first = '/_derived/photos/cat.jpg/64x64-cover-q85.webp';
+    expect(await xCache(first, { 'x-local-viewer-country': 'DE' })).toBe('Miss from cloudfront');
+    expect(await xCache(first)).toBe('Miss from cloudfront');
+    expect(await xCache(first)).toBe('Hit from cloudfront');
+    expect(await xCache(`${first}?x-local-viewer-ip=203.0.113.7`)).toBe('Hit from cloudfront'); // the switched entry
+    const second = '/_derived/photos/cat.jpg/64x64-cover-q50.webp';
+    expect(await xCache(second)).toBe('Miss from cloudfront');
+    expect(await xCache(second, { 'x-local-fail-primary': '500' })).toBe('Miss from cloudfront');
+  });
+});
+
+describe('the viewer-IP dev switch', () => {
+  it('lets IpAddress policies be tried locally, and no function ever sees it', async () => {
+    const signed = signUrl({
+      url: `http://${host}/private/vault.jpg?w=64&h=64`,
+      expires: HOUR(),
+      keyPairId: key.id,
+      privateKey: key.privateKey,
+      ip: '203.0.113.0/24',
+    });
+    const target = signed.slice(`http://${host}`.length);
+    expect((await raw('GET', target)).status).toBe(403);
+    traces.length = 0;
+    expect((await raw('GET', target, { 'X-Local-Viewer-IP': '203.0.113.7' })).status).toBe(200);
+    expect((await raw('GET', withQuery(target, 'x-local-viewer-ip=2001:db8::7'))).status).toBe(403);
+    expect((await raw('GET', target, { 'x-local-viewer-ip': 'not-an-ip' })).status).toBe(400);
+    const seen = JSON.stringify(traces.flatMap((t) => t.functions.map((f) => f.event)));
+    expect(seen).toContain('"clientIp":"203.0.113.7"');
+    expect(seen.toLowerCase()).not.toContain('x-local-viewer-ip');
+  });
+
+  it('is absent from every deployed bundle, as every dev switch', async () => {
+    for (const fn of ['image-request', 'image-resize', 'geo-route', 'signed-url', 'derived-cleanup']) {
+      const out = await build({
+        entryPoints: [`functions/${fn}/index.ts`],
+        bundle: true,
+        write: false,
+        platform: 'node',
+        format: 'cjs',
+        external: ['sharp', '@aws-sdk/*'],
+        logLevel: 'silent',
+        plugins: [bakedConfig()],
+      });
+      const text = out.outputFiles[0]!.text.toLowerCase();
+      for (const name of DEV_SWITCHES) expect(text, `${fn} mentions ${name}`).not.toContain(name);
+    }
+  });
+});

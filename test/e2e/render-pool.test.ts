@@ -1,0 +1,121 @@
+/**
+ * A time budget that really ends the work (issue 14): on the HTTP image origin with the render pool,
+ * two renders that exceed the budget (an SVG `<use>` fan-out of blurred shapes, let through by a
+ * policy without the cost model, so that librsvg really runs) are killed: each answers 503, its
+ * worker process is gone, and an ordinary miss made while they are in flight is served (200).
+ * No timing assertions: only outcomes and process existence.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImagePolicy } from '../../functions/core/policy.ts';
+import { distribution, images } from '../../infra/distribution.ts';
+import { startLocalStack } from '../../infra/local-stack.ts';
+import { startImageOrigin } from '../../infra/origin/server.ts';
+import type { ImageOrigin } from '../../infra/origin/server.ts';
+import { directoryStore } from '../../infra/origin/store.ts';
+import { startRenderPool } from '../../infra/render/pool.ts';
+import type { RenderPool } from '../../infra/render/pool.ts';
+import { useFanOutSvg } from '../support/attacks.ts';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('render pool: over-budget renders are killed and free their slot', () => {
+  let dir: string;
+  let pool: RenderPool;
+  let origin: ImageOrigin;
+  const { cost: _cost, ...uncosted } = images.limits;
+  const policy: ImagePolicy = { ...images, limits: uncosted };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'render-pool-'));
+    await mkdir(path.join(dir, 'originals'), { recursive: true });
+    await writeFile(path.join(dir, 'originals', 'slow1.svg'), useFanOutSvg(6));
+    await writeFile(path.join(dir, 'originals', 'slow2.svg'), useFanOutSvg(6, 10, 9));
+    await writeFile(
+      path.join(dir, 'originals', 'ok.jpg'),
+      await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a6' } })
+        .jpeg()
+        .toBuffer(),
+    );
+    pool = await startRenderPool({ size: 2, budgetMs: 1500 });
+    origin = await startImageOrigin({
+      store: directoryStore({ originals: path.join(dir, 'originals'), derived: path.join(dir, 'derived') }),
+      policy,
+      render: pool.render,
+      renders: { concurrency: 2, maxQueued: 16, maxWaitMs: 120_000 },
+      log: () => {},
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await origin?.close();
+    await pool?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers an ordinary miss while two over-budget renders are in flight, and ends the killed work', async () => {
+    const workers = pool.pids();
+    expect(workers).toHaveLength(2);
+    const slow = ['slow1.svg', 'slow2.svg'].map((key) => fetch(`${origin.url}/_derived/${key}/256x256-cover-q75.png`));
+    // Both slow renders hold both workers before the ordinary miss is asked.
+    await expect.poll(() => origin.inFlight()).toBe(2);
+    const ordinary = await fetch(`${origin.url}/_derived/ok.jpg/128x128-cover-q75.jpg`);
+    expect(ordinary.status).toBe(200);
+    expect((await sharp(Buffer.from(await ordinary.arrayBuffer())).metadata()).width).toBe(128);
+    const answers = await Promise.all(slow);
+    expect(answers.map((a) => a.status)).toEqual([503, 503]);
+    expect(answers.map((a) => a.headers.get('cache-control'))).toEqual(['no-store', 'no-store']);
+    // Both workers that ran the slow renders were killed, and are gone; fresh ones took their place.
+    expect(pool.killed).toHaveLength(2);
+    for (const pid of pool.killed) expect(alive(pid)).toBe(false);
+    await expect.poll(() => pool.pids().length).toBe(2);
+    expect(pool.pids().some((pid) => pool.killed.includes(pid))).toBe(false);
+    // And the pool still renders.
+    const after = await fetch(`${origin.url}/_derived/ok.jpg/64x64-cover-q75.webp`);
+    expect(after.status).toBe(200);
+  }, 120_000);
+});
+
+describe('local edge: over-budget resizes do not stop an ordinary miss', () => {
+  it('serves an ordinary miss while two over-budget resizes run, and answers them 503', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'render-pool-edge-'));
+    await writeFile(path.join(dir, 'slow1.svg'), useFanOutSvg(6));
+    await writeFile(path.join(dir, 'slow2.svg'), useFanOutSvg(6, 10, 9));
+    await writeFile(
+      path.join(dir, 'ok.jpg'),
+      await sharp({ create: { width: 640, height: 480, channels: 3, background: '#a63' } })
+        .jpeg()
+        .toBuffer(),
+    );
+    // The cost model would refuse the fan-out before librsvg: loosen its SVG limits, shorten the budget.
+    const cost = images.limits.cost!;
+    const loose = {
+      ...cost,
+      renderSeconds: 1.5,
+      svg: { ...cost.svg, maxRenderedElements: Number.MAX_SAFE_INTEGER, maxFilteredRenders: Number.MAX_SAFE_INTEGER },
+    };
+    const spec = { ...distribution, images: { ...images, limits: { ...images.limits, cost: loose } } };
+    const stack = await startLocalStack({ spec, images: dir, log: () => {} });
+    try {
+      const slow = ['slow1.svg', 'slow2.svg'].map((key) => fetch(`${stack.edge.url}/256x256/${key}?fm=png`));
+      const ordinary = await fetch(`${stack.edge.url}/128x128/ok.jpg?fm=jpg`);
+      expect(ordinary.status).toBe(200);
+      expect((await sharp(Buffer.from(await ordinary.arrayBuffer())).metadata()).width).toBe(128);
+      const answers = await Promise.all(slow);
+      expect(answers.map((a) => a.status)).toEqual([503, 503]);
+    } finally {
+      await stack.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
