@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { BehaviorSpec, CachePolicySpec, DistributionSpec, EventType, FunctionName, OriginSpec } from './distribution.ts';
-import { findOrigin, s3DomainName } from './distribution.ts';
+import type { BehaviorSpec, CachePolicySpec, DistributionSpec, EventType, FunctionName, OriginRequestPolicySpec, OriginSpec } from './distribution.ts';
+import { cachePolicyParameters, findOrigin, originRequestPolicyConfig, s3DomainName } from './distribution.ts';
 import type { ImageBuckets } from './bucket.ts';
 import { distributionProblems } from './build/limits.ts';
 import type { EdgeFunction } from './edge-functions.ts';
@@ -128,13 +128,7 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
           defaultTtl: policy.defaultTtl,
           minTtl: policy.minTtl,
           maxTtl: policy.maxTtl,
-          parametersInCacheKeyAndForwardedToOrigin: {
-            cookiesConfig: { cookieBehavior: 'none' },
-            headersConfig: { headerBehavior: 'none' },
-            queryStringsConfig: { queryStringBehavior: policy.queryStringInKey ? 'all' : 'none' },
-            enableAcceptEncodingBrotli: true,
-            enableAcceptEncodingGzip: true,
-          },
+          parametersInCacheKeyAndForwardedToOrigin: cachePolicyParameters(policy),
         },
         opts,
       );
@@ -144,19 +138,17 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
   };
 
   const originRequestPolicies = new Map<string, aws.cloudfront.OriginRequestPolicy>();
-  const originRequestPolicyFor = (headers: readonly string[]) => {
-    const sorted = [...new Set(headers.map((h) => h.toLowerCase()))].sort();
-    const key = shortHash(sorted);
+  const originRequestPolicyFor = (policy: OriginRequestPolicySpec) => {
+    const config = originRequestPolicyConfig(policy);
+    const key = shortHash(config);
     let resource = originRequestPolicies.get(key);
     if (!resource) {
       resource = new aws.cloudfront.OriginRequestPolicy(
         `origin-request-${key}`,
         {
           name: `${prefix}-origin-${key}`,
-          comment: `Adds ${sorted.join(', ')} for the origin functions`,
-          cookiesConfig: { cookieBehavior: 'none' },
-          headersConfig: { headerBehavior: 'whitelist', headers: { items: sorted } },
-          queryStringsConfig: { queryStringBehavior: 'none' },
+          comment: `Adds ${policy.headers.join(', ') || 'nothing'} for the origin functions`,
+          ...config,
         },
         opts,
       );
@@ -195,9 +187,9 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
     viewerProtocolPolicy: 'redirect-to-https',
     allowedMethods: [...behavior.allowedMethods],
     cachedMethods: [...(behavior.cachedMethods ?? ['GET', 'HEAD'])],
-    compress: true,
+    compress: behavior.compress ?? false,
     cachePolicyId: cachePolicyFor(behavior.cachePolicy).id,
-    ...(behavior.originRequestPolicy ? { originRequestPolicyId: originRequestPolicyFor(behavior.originRequestPolicy.headers).id } : {}),
+    ...(behavior.originRequestPolicy ? { originRequestPolicyId: originRequestPolicyFor(behavior.originRequestPolicy).id } : {}),
     responseHeadersPolicyId: responseHeadersPolicy.id,
     lambdaFunctionAssociations: EVENT_ORDER.flatMap((eventType) => {
       const fn = behavior.functions[eventType];
@@ -224,6 +216,8 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
       defaultCacheBehavior: behaviorArgs(defaultBehavior),
       orderedCacheBehaviors: spec.behaviors.filter((b) => b !== defaultBehavior).map((b) => ({ pathPattern: b.pathPattern, ...behaviorArgs(b) })),
       restrictions: { geoRestriction: { restrictionType: 'none' } },
+      // Error caching minimum TTLs other than the default 10 s (no custom page).
+      customErrorResponses: (spec.errorCaching ?? []).map((e) => ({ errorCode: e.errorCode, errorCachingMinTtl: e.errorCachingMinTtl })),
       // Standard logs (legacy, to S3): the bucket must exist with ACLs enabled, CloudFront writes with
       // the awslogsdelivery account's ACL (docs: AccessLogs.html, "Standard logging (legacy)").
       ...(options.logging

@@ -41,13 +41,53 @@ export interface OriginGroupSpec {
   readonly failoverStatusCodes: readonly (400 | 403 | 404 | 416 | 429 | 500 | 502 | 503 | 504)[];
 }
 
+/**
+ * Which viewer values a policy names, in CloudFront's terms (`QueryStringBehavior`, `CookieBehavior`):
+ * none, all, only the listed ones (`whitelist`), or all but the listed ones (`allExcept`).
+ */
+export type ValueSet =
+  | { readonly behavior: 'none' }
+  | { readonly behavior: 'all' }
+  | { readonly behavior: 'whitelist' | 'allExcept'; readonly items: readonly string[] };
+
+/**
+ * A CloudFront cache policy: the TTLs, and the values in the cache key. Everything in the key is also
+ * forwarded to the origin. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html
+ */
 export interface CachePolicySpec {
-  /** Seconds, as CloudFront's cache policy: used when the origin sends no Cache-Control. */
+  /** Seconds, as CloudFront's cache policy: used when the origin sends no Cache-Control or Expires. */
   readonly defaultTtl: number;
   readonly minTtl: number;
   readonly maxTtl: number;
-  /** Whether the query string is part of the cache key (ours: no, the URI is canonical). */
-  readonly queryStringInKey: boolean;
+  /** Headers in the cache key (a cache policy can only list them, never name all). */
+  readonly headers: readonly string[];
+  readonly cookies: ValueSet;
+  readonly queryStrings: ValueSet;
+  /** Accept-Encoding normalized into the key for these codings; needed for CloudFront compression. */
+  readonly enableAcceptEncodingGzip: boolean;
+  readonly enableAcceptEncodingBrotli: boolean;
+}
+
+/**
+ * A CloudFront origin request policy: values forwarded to the origin (and shown to origin-event
+ * functions) without being in the cache key. `headers` lists viewer headers or CloudFront headers
+ * (`CloudFront-Viewer-Country`, ...); `allViewerHeaders` forwards every viewer header as well.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html
+ */
+export interface OriginRequestPolicySpec {
+  readonly headers: readonly string[];
+  readonly allViewerHeaders?: boolean;
+  /** Default: none. */
+  readonly cookies?: ValueSet;
+  /** Default: none. */
+  readonly queryStrings?: ValueSet;
+}
+
+/** A custom error response with no page: only how long CloudFront caches one error status. */
+interface ErrorCachingSpec {
+  readonly errorCode: number;
+  /** Seconds; CloudFront's default for every status is 10. */
+  readonly errorCachingMinTtl: number;
 }
 
 export interface BehaviorSpec {
@@ -60,8 +100,10 @@ export interface BehaviorSpec {
   /** Cached methods: GET and HEAD (the default) or GET, HEAD, OPTIONS. OPTIONS fails over only when cached. */
   readonly cachedMethods?: readonly ('GET' | 'HEAD' | 'OPTIONS')[];
   readonly cachePolicy: CachePolicySpec;
-  /** Headers the origin request policy adds for origin events, such as `CloudFront-Viewer-Country`. */
-  readonly originRequestPolicy?: { readonly headers: readonly string[] };
+  /** What else reaches the origin and origin-event functions, such as `CloudFront-Viewer-Country`. */
+  readonly originRequestPolicy?: OriginRequestPolicySpec;
+  /** "Compress objects automatically": Brotli or gzip for compressible types (the API's default: false). */
+  readonly compress?: boolean;
   readonly functions: Partial<Record<EventType, FunctionName>>;
   /**
    * Signed behaviors only: the key groups (by name, 1 to 4, as CloudFront allows per behavior) whose
@@ -89,6 +131,8 @@ export interface DistributionSpec {
   readonly originGroups: readonly OriginGroupSpec[];
   /** In CloudFront's order: the first matching pattern wins, the `*` default comes last. */
   readonly behaviors: readonly BehaviorSpec[];
+  /** Error caching minimum TTLs other than CloudFront's default of 10 s. */
+  readonly errorCaching?: readonly ErrorCachingSpec[];
   readonly functions: Readonly<Record<FunctionName, FunctionSpec>>;
   /** Regional functions on the buckets' object events (deployed with the CDN: they invalidate it). */
   readonly regionalFunctions: Readonly<Record<RegionalFunctionName, RegionalFunctionSpec>>;
@@ -135,11 +179,19 @@ interface SignedUrlSpec {
   };
 }
 
+/**
+ * Keyed on the canonical URI only (the viewer-request function bakes size, quality and format into
+ * it), plus Accept-Encoding as CloudFront normalizes it for compression (SVG originals, text pages).
+ */
 const imageCachePolicy: CachePolicySpec = {
   defaultTtl: 86_400,
   minTtl: 0,
   maxTtl: 31_536_000,
-  queryStringInKey: false,
+  headers: [],
+  cookies: { behavior: 'none' },
+  queryStrings: { behavior: 'none' },
+  enableAcceptEncodingGzip: true,
+  enableAcceptEncodingBrotli: true,
 };
 
 export const images: ImagePolicy = {
@@ -236,6 +288,7 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
         ...(signed ? [VIEWER_URL_HEADER] : []),
       ],
     },
+    compress: true,
     functions: { 'viewer-request': viewerRequest, 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
     ...(signed ? { trustedKeyGroups: ['private-images'] } : {}),
   };
@@ -333,4 +386,44 @@ export function findOrigin(spec: DistributionSpec, id: string): OriginSpec {
 /** The S3 REST domain CloudFront puts in `origin.s3.domainName` for a bucket. */
 export function s3DomainName(origin: S3OriginSpec): string {
   return `${origin.bucket}.s3.${origin.region}.amazonaws.com`;
+}
+
+/** A policy's value set as the CloudFront API writes it: a behavior and, for lists, the items. */
+function apiValueSet<K extends string>(kind: K, set: ValueSet): Record<`${K}Behavior`, string> & { [key: string]: unknown } {
+  const behavior = `${kind}Behavior` as const;
+  const key = `${kind}s` as const;
+  if (set.behavior === 'none' || set.behavior === 'all') return { [behavior]: set.behavior } as Record<`${K}Behavior`, string>;
+  return { [behavior]: set.behavior, [key]: { items: [...set.items] } } as Record<`${K}Behavior`, string>;
+}
+
+/**
+ * The cache policy's key parameters in the CloudFront API's shape (CachePolicy
+ * `ParametersInCacheKeyAndForwardedToOrigin`), for SST and the console alike.
+ */
+export function cachePolicyParameters(policy: CachePolicySpec) {
+  const headers = [...new Set(policy.headers.map((h) => h.toLowerCase()))].sort();
+  return {
+    cookiesConfig: apiValueSet('cookie', policy.cookies),
+    headersConfig: headers.length === 0 ? { headerBehavior: 'none' } : { headerBehavior: 'whitelist', headers: { items: headers } },
+    queryStringsConfig: apiValueSet('queryString', policy.queryStrings),
+    enableAcceptEncodingBrotli: policy.enableAcceptEncodingBrotli,
+    enableAcceptEncodingGzip: policy.enableAcceptEncodingGzip,
+  };
+}
+
+/** The origin request policy in the CloudFront API's shape (OriginRequestPolicyConfig without its name). */
+export function originRequestPolicyConfig(policy: OriginRequestPolicySpec) {
+  const headers = [...new Set(policy.headers.map((h) => h.toLowerCase()))].sort();
+  const headerBehavior = policy.allViewerHeaders
+    ? headers.length > 0
+      ? 'allViewerAndWhitelistCloudFront'
+      : 'allViewer'
+    : headers.length > 0
+      ? 'whitelist'
+      : 'none';
+  return {
+    cookiesConfig: apiValueSet('cookie', policy.cookies ?? { behavior: 'none' }),
+    headersConfig: headers.length > 0 ? { headerBehavior, headers: { items: headers } } : { headerBehavior },
+    queryStringsConfig: apiValueSet('queryString', policy.queryStrings ?? { behavior: 'none' }),
+  };
 }

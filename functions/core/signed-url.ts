@@ -107,7 +107,7 @@ export interface VerifyOptions {
  * quotas, https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html
  */
 export const MAX_URL_BYTES = 8_192;
-const MAX_REQUEST_BYTES = 20_480;
+export const MAX_REQUEST_BYTES = 20_480;
 
 type Via = 'query' | 'cookie';
 

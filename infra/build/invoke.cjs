@@ -13,7 +13,15 @@ if (!dir || !eventFile) {
 }
 const event = JSON.parse(readFileSync(eventFile, 'utf8'));
 const started = process.hrtime.bigint();
-const { handler } = require(path.resolve(dir, 'index.js'));
+// Lambda's runtime reports an error thrown while loading the module by its message; do the same (Node's
+// own report of an uncaught throw prints the minified source line and can leave the message out).
+let handler;
+try {
+  ({ handler } = require(path.resolve(dir, 'index.js')));
+} catch (error) {
+  console.error(error?.stack ? error.stack : String(error));
+  process.exit(1);
+}
 const loaded = process.hrtime.bigint();
 Promise.resolve(handler(event, { functionName: path.basename(dir), awsRequestId: 'invoke-cjs' }))
   .then((result) => {

@@ -31,8 +31,8 @@ import { listen } from '../serve/listen.ts';
 import { HOP_BY_HOP, cloudFrontError, eventOptions, failureAnswer, localError } from './answer.ts';
 import type { Answer, CacheStatus } from './answer.ts';
 import type { S3Fetch } from './aws-s3.ts';
-import { matchBehavior } from './behaviors.ts';
-import { EdgeCache, ttlSeconds } from './cache.ts';
+import { cloudFrontHeaders, matchBehavior } from './behaviors.ts';
+import { EdgeCache } from './cache.ts';
 import { isDevSwitch, takeDevSwitches } from './dev.ts';
 import type { Simulation } from './dev.ts';
 import { createOriginStage } from './failover.ts';
@@ -41,7 +41,10 @@ import { createFunctionRunner } from './function-runner.ts';
 import type { EdgeFunction, FunctionTrace } from './function-runner.ts';
 import { LOCAL_ORIGIN_TIMEOUTS, createOriginFetch } from './origin-fetch.ts';
 import type { OriginTimeouts } from './origin-fetch.ts';
-import { MAX_URL_BYTES } from '../../functions/core/signed-url.ts';
+import { DEFAULT_ERROR_CACHING_MIN_TTL, cachingDisabled, servableStale, ttlFor } from './rules/caching.ts';
+import { compress, compressionFor } from './rules/compression.ts';
+import { cacheKey as cacheKeyOf } from './rules/forwarding.ts';
+import { MAX_REQUEST_BYTES, MAX_URL_BYTES, parseTarget } from './rules/path.ts';
 
 export interface EdgeOptions {
   readonly spec: DistributionSpec;
@@ -73,6 +76,8 @@ export interface EdgeOptions {
   readonly simulate?: Simulation;
   /** The x-local-s3-conflict switch of a request (dev.ts): the embedded S3 is told before any function runs. */
   readonly armS3Conflicts?: (count: number) => void;
+  /** The clock of the cache (tests move it instead of waiting). */
+  readonly now?: () => number;
   /** Local-only pages and APIs (the gallery, the inspector) answered before the CloudFront pipeline. */
   readonly localRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -107,7 +112,8 @@ export interface Edge {
 const CLIENT_IP = '127.0.0.1';
 
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
-  const cache = new EdgeCache();
+  const now = options.now ?? Date.now;
+  const cache = new EdgeCache(now);
   const inFlight = new Map<string, Promise<Answer>>();
   const timeouts: OriginTimeouts = { ...LOCAL_ORIGIN_TIMEOUTS, ...options.originTimeouts };
   const simulate: Simulation = { ...options.simulate };
@@ -125,9 +131,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     const requestId = newRequestId();
     const functions: FunctionTrace[] = [];
     const rawUrl = req.url ?? '/';
-    const queryAt = rawUrl.indexOf('?');
-    const uri = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const method = req.method ?? 'GET';
+    const target = parseTarget(rawUrl);
+    const uri = target.kind === 'origin-form' ? target.path : '/';
+    // Behaviors are matched on the normalized path (behaviors.ts); functions and origins get the raw one.
     const behavior = matchBehavior(options.spec, uri);
     let answer: Answer;
     try {
@@ -152,11 +159,14 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     });
 
     async function pipeline(): Promise<Answer> {
-      // Origin-form only (`/path`): `*` and absolute URLs never reach a function.
-      if (!uri.startsWith('/')) return cloudFrontError(400, 'Bad request.', 'The request could not be understood.', requestId);
-      // CloudFront's "Maximum length of a URL: 8,192 bytes" (Quotas, general quotas).
-      if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES)
-        return cloudFrontError(414, 'Request-URI Too Large.', `The URL is longer than ${MAX_URL_BYTES} bytes.`, requestId);
+      // Origin-form only (`/path`): `*` and absolute URLs never reach a function (rules: path.targets).
+      if (target.kind === 'refused') return cloudFrontError(400, 'Bad request.', 'The request could not be understood.', requestId);
+      // CloudFront: a URL over 8,192 bytes or a request over 20,480 bytes is a 413, and the connection closes
+      // (RequestAndResponseBehaviorCustomOrigin.html, "Maximum length of a request and maximum length of a URL").
+      if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES || requestBytes(req) > MAX_REQUEST_BYTES) {
+        res.setHeader('Connection', 'close');
+        return cloudFrontError(413, 'Request Entity Too Large', 'The request could not be satisfied.', requestId);
+      }
       if (!(behavior.allowedMethods as readonly string[]).includes(method)) {
         return cloudFrontError(
           403,
@@ -165,10 +175,14 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
           requestId,
         );
       }
+      // CloudFront answers a GET (or HEAD) with a body 403 (rules: req.get-body).
+      if ((method === 'GET' || method === 'HEAD') && hasBody(req)) {
+        return cloudFrontError(403, 'Bad request.', 'A GET request that includes a body is not allowed.', requestId);
+      }
       // Dev-only switches are read and removed here, before any function could see them.
       let dev: ReturnType<typeof takeDevSwitches>;
       try {
-        dev = takeDevSwitches(req.rawHeaders, queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+        dev = takeDevSwitches(req.rawHeaders, target.querystring);
       } catch (error) {
         return localError(400, (error as Error).message);
       }
@@ -183,7 +197,6 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         return cloudFrontError(413, 'Request Entity Too Large.', `The request body is too large (${error.message}).`, requestId);
       }
       const simulation: Simulation = { ...simulate, ...dev.simulation };
-      const ctx: OriginContext = { trace: functions, requestId, simulation, body };
       if (simulation.s3Conflicts !== undefined) options.armS3Conflicts?.(simulation.s3Conflicts);
       let request: CloudFrontRequest = {
         clientIp: simulation.viewerIp ?? CLIENT_IP,
@@ -206,36 +219,79 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         }
         request = result.request;
       }
+      const ctx: OriginContext = { trace: functions, requestId, simulation, body, viewer: request };
       // A response made under a dev switch is never served to a request without it (nor the reverse).
       const switches = devCacheKey(simulation);
-      const cacheKey = `${behavior.pathPattern} ${request.uri}${behavior.cachePolicy.queryStringInKey && request.querystring ? `?${request.querystring}` : ''}${switches}`;
-      const hit = cache.get(cacheKey);
+      const key = `${behavior.pathPattern} ${cacheKeyOf({ behavior, headers: request.headers, querystring: request.querystring, cloudFrontHeaders: cloudFrontHeaders(simulation), uri: request.uri, method })}${switches}`;
+      const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
+      const cacheable =
+        !cachingDisabled(behavior.cachePolicy) && (method === 'GET' || method === 'HEAD' || (method === 'OPTIONS' && cachedMethods.includes('OPTIONS')));
+      const found = cacheable ? cache.lookup(key) : undefined;
       let answer: Answer;
-      if (hit && (method === 'GET' || method === 'HEAD')) {
-        answer = { ...hit.object, cache: 'Hit', ageSeconds: hit.ageSeconds };
-      } else if (method === 'GET') {
+      if (found?.fresh) {
+        answer = { ...found.object, cache: 'Hit', ageSeconds: found.ageSeconds };
+      } else if (cacheable && method !== 'HEAD') {
         // Request collapsing: concurrent misses for one key wait for the first one's origin fetch.
-        const pending = inFlight.get(cacheKey);
+        const pending = inFlight.get(key);
         if (pending) {
           const shared = await pending;
-          answer = { ...shared, cache: cache.get(cacheKey) ? 'Hit' : 'Miss' };
+          answer = { ...shared, cache: cache.get(key) ? 'Hit' : shared.cache };
         } else {
-          const fetching = fromOrigin(behavior, request, ctx).then((fetched) => {
-            const ttl = ttlSeconds(fetched.status, fetched.headers, behavior.cachePolicy);
-            cache.set(cacheKey, { status: fetched.status, headers: fetched.headers, body: fetched.body, ttlMs: ttl * 1000 });
-            return fetched;
-          });
-          inFlight.set(cacheKey, fetching);
+          const fetching = fromOrigin(behavior, request, ctx).then((fetched) => store(key, fetched, found, request));
+          inFlight.set(key, fetching);
           try {
             answer = await fetching;
           } finally {
-            inFlight.delete(cacheKey);
+            inFlight.delete(key);
           }
         }
       } else {
+        // HEAD misses and uncached methods go to the origin and are not stored.
         answer = await fromOrigin(behavior, request, ctx);
+        if (method !== 'HEAD') answer = compressed(answer, request);
       }
       return viewerResponse(answer, request);
+    }
+
+    /**
+     * Stores what the origin answered under its TTL (rules/caching.ts), compressed as CloudFront would,
+     * or serves the expired object again when the origin failed with a 5xx (rules: cache.stale-on-5xx).
+     */
+    function store(key: string, fetched: Answer, stale: ReturnType<EdgeCache['lookup']>, request: CloudFrontRequest): Answer {
+      const minTtl = (status: number) => options.spec.errorCaching?.find((e) => e.errorCode === status)?.errorCachingMinTtl ?? DEFAULT_ERROR_CACHING_MIN_TTL;
+      if (stale && !stale.fresh && fetched.status >= 500 && servableStale(stale.object.headers, stale.expiredForSeconds)) {
+        cache.set(key, { ...stale.object, ttlMs: minTtl(fetched.status) * 1000 });
+        return { ...stale.object, cache: 'Hit', ageSeconds: 0, ...(fetched.origin ? { origin: fetched.origin } : {}) };
+      }
+      const answer = compressed(fetched, request);
+      // CloudFront's own error pages (no origin answer) are not cached; an origin's errors are, per the rules.
+      if (answer.cache !== 'Miss') return answer;
+      const ttl = ttlFor({
+        status: answer.status,
+        headers: answer.headers,
+        method,
+        policy: behavior.cachePolicy,
+        cachedMethods: behavior.cachedMethods ?? ['GET', 'HEAD'],
+        errorCachingMinTtl: minTtl(answer.status),
+        now: now(),
+      });
+      cache.set(key, { status: answer.status, headers: answer.headers, body: answer.body, path: request.uri, ttlMs: ttl.seconds * 1000 });
+      return answer;
+    }
+
+    /** The answer compressed when CloudFront would compress it for this viewer (rules/compression.ts). */
+    function compressed(answer: Answer, request: CloudFrontRequest): Answer {
+      if (answer.cache !== 'Miss') return answer;
+      const decision = compressionFor({
+        behavior,
+        acceptEncoding: request.headers['accept-encoding']?.map((h) => h.value).join(', '),
+        httpVersion: req.httpVersion,
+        status: answer.status,
+        headers: answer.headers,
+        bodyBytes: answer.body.byteLength,
+      });
+      if (decision.coding === undefined) return answer;
+      return { ...answer, ...compress(decision.coding, answer.headers, answer.body) };
     }
 
     async function viewerResponse(answer: Answer, request: CloudFrontRequest): Promise<Answer> {
@@ -254,16 +310,20 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   }
 
   let allowedHosts = new Set<string>();
-  const server = createServer((req, res) => {
+  // Above CloudFront's 20,480-byte request limit, so that rule (a 413), not Node's 16 KB default (a 431), decides.
+  const server = createServer({ maxHeaderSize: 2 * MAX_REQUEST_BYTES }, (req, res) => {
     // A dev server answers only its own names: a foreign Host is how DNS rebinding reaches it.
     const host = req.headers.host?.toLowerCase();
+    // A request over CloudFront's length limits gets CloudFront's 413 from the pipeline, whatever the Host.
+    const tooLong = Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES || requestBytes(req) > MAX_REQUEST_BYTES;
     // `*` and absolute-form targets are refused first, as CloudFront does (400), whatever the Host.
-    if ((req.url ?? '/').startsWith('/') && (host === undefined || !allowedHosts.has(host))) {
+    if ((req.url ?? '/').startsWith('/') && !tooLong && (host === undefined || !allowedHosts.has(host))) {
       res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
       res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(req.headers.host ?? '')}\n`);
       return;
     }
-    Promise.resolve(options.localRoutes?.(req, res) ?? false)
+    // Local pages never see an over-long request (nor one with a foreign Host).
+    Promise.resolve(tooLong ? false : (options.localRoutes?.(req, res) ?? false))
       .then((handled) => (handled ? undefined : handle(req, res)))
       .catch((error: unknown) => {
         // The pipeline turns every known failure into an answer; this is the last resort.
@@ -272,6 +332,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         console.error('local edge:', error);
       });
   });
+  // Count every header (the byte limits above bound them), so 3,000 small headers are a 413, as in CloudFront.
+  server.maxHeadersCount = 0;
   const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const { port } = address;
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${(options.host ?? '127.0.0.1').toLowerCase()}:${port}`]);
@@ -305,11 +367,25 @@ function viewerHeaders(req: IncomingMessage): CloudFrontHeaders {
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
     const lower = name.toLowerCase();
-    // Dev switches are local-only; CloudFront-Viewer-* are CloudFront's to set (a viewer cannot forge them).
-    const dropped = isDisallowedHeader(name) || HOP_BY_HOP.has(lower) || isDevSwitch(lower) || lower.startsWith('cloudfront-viewer-');
+    // Dev switches are local-only. A viewer's CloudFront-Viewer-* headers reach viewer functions (as in
+    // AWS); the forwarding model replaces them with CloudFront's values for origin events.
+    const dropped = isDisallowedHeader(name) || HOP_BY_HOP.has(lower) || isDevSwitch(lower);
     if (!dropped) pairs.push([name, req.rawHeaders[i + 1]!]);
   }
   return toCfHeaders(pairs);
+}
+
+/** The request line and headers in bytes, as CloudFront's 20,480-byte limit counts them. */
+function requestBytes(req: IncomingMessage): number {
+  let bytes = Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`);
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) bytes += Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`);
+  return bytes;
+}
+
+/** Whether the viewer sent a body: a Content-Length above 0, or a chunked one. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return length > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
 /**

@@ -11,10 +11,14 @@ import type { BehaviorSpec, DistributionSpec, OriginSpec } from '../distribution
 import { findOrigin, s3DomainName } from '../distribution.ts';
 import { FunctionFailure, cloudFrontError, eventOptions } from './answer.ts';
 import type { Answer } from './answer.ts';
-import { withGeoHeaders } from './behaviors.ts';
+import { cloudFrontHeaders } from './behaviors.ts';
 import type { FailMode, Simulation } from './dev.ts';
 import type { FunctionTrace, RunFunction } from './function-runner.ts';
 import type { FetchOrigin } from './origin-fetch.ts';
+import { forwardToOrigin } from './rules/forwarding.ts';
+
+/** The local edge's CloudFront host name, in Via. */
+const EDGE_HOST = 'local.cloudfront.net';
 
 export /** What one request carries through the origin stage. */
 interface OriginContext {
@@ -22,6 +26,8 @@ interface OriginContext {
   readonly requestId: string;
   readonly simulation: Simulation;
   readonly body: Buffer | undefined;
+  /** The viewer request as the viewer-request function left it, for the forwarding model. */
+  readonly viewer: CloudFrontRequest;
 }
 
 export interface OriginStageOptions {
@@ -42,13 +48,11 @@ export function createOriginStage(options: OriginStageOptions) {
    * origin-request run again for it. GET and HEAD fail over, OPTIONS only when it is a cached method.
    */
   async function fromOrigin(behavior: BehaviorSpec, viewerRequest: CloudFrontRequest, ctx: OriginContext): Promise<Answer> {
-    // A copy: the location headers belong to origin events only, never to the viewer-response event.
     const request = structuredClone(viewerRequest);
     const group = options.spec.originGroups.find((g) => g.id === behavior.target);
     const chain = group ? [group.primary, group.secondary] : [behavior.target];
     const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
     const methodFailsOver = request.method === 'GET' || request.method === 'HEAD' || (request.method === 'OPTIONS' && cachedMethods.includes('OPTIONS'));
-    withGeoHeaders(request, behavior, ctx.simulation);
     let failover: Answer['failover'];
     for (const [index, originId] of chain.entries()) {
       const last = index === chain.length - 1;
@@ -70,9 +74,21 @@ export function createOriginStage(options: OriginStageOptions) {
     fail: FailMode | undefined,
   ): Promise<{ kind: 'answer'; answer: Answer } | { kind: 'failover'; from: string; reason: string }> {
     const eventOrigin = toEventOrigin(origin);
-    // Without a forwarded Host, CloudFront sends the origin's own domain as Host.
-    request.headers['host'] = [{ key: 'Host', value: origin.kind === 's3' ? s3DomainName(origin) : origin.domainName }];
+    // The forwarding model (rules/forwarding.ts): only what the policies name, plus Host, User-Agent,
+    // Via and X-Forwarded-For; origin-event functions see this set, not the viewer's headers.
+    const forwarded = forwardToOrigin({
+      behavior,
+      headers: ctx.viewer.headers,
+      querystring: ctx.viewer.querystring,
+      clientIp: ctx.viewer.clientIp,
+      cloudFrontHeaders: cloudFrontHeaders(ctx.simulation),
+      via: `1.1 ${EDGE_HOST} (CloudFront)`,
+      originDomain: origin.kind === 's3' ? s3DomainName(origin) : origin.domainName,
+      originIsS3: origin.kind === 's3',
+    });
+    request = { ...request, headers: forwarded.headers, querystring: forwarded.querystring };
     let originRequest = request;
+    let body = ctx.body;
     const originRequestFn = behavior.functions['origin-request'];
     if (originRequestFn) {
       // One viewer request, one requestId in every function's event (it is the X-Amz-Cf-Id).
@@ -89,6 +105,8 @@ export function createOriginStage(options: OriginStageOptions) {
         return { kind: 'answer', answer };
       }
       originRequest = result.request;
+      // A replaced body (validated and, over its quota, truncated) is what the origin receives.
+      if (result.replacedBody) body = result.replacedBody;
     }
     const target = originRequest.origin ? originOf(originRequest.origin) : origin;
     if (!target) {
@@ -97,7 +115,7 @@ export function createOriginStage(options: OriginStageOptions) {
       console.error(`local edge: ${detail}`);
       return { kind: 'answer', answer: { ...cloudFrontError(502, 'Bad gateway.', detail, ctx.requestId), origin: domain ?? '?' } };
     }
-    const fetched = await fetchOrigin(target, originRequest, ctx.body, fail);
+    const fetched = await fetchOrigin(target, originRequest, body, fail, ctx.requestId);
     if (fetched.kind === 'failed') {
       // A refused connection counts as a 503 for failover, a timeout as a 504; the viewer sees 502/504.
       if (failoverCodes.includes(fetched.failure === 'connect' ? 503 : 504)) return { kind: 'failover', from: target.id, reason: fetched.detail };

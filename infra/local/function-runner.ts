@@ -9,6 +9,7 @@ import type { EventType } from '../../functions/adapters/cloudfront/events.ts';
 import { DEFAULT_LIMITS, validateResult } from '../../functions/adapters/cloudfront/validate.ts';
 import type { DistributionSpec, FunctionName } from '../distribution.ts';
 import { FunctionFailure } from './answer.ts';
+import { FUNCTION_TIMEOUT_SECONDS } from './rules/table.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: one table holds handlers of every event shape; the edge validates what they return
 export type EdgeFunction = (event: any) => unknown;
@@ -43,7 +44,9 @@ export function createFunctionRunner(options: FunctionRunnerOptions) {
   const limits = DEFAULT_LIMITS;
 
   function timeoutMs(eventType: EventType, fn: FunctionName): number {
-    const quota = options.quotas === 'current' || eventType.startsWith('origin') ? 30 : 5;
+    // The quota column in force (rules/table.ts: quota.timeout): strict by default, or current.
+    const column = FUNCTION_TIMEOUT_SECONDS[options.quotas ?? 'strict'];
+    const quota = eventType.startsWith('origin') ? column.origin : column.viewer;
     return Math.min(options.spec.functions[fn].timeoutSeconds, quota) * 1000;
   }
 

@@ -43,7 +43,13 @@ export function createOriginFetch(options: OriginFetchOptions) {
   const { timeouts } = options;
 
   /** One origin fetch: up to `connectAttempts` connection attempts, then the read timeout. */
-  async function fetchOrigin(origin: OriginSpec, request: CloudFrontRequest, body: Buffer | undefined, fail: FailMode | undefined): Promise<Fetched> {
+  async function fetchOrigin(
+    origin: OriginSpec,
+    request: CloudFrontRequest,
+    body: Buffer | undefined,
+    fail: FailMode | undefined,
+    requestId: string,
+  ): Promise<Fetched> {
     if (fail === 'down') return { kind: 'failed', failure: 'connect', detail: `${origin.id} refused the connection (${DEV_FAIL_PRIMARY}: down)` };
     if (fail === 'slow') {
       await new Promise((resolve) => setTimeout(resolve, timeouts.readMs).unref());
@@ -56,18 +62,27 @@ export function createOriginFetch(options: OriginFetchOptions) {
     }
     if (origin.kind === 's3' && options.s3Fetch) {
       try {
-        return { kind: 'response', ...(await options.s3Fetch(origin, request.uri, request.method)) };
+        return { kind: 'response', ...(await options.s3Fetch(origin, `${request.origin?.s3?.path ?? ''}${request.uri}`, request.method)) };
       } catch (error) {
         return { kind: 'failed', failure: 'connect', detail: `S3 request to ${origin.bucket} failed: ${(error as Error).message}` };
       }
     }
     const endpoint = options.endpoints[origin.id];
     if (!endpoint) return { kind: 'failed', failure: 'connect', detail: `no local endpoint for origin ${origin.id}` };
+    // The origin path and custom headers the request carries (the origin's own, or what origin-request set).
+    const eventOrigin = request.origin?.custom ?? request.origin?.s3;
+    const originPath = eventOrigin ? eventOrigin.path : origin.kind === 'custom' ? (origin.path ?? '') : '';
     const path =
-      origin.kind === 's3' ? `/${origin.bucket}${request.uri}` : `${origin.path ?? ''}${request.uri}${request.querystring ? `?${request.querystring}` : ''}`;
-    const headers: Record<string, string> = {};
-    if (origin.kind === 'custom') for (const [name, value] of fromCfHeaders(request.headers)) headers[name] = value;
-    if (body !== undefined) headers['Content-Length'] = String(body.byteLength);
+      origin.kind === 's3'
+        ? `/${origin.bucket}${originPath}${request.uri}`
+        : `${originPath}${request.uri}${request.querystring ? `?${request.querystring}` : ''}`;
+    const headers: [string, string][] = [];
+    if (origin.kind === 'custom') {
+      headers.push(...fromCfHeaders(request.headers), ...fromCfHeaders(eventOrigin?.customHeaders));
+      // Never shown to a function (X-Amz-Cf-* is disallowed), always sent to the origin.
+      headers.push(['X-Amz-Cf-Id', requestId]);
+    }
+    if (body !== undefined) headers.push(['Content-Length', String(body.byteLength)]);
     // The path goes out exactly as the functions left it. `new URL(path, endpoint)` would resolve dot
     // segments (`/b/%2e%2e/x` -> `/x`) and hide a traversal that a function let through.
     const url = new URL(endpoint);
@@ -80,7 +95,7 @@ export function createOriginFetch(options: OriginFetchOptions) {
     return { kind: 'failed', failure: 'connect', detail };
   }
 
-  function attemptFetch(url: URL, path: string, method: string, headers: Record<string, string>, body: Buffer | undefined): Promise<Fetched> {
+  function attemptFetch(url: URL, path: string, method: string, headers: readonly [string, string][], body: Buffer | undefined): Promise<Fetched> {
     return new Promise<Fetched>((resolve) => {
       let settled = false;
       let connectTimer: NodeJS.Timeout | undefined;
@@ -91,7 +106,9 @@ export function createOriginFetch(options: OriginFetchOptions) {
         resolve(fetched);
       };
       // A fresh connection per request (no keep-alive pool), so every attempt really connects.
-      const outgoing = httpRequest(url, { method, headers, agent: false, path }, (res) => {
+      // Raw header pairs keep repeated names; with them Node adds no Host of its own.
+      const raw = headers.some(([n]) => n.toLowerCase() === 'host') ? headers : [['Host', url.host] as const, ...headers];
+      const outgoing = httpRequest(url, { method, headers: raw.flat(), agent: false, path }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', () => done({ kind: 'response', status: 502, statusDescription: 'Bad Gateway', headers: {}, body: Buffer.alloc(0) }));

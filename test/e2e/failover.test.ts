@@ -22,7 +22,7 @@ import { createHandler as imageRequest } from '../../functions/image-request/han
 import { createHandler as imageResize } from '../../functions/image-resize/handler.ts';
 import { geoRouteConfig, imageRequestConfig, imageResizeConfig } from '../../infra/config.ts';
 import { distribution } from '../../infra/distribution.ts';
-import type { BehaviorSpec, DistributionSpec, OriginGroupSpec } from '../../infra/distribution.ts';
+import type { BehaviorSpec, CachePolicySpec, DistributionSpec, OriginGroupSpec } from '../../infra/distribution.ts';
 import { startEdge } from '../../infra/local/edge.ts';
 import type { Edge, EdgeOptions, RequestTrace } from '../../infra/local/edge.ts';
 import { startLocalStack } from '../../infra/local-stack.ts';
@@ -30,6 +30,18 @@ import type { LocalStack } from '../../infra/local-stack.ts';
 import { startImageOrigin } from '../../infra/origin/server.ts';
 import { directoryStore } from '../../infra/origin/store.ts';
 import { ACCEPT_WEBP, get } from '../support/http.ts';
+
+/** CloudFront's CachingDisabled: every TTL 0, nothing in the key. */
+const NO_CACHE: CachePolicySpec = {
+  defaultTtl: 0,
+  minTtl: 0,
+  maxTtl: 0,
+  headers: [],
+  cookies: { behavior: 'none' },
+  queryStrings: { behavior: 'none' },
+  enableAcceptEncodingGzip: false,
+  enableAcceptEncodingBrotli: false,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Two real origins on loopback and recording functions
@@ -129,7 +141,7 @@ async function groupEdge(
         pathPattern: '*',
         target: 'group',
         allowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
-        cachePolicy: { defaultTtl: 0, minTtl: 0, maxTtl: 0, queryStringInKey: true },
+        cachePolicy: { ...NO_CACHE, queryStrings: { behavior: 'all' } },
         originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
         functions: { 'viewer-request': 'image-request', 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
         ...options.behavior,
@@ -417,7 +429,7 @@ describe('what functions and origins see of the dev switches', () => {
             pathPattern: '*',
             target: 'primary',
             allowedMethods: ['GET', 'HEAD'],
-            cachePolicy: { defaultTtl: 0, minTtl: 0, maxTtl: 0, queryStringInKey: false },
+            cachePolicy: NO_CACHE,
             originRequestPolicy: { headers: ['CloudFront-Viewer-Country'] },
             functions: { 'viewer-response': 'signed-url' },
           },
@@ -439,10 +451,11 @@ describe('what functions and origins see of the dev switches', () => {
     expect(Object.keys(seen[0]!.Records[0]!.cf.request.headers).filter((h) => h.startsWith('cloudfront-viewer-') || h.startsWith('x-local-'))).toEqual([]);
   });
 
-  it('a viewer cannot forge CloudFront-Viewer-Country', async () => {
+  it('a viewer cannot forge CloudFront-Viewer-Country for origin events', async () => {
     const { edge, calls } = await groupEdge();
     await get(`${edge.url}${path_('/ok')}`, { 'CloudFront-Viewer-Country': 'KR' });
-    expect(calls.viewerRequest[0]!.Records[0]!.cf.request.headers['cloudfront-viewer-country']).toBeUndefined();
+    // As AWS documents: viewer-facing functions see the viewer's value, origin-facing ones CloudFront's.
+    expect(calls.viewerRequest[0]!.Records[0]!.cf.request.headers['cloudfront-viewer-country']?.[0]?.value).toBe('KR');
     expect(calls.originRequest[0]!.Records[0]!.cf.request.headers['cloudfront-viewer-country']).toBeUndefined();
   });
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviorSpec, DistributionSpec, EventType, FunctionName } from '../../infra/distribution.ts';
-import { distribution, findOrigin } from '../../infra/distribution.ts';
+import { cachePolicyParameters, distribution, findOrigin, originRequestPolicyConfig } from '../../infra/distribution.ts';
 import { EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../../infra/build/policies.ts';
 import { ORIGIN_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent, limitsOf } from '../../infra/build/limits.ts';
 import { packageFunctions } from '../../infra/build/package.ts';
@@ -349,6 +349,21 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
     expect(used.inputs['headersConfig'].headerBehavior).toBe('whitelist');
     expect(used.inputs['headersConfig'].headers.items).toContain('cloudfront-viewer-country');
     expect(used.inputs['queryStringsConfig']).toEqual({ queryStringBehavior: 'none' });
+  });
+
+  it('[fwd.same-policies] deploys the cache and origin request policies the local edge applies, compression and error caching', () => {
+    const dist = d.one('aws:cloudfront/distribution:Distribution').inputs;
+    const star = distribution.behaviors.find((b) => b.pathPattern === '*')!;
+    const cache = d.of('aws:cloudfront/cachePolicy:CachePolicy').find((c) => dist['defaultCacheBehavior'].cachePolicyId === `${c.name}-id`)!;
+    expect(cache.inputs['parametersInCacheKeyAndForwardedToOrigin']).toEqual(cachePolicyParameters(star.cachePolicy));
+    const origin = d
+      .of('aws:cloudfront/originRequestPolicy:OriginRequestPolicy')
+      .find((o) => dist['defaultCacheBehavior'].originRequestPolicyId === `${o.name}-id`)!;
+    expect(origin.inputs).toMatchObject(originRequestPolicyConfig(star.originRequestPolicy!));
+    expect(dist['defaultCacheBehavior'].compress).toBe(star.compress);
+    expect(dist['customErrorResponses'] ?? []).toEqual(
+      (distribution.errorCaching ?? []).map((e) => ({ errorCode: e.errorCode, errorCachingMinTtl: e.errorCachingMinTtl })),
+    );
   });
 
   it('adds CORS and security headers, compression, HTTP/2 and HTTP/3, IPv6', () => {

@@ -287,9 +287,10 @@ describe('the derived-cleanup zip answers an S3 event notification under plain n
 
   it('refuses to start without DISTRIBUTION_ID', async () => {
     const { DISTRIBUTION_ID: _, ...withoutId } = offline;
-    await expect(
-      invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-no-id', s3Event(bucket, '_derived/a.jpg/x.webp')), withoutId),
-    ).rejects.toThrow(/DISTRIBUTION_ID/);
+    const failed = (await invoke(unzipped.get('derived-cleanup')!.dir, await eventFile('s3-no-id', s3Event(bucket, '_derived/a.jpg/x.webp')), withoutId).catch(
+      (error: unknown) => error,
+    )) as { stderr?: string };
+    expect(String(failed.stderr)).toMatch(/Expected the CloudFront distribution id in DISTRIBUTION_ID/);
   }, 30_000);
 });
 

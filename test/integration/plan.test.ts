@@ -166,6 +166,6 @@ describe('the resource plan of the sample stage', () => {
     expect(plan).toContain('"img.northwind-photos.com"');
     expect(plan).toContain('origin.img.northwind-photos.com');
     expect(plan).not.toContain('example.com');
-    await expect(plan).toMatchFileSnapshot('../infra/stages/sample.plan.md');
+    await expect(plan).toMatchFileSnapshot('../../infra/stages/sample.plan.md');
   });
 });

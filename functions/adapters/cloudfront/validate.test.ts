@@ -376,3 +376,166 @@ describe('generated response size (headers + body)', () => {
     expect(validateResult('origin-request', originRequest(), textResponse('200', 'a'.repeat(100)), limits).ok).toBe(true);
   });
 });
+
+describe('conformance with the documented rules', () => {
+  /** An origin-request result that switches to the custom origin, with `change` applied to it. */
+  function customOrigin(change: (custom: Record<string, unknown>) => void) {
+    const input = originRequest();
+    const result = passThrough(input);
+    const origin = structuredClone(fixture<CloudFrontRequestEvent>('origin-request-custom.json').Records[0]!.cf.request.origin!) as unknown as {
+      custom: Record<string, unknown>;
+    };
+    change(origin.custom);
+    result.origin = origin;
+    return validateResult('origin-request', input, result);
+  }
+
+  it('[fn.key-case] accepts what AWS example functions return: a lowercase key, a standard-case key, no key', () => {
+    // "Dynamically route to an S3 origin": request.headers['host'] = [{ key: 'host', value: s3DomainName }].
+    const input = originRequest();
+    const result = passThrough(input);
+    result.headers['host'] = [{ key: 'host', value: 'edge-images-originals-eu.s3.eu-west-1.amazonaws.com' }];
+    expect(validateResult('origin-request', input, result).ok).toBe(true);
+    // "Adding HTTP security headers": standard case, and a name written without a key.
+    const response = viewerResponse();
+    const secured = passThrough(response);
+    secured.headers['strict-transport-security'] = [{ key: 'Strict-Transport-Security', value: 'max-age=63072000; includeSubdomains; preload' }];
+    secured.headers['x-xss-protection'] = [{ key: 'X-XSS-Protection', value: '1; mode=block' }];
+    secured.headers['content-security-policy'] = [{ value: "default-src 'none'" }];
+    expect(validateResult('viewer-response', response, secured).ok).toBe(true);
+  });
+
+  it('[fn.key-other-name] refuses an entry whose key names another header than its map name', () => {
+    const input = viewerRequest();
+    const result = passThrough(input);
+    result.headers['x-note'] = [{ key: 'Connection', value: 'close' }];
+    expect(validateResult('viewer-request', input, result)).toEqual(rejected('header "x-note" has an entry whose key "Connection" does not match its name'));
+  });
+
+  it('[fn.disallowed] refuses exactly the documented disallowed headers: the four X-Accel names, not every X-Accel-*', () => {
+    for (const name of [
+      'X-Accel-Buffering',
+      'X-Accel-Charset',
+      'X-Accel-Limit-Rate',
+      'X-Accel-Redirect',
+      'X-Amz-Cf-Anything',
+      'X-Edge-Anything',
+      'X-Amzn-Cf-Billing',
+    ]) {
+      expect(isDisallowedHeader(name), name).toBe(true);
+    }
+    for (const name of ['X-Accel-Expires', 'X-Amzn-Trace-Id', 'X-Amz-Meta-Owner', 'X-Forwarded-For', 'Via']) expect(isDisallowedHeader(name), name).toBe(false);
+    const input = originResponse();
+    const result = passThrough(input);
+    setHeader(result.headers, 'x-accel-expires', '60');
+    expect(validateResult('origin-response', input, result).ok).toBe(true);
+  });
+
+  it('[fn.viewer-country] refuses only CloudFront-Viewer-Country added in viewer-request', () => {
+    const input = viewerRequest();
+    const city = passThrough(input);
+    setHeader(city.headers, 'cloudfront-viewer-city', 'Berlin');
+    setHeader(city.headers, 'cloudfront-is-mobile-viewer', 'true');
+    expect(validateResult('viewer-request', input, city).ok).toBe(true);
+    const country = passThrough(input);
+    setHeader(country.headers, 'cloudfront-viewer-country', 'DE');
+    expect(validateResult('viewer-request', input, country)).toEqual(rejected('geo header "cloudfront-viewer-country" cannot be added in viewer-request'));
+    const response = viewerResponse();
+    const echoed = passThrough(response);
+    setHeader(echoed.headers, 'cloudfront-viewer-country', 'DE');
+    expect(validateResult('viewer-response', response, echoed).ok).toBe(true);
+  });
+
+  it('[fn.origin-fields] checks the documented constraints on domain, port, protocol, path and timeouts', () => {
+    expect(customOrigin(() => undefined).ok).toBe(true);
+    expect(customOrigin((c) => Object.assign(c, { port: 8443, protocol: 'https', path: '/v1/images', readTimeout: 4, keepaliveTimeout: 60 })).ok).toBe(true);
+    const refused: [string, (c: Record<string, unknown>) => void][] = [
+      ['an IP address', (c) => (c.domainName = '203.0.113.9')],
+      ['a colon', (c) => (c.domainName = 'origin.example.com:8080')],
+      ['254 characters', (c) => (c.domainName = `${'a'.repeat(250)}.com`)],
+      ['port 65536', (c) => (c.port = 65536)],
+      ['port 1023', (c) => (c.port = 1023)],
+      ['protocol ftp', (c) => (c.protocol = 'ftp')],
+      ['a path ending in /', (c) => (c.path = '/images/')],
+      ['a path without a leading /', (c) => (c.path = 'images')],
+      ['a 256-character path', (c) => (c.path = `/${'a'.repeat(255)}`)],
+      ['readTimeout 3', (c) => (c.readTimeout = 3)],
+      ['keepaliveTimeout 61', (c) => (c.keepaliveTimeout = 61)],
+      ['sslProtocols TLSv1.3', (c) => (c.sslProtocols = ['TLSv1.3'])],
+    ];
+    for (const [what, change] of refused) expect(customOrigin(change).ok, what).toBe(false);
+    const input = originRequest();
+    const s3 = passThrough(input);
+    s3.origin = {
+      s3: { authMethod: 'origin-access-identity', customHeaders: {}, domainName: 'Bucket.s3.eu-west-1.amazonaws.com', path: '', region: 'eu-west-1' },
+    };
+    expect(validateResult('origin-request', input, s3).ok).toBe(false);
+    s3.origin = { s3: { authMethod: 'origin-access-identity', customHeaders: {}, domainName: 'bucket.s3.eu-west-1.amazonaws.com', path: '' } };
+    expect(validateResult('origin-request', input, s3)).toEqual(rejected('origin.s3.region is required when authMethod is "origin-access-identity"'));
+    s3.origin = { s3: { authMethod: 'none', customHeaders: {}, domainName: 'bucket.s3.eu-west-1.amazonaws.com', path: '/prefix' } };
+    expect(validateResult('origin-request', input, s3).ok).toBe(true);
+  });
+
+  it('[fn.custom-header-denylist] refuses origin custom headers CloudFront cannot add or that the request already has', () => {
+    expect(customOrigin((c) => (c.customHeaders = { 'x-origin-token': [{ key: 'X-Origin-Token', value: 's3cr3t' }] })).ok).toBe(true);
+    for (const name of ['cache-control', 'cookie', 'range', 'x-amz-date', 'pragma']) {
+      expect(
+        customOrigin((c) => (c.customHeaders = { [name]: [{ value: '1' }] })),
+        name,
+      ).toMatchObject({ ok: false, reason: `origin custom header "${name}" is one CloudFront cannot add to origin requests` });
+    }
+    expect(customOrigin((c) => (c.customHeaders = { 'user-agent': [{ value: 'x' }] }))).toEqual(
+      rejected('origin custom header "user-agent" is also in the request headers'),
+    );
+  });
+
+  it('[fn.body-replace] truncates a replaced body at the quota (40 KB / 1 MB text, 53.2 KB / 1.33 MB base64) and refuses invalid base64', () => {
+    const input = viewerRequest();
+    const replace = (data: string, encoding?: string) => ({ ...passThrough(input), body: { action: 'replace', data, ...(encoding ? { encoding } : {}) } });
+    const text = validateResult('viewer-request', input, replace('a'.repeat(50_000), 'text'));
+    expect(text.ok && text.kind === 'request' && text.replacedBody?.length).toBe(40 * 1024);
+    const bytes = randomBytes(60_000);
+    const base64 = validateResult('viewer-request', input, replace(bytes.toString('base64')));
+    const expected = Math.floor(Math.floor(40 * 1024 * 1.33) / 4) * 3;
+    expect(base64.ok && base64.kind === 'request' && base64.replacedBody?.equals(bytes.subarray(0, expected))).toBe(true);
+    const small = validateResult('origin-request', originRequest(), {
+      ...passThrough(originRequest()),
+      body: { action: 'replace', data: 'name=value', encoding: 'text' },
+    });
+    expect(small.ok && small.kind === 'request' && small.replacedBody?.toString()).toBe('name=value');
+    expect(validateResult('viewer-request', input, replace('not base64!'))).toEqual(rejected('request body data is not valid base64'));
+    const readOnly = validateResult('viewer-request', input, { ...passThrough(input), body: { action: 'read-only', data: 'ignored', encoding: 'text' } });
+    expect(readOnly.ok && readOnly.kind === 'request' && readOnly.replacedBody).toBeUndefined();
+  });
+  it('[fn.read-only] refuses a change to a read-only header in each event, and keeps the documented lists', () => {
+    expect(READ_ONLY_HEADERS['viewer-request']).toEqual(expect.arrayContaining(['content-length', 'host', 'transfer-encoding', 'via']));
+    expect(READ_ONLY_HEADERS['origin-request']).toEqual(
+      expect.arrayContaining([
+        'accept-encoding',
+        'content-length',
+        'if-modified-since',
+        'if-none-match',
+        'if-range',
+        'if-unmodified-since',
+        'transfer-encoding',
+        'via',
+      ]),
+    );
+    expect(READ_ONLY_HEADERS['origin-response']).toEqual(expect.arrayContaining(['transfer-encoding', 'via']));
+    expect(READ_ONLY_HEADERS['viewer-response']).toEqual(expect.arrayContaining(['warning', 'via']));
+    for (const eventType of EVENT_TYPES) {
+      const input = inputs[eventType]();
+      const result = passThrough(input);
+      setHeader(result.headers, 'via', '1.1 forged.example (proxy)');
+      expect(validateResult(eventType, input, result), eventType).toMatchObject({ ok: false, reason: expect.stringContaining('read-only header "via"') });
+    }
+  });
+
+  it('[quota.generated-size] caps a generated response at 40 KB in viewer events and 1 MB in origin events', () => {
+    const sized = (bytes: number) => ({ status: '200', headers: {}, body: 'a'.repeat(bytes) });
+    expect(validateResult('viewer-request', viewerRequest(), sized(40 * 1024)).ok).toBe(true);
+    expect(validateResult('viewer-request', viewerRequest(), sized(40 * 1024 + 1)).ok).toBe(false);
+    expect(validateResult('origin-request', originRequest(), sized(1024 * 1024)).ok).toBe(true);
+    expect(validateResult('origin-request', originRequest(), sized(1024 * 1024 + 1)).ok).toBe(false);
+  });
+});

@@ -17,7 +17,7 @@ export interface Limits {
 export const DEFAULT_LIMITS: Limits = { viewerBodyBytes: 40 * 1024, originBodyBytes: 1024 * 1024 };
 
 export type Validated =
-  | { ok: true; kind: 'request'; request: CloudFrontRequest }
+  | { ok: true; kind: 'request'; request: CloudFrontRequest; replacedBody?: Buffer }
   | { ok: true; kind: 'response'; response: CloudFrontResultResponse; generated: boolean; body?: Buffer }
   | { ok: false; error: 'LambdaValidationError'; reason: string };
 
@@ -47,6 +47,10 @@ const DISALLOWED_NAMES = new Set([
   'proxy-connection',
   'trailer',
   'upgrade',
+  'x-accel-buffering',
+  'x-accel-charset',
+  'x-accel-limit-rate',
+  'x-accel-redirect',
   'x-amzn-auth',
   'x-amzn-cf-billing',
   'x-amzn-cf-id',
@@ -64,14 +68,46 @@ const DISALLOWED_NAMES = new Set([
   'client-cert',
   'client-cert-chain',
 ]);
-const DISALLOWED_PREFIXES = ['x-accel-', 'x-amz-cf-', 'x-edge-'];
+/** The documented wildcards; X-Accel-* is four named headers on the page, not a prefix. */
+const DISALLOWED_PREFIXES = ['x-amz-cf-', 'x-edge-'];
 
-/** Location headers exist only after the viewer request; a viewer function may not invent them. */
-const GEO_HEADERS = new Set(
-  ['country', 'country-name', 'country-region', 'country-region-name', 'city', 'postal-code', 'time-zone', 'latitude', 'longitude', 'metro-code'].map(
-    (suffix) => `cloudfront-viewer-${suffix}`,
-  ),
-);
+/**
+ * The one CloudFront header a viewer-request function may not add: "If a viewer request function adds
+ * this header, it fails validation" (lambda-at-edge-function-restrictions.html). The other CloudFront
+ * headers may be read, edited, removed or added; CloudFront overwrites them for origin events when a
+ * policy adds them.
+ */
+const VIEWER_REQUEST_FORBIDDEN = 'cloudfront-viewer-country';
+
+/**
+ * Headers CloudFront cannot add to origin requests as custom headers (add-origin-custom-headers.html,
+ * "Custom headers that CloudFront can't add to origin requests"), so `origin.*.customHeaders` may not.
+ */
+const CUSTOM_HEADER_DENIED = new Set([
+  'cache-control',
+  'connection',
+  'content-length',
+  'cookie',
+  'host',
+  'if-match',
+  'if-modified-since',
+  'if-none-match',
+  'if-range',
+  'if-unmodified-since',
+  'max-forwards',
+  'pragma',
+  'proxy-authorization',
+  'proxy-connection',
+  'range',
+  'request-range',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'via',
+  'x-real-ip',
+]);
+const CUSTOM_HEADER_DENIED_PREFIXES = ['x-amz-', 'x-edge-'];
 
 export function isDisallowedHeader(name: string): boolean {
   const lower = name.toLowerCase();
@@ -124,9 +160,9 @@ function checkRequest(eventType: EventType, sent: CloudFrontRequest, result: Rec
   const headers = checkHeaderMap('request headers', result.headers);
   checkReadOnly(eventType, sent.headers, headers);
   checkAdditions(eventType, sent.headers, headers);
-  if (eventType === 'origin-request' && result.origin !== undefined) checkOrigin(eventType, result.origin);
-  if (result.body !== undefined) checkRequestBody(eventType, result.body, limits);
-  return { ok: true, kind: 'request', request: result as unknown as CloudFrontRequest };
+  if (eventType === 'origin-request' && result.origin !== undefined) checkOrigin(eventType, result.origin, headers);
+  const replacedBody = result.body === undefined ? undefined : checkRequestBody(eventType, result.body, limits);
+  return { ok: true, kind: 'request', request: result as unknown as CloudFrontRequest, ...(replacedBody ? { replacedBody } : {}) };
 }
 
 function checkResponse(eventType: EventType, received: { status: string; headers: CloudFrontHeaders } | undefined, result: Rec, limits: Limits): Validated {
@@ -219,13 +255,14 @@ function checkAdditions(eventType: EventType, before: CloudFrontHeaders, after: 
   for (const name of Object.keys(after)) {
     if (valuesOf(after, name).length === 0 || valuesOf(before, name).length > 0) continue;
     if (isDisallowedHeader(name)) throw new Invalid(`disallowed header "${name}" was added in ${eventType}`);
-    if (eventType.startsWith('viewer-') && GEO_HEADERS.has(name)) {
+    if (eventType === 'viewer-request' && name === VIEWER_REQUEST_FORBIDDEN) {
       throw new Invalid(`geo header "${name}" cannot be added in ${eventType}`);
     }
   }
 }
 
-function checkOrigin(eventType: EventType, origin: unknown): void {
+/** The documented constraints on `request.origin` (lambda-event-structure.html, "origin"). */
+function checkOrigin(eventType: EventType, origin: unknown, requestHeaders: CloudFrontHeaders): void {
   if (!isRecord(origin)) throw new Invalid(`origin must be an object but was ${describe(origin)}`);
   const kinds = (['s3', 'custom'] as const).filter((kind) => origin[kind] !== undefined);
   const [kind] = kinds;
@@ -234,24 +271,88 @@ function checkOrigin(eventType: EventType, origin: unknown): void {
   if (!isRecord(spec) || typeof spec.domainName !== 'string' || spec.domainName === '') {
     throw new Invalid(`origin.${kind}.domainName must be a non-empty string`);
   }
+  const { domainName, path } = spec;
+  if (kind === 'custom') {
+    if (domainName.length > 253 || domainName.includes(':') || isIpAddress(domainName)) {
+      throw new Invalid(
+        `origin.custom.domainName must be a DNS name of at most 253 characters, without ":" and not an IP address, but was ${describe(domainName)}`,
+      );
+    }
+    const { port, protocol, readTimeout, keepaliveTimeout, sslProtocols } = spec;
+    if (port !== undefined && !(port === 80 || port === 443 || (Number.isInteger(port) && (port as number) >= 1024 && (port as number) <= 65535))) {
+      throw new Invalid(`origin.custom.port must be 80, 443 or 1024-65535 but was ${describe(port)}`);
+    }
+    if (protocol !== undefined && protocol !== 'http' && protocol !== 'https')
+      throw new Invalid(`origin.custom.protocol must be "http" or "https" but was ${describe(protocol)}`);
+    if (readTimeout !== undefined && !inRange(readTimeout, 4, 60))
+      throw new Invalid(`origin.custom.readTimeout must be a number from 4 to 60 but was ${describe(readTimeout)}`);
+    if (keepaliveTimeout !== undefined && !inRange(keepaliveTimeout, 1, 60)) {
+      throw new Invalid(`origin.custom.keepaliveTimeout must be a number from 1 to 60 but was ${describe(keepaliveTimeout)}`);
+    }
+    if (
+      sslProtocols !== undefined &&
+      !(Array.isArray(sslProtocols) && sslProtocols.every((p) => ['TLSv1.2', 'TLSv1.1', 'TLSv1', 'SSLv3'].includes(p as string)))
+    ) {
+      throw new Invalid('origin.custom.sslProtocols must list only TLSv1.2, TLSv1.1, TLSv1 or SSLv3');
+    }
+  } else {
+    if (domainName.length > 128 || domainName !== domainName.toLowerCase()) {
+      throw new Invalid(`origin.s3.domainName must be lowercase and at most 128 characters but was ${describe(domainName)}`);
+    }
+    const { authMethod, region } = spec;
+    if (authMethod !== undefined && authMethod !== 'origin-access-identity' && authMethod !== 'none') {
+      throw new Invalid(`origin.s3.authMethod must be "origin-access-identity" or "none" but was ${describe(authMethod)}`);
+    }
+    if (authMethod === 'origin-access-identity' && (typeof region !== 'string' || region === '')) {
+      throw new Invalid('origin.s3.region is required when authMethod is "origin-access-identity"');
+    }
+  }
+  if (path !== undefined) {
+    if (typeof path !== 'string' || (path !== '' && (!path.startsWith('/') || path.endsWith('/')))) {
+      throw new Invalid(`origin.${kind}.path must be empty or start with "/" and not end with one, but was ${describe(path)}`);
+    }
+    if (kind === 'custom' && path.length > 255) throw new Invalid('origin.custom.path must be at most 255 characters');
+  }
   if (spec.customHeaders !== undefined) {
-    checkAdditions(eventType, {}, checkHeaderMap(`origin.${kind}.customHeaders`, spec.customHeaders));
+    const custom = checkHeaderMap(`origin.${kind}.customHeaders`, spec.customHeaders);
+    checkAdditions(eventType, {}, custom);
+    for (const name of Object.keys(custom)) {
+      if (CUSTOM_HEADER_DENIED.has(name) || CUSTOM_HEADER_DENIED_PREFIXES.some((p) => name.startsWith(p))) {
+        throw new Invalid(`origin custom header "${name}" is one CloudFront cannot add to origin requests`);
+      }
+      if (Object.hasOwn(requestHeaders, name)) throw new Invalid(`origin custom header "${name}" is also in the request headers`);
+    }
   }
 }
 
-function checkRequestBody(eventType: EventType, body: unknown, limits: Limits): void {
+function inRange(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
+}
+
+function isIpAddress(name: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.startsWith('[');
+}
+
+/**
+ * A replaced request body (lambda-event-structure.html "body"; lambda-at-edge-function-restrictions.html
+ * "Restrictions on the request body"): invalid base64 is an error; a body over the quota is truncated,
+ * not refused (40 KB / 1 MB as text, 53.2 KB / 1.33 MB as base64, for viewer / origin request).
+ */
+function checkRequestBody(eventType: EventType, body: unknown, limits: Limits): Buffer | undefined {
   if (!isRecord(body)) throw new Invalid(`request body must be an object but was ${describe(body)}`);
-  if (body.action !== 'replace') return;
-  const { data, encoding } = body;
+  if (body.action !== 'replace') return undefined;
+  const { data } = body;
+  const encoding = body.encoding ?? 'base64';
   if (typeof data !== 'string') throw new Invalid(`request body data must be a string but was ${describe(data)}`);
   if (encoding !== 'text' && encoding !== 'base64') {
     throw new Invalid(`request body encoding must be "text" or "base64" but was ${describe(encoding)}`);
   }
   if (encoding === 'base64' && !isBase64(data)) throw new Invalid('request body data is not valid base64');
-  // A replaced request body is capped on its decoded size: AWS gives base64 a 4/3 larger allowance.
-  const size = encoding === 'base64' ? Buffer.from(data, 'base64').length : Buffer.byteLength(data, 'utf8');
-  const limit = eventType === 'viewer-request' ? limits.viewerBodyBytes : limits.originBodyBytes;
-  if (size > limit) throw new Invalid(`replaced request body is ${size} bytes, over the ${limit}-byte limit for ${eventType}`);
+  const quota = eventType === 'viewer-request' ? limits.viewerBodyBytes : limits.originBodyBytes;
+  if (encoding === 'text') return Buffer.from(data, 'utf8').subarray(0, quota);
+  // 53.2 KB and 1.33 MB: the text quota times 1.33, counted on the base64 characters.
+  const base64Quota = Math.floor(quota * 1.33);
+  return Buffer.from(data.slice(0, base64Quota - (base64Quota % 4)), 'base64');
 }
 
 function valuesOf(headers: CloudFrontHeaders, name: string): string[] {
