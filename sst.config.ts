@@ -1,7 +1,7 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
- * SST v4 app: everything is built from infra/distribution.ts by infra/edge-images.ts (plain Pulumi,
- * tested under mocks in test/integration/infra.test.ts). This file reads the stage file (infra/stages/<stage>.ts,
+ * SST v4 app: everything is built from infra/distribution.ts by infra/edge-images.ts (SST components
+ * where they fit, raw Pulumi where they cannot serve; tested under mocks in test/integration/infra.test.ts). This file reads the stage file (infra/stages/<stage>.ts,
  * else infra/stages/default.ts), runs the preflight before anything is created, and wires the
  * `sst dev` pane:
  *   npx sst deploy --stage production      (after `npm run preflight -- --stage production` passes)
@@ -42,7 +42,7 @@ export default $config({
     // The zips are made by `npm run package` with the stage's bucket names baked in.
     const artifacts = options.cdn ? buildStageArtifacts(root, $app.stage, overrides) : undefined;
     const files = writeStageOverrides(root, $app.stage, overrides);
-    const stack = createEdgeImages(distribution, options, { ...(artifacts ? { artifacts } : {}), geoDns });
+    const stack = createEdgeImages(distribution, options, { ...(artifacts ? { artifacts } : {}), geoDns, sst: sst.aws });
 
     if ($dev) {
       // The local edge, on the stage's real buckets: function changes show without any redeploy.
@@ -50,8 +50,8 @@ export default $config({
     }
 
     return {
-      bucket: stack.buckets.primary.bucket.bucket,
-      replicas: stack.buckets.replicas.map((r) => r.bucket.bucket),
+      bucket: stack.buckets.primary.name,
+      replicas: stack.buckets.replicas.map((r) => r.name),
       ...(stack.cdn
         ? {
             url: stack.url,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // Four projects: unit tests beside the code (functions/, infra/), and in test/: integration (one
@@ -10,7 +12,21 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 const slow = { testTimeout: 60_000, hookTimeout: 60_000 };
 
+// One copy of Pulumi for every test: SST's component sources (.sst/platform/src, loaded by
+// test/support/sst-harness.ts) and SST's own Pulumi packages use the copy in .sst/platform/node_modules,
+// and two copies cannot share Pulumi's mocks (google-protobuf registers its classes globally). The
+// project's own copy (same versions, package.json pins them) serves when the platform is absent.
+const platformModules = path.resolve(import.meta.dirname, '.sst', 'platform', 'node_modules');
+const pulumiCopy = (pkg: string) => {
+  const platform = path.join(platformModules, '@pulumi', pkg);
+  return {
+    find: new RegExp(`^@pulumi/${pkg}$`),
+    replacement: existsSync(platform) ? platform : path.resolve(import.meta.dirname, 'node_modules', '@pulumi', pkg),
+  };
+};
+
 export default defineConfig({
+  resolve: { alias: [pulumiCopy('pulumi'), pulumiCopy('aws')] },
   test: {
     environment: 'node',
     expect: { requireAssertions: true },

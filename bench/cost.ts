@@ -30,7 +30,7 @@ export const ASSUMPTIONS = [
 ] as const;
 
 /** Billed milliseconds on Lambda at `memoryMb` for a time measured on one full core. */
-function billedMs(measuredMs: number, memoryMb: number): number {
+export function billedMs(measuredMs: number, memoryMb: number): number {
   return Math.ceil(measuredMs * Math.max(1, 1769 / memoryMb));
 }
 

@@ -67,9 +67,13 @@ export async function benchHitPath(options: { seconds: number; rounds: number; c
     await load(plainUrl, 1, options.connections);
     const edgeRuns: Load[] = [];
     const plainRuns: Load[] = [];
+    const inspectedRuns: Load[] = [];
     for (let i = 0; i < options.rounds; i++) {
       edgeRuns.push(await load(url, options.seconds, options.connections));
       plainRuns.push(await load(plainUrl, options.seconds, options.connections));
+      // The gallery's inspector open (it polled just now): every trace carries events and results.
+      await (await fetch(`${stack.edge.url}/_local/api/traces`)).arrayBuffer();
+      inspectedRuns.push(await load(url, options.seconds, options.connections));
     }
     const after = await fetch(url, { headers: { accept: ACCEPT } });
     await after.arrayBuffer();
@@ -96,7 +100,13 @@ export async function benchHitPath(options: { seconds: number; rounds: number; c
         errors: sum(plainRuns, 'errors'),
         non2xx: sum(plainRuns, 'non2xx'),
       },
+      edge_inspector_open: {
+        rps: Math.round(median(inspectedRuns.map((r) => r.rps))),
+        p50_ms: median(inspectedRuns.map((r) => r.p50_ms)),
+        p99_ms: median(inspectedRuns.map((r) => r.p99_ms)),
+      },
       plain_vs_edge: round(plainRps / edgeRps, 2),
+      edge_vs_plain: round(edgeRps / plainRps, 3),
       edge_overhead_us_per_request: round(1e6 / edgeRps - 1e6 / plainRps, 1),
       still_a_hit_after: after.headers.get('x-cache'),
     };

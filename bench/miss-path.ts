@@ -47,6 +47,8 @@ export interface MissPathOptions {
   readonly maxRounds: number;
   /** Only cases whose name contains this. */
   readonly filter?: string;
+  /** Only cases with these labels (`--quick`: thumb and card). */
+  readonly labels?: readonly string[];
   readonly onCase?: (row: MissRow, index: number, total: number) => void;
 }
 
@@ -120,7 +122,9 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
       io.push(await sourceIo(source, bytes));
     }
 
-    const cases = missCases(options.sources, config.policy).filter((c) => !options.filter || c.name.includes(options.filter));
+    const cases = missCases(options.sources, config.policy).filter(
+      (c) => (!options.filter || c.name.includes(options.filter)) && (!options.labels || options.labels.includes(c.label)),
+    );
     for (const [index, c] of cases.entries()) {
       const row = await measureCase(c, bytesOf.get(c.source.name)!);
       rows.push(row);

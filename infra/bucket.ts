@@ -1,14 +1,17 @@
 /**
  * The image buckets, one per S3 origin of the distribution: the primary (the origin group's primary,
- * the geo table's default) and the regional replicas geo-route may send viewers to. Every bucket is
- * private (public access blocked, bucket-owner-enforced, readable by CloudFront only through the
- * policy cdn.ts attaches), versioned, encrypted, with CORS for GET and a lifecycle rule that expires
- * `_derived/` objects. Replicas receive the primary's new objects through S3 replication.
+ * the geo table's default) and the regional replicas geo-route may send viewers to. Each is an
+ * sst.aws.Bucket: private (public access blocked), versioned, HTTPS only, with CORS for GET and a
+ * lifecycle that expires `_derived/` objects, plus bucket-owner-enforced ownership and default
+ * encryption. Replicas receive the primary's new objects through S3 replication.
+ *
+ * The bucket policy: SST's Bucket owns the bucket's one BucketPolicy (S3 allows one; SST refuses a
+ * second), and its `access: 'cloudfront'` would let ANY distribution read (no AWS:SourceArn
+ * condition). So `access` stays unset and `transform.policy` writes the whole document: CloudFront
+ * reads as cdn.ts decides (OAC: only this distribution's ARN; OAI: the identity), and SST's
+ * DenyInsecureTransport statement. The distribution needs the bucket's name first, so the reader is
+ * handed over later (`allowCloudFront`), once the distribution exists.
  */
-// Raw aws.s3 resources, not sst.aws.Bucket (for now): sst.aws.Bucket's `access: 'cloudfront'` lets any
-// distribution read (no AWS:SourceArn condition) and owns the bucket's single BucketPolicy, which
-// cdn.ts must write with this distribution's ARN or OAI; and this stack renders under plain Pulumi
-// mocks (test/integration/infra.test.ts, the plan), where SST components cannot run without SST's runtime.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { DERIVED_PREFIX } from '../functions/core/keys.ts';
@@ -16,12 +19,24 @@ import type { DistributionSpec, S3OriginSpec } from './distribution.ts';
 import type { DeployOptions } from './options.ts';
 import { primaryS3Origin } from './options.ts';
 import type { Providers } from './providers.ts';
+import type { SstBucket, SstBasicComponents } from './sst-components.ts';
+
+/** Who in CloudFront may read a bucket (s3:GetObject): this distribution through OAC, or an OAI. */
+export type CloudFrontReader = { readonly distributionArn: pulumi.Input<string> } | { readonly originAccessIdentityArn: pulumi.Input<string> };
 
 export interface ImageBucket {
   readonly origin: S3OriginSpec;
-  readonly bucket: aws.s3.Bucket;
+  readonly component: SstBucket;
+  /** The bucket's name and ARN. */
+  readonly name: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
   readonly provider: aws.Provider;
-  /** Resources a reader of the bucket should wait for (public access block, versioning...). */
+  /**
+   * Resources a reader of the bucket waits for: ownership and encryption. Not the component, which
+   * holds the bucket policy: with OAC that policy waits for the distribution's ARN, so a distribution
+   * waiting for the component would wait for itself. Replication and notifications also wait for
+   * `component` (versioning, public access block).
+   */
   readonly ready: pulumi.Resource[];
 }
 
@@ -30,6 +45,42 @@ export interface ImageBuckets {
   readonly replicas: readonly ImageBucket[];
   readonly byOrigin: ReadonlyMap<string, ImageBucket>;
   readonly replication?: aws.s3.BucketReplicationConfig;
+  /**
+   * Completes every bucket's policy: `readers` maps origin ids to who in CloudFront reads them; a
+   * bucket not listed gets no read statement. Call exactly once (createEdgeImages does, with or
+   * without a CDN): the policies wait for it.
+   */
+  allowCloudFront(readers: ReadonlyMap<string, CloudFrontReader>): void;
+}
+
+/** The bucket policy document: CloudFront's read as given, and SST's HTTPS-only statement. */
+function bucketPolicyDocument(arn: pulumi.Input<string>, reader: CloudFrontReader | undefined): pulumi.Output<string> {
+  return pulumi.jsonStringify({
+    Version: '2012-10-17',
+    Statement: [
+      ...(reader === undefined
+        ? []
+        : [
+            {
+              Sid: 'CloudFrontReadsImages',
+              Effect: 'Allow',
+              ...('originAccessIdentityArn' in reader
+                ? { Principal: { AWS: reader.originAccessIdentityArn } }
+                : { Principal: { Service: 'cloudfront.amazonaws.com' }, Condition: { StringEquals: { 'AWS:SourceArn': reader.distributionArn } } }),
+              Action: 's3:GetObject',
+              Resource: pulumi.interpolate`${arn}/*`,
+            },
+          ]),
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [arn, pulumi.interpolate`${arn}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ],
+  });
 }
 
 /** Lifecycle rules: `_derived/` expires (current and old versions), half-finished uploads are dropped. */
@@ -69,51 +120,80 @@ const CORS_RULES: aws.types.input.s3.BucketCorsConfigurationCorsRule[] = [
 ];
 
 /** `spec` is the stage's spec (stageSpec): its S3 origins carry the stage's bucket names. */
-export function createImageBuckets(spec: DistributionSpec, options: DeployOptions, providers: Providers): ImageBuckets {
+export function createImageBuckets(spec: DistributionSpec, options: DeployOptions, providers: Providers, sst: SstBasicComponents): ImageBuckets {
   const primaryOrigin = primaryS3Origin(spec);
   const byOrigin = new Map<string, ImageBucket>();
+  const pending = new Map<string, (reader: CloudFrontReader | undefined) => void>();
   for (const origin of spec.origins) {
     if (origin.kind !== 's3') continue;
-    byOrigin.set(origin.id, createImageBucket(origin, options, providers.forRegion(origin.region)));
+    const reader = new Promise<CloudFrontReader | undefined>((resolve) => pending.set(origin.id, resolve));
+    byOrigin.set(origin.id, createImageBucket(origin, options, providers.forRegion(origin.region), sst, reader));
   }
   const primary = byOrigin.get(primaryOrigin.id)!;
   const replicas = [...byOrigin.values()].filter((b) => b !== primary);
   const replication = replicas.length > 0 ? createReplication(primary, replicas, options) : undefined;
-  return { primary, replicas, byOrigin, ...(replication ? { replication } : {}) };
+  let allowed = false;
+  const allowCloudFront = (readers: ReadonlyMap<string, CloudFrontReader>) => {
+    if (allowed) throw new Error('Expected one call of allowCloudFront for the image buckets but received a second');
+    allowed = true;
+    for (const id of readers.keys()) if (!byOrigin.has(id)) throw new Error(`Expected an image bucket's origin id for a CloudFront reader but received ${id}`);
+    for (const [id, resolve] of pending) resolve(readers.get(id));
+  };
+  return { primary, replicas, byOrigin, ...(replication ? { replication } : {}), allowCloudFront };
 }
 
-function createImageBucket(origin: S3OriginSpec, options: DeployOptions, provider: aws.Provider): ImageBucket {
+function createImageBucket(
+  origin: S3OriginSpec,
+  options: DeployOptions,
+  provider: aws.Provider,
+  sst: SstBasicComponents,
+  reader: Promise<CloudFrontReader | undefined>,
+): ImageBucket {
   const opts: pulumi.CustomResourceOptions = { provider };
   const name = origin.id;
-  const bucket = new aws.s3.Bucket(
+  let arn: pulumi.Output<string> | undefined;
+  const component = new sst.Bucket(
     `${name}-bucket`,
     {
-      bucket: origin.bucket,
-      // A removed stage takes its images with it, except where buckets are retained (production).
-      forceDestroy: !options.retainBuckets,
-      tags: { app: options.app, stage: options.stage, origin: origin.id },
+      versioning: true,
+      enforceHttps: true,
+      // One rule so SST makes the lifecycle configuration; transform.lifecycle writes all of ours.
+      lifecycle: [{ id: 'expire-derived', prefix: DERIVED_PREFIX, expiresIn: `${options.derivedExpirationDays} days` }],
+      transform: {
+        bucket: (args, resourceOptions) => {
+          args.bucket = origin.bucket;
+          // A removed stage takes its images with it, except where buckets are retained (production).
+          args.forceDestroy = !options.retainBuckets;
+          args.tags = { app: options.app, stage: options.stage, origin: origin.id };
+          resourceOptions.retainOnDelete = options.retainBuckets;
+          return undefined;
+        },
+        cors: (args) => {
+          args.corsRules = CORS_RULES;
+          return undefined;
+        },
+        lifecycle: (args) => {
+          args.rules = lifecycleRules(options.derivedExpirationDays);
+          return undefined;
+        },
+        policy: (args) => {
+          args.policy = pulumi.output(reader).apply((r) => bucketPolicyDocument(arn!, r));
+          return undefined;
+        },
+      },
     },
-    { provider, retainOnDelete: options.retainBuckets },
+    { provider },
   );
-  const ownership = new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }, opts);
-  const publicAccess = new aws.s3.BucketPublicAccessBlock(
-    `${name}-public-access`,
-    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-    opts,
-  );
+  arn = component.arn;
+  // SST's Bucket has no arguments for these two (S3's defaults for new buckets since 2023, stated here
+  // so an older or imported bucket gets them too): raw resources beside the component.
+  const ownership = new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: component.name, rule: { objectOwnership: 'BucketOwnerEnforced' } }, opts);
   const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
     `${name}-encryption`,
-    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
+    { bucket: component.name, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
     opts,
   );
-  const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } }, opts);
-  const lifecycle = new aws.s3.BucketLifecycleConfiguration(
-    `${name}-lifecycle`,
-    { bucket: bucket.id, rules: lifecycleRules(options.derivedExpirationDays) },
-    { provider, dependsOn: [versioning] },
-  );
-  const cors = new aws.s3.BucketCorsConfiguration(`${name}-cors`, { bucket: bucket.id, corsRules: CORS_RULES }, opts);
-  return { origin, bucket, provider, ready: [ownership, publicAccess, encryption, versioning, lifecycle, cors] };
+  return { origin, component, name: component.name, arn: component.arn, provider, ready: [ownership, encryption] };
 }
 
 /** Replication of every new object of the primary into each replica (existing objects: S3 Batch Replication). */
@@ -136,16 +216,16 @@ function createReplication(primary: ImageBucket, replicas: readonly ImageBucket[
       policy: pulumi.jsonStringify({
         Version: '2012-10-17',
         Statement: [
-          { Effect: 'Allow', Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: [primary.bucket.arn] },
+          { Effect: 'Allow', Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: [primary.arn] },
           {
             Effect: 'Allow',
             Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
-            Resource: [pulumi.interpolate`${primary.bucket.arn}/*`],
+            Resource: [pulumi.interpolate`${primary.arn}/*`],
           },
           {
             Effect: 'Allow',
             Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'],
-            Resource: replicas.map((r) => pulumi.interpolate`${r.bucket.arn}/*`),
+            Resource: replicas.map((r) => pulumi.interpolate`${r.arn}/*`),
           },
         ],
       }),
@@ -155,7 +235,7 @@ function createReplication(primary: ImageBucket, replicas: readonly ImageBucket[
   return new aws.s3.BucketReplicationConfig(
     'replication',
     {
-      bucket: primary.bucket.id,
+      bucket: primary.name,
       role: role.arn,
       rules: replicas.map((replica, index) => ({
         id: `to-${replica.origin.id}`,
@@ -165,9 +245,9 @@ function createReplication(primary: ImageBucket, replicas: readonly ImageBucket[
         // A deleted original must disappear from the replicas too: the delete marker replicates, and
         // the replica's own derived-cleanup then removes its thumbnails.
         deleteMarkerReplication: { status: 'Enabled' },
-        destination: { bucket: replica.bucket.arn },
+        destination: { bucket: replica.arn },
       })),
     },
-    { provider: primary.provider, dependsOn: [policy, ...primary.ready, ...replicas.flatMap((r) => r.ready)] },
+    { provider: primary.provider, dependsOn: [policy, primary.component, ...primary.ready, ...replicas.flatMap((r) => [r.component, ...r.ready])] },
   );
 }

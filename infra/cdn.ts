@@ -5,14 +5,14 @@
  * CachePolicySpec (keyed on the canonical URI only), origin request policies forwarding the data's
  * headers (CloudFront-Viewer-Country for geo-route), a response headers policy (CORS and security
  * headers), compression, HTTP/2 and HTTP/3, IPv6, and a custom domain when one is configured.
- * Bucket policies let this distribution, and only it, read the buckets.
+ * The buckets' policies (bucket.ts) let this distribution, and only it, read them.
  */
 import { createHash } from 'node:crypto';
 import * as aws from '@pulumi/aws';
-import * as pulumi from '@pulumi/pulumi';
+import type * as pulumi from '@pulumi/pulumi';
 import type { BehaviorSpec, CachePolicySpec, DistributionSpec, EventType, FunctionName, OriginRequestPolicySpec, OriginSpec } from './distribution.ts';
 import { cachePolicyParameters, findOrigin, originRequestPolicyConfig, runsOnLambdaEdge, s3DomainName, viewerRuntimeOf } from './distribution.ts';
-import type { ImageBuckets } from './bucket.ts';
+import type { CloudFrontReader, ImageBuckets } from './bucket.ts';
 import { distributionProblems } from './build/limits.ts';
 import type { DeployedCloudFrontFunction } from './cloudfront-functions.ts';
 import type { EdgeFunction } from './edge-functions.ts';
@@ -36,7 +36,8 @@ export interface Cdn {
   readonly cachePolicies: readonly aws.cloudfront.CachePolicy[];
   readonly originRequestPolicies: readonly aws.cloudfront.OriginRequestPolicy[];
   readonly responseHeadersPolicy: aws.cloudfront.ResponseHeadersPolicy;
-  readonly bucketPolicies: readonly aws.s3.BucketPolicy[];
+  /** Who in CloudFront reads each bucket it reaches; written into the buckets' policies (bucket.ts). */
+  readonly bucketReaders: ReadonlyMap<string, CloudFrontReader>;
 }
 
 const EVENT_ORDER: readonly EventType[] = ['viewer-request', 'origin-request', 'origin-response', 'viewer-response'];
@@ -257,40 +258,12 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
   // Who may read: OAC, this distribution's ARN on the buckets it reaches directly; OAI, the identity
   // on every bucket (geo-route sends requests to the replicas under the same identity).
   const readable = access === 'oac' ? distributionOriginIds(spec) : [...inputs.buckets.byOrigin.keys()];
-  const bucketPolicies = [...inputs.buckets.byOrigin.values()]
-    .filter((b) => readable.includes(b.origin.id))
-    .map(
-      (b) =>
-        new aws.s3.BucketPolicy(
-          `${b.origin.id}-policy`,
-          {
-            bucket: b.bucket.id,
-            policy: pulumi.jsonStringify({
-              Version: '2012-10-17',
-              Statement: [
-                {
-                  Sid: 'CloudFrontReadsImages',
-                  Effect: 'Allow',
-                  ...(originAccessIdentity
-                    ? { Principal: { AWS: originAccessIdentity.iamArn } }
-                    : { Principal: { Service: 'cloudfront.amazonaws.com' }, Condition: { StringEquals: { 'AWS:SourceArn': distribution.arn } } }),
-                  Action: 's3:GetObject',
-                  Resource: pulumi.interpolate`${b.bucket.arn}/*`,
-                },
-                {
-                  Sid: 'DenyInsecureTransport',
-                  Effect: 'Deny',
-                  Principal: '*',
-                  Action: 's3:*',
-                  Resource: [b.bucket.arn, pulumi.interpolate`${b.bucket.arn}/*`],
-                  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-                },
-              ],
-            }),
-          },
-          { provider: b.provider, dependsOn: b.ready },
-        ),
-    );
+  const bucketReaders = new Map<string, CloudFrontReader>(
+    readable
+      .filter((id) => inputs.buckets.byOrigin.has(id))
+      .map((id) => [id, originAccessIdentity ? { originAccessIdentityArn: originAccessIdentity.iamArn } : { distributionArn: distribution.arn }]),
+  );
+  inputs.buckets.allowCloudFront(bucketReaders);
 
   return {
     distribution,
@@ -300,7 +273,7 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
     cachePolicies: [...cachePolicies.values()],
     originRequestPolicies: [...originRequestPolicies.values()],
     responseHeadersPolicy,
-    bucketPolicies,
+    bucketReaders,
   };
 }
 
@@ -316,7 +289,7 @@ function originArgs(
     return {
       originId: origin.id,
       // The regional REST name: the one the baked function configs expect in origin.s3.domainName.
-      domainName: bucket.bucket.bucket.apply((name) => s3DomainName({ ...origin, bucket: name })),
+      domainName: bucket.name.apply((name) => s3DomainName({ ...origin, bucket: name })),
       ...(oac ? { originAccessControlId: oac.id } : {}),
       ...(oai ? { s3OriginConfig: { originAccessIdentity: oai.cloudfrontAccessIdentityPath } } : {}),
     };

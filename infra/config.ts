@@ -115,5 +115,6 @@ export function imageResizeConfig(spec: DistributionSpec = distribution): ImageR
     cacheControl: tunables.derivedCacheControl,
     maxGeneratedBytes: tunables.maxGeneratedResponseBytes,
     renders: tunables.renders,
+    ...(spec.images.mezzanine === undefined ? {} : { mezzanine: spec.images.mezzanine }),
   };
 }

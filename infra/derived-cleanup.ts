@@ -29,12 +29,14 @@
  * stay until the `_derived/` lifecycle expires them.
  */
 import path from 'node:path';
-// Raw aws.lambda/aws.sqs, not sst.aws.Function/Queue (for now): one copy per bucket region through
-// that region's provider from the zip `npm run package` built and checked, and this stack renders
-// under plain Pulumi mocks, where SST components cannot run without SST's runtime.
+// The failure queue is an sst.aws.Queue. The function stays a raw aws.lambda.Function, not
+// sst.aws.Function: SST's Function builds and zips a directory itself (the SST CLI's Runtime.Build)
+// and adds SST_* environment variables, so what runs would not be the zip `npm run package` built and
+// checked (its size and CodeSha256 in dist/manifest.json, the same zip the console path uploads).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { ImageBucket, ImageBuckets } from './bucket.ts';
+import type { SstBasicComponents, SstQueue } from './sst-components.ts';
 import type { DistributionSpec, RegionalFunctionName } from './distribution.ts';
 import { REGIONAL_ARCHITECTURE, REGIONAL_HANDLER, REGIONAL_RUNTIME, regionalLimitProblems } from './build/limits.ts';
 import { regionalManifestEntry } from './build/manifest.ts';
@@ -58,7 +60,7 @@ interface RegionalCleanup {
   readonly lambda: aws.lambda.Function;
   readonly role: EdgeRole;
   /** The on-failure destination of its asynchronous invocations. */
-  readonly failures: aws.sqs.Queue;
+  readonly failures: SstQueue;
   readonly invokeConfig: aws.lambda.FunctionEventInvokeConfig;
   /** One per bucket of the region. */
   readonly permissions: readonly aws.lambda.Permission[];
@@ -88,6 +90,7 @@ export function createDerivedCleanup(
   artifacts: Artifacts,
   buckets: ImageBuckets,
   distribution: aws.cloudfront.Distribution,
+  sst: SstBasicComponents,
 ): DerivedCleanup {
   const entry = regionalManifestEntry(artifacts.manifest, FN);
   const problems = regionalLimitProblems(spec, FN, entry.zipBytes);
@@ -100,10 +103,20 @@ export function createDerivedCleanup(
     const provider = regionBuckets[0]!.provider;
     const opts: pulumi.CustomResourceOptions = { provider };
     const tags = { app: options.app, stage: options.stage, function: FN };
-    const failures = new aws.sqs.Queue(
+    const failures = new sst.Queue(
       `${FN}-${region}-failures`,
-      { name: `${name}-failures`, messageRetentionSeconds: FAILURE_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags },
-      opts,
+      {
+        transform: {
+          queue: (args) => {
+            args.name = `${name}-failures`;
+            args.messageRetentionSeconds = FAILURE_RETENTION_SECONDS;
+            args.sqsManagedSseEnabled = true;
+            args.tags = tags;
+            return undefined;
+          },
+        },
+      },
+      { provider },
     );
     const role = createRegionalRole(spec, FN, { lambdaName: name, region, distributionArn: distribution.arn, failureQueueArn: failures.arn }, provider);
     const lambda = new aws.lambda.Function(
@@ -146,14 +159,14 @@ export function createDerivedCleanup(
     for (const bucket of regionBuckets) {
       const permission = new aws.lambda.Permission(
         `${FN}-${bucket.origin.id}-invoke`,
-        { action: 'lambda:InvokeFunction', function: lambda.name, principal: 's3.amazonaws.com', sourceArn: bucket.bucket.arn, sourceAccount: account },
+        { action: 'lambda:InvokeFunction', function: lambda.name, principal: 's3.amazonaws.com', sourceArn: bucket.arn, sourceAccount: account },
         opts,
       );
       // S3 tests the destination when the configuration is put: the permission must exist first.
       const notification = new aws.s3.BucketNotification(
         `${bucket.origin.id}-notifications`,
-        { bucket: bucket.bucket.id, lambdaFunctions: [{ id: FN, lambdaFunctionArn: lambda.arn, events: [...data.s3Events] }] },
-        { provider, dependsOn: [permission, ...bucket.ready] },
+        { bucket: bucket.name, lambdaFunctions: [{ id: FN, lambdaFunctionArn: lambda.arn, events: [...data.s3Events] }] },
+        { provider, dependsOn: [permission, bucket.component, ...bucket.ready] },
       );
       permissions.push(permission);
       notifications.push(notification);

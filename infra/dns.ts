@@ -3,16 +3,16 @@
  * from), validated through DNS records in the hosted zone, unless an issued one is given; then the
  * names viewers resolve: Route 53 geolocation records from infra/geo.ts (multi-CDN: China to a local
  * CDN, everyone else to CloudFront) when enabled, plain alias A/AAAA records to the distribution
- * otherwise.
+ * otherwise. The certificate is SST's DnsValidatedCertificate and the alias records come from SST's
+ * Route 53 adapter (sst.aws.dns); the geolocation records stay raw (see below).
  */
-// Raw aws.acm/aws.route53, not sst.aws.dns(): geolocation record sets with health checks (infra/geo.ts)
-// are beyond SST's DNS adapter, which makes plain alias records; and the mocks argument above.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { checkGeoDns, geoDnsRecords } from './geo.ts';
 import type { GeoDnsSpec } from './geo.ts';
 import type { DeployOptions } from './options.ts';
 import type { Providers } from './providers.ts';
+import type { SstBasicComponents, SstDnsAdapter } from './sst-components.ts';
 
 /** The names the distribution answers to: the configured domain, and the geo DNS name when geo records are made. */
 export function domainAliases(options: Pick<DeployOptions, 'domain' | 'geoDns'>, geo: GeoDnsSpec | undefined): string[] {
@@ -20,40 +20,49 @@ export function domainAliases(options: Pick<DeployOptions, 'domain' | 'geoDns'>,
   return [...new Set(names)];
 }
 
-/** The us-east-1 certificate ARN for the aliases: the given one, or a new DNS-validated one. */
-export function createCertificate(options: DeployOptions, aliases: readonly string[], providers: Providers): pulumi.Output<string> | undefined {
+/**
+ * SST's Route 53 adapter for the hosted zone. Alias records to a CloudFront distribution must not
+ * evaluate target health (Route 53 API reference, AliasTarget: "You can't set EvaluateTargetHealth to
+ * true when the alias target is a CloudFront distribution",
+ * https://docs.aws.amazon.com/Route53/latest/APIReference/API_AliasTarget.html); SST's adapter sets
+ * true, so its record transform turns it off.
+ */
+export function route53Adapter(zoneId: string, sst: SstBasicComponents): SstDnsAdapter {
+  return sst.dns({
+    zone: zoneId,
+    transform: {
+      record: (args) => {
+        if (args.aliases !== undefined)
+          args.aliases = pulumi.output(args.aliases).apply((aliases) => aliases.map((a) => ({ ...a, evaluateTargetHealth: false })));
+        return undefined;
+      },
+    },
+  });
+}
+
+/** The us-east-1 certificate ARN for the aliases: the given one, or a new DNS-validated one (SST's DnsValidatedCertificate). */
+export function createCertificate(
+  options: DeployOptions,
+  aliases: readonly string[],
+  providers: Providers,
+  sst: SstBasicComponents,
+): pulumi.Output<string> | undefined {
   if (aliases.length === 0) return undefined;
   if (options.domain?.certificateArn) return pulumi.output(options.domain.certificateArn);
   const zoneId = options.hostedZoneId;
   if (!zoneId) throw new Error(`Expected a hosted zone id to validate a certificate for ${aliases.join(', ')} but received none`);
   const [first, ...rest] = aliases as [string, ...string[]];
-  const certificate = new aws.acm.Certificate(
+  const certificate = new sst.DnsValidatedCertificate(
     'certificate',
-    { domainName: first, subjectAlternativeNames: rest, validationMethod: 'DNS', tags: { app: options.app, stage: options.stage } },
+    { domainName: first, alternativeNames: rest, dns: route53Adapter(zoneId, sst) },
     { provider: providers.edge },
   );
-  const records = aliases.map((alias, index) => {
-    const option = certificate.domainValidationOptions.apply((all) => {
-      const found = all.find((o) => o.domainName === alias);
-      if (!found) throw new Error(`Expected a DNS validation option for ${alias} but received ${JSON.stringify(all)}`);
-      return found;
-    });
-    return new aws.route53.Record(
-      `certificate-validation-${index}`,
-      { zoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
-      { provider: providers.edge },
-    );
-  });
-  const validation = new aws.acm.CertificateValidation(
-    'certificate-validation',
-    { certificateArn: certificate.arn, validationRecordFqdns: records.map((r) => r.fqdn) },
-    { provider: providers.edge },
-  );
-  return validation.certificateArn;
+  return certificate.arn;
 }
 
 export interface DnsRecords {
-  readonly aliases: readonly aws.route53.Record[];
+  /** SST's adapter's A and AAAA alias records (made once the distribution's name is known). */
+  readonly aliases: readonly pulumi.Output<pulumi.Resource>[];
   readonly geo: readonly aws.route53.Record[];
   readonly healthChecks: readonly aws.route53.HealthCheck[];
 }
@@ -67,6 +76,7 @@ export function createDnsRecords(
   geo: GeoDnsSpec | undefined,
   distribution: aws.cloudfront.Distribution,
   providers: Providers,
+  sst: SstBasicComponents,
 ): DnsRecords {
   const zoneId = options.hostedZoneId;
   const empty: DnsRecords = { aliases: [], geo: [], healthChecks: [] };
@@ -77,6 +87,8 @@ export function createDnsRecords(
     const problems = checkGeoDns(geo);
     if (problems.length > 0) throw new Error(`The geo DNS data (infra/geo.ts) cannot be deployed:\n- ${problems.join('\n- ')}`);
   }
+  // Raw aws.route53 for the geolocation records and their health checks: SST's adapter makes simple
+  // and alias records only (no setIdentifier, geolocation routing policy or health check).
   const healthChecks = new Map<string, aws.route53.HealthCheck>();
   for (const check of useGeo ? geo.healthChecks : []) {
     healthChecks.set(
@@ -120,17 +132,9 @@ export function createDnsRecords(
     );
   });
   const geoNames = new Set(useGeo ? [geo.name] : []);
+  const route53 = route53Adapter(zoneId, sst);
   const aliasRecords = aliases
     .filter((name) => !geoNames.has(name))
-    .flatMap((name) =>
-      (['A', 'AAAA'] as const).map(
-        (type) =>
-          new aws.route53.Record(
-            `alias-${name}-${type}`,
-            { zoneId, name, type, aliases: [{ name: distribution.domainName, zoneId: distribution.hostedZoneId, evaluateTargetHealth: false }] },
-            opts,
-          ),
-      ),
-    );
+    .flatMap((name) => route53.createAlias('alias', { name, aliasName: distribution.domainName, aliasZone: distribution.hostedZoneId }, opts));
   return { aliases: aliasRecords, geo: geoRecords, healthChecks: [...healthChecks.values()] };
 }

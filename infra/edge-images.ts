@@ -1,8 +1,11 @@
 /**
  * The whole stage, built from distribution.ts: buckets, edge functions, the distribution, DNS, and
  * derived-cleanup on the buckets' object events (with the CDN only: it invalidates the distribution).
- * Plain Pulumi (`@pulumi/aws` resources, explicit providers), no SST globals, so the tests can run it
- * under Pulumi's mocks; sst.config.ts calls it with the options of the stage.
+ * SST components where they fit (buckets, the failure queues, the certificate and alias records, the
+ * HTTP image origin's service), passed in (infra/sst-components.ts), and raw `@pulumi/aws` resources
+ * where SST cannot serve, each with its reason; explicit providers per region. No SST globals, so the
+ * tests run it under Pulumi's mocks with SST's own classes (test/support/sst-harness.ts);
+ * sst.config.ts calls it with the options of the stage and `sst.aws`.
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { DistributionSpec, FunctionName } from './distribution.ts';
@@ -20,7 +23,10 @@ import type { DeployedCloudFrontFunction } from './cloudfront-functions.ts';
 import { createEdgeFunctions } from './edge-functions.ts';
 import type { Artifacts, EdgeFunction } from './edge-functions.ts';
 import type { GeoDnsSpec } from './geo.ts';
+import { createImageOriginService } from './image-origin.ts';
+import type { ImageOriginService } from './image-origin.ts';
 import type { DeployOptions } from './options.ts';
+import type { SstComponents } from './sst-components.ts';
 import { stageOverrides, stageSpec } from './options.ts';
 import { createProviders } from './providers.ts';
 
@@ -35,18 +41,29 @@ export interface EdgeImages {
   readonly dns?: DnsRecords;
   /** derived-cleanup, one per bucket region; with the CDN only. */
   readonly derivedCleanup?: DerivedCleanup;
+  /** The HTTP image origin, when the stage deploys it (imageOrigin: { deploy: 'service' }). */
+  readonly imageOrigin?: ImageOriginService;
   /** The viewer URL: the custom domain when there is one, else the distribution's domain. */
   readonly url?: pulumi.Output<string>;
 }
 
-export interface EdgeImagesInputs {
+export interface EdgeImagesInputs<
+  V extends pulumi.ComponentResource = pulumi.ComponentResource,
+  C extends pulumi.ComponentResource = pulumi.ComponentResource,
+> {
   /** Zips built for this stage (buildStageArtifacts); required when options.cdn. */
   readonly artifacts?: Artifacts;
   /** Route 53 geolocation data (infra/geo.ts `geoDns`); used when options.geoDns. */
   readonly geoDns?: GeoDnsSpec;
+  /** SST's components: `sst.aws` in sst.config.ts. */
+  readonly sst: SstComponents<V, C>;
 }
 
-export function createEdgeImages(source: DistributionSpec, options: DeployOptions, inputs: EdgeImagesInputs = {}): EdgeImages {
+export function createEdgeImages<V extends pulumi.ComponentResource, C extends pulumi.ComponentResource>(
+  source: DistributionSpec,
+  options: DeployOptions,
+  inputs: EdgeImagesInputs<V, C>,
+): EdgeImages {
   const spec = stageSpec(source, options);
   // Everything that can be refused is refused before the first resource exists.
   const artifacts = inputs.artifacts;
@@ -71,21 +88,27 @@ export function createEdgeImages(source: DistributionSpec, options: DeployOption
   }
 
   const providers = createProviders(`${options.app}-${options.stage}`);
-  const buckets = createImageBuckets(spec, options, providers);
-  if (!options.cdn || !artifacts) return { spec, buckets, functions: new Map() };
+  const sst = inputs.sst;
+  const buckets = createImageBuckets(spec, options, providers, sst);
+  if (!options.cdn || !artifacts) {
+    // No distribution: the buckets' policies get no CloudFront reader.
+    buckets.allowCloudFront(new Map());
+    return { spec, buckets, functions: new Map() };
+  }
 
   const functions = createEdgeFunctions(spec, options, artifacts, providers);
   const cloudFrontFunctions = createCloudFrontFunctions(spec, options, artifacts, providers);
   const aliases = domainAliases(options, inputs.geoDns);
-  const certificateArn = createCertificate(options, aliases, providers);
+  const certificateArn = createCertificate(options, aliases, providers, sst);
   const cdn = createCdn(
     spec,
     options,
     { buckets, functions, cloudFrontFunctions, ...(certificateArn ? { domain: { aliases, certificateArn } } : {}) },
     providers,
   );
-  const dns = createDnsRecords(options, aliases, inputs.geoDns, cdn.distribution, providers);
-  const derivedCleanup = createDerivedCleanup(spec, options, artifacts, buckets, cdn.distribution);
+  const dns = createDnsRecords(options, aliases, inputs.geoDns, cdn.distribution, providers, sst);
+  const derivedCleanup = createDerivedCleanup(spec, options, artifacts, buckets, cdn.distribution, sst);
+  const imageOrigin = createImageOriginService(spec, options, buckets, providers, sst);
   const url = aliases[0] ? pulumi.output(`https://${aliases[0]}`) : pulumi.interpolate`https://${cdn.distribution.domainName}`;
-  return { spec, buckets, functions, cloudFrontFunctions, cdn, dns, derivedCleanup, url };
+  return { spec, buckets, functions, cloudFrontFunctions, cdn, dns, derivedCleanup, ...(imageOrigin ? { imageOrigin } : {}), url };
 }

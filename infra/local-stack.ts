@@ -202,7 +202,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(s3.armConflicts ? { armS3Conflicts: (count: number) => s3.armConflicts!(count) } : {}),
       onTrace: (trace) => {
         // 409s the embedded S3 answered for a key this request's functions handled.
-        const seen = JSON.stringify(trace.functions);
+        const seen = conflicts.length > 0 ? JSON.stringify(trace.functions) : '';
         const notes = conflicts.filter((c) => seen.includes(JSON.stringify(`/${c.key}`).slice(1, -1)));
         for (const c of notes) conflicts.splice(conflicts.indexOf(c), 1);
         const noted =
@@ -218,6 +218,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         gallery.record(noted);
         options.onTrace?.(noted);
       },
+      // Events and results in traces only when someone will read them: a caller's own onTrace (tests),
+      // 409s armed by the dev switch (their notes name the key a function handled), or the open inspector.
+      traceDetail: () => options.onTrace !== undefined || conflicts.length > 0 || gallery.inspecting(),
       localRoutes: gallery.route,
     });
     // Wired after seeding: replacing or deleting an original from now on cleans its derived images.

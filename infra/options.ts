@@ -3,10 +3,10 @@
  * (infra/stages/<stage>.ts, see infra/stages/schema.ts) by deployOptionsFromStage. Plain data: no
  * Pulumi here, so it is testable and usable from the SST program, the preflight and tests alike.
  */
-import type { DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec } from './distribution.ts';
+import type { CustomOriginSpec, DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec } from './distribution.ts';
 import type { BuildOverrides } from './build/overrides.ts';
 import { applyOverrides } from './build/overrides.ts';
-import type { BucketNaming, PriceClass, S3OriginAccess, StageConfig, StageLogging } from './stages/schema.ts';
+import type { BucketNaming, PriceClass, S3OriginAccess, StageConfig, StageImageOrigin, StageLogging } from './stages/schema.ts';
 
 export type { S3OriginAccess } from './stages/schema.ts';
 
@@ -49,6 +49,8 @@ export interface DeployOptions {
   readonly cdn: boolean;
   /** Overrides baked into the functions, as `npm run package -- --config` takes them. */
   readonly overrides: BuildOverrides;
+  /** The HTTP image origin: an existing host, or deployed with the stack (infra/image-origin.ts). */
+  readonly imageOrigin: StageImageOrigin;
 }
 
 const DEFAULT_DERIVED_EXPIRATION_DAYS = 30;
@@ -86,6 +88,7 @@ export function deployOptionsFromStage(config: StageConfig, context: StageContex
     ...(config.logging ? { logging: config.logging } : {}),
     cdn: !context.dev,
     overrides: config.overrides ?? {},
+    imageOrigin: config.imageOrigin ?? { deploy: 'existing' },
   };
 }
 
@@ -148,4 +151,23 @@ export function stageOverrides(spec: DistributionSpec, options: Pick<DeployOptio
 /** The distribution as a stage deploys it (overrides and stage bucket names applied). */
 export function stageSpec(spec: DistributionSpec, options: Pick<DeployOptions, 'stage' | 'overrides' | 'account' | 'bucketNaming'>): DistributionSpec {
   return applyOverrides(spec, stageOverrides(spec, options));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The HTTP image origin deployed with the stack (infra/image-origin.ts; plain data here for the preflight)
+
+export type ServiceImageOrigin = Extract<StageImageOrigin, { deploy: 'service' }>;
+export const DEFAULT_MIN_TASKS = 2;
+export const DEFAULT_MAX_TASKS = 10;
+/** Fargate allows far more; ours bounds the cost of a runaway scale-out. */
+export const MAX_TASKS = 100;
+
+/** The HTTP image origin of a spec: the custom secondary of an origin group the behaviors use. */
+export function imageOriginSpec(spec: DistributionSpec): CustomOriginSpec | undefined {
+  for (const group of spec.originGroups) {
+    if (!spec.behaviors.some((b) => b.target === group.id)) continue;
+    const origin = spec.origins.find((o) => o.id === group.secondary);
+    if (origin?.kind === 'custom') return origin;
+  }
+  return undefined;
 }

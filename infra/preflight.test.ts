@@ -211,6 +211,38 @@ describe('preflight', () => {
     ).toEqual([expect.stringContaining('Expected domain.certificateArn or domain.hostedZoneId')]);
   });
 
+  it('image-origin: a deployed origin needs HTTPS 443, the hosted zone, sane task counts and a Fargate size', () => {
+    // The sample deploys it (2 to 10 tasks reading the EU replica) and passes (first test).
+    expect(sample.imageOrigin).toMatchObject({ deploy: 'service' });
+    const http = withSample((c) => ({
+      ...c,
+      domain: { name: 'img.northwind-photos.com', certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/abc' },
+      imageOrigin: { deploy: 'service', min: 0, max: 200, cpu: 1, memoryGb: 16, bucketOrigin: 'image-origin-hk' },
+      overrides: {
+        ...c.overrides,
+        origins: [
+          { id: 'image-origin', domainName: 'origin.img.northwind-photos.com', port: 80, protocol: 'http' },
+          { id: 'image-origin-hk', domainName: 'hk.img.northwind-photos.com', port: 443, protocol: 'https' },
+        ],
+      },
+    }));
+    expect(only(http, 'image-origin')).toEqual([
+      expect.stringContaining("Expected https on port 443 for origin image-origin (the deployed origin's load balancer listens there) but received http on 80"),
+      expect.stringContaining('Expected domain.hostedZoneId for imageOrigin.deploy'),
+      expect.stringContaining('Expected a whole number of tasks from 1 to 100 for imageOrigin.min'),
+      expect.stringContaining('Expected a whole number of tasks from imageOrigin.min (0) to 100 for imageOrigin.max'),
+      expect.stringContaining("Expected a whole number of GB from 2 to 8 (Fargate's memory for 1 vCPU) for imageOrigin.memoryGb"),
+      expect.stringContaining('Expected the id of an S3 origin for imageOrigin.bucketOrigin'),
+    ]);
+    // An existing host (the default) asks nothing of this rule.
+    expect(
+      only(
+        withSample((c) => ({ ...c, imageOrigin: { deploy: 'existing' } })),
+        'image-origin',
+      ),
+    ).toEqual([]);
+  });
+
   it('overrides: an override the distribution cannot take stops the preflight with its reason', () => {
     const s = withSample((c) => ({ ...c, overrides: { origins: [{ id: 'images-s3-us', bucket: 'x' }] } }));
     expect(rules(s)).toEqual([{ rule: 'overrides', message: expect.stringContaining('Expected an origin id of the distribution') }]);

@@ -30,6 +30,11 @@
  * - domain: the certificate is an ACM ARN in us-east-1 (the only region CloudFront reads),
  *   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html ;
  *   a domain needs a certificate or a hosted zone to validate a new one; geo DNS needs the zone.
+ * - image-origin: a deployed HTTP image origin (imageOrigin.deploy 'service', infra/image-origin.ts)
+ *   needs the origin group's custom secondary on HTTPS 443 (its load balancer's listener), the hosted
+ *   zone (its certificate and alias record), min/max tasks of 1 to 100 (ours: a bound on a runaway
+ *   scale-out), an S3 origin to read, and a Fargate CPU/memory pair
+ *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html
  */
 import { checkDistributionGeo } from './geo.ts';
 import { applyOverrides } from './build/overrides.ts';
@@ -38,7 +43,7 @@ import type { Manifest } from './build/manifest.ts';
 import type { DistributionSpec } from './distribution.ts';
 import { distribution } from './distribution.ts';
 import { isTestOnlyKey } from './keys.ts';
-import { deployOptionsFromStage, stageBucketName } from './options.ts';
+import { DEFAULT_MAX_TASKS, DEFAULT_MIN_TASKS, MAX_TASKS, deployOptionsFromStage, imageOriginSpec, stageBucketName } from './options.ts';
 import type { LoadedStage } from './stages/load.ts';
 
 export type PreflightRule =
@@ -53,7 +58,8 @@ export type PreflightRule =
   | 'cache-ttl'
   | 'quota'
   | 'geo'
-  | 'domain';
+  | 'domain'
+  | 'image-origin';
 
 export interface PreflightProblem {
   readonly rule: PreflightRule;
@@ -96,6 +102,9 @@ export function bucketNameProblems(name: string): string[] {
 function isPlaceholderHost(host: string): boolean {
   return PLACEHOLDER_HOST.test(host.replace(/\.$/, ''));
 }
+
+/** Fargate's memory (GB, whole numbers) for each task CPU this stack offers (the ECS page in the header). */
+const FARGATE_MEMORY_GB: Readonly<Record<number, readonly [number, number]>> = { 0.5: [1, 4], 1: [2, 8], 2: [4, 16], 4: [8, 30] };
 
 /** Every problem of a stage, in rule order; empty when it can be deployed. */
 export function preflight(stage: LoadedStage, context: PreflightContext): PreflightProblem[] {
@@ -296,6 +305,44 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     }
     if (domain.geoDns && domain.hostedZoneId === undefined)
       add('domain', `Expected domain.hostedZoneId with domain.geoDns in ${file} but received no hosted zone`);
+  }
+  // image-origin
+  const imageOrigin = config.imageOrigin;
+  if (imageOrigin?.deploy === 'service') {
+    const origin = imageOriginSpec(source);
+    if (!origin) {
+      add('image-origin', `Expected a custom origin as the secondary of an origin group for imageOrigin.deploy 'service' in ${file} but received none`);
+    } else if (origin.protocol !== 'https' || origin.port !== 443) {
+      add(
+        'image-origin',
+        `Expected https on port 443 for origin ${origin.id} (the deployed origin's load balancer listens there) but received ${origin.protocol} on ${origin.port}: set { id: '${origin.id}', protocol: 'https', port: 443 } in overrides.origins of ${file}`,
+      );
+    }
+    if (config.domain?.hostedZoneId === undefined) {
+      add(
+        'image-origin',
+        `Expected domain.hostedZoneId for imageOrigin.deploy 'service' in ${file} (the origin's certificate and DNS name live in the zone) but received none`,
+      );
+    }
+    const min = imageOrigin.min ?? DEFAULT_MIN_TASKS;
+    const max = imageOrigin.max ?? DEFAULT_MAX_TASKS;
+    if (!Number.isInteger(min) || min < 1 || min > MAX_TASKS)
+      add('image-origin', `Expected a whole number of tasks from 1 to ${MAX_TASKS} for imageOrigin.min in ${file} but received ${min}`);
+    if (!Number.isInteger(max) || max < min || max > MAX_TASKS)
+      add('image-origin', `Expected a whole number of tasks from imageOrigin.min (${min}) to ${MAX_TASKS} for imageOrigin.max in ${file} but received ${max}`);
+    const cpu = imageOrigin.cpu ?? 1;
+    const memory = imageOrigin.memoryGb ?? 2;
+    const range = FARGATE_MEMORY_GB[cpu];
+    if (!range) add('image-origin', `Expected 0.5, 1, 2 or 4 for imageOrigin.cpu in ${file} but received ${cpu}`);
+    else if (!Number.isInteger(memory) || memory < range[0] || memory > range[1]) {
+      add(
+        'image-origin',
+        `Expected a whole number of GB from ${range[0]} to ${range[1]} (Fargate's memory for ${cpu} vCPU) for imageOrigin.memoryGb in ${file} but received ${memory}`,
+      );
+    }
+    if (imageOrigin.bucketOrigin !== undefined && source.origins.find((o) => o.id === imageOrigin.bucketOrigin)?.kind !== 's3') {
+      add('image-origin', `Expected the id of an S3 origin for imageOrigin.bucketOrigin in ${file} but received ${imageOrigin.bucketOrigin}`);
+    }
   }
   if (config.derivedExpirationDays !== undefined && !(Number.isInteger(config.derivedExpirationDays) && config.derivedExpirationDays >= 1)) {
     add('bucket-name', `Expected a whole number of days (1 or more) for derivedExpirationDays in ${file} but received ${config.derivedExpirationDays}`);

@@ -3,6 +3,7 @@
  * (unbounded sizes are a denial-of-wallet hole) and the defaults applied when a URL leaves a
  * parameter out. The data lives in infra/distribution.ts; these are its types.
  */
+import type { MezzanineSettings } from './mezzanine.ts';
 import type { CostLimits } from './cost.ts';
 
 export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
@@ -75,6 +76,11 @@ export interface ImagePolicy {
    * only once they are purged (it is not part of the derived name).
    */
   readonly background?: string;
+  /**
+   * The mezzanine of large originals (functions/core/mezzanine.ts): one near-lossless intermediate
+   * per original, from which later misses make the variants it serves. Absent: none is made or read.
+   */
+  readonly mezzanine?: MezzanineSettings;
   /** Limits on sources, all checked from the header, before any decode. */
   readonly limits: {
     /** Pixels of one frame, or of all frames when an animated source is written animated. */

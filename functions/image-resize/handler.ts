@@ -32,8 +32,9 @@
  */
 import type { CloudFrontResponse, CloudFrontResponseEvent, CloudFrontResponseResult, CloudFrontResultResponse } from 'aws-lambda';
 import { errorResponse, generatedResponse, generatedSize, replacing } from '../adapters/cloudfront/respond.ts';
+import type { MaybeMezzanine } from '../adapters/image/mezzanine.ts';
 import type { Rendered, RenderOptions } from '../adapters/image/render.ts';
-import type { ObjectStore } from '../adapters/s3/store.ts';
+import type { ObjectStore, OpenedObject } from '../adapters/s3/store.ts';
 import { EdgeError, toEdgeError } from '../core/errors.ts';
 import { derivedKey, derivedUri, parseDerivedUri } from '../core/grammar.ts';
 import type { Variant } from '../core/grammar.ts';
@@ -42,6 +43,8 @@ import { Limiter, SingleFlight } from '../core/limit.ts';
 import type { LimitSettings } from '../core/limit.ts';
 import { wrapHandler } from '../core/handler.ts';
 import type { Log } from '../core/log.ts';
+import { isCurrent, mezzanineKey, mezzanineMetadata, mezzanineServes, readMezzanineMetadata } from '../core/mezzanine.ts';
+import type { MezzanineSettings } from '../core/mezzanine.ts';
 import type { ImagePolicy } from '../core/policy.ts';
 import { s3Etag } from '../adapters/s3/etag.ts';
 import { MAX_REFUSAL_BYTES, decodeRefusal, encodeRefusal, isSourceRefusal, refusalKey } from '../core/refusal.ts';
@@ -62,11 +65,18 @@ export interface ImageResizeConfig {
   readonly maxGeneratedBytes: number;
   /** Resizes at once in one process, how many may wait, and for how long (tunables.renders in distribution.ts). */
   readonly renders: LimitSettings;
+  /**
+   * The mezzanine of large originals (functions/core/mezzanine.ts). Absent: every miss reads the
+   * original. Used only with a store that can `open` and a `renderMakingMezzanine` dependency.
+   */
+  readonly mezzanine?: MezzanineSettings;
 }
 
 export interface ImageResizeDeps {
   readonly store: ObjectStore;
   readonly render: (source: Buffer, variant: Variant, options: RenderOptions) => Promise<Rendered>;
+  /** render(), plus the mezzanine when this miss is the one that makes it (adapters/image/mezzanine.ts). */
+  readonly renderMakingMezzanine?: (source: Buffer, variant: Variant, settings: MezzanineSettings, options: RenderOptions) => Promise<MaybeMezzanine>;
   readonly log: Log;
 }
 
@@ -79,6 +89,22 @@ interface Made {
   /** Why the write failed (logs only). */
   readonly storeError?: string;
   readonly sourceBytes: number;
+  /** What the variant was made from. */
+  readonly source: 'original' | 'mezzanine';
+  /** What happened to the mezzanine on this miss (absent: nothing to say). */
+  readonly mezzanine?: 'stored' | 'exists' | 'failed' | 'stale';
+}
+
+/** What a miss read to make its variant. */
+interface SourceRead {
+  readonly from: 'original' | 'mezzanine';
+  readonly body: Buffer;
+  /** The original's ETag (of the GetObject that answered, whichever body was read). */
+  readonly originalEtag: string | undefined;
+  /** A mezzanine exists but was made from another version of the original. */
+  readonly stale: boolean;
+  /** A mezzanine exists (current or not): this miss does not make one. */
+  readonly mezzanineExists: boolean;
 }
 
 /** How long an instance remembers that it redirected a key to S3 (see the loop guard above). */
@@ -115,6 +141,79 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
   const inFlight = new SingleFlight<Made>();
   // Bounded work: the original's bytes and the decode are held by at most `concurrency` resizes.
   const renders = new Limiter(config.renders, 'resize');
+
+  const mezzanineRenderOptions: RenderOptions = { ...renderOptions, fastShrinkOnLoad: false };
+  const notFound = (bucket: string, key: string) => new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
+  const mezzanine = config.mezzanine !== undefined && deps.store.open !== undefined && deps.renderMakingMezzanine !== undefined ? config.mezzanine : undefined;
+
+  /**
+   * The bytes a miss makes its variant from. With a mezzanine: the mezzanine and the original are
+   * fetched at once (no serial round trip); the mezzanine's body is read when it was made from this
+   * very version of the original (its `original-etag` is the ETag of the original's GetObject) and
+   * serves the variant, and then the original's body is never read; otherwise the original's is.
+   */
+  async function readSource(bucket: string, key: string, variant: Variant): Promise<SourceRead> {
+    const maxBytes = config.policy.limits.maxInputBytes;
+    const settings = mezzanine;
+    const open = deps.store.open?.bind(deps.store);
+    if (!settings || !open) {
+      const original = await deps.store.get(bucket, key, maxBytes);
+      if (!original) throw notFound(bucket, key);
+      return { from: 'original', body: original.body, originalEtag: original.etag, stale: false, mezzanineExists: false };
+    }
+    const [mezz, orig] = await Promise.allSettled([open(bucket, mezzanineKey(key), maxBytes), open(bucket, key, maxBytes)]);
+    // A mezzanine that cannot be read is no mezzanine: the original serves.
+    const found: OpenedObject | undefined = mezz.status === 'fulfilled' ? mezz.value : undefined;
+    if (orig.status === 'rejected') {
+      found?.discard();
+      throw orig.reason;
+    }
+    const original = orig.value;
+    if (!original) {
+      found?.discard();
+      throw notFound(bucket, key);
+    }
+    const record = found ? readMezzanineMetadata(found.metadata) : undefined;
+    const current = record !== undefined && isCurrent(record, original.etag);
+    if (found && record && current && mezzanineServes({ width: record.originalWidth, height: record.originalHeight }, record, variant, settings)) {
+      original.discard();
+      try {
+        const read = await found.read();
+        return { from: 'mezzanine', body: read.body, originalEtag: original.etag, stale: false, mezzanineExists: true };
+      } catch {
+        // The mezzanine failed mid-read: fetch the original after all (one more round trip, rare).
+        const again = await deps.store.get(bucket, key, maxBytes);
+        if (!again) throw notFound(bucket, key);
+        return { from: 'original', body: again.body, originalEtag: again.etag, stale: false, mezzanineExists: true };
+      }
+    }
+    found?.discard();
+    const read = await original.read();
+    return { from: 'original', body: read.body, originalEtag: original.etag, stale: found !== undefined && !current, mezzanineExists: found !== undefined };
+  }
+
+  async function storeMezzanine(
+    bucket: string,
+    key: string,
+    made: NonNullable<MaybeMezzanine['mezzanine']>,
+    originalEtag: string,
+  ): Promise<'stored' | 'exists' | 'failed'> {
+    try {
+      return await deps.store.putIfAbsent(bucket, mezzanineKey(key), made.data, {
+        contentType: 'image/jpeg',
+        cacheControl: config.cacheControl,
+        metadata: mezzanineMetadata({
+          originalEtag,
+          originalWidth: made.original.width,
+          originalHeight: made.original.height,
+          width: made.plan.width,
+          height: made.plan.height,
+        }),
+      });
+    } catch {
+      return 'failed';
+    }
+  }
 
   /**
    * A refusal of this very original, remembered under its derived prefix (functions/core/refusal.ts):
@@ -154,14 +253,22 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
   function make(bucket: string, key: string, variant: Variant): Promise<Made> {
     const target = derivedKey(key, variant);
     return inFlight.run(`${bucket}/${target}`, async (): Promise<Made> => {
-      const { original, image } = await renders.run(async () => {
+      const { original, image, mezzanineOutcome } = await renders.run(async () => {
         await rememberedRefusal(bucket, key);
-        const original = await deps.store.get(bucket, key, config.policy.limits.maxInputBytes);
-        if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: `${bucket}/${key}` });
+        const source = await readSource(bucket, key, variant);
+        const original = { body: source.body, etag: source.originalEtag, from: source.from };
         try {
-          return { original, image: await deps.render(original.body, variant, renderOptions) };
+          if (source.from === 'mezzanine' || !mezzanine || source.mezzanineExists || source.originalEtag === undefined) {
+            const image = await deps.render(source.body, variant, source.from === 'mezzanine' ? mezzanineRenderOptions : renderOptions);
+            return { original, image, mezzanineOutcome: source.stale ? ('stale' as const) : undefined };
+          }
+          const made = await deps.renderMakingMezzanine!(source.body, variant, mezzanine, renderOptions);
+          // The mezzanine's write runs beside the variant's (below); its failure only costs later misses.
+          const mezzanineOutcome = made.mezzanine ? storeMezzanine(bucket, key, made.mezzanine, source.originalEtag) : undefined;
+          return { original, image: made.image, mezzanineOutcome };
         } catch (thrown) {
-          await rememberRefusal(bucket, key, original.etag, toEdgeError(thrown));
+          // A refusal is remembered for the original only (a mezzanine is ours and always decodes).
+          if (source.from === 'original') await rememberRefusal(bucket, key, source.originalEtag, toEdgeError(thrown));
           throw thrown;
         }
       });
@@ -180,12 +287,15 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         stored = 'failed';
         storeError = toEdgeError(error).detail ?? String(error);
       }
+      const mezzanineState = await mezzanineOutcome;
       if (stored === 'exists') {
         // Another request stored this variant first (412): answer what S3 holds, so the response,
         // its ETag and the stored object agree (two encoders need not produce the same bytes).
         const held = await deps.store.get(bucket, target, config.policy.limits.maxInputBytes).catch(() => undefined);
         if (held) {
           return {
+            ...(mezzanineState === undefined ? {} : { mezzanine: mezzanineState }),
+            source: original.from,
             image: { ...image, data: held.body, contentType: held.contentType ?? image.contentType },
             etag: held.etag ?? s3Etag(held.body),
             lastModified: held.lastModified ?? lastModified,
@@ -196,6 +306,8 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       }
       return {
         ...(storeError === undefined ? {} : { storeError }),
+        ...(mezzanineState === undefined ? {} : { mezzanine: mezzanineState }),
+        source: original.from,
         image,
         // S3's ETag for a single-part object is the MD5 of its bytes: the same validator either way.
         etag: s3Etag(image.data),
@@ -271,6 +383,8 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
           stored: made.stored,
           ...(shared ? { shared: true } : {}),
           ...(made.storeError === undefined ? {} : { storeError: made.storeError }),
+          source: made.source,
+          ...(made.mezzanine === undefined ? {} : { mezzanine: made.mezzanine }),
           sourceBytes: made.sourceBytes,
           outputBytes: made.image.data.byteLength,
         },

@@ -66,6 +66,12 @@ export interface EdgeOptions {
   readonly port?: number;
   readonly host?: string;
   readonly onTrace?: (trace: RequestTrace) => void;
+  /**
+   * Whether traces should carry each function's event and result (copied and shortened: the costly
+   * part of a trace). Asked per request; absent: always. The gallery says yes only while its
+   * inspector is open (it polled within the last seconds), so a hit costs no copies otherwise.
+   */
+  readonly traceDetail?: () => boolean;
   /** Origin timeouts here; CloudFront's defaults (connect 10 s x 3 attempts, read 30 s) are too slow to watch. */
   readonly originTimeouts?: Partial<OriginTimeouts>;
   /**
@@ -119,7 +125,12 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const inFlight = new Map<string, Promise<Answer>>();
   const timeouts: OriginTimeouts = { ...LOCAL_ORIGIN_TIMEOUTS, ...options.originTimeouts };
   const simulate: Simulation = { ...options.simulate };
-  const run = createFunctionRunner({ spec: options.spec, functions: options.functions, quotas: options.quotas, keepEvents: options.onTrace !== undefined });
+  const run = createFunctionRunner({
+    spec: options.spec,
+    functions: options.functions,
+    quotas: options.quotas,
+    keepEvents: () => options.onTrace !== undefined && (options.traceDetail?.() ?? true),
+  });
   const fetchOrigin = createOriginFetch({ endpoints: options.endpoints, s3Fetch: options.s3Fetch, timeouts });
   const fromOrigin = createOriginStage({ spec: options.spec, run, fetchOrigin, originResponseOnFailedPrimary: options.originResponseOnFailedPrimary });
 

@@ -40,8 +40,11 @@ export interface FunctionRunnerOptions {
   readonly functions: Partial<Record<FunctionName, EdgeFunction>>;
   /** `strict`: the older quota column (viewer 5 s), the default; `current`: 30 s for every event. */
   readonly quotas?: 'strict' | 'current' | undefined;
-  /** Keep the event and the result (shortened) in the trace, for the inspector. */
-  readonly keepEvents: boolean;
+  /**
+   * Keep the event and the result (shortened) in the trace, for the inspector: asked on every run, so
+   * the copies are made only while someone will read them (the inspector open, or a caller's onTrace).
+   */
+  readonly keepEvents: () => boolean;
 }
 
 export type RunFunction = ReturnType<typeof createFunctionRunner>;
@@ -63,6 +66,7 @@ export function createFunctionRunner(options: FunctionRunnerOptions) {
     const sent = structuredClone(event);
     const started = performance.now();
     let result: unknown;
+    const keep = options.keepEvents();
     const record = (outcome: FunctionTrace['outcome'], detail?: string) =>
       trace.push({
         eventType,
@@ -70,7 +74,7 @@ export function createFunctionRunner(options: FunctionRunnerOptions) {
         ms: Math.round(performance.now() - started),
         outcome,
         ...(detail ? { detail } : {}),
-        ...(options.keepEvents ? { event: shortened(sent), result: shortened(result) } : {}),
+        ...(keep ? { event: shortened(sent), result: shortened(result) } : {}),
       });
     let timer: NodeJS.Timeout | undefined;
     try {

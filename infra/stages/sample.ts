@@ -12,9 +12,12 @@ export default defineStage({
   priceClass: 'PriceClass_200',
   logging: { bucket: 'northwind-cdn-logs', prefix: 'edge-images/' },
   derivedExpirationDays: 30,
+  // The HTTP image origin, deployed with the stack: 2 to 10 containers behind a load balancer at
+  // origin.img.northwind-photos.com (overrides.origins below), reading the EU replica.
+  imageOrigin: { deploy: 'service', min: 2, max: 10, bucketOrigin: 'images-s3-eu' },
   overrides: {
     origins: [
-      // The HTTP image origin (the origin group's secondary): an existing host behind TLS.
+      // The HTTP image origin (the origin group's secondary): deployed here (imageOrigin), HTTPS on 443.
       { id: 'image-origin', domainName: 'origin.img.northwind-photos.com', port: 443, protocol: 'https' },
       // China's route (geo table below) goes to a host in Hong Kong.
       { id: 'image-origin-hk', domainName: 'hk.img.northwind-photos.com', port: 443, protocol: 'https' },

@@ -50,6 +50,37 @@ export interface StageLogging {
   readonly includeCookies?: boolean;
 }
 
+/**
+ * The HTTP image origin (the origin group's secondary, served by infra/origin/):
+ * - `existing` (default): a host the operator runs (its name, port and protocol in `overrides.origins`);
+ * - `service`: deployed with the stack as a container service (SST's Vpc, Cluster and Service:
+ *   Fargate tasks behind an Application Load Balancer health-checked on /healthz, scaling between
+ *   `min` and `max` tasks on CPU), built from infra/origin/Dockerfile, reading the originals from a
+ *   bucket of the stage. Its HTTPS name is the origin's `domainName` (in `overrides.origins`), which
+ *   must lie in the stage's hosted zone: the load balancer gets a certificate and an alias record there.
+ */
+export type StageImageOrigin =
+  | { readonly deploy: 'existing' }
+  | {
+      readonly deploy: 'service';
+      /** Fewest tasks (1 to 100); 2 or more keeps the origin up while one is replaced. Default 2. */
+      readonly min?: number;
+      /** Most tasks (min to 100); the service scales out on CPU above 70 %. Default 10. */
+      readonly max?: number;
+      /** vCPU per task. Default 1 (sharp uses one core per image; libvips threads take the rest). */
+      readonly cpu?: 0.5 | 1 | 2 | 4;
+      /** Memory per task, GB (Fargate's pairs with cpu apply). Default 2. */
+      readonly memoryGb?: number;
+      /**
+       * The S3 origin (id) whose bucket the tasks read: the default is the first replica in another
+       * region than the primary (the secondary exists for the moments the primary's S3 fails), else
+       * the primary. The service runs in that bucket's region.
+       */
+      readonly bucketOrigin?: string;
+      /** NAT for the tasks' private subnets (ECR, S3, logs): AWS's managed NAT gateway, or SST's cheaper EC2 instance. Default managed. */
+      readonly nat?: 'managed' | 'ec2';
+    };
+
 export interface StageConfig {
   /**
    * The AWS account the stage belongs to (12 digits). When set, `sst deploy` refuses to run with
@@ -67,6 +98,8 @@ export interface StageConfig {
   readonly retainBuckets?: boolean;
   /** Standard logs of the distribution; absent or false: none. */
   readonly logging?: StageLogging | false;
+  /** The HTTP image origin: an existing host (default) or deployed with the stack. */
+  readonly imageOrigin?: StageImageOrigin;
   /**
    * Overrides of distribution.ts, baked into the functions too: `origins` (S3 buckets and regions, the
    * HTTP image origin's host, port, protocol), `geo` (routes), `keyGroups` (PUBLIC keys only: the

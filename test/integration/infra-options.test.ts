@@ -12,7 +12,7 @@ const context = { app: 'edge-images', stage: 'alice', root: '/repo', dev: false 
 const PRIMARY = primaryS3Origin(distribution);
 
 describe('deploy options from a stage file', () => {
-  it('has working defaults: CDN on, no domain, 30-day derived expiry, unique bucket names, OAC/OAI chosen from the data', () => {
+  it('has working defaults: CDN on, no domain, 30-day derived expiry, unique bucket names, OAC/OAI chosen from the data, an existing image origin', () => {
     expect(deployOptionsFromStage({}, context)).toEqual({
       app: 'edge-images',
       stage: 'alice',
@@ -25,6 +25,7 @@ describe('deploy options from a stage file', () => {
       retainBuckets: false,
       cdn: true,
       overrides: {},
+      imageOrigin: { deploy: 'existing' },
     });
     expect(deployOptionsFromStage({}, { ...context, stage: 'production' }).retainBuckets).toBe(true);
   });

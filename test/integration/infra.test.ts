@@ -10,15 +10,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSstHarness } from '../support/sst-harness.ts';
+import type { SstHarness } from '../support/sst-harness.ts';
 import type { BehaviorSpec, DistributionSpec, EventType, FunctionName } from '../../infra/distribution.ts';
 import { cachePolicyParameters, distribution, findOrigin, originRequestPolicyConfig, runsOnLambdaEdge } from '../../infra/distribution.ts';
 import { EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../../infra/build/policies.ts';
 import { ORIGIN_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent, limitsOf } from '../../infra/build/limits.ts';
 import { packageFunctions } from '../../infra/build/package.ts';
 import type { Artifacts } from '../../infra/edge-functions.ts';
-import type { EdgeImages } from '../../infra/edge-images.ts';
 import { geoDns } from '../../infra/geo.ts';
 import type { DeployOptions } from '../../infra/options.ts';
 import { primaryS3Origin } from '../../infra/options.ts';
@@ -35,14 +35,6 @@ interface Recorded {
 const ACCOUNT = '123456789012';
 const PRIMARY = primaryS3Origin(distribution);
 const CLOUDFRONT_DOMAIN = 'd111111abcdef8.cloudfront.net';
-let recorded: Recorded[] = [];
-
-/** The region of the provider a resource was created with (providers are registered before their resources). */
-function regionOfProvider(provider: string | undefined): string {
-  const found = recorded.find((p) => p.type === 'pulumi:providers:aws' && provider?.startsWith(`${p.urn}::`));
-  return (found?.inputs['region'] as string | undefined) ?? 'us-east-1';
-}
-
 /** Output properties AWS would fill in, enough for the resources that reference them. */
 function stateOf(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, any> {
   switch (type) {
@@ -86,25 +78,12 @@ function stateOf(type: string, name: string, inputs: Record<string, any>, region
   }
 }
 
+let harness: SstHarness;
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const state = { ...args.inputs, ...stateOf(args.type, args.name, args.inputs, regionOfProvider(args.provider)) };
-        const urn = `urn:pulumi:test::edge-images::${args.type}::${args.name}`;
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, ...(args.provider ? { provider: args.provider } : {}), urn, state });
-        return { id: `${args.name}-id`, state };
-      },
-      call(args) {
-        if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity')
-          return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AIDATEST', id: ACCOUNT };
-        return args.inputs;
-      },
-    },
-    'edge-images',
-    'test',
-    false,
-  );
+  harness = await startSstHarness({ app: 'edge-images', stage: 'test', account: ACCOUNT, stateOf, zones: { Z0123456789TEST: 'example.com' } });
+});
+afterAll(async () => {
+  await harness?.close();
 });
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -125,6 +104,7 @@ function options(overrides: Partial<DeployOptions> = {}): DeployOptions {
     retainBuckets: false,
     cdn: true,
     overrides: {},
+    imageOrigin: { deploy: 'existing' },
     ...overrides,
   };
 }
@@ -138,39 +118,15 @@ async function artifactsFor(spec: DistributionSpec, opts: DeployOptions, only?: 
   return { dir, manifest };
 }
 
-/** Waits until Pulumi has registered every resource of the stage with resolved inputs. */
-async function settle(stack: EdgeImages): Promise<void> {
-  const outputs: pulumi.Output<unknown>[] = [];
-  for (const b of stack.buckets.byOrigin.values()) outputs.push(b.bucket.urn, ...b.ready.map((r) => r.urn));
-  if (stack.buckets.replication) outputs.push(stack.buckets.replication.urn);
-  for (const f of stack.functions.values()) outputs.push(f.lambda.urn, f.role.role.urn, f.role.policy.urn);
-  if (stack.cdn) {
-    outputs.push(stack.cdn.distribution.urn, stack.cdn.responseHeadersPolicy.urn, ...stack.cdn.bucketPolicies.map((p) => p.urn));
-    outputs.push(...stack.cdn.cachePolicies.map((p) => p.urn), ...stack.cdn.originRequestPolicies.map((p) => p.urn));
-  }
-  if (stack.dns) outputs.push(...[...stack.dns.aliases, ...stack.dns.geo, ...stack.dns.healthChecks].map((r) => r.urn));
-  for (const c of stack.derivedCleanup?.byRegion.values() ?? []) {
-    outputs.push(
-      c.lambda.urn,
-      c.role.role.urn,
-      c.role.policy.urn,
-      c.failures.urn,
-      c.invokeConfig.urn,
-      ...c.permissions.map((p) => p.urn),
-      ...c.notifications.map((n) => n.urn),
-    );
-  }
-  await new Promise<void>((resolve) => pulumi.all(outputs).apply(() => resolve()));
-}
-
 /** Builds a stage under the mocks; returns what it recorded. */
 async function deploy(spec: DistributionSpec, opts: DeployOptions, geo = false) {
   const { createEdgeImages } = await import('../../infra/edge-images.ts');
   const artifacts = opts.cdn ? await artifactsFor(spec, opts) : undefined;
-  recorded = [];
-  const stack = createEdgeImages(spec, opts, { ...(artifacts ? { artifacts } : {}), ...(geo ? { geoDns } : {}) });
-  await settle(stack);
-  const all = recorded;
+  harness.take();
+  const stack = createEdgeImages(spec, opts, { ...(artifacts ? { artifacts } : {}), ...(geo ? { geoDns } : {}), sst: harness.sst });
+  // Waits until Pulumi has registered every resource (SST's components make theirs inside applies).
+  await harness.settle();
+  const all = harness.take();
   const of = (type: string) => all.filter((r) => r.type === type);
   const one = (type: string) => {
     const found = of(type);
@@ -403,7 +359,8 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
     expect(cert.inputs).toMatchObject({ domainName: geoDns.name, validationMethod: 'DNS' });
     expect(dist['aliases']).toEqual([geoDns.name]);
     expect(dist['viewerCertificate']).toEqual({ acmCertificateArn: cert.state['arn'], sslSupportMethod: 'sni-only', minimumProtocolVersion: 'TLSv1.2_2021' });
-    const validation = d.of('aws:route53/record:Record').filter((r) => r.name.startsWith('certificate-validation'));
+    // SST's DnsValidatedCertificate: the validation record through SST's Route 53 adapter.
+    const validation = d.of('aws:route53/record:Record').filter((r) => r.name.startsWith('certificateCNAMERecord'));
     expect(validation).toHaveLength(1);
     expect(validation[0]!.inputs).toMatchObject({ zoneId: 'Z0123456789TEST', type: 'CNAME', records: ['_x2.acm-validations.aws.'] });
   });
@@ -423,7 +380,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       }
     }
     // No alias record competes with the CNAME set of the same name.
-    expect(d.of('aws:route53/record:Record').filter((r) => r.name.startsWith('alias-'))).toEqual([]);
+    expect(d.of('aws:route53/record:Record').filter((r) => r.name.startsWith('alias'))).toEqual([]);
   });
 
   it('makes private, versioned buckets with a _derived/ lifecycle and CORS, replicas in their regions', () => {
@@ -431,9 +388,9 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
     const s3Origins = distribution.origins.filter((o) => o.kind === 's3');
     expect(buckets.map((b) => b.inputs['bucket']).sort()).toEqual(s3Origins.map((o) => (o.kind === 's3' ? `${o.bucket}-test` : '')).sort());
     for (const origin of s3Origins) {
-      const bucket = buckets.find((b) => b.name === `${origin.id}-bucket`)!;
+      const bucket = buckets.find((b) => b.name === `${origin.id}-bucketBucket`)!;
       expect(d.providerOf(bucket)?.inputs['region']).toBe(origin.kind === 's3' ? origin.region : '');
-      const by = (type: string) => d.of(type).find((r) => r.inputs['bucket'] === `${bucket.name}-id`)!;
+      const by = (type: string) => d.of(type).find((r) => r.inputs['bucket'] === bucket.inputs['bucket'])!;
       expect(by('aws:s3/bucketVersioning:BucketVersioning').inputs['versioningConfiguration']).toEqual({ status: 'Enabled' });
       expect(by('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs).toMatchObject({
         blockPublicAcls: true,
@@ -450,7 +407,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
       });
     }
     const replication = d.one('aws:s3/bucketReplicationConfig:BucketReplicationConfig');
-    expect(replication.inputs['bucket']).toBe(`${PRIMARY.id}-bucket-id`);
+    expect(replication.inputs['bucket']).toBe(`${PRIMARY.bucket}-test`);
     expect(replication.inputs['rules'].map((r: any) => r.destination.bucket).sort()).toEqual(
       s3Origins
         .filter((o) => o.id !== PRIMARY.id)
@@ -506,7 +463,7 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
         function: 'edge-images-test-derived-cleanup',
       });
       expect(d.providerOf(permission)?.inputs['region']).toBe(origin.region);
-      const notification = notifications.find((n) => n.inputs['bucket'] === `${origin.id}-bucket-id`)!;
+      const notification = notifications.find((n) => n.inputs['bucket'] === bucket)!;
       expect(notification, origin.id).toBeDefined();
       expect(d.providerOf(notification)?.inputs['region']).toBe(origin.region);
       // The copy in the bucket's own region; no prefix filter (S3 cannot exclude _derived/: the handler ignores it).
@@ -580,9 +537,11 @@ describe('a full stage from distribution.ts (custom domain, hosted zone, geo DNS
   it('refuses zips without derived-cleanup before creating anything', async () => {
     const { createEdgeImages } = await import('../../infra/edge-images.ts');
     const artifacts = { ...d.artifacts!, manifest: { ...d.artifacts!.manifest, regionalFunctions: [] } };
-    recorded = [];
-    expect(() => createEdgeImages(distribution, opts, { artifacts, geoDns })).toThrow(/Expected derived-cleanup in the packaged functions/);
-    expect(recorded).toEqual([]);
+    await harness.settle();
+    harness.take();
+    expect(() => createEdgeImages(distribution, opts, { artifacts, geoDns, sst: harness.sst })).toThrow(/Expected derived-cleanup in the packaged functions/);
+    await harness.settle();
+    expect(harness.take()).toEqual([]);
   });
 });
 
@@ -603,9 +562,13 @@ describe('other stages', () => {
     expect(s3[0].originAccessControlId).toBe(`${oac.name}-id`);
     expect(s3[0].s3OriginConfig).toBeUndefined();
     expect(d.of('aws:cloudfront/originAccessIdentity:OriginAccessIdentity')).toEqual([]);
+    // SST's Bucket gives every bucket its one policy (HTTPS only); the primary's alone lets CloudFront read.
     const policies = d.of('aws:s3/bucketPolicy:BucketPolicy');
-    expect(policies).toHaveLength(1);
-    expect(JSON.parse(policies[0]!.inputs['policy']).Statement[0]).toMatchObject({
+    expect(policies).toHaveLength(d.of('aws:s3/bucket:Bucket').length);
+    const readers = policies.filter((p) => JSON.parse(p.inputs['policy']).Statement.some((st: any) => st.Action === 's3:GetObject'));
+    expect(readers.map((p) => p.inputs['bucket'])).toEqual([`${PRIMARY.bucket}-oac`]);
+    for (const p of policies) expect(JSON.parse(p.inputs['policy']).Statement.at(-1)).toMatchObject({ Sid: 'DenyInsecureTransport', Effect: 'Deny' });
+    expect(JSON.parse(readers[0]!.inputs['policy']).Statement[0]).toMatchObject({
       Principal: { Service: 'cloudfront.amazonaws.com' },
       Action: 's3:GetObject',
       Condition: { StringEquals: { 'AWS:SourceArn': dist.state['arn'] } },
@@ -623,13 +586,13 @@ describe('other stages', () => {
     const { createEdgeImages } = await import('../../infra/edge-images.ts');
     const opts = options({ stage: 'refuse', s3OriginAccess: 'oac' });
     const artifacts = await artifactsFor(distribution, opts, ['image-request']);
-    expect(() => createEdgeImages(distribution, opts, { artifacts })).toThrow(/OAC does not sign requests a Lambda@Edge function redirected/);
+    expect(() => createEdgeImages(distribution, opts, { artifacts, sst: harness.sst })).toThrow(/OAC does not sign requests a Lambda@Edge function redirected/);
   }, 240_000);
 
   it('refuses zips that were built for another stage', async () => {
     const { createEdgeImages } = await import('../../infra/edge-images.ts');
     const artifacts = await artifactsFor(distribution, options({ stage: 'other' }), ['image-request']);
-    expect(() => createEdgeImages(distribution, options({ stage: 'mismatch' }), { artifacts })).toThrow(/package again/);
+    expect(() => createEdgeImages(distribution, options({ stage: 'mismatch' }), { artifacts, sst: harness.sst })).toThrow(/package again/);
   }, 240_000);
 
   it('under sst dev, deploys the buckets only: the local edge runs the functions, and no derived-cleanup (no CDN to invalidate)', async () => {

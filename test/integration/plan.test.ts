@@ -8,13 +8,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageFunctions } from '../../infra/build/package.ts';
 import { distribution } from '../../infra/distribution.ts';
-import type { EdgeImages } from '../../infra/edge-images.ts';
 import { deployOptionsFromStage, stageOverrides } from '../../infra/options.ts';
 import { loadStage } from '../../infra/stages/load.ts';
+import { startSstHarness } from '../support/sst-harness.ts';
+import type { SstHarness } from '../support/sst-harness.ts';
 
 interface Registered {
   readonly type: string;
@@ -25,12 +25,11 @@ interface Registered {
 
 const root = path.resolve(import.meta.dirname, '../..');
 const ACCOUNT = '111122223333';
-const registered: Registered[] = [];
 let work = '';
 
 /** What AWS would answer for the outputs other resources read (ids, ARNs, names). */
 // biome-ignore lint/suspicious/noExplicitAny: the inputs Pulumi hands to the mocks are untyped JSON
-function outputsOf(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+function outputsOf(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   switch (type) {
     case 'aws:s3/bucket:Bucket':
       return { arn: `arn:aws:s3:::${inputs['bucket']}`, bucket: inputs['bucket'] };
@@ -65,57 +64,42 @@ function outputsOf(type: string, name: string, inputs: Record<string, any>): Rec
       return { certificateArn: inputs['certificateArn'] };
     case 'aws:route53/record:Record':
       return { fqdn: String(inputs['name']).replace(/\.$/, '') };
+    case 'docker-build:index:Image':
+      return { digest: 'sha256:0000000000000000000000000000000000000000000000000000000000000000', ref: `${name}:latest` };
+    case 'aws:lb/loadBalancer:LoadBalancer':
+      return {
+        arn: `arn:aws:elasticloadbalancing:region:${ACCOUNT}:loadbalancer/app/${name}/0`,
+        dnsName: `${name}.elb.amazonaws.com`,
+        zoneId: 'Z32O12XQLNTSW2',
+      };
     default:
       return {};
   }
 }
 
+let harness: SstHarness;
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs, ...(args.provider ? { provider: args.provider } : {}) });
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...outputsOf(args.type, args.name, args.inputs) } };
-      },
-      call(args) {
-        if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity')
-          return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AIDA', id: ACCOUNT };
-        return args.inputs;
-      },
-    },
-    'edge-images',
-    'sample',
-    false,
-  );
+  harness = await startSstHarness({
+    app: 'edge-images',
+    stage: 'sample',
+    account: ACCOUNT,
+    stateOf: outputsOf,
+    zones: { Z0SAMPLEZONE42: 'northwind-photos.com' },
+  });
 });
 afterAll(async () => {
+  await harness?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-/** Every resource of the stack, so the test waits until all are registered. */
-function resourcesOf(stack: EdgeImages): pulumi.Resource[] {
-  const all: pulumi.Resource[] = [];
-  for (const b of stack.buckets.byOrigin.values()) all.push(b.bucket, ...b.ready);
-  if (stack.buckets.replication) all.push(stack.buckets.replication);
-  for (const f of stack.functions.values()) all.push(f.lambda, f.role.role, f.role.policy);
-  if (stack.cdn)
-    all.push(
-      stack.cdn.distribution,
-      stack.cdn.responseHeadersPolicy,
-      ...stack.cdn.bucketPolicies,
-      ...stack.cdn.cachePolicies,
-      ...stack.cdn.originRequestPolicies,
-    );
-  if (stack.dns) all.push(...stack.dns.aliases, ...stack.dns.geo, ...stack.dns.healthChecks);
-  for (const c of stack.derivedCleanup?.byRegion.values() ?? [])
-    all.push(c.lambda, c.role.role, c.role.policy, c.failures, c.invokeConfig, ...c.permissions, ...c.notifications);
-  return all;
-}
 
 /** Inputs that change with every edit of a function's code, not with the graph. */
 const VOLATILE = new Set(['code', 'sourceCodeHash', '__defaults']);
 
+/** Pulumi's marker of a secret value in serialized inputs: the plan shows what is inside. */
+const SECRET_SIG = '4dabf18193072939515e22adb298388d';
+
 function render(value: unknown): string {
+  if (value !== null && typeof value === 'object' && SECRET_SIG in value) return render((value as unknown as { value: unknown }).value);
   if (typeof value === 'string' && /^[[{]/.test(value)) {
     try {
       return JSON.stringify(JSON.parse(value));
@@ -148,7 +132,13 @@ function renderPlan(stage: string, resources: readonly Registered[]): string {
     }
     lines.push('');
   }
-  return lines.join('\n');
+  // Paths on this machine (the image's build context) would differ on the next one, and SST ends
+  // some physical names (its camel-cased logical name) with 8 random letters of PRETTY_CHARS
+  // (physicalName in .sst/platform/src/components/naming.ts; a real stage keeps them in its state).
+  return lines
+    .join('\n')
+    .replaceAll(root, '<repository>')
+    .replace(new RegExp(`(${stage}-[A-Za-z0-9]+|[A-Za-z0-9]*[A-Z][A-Za-z0-9]*)-[abcdefhkmnorstuvwxz]{8}\\b`, 'g'), '$1-<random>');
 }
 
 describe('the resource plan of the sample stage', () => {
@@ -158,9 +148,25 @@ describe('the resource plan of the sample stage', () => {
     const options = deployOptionsFromStage(stage.config, { app: 'edge-images', stage: 'sample', root, dev: false, account: ACCOUNT });
     work = await mkdtemp(path.join(tmpdir(), 'edge-images-plan-'));
     const manifest = await packageFunctions({ root, outDir: work, spec: distribution, overrides: stageOverrides(distribution, options) });
-    const stack = createEdgeImages(distribution, options, { artifacts: { dir: work, manifest } });
-    await new Promise<void>((resolve) => pulumi.all(resourcesOf(stack).map((r) => r.urn)).apply(() => resolve()));
-    const plan = renderPlan('sample', registered);
+    createEdgeImages(distribution, options, { artifacts: { dir: work, manifest }, sst: harness.sst });
+    await harness.settle();
+    const resources = harness.take();
+    const plan = renderPlan('sample', resources);
+    // The deployed image origin: HTTPS 443 from CloudFront's origin-facing servers only, checked on
+    // /healthz, 2 to 10 tasks, reading the EU replica and writing only its _derived/ keys.
+    const of = (type: string) => resources.filter((r) => r.type === type);
+    const guard = of('aws:ec2/securityGroup:SecurityGroup').find((r) => r.name.endsWith('LoadBalancerSecurityGroup'));
+    expect(guard?.inputs['ingress']).toEqual([{ protocol: 'tcp', fromPort: 443, toPort: 443, prefixListIds: ['pl-cloudfront-eu-west-1'] }]);
+    expect(of('aws:lb/listener:Listener').map((l) => [l.inputs['port'], l.inputs['protocol']])).toEqual([[443, 'HTTPS']]);
+    expect(of('aws:lb/targetGroup:TargetGroup').map((t) => t.inputs['healthCheck'])).toEqual([expect.objectContaining({ path: '/healthz', matcher: '200' })]);
+    expect(of('aws:appautoscaling/target:Target').map((t) => [t.inputs['minCapacity'], t.inputs['maxCapacity']])).toEqual([[2, 10]]);
+    const taskRole = of('aws:iam/role:Role').find((r) => r.name === 'image-originTaskRole');
+    const statements = JSON.parse(taskRole?.inputs['inlinePolicies'][0].policy).Statement;
+    const bucket = `arn:aws:s3:::edge-images-originals-eu-sample-${ACCOUNT}-eu-west-1`;
+    expect(statements.filter((st: { Action: string }) => String(st.Action).startsWith('s3:'))).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucket}/*` }),
+      expect.objectContaining({ Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucket}/_derived/*` }),
+    ]);
     // The graph is the sample stage's: its buckets, its domain, its origins.
     expect(plan).toContain(`"edge-images-originals-sample-${ACCOUNT}-us-east-1"`);
     expect(plan).toContain('"img.northwind-photos.com"');

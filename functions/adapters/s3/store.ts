@@ -6,8 +6,10 @@
  * SlowDown) and running out of time are a 503 "try again"; any other S3 failure is a 502. Neither is
  * cached (`no-store`), and the S3 detail goes to the log only.
  */
+
+import type { GetObjectCommandOutput, S3ClientConfig } from '@aws-sdk/client-s3';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import type { S3ClientConfig } from '@aws-sdk/client-s3';
+
 import { EdgeError } from '../../core/errors.ts';
 
 interface StoredObject {
@@ -24,6 +26,19 @@ export interface PutOptions {
   readonly metadata?: Record<string, string>;
 }
 
+/**
+ * An object whose headers have arrived and whose body has not been read: the caller reads it, or
+ * discards it (the connection's remaining bytes are dropped) when it turns out not to need it.
+ */
+export interface OpenedObject {
+  readonly etag: string | undefined;
+  readonly contentType: string | undefined;
+  /** User metadata (`x-amz-meta-*`), names in lower case. */
+  readonly metadata: Readonly<Record<string, string>>;
+  read(): Promise<StoredObject>;
+  discard(): void;
+}
+
 /** The result of a conditional write: `exists` when another writer stored the key first. */
 export type PutOutcome = 'stored' | 'exists';
 
@@ -32,6 +47,12 @@ export interface ObjectStore {
   get(bucket: string, key: string, maxBytes: number): Promise<StoredObject | undefined>;
   /** Writes only if the key is absent (`If-None-Match: *`). */
   putIfAbsent(bucket: string, key: string, body: Buffer, options: PutOptions): Promise<PutOutcome>;
+  /**
+   * GetObject up to its headers (metadata and ETag), the body left unread. Optional: image-resize
+   * uses a mezzanine only with a store that has it (it fetches the mezzanine and the original at
+   * once, and reads the original's body only when the mezzanine cannot serve).
+   */
+  open?(bucket: string, key: string, maxBytes: number): Promise<OpenedObject | undefined>;
   /** The ETag of a key without its body; `undefined` when missing. Optional: test doubles may omit it. */
   head?(bucket: string, key: string): Promise<{ readonly etag: string | undefined } | undefined>;
 }
@@ -143,6 +164,70 @@ export function s3Store(
         throw storeError('PutObject', bucket, key, error);
       }
     },
+
+    async open(bucket, key, maxBytes) {
+      // One deadline for the whole GetObject, the body read included (it starts when the caller reads).
+      const controller = new AbortController();
+      const timer = setTimeout(
+        () => controller.abort(new DeadlineExceeded(`GetObject ${bucket}/${key}: no answer within ${budget.getDeadlineMs} ms`)),
+        budget.getDeadlineMs,
+      );
+      const failed = (error: unknown): never => {
+        clearTimeout(timer);
+        throw storeError('GetObject', bucket, key, controller.signal.aborted ? controller.signal.reason : error);
+      };
+      let out: GetObjectCommandOutput;
+      try {
+        out = await withSignal(
+          controller.signal,
+          clientFor(regionOf(bucket)).send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: controller.signal }),
+        );
+      } catch (error) {
+        if (isMissing(error)) {
+          clearTimeout(timer);
+          return undefined;
+        }
+        return failed(error);
+      }
+      if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
+        out.Body?.transformToWebStream()
+          .cancel()
+          .catch(() => {});
+        clearTimeout(timer);
+        throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
+          detail: `${bucket}/${key} is ${out.ContentLength} bytes, the limit is ${maxBytes}`,
+        });
+      }
+      let settled = false;
+      return {
+        etag: out.ETag,
+        contentType: out.ContentType,
+        metadata: out.Metadata ?? {},
+        async read() {
+          if (settled) throw new Error(`Expected one read of ${bucket}/${key} but received a second`);
+          settled = true;
+          try {
+            const bytes = await withSignal(controller.signal, out.Body!.transformToByteArray());
+            // A connection cut mid-body must never pass for a (corrupt) image: that would be cached as a 422.
+            if (out.ContentLength !== undefined && bytes.byteLength !== out.ContentLength) {
+              throw new TruncatedBody(`${bytes.byteLength} of ${out.ContentLength} bytes arrived`);
+            }
+            clearTimeout(timer);
+            return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: out.ContentType, etag: out.ETag };
+          } catch (error) {
+            return failed(error);
+          }
+        },
+        discard() {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          out.Body?.transformToWebStream()
+            .cancel()
+            .catch(() => {});
+        },
+      };
+    },
   };
 }
 
@@ -199,6 +284,26 @@ async function withDeadline<T>(ms: number, what: string, work: (signal: AbortSig
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** `work`, or the signal's reason as soon as it aborts (whichever comes first). */
+function withSignal<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  work.catch(() => {});
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function statusOf(error: unknown): number | undefined {

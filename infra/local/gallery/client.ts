@@ -223,8 +223,11 @@ function traceView(trace: Trace): HTMLElement {
             `${f.eventType}: ${f.fn}${f.runtime === 'cloudfront-function' ? ' (CloudFront Function, cloudfront-js-2.0)' : ''} · ${f.outcome} · ${f.ms} ms`,
           ),
           f.detail ? h('p', { class: 'bad' }, f.detail) : null,
-          h('pre', {}, `event\n${JSON.stringify(f.event, null, 2)}`),
-          h('pre', {}, `result\n${JSON.stringify(f.result, null, 2)}`),
+          // Events and results are captured only while this inspector is open.
+          f.event === undefined
+            ? h('p', {}, 'Event and result not captured: the inspector was closed.')
+            : h('pre', {}, `event\n${JSON.stringify(f.event, null, 2)}`),
+          f.event === undefined ? null : h('pre', {}, `result\n${JSON.stringify(f.result, null, 2)}`),
         ),
       ),
     ),

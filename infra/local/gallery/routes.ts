@@ -41,9 +41,13 @@ export interface GalleryOptions {
 
 const HERE = path.resolve('infra/local/gallery');
 const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+/** The inspector polls every 2 s; five missed polls and it is taken as closed. */
+const INSPECTOR_OPEN_MS = 10_000;
 
 export class Gallery {
   readonly #traces: RequestTrace[] = [];
+  /** When the inspector last asked for the trace list (it polls every 2 s while the page is open). */
+  #inspectedAt = Number.NEGATIVE_INFINITY;
   #assets: Promise<{ html: string; css: string; js: string }> | undefined;
 
   constructor(private readonly options: GalleryOptions) {}
@@ -53,6 +57,9 @@ export class Gallery {
     this.#traces.unshift(trace);
     this.#traces.length = Math.min(this.#traces.length, this.options.maxTraces ?? 100);
   };
+
+  /** For the edge's traceDetail: the inspector is open (it polled in the last 10 s), so traces carry events and results. */
+  inspecting = (): boolean => performance.now() - this.#inspectedAt < INSPECTOR_OPEN_MS;
 
   /** For the edge's localRoutes: true when the request was a gallery route and is answered. */
   route = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
@@ -81,6 +88,7 @@ export class Gallery {
     if (route === 'GET /_local/api/state') return json(res, 200, await this.#state(`http://${req.headers.host ?? 'localhost'}`, res));
     if (route === 'GET /_local/api/traces') {
       const uri = url.searchParams.get('uri');
+      if (uri === null) this.#inspectedAt = performance.now();
       return json(res, 200, uri === null ? this.#traces : this.#traces.filter((t) => t.method === 'GET' && t.uri === uri).slice(0, 1));
     }
     if (route === 'DELETE /_local/api/cache') return json(res, 200, { dropped: this.options.cache().invalidate('*') });

@@ -1,0 +1,171 @@
+/**
+ * The mezzanine: one high-quality intermediate of a large original, stored beside its variants at
+ * `_derived/<original key>/_mezzanine.jpg`, from which later misses make the variants it can serve
+ * without fetching and decoding the whole original again. Pure rules here (which originals get one,
+ * its size, which variants it serves, on which miss it is made, how it is bound to its original);
+ * the pixels are in functions/adapters/image/mezzanine.ts, the S3 round trips in image-resize.
+ *
+ * - Which originals: still PNG and TIFF without alpha whose long edge is at least `minSourceEdge`
+ *   (3,200 px, about 7.7 MP at 4:3), and JPEG from `minJpegEdge` (6,000 px, 24 MP at 3:2). A JPEG
+ *   shrinks on load (a 128 px variant of a 12 MP JPEG decodes at 1/8), so its direct miss is nearly
+ *   as cheap as one from a mezzanine: measured on the 12 MP JPEG, variants from a mezzanine took
+ *   1.0x the CPU of the direct path (bench/responsive-set.ts), so it would only add a write. PNG and
+ *   TIFF decode whole on every miss. Not animations, SVG (vector), AVIF/GIF/WebP sources, nor
+ *   sources with alpha (a JPEG mezzanine has none).
+ * - Its size: for a JPEG, exactly a JPEG shrink-on-load scale (1/2, 1/4 or 1/8: the largest that
+ *   keeps the long edge at least `minEdge`, 1,600 px): the decode at that scale is the same work the
+ *   direct path does for large variants, so making it costs one extra encode and no resampling; for
+ *   PNG and TIFF, the long edge `pngEdge` (2,048 px).
+ * - Its format: baseline JPEG q95, 4:4:4 chroma, no metadata (orientation applied, sRGB), so a
+ *   later decode can itself shrink on load (1/2 .. 1/8) for small variants.
+ * - Which variants it serves: those that need at most 1/`detailMargin` (1/1.5) of its pixels across,
+ *   so every output pixel still comes from at least 1.5 mezzanine pixels in each direction and the
+ *   q95 blocks are averaged away (measured: serving near 1:1 from it costs SSIM 0.98 on luminance;
+ *   at <= 1/1.5, 0.991 or better; docs/testing-and-performance.md). Never a variant that enlarges,
+ *   keeps the EXIF copyright (the mezzanine has none) or crops by entropy/attention (the choice of
+ *   crop depends on fine detail): those read the original.
+ * - When it is made: on the first miss (of an original that qualifies) for a variant the mezzanine
+ *   cannot serve, i.e. one of the largest: that miss decodes the original at a large scale and
+ *   encodes a large output anyway, and making the mezzanine adds one decode at its scale and one
+ *   q95 encode of ~3 MP. Made on the first miss of a small variant instead, it cost 1.5-3.4x that
+ *   miss's CPU (measured: 12 MP PNG > 160 px WebP 2.7x, 40 MP JPEG > 960 px 1.5x); on the miss of
+ *   a large one the share is smallest. Until then misses read the original, as without one.
+ * - Binding to the original: its `original-etag` metadata. A miss fetches the mezzanine and the
+ *   original in parallel (no serial round trip); the mezzanine is used only if its recorded ETag is
+ *   the original's ETag of that same GetObject, and the original's body is then never read. A stale
+ *   mezzanine is never used nor overwritten (writes are `If-None-Match: *`): derived-cleanup deletes
+ *   it with the variants when the original changes.
+ */
+import type { Variant } from './grammar.ts';
+import { DERIVED_PREFIX } from './keys.ts';
+
+export interface MezzanineSettings {
+  /** PNG and TIFF originals whose long edge is at least this get a mezzanine. */
+  readonly minSourceEdge: number;
+  /** JPEG originals whose long edge is at least this get one (JPEG shrinks on load: see above). */
+  readonly minJpegEdge: number;
+  /** A JPEG mezzanine is the original at 1/2, 1/4 or 1/8: the smallest whose long edge is at least this. */
+  readonly minEdge: number;
+  /** Long edge of a PNG or TIFF original's mezzanine. */
+  readonly pngEdge: number;
+  /** The mezzanine serves a variant needing at most 1/detailMargin of its pixels across. */
+  readonly detailMargin: number;
+  /** JPEG quality of the mezzanine (4:4:4 chroma). */
+  readonly quality: number;
+}
+
+/** The object name of the mezzanine inside `_derived/<key>/`: never a variant name (those start with a digit). */
+const MEZZANINE_NAME = '_mezzanine.jpg';
+
+export function mezzanineKey(key: string): string {
+  return `${DERIVED_PREFIX}${key}/${MEZZANINE_NAME}`;
+}
+
+/** What the header of an original says, as far as the mezzanine cares (displayed size, orientation applied). */
+export interface OriginalShape {
+  readonly format: string;
+  readonly width: number;
+  readonly height: number;
+  readonly frames: number;
+  readonly hasAlpha: boolean;
+}
+
+export interface MezzaninePlan {
+  readonly width: number;
+  readonly height: number;
+  /** The JPEG shrink-on-load factor it is made at (1 for PNG and TIFF). */
+  readonly shrink: number;
+}
+
+/** The mezzanine an original gets, or undefined when it gets none. */
+export function planMezzanine(original: OriginalShape, settings: MezzanineSettings): MezzaninePlan | undefined {
+  if (original.frames > 1 || original.hasAlpha) return undefined;
+  const long = Math.max(original.width, original.height);
+  if (original.format === 'jpeg') {
+    if (long < settings.minJpegEdge) return undefined;
+    for (const shrink of [8, 4, 2]) {
+      if (long / shrink >= settings.minEdge) {
+        // libjpeg's scaled decode rounds up.
+        return { width: Math.ceil(original.width / shrink), height: Math.ceil(original.height / shrink), shrink };
+      }
+    }
+    return undefined;
+  }
+  if ((original.format === 'png' || original.format === 'tiff') && long >= settings.minSourceEdge) {
+    const scale = settings.pngEdge / long;
+    return { width: Math.max(1, Math.round(original.width * scale)), height: Math.max(1, Math.round(original.height * scale)), shrink: 1 };
+  }
+  return undefined;
+}
+
+/**
+ * The share of the original's width (0..1, more when enlarging) a variant's pixels need: a width-only
+ * variant its width; a box the side that decides the scale (cover, fill and outside fill the box,
+ * contain and inside fit in it).
+ */
+function neededScale(original: { readonly width: number; readonly height: number }, variant: Variant): number {
+  const sx = variant.width / original.width;
+  if (variant.height === undefined) return sx;
+  const sy = variant.height / original.height;
+  return variant.fit === 'contain' || variant.fit === 'inside' ? Math.min(sx, sy) : Math.max(sx, sy);
+}
+
+/** Whether a mezzanine of `mezzanine`'s size, made from `original`, serves `variant` without losing detail. */
+export function mezzanineServes(
+  original: { readonly width: number; readonly height: number },
+  mezzanine: { readonly width: number; readonly height: number },
+  variant: Variant,
+  settings: MezzanineSettings,
+): boolean {
+  if (variant.enlarge || variant.keepCopyright || variant.position !== undefined) return false;
+  // In mezzanine pixels: what the variant needs, against what the mezzanine has (both directions).
+  const scale = neededScale(original, variant);
+  const mezzanineScale = Math.min(mezzanine.width / original.width, mezzanine.height / original.height);
+  return scale * settings.detailMargin <= mezzanineScale;
+}
+
+/** The mezzanine the miss for `variant` makes, if it makes one: the original qualifies and the variant is too large for the mezzanine to serve. */
+export function makesMezzanine(original: OriginalShape, variant: Variant, settings: MezzanineSettings): MezzaninePlan | undefined {
+  const plan = planMezzanine(original, settings);
+  if (!plan) return undefined;
+  // Too large for it, not merely excluded by a flag (an enlarged icon is a small, cheap miss).
+  const mezzanineScale = Math.min(plan.width / original.width, plan.height / original.height);
+  return neededScale(original, variant) * settings.detailMargin > mezzanineScale ? plan : undefined;
+}
+
+/** S3 user metadata of a mezzanine (lower-case names, string values, as S3 returns them). */
+export interface MezzanineRecord {
+  /** The original's ETag, without quotes. */
+  readonly originalEtag: string;
+  /** The original's displayed size. */
+  readonly originalWidth: number;
+  readonly originalHeight: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export function mezzanineMetadata(record: MezzanineRecord): Record<string, string> {
+  return {
+    'original-etag': unquote(record.originalEtag),
+    'original-size': `${record.originalWidth}x${record.originalHeight}`,
+    'mezzanine-size': `${record.width}x${record.height}`,
+  };
+}
+
+/** Reads a mezzanine's metadata back; undefined if it is not one of ours or is malformed. */
+export function readMezzanineMetadata(metadata: Readonly<Record<string, string>> | undefined): MezzanineRecord | undefined {
+  const etag = metadata?.['original-etag'];
+  const original = /^([1-9][0-9]{0,5})x([1-9][0-9]{0,5})$/.exec(metadata?.['original-size'] ?? '');
+  const own = /^([1-9][0-9]{0,5})x([1-9][0-9]{0,5})$/.exec(metadata?.['mezzanine-size'] ?? '');
+  if (!etag || !original || !own) return undefined;
+  return { originalEtag: etag, originalWidth: Number(original[1]), originalHeight: Number(original[2]), width: Number(own[1]), height: Number(own[2]) };
+}
+
+/** Whether a mezzanine was made from the original whose current ETag is `originalEtag`. */
+export function isCurrent(record: MezzanineRecord, originalEtag: string | undefined): boolean {
+  return originalEtag !== undefined && unquote(originalEtag) !== '' && unquote(originalEtag) === unquote(record.originalEtag);
+}
+
+function unquote(etag: string): string {
+  return etag.replaceAll('"', '');
+}

@@ -1,0 +1,233 @@
+/**
+ * The mezzanine end to end on a real s3rver and real sharp: which miss makes it, which misses it
+ * serves, that a changed original never gets a variant from a stale mezzanine, that derived-cleanup
+ * removes it with the variants, and the quality guard (every variant of the responsive set that the
+ * mezzanine serves, for the 12 MP fixture scaled to a 31 MP JPEG and as a 12 MP PNG, against the
+ * same variant made from the original: SSIM on luminance >= QUALITY_FLOOR).
+ */
+import { readFile } from 'node:fs/promises';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeMezzanine, renderMakingMezzanine } from '../../functions/adapters/image/mezzanine.ts';
+import { render } from '../../functions/adapters/image/render.ts';
+import { ssim } from '../../functions/adapters/image/ssim.ts';
+import { s3DerivedStore } from '../../functions/adapters/s3/derived.ts';
+import { s3Store } from '../../functions/adapters/s3/store.ts';
+import { derivedKey, derivedUri, parseImageUrl } from '../../functions/core/grammar.ts';
+import type { Variant } from '../../functions/core/grammar.ts';
+import type { LogLine } from '../../functions/core/log.ts';
+import { mezzanineKey, mezzanineServes, planMezzanine, readMezzanineMetadata } from '../../functions/core/mezzanine.ts';
+import type { OriginalShape } from '../../functions/core/mezzanine.ts';
+import { createHandler as cleanupHandler } from '../../functions/derived-cleanup/handler.ts';
+import { createHandler } from '../../functions/image-resize/handler.ts';
+import { imageResizeConfig } from '../../infra/config.ts';
+import { startLocalS3 } from '../../infra/local/s3.ts';
+import type { LocalS3 } from '../../infra/local/s3.ts';
+import { s3Event } from '../support/s3-event.ts';
+
+/** The quality guard's threshold: see docs/testing-and-performance.md ("The mezzanine"). */
+const QUALITY_FLOOR = 0.99;
+
+const config = imageResizeConfig();
+const settings = config.mezzanine!;
+const policy = config.policy;
+const options = { ...policy.limits, background: policy.background ?? '#ffffff' };
+const BUCKET = config.buckets[0]!.bucket;
+const DOMAIN = config.buckets[0]!.domainNames[0]!;
+let s3: LocalS3;
+let logs: LogLine[] = [];
+let jpeg: Buffer;
+let png: Buffer;
+
+beforeAll(async () => {
+  s3 = await startLocalS3({ buckets: [BUCKET] });
+  const fixture = await readFile('fixtures/images/landscape-12mp.jpg');
+  // A 31 MP camera-sized JPEG (JPEG originals get a mezzanine from a 6,000 px long edge).
+  jpeg = await sharp(fixture).resize(6400, 4800).jpeg({ quality: 88 }).toBuffer();
+  png = await sharp(fixture).png({ compressionLevel: 1 }).toBuffer();
+});
+afterAll(() => s3?.close());
+
+/** PutObject, then wait until s3rver serves all of it (it answers a large PUT before its file is complete). */
+async function put(key: string, body: Buffer, type = 'image/jpeg'): Promise<void> {
+  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: type }));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const got = await s3Store(() => s3.client).get(BUCKET, key, 1e9);
+    if (got?.body.equals(body)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`Expected s3rver to serve all ${body.byteLength} bytes of ${key}`);
+}
+async function head(key: string) {
+  try {
+    return await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+  } catch {
+    return undefined;
+  }
+}
+
+const handler = createHandler(config, { store: s3Store(() => s3.client), render, renderMakingMezzanine, log: (line) => logs.push(line) });
+
+/** The variant a viewer's URL makes (the real grammar). */
+function variant(path: string, query: string): Variant {
+  const parsed = parseImageUrl(path, query, '', policy);
+  if (parsed.kind !== 'derived') throw new Error(`Expected a derived image for ${path}?${query}`);
+  return parsed.variant;
+}
+
+/** One origin-response 404 for the variant, as CloudFront sends it; returns the image and the log line. */
+async function miss(key: string, v: Variant): Promise<{ image: Buffer; line: LogLine }> {
+  logs = [];
+  const event: CloudFrontResponseEvent = {
+    Records: [
+      {
+        cf: {
+          config: {
+            distributionDomainName: 'd111111abcdef8.cloudfront.net',
+            distributionId: 'EDFDVBD6EXAMPLE',
+            eventType: 'origin-response',
+            requestId: 'test',
+          },
+          request: {
+            clientIp: '203.0.113.7',
+            method: 'GET',
+            uri: derivedUri(key, v),
+            querystring: '',
+            headers: {},
+            origin: { s3: { domainName: DOMAIN, region: 'us-east-1', path: '', authMethod: 'origin-access-identity', customHeaders: {} } },
+          },
+          response: { status: '404', statusDescription: 'Not Found', headers: {} },
+        },
+      },
+    ],
+  };
+  const result = (await handler(event)) as CloudFrontResultResponse;
+  expect(result.status, JSON.stringify(logs)).toBe('200');
+  return { image: Buffer.from(result.body!, 'base64'), line: logs.find((l) => l.fn === 'image-resize')! };
+}
+
+describe('the mezzanine on image-resize misses', () => {
+  const key = 'big/landscape.jpg';
+  const w = (width: number) => variant(`/${key}`, `w=${width}&fm=webp`);
+
+  it('a variant the mezzanine would serve reads the original and makes none', async () => {
+    await put(key, jpeg);
+    const { line } = await miss(key, w(160));
+    expect(line).toMatchObject({ outcome: 'resized', source: 'original' });
+    expect(line['mezzanine']).toBeUndefined();
+    expect(await head(mezzanineKey(key))).toBeUndefined();
+  });
+
+  it('the first miss too large for the mezzanine makes it, bound to the original ETag and sizes', async () => {
+    const v = w(1280);
+    const { image, line } = await miss(key, v);
+    // That miss's variant is made from the original exactly as without a mezzanine.
+    expect(image.equals((await render(jpeg, v, options)).data)).toBe(true);
+    expect(line).toMatchObject({ outcome: 'resized', source: 'original', mezzanine: 'stored' });
+    const stored = await head(mezzanineKey(key));
+    const original = await head(key);
+    expect(stored?.ContentType).toBe('image/jpeg');
+    const record = readMezzanineMetadata(stored?.Metadata);
+    expect(record).toEqual({ originalEtag: original!.ETag!.replaceAll('"', ''), originalWidth: 6400, originalHeight: 4800, width: 1600, height: 1200 });
+    const mezz = await sharp((await s3Store(() => s3.client).get(BUCKET, mezzanineKey(key), 1e8))!.body).metadata();
+    expect([mezz.format, mezz.width, mezz.height, mezz.chromaSubsampling, mezz.exif]).toEqual(['jpeg', 1600, 1200, '4:4:4', undefined]);
+  });
+
+  it('later misses it serves read it; larger ones read the original', async () => {
+    for (const width of [320, 640, 960]) expect((await miss(key, w(width))).line).toMatchObject({ source: 'mezzanine' });
+    expect((await miss(key, variant(`/128x128/${key}`, 'fm=avif'))).line).toMatchObject({ source: 'mezzanine' });
+    const large = await miss(key, w(1920));
+    // Too large too, but a mezzanine exists: it is not made again.
+    expect(large.line).toMatchObject({ source: 'original' });
+    expect(large.line['mezzanine']).toBeUndefined();
+  });
+
+  it('a changed original never gets a variant from the stale mezzanine, which is left for derived-cleanup', async () => {
+    const changed = await sharp(jpeg).flop().jpeg({ quality: 90 }).toBuffer();
+    await put(key, changed);
+    const v = w(480);
+    const { image, line } = await miss(key, v);
+    expect(line).toMatchObject({ source: 'original', mezzanine: 'stale' });
+    // Byte for byte what the changed original gives made directly.
+    expect(image.equals((await render(changed, v, options)).data)).toBe(true);
+    // The stale mezzanine is neither used nor overwritten.
+    expect(readMezzanineMetadata((await head(mezzanineKey(key)))?.Metadata)?.originalEtag).not.toBe((await head(key))!.ETag!.replaceAll('"', ''));
+  });
+
+  it('derived-cleanup removes the stale mezzanine with the stale variants on the upload, then everything on delete', async () => {
+    const cleanup = cleanupHandler(
+      { buckets: [BUCKET] },
+      { store: s3DerivedStore(s3.client), invalidator: { invalidate: async () => ({ id: 'I1' }) }, log: () => {} },
+    );
+    const etag = (await head(key))!.ETag!.replaceAll('"', '');
+    const [outcome] = await cleanup(s3Event(BUCKET, key, 'ObjectCreated:Put', etag));
+    expect(outcome!.deleted).toContain(mezzanineKey(key));
+    // The variant made from the changed original stays; the mezzanine and the old variants go.
+    expect(outcome!.kept).toEqual([derivedKey(key, w(480))]);
+    expect(await head(mezzanineKey(key))).toBeUndefined();
+    // The next big miss makes a mezzanine of the new original, and a delete removes it too.
+    expect((await miss(key, w(1280))).line).toMatchObject({ mezzanine: 'stored' });
+    const [removed] = await cleanup(s3Event(BUCKET, key, 'ObjectRemoved:Delete'));
+    expect(removed!.deleted).toContain(mezzanineKey(key));
+    expect(await head(mezzanineKey(key))).toBeUndefined();
+  });
+
+  it('a 12 MP PNG gets one (PNG decodes whole on every miss)', async () => {
+    const pngKey = 'big/landscape.png';
+    await put(pngKey, png, 'image/png');
+    expect((await miss(pngKey, w(160))).line).toMatchObject({ source: 'original' });
+    expect((await miss(pngKey, w(1920))).line).toMatchObject({ source: 'original', mezzanine: 'stored' });
+    expect((await miss(pngKey, w(320))).line).toMatchObject({ source: 'mezzanine' });
+  });
+
+  it('a 12 MP JPEG (shrinks on load) and a small original get none', async () => {
+    for (const [smallKey, file] of [
+      ['small/landscape-12mp.jpg', 'fixtures/images/landscape-12mp.jpg'],
+      ['small/street.jpg', 'fixtures/images/street-1080p.jpg'],
+    ] as const) {
+      await put(smallKey, await readFile(file));
+      expect((await miss(smallKey, w(1920))).line).toMatchObject({ source: 'original' });
+      expect(await head(mezzanineKey(smallKey))).toBeUndefined();
+    }
+  });
+});
+
+describe('quality guard: variants through the mezzanine against the same variants from the original', () => {
+  // The responsive set (the 7 widths and the 128x128 box), rendered lossless (PNG) so that what is
+  // compared is the mezzanine's own loss, not the noise of a lossy encoder run on two inputs.
+  const set = [...policy.widths.map((width) => variant('/x.jpg', `w=${width}&fm=png`)), variant('/128x128/x.jpg', 'fm=png')];
+  for (const [name, source] of [
+    ['31 MP JPEG', () => jpeg],
+    ['12 MP PNG of the fixture', () => png],
+  ] as const) {
+    it(`${name}: SSIM >= ${QUALITY_FLOOR} on every variant the mezzanine serves`, async () => {
+      const original = source();
+      const meta = await sharp(original).metadata();
+      const shape: OriginalShape = { format: meta.format, width: meta.width, height: meta.height, frames: 1, hasAlpha: meta.hasAlpha };
+      const plan = planMezzanine(shape, settings)!;
+      expect(plan).toBeDefined();
+      const mezzanine = { data: await encodeMezzanine(original, plan, settings.quality, options), plan, original: shape };
+      const served = set.filter((v) => mezzanineServes(mezzanine.original, mezzanine.plan, v, settings));
+      expect(served.length).toBeGreaterThanOrEqual(6);
+      const scores: Record<string, number> = {};
+      const exacts: Record<string, number> = {};
+      const full = await sharp(original).raw().toBuffer({ resolveWithObject: true });
+      for (const v of served) {
+        const direct = await render(original, v, options);
+        let via = (await render(mezzanine.data, v, { ...options, fastShrinkOnLoad: false })).data;
+        // A width-only variant's height is rounded from either source's aspect: at most 1 px apart.
+        if ((await sharp(via).metadata()).height !== direct.height)
+          via = await sharp(via).resize(direct.width, direct.height, { fit: 'fill' }).png().toBuffer();
+        // The exact rendering: the whole original decoded, one resize, lossless.
+        const exact = await sharp(full.data, { raw: full.info }).resize(direct.width, direct.height, { fit: 'cover' }).png().toBuffer();
+        scores[`${v.width}x${v.height ?? 'auto'}`] = await ssim(direct.data, via);
+        exacts[`${v.width}x${v.height ?? 'auto'}`] = await ssim(via, exact);
+      }
+      // Against the variant made from the original (the guard), and against the exact rendering.
+      for (const [size, score] of Object.entries(scores)) expect({ size, score, ok: score >= QUALITY_FLOOR }).toMatchObject({ size, ok: true });
+      for (const [size, score] of Object.entries(exacts)) expect({ size, score, ok: score >= QUALITY_FLOOR }).toMatchObject({ size, ok: true });
+    });
+  }
+});
