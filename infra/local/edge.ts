@@ -279,7 +279,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         ms: Math.round(performance.now() - started),
         outcome: result.kind === 'failure' ? result.error : result.kind === 'response' ? 'generated' : 'continued',
         ...(result.kind === 'failure' ? { detail: result.reason } : {}),
-        ...(options.onTrace ? { event: ran.event, result: ran.returned } : {}),
+        // Details only while they are kept (the inspector open), as the function runner does.
+        ...(options.onTrace !== undefined && (options.traceDetail?.() ?? true) ? { event: ran.event, result: ran.returned } : {}),
       });
       if (result.kind === 'failure') throw new FunctionFailure(result.error, `${fn} (CloudFront Function): ${result.reason}`);
       // Generated in viewer-request: straight back to the viewer, never cached.

@@ -36,7 +36,9 @@ it('records events and results once the inspector polls, and shows them in its l
   expect((await fetch(`${stack.edge.url}/_local/api/traces`)).status).toBe(200);
   const trace = await thumb();
   const viewer = trace.functions.find((f) => f.eventType === 'viewer-request')!;
-  expect(viewer.event).toMatchObject({ Records: [{ cf: { request: { uri: '/128x128/photos/cat.jpg' } } }] });
+  // The public behavior's viewer-request is image-request's CloudFront Function: its own event shape.
+  expect(viewer).toMatchObject({ runtime: 'cloudfront-function' });
+  expect(viewer.event).toMatchObject({ version: '1.0', request: { uri: '/128x128/photos/cat.jpg' } });
   expect(viewer.result).toMatchObject({ uri: '/_derived/photos/cat.jpg/128x128-cover-q75.webp' });
   const listed = (await (await fetch(`${stack.edge.url}/_local/api/traces`)).json()) as RequestTrace[];
   expect(listed[0]!.functions.find((f) => f.eventType === 'viewer-request')?.result).toMatchObject({ uri: '/_derived/photos/cat.jpg/128x128-cover-q75.webp' });
