@@ -124,7 +124,7 @@ export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
 
 /** CloudFront's refusal of a signed URL: 403 with an XML AccessDenied body, never cached. */
 function accessDenied(error: EdgeError): CloudFrontResultResponse {
-  const body = '<?xml version="1.0" encoding="UTF-8"?>' + `<Error><Code>AccessDenied</Code><Message>${escapeXml(error.publicMessage)}</Message></Error>`;
+  const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${escapeXml(error.publicMessage)}</Message></Error>`;
   return generatedResponse(403, { 'Content-Type': 'text/xml', 'Cache-Control': 'no-store' }, { data: body, encoding: 'text' });
 }
 
