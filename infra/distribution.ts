@@ -199,7 +199,7 @@ interface SignedUrlSpec {
  * Keyed on the canonical URI only (the viewer-request function bakes size, quality and format into
  * it), plus Accept-Encoding as CloudFront normalizes it for compression (SVG originals, text pages).
  */
-const imageCachePolicy: CachePolicySpec = {
+export const imageCachePolicy: CachePolicySpec = {
   defaultTtl: 86_400,
   minTtl: 0,
   maxTtl: 31_536_000,

@@ -9,7 +9,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviorSpec, CachePolicySpec, DistributionSpec } from '../../infra/distribution.ts';
-import { distribution } from '../../infra/distribution.ts';
+import { imageCachePolicy, distribution } from '../../infra/distribution.ts';
 import { startEdge } from '../../infra/local/edge.ts';
 import type { Edge, EdgeOptions } from '../../infra/local/edge.ts';
 import { listen } from '../../infra/serve/listen.ts';
@@ -75,16 +75,8 @@ afterAll(async () => {
   await other?.close();
 });
 
-const CACHED: CachePolicySpec = {
-  defaultTtl: 86_400,
-  minTtl: 0,
-  maxTtl: 31_536_000,
-  headers: [],
-  cookies: { behavior: 'none' },
-  queryStrings: { behavior: 'none' },
-  enableAcceptEncodingGzip: true,
-  enableAcceptEncodingBrotli: true,
-};
+// The image behaviors' cache policy: the canonical URI plus the normalized Accept-Encoding.
+const CACHED: CachePolicySpec = imageCachePolicy;
 const NO_CACHE: CachePolicySpec = { ...CACHED, defaultTtl: 0, minTtl: 0, maxTtl: 0, enableAcceptEncodingGzip: false, enableAcceptEncodingBrotli: false };
 
 type Fn = (event: CloudFrontRequestEvent & CloudFrontResponseEvent) => unknown;

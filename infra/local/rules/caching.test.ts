@@ -2,18 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { CachePolicySpec } from '../../distribution.ts';
 import { toCfHeaders } from '../../../functions/adapters/cloudfront/headers.ts';
 import { DEFAULT_ERROR_CACHING_MIN_TTL, cachingDisabled, servableStale, ttlFor } from './caching.ts';
+import { imageCachePolicy } from '../../distribution.ts';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
-const policy: CachePolicySpec = {
-  defaultTtl: 86_400,
-  minTtl: 0,
-  maxTtl: 31_536_000,
-  headers: [],
-  cookies: { behavior: 'none' },
-  queryStrings: { behavior: 'none' },
-  enableAcceptEncodingGzip: true,
-  enableAcceptEncodingBrotli: true,
-};
+// The image behaviors' cache policy: the canonical URI plus the normalized Accept-Encoding.
+const policy: CachePolicySpec = imageCachePolicy;
 const disabled: CachePolicySpec = { ...policy, defaultTtl: 0, minTtl: 0, maxTtl: 0 };
 
 function ttl(

@@ -1,20 +1,12 @@
 import type { CloudFrontHeaders } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { CachePolicySpec, OriginRequestPolicySpec } from '../../distribution.ts';
-import { distribution } from '../../distribution.ts';
+import { imageCachePolicy, distribution } from '../../distribution.ts';
 import { toCfHeaders } from '../../../functions/adapters/cloudfront/headers.ts';
 import { CLOUDFRONT_USER_AGENT, cacheKey, forwardToOrigin, normalizeAcceptEncoding } from './forwarding.ts';
 
-const policy: CachePolicySpec = {
-  defaultTtl: 86_400,
-  minTtl: 0,
-  maxTtl: 31_536_000,
-  headers: [],
-  cookies: { behavior: 'none' },
-  queryStrings: { behavior: 'none' },
-  enableAcceptEncodingGzip: true,
-  enableAcceptEncodingBrotli: true,
-};
+// The image behaviors' cache policy: the canonical URI plus the normalized Accept-Encoding.
+const policy: CachePolicySpec = imageCachePolicy;
 
 const viewer: CloudFrontHeaders = toCfHeaders([
   ['Host', 'cdn.example.com'],
