@@ -1,15 +1,15 @@
 /**
  * The attack sources of issue 14 through the engine, each in a process of its own killed at a cap:
  * outcome, time to answer (or "killed at cap") and peak RSS. `npm run bench -- --only attacks`, or
- * alone: node infra/build/run.mjs bench/attacks.ts [capSeconds]
+ * alone: node infra/build/run.mjs bench/attacks-main.ts [capSeconds]
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from 'esbuild';
 import type { Variant } from '../functions/core/grammar.ts';
 import sharp from 'sharp';
 import * as attack from '../test/support/attacks.ts';
+import { bundleScript } from './child.ts';
 
 /** The baseline of the same run: an ordinary 1920x1080 JPEG to a 128x128 JPEG. */
 const BASELINE = 'baseline: ordinary 1920x1080 JPEG to 128x128';
@@ -51,18 +51,7 @@ async function attackCases(): Promise<{ name: string; source: Buffer; variant: V
 
 export async function benchAttacks(capSeconds = 20): Promise<AttackResult[]> {
   const dir = path.resolve('bench/tmp/attacks');
-  await mkdir(dir, { recursive: true });
-  const child = path.join(dir, 'attack-child.mjs');
-  await build({
-    entryPoints: ['bench/attack-child.ts'],
-    outfile: child,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  const child = await bundleScript('bench/attack-child.ts', dir);
   const results: AttackResult[] = [];
   for (const [i, c] of (await attackCases()).entries()) {
     const file = path.join(dir, `attack-${i}`);

@@ -14,10 +14,16 @@ const run = promisify(execFile);
 /** Runs the bundled script with these arguments (and node flags) and returns its last JSON line. */
 export type ChildScript = (args: readonly string[], nodeFlags?: readonly string[], maxBuffer?: number) => Promise<Record<string, unknown>>;
 
-export async function bundleChild(entry: string, outdir: string): Promise<ChildScript> {
+/** Bundles a TypeScript entry into `<outdir>/<name>.mjs` (packages stay external) and returns that path. */
+export async function bundleScript(entry: string, outdir: string): Promise<string> {
   await mkdir(outdir, { recursive: true });
   const outfile = path.join(outdir, `${path.basename(entry, '.ts')}.mjs`);
   await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  return outfile;
+}
+
+export async function bundleChild(entry: string, outdir: string): Promise<ChildScript> {
+  const outfile = await bundleScript(entry, outdir);
   return async (args, nodeFlags = [], maxBuffer = 1024 * 1024) => {
     const { stdout } = await run(process.execPath, [...nodeFlags, outfile, ...args], { maxBuffer, cwd: process.cwd() });
     return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
