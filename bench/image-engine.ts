@@ -14,6 +14,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Variant } from '../functions/core/grammar.ts';
 import { bundleChild } from './child.ts';
+import { writePanGif } from './sources.ts';
 import { median, round } from './stats.ts';
 
 const DIR = path.resolve('bench/tmp/image-engine');
@@ -99,21 +100,7 @@ async function prepareSources(): Promise<Record<string, { width: number; height:
       const scaled = await sharp(landscape).resize(7304, 5478).png({ compressionLevel: 0 }).toBuffer();
       await sharp(scaled).rotate(-90).withMetadata({ orientation: 6 }).jpeg({ quality: 88 }).toFile(out('40mp-exif6.jpg'));
     },
-    'animated-48f.gif': async () => {
-      // A 48-frame pan across the landscape at 480x270: a typical animated GIF in a photo bucket.
-      const frames = await Promise.all(
-        Array.from({ length: 48 }, (_, i) =>
-          sharp(landscape)
-            .extract({ left: i * 60, top: 900, width: 1120, height: 630 })
-            .resize(480, 270)
-            .png()
-            .toBuffer(),
-        ),
-      );
-      await sharp(frames, { join: { animated: true } })
-        .gif({ delay: 80, loop: 0 })
-        .toFile(out('animated-48f.gif'));
-    },
+    'animated-48f.gif': () => writePanGif(out('animated-48f.gif')),
   };
   const info: Record<string, { width: number; height: number; bytes: number }> = {};
   for (const [name, create] of Object.entries(make)) {

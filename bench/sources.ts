@@ -10,6 +10,22 @@ import sharp from 'sharp';
 const SOURCES_DIR = path.resolve('bench/tmp/sources');
 const LANDSCAPE = 'fixtures/images/landscape-12mp.jpg';
 
+/** A 48-frame pan across the 12 MP fixture at 480x270: a typical animated GIF in a photo bucket. */
+export async function writePanGif(out: string): Promise<void> {
+  const frames = await Promise.all(
+    Array.from({ length: 48 }, (_, i) =>
+      sharp(LANDSCAPE)
+        .extract({ left: i * 60, top: 900, width: 1120, height: 630 })
+        .resize(480, 270)
+        .png()
+        .toBuffer(),
+    ),
+  );
+  await sharp(frames, { join: { animated: true } })
+    .gif({ delay: 80, loop: 0 })
+    .toFile(out);
+}
+
 export interface Source {
   /** Short name used in case names: `12mp-jpeg`. */
   readonly name: string;
@@ -77,20 +93,7 @@ const RECIPES: readonly Recipe[] = [
     file: 'animated-48f.gif',
     format: 'gif',
     made: 'a 48-frame pan across the fixture at 480x270 (an animated GIF of a photo bucket)',
-    create: async (out) => {
-      const frames = await Promise.all(
-        Array.from({ length: 48 }, (_, i) =>
-          sharp(LANDSCAPE)
-            .extract({ left: i * 60, top: 900, width: 1120, height: 630 })
-            .resize(480, 270)
-            .png()
-            .toBuffer(),
-        ),
-      );
-      await sharp(frames, { join: { animated: true } })
-        .gif({ delay: 80, loop: 0 })
-        .toFile(out);
-    },
+    create: writePanGif,
   },
 ];
 
