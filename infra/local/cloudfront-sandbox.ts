@@ -259,7 +259,10 @@ function runtimeContext(clock: { readonly startedAt: number }, log: (line: strin
   // `eval` stays (calling it throws an EvalError, as AWS says it throws); everything unlisted goes.
   for (const name of Object.getOwnPropertyNames(global)) {
     if (name === 'eval') continue;
-    if (!Object.hasOwn(GLOBALS, name)) delete global[name];
+    if (Object.hasOwn(GLOBALS, name)) continue;
+    // A flag of node's own (`--expose-gc`, ...) can add a global that cannot be deleted: it is
+    // overwritten instead, so the function sees nothing the runtime does not list.
+    if (!Reflect.deleteProperty(global, name)) Object.defineProperty(global, name, { value: undefined, writable: false });
   }
   for (const [name, allowed] of Object.entries(GLOBALS)) {
     if (name === 'globalThis') continue;
