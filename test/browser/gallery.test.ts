@@ -4,18 +4,18 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { images } from '../../infra/distribution.ts';
 import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
-import { hasChromium, launchChromium } from '../support/browser.ts';
+import { hasChromium, launchChromium, WITHOUT_CHROMIUM } from '../support/browser.ts';
 
 let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
   stack = await startLocalStack({ log: () => {} });
-  browser = await launchChromium();
+  if (hasChromium) browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -54,7 +54,9 @@ async function decoded(page: Page, selector: string) {
   );
 }
 
-describe.skipIf(!hasChromium)('the gallery in Chromium', () => {
+describe('the gallery in Chromium', () => {
+  beforeEach((ctx) => ctx.skip(!hasChromium, WITHOUT_CHROMIUM));
+
   it('shows every original at every preset, decoded at its expected size, with no console errors', async () => {
     const { page, errors } = await openGallery();
     const thumbs = await decoded(page, 'img[data-preset]');

@@ -7,12 +7,12 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LogLine } from '../../functions/core/log.ts';
 import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
 import { runSign } from '../../infra/tools/sign.ts';
-import { hasChromium, launchChromium } from '../support/browser.ts';
+import { hasChromium, launchChromium, WITHOUT_CHROMIUM } from '../support/browser.ts';
 
 let stack: LocalStack;
 let browser: Browser;
@@ -55,7 +55,9 @@ async function loadedWidths(context: BrowserContext, start: string): Promise<num
   return page.evaluate(() => [...document.images].map((i) => i.naturalWidth));
 }
 
-describe.skipIf(!hasChromium)('signed cookies in Chromium', () => {
+describe('signed cookies in Chromium', () => {
+  beforeEach((ctx) => ctx.skip(!hasChromium, WITHOUT_CHROMIUM));
+
   it('load private images for the viewer who holds them', async () => {
     const context = await browser.newContext();
     expect(await loadedWidths(context, `${appUrl}/login`)).toEqual([256, 160]);

@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
 import { get } from '../support/http.ts';
@@ -122,7 +122,9 @@ describe('openssl, following AWS’s signing steps', () => {
 
 const botocore = spawnSync('python3', ['-c', 'import botocore.signers, cryptography'], { encoding: 'utf8' }).status === 0;
 
-describe.runIf(botocore)('Python botocore CloudFrontSigner (Debian python3-botocore)', () => {
+describe('Python botocore CloudFrontSigner (Debian python3-botocore)', () => {
+  beforeEach((ctx) => ctx.skip(!botocore, 'python3 with botocore and cryptography is not installed (apt-get install -y python3-botocore)'));
+
   /** A fresh connection per request: python's start leaves pooled keep-alive sockets to time out. */
   const fresh = (url: string, headers: Record<string, string> = {}) =>
     new Promise<number>((resolve, reject) => {

@@ -23,12 +23,14 @@ import { loadCloudFrontFunction, viewerRequestEvent } from '../../infra/local/cl
 import type { Manifest, ManifestFunction } from '../../infra/build/manifest.ts';
 import { bucketRegions, packageFunctions } from '../../infra/build/package.ts';
 import { DISTRIBUTION_ARN_PLACEHOLDER, EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../../infra/build/policies.ts';
+import type { PolicyDocument } from '../../infra/build/policies.ts';
 import { invoke, unzipTo } from '../../infra/build/try-zip.ts';
 import { buildStageArtifacts, stageFiles } from '../../infra/artifacts.ts';
 import { makeStageKeys } from '../../infra/tools/keys.ts';
 import { startLocalS3 } from '../../infra/local/s3.ts';
 import { primaryS3Origin, stageOverrides } from '../../infra/options.ts';
 import type { LocalS3 } from '../../infra/local/s3.ts';
+import { writesOutsideDerived } from '../support/iam.ts';
 import { s3Event } from '../support/s3-event.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -140,6 +142,15 @@ describe('npm run package', () => {
     for (const f of manifest.functions.filter((f) => f.function !== 'image-resize')) {
       const policy = JSON.parse(await readFile(path.join(out, f.iam.permissions), 'utf8'));
       expect(JSON.stringify(policy)).not.toContain('s3:');
+    }
+  });
+
+  it('writes no permission document that could write, overwrite or delete an original', async () => {
+    const files = [...manifest.functions, ...manifest.regionalFunctions].map((f) => f.iam.permissions);
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const doc = JSON.parse(await readFile(path.join(out, file), 'utf8')) as PolicyDocument;
+      expect(writesOutsideDerived(doc), file).toEqual([]);
     }
   });
 

@@ -2,67 +2,14 @@
  * Originals are sacred, in IAM too: no permission any function holds (the edge functions and the
  * regional derived-cleanup) can write, overwrite or delete an object outside `_derived/`, whatever
  * the spec's buckets. Checked on the documents infra/build/policies.ts builds (what SST attaches and
- * what dist/iam/ ships for the console), and on the built dist/iam/*.json when a package was built.
+ * what dist/iam/ ships for the console); test/integration/package.test.ts checks the built files.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DISTRIBUTION_ARN_PLACEHOLDER, edgePermissionPolicy, regionalPermissionPolicy } from '../../infra/build/policies.ts';
 import type { PolicyDocument, PolicyStatement } from '../../infra/build/policies.ts';
 import { distribution } from '../../infra/distribution.ts';
 import type { DistributionSpec, FunctionName, RegionalFunctionName } from '../../infra/distribution.ts';
-
-/** Every S3 action that creates, changes or removes an object or its versions, ACL, tags or retention. */
-const OBJECT_WRITES = [
-  's3:PutObject',
-  's3:DeleteObject',
-  's3:DeleteObjectVersion',
-  's3:PutObjectAcl',
-  's3:PutObjectVersionAcl',
-  's3:PutObjectTagging',
-  's3:DeleteObjectTagging',
-  's3:PutObjectRetention',
-  's3:PutObjectLegalHold',
-  's3:RestoreObject',
-  's3:ReplicateObject',
-  's3:ReplicateDelete',
-  's3:AbortMultipartUpload',
-  's3:PutLifecycleConfiguration',
-  's3:PutBucketPolicy',
-  's3:DeleteBucket',
-];
-
-const list = <T>(value: T | readonly T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T]);
-
-/** IAM action matching: case-insensitive, `*` any run, `?` one character. */
-function actionMatches(pattern: string, action: string): boolean {
-  const body = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*')
-    .replaceAll('?', '.');
-  return new RegExp(`^${body}$`, 'i').test(action);
-}
-
-const DERIVED_ONLY = /^arn:aws:s3:::[a-z0-9.-]+\/_derived\/\*$/;
-
-/** The statements of `doc` that allow an object write on a resource outside `_derived/`. */
-function writesOutsideDerived(doc: PolicyDocument): { statement: PolicyStatement; actions: string[]; resources: string[] }[] {
-  const found: { statement: PolicyStatement; actions: string[]; resources: string[] }[] = [];
-  for (const statement of doc.Statement) {
-    if (statement.Effect !== 'Allow') continue;
-    const raw = statement as unknown as Record<string, unknown>;
-    // NotAction / NotResource allow everything else: never acceptable here.
-    if ('NotAction' in raw || 'NotResource' in raw) {
-      found.push({ statement, actions: ['NotAction/NotResource'], resources: [] });
-      continue;
-    }
-    const writes = OBJECT_WRITES.filter((action) => list(statement.Action).some((pattern) => actionMatches(pattern, action)));
-    if (writes.length === 0) continue;
-    const outside = list(statement.Resource).filter((resource) => !DERIVED_ONLY.test(resource));
-    if (outside.length > 0) found.push({ statement, actions: writes, resources: outside });
-  }
-  return found;
-}
+import { list, writesOutsideDerived } from '../support/iam.ts';
 
 const FUNCTIONS = Object.keys(distribution.functions) as FunctionName[];
 const REGIONAL = Object.keys(distribution.regionalFunctions) as RegionalFunctionName[];
@@ -151,15 +98,5 @@ describe('the edge functions IAM policies', () => {
     expect(bad({ Effect: 'Allow', Action: ['s3:GetObject', 's3:DeleteObject'], Resource: ['arn:aws:s3:::b/_derived/*', 'arn:aws:s3:::b/*'] })).toHaveLength(1);
     expect(bad({ Effect: 'Allow', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::b/photos/_derived/*' })).toHaveLength(1);
     expect(bad({ Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::b' })).toHaveLength(0);
-  });
-
-  const built = path.resolve('dist/iam');
-  it.runIf(existsSync(built))('the built dist/iam/*-permissions.json documents agree', () => {
-    const files = readdirSync(built).filter((f) => f.endsWith('-permissions.json'));
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      const doc = JSON.parse(readFileSync(path.join(built, file), 'utf8')) as PolicyDocument;
-      expect(writesOutsideDerived(doc), file).toEqual([]);
-    }
   });
 });

@@ -8,6 +8,9 @@ const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 /** On CI Chromium must be there (.ci/run installs it); elsewhere its absence skips the browser tests. */
 export const hasChromium = existsSync(CHROMIUM_PATH) || process.env['CI'] === 'true';
 
+/** Why a browser test is skipped on this machine, for `ctx.skip(!hasChromium, WITHOUT_CHROMIUM)`. */
+export const WITHOUT_CHROMIUM = `no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
