@@ -2,7 +2,7 @@
  * Cold start of each function as Lambda pays it on a new instance: the zips are built fresh from
  * the working tree (infra/build/package.ts, into bench/tmp/dist: never dist/), unzipped outside the
  * project, and a new `node` process loads index.js and answers one captured event
- * (infra/build/invoke.cjs, as infra/build/cold-start.ts does). Against a bare `node -e ''` in the same
+ * (infra/build/invoke.cjs, as infra/build/try-zip.ts does). Against a bare `node -e ''` in the same
  * rounds. image-resize is measured on the 200 pass-through (the derived image is in S3), as built
  * (sharp loaded lazily, on the first resize) and with sharp preloaded (`node -r sharp`: what the
  * pass-through cost when render.ts imported sharp at the top), plus sharp's own load.

@@ -118,7 +118,7 @@ export interface BehaviorSpec {
    * Which runtime runs this behavior's viewer-request function (default `lambda-edge`). A hit pays
    * the viewer-request function on every request: the public image behavior runs image-request as a
    * CloudFront Function; `lambda-edge` stays selectable (the same core, same answers: see
-   * test/cloudfront-function.differential.test.ts).
+   * test/integration/cloudfront-function-differential.test.ts).
    */
   readonly viewerRequestRuntime?: ViewerRuntime;
   /**

@@ -91,7 +91,7 @@ export function checkJpegScans(scans: number, limits: CostLimits): void {
   }
 }
 
-/** What a cheap scan of an SVG's text found (see functions/adapters/image/svg-scan.ts). */
+/** What a cheap scan of an SVG's text found (see functions/adapters/image/scan.ts). */
 export interface SvgStats {
   readonly bytes: number;
   readonly elements: number;

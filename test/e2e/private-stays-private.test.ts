@@ -6,8 +6,8 @@
  *   5  own Host names only, no cross-site writes, bounded bodies, no cache shared with dev switches
  *   7  an image over the 1 MB cap is reachable with a signed URL and with signed cookies
  *   8  OPTIONS on a public canonical derived URI never resizes
- * (2: test/private-keys.test.ts; 3: functions/signed-url/handler.test.ts and test/external-signers.test.ts;
- *  6: test/image-resize.test.ts.)
+ * (2: test/integration/private-keys.test.ts; 3: functions/signed-url/handler.test.ts and test/e2e/external-signers.test.ts;
+ *  6: functions/image-resize/handler.test.ts.)
  */
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';

@@ -245,7 +245,7 @@ describe('npm run package', () => {
 describe('the stage build of sst deploy (npm run package in a child process)', () => {
   it('bakes the stage bucket names into the zips and writes the overrides the local edge reads', async () => {
     const stage = `pkgtest-${process.pid}`;
-    // A deployment's own key (a TEST-ONLY one is refused: test/private-keys.test.ts).
+    // A deployment's own key (a TEST-ONLY one is refused: test/integration/private-keys.test.ts).
     const overrides = stageOverrides(distribution, { stage, overrides: makeStageKeys(stage).overrides });
     const files = stageFiles(root, stage);
     try {
