@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { applyOverrides } from './build/overrides.ts';
 import type { BehaviorSpec } from './distribution.ts';
 import { distribution } from './distribution.ts';
 import { TEST_ECDSA_PUBLIC_KEY, TEST_RSA_PUBLIC_KEY, isTestOnlyKey } from './keys.ts';
@@ -246,5 +247,45 @@ describe('preflight', () => {
   it('overrides: an override the distribution cannot take stops the preflight with its reason', () => {
     const s = withSample((c) => ({ ...c, overrides: { origins: [{ id: 'images-s3-us', bucket: 'x' }] } }));
     expect(rules(s)).toEqual([{ rule: 'overrides', message: expect.stringContaining('Expected an origin id of the distribution') }]);
+  });
+
+  it('stage: a field a stage cannot have, or of the wrong type, is refused with the file and the field', () => {
+    const s = withSample((c) => ({ ...c, priceclass: 'PriceClass_100', derivedExpirationDays: '30' }) as unknown as StageConfig);
+    expect(rules(s)).toEqual([
+      { rule: 'stage', message: 'Expected a number for derivedExpirationDays in infra/stages/prod.ts but received "30"' },
+      { rule: 'stage', message: expect.stringMatching(/^Expected a field of a stage \(account, .*\) in infra\/stages\/prod\.ts but received "priceclass"$/) },
+    ]);
+  });
+
+  it('overrides: merged deeply, so a stage changes one field of images and keeps the rest', () => {
+    const s = withSample((c) => ({ ...c, overrides: { ...c.overrides, images: { widths: [320, 640, 960, 1280] } } }));
+    expect(rules(s)).toEqual([]);
+    const merged = applyOverrides(distribution, { images: { widths: [320, 640, 960, 1280] } }).images;
+    expect(merged).toEqual({ ...distribution.images, widths: [320, 640, 960, 1280] });
+  });
+
+  it('overrides: a misspelt or mistyped field deep in the policy is named by its path and file', () => {
+    const typo = withSample((c) => ({ ...c, overrides: { ...c.overrides, images: { limits: { maxInputPixel: 1 } } } }) as unknown as StageConfig);
+    expect(only(typo, 'overrides')).toEqual([
+      expect.stringMatching(
+        /^Expected a field of images\.limits \(maxInputPixels, .*\) but received "maxInputPixel" \(overrides in infra\/stages\/prod\.ts\)$/,
+      ),
+    ]);
+    const wrongType = withSample(
+      (c) => ({ ...c, overrides: { ...c.overrides, images: { limits: { maxInputPixels: '300000000' } } } }) as unknown as StageConfig,
+    );
+    expect(only(wrongType, 'overrides')).toEqual([
+      'Expected a number for images.limits.maxInputPixels but received "300000000" (overrides in infra/stages/prod.ts)',
+    ]);
+  });
+
+  it("policy: presets and defaults outside the stage's own allowlist are refused, as the build refuses them", () => {
+    const s = withSample((c) => ({ ...c, overrides: { ...c.overrides, images: { qualities: [50, 85] } } }));
+    expect(only(s, 'policy')).toEqual([
+      expect.stringContaining('preset "thumb"'),
+      expect.stringContaining('preset "card"'),
+      expect.stringContaining('preset "icon"'),
+      expect.stringContaining('the default quality is not in the allowlist'),
+    ]);
   });
 });

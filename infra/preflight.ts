@@ -4,6 +4,9 @@
  * sst.config.ts runs it first and stops on any problem. One problem, one line, saying what to do.
  *
  * Rules and their sources (AWS pages; where AWS sets no rule, ours is named as such):
+ * - stage: every field of the stage file is one StageConfig names, of its type; ours.
+ * - overrides: distribution.ts overridden field by field, each of the default's type; ours.
+ * - policy: presets, defaults, formats and sizes inside the allowlist and the formats' limits; ours.
  * - placeholder: hosts under example.com/.net/.org or the reserved TLDs .example .test .invalid
  *   .localhost (RFC 2606) lead nowhere; ours. Real deployments only.
  * - test-key: no deployment trusts a TEST-ONLY key (DESIGN.md); ours. Real deployments only.
@@ -45,9 +48,13 @@ import { distribution } from './distribution.ts';
 import { isTestOnlyKey } from './keys.ts';
 import { DEFAULT_MAX_TASKS, DEFAULT_MIN_TASKS, MAX_TASKS, deployOptionsFromStage, imageOriginSpec, stageBucketName } from './options.ts';
 import type { LoadedStage } from './stages/load.ts';
+import { stageFieldProblems } from './stages/schema.ts';
+import { policyProblems } from './build/policy-check.ts';
 
 export type PreflightRule =
+  | 'stage'
   | 'overrides'
+  | 'policy'
   | 'placeholder'
   | 'test-key'
   | 'account'
@@ -115,6 +122,11 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   const deploy = context.mode === 'deploy';
   const config = stage.config;
 
+  // stage: every field known and of its type.
+  const fieldProblems = stageFieldProblems(config, file);
+  for (const message of fieldProblems) add('stage', message);
+  if (fieldProblems.length > 0) return problems;
+
   // account
   if (config.account !== undefined && !/^\d{12}$/.test(config.account)) {
     add('account', `Expected a 12-digit AWS account id for account in ${file} but received ${JSON.stringify(config.account)}`);
@@ -132,6 +144,8 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     add('overrides', `${(error as Error).message} (overrides in ${file})`);
     return problems;
   }
+  // policy: the image policy the stage deploys, checked as the build checks it.
+  for (const message of policyProblems(source)) add('policy', `${message} (overrides.images in ${file})`);
   const options = deployOptionsFromStage(config, {
     app: context.app,
     stage: stage.name,

@@ -4,8 +4,11 @@
  * reads one from JSON; `sst deploy` makes one with the stage's bucket names.
  *
  * Rules (the only ones): `origins` are overlaid by `id` (an unknown id is an error, `kind` cannot
- * change), `functions` and `regionalFunctions` are overlaid by name, and every other top-level key of
- * the distribution replaces the whole value (e.g. `images`). Unknown top-level keys are errors.
+ * change), `functions` and `regionalFunctions` are overlaid by name; every other object is merged
+ * deeply (a stage that changes `images.sizes` writes only `images: { sizes: [...] }`), and arrays and
+ * plain values replace the default's. A key the default does not have is an error, except in the
+ * open maps named in OPEN_MAPS, whose entries (one preset) are given whole; a value of another type
+ * than the default's is an error, naming the field by its path (`images.limits.maxInputPixels`).
  *
  * Applied at build time by infra/build/bundle.ts before the function configurations are computed.
  */
@@ -23,8 +26,11 @@ import type {
 /** Fields of one origin to change, named by the origin's id. */
 type OriginOverride = ({ readonly id: string } & Partial<Omit<S3OriginSpec, 'id'>>) | ({ readonly id: string } & Partial<Omit<CustomOriginSpec, 'id'>>);
 
+/** Every object optional to any depth; arrays and plain values are given whole. */
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { readonly [K in keyof T]?: DeepPartial<T[K]> } : T;
+
 export type BuildOverrides = {
-  readonly [K in Exclude<keyof DistributionSpec, 'origins' | 'functions' | 'regionalFunctions'>]?: DistributionSpec[K];
+  readonly [K in Exclude<keyof DistributionSpec, 'origins' | 'functions' | 'regionalFunctions'>]?: DeepPartial<DistributionSpec[K]>;
 } & {
   readonly origins?: readonly OriginOverride[];
   readonly functions?: Readonly<Partial<Record<FunctionName, Partial<FunctionSpec>>>>;
@@ -44,9 +50,45 @@ export function applyOverrides(spec: DistributionSpec, overrides: BuildOverrides
     }
     if (key === 'origins') result['origins'] = overlayOrigins(spec.origins, value);
     else if (key === 'functions' || key === 'regionalFunctions') result[key] = overlayFunctions(key, spec[key], value);
-    else result[key] = value;
+    else result[key] = merge(key, (spec as unknown as Record<string, unknown>)[key], value);
   }
   return result as unknown as DistributionSpec;
+}
+
+/** Maps whose keys are the operator's own names: a new key is an addition, not a typo. */
+const OPEN_MAPS = new Set(['images.presets']);
+
+const kindOf = (value: unknown) => (Array.isArray(value) ? 'an array' : value === null ? 'null' : isRecord(value) ? 'an object' : `a ${typeof value}`);
+
+/** `change` over `current` at `field`: objects merged key by key, anything else replaced after a type check. */
+function merge(field: string, current: unknown, change: unknown): unknown {
+  if (current === undefined) return change;
+  if (kindOf(current) !== kindOf(change)) {
+    throw new Error(`Expected ${kindOf(current)} for ${field} but received ${JSON.stringify(change)}`);
+  }
+  if (Array.isArray(current) && Array.isArray(change)) {
+    const element = current[0];
+    change.forEach((item, i) => {
+      if (element !== undefined && kindOf(element) !== kindOf(item)) {
+        throw new Error(`Expected ${kindOf(element)} for ${field}[${i}] but received ${JSON.stringify(item)}`);
+      }
+    });
+    return change;
+  }
+  if (!isRecord(current) || !isRecord(change)) return change;
+  const result: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(change)) {
+    // An entry of an open map (one preset) is given whole: its optional fields may be new.
+    if (OPEN_MAPS.has(field)) {
+      if (!isRecord(value)) throw new Error(`Expected an object for ${field}.${key} but received ${JSON.stringify(value)}`);
+      result[key] = value;
+    } else if (!(key in current)) {
+      throw new Error(`Expected a field of ${field} (${Object.keys(current).join(', ')}) but received ${JSON.stringify(key)}`);
+    } else {
+      result[key] = merge(`${field}.${key}`, current[key], value);
+    }
+  }
+  return result;
 }
 
 function overlayOrigins(origins: readonly OriginSpec[], value: unknown): OriginSpec[] {

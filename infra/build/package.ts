@@ -57,6 +57,7 @@ import {
 } from './limits.ts';
 import type { Manifest, ManifestCloudFrontFunction, ManifestFunction, ManifestRegionalFunction } from './manifest.ts';
 import { applyOverrides } from './overrides.ts';
+import { policyProblems } from './policy-check.ts';
 import type { BuildOverrides } from './overrides.ts';
 import { DISTRIBUTION_ARN_PLACEHOLDER, edgePermissionPolicy, edgeTrustPolicy, regionalPermissionPolicy, regionalTrustPolicy } from './policies.ts';
 
@@ -98,6 +99,7 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
 
   const problems = [
     ...distributionProblems(spec),
+    ...policyProblems(spec),
     ...(options.only ?? [])
       .filter((fn) => !isEdge(fn) && !isRegional(fn))
       .map((fn) => `Expected a function of the distribution but received ${JSON.stringify(fn)}`),

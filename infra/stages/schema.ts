@@ -108,6 +108,37 @@ export interface StageConfig {
   readonly overrides?: BuildOverrides;
 }
 
+/** Every field a stage file may set: `satisfies` keeps this list and StageConfig the same. */
+export const STAGE_FIELDS = {
+  account: 'string',
+  domain: 'object',
+  priceClass: 'string',
+  s3OriginAccess: 'string',
+  bucketNaming: 'string',
+  derivedExpirationDays: 'number',
+  retainBuckets: 'boolean',
+  logging: 'object',
+  imageOrigin: 'object',
+  overrides: 'object',
+} as const satisfies Record<keyof StageConfig, 'string' | 'number' | 'boolean' | 'object'>;
+
+/**
+ * The fields of a stage file that are unknown or of the wrong type, each named with its file: a
+ * stage file is TypeScript, but a typo in an untyped spread or a `// @ts-expect-error` still runs.
+ */
+export function stageFieldProblems(config: object, file: string): string[] {
+  const problems: string[] = [];
+  for (const [field, value] of Object.entries(config)) {
+    const expected = (STAGE_FIELDS as Record<string, string>)[field];
+    if (expected === undefined) {
+      problems.push(`Expected a field of a stage (${Object.keys(STAGE_FIELDS).join(', ')}) in ${file} but received ${JSON.stringify(field)}`);
+    } else if (value !== undefined && typeof value !== expected && !(field === 'logging' && value === false)) {
+      problems.push(`Expected a ${expected} for ${field} in ${file} but received ${JSON.stringify(value)}`);
+    }
+  }
+  return problems;
+}
+
 /** Identity with a type: `export default defineStage({...})` gets the editor's checking and completion. */
 export function defineStage(config: StageConfig): StageConfig {
   return config;

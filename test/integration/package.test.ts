@@ -229,7 +229,8 @@ describe('npm run package', () => {
     const dir = path.join(work, 'configured');
     const overrides = {
       origins: [{ id: primaryS3Origin(distribution).id, bucket: 'my-company-images' }],
-      images: { ...distribution.images, sizes: ['64x64' as const] },
+      // Merged into the policy: the sizes the presets use, the thumb preset made smaller to fit them.
+      images: { sizes: ['64x64' as const, '192x192' as const, '1200x630' as const], presets: { thumb: { width: 64, height: 64, fit: 'cover' as const } } },
     };
     const built = await packageFunctions({ root, outDir: dir, overrides, only: ['image-request', 'image-resize'], local: true });
     expect(built.overrides).toEqual(overrides);
