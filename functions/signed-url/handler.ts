@@ -75,7 +75,7 @@ export interface SignedUrlDeps {
 }
 
 /** The outcomes of signed-url's log line: a preflight, a refused signature, the canonical rewrite, or a refusal of the URL. */
-export type SignedUrlOutcome = 'preflight-refused' | 'denied' | CanonicalOutcome | 'rejected';
+type SignedUrlOutcome = 'preflight-refused' | 'denied' | CanonicalOutcome | 'rejected';
 
 /** Both viewer events of a signed behavior: viewer-request verifies, viewer-response signs the over-cap redirect. */
 export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
