@@ -24,7 +24,12 @@ beforeAll(async () => {
   if (!hasChromium) return;
   stack = await startLocalStack({ port: 0, log: (line) => logs.push(line), onTrace: (trace) => traces.push(trace) });
   await stack.s3.client.send(
-    new PutObjectCommand({ Bucket: stack.bucket, Key: 'private/big.jpg', Body: await readFile('fixtures/images/landscape-12mp.jpg'), ContentType: 'image/jpeg' }),
+    new PutObjectCommand({
+      Bucket: stack.bucket,
+      Key: 'private/big.jpg',
+      Body: await readFile('fixtures/images/landscape-12mp.jpg'),
+      ContentType: 'image/jpeg',
+    }),
   );
   browser = await launchChromium();
 }, 60_000);
