@@ -77,7 +77,7 @@ export interface SignedUrlDeps {
 /** The outcomes of signed-url's log line: a preflight, a refused signature, the canonical rewrite, or a refusal of the URL. */
 type SignedUrlOutcome = 'preflight-refused' | 'denied' | CanonicalOutcome | 'rejected';
 
-/** Both viewer events of a signed behavior: viewer-request verifies, viewer-response signs the over-cap redirect. */
+/** Both viewer events of a signed behavior: viewer-request verifies; viewer-response points the over-cap redirect at this viewer’s own signed URL. */
 export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
   const onRequest = createViewerRequestHandler(config, deps);
   const onResponse = createViewerResponseHandler(deps);
