@@ -5,7 +5,6 @@
  */
 import type { GeoTable } from '../functions/core/geo.ts';
 import type { ImagePolicy } from '../functions/core/policy.ts';
-import { VIEWER_URL_HEADER } from '../functions/core/keys.ts';
 import { TEST_ECDSA_PUBLIC_KEY, TEST_RSA_PUBLIC_KEY } from './keys.ts';
 
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
@@ -299,16 +298,19 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
     target: 'images',
     allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
     cachePolicy: imageCachePolicy,
-    originRequestPolicy: {
-      headers: [
-        'CloudFront-Viewer-Country',
-        'CloudFront-Viewer-Country-Region',
-        // The URL a verified viewer signed: image-resize redirects an over-cap image back to it.
-        ...(signed ? [VIEWER_URL_HEADER] : []),
-      ],
-    },
+    // Nothing a viewer sent, and nothing signed-url records of it, reaches an origin event: an origin's
+    // answer is shared by every viewer CloudFront collapses onto it or serves it from the cache.
+    originRequestPolicy: { headers: ['CloudFront-Viewer-Country', 'CloudFront-Viewer-Country-Region'] },
     compress: true,
-    functions: { 'viewer-request': viewerRequest, 'origin-request': 'geo-route', 'origin-response': 'image-resize' },
+    functions: {
+      'viewer-request': viewerRequest,
+      'origin-request': 'geo-route',
+      'origin-response': 'image-resize',
+      // signed-url again on signed behaviors: it sends each viewer of an over-cap image on to that
+      // viewer's own signed URL, after the cache (functions/signed-url/viewer-response.ts). Lambda@Edge,
+      // as its viewer-request: CloudFront Functions and Lambda@Edge cannot share a behavior's viewer events.
+      ...(signed ? { 'viewer-response': 'signed-url' as const } : {}),
+    },
     ...(signed ? { trustedKeyGroups: ['private-images'] } : {}),
   };
 }

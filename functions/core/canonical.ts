@@ -10,9 +10,9 @@
  * shorthand properties, no Map or Set, no URLSearchParams. The build refuses the syntax, the local
  * sandbox the rest.
  */
-import { EdgeError, badParam, quote } from './errors.ts';
-import { PATH, derivedUri, parseImageUrl } from './grammar.ts';
-import { decodeKey, encodeKey } from './keys.ts';
+import { EdgeError, quote } from './errors.ts';
+import { derivedUri, parseImageUrl } from './grammar.ts';
+import { DERIVED_PREFIX, decodeKey, encodeKey } from './keys.ts';
 import type { ImagePolicy } from './policy.ts';
 
 /**
@@ -38,32 +38,43 @@ export interface Canonical {
 }
 
 /**
- * The canonical form of one request. Keys under one of `protectedPrefixes` are refused (403): the
- * public function passes them, the signed one does not. Throws EdgeError (400 bad parameters).
+ * The canonical form of one request. Keys under one of `protectedPrefixes` are refused (403) for every
+ * method, a preflight included, as originals and as `_derived/` keys: the public function passes
+ * them, the signed one does not. The check reads the key as S3 will (decoded once: `%2F` is `/`,
+ * dot segments are refused before), so no spelling passes it. Throws EdgeError (400 bad parameters).
  */
 export function canonicalize(request: ViewerRequest, policy: ImagePolicy, protectedPrefixes?: readonly string[]): Canonical {
   if (request.method === 'OPTIONS') {
-    // A preflight carries no image, but its path still goes to the origin: no traversal, no control
-    // characters, nothing that is not a key (the query may be anything: it is not looked at).
-    if (!request.uri.startsWith('/')) throw badParam(PATH, 'a path starting with "/"', request.uri);
-    decodeKey(request.uri.slice(1));
+    // A preflight carries no image, but its path still goes to the origin: a path, no traversal, no
+    // control characters, nothing that is not a key, nothing protected, neither the key itself nor
+    // the original a GET of this path would name (`/thumb/private/a.jpg`: path forms, whatever the query).
+    let named = '';
+    try {
+      named = parseImageUrl(request.uri, '', undefined, policy).key;
+    } catch (error) {
+      // Not an image URL: the key itself is all there is to check, once the path is one (the same 400).
+      if (!request.uri.startsWith('/')) throw error;
+    }
+    refuseProtected(decodeKey(request.uri.slice(1)), protectedPrefixes);
+    refuseProtected(named, protectedPrefixes);
     return { uri: request.uri, query: request.query, outcome: 'preflight' };
   }
   const parsed = parseImageUrl(request.uri, request.query, request.acceptHeader, policy);
-  const prefix = (protectedPrefixes || []).find((p) => parsed.key.startsWith(p));
-  if (prefix !== undefined) {
-    throw new EdgeError(
-      'Forbidden',
-      `Expected a signed URL for the private image ${quote(parsed.key)}: ask for /${prefix}... with its signature (sizes as ?w=&h=)`,
-      {
-        detail: `protected prefix ${prefix}`,
-      },
-    );
-  }
+  refuseProtected(parsed.key, protectedPrefixes);
   if (parsed.kind === 'original') {
     // One spelling per original too (`a+b.jpg` and `a%2Bb.jpg` are one key): one cache entry, and
     // one path for derived-cleanup to invalidate when the original changes.
     return { uri: `/${encodeKey(parsed.key)}`, query: request.query, outcome: 'original' };
   }
   return { uri: derivedUri(parsed.key, parsed.variant), query: '', outcome: parsed.negotiated ? 'derived-negotiated' : 'derived' };
+}
+
+/** A 403 for a key under a protected prefix, as an original or under `_derived/`: only a signed behavior serves it. */
+function refuseProtected(key: string, protectedPrefixes: readonly string[] | undefined): void {
+  const prefix = (protectedPrefixes || []).find((p) => key.startsWith(p) || key.startsWith(DERIVED_PREFIX + p));
+  if (prefix !== undefined) {
+    throw new EdgeError('Forbidden', `Expected a signed URL for the private image ${quote(key)}: sign /${prefix}... (sizes as ?w=&h=)`, {
+      detail: `protected prefix ${prefix}`,
+    });
+  }
 }

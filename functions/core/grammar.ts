@@ -64,7 +64,7 @@ export type ParsedUrl =
     };
 
 /** The parameter name of path errors (a constant: the CloudFront Function's 10 KB counts every repeat). */
-export const PATH = 'the path';
+const PATH = 'the path';
 const IMAGE_PARAMS: readonly string[] = ['w', 'h', 'fit', 'pos', 'fm', 'q', 'dpr'];
 const SIZE_SEGMENT = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$/;
 const INTEGER = /^[1-9][0-9]{0,4}$/;

@@ -76,9 +76,11 @@ export function encodeKey(key: string): string {
 }
 
 /**
- * Set by signed-url on a verified request: the path and query the viewer signed (signing parameters
- * included). Forwarded to origin events by the signed behaviors' origin request policy, so
- * image-resize can redirect an image too large to answer inline back to a URL this viewer may fetch.
+ * Set by signed-url's viewer-request on a verified request: the path and query the viewer signed
+ * (signing parameters included). It stays on that viewer's request: no origin request policy forwards
+ * it and no cache key holds it, so no origin answer (shared by every viewer CloudFront collapses or
+ * serves from its cache) can carry it. signed-url's viewer-response step reads it to send this viewer,
+ * and only this one, on to its own signed URL when an image is too large to answer inline.
  * Never taken from a viewer: signed-url and image-request delete it from every viewer request.
  */
 export const VIEWER_URL_HEADER = 'x-private-viewer-url';

@@ -45,6 +45,43 @@ describe('image-request on captured viewer-request events', () => {
     expect(await run(input)).toMatchObject({ uri: '/128x128/photos/cat.jpg', querystring: 'w=1' });
   });
 
+  it('refuses a protected key for every method, a preflight included, whatever its spelling', async () => {
+    const spellings = [
+      '/private/vault.jpg',
+      '/private%2Fvault.jpg',
+      '/%70rivate/vault.jpg',
+      '/%70RIVATE/../private/vault.jpg',
+      '/thumb/private/vault.jpg',
+      '/128x128/private%2Fvault.jpg',
+      '/_derived/private/vault.jpg/128x128-cover-q75.webp',
+      '/%5Fderived%2Fprivate%2Fvault.jpg/128x128-cover-q75.webp',
+      '/_derived/photos/../private/vault.jpg/128x128-cover-q75.webp',
+      '/photos/%2e%2e/private/vault.jpg',
+      '/./private/vault.jpg',
+    ];
+    const methods = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'options', 'Get'];
+    const answers: string[] = [];
+    for (const method of methods) {
+      for (const uri of spellings) {
+        const input = event('viewer-request-thumbnail');
+        (input.Records[0]!.cf.request as { method: string }).method = method;
+        input.Records[0]!.cf.request.uri = uri;
+        input.Records[0]!.cf.request.querystring = '';
+        const result = (await run(input)) as CloudFrontResultResponse;
+        // 403 for the protected key, 400 where the spelling itself is refused (dot segments): never passed on.
+        answers.push(`${method} ${uri} ${result.status ?? 'passed'}`);
+      }
+    }
+    const passed = answers.filter((a) => !/ (403|400)$/.test(a));
+    expect(passed).toEqual([]);
+    // The decoded spellings of the key itself are the protected-prefix refusal, for OPTIONS too.
+    expect(answers).toContain('OPTIONS /private%2Fvault.jpg 403');
+    expect(answers).toContain('OPTIONS /%5Fderived%2Fprivate%2Fvault.jpg/128x128-cover-q75.webp 403');
+    expect(answers).toContain('options /private/vault.jpg 403');
+    expect(answers).toContain('OPTIONS /photos/%2e%2e/private/vault.jpg 400');
+    expect(answers).toContain('OPTIONS /thumb/private/vault.jpg 403');
+  });
+
   it('answers bad parameters itself with a 400 and a clear message, within the viewer limits', async () => {
     const input = event('viewer-request-query');
     input.Records[0]!.cf.request.querystring = 'w=129&h=128';

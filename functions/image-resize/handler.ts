@@ -12,9 +12,9 @@
  *   `If-None-Match: *`, which cannot overwrite anything.
  * - The answer must fit CloudFront's 1 MB cap on generated origin responses (headers + body, the
  *   body counted base64-encoded: about 750 KB of image). An image that does not fit is stored first
- *   and answered with an uncached (`no-store`) 302 to its own canonical URI, which S3 then serves;
- *   for a private image, to the URL the viewer signed (signed-url passes it in
- *   `x-private-viewer-url`), where its signature, URL or cookie, still holds.
+ *   and answered with an uncached (`no-store`) 302 to its own canonical URI, which S3 then serves.
+ *   The 302 carries nothing any viewer sent: on a signed behavior, signed-url's viewer-response step
+ *   sends each viewer on to its own signed URL (functions/signed-url/viewer-response.ts).
  *   Never a loop: an instance that redirected a key and sees S3 miss it again within a minute answers
  *   503 (not cached) instead of redirecting again. Never a 502: an image that fits nowhere (too big
  *   and its write failed) is a 503 the viewer may retry.
@@ -38,7 +38,7 @@ import type { ObjectStore, OpenedObject } from '../adapters/s3/store.ts';
 import { EdgeError, toEdgeError } from '../core/errors.ts';
 import { derivedKey, derivedUri, parseDerivedUri } from '../core/grammar.ts';
 import type { Variant } from '../core/grammar.ts';
-import { DERIVED_PREFIX, VIEWER_URL_HEADER } from '../core/keys.ts';
+import { DERIVED_PREFIX } from '../core/keys.ts';
 import { Limiter, SingleFlight } from '../core/limit.ts';
 import type { LimitSettings } from '../core/limit.ts';
 import { wrapHandler } from '../core/handler.ts';
@@ -318,7 +318,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     });
   }
 
-  function answer(made: Made, uri: string, received: CloudFrontResponse, location: string): CloudFrontResultResponse {
+  function answer(made: Made, uri: string, received: CloudFrontResponse): CloudFrontResultResponse {
     const headers = {
       'Content-Type': made.image.contentType,
       'Cache-Control': config.cacheControl,
@@ -335,7 +335,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       });
     }
     // Too big to answer from the function: S3 has it now, so send the viewer back for it, uncached.
-    return replacing(received, generatedResponse(302, { Location: location, 'Cache-Control': 'no-store' }));
+    return replacing(received, generatedResponse(302, { Location: uri, 'Cache-Control': 'no-store' }));
   }
 
   return wrapHandler<ImageResizeOutcome, CloudFrontResponseEvent, CloudFrontResponseResult>({
@@ -373,7 +373,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       const shared = inFlight.has(id);
       const made = await make(bucket.bucket, key, variant);
       const canonical = derivedUri(key, variant);
-      const result = answer(made, canonical, response, signedLocation(request.headers[VIEWER_URL_HEADER]?.[0]?.value) ?? canonical);
+      const result = answer(made, canonical, response);
       if (result.status === '302') rememberRedirect(id, Date.now());
       return {
         result,
@@ -392,16 +392,6 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
     },
     fail: { outcome: 'error', answer: (error, event) => replacing(event.Records[0]!.cf.response, errorResponse(error)) },
   });
-}
-
-/**
- * Where a signed viewer is sent back for an image too large to answer inline: the very URL it signed
- * (its signature still holds there; the image is in S3 now, so that request is a plain S3 hit),
- * passed by signed-url. Only a same-site path is accepted (never `//host`, never a control character).
- */
-function signedLocation(value: string | undefined): string | undefined {
-  if (value === undefined || !value.startsWith('/') || value.startsWith('//')) return undefined;
-  return /^[\x21-\x7e]+$/.test(value) && !value.includes('\\') ? value : undefined;
 }
 
 /** A derived object served by S3 gets the same caching headers as one answered by the function. */

@@ -229,7 +229,7 @@ describe('signatures made by @aws-sdk/cloudfront-signer', () => {
     });
   });
 
-  it('passes the URL the viewer signed to origin events, and never a viewer’s own copy of that header', async () => {
+  it('records the URL the viewer signed on its request, and never a viewer’s own copy of that header', async () => {
     const url = sign(`${BASE}/private/vault.jpg?w=320`);
     const request = passed(await call(url, { headers: { 'x-private-viewer-url': '//evil.example/' } }));
     expect(request.headers['x-private-viewer-url']).toEqual([{ key: 'x-private-viewer-url', value: url.slice(BASE.length) }]);

@@ -18,10 +18,20 @@
  * function serves every signed behavior, so it finds the behavior by the viewer's path (CloudFront's
  * path-pattern rule, first match wins) and trusts only that behavior's keys.
  *
- * A verified request goes on with `x-private-viewer-url` (the path and query the viewer signed),
- * so image-resize can send an image too large to answer inline back to a URL this viewer may fetch.
+ * A verified request goes on with `x-private-viewer-url` (the path and query the viewer signed). No
+ * origin request policy forwards it and no cache key holds it: it stays on this viewer's request, for
+ * this function's own viewer-response step (viewer-response.ts), which sends the viewer back to that
+ * URL when image-resize answers an image too large to answer inline with its credential-free marker.
+ * The one function serves both viewer events of the signed behaviors; the event type picks the step.
  */
-import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontRequestResult, CloudFrontResultResponse } from 'aws-lambda';
+import type {
+  CloudFrontRequest,
+  CloudFrontRequestEvent,
+  CloudFrontRequestResult,
+  CloudFrontResponseEvent,
+  CloudFrontResponseResult,
+  CloudFrontResultResponse,
+} from 'aws-lambda';
 import { errorResponse, generatedResponse } from '../adapters/cloudfront/respond.ts';
 import { canonicalize } from '../core/canonical.ts';
 import type { CanonicalOutcome } from '../core/canonical.ts';
@@ -33,6 +43,7 @@ import { createKeyRing, verifySignedRequest, withoutSigningCookies } from '../co
 import type { KeyRing, PublicKeyInput } from '../core/signed-url.ts';
 import { wildcardMatch } from '../core/signed-url-policy.ts';
 import { VIEWER_URL_HEADER } from '../core/keys.ts';
+import { createViewerResponseHandler } from './viewer-response.ts';
 
 export interface SignedUrlConfig {
   readonly policy: ImagePolicy;
@@ -64,9 +75,23 @@ export interface SignedUrlDeps {
 }
 
 /** The outcomes of signed-url's log line: a preflight, a refused signature, the canonical rewrite, or a refusal of the URL. */
-export type SignedUrlOutcome = 'preflight-refused' | 'denied' | CanonicalOutcome | 'rejected';
+type SignedUrlOutcome = 'preflight-refused' | 'denied' | CanonicalOutcome | 'rejected';
 
+/** Both viewer events of a signed behavior: viewer-request verifies; viewer-response points the over-cap redirect at this viewer’s own signed URL. */
 export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
+  const onRequest = createViewerRequestHandler(config, deps);
+  const onResponse = createViewerResponseHandler(deps);
+  function handler(event: CloudFrontRequestEvent): Promise<CloudFrontRequestResult>;
+  function handler(event: CloudFrontResponseEvent): Promise<CloudFrontResponseResult>;
+  function handler(event: CloudFrontRequestEvent | CloudFrontResponseEvent): Promise<CloudFrontRequestResult | CloudFrontResponseResult> {
+    return event.Records[0]!.cf.config.eventType === 'viewer-response'
+      ? onResponse(event as CloudFrontResponseEvent)
+      : onRequest(event as CloudFrontRequestEvent);
+  }
+  return handler;
+}
+
+function createViewerRequestHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
   // Parsed once per container, never per request.
   const keys = createKeyRing(config.publicKeys);
   const rings: { pattern: string; keys: KeyRing }[] = (config.behaviors ?? []).map((b) => ({
@@ -83,7 +108,8 @@ export function createHandler(config: SignedUrlConfig, deps: SignedUrlDeps) {
     run: (event) => {
       const { request } = event.Records[0]!.cf;
       const uri = request.uri;
-      // Never taken from a viewer: only this function sets it, after verifying.
+      // Never taken from a viewer: only this function sets it, after verifying (a refused or preflight
+      // request is answered here, and viewer-response does not run for an answer made in viewer-request).
       delete request.headers[VIEWER_URL_HEADER];
       if (request.method === 'OPTIONS') {
         const preflight = answerPreflight(request, config.cors);

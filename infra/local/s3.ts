@@ -7,6 +7,14 @@
  * nothing unless the whole body (its Content-Length) arrived. A second middleware reads the body
  * first and refuses an incomplete one with S3's 400 IncompleteBody, so nothing partial is ever kept.
  *
+ * Methods map as S3 maps them for CloudFront's principal (the local edge reads S3 origins unsigned,
+ * as CloudFront's OAC principal whose bucket policy grants s3:GetObject alone: infra/bucket.ts): GET
+ * and HEAD read, OPTIONS is s3rver's CORS preflight (never a read: no CORS rules here, so 400 without
+ * Origin and 403 with one, as "OPTIONS object" says,
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/RESTOPTIONSobject.html), and an unsigned write
+ * (PUT, POST, DELETE, PATCH...) is a 403 AccessDenied: s3rver would otherwise perform it. Signed
+ * requests (image-resize's store, the tooling client) are unaffected.
+ *
  * Object events: `onObjectEvent` hears every PUT, POST, COPY and DELETE of an object as an S3 event
  * notification, shaped as S3 sends it (the key URL-encoded, spaces as `+`).
  */
@@ -48,7 +56,7 @@ export async function startLocalS3(options: { buckets: readonly string[]; port?:
   });
   // Before the router (the last middleware), after the path-style/vhost handling.
   const conflicts = { armed: 0, listeners: new Set<(bucket: string, key: string) => void>() };
-  server.middleware.splice(server.middleware.length - 1, 0, completeBodies(), injectedConflicts(conflicts), conditionalWrites());
+  server.middleware.splice(server.middleware.length - 1, 0, readOnlyWhenUnsigned(), completeBodies(), injectedConflicts(conflicts), conditionalWrites());
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client(s3ClientConfig('us-east-1', endpoint, 'tooling'));
@@ -73,6 +81,18 @@ export async function startLocalS3(options: { buckets: readonly string[]; port?:
       await server.close();
       if (!options.directory) await rm(directory, { recursive: true, force: true });
     },
+  };
+}
+
+/** An unsigned request may read (GET, HEAD) or ask a CORS preflight (OPTIONS); anything else is denied. */
+function readOnlyWhenUnsigned() {
+  return async (ctx: Parameters<S3rver['middleware'][number]>[0], next: () => Promise<void>) => {
+    if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS') return next();
+    const signed = ctx.get('authorization') !== '' || 'Signature' in ctx.query || 'X-Amz-Algorithm' in ctx.query;
+    if (signed) return next();
+    ctx.status = 403;
+    ctx.type = 'application/xml';
+    ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
   };
 }
 

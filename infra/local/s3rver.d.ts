@@ -20,6 +20,8 @@ declare module 's3rver' {
     body: unknown;
     type: string;
     get(header: string): string;
+    /** The parsed query string. */
+    query: Record<string, string | string[]>;
     store: { existsObject(bucket: string, key: string): Promise<boolean> };
   }
 

@@ -106,7 +106,8 @@ describe('Lambda@Edge limits from the data', () => {
     // but the viewer limits still hold for its Lambda@Edge build (selectable per behavior).
     expect(eventTypesOf(distribution, 'image-request')).toEqual([]);
     expect(cloudFrontFunctionsOf(distribution)).toEqual([{ fn: 'image-request', pathPatterns: ['*'] }]);
-    expect(eventTypesOf(applyOverrides(distribution, {}), 'signed-url')).toEqual(['viewer-request']);
+    // signed-url runs on both viewer events of the signed behaviors (its viewer-response signs the over-cap redirect).
+    expect(eventTypesOf(applyOverrides(distribution, {}), 'signed-url')).toEqual(['viewer-request', 'viewer-response']);
     expect(eventTypesOf(distribution, 'image-resize')).toEqual(['origin-response']);
     expect(limitsOf(distribution, 'image-request')).toBe(VIEWER_LIMITS);
     for (const fn of Object.keys(distribution.functions) as (keyof DistributionSpec['functions'])[]) {
@@ -131,6 +132,7 @@ describe('Lambda@Edge limits from the data', () => {
     const signedAsFunction: DistributionSpec = { ...distribution, behaviors: [{ ...priv, viewerRequestRuntime: 'cloudfront-function' }, derivedPriv, pub] };
     expect(distributionProblems(signedAsFunction)).toEqual([
       'Expected a function with a CloudFront Function build (image-request) on viewer-request of behavior /private/* but received "signed-url"',
+      'Expected no Lambda@Edge viewer-response beside a CloudFront Function on viewer-request of behavior /private/* but received signed-url',
     ]);
     const mixed: DistributionSpec = {
       ...distribution,
