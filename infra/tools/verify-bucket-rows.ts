@@ -87,7 +87,7 @@ export async function overCapPrivate(ctx: Context, big: OverCap): Promise<RowRes
   const askA = await send(a.href, { headers: { accept: 'image/webp,*/*' } });
   if (!isRedirect(askA)) return result(id, 'fail', `Expected a redirect for the signed ${a.pathname}?${overCapQuery(big.size)} but received ${describe(askA)}`);
   const askB = await send(b.href, { headers: { accept: 'image/webp,*/*' } });
-  const steps: string[] = [`A ${askA.status}`];
+  const steps: string[] = [];
   for (const [name, own, other, reply] of [
     ['A', a, b, askA],
     ['B', b, a, askB],

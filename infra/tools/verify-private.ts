@@ -19,10 +19,16 @@ function denied(reply: { status: number; body: Buffer }): boolean {
 
 export async function privateUnsigned(ctx: Context): Promise<RowResult> {
   const [w, h] = ctx.sizes[0]!.split('x');
-  const path = ctx.privatePhoto ? `${pathOf(ctx.privatePhoto.key)}?w=${w}&h=${h}` : `/private/${probeKey()}`;
-  const reply = await get(ctx, path, { accept: 'image/webp,*/*' });
-  if (!denied(reply)) return result('private-unsigned-403', 'fail', `Expected 403 (no image) for unsigned ${path} but received ${describe(reply)}`);
-  return result('private-unsigned-403', 'pass', `unsigned ${path}: ${describe(reply)}`);
+  const key = ctx.privatePhoto?.key ?? `private/${probeKey()}`;
+  // The viewer path and the canonical derived path: both are signed behaviors.
+  const paths = [`${pathOf(key)}?w=${w}&h=${h}`, `/_derived${pathOf(key)}/${w}x${h}-cover-q75.webp`];
+  const seen: string[] = [];
+  for (const path of paths) {
+    const reply = await get(ctx, path, { accept: 'image/webp,*/*' });
+    if (!denied(reply)) return result('private-unsigned-403', 'fail', `Expected 403 (no image) for unsigned ${path} but received ${describe(reply)}`);
+    seen.push(`${path}: ${reply.status}`);
+  }
+  return result('private-unsigned-403', 'pass', `unsigned ${seen.join(', ')}`);
 }
 
 export async function privatePreflight(ctx: Context): Promise<RowResult> {

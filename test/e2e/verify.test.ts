@@ -3,6 +3,9 @@
  * the TEST-ONLY keys and the embedded S3 every row passes; against a local edge broken on purpose
  * (a dev switch that drops Vary) it fails and names the row; bad input changes nothing.
  */
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack } from '../../infra/local-stack.ts';
@@ -71,5 +74,91 @@ describe('npm run verify against the local edge', () => {
     const after = (await bucketKeys()).filter((k) => !k.startsWith('_derived/') || before.includes(k));
     expect(after).toEqual(before.filter((k) => after.includes(k) || !k.startsWith('_derived/')));
     expect((await bucketKeys()).filter((k) => k.includes('verify-'))).toEqual([]);
+  });
+});
+
+describe('npm run verify against a local edge broken on purpose', () => {
+  it('fails, naming the rows, when image-resize drops Vary (the --drop-vary dev switch)', async () => {
+    stack.edge.simulate.dropVary = true;
+    try {
+      const { io, out } = capture();
+      const { code, report } = await runVerify(fullArgs(), io);
+      expect(code).toBe(1);
+      expect(report?.failedRows).toEqual(['thumbnail-miss-hit', 'negotiate-avif', 'negotiate-webp', 'negotiate-neither']);
+      const table = out.join('\n');
+      expect(table).toMatch(/^FAIL {2}thumbnail-miss-hit +.*Expected Vary: Accept/m);
+      expect(table).toMatch(/^failed: thumbnail-miss-hit, negotiate-avif, negotiate-webp, negotiate-neither$/m);
+      expect((await bucketKeys()).filter((k) => k.includes('verify-'))).toEqual([]);
+    } finally {
+      stack.edge.simulate.dropVary = false;
+    }
+  });
+});
+
+describe('npm run verify on bad input: a clear error, exit 2, nothing changed', () => {
+  it.each([
+    [['--url', 'ftp://127.0.0.1/'], /for --url but received "ftp:\/\/127\.0\.0\.1\/"/],
+    [['--url', 'http://127.0.0.1:1/photos/cat.jpg'], /scheme and host only/],
+    [['--url', 'not a url'], /for --url/],
+    [[], /Expected --url/],
+    [['--url', 'http://127.0.0.1:9', '--sign-key', 'fixtures/keys/none.pem'], /--sign-key FILE and --key-pair-id ID together/],
+    [['--url', 'http://127.0.0.1:9', '--sign-key', 'package.json', '--key-pair-id', 'K1'], /Expected a PEM private key/],
+    [['--url', 'http://127.0.0.1:9', '--s3-endpoint', 'http://127.0.0.1:9'], /Expected --bucket NAME with --s3-endpoint/],
+  ])('%j', async (argv, message) => {
+    const { io, err, out } = capture();
+    expect((await runVerify(argv, io)).code).toBe(2);
+    expect(err.join('\n')).toMatch(message);
+    expect(out).toEqual([]);
+  });
+
+  it('refuses a URL that does not answer, and one that is not this pack, before touching the bucket', async () => {
+    const before = await bucketKeys();
+    const other = createServer((_req, res) => res.end('<html>a website</html>'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const port = (other.address() as AddressInfo).port;
+    try {
+      const bucketArgs = ['--bucket', stack.bucket, '--s3-endpoint', stack.s3.endpoint];
+      const notPack = capture();
+      expect((await runVerify(['--url', `http://127.0.0.1:${port}`, ...bucketArgs], notPack.io)).code).toBe(2);
+      expect(notPack.err.join('\n')).toMatch(/does not answer as an edge-images distribution, nothing was changed\. Expected a 400 naming the allowed sizes/);
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+      const gone = capture();
+      expect((await runVerify(['--url', `http://127.0.0.1:${port}`, ...bucketArgs], gone.io)).code).toBe(2);
+      expect(gone.err.join('\n')).toMatch(/cannot be reached.*nothing was changed/);
+    } finally {
+      other.close();
+    }
+    expect(await bucketKeys()).toEqual(before);
+  });
+
+  it('runs as `npm run verify` without keys or bucket: the signed and bucket rows say they were skipped, and why', async () => {
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['infra/build/run.mjs', 'infra/tools/verify.ts', '--url', stack.edge.url, '--image', 'photos/cat.jpg', '--private-image', 'private/vault.jpg'],
+        { env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      );
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    const outcome = (id: string) => lines.find((l) => new RegExp(`^(PASS|FAIL|SKIP) {2}${id} `).test(l)) ?? `${id}: no line`;
+    for (const id of ['private-signed-url', 'private-signed-cookies', 'over-cap-private']) {
+      expect(outcome(id)).toMatch(/^SKIP .*skipped: (no signing key given \(give --sign-key FILE --key-pair-id ID\)|needs --bucket NAME)/);
+    }
+    for (const id of ['over-cap-public', 'cleanup-on-replace']) expect(outcome(id)).toMatch(/^SKIP .*needs --bucket NAME/);
+    for (const id of [
+      'size-400',
+      'thumbnail-miss-hit',
+      'negotiate-avif',
+      'original-untouched',
+      'missing-404',
+      'private-unsigned-403',
+      'private-preflight-403',
+    ]) {
+      expect(outcome(id)).toMatch(/^PASS /);
+    }
+    expect(outcome('compressed-svg')).toMatch(/^SKIP .*no SVG original/);
+    expect(run.stdout).toMatch(/^\d+ passed, 0 failed, 6 skipped$/m);
   });
 });
