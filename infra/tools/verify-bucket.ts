@@ -81,17 +81,17 @@ export class BucketSession {
 
   /** The bucket exists, the credentials reach it, and verify's prefixes are empty; throws otherwise. */
   async check(): Promise<void> {
+    let found: string[];
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      found = [...(await this.list(this.prefix)), ...(await this.list(this.privatePrefix))];
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       throw new Error(
         `Expected a bucket these credentials can reach for --bucket but received ${JSON.stringify(this.bucket)} (${status ?? ''} ${(error as Error).name}: ${(error as Error).message})`,
       );
     }
-    for (const prefix of [this.prefix, this.privatePrefix]) {
-      if ((await this.list(prefix)).length > 0) throw new Error(`Expected nothing under ${prefix} in ${this.bucket} but found objects: not touching them`);
-    }
+    if (found.length > 0) throw new Error(`Expected nothing under ${this.prefix} in ${this.bucket} but found ${found[0]}: not touching it`);
   }
 
   async put(key: string, body: Buffer, contentType: string): Promise<void> {

@@ -175,6 +175,7 @@ async function rows(options: Options, sizes: string[], io: VerifyIo): Promise<Ro
     keys: 'give --sign-key FILE --key-pair-id ID',
   };
   const s3 = options.bucket ? new BucketSession({ bucket: options.bucket, region: options.region, endpoint: options.endpoint }) : undefined;
+  let uploading = false;
   try {
     const ctxBase = { base: options.base, sizes, hints, ...(options.signer ? { signer: options.signer } : {}) };
     let ctx: Context;
@@ -183,6 +184,7 @@ async function rows(options: Options, sizes: string[], io: VerifyIo): Promise<Ro
     const box = largestSize(sizes);
     if (s3) {
       await s3.check();
+      uploading = true;
       const made = await makeOriginals(box);
       const photo: Original = { key: `${s3.prefix}photo.jpg`, bytes: made.photo };
       const svg: Original = { key: `${s3.prefix}drawing.svg`, bytes: made.svg };
@@ -236,7 +238,9 @@ async function rows(options: Options, sizes: string[], io: VerifyIo): Promise<Ro
     }
     return out;
   } finally {
-    if (s3) {
+    // Only after the checks passed has verify written anything of its own.
+    if (s3 && !uploading) s3.close();
+    if (s3 && uploading) {
       const removed = await s3.removeAll();
       io.stderr(`verify: removed ${removed} objects under verify's prefixes in ${options.bucket}`);
       s3.close();

@@ -131,6 +131,16 @@ describe('npm run verify on bad input: a clear error, exit 2, nothing changed', 
     expect(await bucketKeys()).toEqual(before);
   });
 
+  it('refuses a bucket the credentials cannot reach, before uploading anything', async () => {
+    const before = await bucketKeys();
+    const { io, err, out } = capture();
+    const args = ['--url', stack.edge.url, '--bucket', 'no-such-bucket-here', '--s3-endpoint', stack.s3.endpoint];
+    expect((await runVerify(args, io)).code).toBe(2);
+    expect(err.join('\n')).toMatch(/Expected a bucket these credentials can reach for --bucket but received "no-such-bucket-here"/);
+    expect(out).toEqual([]);
+    expect(await bucketKeys()).toEqual(before);
+  });
+
   it('runs as `npm run verify` without keys or bucket: the signed and bucket rows say they were skipped, and why', async () => {
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
