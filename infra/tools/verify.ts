@@ -55,6 +55,11 @@ const USAGE = `Usage: npm run verify -- --url https://<distribution-domain> [opt
 export interface VerifyIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /**
+   * Called once test originals are uploaded with what removes them; returns what unhooks it. The CLI
+   * runs it on Ctrl-C (SIGINT) or SIGTERM, so an interrupted run leaves nothing in the bucket.
+   */
+  readonly onInterrupt?: (removeUploads: () => Promise<void>) => () => void;
 }
 
 class BadInput extends Error {}
@@ -176,6 +181,7 @@ async function rows(options: Options, sizes: string[], io: VerifyIo): Promise<Ro
   };
   const s3 = options.bucket ? new BucketSession({ bucket: options.bucket, region: options.region, endpoint: options.endpoint }) : undefined;
   let uploading = false;
+  let unhook: (() => void) | undefined;
   try {
     const ctxBase = { base: options.base, sizes, hints, ...(options.signer ? { signer: options.signer } : {}) };
     let ctx: Context;
@@ -185,6 +191,10 @@ async function rows(options: Options, sizes: string[], io: VerifyIo): Promise<Ro
     if (s3) {
       await s3.check();
       uploading = true;
+      unhook = io.onInterrupt?.(async () => {
+        const removed = await s3.removeAll();
+        io.stderr(`verify: interrupted; removed ${removed} objects under verify's prefixes in ${options.bucket}`);
+      });
       const made = await makeOriginals(box);
       const photo: Original = { key: `${s3.prefix}photo.jpg`, bytes: made.photo };
       const svg: Original = { key: `${s3.prefix}drawing.svg`, bytes: made.svg };
@@ -238,6 +248,7 @@ async function rows(options: Options, sizes: string[], io: VerifyIo): Promise<Ro
     }
     return out;
   } finally {
+    unhook?.();
     // Only after the checks passed has verify written anything of its own.
     if (s3 && !uploading) s3.close();
     if (s3 && uploading) {
@@ -288,7 +299,24 @@ export async function runVerify(argv: readonly string[], io: VerifyIo): Promise<
 
 // Entry point when run as `node infra/build/run.mjs infra/tools/verify.ts ...` (bundled to verify.mjs).
 if (/[\\/]verify\.(?:mjs|ts)$/.test(process.argv[1] ?? '')) {
-  runVerify(process.argv.slice(2), { stdout: (text) => console.log(text), stderr: (text) => console.error(text) }).then(
+  const onInterrupt = (removeUploads: () => Promise<void>) => {
+    const stop = () => {
+      removeUploads().then(
+        () => process.exit(130),
+        (error: unknown) => {
+          console.error(`verify: interrupted, and the test originals could not be removed: ${(error as Error).message}`);
+          process.exit(130);
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    };
+  };
+  runVerify(process.argv.slice(2), { stdout: (text) => console.log(text), stderr: (text) => console.error(text), onInterrupt }).then(
     ({ code }) => {
       process.exitCode = code;
     },

@@ -3,7 +3,7 @@
  * the TEST-ONLY keys and the embedded S3 every row passes; against a local edge broken on purpose
  * (a dev switch that drops Vary) it fails and names the row; bad input changes nothing.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -170,5 +170,25 @@ describe('npm run verify on bad input: a clear error, exit 2, nothing changed', 
     }
     expect(outcome('compressed-svg')).toMatch(/^SKIP .*no SVG original/);
     expect(run.stdout).toMatch(/^\d+ passed, 0 failed, 6 skipped$/m);
+  });
+
+  it('removes its test originals when interrupted (SIGTERM) after uploading them', async () => {
+    const child = spawn(process.execPath, ['infra/build/run.mjs', 'infra/tools/verify.ts', ...fullArgs()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // Interrupted in the middle of the rows, with the originals in the bucket.
+        if (/verify: \w+ size-400/.test(stderr)) resolve();
+      });
+      void exited.then(() => resolve());
+    });
+    const uploaded = (await bucketKeys()).filter((k) => k.includes('verify-'));
+    child.kill('SIGTERM');
+    expect(await exited, stderr).toBe(130);
+    expect(uploaded.length).toBeGreaterThan(0);
+    expect(stderr).toMatch(/verify: interrupted; removed \d+ objects under verify's prefixes/);
+    expect((await bucketKeys()).filter((k) => k.includes('verify-'))).toEqual([]);
   });
 });
