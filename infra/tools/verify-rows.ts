@@ -49,7 +49,7 @@ export const ROWS: readonly RowSpec[] = [
   {
     id: 'original-untouched',
     proves: 'an original with no image parameter passes through byte for byte',
-    page: `${GUIDE}/DownloadDistS3AndCustomOrigins.html`,
+    page: `${GUIDE}/RequestAndResponseBehaviorS3Origin.html#ResponseBehaviorS3Origin`,
   },
   {
     id: 'missing-404',
