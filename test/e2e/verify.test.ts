@@ -14,6 +14,9 @@ import { testKey } from '../../infra/tools/signer.ts';
 import { runVerify } from '../../infra/tools/verify.ts';
 import { ROWS } from '../../infra/tools/verify-rows.ts';
 
+/** A whole run resizes a dozen images and waits for derived-cleanup: bounded generously for a busy machine. */
+const HEAVY = 180_000;
+
 let stack: LocalStack;
 const savedEnv = { ...process.env };
 
@@ -74,7 +77,7 @@ describe('npm run verify against the local edge', () => {
     const after = (await bucketKeys()).filter((k) => !k.startsWith('_derived/') || before.includes(k));
     expect(after).toEqual(before.filter((k) => after.includes(k) || !k.startsWith('_derived/')));
     expect((await bucketKeys()).filter((k) => k.includes('verify-'))).toEqual([]);
-  });
+  }, HEAVY);
 });
 
 describe('npm run verify against a local edge broken on purpose', () => {
@@ -92,7 +95,7 @@ describe('npm run verify against a local edge broken on purpose', () => {
     } finally {
       stack.edge.simulate.dropVary = false;
     }
-  });
+  }, HEAVY);
 });
 
 describe('npm run verify on bad input: a clear error, exit 2, nothing changed', () => {
@@ -170,7 +173,7 @@ describe('npm run verify on bad input: a clear error, exit 2, nothing changed', 
     }
     expect(outcome('compressed-svg')).toMatch(/^SKIP .*no SVG original/);
     expect(run.stdout).toMatch(/^\d+ passed, 0 failed, 6 skipped$/m);
-  });
+  }, HEAVY);
 
   it('removes its test originals when interrupted (SIGTERM) after uploading them', async () => {
     const child = spawn(process.execPath, ['infra/build/run.mjs', 'infra/tools/verify.ts', ...fullArgs()], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -190,5 +193,5 @@ describe('npm run verify on bad input: a clear error, exit 2, nothing changed', 
     expect(uploaded.length).toBeGreaterThan(0);
     expect(stderr).toMatch(/verify: interrupted; removed \d+ objects under verify's prefixes/);
     expect((await bucketKeys()).filter((k) => k.includes('verify-'))).toEqual([]);
-  });
+  }, HEAVY);
 });
