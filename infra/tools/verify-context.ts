@@ -56,15 +56,15 @@ export async function detectPack(base: string): Promise<{ sizes: string[]; reply
   const reply = await send(`${base}/7x7/${probeKey()}`, { headers: { accept: 'image/webp,*/*' } });
   const text = reply.body.toString('utf8', 0, 4096);
   const sizes = [...new Set(text.match(/\b\d{1,5}x\d{1,5}\b/g) ?? [])].filter((s) => s !== '7x7');
-  if (reply.status !== 400 || !/allowed sizes/.test(text) || sizes.length === 0) {
+  if (reply.status !== 400 || sizes.length === 0) {
     const location = reply.headers['location'];
     if (reply.status >= 300 && reply.status < 400 && location?.startsWith('https:') && base.startsWith('http:')) {
       return { notPack: `it redirects to https (${location}): give --url ${base.replace(/^http:/, 'https:')}` };
     }
     return {
-      notPack: `Expected a 400 naming the allowed sizes for /7x7/... (edge-images' image-request) but received ${reply.status} ${
-        reply.headers['content-type'] ?? ''
-      } ${JSON.stringify(text.slice(0, 120))}`,
+      notPack: `Expected a 400 naming the allowed sizes for /7x7/... (edge-images' image-request) but received ${
+        reply.status
+      } ${reply.headers['content-type'] ?? ''} X-Cache: ${reply.headers['x-cache'] ?? '(none)'} ${JSON.stringify(text.slice(0, 120))}`,
     };
   }
   return { sizes, reply };

@@ -28,7 +28,18 @@ export const size400: Check = async (ctx) => {
   const named = ctx.sizes.filter((s) => text.includes(s));
   if (reply.status !== 400) return result('size-400', 'fail', `Expected 400 for /7x7/... but received ${describe(reply)}`);
   if (named.length === 0) return result('size-400', 'fail', `Expected the allowed sizes in the 400's body but received ${JSON.stringify(text.slice(0, 120))}`);
-  return result('size-400', 'pass', `400 names ${named.length} allowed sizes (${named.slice(0, 4).join(', ')}${named.length > 4 ? ', ...' : ''})`);
+  // A response generated in viewer-request never went through the cache: X-Cache is not Hit, Miss or
+  // RefreshHit. The pages read do not give X-Cache's value for it (our choice: any other value passes;
+  // the local edge writes FunctionGeneratedResponse or LambdaGeneratedResponse).
+  const cache = cacheStatus(reply);
+  if (/^(Hit|Miss|RefreshHit)$/.test(cache)) {
+    return result('size-400', 'fail', `Expected the 400 from the viewer-request function but it came through the cache (X-Cache: ${cache})`);
+  }
+  return result(
+    'size-400',
+    'pass',
+    `400 (X-Cache: ${cache || 'none'}) names ${named.length} allowed sizes (${named.slice(0, 4).join(', ')}${named.length > 4 ? ', ...' : ''})`,
+  );
 };
 
 /** Derived-image headers every thumbnail carries: Vary: Accept and the one-year Cache-Control. */
