@@ -38,8 +38,13 @@ function capture() {
 }
 
 async function bucketKeys(): Promise<string[]> {
+  return Object.keys(await bucketObjects());
+}
+
+/** Key -> ETag of every object in the bucket. */
+async function bucketObjects(): Promise<Record<string, string>> {
   const listed = await stack.s3.client.send(new ListObjectsV2Command({ Bucket: stack.bucket }));
-  return (listed.Contents ?? []).map((o) => o.Key!).sort();
+  return Object.fromEntries((listed.Contents ?? []).map((o) => [o.Key!, o.ETag!] as const).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function fullArgs(): string[] {
@@ -61,41 +66,47 @@ function fullArgs(): string[] {
 }
 
 describe('npm run verify against the local edge', () => {
-  it('passes every row with the test keys and the embedded S3, and leaves the bucket as it was', async () => {
-    const before = await bucketKeys();
-    const { io, out, err } = capture();
-    const { code, report } = await runVerify([...fullArgs(), '--json'], io);
-    const rows = report?.rows ?? [];
-    expect(
-      rows.filter((r) => r.outcome !== 'pass').map((r) => `${r.id}: ${r.detail}`),
-      err.join('\n'),
-    ).toEqual([]);
-    expect(code).toBe(0);
-    expect(rows.map((r) => r.id)).toEqual(ROWS.map((r) => r.id));
-    expect(JSON.parse(out.join('\n')).passed).toBe(ROWS.length);
-    // Originals outside verify's prefix untouched, and nothing of verify's left behind.
-    const after = (await bucketKeys()).filter((k) => !k.startsWith('_derived/') || before.includes(k));
-    expect(after).toEqual(before.filter((k) => after.includes(k) || !k.startsWith('_derived/')));
-    expect((await bucketKeys()).filter((k) => k.includes('verify-'))).toEqual([]);
-  }, HEAVY);
+  it(
+    'passes every row with the test keys and the embedded S3, and leaves the bucket as it was',
+    async () => {
+      const before = await bucketObjects();
+      const { io, out, err } = capture();
+      const { code, report } = await runVerify([...fullArgs(), '--json'], io);
+      const rows = report?.rows ?? [];
+      expect(
+        rows.filter((r) => r.outcome !== 'pass').map((r) => `${r.id}: ${r.detail}`),
+        err.join('\n'),
+      ).toEqual([]);
+      expect(code).toBe(0);
+      expect(rows.map((r) => r.id)).toEqual(ROWS.map((r) => r.id));
+      expect(JSON.parse(out.join('\n')).passed).toBe(ROWS.length);
+      // Every object outside verify's prefixes as it was (same keys, same ETags), nothing of verify's left.
+      expect(await bucketObjects()).toEqual(before);
+    },
+    HEAVY,
+  );
 });
 
 describe('npm run verify against a local edge broken on purpose', () => {
-  it('fails, naming the rows, when image-resize drops Vary (the --drop-vary dev switch)', async () => {
-    stack.edge.simulate.dropVary = true;
-    try {
-      const { io, out } = capture();
-      const { code, report } = await runVerify(fullArgs(), io);
-      expect(code).toBe(1);
-      expect(report?.failedRows).toEqual(['thumbnail-miss-hit', 'negotiate-avif', 'negotiate-webp', 'negotiate-neither']);
-      const table = out.join('\n');
-      expect(table).toMatch(/^FAIL {2}thumbnail-miss-hit +.*Expected Vary: Accept/m);
-      expect(table).toMatch(/^failed: thumbnail-miss-hit, negotiate-avif, negotiate-webp, negotiate-neither$/m);
-      expect((await bucketKeys()).filter((k) => k.includes('verify-'))).toEqual([]);
-    } finally {
-      stack.edge.simulate.dropVary = false;
-    }
-  }, HEAVY);
+  it(
+    'fails, naming the rows, when image-resize drops Vary (the --drop-vary dev switch)',
+    async () => {
+      stack.edge.simulate.dropVary = true;
+      try {
+        const { io, out } = capture();
+        const { code, report } = await runVerify(fullArgs(), io);
+        expect(code).toBe(1);
+        expect(report?.failedRows).toEqual(['thumbnail-miss-hit', 'negotiate-avif', 'negotiate-webp', 'negotiate-neither']);
+        const table = out.join('\n');
+        expect(table).toMatch(/^FAIL {2}thumbnail-miss-hit +.*Expected Vary: Accept/m);
+        expect(table).toMatch(/^failed: thumbnail-miss-hit, negotiate-avif, negotiate-webp, negotiate-neither$/m);
+        expect((await bucketKeys()).filter((k) => k.includes('verify-'))).toEqual([]);
+      } finally {
+        stack.edge.simulate.dropVary = false;
+      }
+    },
+    HEAVY,
+  );
 });
 
 describe('npm run verify on bad input: a clear error, exit 2, nothing changed', () => {
@@ -144,54 +155,62 @@ describe('npm run verify on bad input: a clear error, exit 2, nothing changed', 
     expect(await bucketKeys()).toEqual(before);
   });
 
-  it('runs as `npm run verify` without keys or bucket: the signed and bucket rows say they were skipped, and why', async () => {
-    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ['infra/build/run.mjs', 'infra/tools/verify.ts', '--url', stack.edge.url, '--image', 'photos/cat.jpg', '--private-image', 'private/vault.jpg'],
-        { env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-      );
-    });
-    expect(run.code, run.stderr).toBe(0);
-    const lines = run.stdout.split('\n');
-    const outcome = (id: string) => lines.find((l) => new RegExp(`^(PASS|FAIL|SKIP) {2}${id} `).test(l)) ?? `${id}: no line`;
-    for (const id of ['private-signed-url', 'private-signed-cookies', 'over-cap-private']) {
-      expect(outcome(id)).toMatch(/^SKIP .*skipped: (no signing key given \(give --sign-key FILE --key-pair-id ID\)|needs --bucket NAME)/);
-    }
-    for (const id of ['over-cap-public', 'cleanup-on-replace']) expect(outcome(id)).toMatch(/^SKIP .*needs --bucket NAME/);
-    for (const id of [
-      'size-400',
-      'thumbnail-miss-hit',
-      'negotiate-avif',
-      'original-untouched',
-      'missing-404',
-      'private-unsigned-403',
-      'private-preflight-403',
-    ]) {
-      expect(outcome(id)).toMatch(/^PASS /);
-    }
-    expect(outcome('compressed-svg')).toMatch(/^SKIP .*no SVG original/);
-    expect(run.stdout).toMatch(/^\d+ passed, 0 failed, 6 skipped$/m);
-  }, HEAVY);
-
-  it('removes its test originals when interrupted (SIGTERM) after uploading them', async () => {
-    const child = spawn(process.execPath, ['infra/build/run.mjs', 'infra/tools/verify.ts', ...fullArgs()], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        // Interrupted in the middle of the rows, with the originals in the bucket.
-        if (/verify: \w+ size-400/.test(stderr)) resolve();
+  it(
+    'runs as `npm run verify` without keys or bucket: the signed and bucket rows say they were skipped, and why',
+    async () => {
+      const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['infra/build/run.mjs', 'infra/tools/verify.ts', '--url', stack.edge.url, '--image', 'photos/cat.jpg', '--private-image', 'private/vault.jpg'],
+          { env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        );
       });
-      void exited.then(() => resolve());
-    });
-    const uploaded = (await bucketKeys()).filter((k) => k.includes('verify-'));
-    child.kill('SIGTERM');
-    expect(await exited, stderr).toBe(130);
-    expect(uploaded.length).toBeGreaterThan(0);
-    expect(stderr).toMatch(/verify: interrupted; removed \d+ objects under verify's prefixes/);
-    expect((await bucketKeys()).filter((k) => k.includes('verify-'))).toEqual([]);
-  }, HEAVY);
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.split('\n');
+      const outcome = (id: string) => lines.find((l) => new RegExp(`^(PASS|FAIL|SKIP) {2}${id} `).test(l)) ?? `${id}: no line`;
+      for (const id of ['private-signed-url', 'private-signed-cookies', 'over-cap-private']) {
+        expect(outcome(id)).toMatch(/^SKIP .*skipped: (no signing key given \(give --sign-key FILE --key-pair-id ID\)|needs --bucket NAME)/);
+      }
+      for (const id of ['over-cap-public', 'cleanup-on-replace']) expect(outcome(id)).toMatch(/^SKIP .*needs --bucket NAME/);
+      for (const id of [
+        'size-400',
+        'thumbnail-miss-hit',
+        'negotiate-avif',
+        'original-untouched',
+        'missing-404',
+        'private-unsigned-403',
+        'private-preflight-403',
+      ]) {
+        expect(outcome(id)).toMatch(/^PASS /);
+      }
+      expect(outcome('compressed-svg')).toMatch(/^SKIP .*no SVG original/);
+      expect(run.stdout).toMatch(/^\d+ passed, 0 failed, 6 skipped$/m);
+    },
+    HEAVY,
+  );
+
+  it(
+    'removes its test originals when interrupted (SIGTERM) after uploading them',
+    async () => {
+      const child = spawn(process.execPath, ['infra/build/run.mjs', 'infra/tools/verify.ts', ...fullArgs()], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          // Interrupted in the middle of the rows, with the originals in the bucket.
+          if (/verify: \w+ size-400/.test(stderr)) resolve();
+        });
+        void exited.then(() => resolve());
+      });
+      const uploaded = (await bucketKeys()).filter((k) => k.includes('verify-'));
+      child.kill('SIGTERM');
+      expect(await exited, stderr).toBe(130);
+      expect(uploaded.length).toBeGreaterThan(0);
+      expect(stderr).toMatch(/verify: interrupted; removed \d+ objects under verify's prefixes/);
+      expect((await bucketKeys()).filter((k) => k.includes('verify-'))).toEqual([]);
+    },
+    HEAVY,
+  );
 });
