@@ -13,6 +13,7 @@ import type * as pulumi from '@pulumi/pulumi';
 import type { BehaviorSpec, CachePolicySpec, DistributionSpec, EventType, FunctionName, OriginRequestPolicySpec, OriginSpec } from './distribution.ts';
 import { cachePolicyParameters, findOrigin, originRequestPolicyConfig, runsOnLambdaEdge, s3DomainName, viewerRuntimeOf } from './distribution.ts';
 import type { CloudFrontReader, ImageBuckets } from './bucket.ts';
+import { imageResponseHeaders, responseHeadersPolicyConfig } from './response-headers.ts';
 import { distributionProblems } from './build/limits.ts';
 import type { DeployedCloudFrontFunction } from './cloudfront-functions.ts';
 import type { EdgeFunction } from './edge-functions.ts';
@@ -163,26 +164,7 @@ export function createCdn(spec: DistributionSpec, options: DeployOptions, inputs
 
   const responseHeadersPolicy = new aws.cloudfront.ResponseHeadersPolicy(
     'response-headers',
-    {
-      name: `${prefix}-images-headers`,
-      comment: 'CORS for image GETs from any site, and security headers',
-      corsConfig: {
-        accessControlAllowCredentials: false,
-        accessControlAllowHeaders: { items: ['*'] },
-        accessControlAllowMethods: { items: ['GET', 'HEAD', 'OPTIONS'] },
-        accessControlAllowOrigins: { items: ['*'] },
-        accessControlExposeHeaders: { items: ['ETag', 'Content-Length', 'Content-Type'] },
-        accessControlMaxAgeSec: 86_400,
-        originOverride: true,
-      },
-      securityHeadersConfig: {
-        contentTypeOptions: { override: true },
-        strictTransportSecurity: { accessControlMaxAgeSec: 63_072_000, includeSubdomains: true, override: true },
-        referrerPolicy: { referrerPolicy: 'strict-origin-when-cross-origin', override: true },
-        frameOptions: { frameOption: 'DENY', override: true },
-      },
-      customHeadersConfig: { items: [{ header: 'Cross-Origin-Resource-Policy', value: 'cross-origin', override: true }] },
-    },
+    { name: `${prefix}-images-headers`, ...responseHeadersPolicyConfig(imageResponseHeaders) },
     opts,
   );
 

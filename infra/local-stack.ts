@@ -30,7 +30,7 @@ import { cloudFrontFunctionsOf } from './build/limits.ts';
 import { loadCloudFrontFunction } from './local/cloudfront-sandbox.ts';
 import type { CloudFrontFunctionInstance } from './local/cloudfront-sandbox.ts';
 import { startEdge } from './local/edge.ts';
-import { DEV_FAIL_PRIMARY, DEV_S3_CONFLICT, DEV_VIEWER_COUNTRY } from './local/dev.ts';
+import { DEV_FAIL_PRIMARY, DEV_S3_CONFLICT, DEV_VIEWER_COUNTRY, dropVary } from './local/dev.ts';
 import { Gallery } from './local/gallery/routes.ts';
 import { awsS3Fetch } from './local/aws-s3.ts';
 import { signCookies, signUrl, testKey } from './tools/signer.ts';
@@ -187,7 +187,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cloudFrontFunctions,
       functions: {
         'image-request': imageRequest(imageRequestConfig(spec), { log }),
-        'image-resize': imageResize({ ...imageResizeConfig(spec), ...(options.renders ? { renders: options.renders } : {}) }, { store, render: renderer, log }),
+        'image-resize': dropVary(
+          imageResize({ ...imageResizeConfig(spec), ...(options.renders ? { renders: options.renders } : {}) }, { store, render: renderer, log }),
+          () => edge?.simulate.dropVary === true,
+        ),
         // The local edge speaks http, so signed Resources name http://127.0.0.1:PORT/...
         ...(spec.signedUrls ? { 'signed-url': signedUrl({ ...signedUrlConfig(spec), scheme: 'http' }, { log }) } : {}),
         ...(spec.geo ? { 'geo-route': geoRoute(geoRouteConfig(spec), { log }) } : {}),

@@ -31,9 +31,14 @@
  *
  * The same switches can be set for every request: `npm start -- --country DE --fail-primary down`,
  * or `edge.simulate` in code. A per-request switch wins; the value `off` / `none` clears one.
+ *
+ *   npm start -- --drop-vary                 (whole edge only; `edge.simulate.dropVary` in code)
+ *     Breaks the local edge on purpose: image-resize's answers lose their `Vary` header, as a
+ *     deployment with a wrong function would. `npm run verify` must then fail, naming the row.
  */
 import { STATUS_CODES } from 'node:http';
 import { isIP } from 'node:net';
+import type { EdgeFunction } from './function-runner.ts';
 
 export const DEV_VIEWER_COUNTRY = 'x-local-viewer-country';
 export const DEV_FAIL_PRIMARY = 'x-local-fail-primary';
@@ -51,6 +56,17 @@ export interface Simulation {
   viewerIp?: string | undefined;
   /** How many conditional writes the embedded S3 answers with 409 ConditionalRequestConflict (1-3). */
   s3Conflicts?: number | undefined;
+  /** Broken on purpose: image-resize's answers lose their Vary header (dropVary). */
+  dropVary?: boolean | undefined;
+}
+
+/** image-resize as the edge runs it: its answers without Vary while `broken()` says so. */
+export function dropVary(fn: EdgeFunction, broken: () => boolean): EdgeFunction {
+  return async (event: unknown) => {
+    const answer = (await fn(event)) as { headers?: Record<string, unknown> } | undefined;
+    if (broken() && answer?.headers) delete answer.headers['vary'];
+    return answer;
+  };
 }
 
 const COUNTRY = /^([A-Za-z]{2})(?:-([A-Za-z0-9]{1,3}))?$/;

@@ -44,6 +44,8 @@ import { createFunctionRunner } from './function-runner.ts';
 import type { EdgeFunction, FunctionTrace } from './function-runner.ts';
 import { LOCAL_ORIGIN_TIMEOUTS, createOriginFetch } from './origin-fetch.ts';
 import type { OriginTimeouts } from './origin-fetch.ts';
+import { withPolicyHeaders } from './response-headers.ts';
+import { imageResponseHeaders } from '../response-headers.ts';
 import { DEFAULT_ERROR_CACHING_MIN_TTL, cachingDisabled, servableStale, ttlFor } from './rules/caching.ts';
 import { compress, compressionFor } from './rules/compression.ts';
 import { cacheKey as cacheKeyOf } from './rules/forwarding.ts';
@@ -150,6 +152,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     } catch (error) {
       answer = failureAnswer(error, requestId);
     }
+    // The behavior's response headers policy (CORS, security headers), on every response it sends.
+    answer = { ...answer, headers: withPolicyHeaders(imageResponseHeaders, { method, origin: req.headers.origin }, answer.headers) };
     send(res, method, answer, requestId);
     options.onTrace?.({
       requestId,

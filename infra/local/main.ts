@@ -23,6 +23,7 @@ const { values } = parseArgs({
     s3: { type: 'string', default: 'embedded' },
     's3-endpoint': { type: 'string' },
     's3-conflict': { type: 'string' },
+    'drop-vary': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -46,6 +47,7 @@ if (values.help) {
                  implies --s3 aws: the buckets must exist and hold the originals (not seeded)
   --s3-conflict N  dev only: the embedded S3 answers the next N (1-3) conditional writes with 409
                  ConditionalRequestConflict, every request; per request: header x-local-s3-conflict: 1
+  --drop-vary    dev only: a broken edge on purpose, image-resize's answers lose Vary (npm run verify fails)
   PORT           port to listen on at 127.0.0.1 (default 3000)`);
   process.exit(0);
 }
@@ -79,6 +81,7 @@ try {
   if (values.country !== undefined) simulate.viewerCountry = parseViewerCountry(values.country);
   if (values['fail-primary'] !== undefined) simulate.failPrimary = parseFailMode(values['fail-primary']);
   if (values['viewer-ip'] !== undefined) simulate.viewerIp = parseViewerIp(values['viewer-ip']);
+  if (values['drop-vary']) simulate.dropVary = true;
   if (values['s3-conflict'] !== undefined) {
     if (values.s3 === 'aws') throw new Error('Expected the embedded S3 for --s3-conflict but received --s3 aws: real S3 cannot be told to conflict');
     simulate.s3Conflicts = parseS3Conflicts(values['s3-conflict']);

@@ -12,6 +12,7 @@ const AREAS: readonly { area: Area; title: string }[] = [
   { area: 'forwarding', title: 'What reaches the origin (and origin-event functions)' },
   { area: 'cache', title: 'The cache' },
   { area: 'compression', title: 'Compression' },
+  { area: 'response', title: 'The response headers policy' },
   { area: 'functions', title: 'Lambda@Edge results' },
   { area: 'quotas', title: 'Quotas (`--quotas strict|current`)' },
 ];

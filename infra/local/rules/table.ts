@@ -10,7 +10,7 @@ import { COMPRESSED_STATUSES, MAX_COMPRESSED_BYTES, MIN_COMPRESSED_BYTES } from 
 import { DEFAULT_ERROR_CACHING_MIN_TTL, ERRORS_ALWAYS_CACHED, ERRORS_CACHED_WITH_MAX_AGE, ERRORS_REFUSAL_HONOURED } from './caching.ts';
 import { MAX_REQUEST_BYTES, MAX_URL_BYTES } from './path.ts';
 
-export type Area = 'request' | 'forwarding' | 'cache' | 'compression' | 'functions' | 'quotas';
+export type Area = 'request' | 'forwarding' | 'cache' | 'compression' | 'response' | 'functions' | 'quotas';
 
 export interface Rule {
   /** Stable id; a test title carrying `[id]` in `test` proves the row. */
@@ -395,6 +395,19 @@ export const RULES: readonly Rule[] = [
     source: `${GUIDE}/ServingCompressedFiles.html`,
     local: 'End to end: an SVG original and a text error page arrive Brotli- or gzip-encoded, a JPEG thumbnail does not.',
     test: CONFORMANCE_TEST,
+  },
+
+  // The response headers policy.
+  {
+    id: 'resp.headers-policy',
+    area: 'response',
+    rule: 'A response headers policy adds its security and custom headers to the responses CloudFront sends for the behavior, and its CORS headers to responses for CORS requests (an Origin header); with override (originOverride for CORS) they replace what the origin sent, without it they are added only when absent.',
+    source: `${GUIDE}/adding-response-headers.html`,
+    local:
+      'The data of infra/response-headers.ts (what cdn.ts deploys) applied to every response the edge sends: nosniff, HSTS, Referrer-Policy, X-Frame-Options, Cross-Origin-Resource-Policy; Access-Control-Allow-Origin and Expose-Headers on a CORS GET, Allow-Methods, Allow-Headers and Max-Age on a CORS OPTIONS.',
+    silent:
+      'Whether a response a viewer-request function generated (a 400, a signed-url 403) gets them: the local edge adds them (a response sent to a request that matched the behavior).',
+    test: 'infra/local/response-headers.test.ts',
   },
 
   // Functions.
