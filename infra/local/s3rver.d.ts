@@ -20,6 +20,9 @@ declare module 's3rver' {
     body: unknown;
     type: string;
     get(header: string): string;
+    set(header: string, value: string): void;
+    /** The request's Content-Type matched against a type (koa's ctx.is). */
+    is(type: string): string | false | null;
     store: { existsObject(bucket: string, key: string): Promise<boolean> };
   }
 
