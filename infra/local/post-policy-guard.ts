@@ -37,6 +37,9 @@ export interface PostRefusal {
   readonly extra?: Readonly<Record<string, string>>;
 }
 
+/** How much of an over-long body is read (and dropped) before the connection is cut. */
+const DRAIN_FACTOR = 8;
+
 /** Fields S3 never asks a condition for. */
 const EXEMPT = new Set(['x-amz-signature', 'file', 'policy']);
 
@@ -88,7 +91,7 @@ export function evaluatePost(
   if (!(Date.parse(policy.expiration) > nowMs)) return denied('Invalid according to Policy: Policy expired.');
   const covered = new Set<string>();
   let range: readonly [number, number] | undefined;
-  const valueOf = (name: string) => (name === 'bucket' ? bucket : lower.get(name));
+  const fieldValue = (name: string) => (name === 'bucket' ? bucket : lower.get(name));
   for (const condition of policy.conditions as readonly unknown[]) {
     const failed = denied(`Invalid according to Policy: Policy Condition failed: ${JSON.stringify(condition)}`);
     if (Array.isArray(condition)) {
@@ -99,7 +102,7 @@ export function evaluatePost(
       }
       const name = String(field).replace(/^\$/, '').toLowerCase();
       covered.add(name);
-      const actual = valueOf(name);
+      const actual = fieldValue(name);
       if (op === 'eq' && actual !== value) return failed;
       if (op === 'starts-with' && (actual === undefined || !actual.startsWith(String(value)))) return failed;
       if (op !== 'eq' && op !== 'starts-with') {
@@ -109,7 +112,7 @@ export function evaluatePost(
       for (const [field, value] of Object.entries(condition as Record<string, unknown>)) {
         const name = field.toLowerCase();
         covered.add(name);
-        if (valueOf(name) !== value) return failed;
+        if (fieldValue(name) !== value) return failed;
       }
     }
   }
@@ -176,15 +179,18 @@ export function postPolicyGuard(options: {
     const request = ctx.req as IncomingMessage;
     const chunks: Buffer[] = [];
     let received = 0;
+    // Past the limit the rest is read and dropped (the client gets S3's answer, not a reset), up to
+    // DRAIN_FACTOR times the limit; beyond that the connection is cut.
     for await (const chunk of request) {
       received += (chunk as Buffer).byteLength;
-      if (received > options.maxBodyBytes) {
-        request.destroy();
-        const refusal = TOO_LARGE(received, options.maxBodyBytes);
-        options.onRefusal?.(bucket, refusal);
-        return refuse(ctx, refusal);
-      }
-      chunks.push(chunk as Buffer);
+      if (received <= options.maxBodyBytes) chunks.push(chunk as Buffer);
+      else if (received > options.maxBodyBytes * DRAIN_FACTOR) break;
+    }
+    if (received > options.maxBodyBytes) {
+      const refusal = TOO_LARGE(received, options.maxBodyBytes);
+      options.onRefusal?.(bucket, refusal);
+      if (!request.complete) ctx.set('Connection', 'close');
+      return refuse(ctx, refusal);
     }
     const body = Buffer.concat(chunks, received);
     const form = await readForm(body, ctx.get('content-type'));

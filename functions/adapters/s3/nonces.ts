@@ -20,7 +20,16 @@ export function s3NonceStore(client: S3Client, bucket: string): NonceStore {
   return {
     async claim(nonce) {
       try {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: nonceKey(nonce), Body: '', IfNoneMatch: '*', ContentType: 'application/octet-stream' }));
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: nonceKey(nonce),
+            Body: new Uint8Array(0),
+            ContentLength: 0,
+            IfNoneMatch: '*',
+            ContentType: 'application/octet-stream',
+          }),
+        );
         return 'first';
       } catch (error) {
         const status =
