@@ -39,6 +39,7 @@ import { seedOriginals, startLocalS3 } from './local/s3.ts';
 import type { LocalS3 } from './local/s3.ts';
 import { startLocalDerivedCleanup } from './local/derived-cleanup.ts';
 import { startLocalUploadGrant } from './local/upload-grant.ts';
+import { replicateUploads } from './local/replicate-uploads.ts';
 import type { LocalUploadGrant } from './local/upload-grant.ts';
 import { uploadGrantConfig } from './config.ts';
 import type { LocalDerivedCleanup } from './local/derived-cleanup.ts';
@@ -239,6 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const derivedCleanup = functionsClient
       ? startLocalDerivedCleanup({ s3, client: functionsClient, buckets: s3Origins.map((o) => o.bucket), cache: () => edge!.cache, log })
       : undefined;
+    const stopReplication = replicateUploads(s3, s3.client, primary.bucket, s3Origins.slice(1).map((o) => o.bucket));
     return {
       edge,
       s3,
@@ -249,6 +251,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(derivedCleanup ? { derivedCleanup } : {}),
       ...(uploads ? { uploads } : {}),
       async close() {
+        stopReplication();
         derivedCleanup?.stop();
         await uploads?.close();
         await edge.close();
