@@ -240,7 +240,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const derivedCleanup = functionsClient
       ? startLocalDerivedCleanup({ s3, client: functionsClient, buckets: s3Origins.map((o) => o.bucket), cache: () => edge!.cache, log })
       : undefined;
-    const stopReplication = replicateUploads(s3, s3.client, primary.bucket, s3Origins.slice(1).map((o) => o.bucket));
+    const stopReplication = replicateUploads(
+      s3,
+      s3.client,
+      primary.bucket,
+      s3Origins.slice(1).map((o) => o.bucket),
+    );
     return {
       edge,
       s3,
