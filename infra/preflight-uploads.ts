@@ -21,12 +21,8 @@ export function accelerationNameProblems(name: string): string[] {
 }
 
 function originProblem(origin: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return 'not a URL';
-  }
+  if (!URL.canParse(origin)) return 'not a URL';
+  const url = new URL(origin);
   if (url.origin !== origin) return `not an origin (it should read ${url.origin === 'null' ? 'https://host' : url.origin})`;
   if (url.protocol !== 'https:' && url.hostname !== 'localhost') return 'not https (only http://localhost may be plain http)';
   return undefined;

@@ -300,3 +300,60 @@ describe('the embedded S3 needs the guard: bare s3rver stores a POST against any
     }
   });
 });
+
+describe("npm run upload: the same grant flow, or the operator's credentials with multipart", () => {
+  it('through a grant: streams the file with progress, and explains each refusal', async () => {
+    const { postWithGrant, requestGrant } = await import('../../infra/tools/uploader.ts');
+    const seen: number[] = [];
+    const grant = await requestGrant(uploads().url, uploads().mint('uploads/cli/'), 'image/jpeg');
+    await postWithGrant(grant, 'uploads/cli/street.jpg', 'fixtures/images/street-1080p.jpg', (sent, total) => {
+      expect(total).toBe(street.byteLength);
+      seen.push(sent);
+    });
+    expect(seen.at(-1)).toBe(street.byteLength);
+    expect(await keysIn()).toContain('uploads/cli/street.jpg');
+    await expect(postWithGrant(grant, 'uploads/cli/large.jpg', 'fixtures/images/landscape-12mp.jpg')).rejects.toThrow(
+      `the file is ${large.byteLength} bytes, over the grant's limit`,
+    );
+    await expect(postWithGrant(grant, 'photos/cli.jpg', 'fixtures/images/street-1080p.jpg')).rejects.toThrow(
+      'the key photos/cli.jpg is outside the granted prefix uploads/cli/',
+    );
+    await expect(requestGrant(uploads().url, 'v1.forged.token', 'image/jpeg')).rejects.toThrow(/upload-grant refused \(HTTP 401\)/);
+    expect(await keysIn()).not.toContain('uploads/cli/large.jpg');
+  });
+
+  it('with credentials: a multipart upload of parts of 5 MiB, and an existing original is refused', async () => {
+    const { uploadWithCredentials } = await import('../../infra/tools/uploader.ts');
+    const dir = await mkdtemp(path.join(tmpdir(), 'edge-images-upload-'));
+    try {
+      // 11 MiB: three parts (5, 5, 1).
+      const big = path.join(dir, 'big.jpg');
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(big, Buffer.concat([large, Buffer.alloc(11 * 1024 * 1024 - large.byteLength, 1)]));
+      const seen: number[] = [];
+      const how = await uploadWithCredentials({
+        client: stack.s3.client,
+        bucket: stack.bucket,
+        key: 'uploads/ops/big.jpg',
+        file: big,
+        partBytes: 5 * 1024 * 1024,
+        onProgress: (sent) => seen.push(sent),
+      });
+      expect(how).toBe('multipart');
+      expect(seen).toHaveLength(3);
+      expect(Math.max(...seen)).toBe(11 * 1024 * 1024);
+      const small = await uploadWithCredentials({
+        client: stack.s3.client,
+        bucket: stack.bucket,
+        key: 'uploads/ops/small.jpg',
+        file: 'fixtures/images/street-1080p.jpg',
+      });
+      expect(small).toBe('put');
+      await expect(
+        uploadWithCredentials({ client: stack.s3.client, bucket: stack.bucket, key: 'uploads/ops/small.jpg', file: 'fixtures/images/portrait-exif6.jpg' }),
+      ).rejects.toThrow('An original named uploads/ops/small.jpg exists already');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
