@@ -26,6 +26,8 @@ describe('deploy options from a stage file', () => {
       cdn: true,
       overrides: {},
       imageOrigin: { deploy: 'existing' },
+      // Browser uploads: no acceleration (a per-GB charge), no grant.
+      uploads: { accelerate: false, grant: false, allowedOrigins: [] },
     });
     expect(deployOptionsFromStage({}, { ...context, stage: 'production' }).retainBuckets).toBe(true);
   });
