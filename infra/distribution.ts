@@ -166,7 +166,7 @@ export interface DistributionSpec {
 // ---------------------------------------------------------------------------------------------
 // Browser uploads (upload-grant): one block, read by infra/config.ts, infra/upload-grant.ts and the local edge.
 
-export interface UploadsSpec {
+interface UploadsSpec {
   /** The upload-grant function: a regional Lambda behind its own function URL. */
   readonly grant: FunctionSpec;
   /** Prefixes a token may grant (each ends in `/`, none under `_derived/`): the role may write only there. */

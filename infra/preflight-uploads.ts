@@ -12,7 +12,7 @@
 import type { StageUploads } from './stages/schema.ts';
 
 /** Why a bucket name cannot be accelerated; empty when it can. */
-export function accelerationNameProblems(name: string): string[] {
+function accelerationNameProblems(name: string): string[] {
   const problems: string[] = [];
   if (name.includes('.')) problems.push('no dots');
   if (!/^[a-z0-9]([a-z0-9-]{1,61})[a-z0-9]$/.test(name))

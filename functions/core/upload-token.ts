@@ -15,7 +15,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EdgeError, quote } from './errors.ts';
 import { DERIVED_PREFIX, validateKey } from './keys.ts';
 
-export const UPLOAD_TOKEN_VERSION = 'v1';
+const UPLOAD_TOKEN_VERSION = 'v1';
 
 export interface UploadClaims {
   /** The SST stage the token is for: a token for `staging` is refused by `production`. */
@@ -92,7 +92,7 @@ export function verifyUploadToken(token: string | undefined, key: string, rules:
 }
 
 /** A prefix a token may name: a key-shaped path ending in `/`, outside `_derived/`, under an allowed prefix. */
-export function checkGrantedPrefix(prefix: string, allowedPrefixes: readonly string[]): void {
+function checkGrantedPrefix(prefix: string, allowedPrefixes: readonly string[]): void {
   if (!prefix.endsWith('/')) throw forbidden(`Expected an upload prefix ending in "/" but received ${quote(prefix)}`);
   try {
     validateKey(prefix.slice(0, -1));

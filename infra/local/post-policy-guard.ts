@@ -55,7 +55,7 @@ const TOO_LARGE = (proposed: number, max: number): PostRefusal => ({
  * size. `fields` are the fields before `file` (names as sent); `secretOf` answers the secret of an
  * access key id (undefined: unknown key). Null when the upload may be stored.
  */
-export function evaluatePost(
+function evaluatePost(
   bucket: string,
   fields: ReadonlyMap<string, string>,
   fileBytes: number | undefined,

@@ -38,7 +38,7 @@ interface Grant {
 }
 
 /** S3's XML error as one sentence an operator can act on. */
-export function explainS3Refusal(status: number, xml: string, context: { key: string; prefix: string; bytes: number }): string {
+function explainS3Refusal(status: number, xml: string, context: { key: string; prefix: string; bytes: number }): string {
   const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ?? `HTTP ${status}`;
   const message = (/<Message>([^<]*)<\/Message>/.exec(xml)?.[1] ?? '').replaceAll('&quot;', '"').replaceAll('&amp;', '&');
   if (code === 'EntityTooLarge') {
