@@ -172,10 +172,16 @@ export function postPolicyGuard(options: {
   readonly onRefusal?: (bucket: string, refusal: PostRefusal) => void;
 }): Middleware {
   return async (ctx, next) => {
-    const segments = ctx.path.split('/');
-    // POST /<bucket> (path-style) is the browser upload; POST /<bucket>/<key>?uploads and the like are not.
-    if (ctx.method !== 'POST' || segments.length !== 2 || segments[1] === '' || !ctx.is('multipart/form-data')) return next();
-    const bucket = decodeURIComponent(segments[1]!);
+    // Every form POST, whatever the path's spelling (`/bucket`, `/bucket/`, `//bucket`: s3rver's router
+    // takes them all as the browser upload); the SDK's own POSTs (DeleteObjects, multipart uploads)
+    // never send multipart/form-data.
+    if (ctx.method !== 'POST' || !ctx.is('multipart/form-data')) return next();
+    let bucket: string;
+    try {
+      bucket = decodeURIComponent(ctx.path.split('/').find((segment) => segment !== '') ?? '');
+    } catch {
+      bucket = '';
+    }
     const request = ctx.req as IncomingMessage;
     const chunks: Buffer[] = [];
     let received = 0;
