@@ -240,7 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const derivedCleanup = functionsClient
       ? startLocalDerivedCleanup({ s3, client: functionsClient, buckets: s3Origins.map((o) => o.bucket), cache: () => edge!.cache, log })
       : undefined;
-    const stopReplication = replicateUploads(
+    const replication = replicateUploads(
       s3,
       s3.client,
       primary.bucket,
@@ -256,13 +256,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(derivedCleanup ? { derivedCleanup } : {}),
       ...(uploads ? { uploads } : {}),
       async close() {
-        stopReplication();
+        replication.stop();
         derivedCleanup?.stop();
         await uploads?.close();
         await edge.close();
         await origin!.close();
         await pool?.close();
         await derivedCleanup?.settled();
+        await replication.settled();
         functionsClient?.destroy();
         await s3.close();
         await rm(derivedDir!, { recursive: true, force: true });
