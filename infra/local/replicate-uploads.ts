@@ -11,12 +11,7 @@ import { DERIVED_PREFIX } from '../../functions/core/keys.ts';
 import type { LocalS3 } from './s3.ts';
 
 /** `stop` stops listening; `settled` resolves once every copy started has finished (close the S3 after it). */
-export function replicateUploads(
-  s3: LocalS3,
-  client: S3Client,
-  primary: string,
-  replicas: readonly string[],
-): { stop(): void; settled(): Promise<void> } {
+export function replicateUploads(s3: LocalS3, client: S3Client, primary: string, replicas: readonly string[]): { stop(): void; settled(): Promise<void> } {
   const pending = new Set<Promise<unknown>>();
   const settled = async () => {
     while (pending.size > 0) await Promise.allSettled([...pending]);
