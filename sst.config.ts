@@ -42,7 +42,14 @@ export default $config({
     // The zips are made by `npm run package` with the stage's bucket names baked in.
     const artifacts = options.cdn ? buildStageArtifacts(root, $app.stage, overrides) : undefined;
     const files = writeStageOverrides(root, $app.stage, overrides);
-    const stack = createEdgeImages(distribution, options, { ...(artifacts ? { artifacts } : {}), geoDns, sst: sst.aws });
+    // The upload token key the stage shares with its sites' backends: `npx sst secret set UploadGrantKey <key>`.
+    const uploadGrantKey = options.uploads?.grant ? new sst.Secret('UploadGrantKey').value : undefined;
+    const stack = createEdgeImages(distribution, options, {
+      ...(artifacts ? { artifacts } : {}),
+      geoDns,
+      sst: sst.aws,
+      ...(uploadGrantKey ? { uploadGrantKey } : {}),
+    });
 
     if ($dev) {
       // The local edge, on the stage's real buckets: function changes show without any redeploy.
@@ -61,6 +68,8 @@ export default $config({
           }
         : {}),
       functions: Object.fromEntries([...stack.functions].map(([fn, f]) => [fn, f.versionArn])),
+      // Where sites' browsers ask for upload grants (docs/uploads.md).
+      ...(stack.uploadGrant ? { uploadGrantUrl: stack.uploadGrant.url.functionUrl } : {}),
       // derived-cleanup, per bucket region: the function and the queue its failed events go to.
       ...(stack.derivedCleanup
         ? {

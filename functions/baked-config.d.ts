@@ -22,3 +22,7 @@ declare module 'edge-images:config/derived-cleanup' {
   const config: import('./derived-cleanup/handler.ts').DerivedCleanupConfig;
   export default config;
 }
+declare module 'edge-images:config/upload-grant' {
+  const config: import('./upload-grant/handler.ts').UploadGrantConfig;
+  export default config;
+}

@@ -5,6 +5,12 @@
  * lifecycle that expires `_derived/` objects, plus bucket-owner-enforced ownership and default
  * encryption. Replicas receive the primary's new objects through S3 replication.
  *
+ * Browser uploads (the stage's `uploads`): the primary may get S3 Transfer Acceleration (an
+ * aws.s3.BucketAccelerateConfiguration: SST's Bucket has no argument for it; the bucket name must be
+ * DNS-compliant without dots, which the preflight checks:
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketAccelerateConfiguration.html), and a
+ * CORS rule letting the sites' origins POST the upload form (and read ETag and Location).
+ *
  * The bucket policy: SST's Bucket owns the bucket's one BucketPolicy (S3 allows one; SST refuses a
  * second), and its `access: 'cloudfront'` would let ANY distribution read (no AWS:SourceArn
  * condition). So `access` stays unset and `transform.policy` writes the whole document: CloudFront
@@ -42,6 +48,8 @@ export interface ImageBucket {
 
 export interface ImageBuckets {
   readonly primary: ImageBucket;
+  /** Transfer Acceleration on the primary, when the stage turns it on. */
+  readonly acceleration?: aws.s3.BucketAccelerateConfiguration;
   readonly replicas: readonly ImageBucket[];
   readonly byOrigin: ReadonlyMap<string, ImageBucket>;
   readonly replication?: aws.s3.BucketReplicationConfig;
@@ -119,6 +127,18 @@ const CORS_RULES: aws.types.input.s3.BucketCorsConfigurationCorsRule[] = [
   },
 ];
 
+/** Browser uploads: a POST of the upload form from the sites' origins (the grant's presigned POST). */
+function uploadCorsRule(allowedOrigins: readonly string[]): aws.types.input.s3.BucketCorsConfigurationCorsRule {
+  return {
+    id: 'browser-uploads',
+    allowedMethods: ['POST'],
+    allowedOrigins: [...allowedOrigins],
+    allowedHeaders: ['*'],
+    exposeHeaders: ['ETag', 'Location'],
+    maxAgeSeconds: 600,
+  };
+}
+
 /** `spec` is the stage's spec (stageSpec): its S3 origins carry the stage's bucket names. */
 export function createImageBuckets(spec: DistributionSpec, options: DeployOptions, providers: Providers, sst: SstBasicComponents): ImageBuckets {
   const primaryOrigin = primaryS3Origin(spec);
@@ -127,9 +147,13 @@ export function createImageBuckets(spec: DistributionSpec, options: DeployOption
   for (const origin of spec.origins) {
     if (origin.kind !== 's3') continue;
     const reader = new Promise<CloudFrontReader | undefined>((resolve) => pending.set(origin.id, resolve));
-    byOrigin.set(origin.id, createImageBucket(origin, options, providers.forRegion(origin.region), sst, reader));
+    const uploads = origin.id === primaryOrigin.id && options.uploads?.grant ? options.uploads.allowedOrigins : [];
+    byOrigin.set(origin.id, createImageBucket(origin, options, providers.forRegion(origin.region), sst, reader, uploads));
   }
   const primary = byOrigin.get(primaryOrigin.id)!;
+  const acceleration = options.uploads?.accelerate
+    ? new aws.s3.BucketAccelerateConfiguration(`${primary.origin.id}-accelerate`, { bucket: primary.name, status: 'Enabled' }, { provider: primary.provider })
+    : undefined;
   const replicas = [...byOrigin.values()].filter((b) => b !== primary);
   const replication = replicas.length > 0 ? createReplication(primary, replicas, options) : undefined;
   let allowed = false;
@@ -139,7 +163,7 @@ export function createImageBuckets(spec: DistributionSpec, options: DeployOption
     for (const id of readers.keys()) if (!byOrigin.has(id)) throw new Error(`Expected an image bucket's origin id for a CloudFront reader but received ${id}`);
     for (const [id, resolve] of pending) resolve(readers.get(id));
   };
-  return { primary, replicas, byOrigin, ...(replication ? { replication } : {}), allowCloudFront };
+  return { primary, ...(acceleration ? { acceleration } : {}), replicas, byOrigin, ...(replication ? { replication } : {}), allowCloudFront };
 }
 
 function createImageBucket(
@@ -148,6 +172,7 @@ function createImageBucket(
   provider: aws.Provider,
   sst: SstBasicComponents,
   reader: Promise<CloudFrontReader | undefined>,
+  uploadOrigins: readonly string[],
 ): ImageBucket {
   const opts: pulumi.CustomResourceOptions = { provider };
   const name = origin.id;
@@ -169,7 +194,7 @@ function createImageBucket(
           return undefined;
         },
         cors: (args) => {
-          args.corsRules = CORS_RULES;
+          args.corsRules = uploadOrigins.length > 0 ? [...CORS_RULES, uploadCorsRule(uploadOrigins)] : CORS_RULES;
           return undefined;
         },
         lifecycle: (args) => {

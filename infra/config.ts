@@ -7,9 +7,12 @@
 import type { ImageRequestConfig } from '../functions/image-request/handler.ts';
 import type { ImageResizeConfig } from '../functions/image-resize/handler.ts';
 import type { SignedUrlConfig } from '../functions/signed-url/handler.ts';
+import type { UploadGrantConfig } from '../functions/upload-grant/handler.ts';
+import { originalMediaTypes } from '../functions/core/media-types.ts';
 import { distribution, s3DomainName, tunables } from './distribution.ts';
 import type { DistributionSpec, S3OriginSpec } from './distribution.ts';
 import { geoRouteConfig } from './geo.ts';
+import { primaryS3Origin } from './options.ts';
 import type { PackagedFunctionName } from './build/bundle.ts';
 
 /** geo-route's config: the geo table of distribution.ts, checked (checkGeoTable) as it is built. */
@@ -33,7 +36,43 @@ export function functionConfig(fn: PackagedFunctionName, spec: DistributionSpec 
       return imageResizeConfig(spec);
     case 'derived-cleanup':
       return derivedCleanupConfig(spec);
+    case 'upload-grant':
+      return uploadGrantConfig(spec);
   }
+}
+
+/**
+ * upload-grant's config: the primary bucket (the originals'), its upload endpoint (Transfer
+ * Acceleration's when the stage enables it: https://docs.aws.amazon.com/AmazonS3/latest/userguide/transfer-acceleration-getting-started.html),
+ * and the uploads block's rules; the size limit is the image policy's maxInputBytes. `endpoint`
+ * replaces the endpoint (the local edge's embedded S3).
+ */
+export function uploadGrantConfig(spec: DistributionSpec = distribution, endpoint?: string): UploadGrantConfig {
+  const uploads = spec.uploads;
+  if (uploads === undefined) throw new Error(`Expected an uploads block in ${spec.name} for the upload-grant function but received none`);
+  const known = originalMediaTypes();
+  const unknown = uploads.contentTypes.filter((type) => !known.includes(type));
+  if (unknown.length > 0) throw new Error(`Expected media types of originals (${known.join(', ')}) in uploads.contentTypes but received ${unknown.join(', ')}`);
+  for (const prefix of uploads.allowedPrefixes) {
+    if (!prefix.endsWith('/') || prefix.startsWith('_derived/') || prefix.startsWith('/')) {
+      throw new Error(
+        `Expected an upload prefix such as "uploads/" (ending in "/", outside _derived/) in uploads.allowedPrefixes but received ${JSON.stringify(prefix)}`,
+      );
+    }
+  }
+  const origin = primaryS3Origin(spec);
+  const url = uploads.accelerate ? `https://${origin.bucket}.s3-accelerate.amazonaws.com/` : `https://${origin.bucket}.s3.${origin.region}.amazonaws.com/`;
+  return {
+    stage: uploads.stage,
+    bucket: origin.bucket,
+    region: origin.region,
+    endpoint: endpoint ?? url,
+    allowedPrefixes: uploads.allowedPrefixes,
+    contentTypes: uploads.contentTypes,
+    maxBytes: spec.images.limits.maxInputBytes,
+    grantSeconds: uploads.grantSeconds,
+    maxTokenSeconds: uploads.maxTokenSeconds,
+  };
 }
 
 export function imageRequestConfig(spec: DistributionSpec = distribution): ImageRequestConfig {

@@ -158,6 +158,28 @@ export interface DistributionSpec {
   readonly keyGroups?: readonly KeyGroupSpec[];
   /** How the signed-url function verifies (behaviors whose viewer-request is `signed-url`). */
   readonly signedUrls?: SignedUrlSpec;
+  /** Browser uploads of originals through short-lived grants (the upload-grant function, docs/uploads.md). */
+  readonly uploads?: UploadsSpec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser uploads (upload-grant): one block, read by infra/config.ts, infra/upload-grant.ts and the local edge.
+
+interface UploadsSpec {
+  /** The upload-grant function: a regional Lambda behind its own function URL. */
+  readonly grant: FunctionSpec;
+  /** Prefixes a token may grant (each ends in `/`, none under `_derived/`): the role may write only there. */
+  readonly allowedPrefixes: readonly string[];
+  /** Content-Types an upload may declare: originals' media types (functions/core/media-types.ts). */
+  readonly contentTypes: readonly string[];
+  /** How long a grant's POST policy stays valid. */
+  readonly grantSeconds: number;
+  /** The longest an upload token may live when the grant checks it. */
+  readonly maxTokenSeconds: number;
+  /** The stage tokens must name; a deployment sets its own (infra/options.ts stageOverrides). */
+  readonly stage: string;
+  /** Grants name the bucket's Transfer Acceleration endpoint (the stage's `uploads.accelerate`). */
+  readonly accelerate: boolean;
 }
 
 /** A CloudFront public key (PEM, SubjectPublicKeyInfo; RSA-2048 or ECDSA P-256). Its id is the Key-Pair-Id. */
@@ -385,6 +407,18 @@ export const distribution: DistributionSpec = {
     scheme: 'https',
     clockSkewSeconds: 0,
     cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 600 },
+  },
+  // Browser uploads: a grant signs one POST policy for a token's prefix. SVG is left out: a
+  // stranger's SVG holds script when a browser opens the original. Five minutes to start the upload
+  // (S3 checks the policy's expiration when the POST arrives); tokens at most ten minutes old.
+  uploads: {
+    grant: { memoryMb: 256, timeoutSeconds: 10 },
+    allowedPrefixes: ['uploads/'],
+    contentTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif', 'image/tiff'],
+    grantSeconds: 300,
+    maxTokenSeconds: 600,
+    stage: 'local',
+    accelerate: false,
   },
   // Subdivision > country > continent > default, as Route 53 geolocation. The default is the origin
   // group's primary: geo-route only reroutes requests bound for it, never the failover secondary.

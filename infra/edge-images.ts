@@ -24,6 +24,8 @@ import { createEdgeFunctions } from './edge-functions.ts';
 import type { Artifacts, EdgeFunction } from './edge-functions.ts';
 import type { GeoDnsSpec } from './geo.ts';
 import { createImageOriginService } from './image-origin.ts';
+import { createUploadGrant } from './upload-grant.ts';
+import type { UploadGrant } from './upload-grant.ts';
 import type { ImageOriginService } from './image-origin.ts';
 import type { DeployOptions } from './options.ts';
 import type { SstComponents } from './sst-components.ts';
@@ -45,6 +47,8 @@ export interface EdgeImages {
   readonly imageOrigin?: ImageOriginService;
   /** The viewer URL: the custom domain when there is one, else the distribution's domain. */
   readonly url?: pulumi.Output<string>;
+  /** upload-grant and its function URL, when the stage turns uploads.grant on (with the CDN). */
+  readonly uploadGrant?: UploadGrant;
 }
 
 export interface EdgeImagesInputs<
@@ -57,6 +61,8 @@ export interface EdgeImagesInputs<
   readonly geoDns?: GeoDnsSpec;
   /** SST's components: `sst.aws` in sst.config.ts. */
   readonly sst: SstComponents<V, C>;
+  /** The stage's upload token key (the SST secret UploadGrantKey); required when uploads.grant is on. */
+  readonly uploadGrantKey?: pulumi.Input<string>;
 }
 
 export function createEdgeImages<V extends pulumi.ComponentResource, C extends pulumi.ComponentResource>(
@@ -85,6 +91,9 @@ export function createEdgeImages<V extends pulumi.ComponentResource, C extends p
       return entry ? regionalLimitProblems(spec, fn, entry.zipBytes) : [`Expected ${fn} in the packaged functions but received none: package without --only`];
     });
     if (regional.length > 0) throw new Error(`The stage cannot be deployed:\n- ${regional.join('\n- ')}`);
+    if (options.uploads?.grant && inputs.uploadGrantKey === undefined) {
+      throw new Error('Expected the upload token key (npx sst secret set UploadGrantKey <key>) for uploads.grant but received none');
+    }
   }
 
   const providers = createProviders(`${options.app}-${options.stage}`);
@@ -109,6 +118,19 @@ export function createEdgeImages<V extends pulumi.ComponentResource, C extends p
   const dns = createDnsRecords(options, aliases, inputs.geoDns, cdn.distribution, providers, sst);
   const derivedCleanup = createDerivedCleanup(spec, options, artifacts, buckets, cdn.distribution, sst);
   const imageOrigin = createImageOriginService(spec, options, buckets, providers, sst);
+  const uploadGrant =
+    options.uploads?.grant && inputs.uploadGrantKey !== undefined ? createUploadGrant(spec, options, artifacts, buckets, inputs.uploadGrantKey) : undefined;
   const url = aliases[0] ? pulumi.output(`https://${aliases[0]}`) : pulumi.interpolate`https://${cdn.distribution.domainName}`;
-  return { spec, buckets, functions, cloudFrontFunctions, cdn, dns, derivedCleanup, ...(imageOrigin ? { imageOrigin } : {}), url };
+  return {
+    spec,
+    buckets,
+    functions,
+    cloudFrontFunctions,
+    cdn,
+    dns,
+    derivedCleanup,
+    ...(imageOrigin ? { imageOrigin } : {}),
+    ...(uploadGrant ? { uploadGrant } : {}),
+    url,
+  };
 }

@@ -38,6 +38,10 @@ import type { Edge, EdgeOptions } from './local/edge.ts';
 import { seedOriginals, startLocalS3 } from './local/s3.ts';
 import type { LocalS3 } from './local/s3.ts';
 import { startLocalDerivedCleanup } from './local/derived-cleanup.ts';
+import { startLocalUploadGrant } from './local/upload-grant.ts';
+import { replicateUploads } from './local/replicate-uploads.ts';
+import type { LocalUploadGrant } from './local/upload-grant.ts';
+import { uploadGrantConfig } from './config.ts';
 import type { LocalDerivedCleanup } from './local/derived-cleanup.ts';
 
 export interface LocalStackOptions {
@@ -81,6 +85,8 @@ export interface LocalStack {
   readonly origin: ImageOrigin;
   /** derived-cleanup on the embedded S3's object events (absent with real buckets). */
   readonly derivedCleanup?: LocalDerivedCleanup;
+  /** upload-grant on its own local URL, granting uploads to the embedded S3 (absent with real buckets or no uploads block). */
+  readonly uploads?: LocalUploadGrant;
   close(): Promise<void>;
 }
 
@@ -107,13 +113,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const aws = options.s3 === 'aws' ? (options.s3Endpoint ? endpointClients(options.s3Endpoint) : regionalClients()) : undefined;
   const s3: LocalS3 = aws
     ? { endpoint: options.s3Endpoint ?? 'aws', client: aws(primary.region), directory: '', close: async () => {} }
-    : await startLocalS3({ buckets: s3Origins.map((o) => o.bucket) });
+    : await startLocalS3({ buckets: s3Origins.map((o) => o.bucket), maxPostBytes: spec.images.limits.maxInputBytes + 1024 * 1024 });
   let origin: ImageOrigin | undefined;
   // Renders run in child processes killed past the budget (infra/render/pool.ts), shared by
   // image-resize and the HTTP image origin: a hung render never keeps a slot of either.
   let pool: RenderPool | undefined;
   let functionsClient: S3Client | undefined;
   let derivedDir: string | undefined;
+  let uploads: LocalUploadGrant | undefined;
   try {
     const images = path.resolve(options.images ?? 'fixtures/images');
     const seeded = aws ? [] : await seedOriginals(s3.client, primary.bucket, images);
@@ -130,6 +137,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const s3Endpoint = aws ? s3.endpoint : await (options.s3Front?.(s3.endpoint) ?? s3.endpoint);
     functionsClient = aws ? undefined : new S3Client(s3ClientConfig('us-east-1', s3Endpoint));
     const store = aws ? s3Store(aws, (bucket) => s3Origins.find((o) => o.bucket === bucket)?.region) : s3Store(() => functionsClient!);
+    // Browsers POST straight to the embedded S3 (path-style bucket URL), as they would to the bucket's endpoint.
+    uploads =
+      spec.uploads && functionsClient
+        ? await startLocalUploadGrant({ config: uploadGrantConfig(spec, `${s3.endpoint}/${primary.bucket}`), client: functionsClient, log })
+        : undefined;
     let edge: Edge | undefined;
     const conflicts: { bucket: string; key: string }[] = [];
     s3.onConflict?.((bucket, key) => {
@@ -143,6 +155,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       policy: spec.images,
       cache: () => edge!.cache,
       ...(spec.signedUrls ? { privateImages: privateGalleryImages } : {}),
+      ...(uploads ? { uploads } : {}),
       controls: [
         {
           id: DEV_VIEWER_COUNTRY,
@@ -230,6 +243,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const derivedCleanup = functionsClient
       ? startLocalDerivedCleanup({ s3, client: functionsClient, buckets: s3Origins.map((o) => o.bucket), cache: () => edge!.cache, log })
       : undefined;
+    const replication = replicateUploads(
+      s3,
+      s3.client,
+      primary.bucket,
+      s3Origins.slice(1).map((o) => o.bucket),
+    );
     return {
       edge,
       s3,
@@ -238,18 +257,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       gallery,
       origin,
       ...(derivedCleanup ? { derivedCleanup } : {}),
+      ...(uploads ? { uploads } : {}),
       async close() {
+        replication.stop();
         derivedCleanup?.stop();
+        await uploads?.close();
         await edge.close();
         await origin!.close();
         await pool?.close();
         await derivedCleanup?.settled();
+        await replication.settled();
         functionsClient?.destroy();
         await s3.close();
         await rm(derivedDir!, { recursive: true, force: true });
       },
     };
   } catch (error) {
+    await uploads?.close();
     await origin?.close();
     await pool?.close();
     functionsClient?.destroy();

@@ -8,6 +8,16 @@ import type { BuildOverrides } from './build/overrides.ts';
 import { applyOverrides } from './build/overrides.ts';
 import type { BucketNaming, PriceClass, S3OriginAccess, StageConfig, StageImageOrigin, StageLogging } from './stages/schema.ts';
 
+/** Browser uploads as a stage deploys them (infra/stages/schema.ts StageUploads, defaults applied). */
+export interface UploadOptions {
+  /** S3 Transfer Acceleration on the originals bucket; grants name its endpoint. */
+  readonly accelerate: boolean;
+  /** Deploy upload-grant (with the CDN). */
+  readonly grant: boolean;
+  /** Origins allowed to call the grant and POST to the bucket (CORS). */
+  readonly allowedOrigins: readonly string[];
+}
+
 export type { S3OriginAccess } from './stages/schema.ts';
 
 interface DomainOptions {
@@ -51,6 +61,8 @@ export interface DeployOptions {
   readonly overrides: BuildOverrides;
   /** The HTTP image origin: an existing host, or deployed with the stack (infra/image-origin.ts). */
   readonly imageOrigin: StageImageOrigin;
+  /** Browser uploads: off unless the stage file turns them on. */
+  readonly uploads?: UploadOptions;
 }
 
 const DEFAULT_DERIVED_EXPIRATION_DAYS = 30;
@@ -89,6 +101,11 @@ export function deployOptionsFromStage(config: StageConfig, context: StageContex
     cdn: !context.dev,
     overrides: config.overrides ?? {},
     imageOrigin: config.imageOrigin ?? { deploy: 'existing' },
+    uploads: {
+      accelerate: config.uploads?.accelerate ?? false,
+      grant: config.uploads?.grant ?? false,
+      allowedOrigins: config.uploads?.allowedOrigins ?? [],
+    },
   };
 }
 
@@ -130,7 +147,7 @@ export function stageBucketName(
 }
 
 /** Lambda function name of a stage (at most 64 characters; the log group follows it). */
-export function stageLambdaName(options: Pick<DeployOptions, 'app' | 'stage'>, fn: FunctionName | RegionalFunctionName): string {
+export function stageLambdaName(options: Pick<DeployOptions, 'app' | 'stage'>, fn: FunctionName | RegionalFunctionName | 'upload-grant'): string {
   const name = `${options.app}-${options.stage}-${fn}`.replace(/[^A-Za-z0-9_-]/g, '-');
   if (name.length > 64) throw new Error(`Expected a Lambda function name of at most 64 characters but received ${name} (${name.length})`);
   return name;
@@ -140,16 +157,24 @@ export function stageLambdaName(options: Pick<DeployOptions, 'app' | 'stage'>, f
  * The overrides a stage bakes into its functions: the deployment's own overrides plus the stage's
  * bucket names, so image-resize and geo-route name the buckets that actually exist.
  */
-export function stageOverrides(spec: DistributionSpec, options: Pick<DeployOptions, 'stage' | 'overrides' | 'account' | 'bucketNaming'>): BuildOverrides {
+export function stageOverrides(
+  spec: DistributionSpec,
+  options: Pick<DeployOptions, 'stage' | 'overrides' | 'account' | 'bucketNaming'> & { readonly uploads?: UploadOptions | undefined },
+): BuildOverrides {
   const configured = applyOverrides(spec, options.overrides);
   return {
     ...options.overrides,
     origins: configured.origins.map((origin) => (origin.kind === 's3' ? { ...origin, bucket: stageBucketName(origin, options.stage, options) } : origin)),
+    // upload-grant accepts tokens for this stage only, and names the accelerate endpoint when it is on.
+    ...(configured.uploads ? { uploads: { ...configured.uploads, stage: options.stage, accelerate: options.uploads?.accelerate ?? false } } : {}),
   };
 }
 
 /** The distribution as a stage deploys it (overrides and stage bucket names applied). */
-export function stageSpec(spec: DistributionSpec, options: Pick<DeployOptions, 'stage' | 'overrides' | 'account' | 'bucketNaming'>): DistributionSpec {
+export function stageSpec(
+  spec: DistributionSpec,
+  options: Pick<DeployOptions, 'stage' | 'overrides' | 'account' | 'bucketNaming'> & { readonly uploads?: UploadOptions | undefined },
+): DistributionSpec {
   return applyOverrides(spec, stageOverrides(spec, options));
 }
 

@@ -289,3 +289,41 @@ describe('preflight', () => {
     ]);
   });
 });
+
+describe('preflight: uploads', () => {
+  const asWritten = (bucket: string, uploads: StageConfig['uploads']) =>
+    withSample((c) => ({
+      ...c,
+      bucketNaming: 'as-written',
+      uploads,
+      overrides: { ...c.overrides, origins: [...(c.overrides?.origins ?? []), { id: 'images-s3', bucket }] },
+    }));
+
+  it('Transfer Acceleration needs a DNS-compliant originals bucket name without dots', () => {
+    expect(only(asWritten('northwind-originals', { accelerate: true }), 'uploads')).toEqual([]);
+    const dotted = only(asWritten('photos.northwind.com', { accelerate: true }), 'uploads');
+    expect(dotted).toHaveLength(1);
+    expect(dotted[0]).toContain('S3 Transfer Acceleration accepts (no dots');
+    expect(dotted[0]).toContain('received photos.northwind.com');
+    expect(only(asWritten('-northwind-', { accelerate: true }), 'uploads')[0]).toContain('one DNS label');
+    // Without acceleration, the acceleration rule says nothing (bucket-name still refuses the dots).
+    expect(only(asWritten('photos.northwind.com', { accelerate: false }), 'uploads')).toEqual([]);
+  });
+
+  it("the grant needs the sites' origins, each an https origin", () => {
+    expect(
+      only(
+        withSample((c) => ({ ...c, uploads: { grant: true } })),
+        'uploads',
+      )[0],
+    ).toContain('in uploads.allowedOrigins');
+    const bad = only(
+      withSample((c) => ({ ...c, uploads: { grant: true, allowedOrigins: ['http://www.northwind.com', 'https://www.northwind.com/upload', 'northwind'] } })),
+      'uploads',
+    );
+    expect(bad).toHaveLength(3);
+    expect(bad.join('\n')).toMatch(/not https/);
+    expect(bad.join('\n')).toMatch(/not an origin \(it should read https:\/\/www\.northwind\.com\)/);
+    expect(bad.join('\n')).toMatch(/not a URL/);
+  });
+});

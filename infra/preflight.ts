@@ -38,6 +38,8 @@
  *   zone (its certificate and alias record), min/max tasks of 1 to 100 (ours: a bound on a runaway
  *   scale-out), an S3 origin to read, and a Fargate CPU/memory pair
  *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html
+ * - uploads: Transfer Acceleration's bucket-name rule (DNS-compliant, no dots) and the grant's sites'
+ *   origins (infra/preflight-uploads.ts).
  */
 import { checkDistributionGeo } from './geo.ts';
 import { applyOverrides } from './build/overrides.ts';
@@ -46,7 +48,8 @@ import type { Manifest } from './build/manifest.ts';
 import type { DistributionSpec } from './distribution.ts';
 import { distribution } from './distribution.ts';
 import { isTestOnlyKey } from './keys.ts';
-import { DEFAULT_MAX_TASKS, DEFAULT_MIN_TASKS, MAX_TASKS, deployOptionsFromStage, imageOriginSpec, stageBucketName } from './options.ts';
+import { uploadProblems } from './preflight-uploads.ts';
+import { DEFAULT_MAX_TASKS, DEFAULT_MIN_TASKS, MAX_TASKS, deployOptionsFromStage, imageOriginSpec, primaryS3Origin, stageBucketName } from './options.ts';
 import type { LoadedStage } from './stages/load.ts';
 import { stageFieldProblems } from './stages/schema.ts';
 import { policyProblems } from './build/policy-check.ts';
@@ -66,7 +69,8 @@ export type PreflightRule =
   | 'quota'
   | 'geo'
   | 'domain'
-  | 'image-origin';
+  | 'image-origin'
+  | 'uploads';
 
 export interface PreflightProblem {
   readonly rule: PreflightRule;
@@ -215,6 +219,17 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
     if (!/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(origin.region)) {
       add('origin', `Expected an AWS region such as eu-west-1 for the region of origin ${origin.id} but received ${JSON.stringify(origin.region)}`);
     }
+  }
+  // uploads
+  if (config.uploads) {
+    const primary = primaryS3Origin(source);
+    let primaryName: string;
+    try {
+      primaryName = stageBucketName(primary, stage.name, naming);
+    } catch {
+      primaryName = [primary.bucket, stage.name, naming.account, primary.region].join('-');
+    }
+    for (const message of uploadProblems(config.uploads, primaryName, source.uploads !== undefined, file)) add('uploads', message);
   }
   if (config.logging) {
     const broken = bucketNameProblems(config.logging.bucket);

@@ -1,5 +1,5 @@
 /**
- * The one handler wrapper of the five functions: it times the invocation, takes the request id,
+ * The one handler wrapper of the six functions: it times the invocation, takes the request id,
  * writes the one JSON log line (with `level` and the function's typed `outcome`) and turns a thrown
  * error into the function's error answer. A handler's own code only says what happened.
  *
@@ -13,7 +13,7 @@ import type { EdgeError } from './errors.ts';
 import { elapsed } from './log.ts';
 import type { Level, Log } from './log.ts';
 
-type FunctionName = 'image-request' | 'signed-url' | 'geo-route' | 'image-resize' | 'derived-cleanup';
+type FunctionName = 'image-request' | 'signed-url' | 'geo-route' | 'image-resize' | 'derived-cleanup' | 'upload-grant';
 
 /** What a handler reports for its log line: the outcome, and any fields that say more. */
 type Report<O extends string> = {

@@ -1,7 +1,8 @@
 /**
  * One JSON line per invocation: what CloudWatch Logs Insights queries read (README, "Logs").
  *
- *   fn          the function: image-request, signed-url, geo-route, image-resize, derived-cleanup
+ *   fn          the function: image-request, signed-url, geo-route, image-resize, derived-cleanup,
+ *               upload-grant
  *               (image-origin: the HTTP image origin, one line per request)
  *   level       info, warn (a refusal: 4xx) or error (a failure: 5xx, or a thrown error)
  *   requestId   CloudFront's request id (the same in every function of one viewer request; the

@@ -14,3 +14,8 @@ const BY_EXTENSION: Readonly<Record<string, string>> = {
 export function contentTypeOfKey(key: string): string {
   return BY_EXTENSION[key.slice(key.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
 }
+
+/** Every media type an original may have (the values above, once each). */
+export function originalMediaTypes(): string[] {
+  return [...new Set(Object.values(BY_EXTENSION))];
+}

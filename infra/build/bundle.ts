@@ -44,8 +44,8 @@ export interface BundleResult {
 }
 
 /** Every function `npm run package` builds: the Lambda@Edge ones and the regional ones. */
-export type PackagedFunctionName = FunctionName | RegionalFunctionName;
-const PACKAGED_FUNCTIONS: readonly PackagedFunctionName[] = ['image-request', 'signed-url', 'geo-route', 'image-resize', 'derived-cleanup'];
+export type PackagedFunctionName = FunctionName | RegionalFunctionName | 'upload-grant';
+const PACKAGED_FUNCTIONS: readonly PackagedFunctionName[] = ['image-request', 'signed-url', 'geo-route', 'image-resize', 'derived-cleanup', 'upload-grant'];
 
 /** The entry point of a function, checked to exist. */
 function entryOf(root: string, fn: PackagedFunctionName): string {

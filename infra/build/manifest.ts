@@ -60,6 +60,16 @@ export interface ManifestRegionalFunction extends ManifestPackage {
   readonly environment: readonly string[];
 }
 
+/** upload-grant: a regional function behind its own function URL, in the originals bucket's region. */
+export interface ManifestUploadGrant extends ManifestPackage {
+  readonly kind: 'upload-grant';
+  readonly function: 'upload-grant';
+  readonly lambdaName: string;
+  readonly region: string;
+  /** Environment variables it needs: UPLOAD_GRANT_KEY, the stage's token key. */
+  readonly environment: readonly string[];
+}
+
 /**
  * A CloudFront Function (image-request's cloudfront-js-2.0 build): one JavaScript file, pasted into
  * the CloudFront console as it is (Functions > Create function > Build) or sent to CreateFunction.
@@ -96,6 +106,8 @@ export interface Manifest {
   readonly regionalFunctions: readonly ManifestRegionalFunction[];
   /** The CloudFront Functions the behaviors associate (absent in manifests written before they existed). */
   readonly cloudFrontFunctions?: readonly ManifestCloudFrontFunction[];
+  /** The upload-grant function, when the distribution has an uploads block. */
+  readonly uploadGrant?: ManifestUploadGrant;
 }
 
 export function readManifest(dir: string): Manifest {

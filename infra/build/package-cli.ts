@@ -64,6 +64,13 @@ try {
       `${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  regional, ${f.events.join(', ')} in ${regions}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`,
     );
   }
+  const grant = manifest.uploadGrant;
+  if (grant) {
+    const kb = (grant.zipBytes / 1024).toFixed(0).padStart(6);
+    console.log(
+      `${out}/${grant.zip.padEnd(22)} ${kb} KB of ${(grant.zipLimitBytes / 1024 / 1024).toFixed(0)} MB  regional, function URL in ${grant.region}  ${grant.memoryMb} MB ${grant.timeoutSeconds} s  sha256 ${grant.sha256.slice(0, 12)}`,
+    );
+  }
   console.log(`${out}/manifest.json, ${out}/iam/  (${Math.round(performance.now() - started)} ms)`);
 } catch (error) {
   console.error((error as Error).message);

@@ -35,7 +35,7 @@ import type { DistributionSpec, FunctionName, RegionalFunctionName, S3OriginSpec
 import { bundleFunction } from './bundle.ts';
 import { buildCloudFrontFunction } from './cloudfront-function.ts';
 import { CLOUDFRONT_JS_RUNTIME, MAX_FUNCTION_BYTES } from './cloudfront-runtime.ts';
-import { imageRequestConfig } from '../config.ts';
+import { imageRequestConfig, uploadGrantConfig } from '../config.ts';
 import type { BundleResult, PackagedFunctionName } from './bundle.ts';
 import {
   EDGE_ARCHITECTURE,
@@ -55,11 +55,18 @@ import {
   regionalFunctionNames,
   regionalLimitProblems,
 } from './limits.ts';
-import type { Manifest, ManifestCloudFrontFunction, ManifestFunction, ManifestRegionalFunction } from './manifest.ts';
+import type { Manifest, ManifestCloudFrontFunction, ManifestFunction, ManifestRegionalFunction, ManifestUploadGrant } from './manifest.ts';
 import { applyOverrides } from './overrides.ts';
 import { policyProblems } from './policy-check.ts';
 import type { BuildOverrides } from './overrides.ts';
-import { DISTRIBUTION_ARN_PLACEHOLDER, edgePermissionPolicy, edgeTrustPolicy, regionalPermissionPolicy, regionalTrustPolicy } from './policies.ts';
+import {
+  DISTRIBUTION_ARN_PLACEHOLDER,
+  edgePermissionPolicy,
+  edgeTrustPolicy,
+  regionalPermissionPolicy,
+  regionalTrustPolicy,
+  uploadGrantPermissionPolicy,
+} from './policies.ts';
 
 const run = promisify(execFile);
 
@@ -101,7 +108,7 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
     ...distributionProblems(spec),
     ...policyProblems(spec),
     ...(options.only ?? [])
-      .filter((fn) => !isEdge(fn) && !isRegional(fn))
+      .filter((fn) => !isEdge(fn) && !isRegional(fn) && !(fn === 'upload-grant' && spec.uploads))
       .map((fn) => `Expected a function of the distribution but received ${JSON.stringify(fn)}`),
     ...names.flatMap((fn) => limitProblems(spec, fn)),
     ...regionalNames.flatMap((fn) => regionalLimitProblems(spec, fn)),
@@ -118,6 +125,7 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
   await writeJson(path.join(outDir, trustFile), edgeTrustPolicy());
   const entries: ManifestFunction[] = [];
   const regionalEntries: ManifestRegionalFunction[] = [];
+  let uploadGrant: ManifestUploadGrant | undefined;
   try {
     for (const fn of names) {
       const { bundle, zip, nodeModules } = await zipFunction(root, fn, overrides, staging);
@@ -185,6 +193,9 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
         iam: { trust: regionalTrustFile, permissions: permissionsFile },
       });
     }
+    if (spec.uploads && (!options.only || options.only.includes('upload-grant'))) {
+      uploadGrant = await packageUploadGrant(root, spec, overrides, staging, outDir, lambdaName('upload-grant'));
+    }
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -216,9 +227,53 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
     functions: entries,
     regionalFunctions: regionalEntries,
     cloudFrontFunctions: cloudFrontEntries,
+    ...(uploadGrant ? { uploadGrant } : {}),
   };
   await writeJson(path.join(outDir, 'manifest.json'), manifest);
   return manifest;
+}
+
+/** upload-grant's zip, its IAM documents and its manifest entry (a regional function, in the originals bucket's region). */
+async function packageUploadGrant(
+  root: string,
+  spec: DistributionSpec,
+  overrides: BuildOverrides,
+  staging: string,
+  outDir: string,
+  lambdaName: string,
+): Promise<ManifestUploadGrant> {
+  const fn = 'upload-grant';
+  const data = spec.uploads!.grant;
+  const { bundle, zip, nodeModules } = await zipFunction(root, fn, overrides, staging);
+  if (zip.byteLength > REGIONAL_LIMITS.zipBytes)
+    throw new Error(`Expected a zip of at most ${REGIONAL_LIMITS.zipBytes} bytes for ${fn} but received ${zip.byteLength}`);
+  const zipName = `${fn}.zip`;
+  await writeFile(path.join(outDir, zipName), zip);
+  const { bucket, region } = uploadGrantConfig(spec);
+  const trustFile = 'iam/regional-trust-policy.json';
+  await writeJson(path.join(outDir, trustFile), regionalTrustPolicy());
+  const permissionsFile = `iam/${fn}-permissions.json`;
+  await writeJson(path.join(outDir, permissionsFile), uploadGrantPermissionPolicy(spec, { lambdaName, bucket, region }));
+  return {
+    kind: 'upload-grant',
+    function: fn,
+    lambdaName,
+    region,
+    environment: ['UPLOAD_GRANT_KEY'],
+    runtime: REGIONAL_RUNTIME,
+    architecture: REGIONAL_ARCHITECTURE,
+    handler: REGIONAL_HANDLER,
+    memoryMb: data.memoryMb,
+    timeoutSeconds: data.timeoutSeconds,
+    zip: zipName,
+    zipBytes: zip.byteLength,
+    zipLimitBytes: REGIONAL_LIMITS.zipBytes,
+    sha256: createHash('sha256').update(zip).digest('hex'),
+    codeSha256: createHash('sha256').update(zip).digest('base64'),
+    bundleBytes: bundle.bytes,
+    nodeModules,
+    iam: { trust: trustFile, permissions: permissionsFile },
+  };
 }
 
 /** Bundles one function and zips it (with sharp for linux-x64 when the bundle imports it). */

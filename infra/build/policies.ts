@@ -168,3 +168,33 @@ export function regionalPermissionPolicy(spec: DistributionSpec, fn: RegionalFun
   }
   return { Version: '2012-10-17', Statement: statements };
 }
+
+/**
+ * upload-grant's permission policy. The POST policies it signs carry its role's authority, so the
+ * role may put objects only where a grant may send them: under uploads.allowedPrefixes of the
+ * originals' bucket (never `_derived/`), plus its own nonce records under `_derived/_upload-nonces/`
+ * (the conditional write that detects a replayed token); its own logs. No read, no delete.
+ */
+export function uploadGrantPermissionPolicy(spec: DistributionSpec, options: { lambdaName: string; bucket: string; region?: string }): PolicyDocument {
+  const region = options.region ?? '*';
+  const group = `/aws/lambda/${options.lambdaName}`;
+  const prefixes = spec.uploads?.allowedPrefixes ?? [];
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'Logs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [`arn:aws:logs:${region}:*:log-group:${group}`, `arn:aws:logs:${region}:*:log-group:${group}:*`],
+      },
+      {
+        Sid: 'SignUploadsUnderGrantedPrefixes',
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: prefixes.map((p) => `arn:aws:s3:::${options.bucket}/${p}*`),
+      },
+      { Sid: 'RecordTokenNonces', Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${options.bucket}/${DERIVED_PREFIX}_upload-nonces/*` },
+    ],
+  };
+}

@@ -127,7 +127,11 @@ try {
   private    npm run sign -- '${stack.edge.url}/private/vault.jpg?w=320'
   S3         ${s3Line}
   originals  ${values.s3 === 'aws' ? 'in the bucket' : `${stack.seeded.length} seeded from ${values.images ?? 'fixtures/images'}`}
-  secondary  ${stack.origin.url}  HTTP image origin (the origin group's secondary)
+  secondary  ${stack.origin.url}  HTTP image origin (the origin group's secondary)${
+    stack.uploads
+      ? `\n  uploads    UPLOAD_GRANT_KEY=${stack.uploads.tokenKey} npm run upload -- photo.jpg uploads/me/photo.jpg --stage ${stack.uploads.config.stage} --grant ${stack.uploads.url}`
+      : ''
+  }
   dev        curl -I -H 'x-local-viewer-country: DE' -H 'x-local-fail-primary: down' ${stack.edge.url}/256x256/${example}${
     simulating.length > 0 ? `\n  simulating ${simulating.join(', ')}` : ''
   }

@@ -28,6 +28,8 @@ import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
 import { s3ClientConfig } from '../../functions/adapters/s3/store.ts';
 import { contentTypeOfKey } from '../../functions/core/media-types.ts';
+import { postPolicyGuard } from './post-policy-guard.ts';
+import type { PostRefusal } from './post-policy-guard.ts';
 
 export interface LocalS3 {
   readonly endpoint: string;
@@ -42,21 +44,46 @@ export interface LocalS3 {
    */
   armConflicts?(count: number): void;
   onConflict?(listener: (bucket: string, key: string) => void): () => void;
+  /** Hears each browser upload (POST) the policy guard refused. Embedded S3 only. */
+  onPostRefusal?(listener: (bucket: string, refusal: PostRefusal) => void): () => void;
   close(): Promise<void>;
 }
 
-export async function startLocalS3(options: { buckets: readonly string[]; port?: number; directory?: string }): Promise<LocalS3> {
+/** s3rver's one account: the only credentials it accepts. */
+const S3RVER_SECRETS = { S3RVER: 'S3RVER' };
+/** Browser uploads (POST) from any page, as a stage's bucket allows its sites' origins; GET stays without CORS. */
+const UPLOAD_CORS =
+  '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>POST</AllowedMethod>' +
+  '<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><ExposeHeader>Location</ExposeHeader></CORSRule></CORSConfiguration>';
+
+export async function startLocalS3(options: {
+  buckets: readonly string[];
+  port?: number;
+  directory?: string;
+  /** The largest browser upload (POST) body read before the policy is checked: the policy's maxInputBytes plus the form's fields. */
+  maxPostBytes?: number;
+}): Promise<LocalS3> {
   const directory = options.directory ?? (await mkdtemp(path.join(tmpdir(), 'edge-images-s3-')));
   const server = new S3rver({
     port: options.port ?? 0,
     address: '127.0.0.1',
     directory,
     silent: true,
-    configureBuckets: options.buckets.map((name) => ({ name })),
+    configureBuckets: options.buckets.map((name) => ({ name, configs: [UPLOAD_CORS] })),
+  });
+  const postRefusals = new Set<(bucket: string, refusal: PostRefusal) => void>();
+  const guard = postPolicyGuard({
+    secrets: S3RVER_SECRETS,
+    maxBodyBytes: options.maxPostBytes ?? DEFAULT_MAX_POST_BYTES,
+    onRefusal: (bucket, refusal) => {
+      for (const listener of postRefusals) listener(bucket, refusal);
+    },
   });
   // Before the router (the last middleware), after the path-style/vhost handling.
   const conflicts = { armed: 0, listeners: new Set<(bucket: string, key: string) => void>() };
-  server.middleware.splice(server.middleware.length - 1, 0, readOnlyWhenUnsigned(), completeBodies(), injectedConflicts(conflicts), conditionalWrites());
+  // The POST policy guard first: a browser upload carries its signature in the form, and the guard
+  // has checked it before the unsigned-write rule sees the request.
+  server.middleware.splice(server.middleware.length - 1, 0, guard, readOnlyWhenUnsigned(), completeBodies(), injectedConflicts(conflicts), conditionalWrites());
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client(s3ClientConfig('us-east-1', endpoint, 'tooling'));
@@ -71,6 +98,10 @@ export async function startLocalS3(options: { buckets: readonly string[]; port?:
       conflicts.listeners.add(listener);
       return () => conflicts.listeners.delete(listener);
     },
+    onPostRefusal(listener) {
+      postRefusals.add(listener);
+      return () => postRefusals.delete(listener);
+    },
     onObjectEvent(listener) {
       const forward = (event: S3Event) => listener(asS3Notification(event));
       server.on('event', forward);
@@ -84,10 +115,18 @@ export async function startLocalS3(options: { buckets: readonly string[]; port?:
   };
 }
 
-/** An unsigned request may read (GET, HEAD) or ask a CORS preflight (OPTIONS); anything else is denied. */
+/** 64 MiB of image (images.limits.maxInputBytes) and a megabyte of form fields. */
+const DEFAULT_MAX_POST_BYTES = 65 * 1024 * 1024;
+
+/**
+ * An unsigned request may read (GET, HEAD) or ask a CORS preflight (OPTIONS); a browser upload (a
+ * form POST, signed inside the form) reaches here only after the POST policy guard passed it;
+ * anything else is denied.
+ */
 function readOnlyWhenUnsigned() {
   return async (ctx: Parameters<S3rver['middleware'][number]>[0], next: () => Promise<void>) => {
     if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS') return next();
+    if (ctx.method === 'POST' && ctx.is('multipart/form-data')) return next();
     const signed = ctx.get('authorization') !== '' || 'Signature' in ctx.query || 'X-Amz-Algorithm' in ctx.query;
     if (signed) return next();
     ctx.status = 403;

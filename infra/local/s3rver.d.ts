@@ -22,6 +22,9 @@ declare module 's3rver' {
     get(header: string): string;
     /** The parsed query string. */
     query: Record<string, string | string[]>;
+    set(header: string, value: string): void;
+    /** The request's Content-Type matched against a type (koa's ctx.is). */
+    is(type: string): string | false | null;
     store: { existsObject(bucket: string, key: string): Promise<boolean> };
   }
 

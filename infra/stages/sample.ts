@@ -10,6 +10,9 @@ export default defineStage({
   account: '111122223333',
   domain: { name: 'img.northwind-photos.com', hostedZoneId: 'Z0SAMPLEZONE42', geoDns: false },
   priceClass: 'PriceClass_200',
+  // Browser uploads from the site: the grant function, and Transfer Acceleration for far-away users
+  // (per-GB charge: docs/uploads.md says when it pays).
+  uploads: { grant: true, accelerate: true, allowedOrigins: ['https://www.northwind-photos.com'] },
   logging: { bucket: 'northwind-cdn-logs', prefix: 'edge-images/' },
   derivedExpirationDays: 30,
   // The HTTP image origin, deployed with the stack: 2 to 10 containers behind a load balancer at

@@ -81,6 +81,21 @@ export type StageImageOrigin =
       readonly nat?: 'managed' | 'ec2';
     };
 
+/**
+ * Browser uploads of originals (docs/uploads.md):
+ * - `accelerate`: S3 Transfer Acceleration on the originals bucket, and grants name its
+ *   `<bucket>.s3-accelerate.amazonaws.com` endpoint. Off by default: it adds a per-GB charge.
+ * - `grant`: deploy the upload-grant function (its own function URL) that signs POST policies for
+ *   callers holding a token minted with the stage's key (`sst secret set UploadGrantKey <key>`).
+ * - `allowedOrigins`: the sites' origins (https://www.example.org) that may call the grant and POST
+ *   to the bucket (CORS of the function URL and of the bucket). Required with `grant`.
+ */
+export interface StageUploads {
+  readonly accelerate?: boolean;
+  readonly grant?: boolean;
+  readonly allowedOrigins?: readonly string[];
+}
+
 export interface StageConfig {
   /**
    * The AWS account the stage belongs to (12 digits). When set, `sst deploy` refuses to run with
@@ -100,6 +115,8 @@ export interface StageConfig {
   readonly logging?: StageLogging | false;
   /** The HTTP image origin: an existing host (default) or deployed with the stack. */
   readonly imageOrigin?: StageImageOrigin;
+  /** Browser uploads: Transfer Acceleration and the upload grant (both off by default). */
+  readonly uploads?: StageUploads;
   /**
    * Overrides of distribution.ts, baked into the functions too: `origins` (S3 buckets and regions, the
    * HTTP image origin's host, port, protocol), `geo` (routes), `keyGroups` (PUBLIC keys only: the
@@ -120,6 +137,7 @@ export const STAGE_FIELDS = {
   logging: 'object',
   imageOrigin: 'object',
   overrides: 'object',
+  uploads: 'object',
 } as const satisfies Record<keyof StageConfig, 'string' | 'number' | 'boolean' | 'object'>;
 
 /**

@@ -26,6 +26,8 @@ describe('deploy options from a stage file', () => {
       cdn: true,
       overrides: {},
       imageOrigin: { deploy: 'existing' },
+      // Browser uploads: no acceleration (a per-GB charge), no grant.
+      uploads: { accelerate: false, grant: false, allowedOrigins: [] },
     });
     expect(deployOptionsFromStage({}, { ...context, stage: 'production' }).retainBuckets).toBe(true);
   });
@@ -166,5 +168,20 @@ describe('the sst dev hook', () => {
     expect(localEdgeDevCommand({ root: '/my repo', stage: 'a', configFile: "/my repo/it's.json", s3: 'aws' }).dev.command).toBe(
       `npm start -- --config 'it'\\''s.json' --s3 aws`,
     );
+  });
+});
+
+describe('upload-grant as a stage bakes it', () => {
+  it('names the stage, and the accelerate endpoint only when the stage turns acceleration on', async () => {
+    const { uploadGrantConfig } = await import('../../infra/config.ts');
+    const { stageSpec } = await import('../../infra/options.ts');
+    const { distribution } = await import('../../infra/distribution.ts');
+    const base = { app: 'edge-images', stage: 'alice', root: '/repo', dev: false, account: '111122223333' };
+    const plain = uploadGrantConfig(stageSpec(distribution, deployOptionsFromStage({ uploads: { grant: true } }, base)));
+    const bucket = 'edge-images-originals-alice-111122223333-us-east-1';
+    expect(plain).toMatchObject({ stage: 'alice', bucket, region: 'us-east-1', endpoint: `https://${bucket}.s3.us-east-1.amazonaws.com/` });
+    const fast = uploadGrantConfig(stageSpec(distribution, deployOptionsFromStage({ uploads: { grant: true, accelerate: true } }, base)));
+    expect(fast.endpoint).toBe(`https://${bucket}.s3-accelerate.amazonaws.com/`);
+    expect(fast.maxBytes).toBe(distribution.images.limits.maxInputBytes);
   });
 });

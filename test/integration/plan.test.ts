@@ -148,7 +148,12 @@ describe('the resource plan of the sample stage', () => {
     const options = deployOptionsFromStage(stage.config, { app: 'edge-images', stage: 'sample', root, dev: false, account: ACCOUNT });
     work = await mkdtemp(path.join(tmpdir(), 'edge-images-plan-'));
     const manifest = await packageFunctions({ root, outDir: work, spec: distribution, overrides: stageOverrides(distribution, options) });
-    createEdgeImages(distribution, options, { artifacts: { dir: work, manifest }, sst: harness.sst });
+    // The stage's upload token key is an SST secret; the plan shows this stand-in.
+    const stack = createEdgeImages(distribution, options, {
+      artifacts: { dir: work, manifest },
+      sst: harness.sst,
+      uploadGrantKey: '<sst secret UploadGrantKey>',
+    });
     await harness.settle();
     const resources = harness.take();
     const plan = renderPlan('sample', resources);
@@ -172,6 +177,16 @@ describe('the resource plan of the sample stage', () => {
     expect(plan).toContain('"img.northwind-photos.com"');
     expect(plan).toContain('origin.img.northwind-photos.com');
     expect(plan).not.toContain('example.com');
+    // Browser uploads: acceleration on the originals bucket, the grant behind its function URL, its
+    // role writing only under uploads/ and its nonce records.
+    expect(of('aws:s3/bucketAccelerateConfiguration:BucketAccelerateConfiguration').map((a) => a.inputs['status'])).toEqual(['Enabled']);
+    expect(of('aws:lambda/functionUrl:FunctionUrl').map((u) => u.inputs['authorizationType'])).toEqual(['NONE']);
+    expect(stack.uploadGrant).toBeDefined();
+    const grantPolicy = JSON.parse(String(of('aws:iam/rolePolicy:RolePolicy').find((p) => p.name === 'upload-grant-policy')?.inputs['policy'])).Statement;
+    expect(grantPolicy.filter((st: { Action: string }) => st.Action === 's3:PutObject').map((st: { Resource: unknown }) => st.Resource)).toEqual([
+      [`arn:aws:s3:::edge-images-originals-sample-${ACCOUNT}-us-east-1/uploads/*`],
+      `arn:aws:s3:::edge-images-originals-sample-${ACCOUNT}-us-east-1/_derived/_upload-nonces/*`,
+    ]);
     await expect(plan).toMatchFileSnapshot('../../infra/stages/sample.plan.md');
   });
 });

@@ -5,7 +5,7 @@
  * what dist/iam/ ships for the console); test/integration/package.test.ts checks the built files.
  */
 import { describe, expect, it } from 'vitest';
-import { DISTRIBUTION_ARN_PLACEHOLDER, edgePermissionPolicy, regionalPermissionPolicy } from '../../infra/build/policies.ts';
+import { DISTRIBUTION_ARN_PLACEHOLDER, edgePermissionPolicy, regionalPermissionPolicy, uploadGrantPermissionPolicy } from '../../infra/build/policies.ts';
 import type { PolicyDocument, PolicyStatement } from '../../infra/build/policies.ts';
 import { distribution } from '../../infra/distribution.ts';
 import type { DistributionSpec, FunctionName, RegionalFunctionName } from '../../infra/distribution.ts';
@@ -82,6 +82,19 @@ describe('the edge functions IAM policies', () => {
     expect(list(put.Resource).sort()).toEqual(
       ['edge-images-originals', 'edge-images-originals-eu', 'edge-images-originals-ap', 'another-bucket'].map((b) => `arn:aws:s3:::${b}/_derived/*`).sort(),
     );
+  });
+
+  it('upload-grant signs uploads only under the granted prefixes, records nonces under _derived/, and deletes or reads nothing', () => {
+    const doc = uploadGrantPermissionPolicy(distribution, { lambdaName: 'edge-images-upload-grant', bucket: 'edge-images-originals' });
+    const outside = writesOutsideDerived(doc);
+    // PutObject under uploads/ (the authority a POST policy it signs carries) and under its nonce records in _derived/.
+    expect(outside.map((o) => [o.actions, o.resources])).toEqual([
+      [['s3:PutObject'], ['arn:aws:s3:::edge-images-originals/uploads/*']],
+      [['s3:PutObject'], ['arn:aws:s3:::edge-images-originals/_derived/_upload-nonces/*']],
+    ]);
+    const actions = doc.Statement.flatMap((s) => list(s.Action)).filter((a) => !a.startsWith('logs:'));
+    expect(actions).toEqual(['s3:PutObject', 's3:PutObject']);
+    expect(JSON.stringify(doc)).not.toMatch(/"\*"|s3:\*|edge-images-originals\/\*/);
   });
 
   it('the checker itself catches what it must', () => {

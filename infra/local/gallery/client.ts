@@ -168,6 +168,34 @@ async function reloadImages(): Promise<void> {
   renderPrivate(state);
 }
 
+/**
+ * The upload form, through the grant flow a site uses: a token from the page's own server (the
+ * site's backend), a grant from upload-grant, then a POST of the form straight to S3.
+ */
+async function uploadThroughGrant(key: string, file: File): Promise<{ key: string } | { error: string }> {
+  const minted = await fetch('/_local/api/upload-token', { method: 'POST' });
+  const site = (await minted.json()) as { token?: string; grantUrl?: string; error?: string };
+  if (!minted.ok || !site.token || !site.grantUrl) return { error: site.error ?? `no upload token (${minted.status})` };
+  const granted = await fetch(site.grantUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${site.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ contentType: file.type }),
+  });
+  const grant = (await granted.json()) as { url?: string; fields?: Record<string, string>; error?: string };
+  if (!granted.ok || !grant.url || !grant.fields) return { error: `upload grant refused (${granted.status}): ${grant.error ?? ''}` };
+  const form = new FormData();
+  for (const [name, value] of Object.entries(grant.fields)) form.append(name, name === 'key' ? key : value);
+  form.append('file', file);
+  const stored = await fetch(grant.url, { method: 'POST', body: form });
+  if (!stored.ok) {
+    const xml = await stored.text();
+    const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ?? String(stored.status);
+    const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1] ?? '';
+    return { error: `S3 refused the upload: ${code} ${message}` };
+  }
+  return { key };
+}
+
 function setUpUpload(): void {
   const form = document.getElementById('upload-form') as HTMLFormElement;
   const output = document.getElementById('upload-result')!;
@@ -177,17 +205,13 @@ function setUpUpload(): void {
     const key = String(data.get('key') ?? '').trim();
     const file = data.get('file');
     if (!(file instanceof File)) return;
-    const response = await fetch(`/_local/api/originals?key=${encodeURIComponent(key)}`, {
-      method: 'POST',
-      body: file,
-      headers: { 'content-type': file.type || 'application/octet-stream' },
-    });
-    const answer = (await response.json()) as { key?: string; error?: string };
-    if (!response.ok) {
-      output.replaceChildren(h('span', { class: 'bad' }, answer.error ?? `upload failed (${response.status})`));
+    const answer = await uploadThroughGrant(key, file);
+    if ('error' in answer) {
+      output.replaceChildren(h('span', { class: 'bad' }, answer.error));
       return;
     }
-    output.replaceChildren(figure(`/thumb/${encodeKey(answer.key!)}`, `thumb of ${answer.key}`, { id: 'uploaded-thumb' }));
+    // A second upload of a key replaces the original; derived-cleanup purged its old thumbnails.
+    output.replaceChildren(figure(`/thumb/${encodeKey(answer.key)}`, `thumb of ${answer.key}`, { id: 'uploaded-thumb' }));
     await reloadImages();
   });
 }

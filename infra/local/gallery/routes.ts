@@ -14,6 +14,7 @@ import type { ImagePolicy } from '../../../functions/core/policy.ts';
 import type { EdgeCache } from '../cache.ts';
 import type { RequestTrace } from '../edge.ts';
 import { contentTypeOfKey } from '../../../functions/core/media-types.ts';
+import type { LocalUploadGrant } from '../upload-grant.ts';
 
 /**
  * A dev-only switch shown on the page (simulated country, failing primary). Its id is the local
@@ -37,7 +38,15 @@ export interface GalleryOptions {
   /** Private images to show, with URLs made valid for this page (signed URL, signed cookies). */
   readonly privateImages?: (origin: string, res: ServerResponse) => { label: string; url: string }[];
   readonly maxTraces?: number;
+  /**
+   * The upload form's grant flow: this page's server plays the site's backend (it mints an upload
+   * token for `uploads/`), the browser asks upload-grant and POSTs to the embedded S3.
+   */
+  readonly uploads?: LocalUploadGrant;
 }
+
+/** The prefix the gallery's "site" grants every visitor. */
+const GALLERY_UPLOAD_PREFIX = 'uploads/';
 
 const HERE = path.resolve('infra/local/gallery');
 const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
@@ -93,6 +102,7 @@ export class Gallery {
     }
     if (route === 'DELETE /_local/api/cache') return json(res, 200, { dropped: this.options.cache().invalidate('*') });
     if (route === 'POST /_local/api/originals') return this.#upload(url, req, res);
+    if (route === 'POST /_local/api/upload-token') return this.#uploadToken(res);
     throw new EdgeError('NotFound', `No local route ${route}`);
   }
 
@@ -136,6 +146,13 @@ export class Gallery {
       throw error;
     }
     json(res, 201, { key });
+  }
+
+  /** The site's backend: a short-lived token for the gallery's prefix, and where to redeem it. */
+  #uploadToken(res: ServerResponse): void {
+    const uploads = this.options.uploads;
+    if (!uploads) throw new EdgeError('NotFound', 'No upload grant on this local edge (real buckets, or no uploads block in the distribution)');
+    json(res, 200, { token: uploads.mint(GALLERY_UPLOAD_PREFIX), grantUrl: uploads.url, prefix: GALLERY_UPLOAD_PREFIX });
   }
 
   async #asset(res: ServerResponse, kind: 'html' | 'css' | 'js', type: string): Promise<void> {
