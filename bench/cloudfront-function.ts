@@ -27,7 +27,9 @@ const CASES = [
   { name: 'refused (400)', uri: '/100x100/photos/cat.jpg', querystring: '' },
 ] as const;
 
-export async function benchCloudFrontFunction(): Promise<Record<string, unknown>> {
+export async function benchCloudFrontFunction(settings: { rounds?: number; roundMs?: number } = {}): Promise<Record<string, unknown>> {
+  const rounds = settings.rounds ?? ROUNDS;
+  const roundMs = settings.roundMs ?? ROUND_MS;
   const config = imageRequestConfig();
   const built = await buildCloudFrontFunction({ root: '.', config });
   const reused = loadCloudFrontFunction(built.code, { reuseContext: true, timeoutMs: 0 });
@@ -53,10 +55,10 @@ export async function benchCloudFrontFunction(): Promise<Record<string, unknown>
     const l: number[] = [];
     const r: number[] = [];
     const f: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      l.push(await opsPerSecondAsync(lambdaRun, ROUND_MS));
-      r.push(await opsPerSecondAsync(() => reused.run(cfEvent()), ROUND_MS));
-      f.push(await opsPerSecondAsync(() => fresh.run(cfEvent()), ROUND_MS, 5));
+    for (let round = 0; round < rounds; round++) {
+      l.push(await opsPerSecondAsync(lambdaRun, roundMs));
+      r.push(await opsPerSecondAsync(() => reused.run(cfEvent()), roundMs));
+      f.push(await opsPerSecondAsync(() => fresh.run(cfEvent()), roundMs, 5));
     }
     const lambdaUs = 1e6 / median(l);
     const reusedUs = 1e6 / median(r);

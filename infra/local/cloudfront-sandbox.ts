@@ -260,9 +260,11 @@ function runtimeContext(clock: { readonly startedAt: number }, log: (line: strin
   for (const name of Object.getOwnPropertyNames(global)) {
     if (name === 'eval') continue;
     if (Object.hasOwn(GLOBALS, name)) continue;
-    // A flag of node's own (`--expose-gc`, ...) can add a global that cannot be deleted: it is
-    // overwritten instead, so the function sees nothing the runtime does not list.
-    if (!Reflect.deleteProperty(global, name)) Object.defineProperty(global, name, { value: undefined, writable: false });
+    // A flag of node's own (`--expose-gc`, `--expose-externalize-string`, which adds `x`...) can add a
+    // global that cannot be deleted: it is overwritten with undefined instead, so the function sees
+    // nothing the runtime does not list, and stays writable, so the function's own top-level
+    // `var x` (minified code has them) still takes its value.
+    if (!Reflect.deleteProperty(global, name)) Object.defineProperty(global, name, { value: undefined, writable: true });
   }
   for (const [name, allowed] of Object.entries(GLOBALS)) {
     if (name === 'globalThis') continue;
