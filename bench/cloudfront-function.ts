@@ -1,7 +1,7 @@
 /**
  * image-request's CloudFront Function build (cloudfront-js-2.0) next to its Lambda@Edge handler, in
  * one run: time per request of the built function in the local sandbox (one context reused, the
- * function's own work; and a fresh context per run, what the local edge pays) against the Lambda@Edge
+ * function's own work; and a fresh context per run, what the local edge pays once per context) against the Lambda@Edge
  * handler in plain Node, as ratios, and the code's size against the 10 KB quota.
  *
  * The sandbox is V8 in a node:vm context, not CloudFront's runtime: its time says what the built
@@ -33,7 +33,7 @@ export async function benchCloudFrontFunction(settings: { rounds?: number; round
   const config = imageRequestConfig();
   const built = await buildCloudFrontFunction({ root: '.', config });
   const reused = loadCloudFrontFunction(built.code, { reuseContext: true, timeoutMs: 0 });
-  const fresh = loadCloudFrontFunction(built.code, { timeoutMs: 0 });
+  const fresh = loadCloudFrontFunction(built.code, { contextRuns: 1, timeoutMs: 0 });
   const lambda = createHandler(config, { log: silentLog });
   const cases: Record<string, unknown>[] = [];
   for (const c of CASES) {

@@ -40,7 +40,7 @@ export async function admit(x: Exchange, options: AdmissionOptions): Promise<Adm
   if (target.kind === 'refused') return cloudFrontError(400, 'Bad request.', 'The request could not be understood.', requestId);
   // CloudFront: a URL over 8,192 bytes or a request over 20,480 bytes is a 413, and the connection closes
   // (RequestAndResponseBehaviorCustomOrigin.html, "Maximum length of a request and maximum length of a URL").
-  if (isTooLong(req)) {
+  if (x.tooLong) {
     res.setHeader('Connection', 'close');
     return cloudFrontError(413, 'Request Entity Too Large', 'The request could not be satisfied.', requestId);
   }

@@ -125,8 +125,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const throughCache = createCacheStage({ spec: options.spec, cache, now, fromOrigin });
 
   /** One request, stage by stage; every failure on the way becomes CloudFront's error page. */
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const x = openExchange(options.spec, req, res);
+  async function handle(req: IncomingMessage, res: ServerResponse, tooLong: boolean): Promise<void> {
+    const x = openExchange(options.spec, req, res, tooLong);
     let answer: Answer;
     try {
       answer = await pipeline(x);
@@ -162,7 +162,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
     // Local pages never see an over-long request (nor one with a foreign Host).
     Promise.resolve(tooLong ? false : (options.localRoutes?.(req, res) ?? false))
-      .then((handled) => (handled ? undefined : handle(req, res)))
+      .then((handled) => (handled ? undefined : handle(req, res, tooLong)))
       .catch((error: unknown) => {
         // The pipeline turns every known failure into an answer; this is the last resort.
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
