@@ -1,5 +1,5 @@
 /**
- * The attack sources of issue 14 through the engine, each in a process of its own killed at a cap:
+ * Crafted attack sources (test/support/attacks.ts) through the engine, each in a process of its own killed at a cap:
  * outcome, time to answer (or "killed at cap") and peak RSS. `npm run bench -- --only attacks`, or
  * alone: node infra/build/run.mjs bench/attacks-main.ts [capSeconds]
  */

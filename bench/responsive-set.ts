@@ -13,7 +13,7 @@
  * bench/cases.ts) for the WebP half of the set: the floor's AVIF is sharp's default effort 4, ~10x
  * slower than the engine's effort 2, which would say nothing about the mezzanine.
  *
- * Targets (issue 19): over the misses the mezzanine serves, the median ratio at most 0.6 for the
+ * Targets: over the misses the mezzanine serves, the median ratio at most 0.6 for the
  * 12 MP sources and 0.4 for the 40 MP one; no miss of the set (the one that makes the mezzanine
  * included) above 1.15. Judged on process CPU time (all threads, the embedded S3 included): on this
  * shared 2-core machine other load moved wall times of the same request 3-8x between rounds, CPU
