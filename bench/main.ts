@@ -66,6 +66,13 @@ const previous: Record<string, unknown> =
         () => ({}),
       );
 const results: Record<string, unknown> = { ...previous };
+// Figures kept from an earlier run in a shape this bench no longer reads are dropped (that section shows as not run).
+for (const section of SECTIONS) {
+  if (results[section.key] !== undefined && !readable(section, results[section.key])) {
+    process.stdout.write(`${section.name}: the figures kept in results.json are in an older shape and are left out\n`);
+    delete results[section.key];
+  }
+}
 if (!values['report-only']) {
   results['when'] = new Date().toISOString();
   results['command'] = command;
@@ -126,3 +133,12 @@ console.log(
     ? `wrote ${OUT}/RESULTS.md and ${OUT}/miss-path.svg from ${RESULTS}`
     : `wrote ${RESULTS}, ${OUT}/RESULTS.md and ${OUT}/miss-path.svg in ${Math.round((Date.now() - started) / 1000)} s${values.record ? '' : ' (--record writes the committed ones in bench/)'}`,
 );
+
+/** Whether figures kept from an earlier run still have the shape the section reads. */
+function readable(section: BenchSection<unknown>, value: unknown): boolean {
+  try {
+    return Object.values(section.figures(value)).some((v) => typeof v === 'number' && Number.isFinite(v));
+  } catch {
+    return false;
+  }
+}
