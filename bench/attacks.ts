@@ -1,5 +1,5 @@
 /**
- * The attack sources of issue 14 through the engine, each in a process of its own killed at a cap:
+ * Crafted attack sources (test/support/attacks.ts) through the engine, each in a process of its own killed at a cap:
  * outcome, time to answer (or "killed at cap") and peak RSS. `npm run bench -- --only attacks`, or
  * alone: node infra/build/run.mjs bench/attacks-main.ts [capSeconds]
  */
@@ -49,11 +49,12 @@ async function attackCases(): Promise<{ name: string; source: Buffer; variant: V
   ];
 }
 
-export async function benchAttacks(capSeconds = 20): Promise<AttackResult[]> {
+/** Every case, or the first `count` (the baseline comes first). */
+export async function benchAttacks(capSeconds = 20, count?: number): Promise<AttackResult[]> {
   const dir = path.resolve('bench/tmp/attacks');
   const child = await bundleScript('bench/attack-child.ts', dir);
   const results: AttackResult[] = [];
-  for (const [i, c] of (await attackCases()).entries()) {
+  for (const [i, c] of (await attackCases()).slice(0, count).entries()) {
     const file = path.join(dir, `attack-${i}`);
     await writeFile(file, c.source);
     const started = performance.now();

@@ -31,7 +31,24 @@ interface Target {
   readonly expect: (result: unknown) => boolean;
 }
 
-export async function benchColdStart(options: { runs: number }): Promise<Record<string, unknown>> {
+export interface ColdStartResult {
+  readonly runs: number;
+  readonly package_ms: number;
+  readonly bare_node_ms: number;
+  readonly sharp_require_ms: number | undefined;
+  readonly functions: readonly {
+    function: string;
+    event: string;
+    zip_bytes: number;
+    bundle_bytes: number;
+    wall_ms: number;
+    vs_bare_node: number;
+    over_bare_node_ms: number;
+    load_and_first_answer_ms: number;
+  }[];
+}
+
+export async function benchColdStart(options: { runs: number }): Promise<ColdStartResult> {
   const root = process.cwd();
   const dist = path.resolve('bench/tmp/dist');
   const packaged = performance.now();

@@ -56,7 +56,7 @@ export interface CostRow {
 
 export const HIT_RATIOS = [0.9, 0.95, 0.99] as const;
 
-export function costModel(rows: readonly MissRow[], memories: readonly number[], pick: readonly string[]): CostRow[] {
+function costModel(rows: readonly MissRow[], memories: readonly number[], pick: readonly string[]): CostRow[] {
   const viewer = lambdaCost(1, 128);
   const out: CostRow[] = [];
   for (const name of pick) {
@@ -105,5 +105,32 @@ export function viewerNormalizerCost(
     rest: round(rest, 2),
     total_lambda_edge: round(total, 2),
     total_cloudfront_function: round(rest + cloudFrontViewer, 2),
+  };
+}
+
+export interface CostResult {
+  readonly prices: typeof PRICES;
+  readonly memory_mb_deployed: number;
+  readonly rows: readonly CostRow[];
+}
+
+/**
+ * The cost model over the miss path: the thumbnail of every source and the card and og of the 12 MP
+ * JPEG at the deployed memory, and the 12 MP thumbnail at other memory settings.
+ */
+export function costResult(cases: readonly MissRow[], deployedMb: number): CostResult {
+  const picks = cases.filter((c) => c.label === 'thumb' || (c.source === '12mp-jpeg' && (c.label === 'card' || c.label === 'og'))).map((c) => c.case);
+  const thumb12 = picks.filter((name) => name.startsWith('12mp-jpeg > thumb'));
+  return {
+    prices: PRICES,
+    memory_mb_deployed: deployedMb,
+    rows: [
+      ...costModel(cases, [deployedMb], picks),
+      ...costModel(
+        cases,
+        [1024, 1769, 3008].filter((m) => m !== deployedMb),
+        thumb12,
+      ),
+    ],
   };
 }

@@ -84,7 +84,7 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** The sources, drawn from the 12 MP fixture: scaled up to 40 MP, re-encoded, rotated, animated. */
-async function prepareSources(): Promise<Record<string, { width: number; height: number; bytes: number }>> {
+async function prepareSources(needed: ReadonlySet<string>): Promise<Record<string, { width: number; height: number; bytes: number }>> {
   await mkdir(DIR, { recursive: true });
   const landscape = 'fixtures/images/landscape-12mp.jpg';
   const out = (name: string) => path.join(DIR, name);
@@ -104,6 +104,7 @@ async function prepareSources(): Promise<Record<string, { width: number; height:
   };
   const info: Record<string, { width: number; height: number; bytes: number }> = {};
   for (const [name, create] of Object.entries(make)) {
+    if (!needed.has(name)) continue;
     if (!(await exists(out(name)))) await create();
     const meta = await sharp(out(name)).metadata();
     info[name] = {
@@ -116,14 +117,16 @@ async function prepareSources(): Promise<Record<string, { width: number; height:
   return info;
 }
 
-export async function benchImageEngine(): Promise<Record<string, unknown>> {
+/** Every case, or those named in `only` (the smoke run), making only the sources they read. */
+export async function benchImageEngine(options: { only?: readonly string[] } = {}): Promise<Record<string, unknown>> {
   const started = Date.now();
-  const sources = await prepareSources();
+  const chosen = cases().filter((c) => !options.only || options.only.includes(c.name));
+  const sources = await prepareSources(new Set(chosen.map((c) => c.source)));
   const child = await bundleChild('bench/image-engine-child.ts', DIR);
   const baseline = await child(['--baseline']);
   const baselineMb = round(Number(baseline['maxRssKb']) / 1024, 1);
   const results: Record<string, unknown>[] = [];
-  for (const c of cases()) {
+  for (const c of chosen) {
     const r = await child([path.join(DIR, c.source), JSON.stringify(c.variant), String(c.runs), JSON.stringify(c.options ?? {})]);
     const ms = r['ms'] as number[];
     const peakMb = round(Number(r['maxRssKb']) / 1024, 1);

@@ -16,13 +16,29 @@ const DIR = path.resolve('bench/tmp/memory');
 /** The presets measured for every source: the smallest and two larger outputs. */
 const PRESETS = ['thumb', 'card', 'og'] as const;
 
-export async function benchMemory(sources: readonly Source[]): Promise<Record<string, unknown>> {
+export interface MemoryResult {
+  readonly baseline_rss_mb: number;
+  readonly limits: Readonly<Record<string, number>>;
+  readonly cases: readonly {
+    source: string;
+    source_mp: number;
+    source_bytes: number;
+    preset: string;
+    variant: string;
+    render_ms: number;
+    peak_rss_mb: number;
+    over_baseline_mb: number;
+  }[];
+}
+
+/** Every source with each preset; `smoke`: the first source with the first preset. */
+export async function benchMemory(sources: readonly Source[], smoke = false): Promise<MemoryResult> {
   const child = await bundleChild('bench/image-engine-child.ts', DIR);
   const baseline = await child(['--baseline']);
   const baselineMb = round(Number(baseline['maxRssKb']) / 1024, 1);
-  const rows: Record<string, unknown>[] = [];
-  for (const source of sources) {
-    for (const preset of PRESETS) {
+  const rows: MemoryResult['cases'][number][] = [];
+  for (const source of smoke ? sources.slice(0, 1) : sources) {
+    for (const preset of smoke ? PRESETS.slice(0, 1) : PRESETS) {
       const parsed = parseImageUrl(`/${preset}/${source.key}`, '', CHROMIUM_ACCEPT, images);
       if (parsed.kind !== 'derived') continue;
       const r = await child([source.file, JSON.stringify(parsed.variant), '2']);
@@ -39,5 +55,5 @@ export async function benchMemory(sources: readonly Source[]): Promise<Record<st
       });
     }
   }
-  return { baseline_rss_mb: baselineMb, limits: images.limits, cases: rows };
+  return { baseline_rss_mb: baselineMb, limits: images.limits as unknown as Record<string, number>, cases: rows };
 }

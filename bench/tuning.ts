@@ -46,7 +46,15 @@ function lumaSsim(a: Uint8Array, b: Uint8Array, width: number, height: number): 
   return sum / blocks;
 }
 
-export async function benchTuning(sources: readonly Source[], rounds: number): Promise<Record<string, unknown>> {
+export interface TuningResult {
+  readonly jpeg_og_12mp: readonly { setting: string; median_ms: number; kb: number; ssim: number }[];
+  readonly avif_card_12mp: readonly { setting: string; median_ms: number; kb: number }[];
+  readonly threads: readonly { case: string; median_ms: number }[];
+  readonly stream_into_sharp: { decode_from_buffer_ms: number; result_after_last_chunk_ms: number };
+}
+
+/** `rounds` timed rounds of each comparison (at least 3 where noted, unless `smoke`: one round, no warm-up). */
+export async function benchTuning(sources: readonly Source[], rounds: number, smoke = false): Promise<TuningResult> {
   const source = sources.find((s) => s.name === '12mp-jpeg')!;
   const gif = sources.find((s) => s.name === 'gif-48f');
   const bytes = await readFile(source.file);
@@ -73,7 +81,7 @@ export async function benchTuning(sources: readonly Source[], rounds: number): P
       ]),
     ),
     rounds,
-    1,
+    smoke ? 0 : 1,
   );
   const jpeg = [];
   for (const [name, out] of Object.entries(jpegBytes)) {
@@ -98,8 +106,8 @@ export async function benchTuning(sources: readonly Source[], rounds: number): P
         },
       ]),
     ),
-    Math.max(3, Math.ceil(rounds / 2)),
-    1,
+    smoke ? 1 : Math.max(3, Math.ceil(rounds / 2)),
+    smoke ? 0 : 1,
   );
   const avif = Object.keys(avifBytes).map((name) => ({ setting: name, median_ms: round(median(avifTimes[name]!)), kb: round(avifBytes[name]! / 1024, 1) }));
 
@@ -118,10 +126,10 @@ export async function benchTuning(sources: readonly Source[], rounds: number): P
     threadCases['gif-48f > card webp (animated), 1 thread'] = () => withThreads(1, () => anim().toBuffer());
     threadCases['gif-48f > card webp (animated), 2 threads'] = () => withThreads(2, () => anim().toBuffer());
   }
-  const threadTimes = await interleave(threadCases, Math.max(3, Math.ceil(rounds / 2)), 1);
+  const threadTimes = await interleave(threadCases, smoke ? 1 : Math.max(3, Math.ceil(rounds / 2)), smoke ? 0 : 1);
   sharp.concurrency(threadsBefore);
   const threads = Object.keys(threadCases).map((name) => ({ case: name, median_ms: round(median(threadTimes[name]!)) }));
-  return { jpeg_og_12mp: jpeg, avif_card_12mp: avif, threads, stream_into_sharp: await streamIntoSharp(bytes, rounds) };
+  return { jpeg_og_12mp: jpeg, avif_card_12mp: avif, threads, stream_into_sharp: await streamIntoSharp(bytes, smoke ? 1 : Math.max(3, Math.ceil(rounds / 2))) };
 }
 
 /**
@@ -129,12 +137,12 @@ export async function benchTuning(sources: readonly Source[], rounds: number): P
  * 64 KB chunks, all but the last at once and the last after a pause: if sharp decoded as data came,
  * the result would follow the last chunk quickly; if it buffers, it follows by a whole decode.
  */
-async function streamIntoSharp(bytes: Buffer, rounds: number): Promise<Record<string, number>> {
+async function streamIntoSharp(bytes: Buffer, rounds: number): Promise<TuningResult['stream_into_sharp']> {
   sharp.concurrency(1);
   const thumb = () => sharp({ sequentialRead: true }).resize({ width: 128, height: 128, fit: 'cover' }).webp({ quality: 75, effort: 3 });
   const fromBuffer: number[] = [];
   const afterLastChunk: number[] = [];
-  for (let i = -1; i < Math.max(3, Math.ceil(rounds / 2)); i++) {
+  for (let i = -1; i < rounds; i++) {
     let started = performance.now();
     await sharp(bytes, { sequentialRead: true }).resize({ width: 128, height: 128, fit: 'cover' }).webp({ quality: 75, effort: 3 }).toBuffer();
     if (i >= 0) fromBuffer.push(performance.now() - started);

@@ -71,6 +71,8 @@ export interface LocalStackOptions {
   readonly s3Front?: (endpoint: string) => string | Promise<string>;
   /** Tests: the renderer image-resize uses (default: the real one), e.g. wrapped to measure it. */
   readonly render?: typeof render;
+  /** How many runs a CloudFront Function's context serves (cloudfront-sandbox.ts; default CONTEXT_RUNS): the bench compares 1. */
+  readonly cloudFrontFunctionContextRuns?: number;
   /** image-resize's render bound instead of tunables.renders (tests that must not depend on the machine's speed). */
   readonly renders?: LimitSettings;
 }
@@ -193,7 +195,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cloudFrontFunctions: Partial<Record<FunctionName, CloudFrontFunctionInstance>> = {};
     for (const { fn } of cloudFrontFunctionsOf(spec)) {
       const built = await buildCloudFrontFunction({ root: path.resolve('.'), config: imageRequestConfig(spec) });
-      cloudFrontFunctions[fn] = loadCloudFrontFunction(built.code, { log: (line) => log(parsedLine(line)) });
+      cloudFrontFunctions[fn] = loadCloudFrontFunction(built.code, {
+        log: (line) => log(parsedLine(line)),
+        ...(options.cloudFrontFunctionContextRuns === undefined ? {} : { contextRuns: options.cloudFrontFunctionContextRuns }),
+      });
     }
     edge = await startEdge({
       spec,

@@ -84,11 +84,12 @@ export interface SandboxOptions {
    */
   readonly timeoutMs?: number;
   /**
-   * One context for every run (the function's globals survive from run to run) instead of a fresh
-   * one each time: for the differential test and the bench, which run it 100,000 times. Date is
-   * still frozen per run.
+   * One context for every run (the function's globals survive from run to run): for the
+   * differential test and the bench, which run it 100,000 times. Date is still frozen per run.
    */
   readonly reuseContext?: boolean;
+  /** How many runs one context serves before a fresh one replaces it (1: a fresh context every run); default CONTEXT_RUNS. */
+  readonly contextRuns?: number;
 }
 
 export interface CloudFrontFunctionInstance {
@@ -194,9 +195,17 @@ const EVENT_SLOT = '__cloudFrontFunctionEvent';
 const CALL_HANDLER = new vm.Script(`handler(globalThis.${EVENT_SLOT})`, { filename: 'cloudfront-invoke.js' });
 
 /**
- * Loads a function as CloudFront would create it. Each run gets a fresh context: whether AWS keeps
- * a function's globals from one run to the next is not documented, so nothing is kept here.
+ * How many runs one context serves before a fresh one replaces it. Whether AWS keeps a function's
+ * globals from one run to the next is not documented (functions-javascript-runtime-20.html and
+ * cloudfront-function-restrictions.html are silent): the local choice is that they are kept for a
+ * while and then not, as a runtime kept warm and recycled would. Code that leaks state from one
+ * viewer to the next shows it within these runs; code that counts on state surviving fails when
+ * the context is replaced. A fresh node:vm context per run costs more than the rest of a cache hit
+ * together (bench/RESULTS.md, "Hit path of the local edge").
  */
+const CONTEXT_RUNS = 100;
+
+/** Loads a function as CloudFront would create it; its runs share a context for CONTEXT_RUNS runs at a time. */
 export function loadCloudFrontFunction(code: string, options: SandboxOptions = {}): CloudFrontFunctionInstance {
   checkFunctionCode(code);
   // `import x from 'crypto'` / `'cloudfront'` (documented on the helper pages and in AWS's
@@ -208,14 +217,20 @@ export function loadCloudFrontFunction(code: string, options: SandboxOptions = {
   const timeout = options.timeoutMs ?? 1000;
   const clock = { startedAt: 0 };
   const limit = timeout > 0 ? { timeout } : {};
-  let shared: { context: vm.Context; inner: Record<string, unknown> } | undefined;
+  const perContext = options.reuseContext ? Number.POSITIVE_INFINITY : (options.contextRuns ?? CONTEXT_RUNS);
+  let current: { context: vm.Context; inner: Record<string, unknown> } | undefined;
+  let served = 0;
   const contextFor = () => {
-    if (shared) return shared;
+    if (current && served < perContext) {
+      served++;
+      return current;
+    }
+    current = undefined;
     const context = runtimeContext(clock, log);
     script.runInContext(context, limit);
-    const made = { context, inner: vm.runInContext('globalThis', context) as Record<string, unknown> };
-    if (options.reuseContext) shared = made;
-    return made;
+    current = { context, inner: vm.runInContext('globalThis', context) as Record<string, unknown> };
+    served = 1;
+    return current;
   };
   return {
     bytes: Buffer.byteLength(code, 'utf8'),
@@ -237,6 +252,8 @@ export function loadCloudFrontFunction(code: string, options: SandboxOptions = {
         }
         result = await result;
       } catch (error) {
+        // A run that threw or was stopped may leave its context half changed: the next run gets a fresh one.
+        current = undefined;
         return { ok: false, error: 'FunctionExecutionError', reason: `the function threw: ${describe(error)}` };
       }
       return validate(sent as unknown as CfEvent, raw, result);
@@ -260,9 +277,11 @@ function runtimeContext(clock: { readonly startedAt: number }, log: (line: strin
   for (const name of Object.getOwnPropertyNames(global)) {
     if (name === 'eval') continue;
     if (Object.hasOwn(GLOBALS, name)) continue;
-    // A flag of node's own (`--expose-gc`, ...) can add a global that cannot be deleted: it is
-    // overwritten instead, so the function sees nothing the runtime does not list.
-    if (!Reflect.deleteProperty(global, name)) Object.defineProperty(global, name, { value: undefined, writable: false });
+    // A flag of node's own (`--expose-gc`, `--expose-externalize-string`, which adds `x`...) can add a
+    // global that cannot be deleted: it is overwritten with undefined instead, so the function sees
+    // nothing the runtime does not list, and stays writable, so the function's own top-level
+    // `var x` (minified code has them) still takes its value.
+    if (!Reflect.deleteProperty(global, name)) Object.defineProperty(global, name, { value: undefined, writable: true });
   }
   for (const [name, allowed] of Object.entries(GLOBALS)) {
     if (name === 'globalThis') continue;

@@ -1,55 +1,50 @@
 /**
  * The local edge: a CloudFront pipeline on node:http, built from distribution.ts, running the real
- * handlers with real Lambda@Edge events.
+ * handlers with real Lambda@Edge events. One request passes these stages, each its own file:
  *
- *   behavior match -> viewer-request -> cache -> origin-request -> origin (group failover)
- *   -> origin-response -> cache store -> viewer-response -> viewer
+ *   exchange.ts          the request's id, behavior (matched on the normalized path) and trace
+ *   admission.ts         CloudFront's refusals before any function runs; dev switches taken off
+ *   viewer-functions.ts  viewer-request (Lambda@Edge or CloudFront Function)
+ *   cache-stage.ts       cache key, lookup, request collapsing, store, compression
+ *   failover.ts          origin-request, the origin group (origin-fetch.ts), origin-response
+ *   viewer-functions.ts  viewer-response
+ *   respond.ts           the answer written with CloudFront's headers
  *
- * Every function result is validated as CloudFront does (shape, read-only and disallowed headers,
- * generated-response caps, timeouts), and failures become CloudFront's 502/503 pages, so a handler
- * that would fail in AWS fails here first.
+ * Every function result is validated as CloudFront does (function-runner.ts: shape, read-only and
+ * disallowed headers, generated-response caps, timeouts), and failures become CloudFront's 502/503
+ * pages (answer.ts), so a handler that would fail in AWS fails here first. Dev-only switches (dev.ts:
+ * a simulated viewer country, a failing primary) are read and removed before the viewer-request
+ * function runs. X-Local-Origin and X-Local-Failover say what happened.
  *
- * Origin groups fail over as CloudFront's do (listed status codes; a refused connection only if 503
- * is listed, a timeout only if 504 is; GET/HEAD, OPTIONS when cached), with shorter local timeouts.
- * Dev-only switches (dev.ts: a simulated viewer country, a failing primary) are read and removed
- * before the viewer-request function runs. X-Local-Origin and X-Local-Failover say what happened.
- *
- * The parts, each its own file: behaviors.ts (behavior matching), function-runner.ts (running and
- * validating a function), cache.ts (the cache and its TTLs), origin-fetch.ts (one origin fetch with
- * CloudFront's timeouts), failover.ts (origin-request, the origin group, origin-response), answer.ts
- * (CloudFront's own answers). This file is the HTTP front: viewer-request, the cache lookup with
- * request collapsing, viewer-response, and writing the answer.
+ * This file holds the server: it answers only its own Host names, hands local pages to their routes,
+ * and runs the stages in order.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
-import { newRequestId, viewerRequestEvent, viewerResponseEvent } from '../../functions/adapters/cloudfront/events.ts';
-import { fromCfHeaders, toCfHeaders } from '../../functions/adapters/cloudfront/headers.ts';
-import { isDisallowedHeader } from '../../functions/adapters/cloudfront/validate.ts';
 import type { DistributionSpec, FunctionName } from '../distribution.ts';
-import { viewerRuntimeOf } from '../distribution.ts';
 import { listen } from '../serve/listen.ts';
-import { FunctionFailure, HOP_BY_HOP, cloudFrontError, eventOptions, failureAnswer, localError } from './answer.ts';
+import { admit, isTooLong } from './admission.ts';
+import { failureAnswer } from './answer.ts';
 import type { Answer, CacheStatus } from './answer.ts';
 import type { S3Fetch } from './aws-s3.ts';
-import { cloudFrontHeaders, matchBehavior } from './behaviors.ts';
 import { EdgeCache } from './cache.ts';
-import { runViewerRequestFunction } from './cloudfront-function-slot.ts';
+import { createCacheStage } from './cache-stage.ts';
 import type { CloudFrontFunctionInstance } from './cloudfront-sandbox.ts';
-import { isDevSwitch, takeDevSwitches } from './dev.ts';
 import type { Simulation } from './dev.ts';
+import { openExchange } from './exchange.ts';
+import type { Exchange } from './exchange.ts';
 import { createOriginStage } from './failover.ts';
 import type { OriginContext } from './failover.ts';
 import { createFunctionRunner } from './function-runner.ts';
 import type { EdgeFunction, FunctionTrace } from './function-runner.ts';
 import { LOCAL_ORIGIN_TIMEOUTS, createOriginFetch } from './origin-fetch.ts';
 import type { OriginTimeouts } from './origin-fetch.ts';
+import { send } from './respond.ts';
 import { withPolicyHeaders } from './response-headers.ts';
 import { imageResponseHeaders } from '../response-headers.ts';
-import { DEFAULT_ERROR_CACHING_MIN_TTL, cachingDisabled, servableStale, ttlFor } from './rules/caching.ts';
-import { compress, compressionFor } from './rules/compression.ts';
-import { cacheKey as cacheKeyOf } from './rules/forwarding.ts';
-import { MAX_REQUEST_BYTES, MAX_URL_BYTES, parseTarget } from './rules/path.ts';
+import { MAX_REQUEST_BYTES } from './rules/path.ts';
+import { viewerRequestStage, viewerResponseStage } from './viewer-functions.ts';
+import type { ViewerFunctions } from './viewer-functions.ts';
 
 export interface EdgeOptions {
   readonly spec: DistributionSpec;
@@ -119,233 +114,41 @@ export interface Edge {
   close(): Promise<void>;
 }
 
-const CLIENT_IP = '127.0.0.1';
-
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const now = options.now ?? Date.now;
   const cache = new EdgeCache(now);
-  const inFlight = new Map<string, Promise<Answer>>();
   const timeouts: OriginTimeouts = { ...LOCAL_ORIGIN_TIMEOUTS, ...options.originTimeouts };
   const simulate: Simulation = { ...options.simulate };
-  const run = createFunctionRunner({
-    spec: options.spec,
-    functions: options.functions,
-    quotas: options.quotas,
-    keepEvents: () => options.onTrace !== undefined && (options.traceDetail?.() ?? true),
-  });
+  const keepDetail = () => options.onTrace !== undefined && (options.traceDetail?.() ?? true);
+  const run = createFunctionRunner({ spec: options.spec, functions: options.functions, quotas: options.quotas, keepEvents: keepDetail });
+  const viewerFunctions: ViewerFunctions = { run, cloudFrontFunctions: options.cloudFrontFunctions, keepDetail };
   const fetchOrigin = createOriginFetch({ endpoints: options.endpoints, s3Fetch: options.s3Fetch, timeouts });
   const fromOrigin = createOriginStage({ spec: options.spec, run, fetchOrigin, originResponseOnFailedPrimary: options.originResponseOnFailedPrimary });
+  const throughCache = createCacheStage({ spec: options.spec, cache, now, fromOrigin });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
-    const requestId = newRequestId();
-    const functions: FunctionTrace[] = [];
-    const rawUrl = req.url ?? '/';
-    const method = req.method ?? 'GET';
-    const target = parseTarget(rawUrl);
-    const uri = target.kind === 'origin-form' ? target.path : '/';
-    // Behaviors are matched on the normalized path (behaviors.ts); functions and origins get the raw one.
-    const behavior = matchBehavior(options.spec, uri);
+  /** One request, stage by stage; every failure on the way becomes CloudFront's error page. */
+  async function handle(req: IncomingMessage, res: ServerResponse, tooLong: boolean): Promise<void> {
+    const x = openExchange(options.spec, req, res, tooLong);
     let answer: Answer;
     try {
-      answer = await pipeline();
+      answer = await pipeline(x);
     } catch (error) {
-      answer = failureAnswer(error, requestId);
+      answer = failureAnswer(error, x.requestId);
     }
     // The behavior's response headers policy (CORS, security headers), on every response it sends.
-    answer = { ...answer, headers: withPolicyHeaders(imageResponseHeaders, { method, origin: req.headers.origin }, answer.headers) };
-    send(res, method, answer, requestId);
-    options.onTrace?.({
-      requestId,
-      method,
-      uri: rawUrl,
-      behavior: behavior.pathPattern,
-      cache: answer.cache,
-      ...(answer.origin ? { origin: answer.origin } : {}),
-      ...(answer.failover ? { failover: answer.failover } : {}),
-      status: answer.status,
-      ...(answer.headers['content-type'] ? { contentType: answer.headers['content-type'][0]!.value } : {}),
-      bytes: answer.body.byteLength,
-      ms: Math.round(performance.now() - started),
-      functions,
-    });
+    answer = { ...answer, headers: withPolicyHeaders(imageResponseHeaders, { method: x.method, origin: req.headers.origin }, answer.headers) };
+    send(res, x.method, answer, x.requestId);
+    options.onTrace?.(traceOf(x, answer));
+  }
 
-    async function pipeline(): Promise<Answer> {
-      // Origin-form only (`/path`): `*` and absolute URLs never reach a function (rules: path.targets).
-      if (target.kind === 'refused') return cloudFrontError(400, 'Bad request.', 'The request could not be understood.', requestId);
-      // CloudFront: a URL over 8,192 bytes or a request over 20,480 bytes is a 413, and the connection closes
-      // (RequestAndResponseBehaviorCustomOrigin.html, "Maximum length of a request and maximum length of a URL").
-      if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES || requestBytes(req) > MAX_REQUEST_BYTES) {
-        res.setHeader('Connection', 'close');
-        return cloudFrontError(413, 'Request Entity Too Large', 'The request could not be satisfied.', requestId);
-      }
-      if (!(behavior.allowedMethods as readonly string[]).includes(method)) {
-        return cloudFrontError(
-          403,
-          'Bad request.',
-          'This distribution is not configured to allow the HTTP request method that was used for this request.',
-          requestId,
-        );
-      }
-      // CloudFront answers a GET (or HEAD) with a body 403 (rules: req.get-body).
-      if ((method === 'GET' || method === 'HEAD') && hasBody(req)) {
-        return cloudFrontError(403, 'Bad request.', 'A GET request that includes a body is not allowed.', requestId);
-      }
-      // Dev-only switches are read and removed here, before any function could see them.
-      let dev: ReturnType<typeof takeDevSwitches>;
-      try {
-        dev = takeDevSwitches(req.rawHeaders, target.querystring);
-      } catch (error) {
-        return localError(400, (error as Error).message);
-      }
-      let body: Buffer | undefined;
-      try {
-        body = await requestBody(req, method);
-      } catch (error) {
-        if (!(error instanceof BodyTooLarge)) throw error;
-        // Read no further: the connection closes once this answer is sent.
-        res.shouldKeepAlive = false;
-        req.pause();
-        return cloudFrontError(413, 'Request Entity Too Large.', `The request body is too large (${error.message}).`, requestId);
-      }
-      const simulation: Simulation = { ...simulate, ...dev.simulation };
-      if (simulation.s3Conflicts !== undefined) options.armS3Conflicts?.(simulation.s3Conflicts);
-      let request: CloudFrontRequest = {
-        clientIp: simulation.viewerIp ?? CLIENT_IP,
-        method,
-        uri,
-        querystring: dev.querystring,
-        headers: viewerHeaders(req),
-      };
-      const viewerRequestFn = behavior.functions['viewer-request'];
-      if (viewerRequestFn && viewerRuntimeOf(behavior) === 'cloudfront-function') {
-        const answered = await viaCloudFrontFunction(viewerRequestFn, request);
-        if ('status' in answered) return answered;
-        request = answered;
-      } else if (viewerRequestFn) {
-        const result = await run(functions, 'viewer-request', viewerRequestFn, viewerRequestEvent({ ...eventOptions(request), requestId }));
-        // A response generated in viewer-request goes straight back and is never cached.
-        if (result.kind === 'response') {
-          return {
-            status: Number(result.response.status),
-            headers: result.response.headers ?? {},
-            body: result.body ?? Buffer.alloc(0),
-            cache: 'LambdaGeneratedResponse',
-          };
-        }
-        request = result.request;
-      }
-      const ctx: OriginContext = { trace: functions, requestId, simulation, body, viewer: request };
-      // A response made under a dev switch is never served to a request without it (nor the reverse).
-      const switches = devCacheKey(simulation);
-      const key = `${behavior.pathPattern} ${cacheKeyOf({ behavior, headers: request.headers, querystring: request.querystring, cloudFrontHeaders: cloudFrontHeaders(simulation), uri: request.uri, method })}${switches}`;
-      const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
-      const cacheable =
-        !cachingDisabled(behavior.cachePolicy) && (method === 'GET' || method === 'HEAD' || (method === 'OPTIONS' && cachedMethods.includes('OPTIONS')));
-      const found = cacheable ? cache.lookup(key) : undefined;
-      let answer: Answer;
-      if (found?.fresh) {
-        answer = { ...found.object, cache: 'Hit', ageSeconds: found.ageSeconds };
-      } else if (cacheable && method !== 'HEAD') {
-        // Request collapsing: concurrent misses for one key wait for the first one's origin fetch.
-        const pending = inFlight.get(key);
-        if (pending) {
-          const shared = await pending;
-          answer = { ...shared, cache: cache.get(key) ? 'Hit' : shared.cache };
-        } else {
-          const fetching = fromOrigin(behavior, request, ctx).then((fetched) => store(key, fetched, found, request));
-          inFlight.set(key, fetching);
-          try {
-            answer = await fetching;
-          } finally {
-            inFlight.delete(key);
-          }
-        }
-      } else {
-        // HEAD misses and uncached methods go to the origin and are not stored.
-        answer = await fromOrigin(behavior, request, ctx);
-        if (method !== 'HEAD') answer = compressed(answer, request);
-      }
-      return viewerResponse(answer, request);
-    }
-
-    /** The viewer-request slot run by a CloudFront Function: the request that goes on, or the answer. */
-    async function viaCloudFrontFunction(fn: FunctionName, request: CloudFrontRequest): Promise<CloudFrontRequest | Answer> {
-      const loaded = options.cloudFrontFunctions?.[fn];
-      if (!loaded) throw new FunctionFailure('FunctionExecutionError', `no CloudFront Function is loaded for ${fn}`);
-      const started = performance.now();
-      const ran = await runViewerRequestFunction(loaded, request, requestId);
-      const result = ran.result;
-      functions.push({
-        eventType: 'viewer-request',
-        fn,
-        runtime: 'cloudfront-function',
-        ms: Math.round(performance.now() - started),
-        outcome: result.kind === 'failure' ? result.error : result.kind === 'response' ? 'generated' : 'continued',
-        ...(result.kind === 'failure' ? { detail: result.reason } : {}),
-        // Details only while they are kept (the inspector open), as the function runner does.
-        ...(options.onTrace !== undefined && (options.traceDetail?.() ?? true) ? { event: ran.event, result: ran.returned } : {}),
-      });
-      if (result.kind === 'failure') throw new FunctionFailure(result.error, `${fn} (CloudFront Function): ${result.reason}`);
-      // Generated in viewer-request: straight back to the viewer, never cached.
-      if (result.kind === 'response') return { status: result.status, headers: result.headers, body: result.body, cache: 'FunctionGeneratedResponse' };
-      return result.request;
-    }
-
-    /**
-     * Stores what the origin answered under its TTL (rules/caching.ts), compressed as CloudFront would,
-     * or serves the expired object again when the origin failed with a 5xx (rules: cache.stale-on-5xx).
-     */
-    function store(key: string, fetched: Answer, stale: ReturnType<EdgeCache['lookup']>, request: CloudFrontRequest): Answer {
-      const minTtl = (status: number) => options.spec.errorCaching?.find((e) => e.errorCode === status)?.errorCachingMinTtl ?? DEFAULT_ERROR_CACHING_MIN_TTL;
-      if (stale && !stale.fresh && fetched.status >= 500 && servableStale(stale.object.headers, stale.expiredForSeconds)) {
-        cache.set(key, { ...stale.object, ttlMs: minTtl(fetched.status) * 1000 });
-        return { ...stale.object, cache: 'Hit', ageSeconds: 0, ...(fetched.origin ? { origin: fetched.origin } : {}) };
-      }
-      const answer = compressed(fetched, request);
-      // CloudFront's own error pages (no origin answer) are not cached; an origin's errors are, per the rules.
-      if (answer.cache !== 'Miss') return answer;
-      const ttl = ttlFor({
-        status: answer.status,
-        headers: answer.headers,
-        method,
-        policy: behavior.cachePolicy,
-        cachedMethods: behavior.cachedMethods ?? ['GET', 'HEAD'],
-        errorCachingMinTtl: minTtl(answer.status),
-        now: now(),
-      });
-      cache.set(key, { status: answer.status, headers: answer.headers, body: answer.body, path: request.uri, ttlMs: ttl.seconds * 1000 });
-      return answer;
-    }
-
-    /** The answer compressed when CloudFront would compress it for this viewer (rules/compression.ts). */
-    function compressed(answer: Answer, request: CloudFrontRequest): Answer {
-      if (answer.cache !== 'Miss') return answer;
-      const decision = compressionFor({
-        behavior,
-        acceptEncoding: request.headers['accept-encoding']?.map((h) => h.value).join(', '),
-        httpVersion: req.httpVersion,
-        status: answer.status,
-        headers: answer.headers,
-        bodyBytes: answer.body.byteLength,
-      });
-      if (decision.coding === undefined) return answer;
-      return { ...answer, ...compress(decision.coding, answer.headers, answer.body) };
-    }
-
-    async function viewerResponse(answer: Answer, request: CloudFrontRequest): Promise<Answer> {
-      const fn = behavior.functions['viewer-response'];
-      // Skipped when the origin answered 400 or above, as CloudFront does.
-      if (!fn || answer.status >= 400) return answer;
-      const event = viewerResponseEvent({
-        ...eventOptions(request),
-        requestId,
-        response: { status: String(answer.status), statusDescription: '', headers: structuredClone(answer.headers) },
-      });
-      const result = await run(functions, 'viewer-response', fn, event);
-      if (result.kind !== 'response') return answer;
-      return { ...answer, headers: result.response.headers ?? {}, body: result.generated ? (result.body ?? Buffer.alloc(0)) : answer.body };
-    }
+  async function pipeline(x: Exchange): Promise<Answer> {
+    const admitted = await admit(x, { simulate, armS3Conflicts: options.armS3Conflicts });
+    if ('status' in admitted) return admitted;
+    const request = await viewerRequestStage(x, admitted.request, viewerFunctions);
+    if ('status' in request) return request;
+    const ctx: OriginContext = { trace: x.functions, requestId: x.requestId, simulation: admitted.simulation, body: admitted.body, viewer: request };
+    const answer = await throughCache(x, request, ctx);
+    return viewerResponseStage(x, answer, request, viewerFunctions);
   }
 
   let allowedHosts = new Set<string>();
@@ -354,7 +157,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     // A dev server answers only its own names: a foreign Host is how DNS rebinding reaches it.
     const host = req.headers.host?.toLowerCase();
     // A request over CloudFront's length limits gets CloudFront's 413 from the pipeline, whatever the Host.
-    const tooLong = Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES || requestBytes(req) > MAX_REQUEST_BYTES;
+    const tooLong = isTooLong(req);
     // `*` and absolute-form targets are refused first, as CloudFront does (400), whatever the Host.
     if ((req.url ?? '/').startsWith('/') && !tooLong && (host === undefined || !allowedHosts.has(host))) {
       res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
@@ -363,7 +166,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
     // Local pages never see an over-long request (nor one with a foreign Host).
     Promise.resolve(tooLong ? false : (options.localRoutes?.(req, res) ?? false))
-      .then((handled) => (handled ? undefined : handle(req, res)))
+      .then((handled) => (handled ? undefined : handle(req, res, tooLong)))
       .catch((error: unknown) => {
         // The pipeline turns every known failure into an answer; this is the last resort.
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -389,81 +192,20 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   };
 }
 
-/**
- * The part of the local cache key that keeps requests made under a dev switch apart from plain ones
- * ('' when none is in force). Requests under switches share among themselves per URI, as CloudFront
- * caches per URI whatever the viewer's country (geo-routed buckets must be replicas).
- */
-function devCacheKey(simulation: Simulation): string {
-  const any =
-    simulation.viewerCountry !== undefined || simulation.failPrimary !== undefined || simulation.viewerIp !== undefined || simulation.s3Conflicts !== undefined;
-  return any ? ' [dev switch]' : '';
-}
-
-/** The viewer's headers as a function sees them: disallowed and hop-by-hop ones never arrive. */
-function viewerHeaders(req: IncomingMessage): CloudFrontHeaders {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    const lower = name.toLowerCase();
-    // Dev switches are local-only. A viewer's CloudFront-Viewer-* headers reach viewer functions (as in
-    // AWS); the forwarding model replaces them with CloudFront's values for origin events.
-    const dropped = isDisallowedHeader(name) || HOP_BY_HOP.has(lower) || isDevSwitch(lower);
-    if (!dropped) pairs.push([name, req.rawHeaders[i + 1]!]);
-  }
-  return toCfHeaders(pairs);
-}
-
-/** The request line and headers in bytes, as CloudFront's 20,480-byte limit counts them. */
-function requestBytes(req: IncomingMessage): number {
-  let bytes = Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`);
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) bytes += Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`);
-  return bytes;
-}
-
-/** Whether the viewer sent a body: a Content-Length above 0, or a chunked one. */
-function hasBody(req: IncomingMessage): boolean {
-  const length = Number(req.headers['content-length'] ?? 0);
-  return length > 0 || req.headers['transfer-encoding'] !== undefined;
-}
-
-/**
- * The most request body the local edge holds for the origin. AWS documents no maximum request body
- * for CloudFront itself (it passes bodies on to the origin; only Lambda@Edge's include-body option and
- * AWS WAF truncate what they see): our choice is to hold at most 1 MiB and answer 413 beyond it,
- * reading no further, so a large or endless body costs nothing. Our behaviors allow only GET, HEAD and
- * OPTIONS, none of which needs a body.
- */
-const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
-
-class BodyTooLarge extends Error {}
-
-/** The body of a request that may have one (not GET or HEAD), for the origin; at most MAX_REQUEST_BODY_BYTES. */
-async function requestBody(req: IncomingMessage, method: string): Promise<Buffer | undefined> {
-  if (method === 'GET' || method === 'HEAD') return undefined;
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`${declared} bytes declared`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).byteLength;
-    if (size > MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`more than ${MAX_REQUEST_BODY_BYTES} bytes sent`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function send(res: ServerResponse, method: string, answer: Answer, requestId: string): void {
-  const headers = fromCfHeaders(answer.headers).filter(([name]) => {
-    const lower = name.toLowerCase();
-    return !HOP_BY_HOP.has(lower) && lower !== 'content-length' && lower !== 'x-cache' && lower !== 'age';
-  });
-  headers.push(['Content-Length', String(answer.body.byteLength)]);
-  headers.push(['X-Cache', `${answer.cache} from cloudfront`]);
-  if (answer.cache === 'Hit') headers.push(['Age', String(answer.ageSeconds ?? 0)]);
-  headers.push(['Via', '1.1 local.cloudfront.net (CloudFront)'], ['X-Amz-Cf-Pop', 'LOCAL1-P1'], ['X-Amz-Cf-Id', requestId]);
-  if (answer.origin) headers.push(['X-Local-Origin', answer.origin]);
-  if (answer.failover) headers.push(['X-Local-Failover', `${answer.failover.from} (${answer.failover.reason})`]);
-  res.writeHead(answer.status, headers.flat());
-  res.end(method === 'HEAD' ? undefined : answer.body);
+/** What the inspector and the logs get for one request. */
+function traceOf(x: Exchange, answer: Answer): RequestTrace {
+  return {
+    requestId: x.requestId,
+    method: x.method,
+    uri: x.rawUrl,
+    behavior: x.behavior.pathPattern,
+    cache: answer.cache,
+    ...(answer.origin ? { origin: answer.origin } : {}),
+    ...(answer.failover ? { failover: answer.failover } : {}),
+    status: answer.status,
+    ...(answer.headers['content-type'] ? { contentType: answer.headers['content-type'][0]!.value } : {}),
+    bytes: answer.body.byteLength,
+    ms: Math.round(performance.now() - x.started),
+    functions: x.functions,
+  };
 }

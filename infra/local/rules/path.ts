@@ -73,7 +73,18 @@ export function matchBehavior<B extends Pick<BehaviorSpec, 'pathPattern'>>(behav
   return fallback;
 }
 
+/** Each path pattern's expression, made once (a distribution has a handful of patterns; every request matches them). */
+const patternCache = new Map<string, RegExp>();
+
 function patternRegExp(pattern: string): RegExp {
+  const cached = patternCache.get(pattern);
+  if (cached) return cached;
+  const made = patternRegExpOf(pattern);
+  patternCache.set(pattern, made);
+  return made;
+}
+
+function patternRegExpOf(pattern: string): RegExp {
   const normalized = pattern.startsWith('/') || pattern === '*' ? pattern : `/${pattern}`;
   const body = normalized
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
