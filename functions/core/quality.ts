@@ -78,6 +78,28 @@ export function encoderQuality(scale: QualityScale | undefined, format: string, 
   return values[values.length - 1] as number;
 }
 
+/** What a `q=auto` encode reached: stored as object metadata and logged. */
+export interface QualityOutcome {
+  /** Luma SSIM of the served encode against the exact resize, to 4 decimals. */
+  readonly ssim: number;
+  /** The chosen point of the policy scale, and what the encoder was given. */
+  readonly quality: number;
+  readonly encoderQuality: number;
+  readonly encodes: number;
+  /** The target was reached (else the best encode is served). */
+  readonly reached: boolean;
+  /** The render budget ended the search early. */
+  readonly budgetStopped: boolean;
+}
+
+/**
+ * The S3 user metadata (`x-amz-meta-*`) of a `q=auto` variant: the SSIM it reached and the q it
+ * chose. The inline answer carries the same headers, so a viewer sees the same either way.
+ */
+export function qualityMetadata(outcome: QualityOutcome | undefined): Record<string, string> {
+  return outcome === undefined ? {} : { ssim: outcome.ssim.toFixed(4), 'auto-quality': String(outcome.quality) };
+}
+
 export interface QualityTry {
   /** On the policy scale. */
   readonly quality: number;

@@ -10,25 +10,11 @@
  */
 import type { Sharp } from 'sharp';
 import { bestTry, encoderQuality, firstGuess, nextGuess } from '../../core/quality.ts';
-import type { LossyFormat, QualitySettings } from '../../core/quality.ts';
+import type { LossyFormat, QualityOutcome, QualitySettings } from '../../core/quality.ts';
 import { ssimReference } from './quality-ssim.ts';
 import type { LumaPlane } from './quality-ssim.ts';
 
 type SharpModule = typeof import('sharp').default;
-
-/** What a `q=auto` encode reached: stored as object metadata and logged. */
-export interface QualityOutcome {
-  /** Luma SSIM of the served encode against the exact resize, to 4 decimals. */
-  readonly ssim: number;
-  /** The chosen point of the policy scale, and what the encoder was given. */
-  readonly quality: number;
-  readonly encoderQuality: number;
-  readonly encodes: number;
-  /** The target was reached (else the best encode is served). */
-  readonly reached: boolean;
-  /** The render budget ended the search early. */
-  readonly budgetStopped: boolean;
-}
 
 export interface ResizedPixels {
   readonly data: Buffer;

@@ -35,9 +35,8 @@ import { checkFrames, checkJpegScans, checkOutputSize, checkSvg, checkSvgBytes, 
 import type { CostLimits } from '../../core/cost.ts';
 import { countGifFrames, countJpegScans, isGif, isJpeg, looksLikeXml, scanSvg } from './scan.ts';
 import { isLossy } from '../../core/quality.ts';
-import type { QualitySettings } from '../../core/quality.ts';
+import type { QualityOutcome, QualitySettings } from '../../core/quality.ts';
 import { fixedEncoderQuality, searchQuality } from './quality-search.ts';
-import type { QualityOutcome } from './quality-search.ts';
 
 export interface RenderLimits {
   /** Pixels of one decoded frame, or of all frames when the output is animated. */
