@@ -7,8 +7,9 @@
  *
  *   node infra/build/run.mjs bench/quality.ts --calibrate    measures the scale and the q=auto
  *       settings the policy holds (infra/distribution.ts images.quality) and prints them
+ *   ... --calibrate --again                                 the same from the curves it last measured
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Variant } from '../functions/core/grammar.ts';
 import { LOSSY_FORMATS } from '../functions/core/quality.ts';
@@ -16,7 +17,7 @@ import type { LossyFormat, QualitySettings } from '../functions/core/quality.ts'
 import { render } from '../functions/adapters/image/render.ts';
 import type { RenderOptions } from '../functions/adapters/image/render.ts';
 import { activity } from '../functions/adapters/image/quality-search.ts';
-import { ssimReference } from '../functions/adapters/image/quality-ssim.ts';
+import { lumaOfRaw, ssimReference } from '../functions/adapters/image/quality-ssim.ts';
 import type { LumaPlane, SsimReference } from '../functions/adapters/image/quality-ssim.ts';
 import { images } from '../infra/distribution.ts';
 import { median, round } from './stats.ts';
@@ -47,8 +48,8 @@ const widthVariant = (width: number, format: Variant['format'], quality: Variant
 });
 
 async function luma(encoded: Buffer): Promise<LumaPlane> {
-  const { data, info } = await sharp(encoded).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data };
+  const { data, info } = await sharp(encoded).raw().toBuffer({ resolveWithObject: true });
+  return lumaOfRaw(data, info.width, info.height, info.channels);
 }
 
 /** The exact resize of one image at one variant's size: the same render, written losslessly. */
@@ -135,11 +136,15 @@ function calibrateScale(curves: readonly Curve[]): QualitySettings['scale'] {
 
 /** Prints the measured scale, the fitted first-guess line and, per target, q=auto's expected median bytes ratio. */
 async function printCalibration(): Promise<void> {
-  const curves = await measureCurves(await loadCorpus());
+  // The curves take minutes to measure: kept in bench/tmp/ (ignored by git) for `--calibrate --again`.
+  const saved = 'bench/tmp/quality-curves.json';
+  const curves: Curve[] = process.argv.includes('--again') ? (JSON.parse(await readFile(saved, 'utf8')) as Curve[]) : await measureCurves(await loadCorpus());
+  await mkdir('bench/tmp', { recursive: true });
+  await writeFile(saved, JSON.stringify(curves));
   const scale = calibrateScale(curves);
   console.log(JSON.stringify({ scale }));
   // Format-neutral (the scale is calibrated): JPEG's needed q per image, against ln(activity).
-  for (const target of [0.95, 0.955, 0.96, 0.965, 0.97, 0.975, 0.98]) {
+  for (const target of [0.9, 0.91, 0.915, 0.92, 0.925, 0.93, 0.935, 0.94, 0.945, 0.95, 0.96, 0.97]) {
     const xs = curves.map((c) => Math.log(Math.max(0.05, c.activity)));
     const ys = curves.map((c) => qualityFor(c.ssim.jpg, target));
     const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -157,6 +162,191 @@ async function printCalibration(): Promise<void> {
       `target ${target}: needed-q line ${round(my - slope * mx, 1)} + ${round(slope, 2)} ln(activity); ln(1-ssim)/q ${round(logSlope, 4)}; median bytes vs own q75: ${ratios.join(', ')}`,
     );
   }
+}
+
+interface ModeFigures {
+  readonly bytes: number;
+  readonly ssim: number;
+}
+
+interface QualityRow {
+  readonly image: string;
+  readonly kind: string;
+  readonly width: number;
+  readonly format: LossyFormat;
+  readonly fixed_q75: ModeFigures;
+  readonly calibrated_q75: ModeFigures;
+  readonly auto: ModeFigures & { readonly quality: number; readonly encodes: number; readonly reached: boolean };
+}
+
+interface FormatSummary {
+  readonly format: LossyFormat;
+  readonly median_bytes: { readonly fixed_q75: number; readonly calibrated_q75: number; readonly auto: number };
+  readonly median_ssim: { readonly fixed_q75: number; readonly calibrated_q75: number; readonly auto: number };
+  /** Median bytes at q=auto over median bytes at fixed q75 (target <= 0.75). */
+  readonly auto_vs_fixed_bytes: number;
+  readonly auto_min_ssim: number;
+  readonly auto_below_target: number;
+  readonly auto_median_encodes: number;
+}
+
+interface CpuRow {
+  readonly image: string;
+  readonly size: string;
+  readonly format: LossyFormat;
+  readonly fixed_cpu_ms: number;
+  readonly auto_cpu_ms: number;
+  readonly ratio: number;
+}
+
+export interface QualityResult {
+  readonly target: number;
+  readonly images: number;
+  readonly targets: { readonly auto_bytes_ratio: number; readonly calibrated_spread: number; readonly cpu_ratio: number; readonly thumb_cpu_ratio: number };
+  readonly formats: FormatSummary[];
+  /** Largest minus smallest median SSIM of the three formats at the calibrated q75 (target <= 0.01, i.e. +-0.005). */
+  readonly calibrated_q75_spread: number;
+  readonly cpu: { readonly median_ratio: number; readonly thumb_median_ratio: number; readonly rows: CpuRow[] };
+  readonly rows: QualityRow[];
+}
+
+/** Process CPU time (every thread: libvips encodes on its own) of one call, in ms. */
+async function cpuOf<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const before = process.cpuUsage();
+  const value = await fn();
+  const used = process.cpuUsage(before);
+  return { ms: (used.user + used.system) / 1000, value };
+}
+
+export async function benchQuality(options: {
+  readonly every?: number;
+  readonly cpuRounds: number;
+  readonly onImage?: (line: string) => void;
+}): Promise<QualityResult> {
+  const settings = images.quality;
+  if (settings === undefined) throw new Error('Expected images.quality in infra/distribution.ts for the quality section but received none');
+  const calibrated: RenderOptions = { ...baseOptions, quality: settings };
+  const corpus = (await loadCorpus()).filter((_, i) => i % (options.every ?? 1) === 0);
+  const rows: QualityRow[] = [];
+  const cpuRows: CpuRow[] = [];
+  for (const image of corpus) {
+    for (const width of WIDTHS) {
+      const { reference } = await exact(image.body, widthVariant(width, 'png', 75), baseOptions);
+      const measure = async (variant: Variant, opts: RenderOptions) => {
+        const out = await render(image.body, variant, opts);
+        return { out, figures: { bytes: out.data.byteLength, ssim: round(reference.compare(await luma(out.data)), 4) } };
+      };
+      for (const format of LOSSY_FORMATS) {
+        const fixed = await measure(widthVariant(width, format, 75), baseOptions);
+        const cal = await measure(widthVariant(width, format, 75), calibrated);
+        const auto = await measure(widthVariant(width, format, 'auto'), calibrated);
+        const chosen = auto.out.quality;
+        rows.push({
+          image: image.file,
+          kind: image.kind,
+          width,
+          format,
+          fixed_q75: fixed.figures,
+          calibrated_q75: cal.figures,
+          auto: { ...auto.figures, quality: chosen?.quality ?? 0, encodes: chosen?.encodes ?? 0, reached: auto.figures.ssim >= settings.auto.target },
+        });
+      }
+    }
+    // CPU of a miss (decode, resize, encode; q=auto adds its search) at fixed q75 and at q=auto, interleaved.
+    const sizes: { label: string; variant: (format: LossyFormat, q: Variant['quality']) => Variant }[] = [
+      ...THUMBS.map((side) => ({
+        label: `${side}x${side}`,
+        variant: (format: LossyFormat, q: Variant['quality']): Variant => ({ width: side, height: side, fit: 'cover', quality: q, format }),
+      })),
+      { label: '640w', variant: (format: LossyFormat, q: Variant['quality']) => widthVariant(640, format, q) },
+    ];
+    for (const size of sizes) {
+      for (const format of LOSSY_FORMATS) {
+        const fixed: number[] = [];
+        const auto: number[] = [];
+        for (let round = 0; round < options.cpuRounds; round++) {
+          fixed.push((await cpuOf(() => render(image.body, size.variant(format, 75), calibrated))).ms);
+          auto.push((await cpuOf(() => render(image.body, size.variant(format, 'auto'), calibrated))).ms);
+        }
+        cpuRows.push({
+          image: image.file,
+          size: size.label,
+          format,
+          fixed_cpu_ms: round(median(fixed), 1),
+          auto_cpu_ms: round(median(auto), 1),
+          ratio: round(median(auto) / Math.max(0.1, median(fixed)), 2),
+        });
+      }
+    }
+    options.onImage?.(
+      `  ${image.file}: ${rows
+        .filter((r) => r.image === image.file)
+        .map((r) => `${r.format}@${r.width} auto ${r.auto.ssim} (${r.auto.encodes})`)
+        .join(', ')}`,
+    );
+  }
+  const formats = LOSSY_FORMATS.map((format): FormatSummary => {
+    const mine = rows.filter((r) => r.format === format);
+    const med = (pick: (r: QualityRow) => number) => median(mine.map(pick));
+    const bytes = { fixed_q75: med((r) => r.fixed_q75.bytes), calibrated_q75: med((r) => r.calibrated_q75.bytes), auto: med((r) => r.auto.bytes) };
+    return {
+      format,
+      median_bytes: bytes,
+      median_ssim: {
+        fixed_q75: round(
+          med((r) => r.fixed_q75.ssim),
+          4,
+        ),
+        calibrated_q75: round(
+          med((r) => r.calibrated_q75.ssim),
+          4,
+        ),
+        auto: round(
+          med((r) => r.auto.ssim),
+          4,
+        ),
+      },
+      auto_vs_fixed_bytes: round(bytes.auto / bytes.fixed_q75, 3),
+      auto_min_ssim: Math.min(...mine.map((r) => r.auto.ssim)),
+      auto_below_target: mine.filter((r) => !r.auto.reached).length,
+      auto_median_encodes: med((r) => r.auto.encodes),
+    };
+  });
+  const calibratedMedians = formats.map((f) => f.median_ssim.calibrated_q75);
+  const thumbs = cpuRows.filter((r) => r.size !== '640w');
+  return {
+    target: settings.auto.target,
+    images: corpus.length,
+    targets: { auto_bytes_ratio: 0.75, calibrated_spread: 0.01, cpu_ratio: 1.8, thumb_cpu_ratio: 1.3 },
+    formats,
+    calibrated_q75_spread: round(Math.max(...calibratedMedians) - Math.min(...calibratedMedians), 4),
+    cpu: { median_ratio: round(median(cpuRows.map((r) => r.ratio)), 2), thumb_median_ratio: round(median(thumbs.map((r) => r.ratio)), 2), rows: cpuRows },
+    rows,
+  };
+}
+
+/** The section of RESULTS.md. */
+export function qualityMarkdown(q: QualityResult, provenance: readonly string[]): string[] {
+  const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+  const mark = (ok: boolean) => (ok ? '' : ' (over)');
+  return [
+    '## Quality: one scale across formats, and q=auto',
+    '',
+    ...provenance,
+    `${q.images} images of fixtures/corpus/ at 320 and 640 px wide, luma SSIM against the exact resize (the same render as PNG). Fixed q75: the encoder's own 75; calibrated q75: the policy scale's 75 (images.quality.scale); q=auto: the lowest q reaching SSIM ${q.target}. Medians over images and widths.`,
+    '',
+    '| format | fixed q75 KB | SSIM | calibrated q75 KB | SSIM | q=auto KB | SSIM | min SSIM | below target | encodes | auto / fixed bytes |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+    ...q.formats.map(
+      (f) =>
+        `| ${f.format} | ${kb(f.median_bytes.fixed_q75)} | ${f.median_ssim.fixed_q75} | ${kb(f.median_bytes.calibrated_q75)} | ${f.median_ssim.calibrated_q75} | ${kb(f.median_bytes.auto)} | ${f.median_ssim.auto} | ${f.auto_min_ssim} | ${f.auto_below_target} | ${f.auto_median_encodes} | ${f.auto_vs_fixed_bytes}${mark(f.auto_vs_fixed_bytes <= q.targets.auto_bytes_ratio)} |`,
+    ),
+    '',
+    `Spread of the three formats' median SSIM at the calibrated q75: ${q.calibrated_q75_spread} (target at most ${q.targets.calibrated_spread}, i.e. +-0.005)${mark(q.calibrated_q75_spread <= q.targets.calibrated_spread)}.`,
+    '',
+    `CPU of a q=auto miss over a fixed-q miss (process CPU time, median of per-case ratios): ${q.cpu.median_ratio} over all cases (target ${q.targets.cpu_ratio})${mark(q.cpu.median_ratio <= q.targets.cpu_ratio)}, ${q.cpu.thumb_median_ratio} for thumbnails of 128 and 256 px (target ${q.targets.thumb_cpu_ratio})${mark(q.cpu.thumb_median_ratio <= q.targets.thumb_cpu_ratio)}.`,
+    '',
+  ];
 }
 
 if (process.argv.includes('--calibrate')) await printCalibration();

@@ -234,6 +234,28 @@ export const images: ImagePolicy = {
   defaults: { fit: 'cover', quality: 75, format: 'auto' },
   // Under transparent pixels in JPEG (and the letterbox of `contain` in JPEG).
   background: '#ffffff',
+  // One quality scale across formats, and q=auto (functions/core/quality.ts; docs/quality.md has the
+  // table and the reasons). Measured on fixtures/corpus/ by `node infra/build/run.mjs bench/quality.ts
+  // --calibrate`: JPEG keeps its own numbers, WebP and AVIF get the setting whose median luma SSIM on
+  // the corpus matches JPEG's at each point.
+  quality: {
+    scale: {
+      points: [30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 100],
+      jpg: [30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 100],
+      webp: [20, 26, 34, 43, 54, 63, 73, 78, 84, 91, 100],
+      avif: [35, 40, 45, 49, 53, 56, 61, 67, 73, 85, 99],
+    },
+    auto: {
+      target: 0.925,
+      min: 30,
+      max: 100,
+      maxEncodes: 3,
+      estimate: { intercept: 14, slope: 23 },
+      logErrorPerQ: -0.033,
+      slack: 0.01,
+      unmeasured: 75,
+    },
+  },
   // PNG/TIFF originals from a 3,200 px long edge, JPEG from 6,000 px, get one q95 JPEG intermediate
   // under `_derived/<key>/_mezzanine.jpg`; measured by bench/responsive-set.ts, reasons in
   // functions/core/mezzanine.ts.

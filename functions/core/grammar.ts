@@ -21,6 +21,7 @@ import { badParam, badRequest, quote } from './errors.ts';
 import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, utf8Length, validateKey } from './keys.ts';
 import { negotiateAuto } from './negotiate.ts';
 import { parseQuery } from './query.ts';
+import { checkQuality } from './quality.ts';
 import { FITS, OUTPUT_FORMATS, POSITIONS } from './policy.ts';
 import type { Fit, ImagePolicy, OutputFormat, Position, Preset } from './policy.ts';
 
@@ -90,8 +91,8 @@ const own = (object: object, key: string): boolean => Object.prototype.hasOwnPro
 const param = (query: ImageParams, name: string): string | undefined => query.found[name];
 /** `a ?? b` for values that are never null, without what esbuild lowers `??` to (the 10 KB again). */
 const or = <T>(a: T | undefined, b: T): T => (a !== undefined ? a : b);
-/** A quality as written (`75`, `auto`) as a Variant holds it. */
-const qualityOf = (q: string | number): number | 'auto' => (q === 'auto' ? q : Number(q));
+/** A quality as written (`75`, `auto`) as a Variant holds it: `auto` is the one value that is not a number (and 0 is never one). */
+const qualityOf = (q: string | number): number | 'auto' => Number(q) || (q as 'auto');
 
 /**
  * Parse a viewer URI (as CloudFront passes it: percent-encoded, no query) and its query string
@@ -373,6 +374,8 @@ export function checkPolicy(policy: ImagePolicy): string[] {
     }
   }
   if (!policy.qualities.includes(policy.defaults.quality)) problems.push('the default quality is not in the allowlist');
+  if (policy.quality) checkQuality(policy.quality, policy.qualities).forEach((problem) => problems.push(problem));
+  else problems.push('q=auto needs images.quality (the quality scale and the q=auto settings)');
   if (policy.background !== undefined && !/^#[0-9a-fA-F]{6}$/.test(policy.background)) {
     problems.push(`the background ${quote(policy.background)} is not a #rrggbb colour`);
   }

@@ -11,7 +11,7 @@
 import type { Sharp } from 'sharp';
 import { bestTry, encoderQuality, firstGuess, nextGuess } from '../../core/quality.ts';
 import type { LossyFormat, QualityOutcome, QualitySettings } from '../../core/quality.ts';
-import { ssimReference } from './quality-ssim.ts';
+import { lumaOfRaw, ssimReference } from './quality-ssim.ts';
 import type { LumaPlane } from './quality-ssim.ts';
 
 type SharpModule = typeof import('sharp').default;
@@ -41,16 +41,10 @@ export interface Searched {
   readonly outcome: QualityOutcome;
 }
 
-/** Luminance of raw pixels or of an encoded image, alpha flattened onto white. */
+/** Luminance of an encoded image, alpha flattened onto white. */
 async function lumaOf(input: Sharp): Promise<LumaPlane> {
-  const { data, info } = await input.flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: info.channels === 1 ? data : firstChannel(data, info.channels) };
-}
-
-function firstChannel(data: Buffer, channels: number): Uint8Array {
-  const out = new Uint8Array(data.length / channels);
-  for (let i = 0; i < out.length; i++) out[i] = data[i * channels] as number;
-  return out;
+  const { data, info } = await input.raw().toBuffer({ resolveWithObject: true });
+  return lumaOfRaw(data, info.width, info.height, info.channels);
 }
 
 /** Mean absolute luma step between horizontal and vertical neighbours: the first guess's input. */
@@ -89,7 +83,7 @@ export async function searchQuality(search: QualitySearch): Promise<Searched> {
   const { sharp, pixels, settings, format } = search;
   const now = search.now ?? Date.now;
   const raw = { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } };
-  const reference = await lumaOf(sharp(pixels.data, raw));
+  const reference = lumaOfRaw(pixels.data, pixels.width, pixels.height, pixels.channels);
   const measure = ssimReference(reference);
   const auto = settings.auto;
 
