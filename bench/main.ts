@@ -17,7 +17,8 @@
  * (image-request and signed-url vs hand-written), cold (cold starts and bundle sizes), hit (the local
  * edge's hit path vs plain node:http), memory (peak RSS per source), engine (every output format, and
  * the worst sources the limits admit: 40 MP AVIF, progressive JPEG, PNG), attacks (issue 14's crafted
- * sources against the admission cost model, time and peak RSS over an ordinary miss's), then the cost model and the report.
+ * sources against the admission cost model, time and peak RSS over an ordinary miss's), quality (the
+ * quality scale and q=auto on fixtures/corpus/: bytes, SSIM, CPU), then the cost model and the report.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -38,10 +39,11 @@ import { benchResponsiveSet, TARGET_ANY_MISS, TARGET_SERVED } from './responsive
 import { renderChart, renderMarkdown } from './report.ts';
 import type { Results, SectionRun } from './report.ts';
 import { prepareSources } from './sources.ts';
+import { benchQuality } from './quality.ts';
 import { benchTuning } from './tuning.ts';
 import { benchViewer } from './viewer.ts';
 
-const SECTIONS = ['miss', 'set', 'tuning', 'viewer', 'cold', 'hit', 'memory', 'engine', 'attacks'] as const;
+const SECTIONS = ['miss', 'set', 'tuning', 'viewer', 'cold', 'hit', 'memory', 'engine', 'attacks', 'quality'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -178,6 +180,11 @@ const attacks = await section('attacks', 'attacks: the crafted sources of issue 
   cases: await benchAttacks(20),
 }));
 if (attacks) results['attacks'] = attacks;
+
+const quality = await section('quality', 'quality: one scale across formats and q=auto, on fixtures/corpus/', () =>
+  benchQuality({ cpuRounds: quick ? 1 : 3, ...(quick ? { every: 4 } : {}), onImage: (line) => process.stdout.write(`${line}\n`) }),
+);
+if (quality) results['quality'] = quality;
 
 // The cost model reads the miss path, from this run or the last.
 const missPath = results['miss_path'] as Results['miss_path'];

@@ -143,23 +143,41 @@ async function printCalibration(): Promise<void> {
   await writeFile(saved, JSON.stringify(curves));
   const scale = calibrateScale(curves);
   console.log(JSON.stringify({ scale }));
-  // Format-neutral (the scale is calibrated): JPEG's needed q per image, against ln(activity).
-  for (const target of [0.9, 0.91, 0.915, 0.92, 0.925, 0.93, 0.935, 0.94, 0.945, 0.95, 0.96, 0.97]) {
-    const xs = curves.map((c) => Math.log(Math.max(0.05, c.activity)));
-    const ys = curves.map((c) => qualityFor(c.ssim.jpg, target));
+  // The first guess: per format, the policy q each image needs for a target, against ln(activity).
+  const policyQ = (format: LossyFormat, encoder: number) => {
+    const values = scale[format];
+    for (let i = 1; i < POINTS.length; i++) {
+      const a = values[i - 1] as number;
+      const b = values[i] as number;
+      if (encoder <= b)
+        return (POINTS[i - 1] as number) + ((POINTS[i] as number) - (POINTS[i - 1] as number)) * Math.max(0, Math.min(1, (encoder - a) / Math.max(1, b - a)));
+    }
+    return 100;
+  };
+  const logSlope = median(
+    curves.flatMap((c) => LOSSY_FORMATS.map((f) => (Math.log(1 - (c.ssim[f][8] as number)) - Math.log(1 - (c.ssim[f][6] as number))) / 10)),
+  );
+  console.log(`ln(1 - ssim) per encoder q near 75, median: ${round(logSlope, 4)}`);
+  for (const target of [0.9, 0.91, 0.92, 0.93, 0.94, 0.95]) {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (const c of curves) {
+      for (const f of LOSSY_FORMATS) {
+        xs.push(Math.log(Math.max(0.05, c.activity)));
+        ys.push(policyQ(f, qualityFor(c.ssim[f], target)));
+      }
+    }
     const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
     const my = ys.reduce((a, b) => a + b, 0) / ys.length;
     const slope = xs.reduce((a, x, i) => a + (x - mx) * ((ys[i] as number) - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-    const ratios = LOSSY_FORMATS.map((f) => {
-      const ratio = curves.map((c) => {
-        const q = qualityFor(c.ssim[f], target);
-        return at(GRID, c.bytes[f], q) / (c.bytes[f][7] as number);
-      });
+    const residuals = ys.map((y, i) => y - (my + slope * ((xs[i] as number) - mx))).sort((a, b) => a - b);
+    const q75 = residuals[Math.floor(residuals.length * 0.75)] as number;
+    const ideal = LOSSY_FORMATS.map((f) => {
+      const ratio = curves.map((c) => at(GRID, c.bytes[f], qualityFor(c.ssim[f], target)) / (c.bytes[f][7] as number));
       return `${f} ${round(median(ratio), 3)}`;
     });
-    const logSlope = median(curves.map((c) => (Math.log(1 - (c.ssim.jpg[8] as number)) - Math.log(1 - (c.ssim.jpg[6] as number))) / 10));
     console.log(
-      `target ${target}: needed-q line ${round(my - slope * mx, 1)} + ${round(slope, 2)} ln(activity); ln(1-ssim)/q ${round(logSlope, 4)}; median bytes vs own q75: ${ratios.join(', ')}`,
+      `target ${target}: needed q = ${round(my - slope * mx, 1)} + ${round(slope, 2)} ln(activity), residual 75th percentile ${round(q75, 1)}; ideal median bytes vs fixed q75: ${ideal.join(', ')}`,
     );
   }
 }

@@ -25,6 +25,7 @@ const SECTION_NAMES: Record<string, string> = {
   memory: 'Memory',
   engine: 'The engine on every output format',
   attacks: 'Attacks against the cost model (results.json only)',
+  quality: 'Quality: one scale across formats, and q=auto',
 };
 
 const day = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
@@ -40,6 +41,8 @@ function provenance(r: Results, key: string): string[] {
   return [`_Produced by \`${run.command}\` at commit ${run.commit} on ${day(run.when)} in ${run.seconds} s._`, ''];
 }
 import { median } from './stats.ts';
+import { qualityMarkdown } from './quality.ts';
+import type { QualityResult } from './quality.ts';
 
 export interface Results {
   readonly when: string;
@@ -70,6 +73,7 @@ export interface Results {
   readonly memory?: { baseline_rss_mb: number; limits: Record<string, number>; cases: Record<string, unknown>[] };
   readonly image_engine?: { baseline_rss_mb: number; cases: Record<string, unknown>[] };
   readonly cost?: { memory_mb_deployed: number; rows: CostRow[] };
+  readonly quality?: QualityResult;
 }
 
 /** The local edge's hit path against plain node:http, requests per second (issue 19). */
@@ -127,6 +131,7 @@ export function renderMarkdown(r: Results): string {
   hitPath(r, out);
   memory(r, out);
   engine(r, out);
+  if (r.quality) out.push(...qualityMarkdown(r.quality, provenance(r, 'quality')));
   cost(r, out);
   return `${out.join('\n')}\n`;
 }

@@ -374,8 +374,13 @@ export function checkPolicy(policy: ImagePolicy): string[] {
     }
   }
   if (!policy.qualities.includes(policy.defaults.quality)) problems.push('the default quality is not in the allowlist');
-  if (policy.quality) checkQuality(policy.quality, policy.qualities).forEach((problem) => problems.push(problem));
-  else problems.push('q=auto needs images.quality (the quality scale and the q=auto settings)');
+  if (policy.quality) {
+    checkQuality(policy.quality, policy.qualities).forEach((problem) => {
+      problems.push(problem);
+    });
+  } else {
+    problems.push('q=auto needs images.quality (the quality scale and the q=auto settings)');
+  }
   if (policy.background !== undefined && !/^#[0-9a-fA-F]{6}$/.test(policy.background)) {
     problems.push(`the background ${quote(policy.background)} is not a #rrggbb colour`);
   }

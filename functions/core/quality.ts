@@ -191,3 +191,9 @@ export function checkQuality(settings: QualitySettings, qualities: readonly numb
   if (!(auto.logErrorPerQ < 0)) problems.push('quality.auto.logErrorPerQ must be negative');
   return problems;
 }
+
+/** The scale as the markdown table of docs/quality.md (its test keeps the page and the policy in step). */
+export function scaleTable(scale: QualityScale): string {
+  const rows = scale.points.map((point, i) => `| ${point} | ${scale.jpg[i]} | ${scale.webp[i]} | ${scale.avif[i]} |`);
+  return ['| q in the URL | JPEG | WebP | AVIF |', '| --: | --: | --: | --: |', ...rows].join('\n');
+}
