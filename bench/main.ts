@@ -182,7 +182,7 @@ const attacks = await section('attacks', 'attacks: the crafted sources of issue 
 if (attacks) results['attacks'] = attacks;
 
 const quality = await section('quality', 'quality: one scale across formats and q=auto, on fixtures/corpus/', () =>
-  benchQuality({ cpuRounds: quick ? 1 : 3, ...(quick ? { every: 4 } : {}), onImage: (line) => process.stdout.write(`${line}\n`) }),
+  benchQuality({ cpuRounds: quick ? 1 : 2, cpuEvery: 3, ...(quick ? { every: 4 } : {}), onImage: (line) => process.stdout.write(`${line}\n`) }),
 );
 if (quality) results['quality'] = quality;
 

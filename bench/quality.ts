@@ -28,13 +28,13 @@ const WIDTHS = [320, 640] as const;
 /** Thumbnails for the CPU ratio (the issue's "up to 256 px"). */
 const THUMBS = [128, 256] as const;
 
-export interface CorpusImage {
+interface CorpusImage {
   readonly file: string;
   readonly kind: string;
   readonly body: Buffer;
 }
 
-export async function loadCorpus(): Promise<CorpusImage[]> {
+async function loadCorpus(): Promise<CorpusImage[]> {
   const list = JSON.parse(await readFile(`${CORPUS}/corpus.json`, 'utf8')) as { images: { file: string; kind: string }[] };
   return Promise.all(list.images.map(async (e) => ({ file: e.file, kind: e.kind, body: await readFile(`${CORPUS}/${e.file}`) })));
 }
@@ -238,6 +238,8 @@ async function cpuOf<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 
 export async function benchQuality(options: {
   readonly every?: number;
+  /** CPU is measured on every n-th image (it takes most of the time). */
+  readonly cpuEvery: number;
   readonly cpuRounds: number;
   readonly onImage?: (line: string) => void;
 }): Promise<QualityResult> {
@@ -247,7 +249,7 @@ export async function benchQuality(options: {
   const corpus = (await loadCorpus()).filter((_, i) => i % (options.every ?? 1) === 0);
   const rows: QualityRow[] = [];
   const cpuRows: CpuRow[] = [];
-  for (const image of corpus) {
+  for (const [index, image] of corpus.entries()) {
     for (const width of WIDTHS) {
       const { reference } = await exact(image.body, widthVariant(width, 'png', 75), baseOptions);
       const measure = async (variant: Variant, opts: RenderOptions) => {
@@ -278,7 +280,7 @@ export async function benchQuality(options: {
       })),
       { label: '640w', variant: (format: LossyFormat, q: Variant['quality']) => widthVariant(640, format, q) },
     ];
-    for (const size of sizes) {
+    for (const size of index % options.cpuEvery === 0 ? sizes : []) {
       for (const format of LOSSY_FORMATS) {
         const fixed: number[] = [];
         const auto: number[] = [];

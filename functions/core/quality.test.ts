@@ -76,7 +76,7 @@ describe('the q=auto search', () => {
     ]);
     expect(between).toBeGreaterThan(40);
     expect(between).toBeLessThan(60);
-    // Two misses: the last try goes to the top of the scale.
+    // Two misses: the next aims past the target along their secant (here as far as the top of the scale).
     expect(
       nextGuess({ ...auto, maxEncodes: 3 }, [
         { quality: 50, ssim: 0.9 },

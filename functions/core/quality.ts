@@ -15,7 +15,8 @@
  *      the corpus (`estimate`);
  *   2. then steps in `ln(1 - SSIM)`, which is close to linear in q: with one try, along the corpus's
  *      typical slope; with two on the same side of the target, along their secant; with one on each
- *      side, between them. A first try that reaches the target by less than `slack` is kept at once.
+ *      side, between them; after a miss, past the target. A try that reaches the target by less than
+ *      `slack` ends the search.
  * The answer is the lowest tried q that reached the target, else the try with the highest SSIM. The
  * same image and variant give the same tries, so the same bytes (the encoders are deterministic).
  */
@@ -107,6 +108,8 @@ export interface QualityTry {
 }
 
 const clamp = (value: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, value));
+/** How far past the target a try after a miss aims, as a multiple of the estimated step. */
+const OVERSHOOT = 1.5;
 /** ln(1 - SSIM), kept finite for a perfect match. */
 const logError = (ssim: number): number => Math.log(Math.max(1e-6, 1 - ssim));
 
@@ -128,6 +131,8 @@ export function nextGuess(auto: AutoQuality, tries: readonly QualityTry[]): numb
   const pass = passed[0];
   const fail = failed.find((t) => pass === undefined || t.quality < pass.quality);
   const tried = (q: number) => tries.some((t) => t.quality === q);
+  // A pass close enough to the target, or at the bottom of the scale, is the answer.
+  if (pass !== undefined && (pass.ssim - auto.target < auto.slack || pass.quality <= auto.min)) return undefined;
   let q: number;
   if (pass !== undefined && fail !== undefined) {
     if (pass.quality - fail.quality <= 1) return undefined;
@@ -137,14 +142,13 @@ export function nextGuess(auto: AutoQuality, tries: readonly QualityTry[]): numb
     const at = df === dp ? 0.5 : (goal - df) / (dp - df);
     q = clamp(Math.ceil(fail.quality + at * (pass.quality - fail.quality)), fail.quality + 1, pass.quality - 1);
   } else if (pass !== undefined) {
-    if (pass.quality <= auto.min || (tries.length === 1 && pass.ssim - auto.target < auto.slack)) return undefined;
     q = clamp(Math.ceil(pass.quality + (goal - logError(pass.ssim)) / slopeOf(auto, passed)), auto.min, pass.quality - 1);
   } else {
     const best = failed[0] as QualityTry;
     if (best.quality >= auto.max) return undefined;
-    // Aim past the target: a second miss would leave only one try to reach it.
+    // Aim past the target: a miss leaves fewer tries to reach it.
     const step = (goal - logError(best.ssim)) / slopeOf(auto, failed);
-    q = tries.length + 1 >= auto.maxEncodes ? auto.max : clamp(Math.ceil(best.quality + step * 1.5 + 2), best.quality + 1, auto.max);
+    q = clamp(Math.ceil(best.quality + step * OVERSHOOT + 2), best.quality + 1, auto.max);
   }
   return tried(q) ? undefined : q;
 }

@@ -16,7 +16,7 @@ import type { LumaPlane } from './quality-ssim.ts';
 
 type SharpModule = typeof import('sharp').default;
 
-export interface ResizedPixels {
+interface ResizedPixels {
   readonly data: Buffer;
   readonly width: number;
   readonly height: number;
