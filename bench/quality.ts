@@ -12,8 +12,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Variant } from '../functions/core/grammar.ts';
-import { LOSSY_FORMATS } from '../functions/core/quality.ts';
-import type { LossyFormat, QualitySettings } from '../functions/core/quality.ts';
+import { LOSSY_FORMATS, bestTry, encoderQuality, firstGuess, nextGuess } from '../functions/core/quality.ts';
+import type { LossyFormat, QualitySettings, QualityTry } from '../functions/core/quality.ts';
 import { render } from '../functions/adapters/image/render.ts';
 import type { RenderOptions } from '../functions/adapters/image/render.ts';
 import { activity } from '../functions/adapters/image/quality-search.ts';
@@ -158,6 +158,8 @@ async function printCalibration(): Promise<void> {
     curves.flatMap((c) => LOSSY_FORMATS.map((f) => (Math.log(1 - (c.ssim[f][8] as number)) - Math.log(1 - (c.ssim[f][6] as number))) / 10)),
   );
   console.log(`ln(1 - ssim) per encoder q near 75, median: ${round(logSlope, 4)}`);
+  // The policy's own scale and search (as distribution.ts holds them now) on these curves.
+  if (images.quality) for (const line of simulateSearch(curves, images.quality)) console.log(`the policy's q=auto search on these curves, ${line}`);
   for (const target of [0.9, 0.91, 0.92, 0.93, 0.94, 0.95]) {
     const xs: number[] = [];
     const ys: number[] = [];
@@ -180,6 +182,33 @@ async function printCalibration(): Promise<void> {
       `target ${target}: needed q = ${round(my - slope * mx, 1)} + ${round(slope, 2)} ln(activity), residual 75th percentile ${round(q75, 1)}; ideal median bytes vs fixed q75: ${ideal.join(', ')}`,
     );
   }
+}
+
+/**
+ * The q=auto search of the policy run on the measured curves (SSIM and bytes interpolated between
+ * the measured encoder qualities): median bytes against a fixed q75, how many encodes, how many
+ * below the target. For tuning images.quality.auto without encoding anything.
+ */
+function simulateSearch(curves: readonly Curve[], settings: QualitySettings): string[] {
+  const { scale, auto } = settings;
+  return LOSSY_FORMATS.map((format) => {
+    const ratios: number[] = [];
+    const encodes = [0, 0, 0, 0];
+    let below = 0;
+    for (const c of curves) {
+      const tries: QualityTry[] = [];
+      let q: number | undefined = firstGuess(auto, c.activity);
+      while (q !== undefined) {
+        tries.push({ quality: q, ssim: at(GRID, c.ssim[format], encoderQuality(scale, format, q)) });
+        q = nextGuess(auto, tries);
+      }
+      const best = bestTry(auto.target, tries);
+      if (best.ssim < auto.target) below++;
+      ratios.push(at(GRID, c.bytes[format], encoderQuality(scale, format, best.quality)) / (c.bytes[format][7] as number));
+      encodes[tries.length] = (encodes[tries.length] as number) + 1;
+    }
+    return `${format}: median bytes vs fixed q75 ${round(median(ratios), 3)}, searches of 1/2/3 encodes ${encodes.slice(1).join('/')}, below target ${below}`;
+  });
 }
 
 interface ModeFigures {
