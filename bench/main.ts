@@ -182,7 +182,13 @@ const attacks = await section('attacks', 'attacks: the crafted sources of issue 
 if (attacks) results['attacks'] = attacks;
 
 const quality = await section('quality', 'quality: one scale across formats and q=auto, on fixtures/corpus/', () =>
-  benchQuality({ cpuRounds: quick ? 1 : 2, cpuEvery: 3, ...(quick ? { every: 4 } : {}), onImage: (line) => process.stdout.write(`${line}\n`) }),
+  benchQuality({
+    cpuRounds: quick ? 1 : 2,
+    cpuEvery: 3,
+    largeSources: sources.filter((s) => s.name === '12mp-jpeg' || s.name === '12mp-png').map((s) => [s.name, s.file] as const),
+    ...(quick ? { every: 4 } : {}),
+    onImage: (line) => process.stdout.write(`${line}\n`),
+  }),
 );
 if (quality) results['quality'] = quality;
 
