@@ -21,7 +21,6 @@ import { badParam, badRequest, quote } from './errors.ts';
 import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, utf8Length, validateKey } from './keys.ts';
 import { negotiateAuto } from './negotiate.ts';
 import { parseQuery } from './query.ts';
-import { checkQuality } from './quality.ts';
 import { FITS, OUTPUT_FORMATS, POSITIONS } from './policy.ts';
 import type { Fit, ImagePolicy, OutputFormat, Position, Preset } from './policy.ts';
 
@@ -374,13 +373,6 @@ export function checkPolicy(policy: ImagePolicy): string[] {
     }
   }
   if (!policy.qualities.includes(policy.defaults.quality)) problems.push('the default quality is not in the allowlist');
-  if (policy.quality) {
-    checkQuality(policy.quality, policy.qualities).forEach((problem) => {
-      problems.push(problem);
-    });
-  } else {
-    problems.push('q=auto needs images.quality (the quality scale and the q=auto settings)');
-  }
   if (policy.background !== undefined && !/^#[0-9a-fA-F]{6}$/.test(policy.background)) {
     problems.push(`the background ${quote(policy.background)} is not a #rrggbb colour`);
   }

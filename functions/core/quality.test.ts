@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bestTry, checkQuality, encoderQuality, firstGuess, nextGuess } from './quality.ts';
 import type { AutoQuality, QualityScale, QualityTry } from './quality.ts';
+import { images } from '../../infra/distribution.ts';
 
 const scale: QualityScale = {
   points: [30, 50, 75, 100],
@@ -46,7 +47,12 @@ describe('the quality scale', () => {
     expect(encoderQuality(undefined, 'avif', 75)).toBe(75);
   });
 
-  it('is checked against the allowed qualities at build time', () => {
+  it('holds in the distribution: every allowed quality is a calibrated point, the q=auto settings are sound', () => {
+    expect(images.quality).toBeDefined();
+    expect(checkQuality(images.quality!, images.qualities)).toEqual([]);
+  });
+
+  it('is checked against the allowed qualities', () => {
     expect(checkQuality({ scale, auto }, [50, 75])).toEqual([]);
     expect(checkQuality({ scale, auto }, [50, 85])).toEqual(['quality 85 is allowed but not a calibrated point of quality.scale']);
     expect(checkQuality({ scale: { ...scale, avif: [1, 2, 3] }, auto: { ...auto, maxEncodes: 4 } }, [])).toEqual([

@@ -79,8 +79,10 @@ async function describe(img: HTMLImageElement, caption: HTMLElement, label: stri
   const [trace] = (await (await fetch(`/_local/api/traces?uri=${encodeURIComponent(url.pathname + url.search)}`)).json()) as Trace[];
   const type = trace?.contentType?.replace('image/', '') ?? 'cached by the browser';
   const from = trace ? (trace.cache === 'Hit' ? 'edge cache' : (trace.origin ?? '')) : '';
-  // A q=auto variant carries the SSIM it reached as S3 user metadata (and the same header when answered inline).
-  const ssim = url.searchParams.get('q') === 'auto' ? (await fetch(url, { method: 'HEAD' })).headers.get('x-amz-meta-ssim') : null;
+  // A q=auto variant carries the SSIM it reached as S3 user metadata (and the same header when answered
+  // inline). Asked again with the type the browser got as Accept, so fm=auto picks that same variant.
+  const accept: Record<string, string> = trace?.contentType ? { accept: trace.contentType } : {};
+  const ssim = url.searchParams.get('q') === 'auto' ? (await fetch(url, { method: 'HEAD', headers: accept })).headers.get('x-amz-meta-ssim') : null;
   if (ssim) img.dataset['ssim'] = ssim;
   caption.textContent = [label, `${img.naturalWidth}x${img.naturalHeight}`, type, kb(trace?.bytes ?? 0), ssim && `SSIM ${ssim}`, from]
     .filter(Boolean)
