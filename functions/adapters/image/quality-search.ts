@@ -9,9 +9,11 @@
  * far (`budgetStopped`, which the miss's log line carries).
  */
 import type { Sharp } from 'sharp';
+import { CONTENT_TYPES } from '../../core/policy.ts';
 import { bestTry, encoderQuality, firstGuess, nextGuess } from '../../core/quality.ts';
 import type { LossyFormat, QualityOutcome, QualitySettings } from '../../core/quality.ts';
 import { lumaOfRaw, ssimReference } from './quality-ssim.ts';
+import type { Rendered, RenderOptions } from './render.ts';
 import type { LumaPlane } from './quality-ssim.ts';
 
 type SharpModule = typeof import('sharp').default;
@@ -115,4 +117,31 @@ export async function searchQuality(search: QualitySearch): Promise<Searched> {
       budgetStopped,
     },
   };
+}
+
+/**
+ * render()'s q=auto path: the pipeline (decode, resize, flatten) to raw pixels, the search, the
+ * render budget from the time render started (the options' timeout, else the cost model's).
+ */
+export async function renderSearched(args: {
+  readonly sharp: SharpModule;
+  readonly image: Sharp;
+  readonly format: LossyFormat;
+  readonly settings: QualitySettings;
+  readonly encode: (image: Sharp, encoderQuality: number) => Sharp;
+  readonly started: number;
+  readonly options: RenderOptions;
+}): Promise<Rendered> {
+  const budget = args.options.timeoutSeconds ?? args.options.cost?.renderSeconds;
+  const { data, info } = await args.image.raw().toBuffer({ resolveWithObject: true });
+  const found = await searchQuality({
+    sharp: args.sharp,
+    pixels: { data, width: info.width, height: info.height, channels: info.channels },
+    format: args.format,
+    settings: args.settings,
+    encode: args.encode,
+    ...(budget ? { deadline: args.started + budget * 1000 } : {}),
+  });
+  const { width, height } = info;
+  return { data: found.data, width, height, contentType: CONTENT_TYPES[args.format], format: args.format, frames: 1, quality: found.outcome };
 }

@@ -36,7 +36,7 @@ import type { CostLimits } from '../../core/cost.ts';
 import { countGifFrames, countJpegScans, isGif, isJpeg, looksLikeXml, scanSvg } from './scan.ts';
 import { isLossy } from '../../core/quality.ts';
 import type { QualityOutcome, QualitySettings } from '../../core/quality.ts';
-import { fixedEncoderQuality, searchQuality } from './quality-search.ts';
+import { fixedEncoderQuality, renderSearched } from './quality-search.ts';
 
 export interface RenderLimits {
   /** Pixels of one decoded frame, or of all frames when the output is animated. */
@@ -254,19 +254,9 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
   if (variant.keepCopyright && header.copyright) image = image.withExif({ IFD0: { Copyright: header.copyright } });
   try {
     if (variant.quality === 'auto' && options.quality !== undefined && isLossy(variant.format) && !animated) {
-      const budget = options.timeoutSeconds ?? options.cost?.renderSeconds;
-      const resized = await image.raw().toBuffer({ resolveWithObject: true });
       const keep = variant.keepCopyright && header.copyright ? { IFD0: { Copyright: header.copyright } } : undefined;
-      const found = await searchQuality({
-        sharp,
-        pixels: { data: resized.data, width: resized.info.width, height: resized.info.height, channels: resized.info.channels },
-        format: variant.format,
-        settings: options.quality,
-        encode: (pixels, quality) => ENCODERS[variant.format](keep ? pixels.withExif(keep) : pixels, quality, false),
-        ...(budget ? { deadline: started + budget * 1000 } : {}),
-      });
-      const out = { width: resized.info.width, height: resized.info.height, contentType: CONTENT_TYPES[variant.format], format: variant.format };
-      return { data: found.data, ...out, frames: 1, quality: found.outcome };
+      const encode = (pixels: Sharp, quality: number) => ENCODERS[variant.format](keep ? pixels.withExif(keep) : pixels, quality, false);
+      return await renderSearched({ sharp, image, format: variant.format, settings: options.quality, encode, started, options });
     }
     const quality = fixedEncoderQuality(options.quality, variant.format, variant.quality);
     const { data, info } = await ENCODERS[variant.format](image, quality, animated).toBuffer({ resolveWithObject: true });
