@@ -99,7 +99,9 @@ export async function searchQuality(search: QualitySearch): Promise<Searched> {
     const ssim = measure.compare(await lumaOf(sharp(data)));
     tries.push({ quality, ssim, data, encoderQuality: encoder });
     const next = nextGuess(auto, tries);
-    if (next !== undefined && search.deadline !== undefined && now() + (now() - started) > search.deadline) {
+    const at = now();
+    // Room for one more encode as long as this one took, or serve the best so far.
+    if (next !== undefined && search.deadline !== undefined && at + (at - started) > search.deadline) {
       budgetStopped = true;
       break;
     }
