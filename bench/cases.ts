@@ -67,5 +67,7 @@ export function floorPipeline(bytes: Buffer | Uint8Array, source: Source, varian
       withoutEnlargement: !variant.enlarge,
     });
   const format = variant.format === 'jpg' ? 'jpeg' : variant.format;
-  return format === 'png' || format === 'gif' ? image.toFormat(format) : image.toFormat(format, { quality: variant.quality });
+  return format === 'png' || format === 'gif'
+    ? image.toFormat(format)
+    : image.toFormat(format, typeof variant.quality === 'number' ? { quality: variant.quality } : {});
 }

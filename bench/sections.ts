@@ -20,9 +20,12 @@ import { engineReport } from './report/engine.ts';
 import { hitReport } from './report/hit.ts';
 import { memoryReport } from './report/memory.ts';
 import { missReport } from './report/miss.ts';
+import { qualityReport } from './report/quality.ts';
 import { setReport } from './report/set.ts';
 import { tuningReport } from './report/tuning.ts';
 import { viewerReport } from './report/viewer.ts';
+import { benchQuality } from './quality.ts';
+import type { QualityResult } from './quality.ts';
 import { benchResponsiveSet, TARGET_ANY_MISS, TARGET_SERVED } from './responsive-set.ts';
 import type { SetResult } from './responsive-set.ts';
 import { defineSection } from './section.ts';
@@ -189,6 +192,30 @@ const attacksSection: BenchSection<AttacksResult> = {
   report: attacksReport,
 };
 
+const qualitySection: BenchSection<QualityResult> = {
+  name: 'quality',
+  key: 'quality',
+  title: 'quality: one scale across formats and q=auto, on fixtures/corpus/',
+  run: ({ mode, sources, progress }) =>
+    benchQuality({
+      cpuRounds: mode === 'full' ? 2 : 1,
+      cpuEvery: mode === 'smoke' ? 1 : 3,
+      // The smoke run: the corpus's first image only, and no large source.
+      ...(mode === 'smoke' ? { every: 1000 } : mode === 'quick' ? { every: 4 } : {}),
+      ...(mode === 'smoke'
+        ? {}
+        : { largeSources: sources.filter((s) => s.name === '12mp-jpeg' || s.name === '12mp-png').map((s) => [s.name, s.file] as const) }),
+      onImage: progress,
+    }),
+  figures: (r) => ({
+    images: r.images,
+    spread: r.calibrated_q75_spread,
+    cpu_ratio: r.cpu.median_ratio,
+    ...Object.fromEntries(r.formats.map((f) => [`${f.format} auto/fixed`, f.auto_vs_fixed_bytes])),
+  }),
+  report: qualityReport,
+};
+
 const costSection = {
   name: 'cost',
   key: 'cost',
@@ -212,5 +239,6 @@ export const SECTIONS: readonly BenchSection<unknown>[] = [
   defineSection(memorySection),
   defineSection(engineSection),
   defineSection(attacksSection),
+  defineSection(qualitySection),
   defineSection(costSection),
 ];

@@ -91,7 +91,7 @@ function rewriteByHand(request: CloudFrontRequest): CloudFrontRequest | { status
     width = preset.width;
     height = preset.height;
     fit = preset.fit ?? (height === undefined ? 'inside' : fit);
-    quality = preset.quality ?? quality;
+    quality = typeof preset.quality === 'number' ? preset.quality : quality;
     format = preset.format ?? format;
     key = segments.slice(2).join('/');
   } else {

@@ -255,6 +255,34 @@ export const images: ImagePolicy = {
   defaults: { fit: 'cover', quality: 75, format: 'auto' },
   // Under transparent pixels in JPEG (and the letterbox of `contain` in JPEG).
   background: '#ffffff',
+  // One quality scale across formats, and q=auto (functions/core/quality.ts; docs/quality.md has the
+  // table and the reasons). Measured on fixtures/corpus/ by `node infra/build/run.mjs bench/quality.ts
+  // --calibrate`: JPEG keeps its own numbers, WebP and AVIF get the setting whose median luma SSIM on
+  // the corpus matches JPEG's at each point.
+  quality: {
+    scale: {
+      points: [30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 100],
+      jpg: [30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 100],
+      webp: [20, 25, 31, 41, 57, 66, 75, 78, 84, 91, 100],
+      avif: [36, 40, 45, 49, 55, 58, 63, 67, 74, 85, 99],
+    },
+    // Target: the highest (in steps of 0.005) at which, on the corpus, the ideal q=auto (the exact
+    // lowest q per image) keeps the median bytes of every format at most 0.7x those of a fixed q75,
+    // leaving room for the bounded search's overshoot under the 0.75x the design asks for. JPEG binds
+    // (its own q75 has the lowest median SSIM, 0.94). First guess: the fitted line of the q each image
+    // needs against ln(activity), raised by 11 so that most first tries pass; a pass within 0.02 of the
+    // target ends the search (bench/quality.ts simulates the search on the measured curves).
+    auto: {
+      target: 0.925,
+      min: 30,
+      max: 100,
+      maxEncodes: 3,
+      estimate: { intercept: 40, slope: 10.75 },
+      logErrorPerQ: -0.04,
+      slack: 0.02,
+      unmeasured: 75,
+    },
+  },
   // PNG/TIFF originals from a 3,200 px long edge, JPEG from 6,000 px, get one q95 JPEG intermediate
   // under `_derived/<key>/_mezzanine.jpg`; measured by bench/responsive-set.ts, reasons in
   // functions/core/mezzanine.ts.

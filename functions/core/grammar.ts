@@ -7,8 +7,10 @@
  *
  *   -> /_derived/photos/cat.jpg/128x128-cover-q75.webp
  *
- * The path and preset forms take fit, pos, fm, q and dpr from the query too. The canonical variant
- * name is `{W}x{H}-{fit}[-{pos}]-q{Q}[-enlarge][-copyright].{fmt}`: the optional parts appear only
+ * The path and preset forms take fit, pos, fm, q and dpr from the query too. `q` is a point of the
+ * policy's quality scale or `auto` (the lowest quality that reaches the policy's SSIM target, see
+ * functions/core/quality.ts), named `-qauto`. The canonical variant
+ * name is `{W}x{H}-{fit}[-{pos}]-q{Q|auto}[-enlarge][-copyright].{fmt}`: the optional parts appear only
  * when they differ from the default (a cover crop that is not centred; a preset that enlarges or
  * keeps the copyright), so every image has exactly one canonical URI and the old names stay valid. A path with no image
  * parameter at all asks for the original and passes through untouched. Every number must be in the
@@ -31,7 +33,8 @@ export interface Variant {
   readonly width: number;
   readonly height: number | undefined;
   readonly fit: Fit;
-  readonly quality: number;
+  /** A point of the quality scale, or `auto` (searched per image). */
+  readonly quality: number | 'auto';
   readonly format: OutputFormat;
   /** Where `cover` crops; absent = centre. */
   readonly position?: Exclude<Position, 'centre'>;
@@ -46,7 +49,7 @@ export interface WantedVariant {
   readonly width: number;
   readonly height: number | undefined;
   readonly fit: Fit;
-  readonly quality: number;
+  readonly quality: number | 'auto';
   readonly format: OutputFormat;
   readonly position?: Position | undefined;
   readonly enlarge?: boolean | undefined;
@@ -87,6 +90,8 @@ const own = (object: object, key: string): boolean => Object.prototype.hasOwnPro
 const param = (query: ImageParams, name: string): string | undefined => query.found[name];
 /** `a ?? b` for values that are never null, without what esbuild lowers `??` to (the 10 KB again). */
 const or = <T>(a: T | undefined, b: T): T => (a !== undefined ? a : b);
+/** A quality as written (`75`, `auto`) as a Variant holds it: `auto` is the one value that is not a number (and 0 is never one). */
+const qualityOf = (q: string | number): number | 'auto' => Number(q) || (q as 'auto');
 
 /**
  * Parse a viewer URI (as CloudFront passes it: percent-encoded, no query) and its query string
@@ -139,7 +144,7 @@ export function parseImageUrl(uri: string, querystring: string, accept: string |
       height: base.height,
       fit: or(or(param(query, 'fit') as Fit | undefined, base.fit), policy.defaults.fit),
       position: or(param(query, 'pos') as Position | undefined, base.position),
-      quality: Number(or<string | number>(param(query, 'q'), or(base.quality, policy.defaults.quality))),
+      quality: qualityOf(or<string | number>(param(query, 'q'), or(base.quality, policy.defaults.quality))),
       format,
       enlarge: base.enlarge,
       keepCopyright: base.keepCopyright,
@@ -177,7 +182,7 @@ function checkValue(name: string, value: string): string {
     case 'w':
     case 'h':
     case 'q':
-      if (!INTEGER.test(value)) throw badParam(name, 'a positive whole number', value);
+      if (!(INTEGER.test(value) || (name === 'q' && value === 'auto'))) throw badParam(name, 'a positive whole number', value);
       return value;
     case 'dpr':
       if (!DPR.test(value)) throw badParam(name, 'a device pixel ratio such as 1, 1.5 or 2', value);
@@ -228,7 +233,7 @@ export function resolveVariant(wanted: WantedVariant, dpr: number, policy: Image
   };
   if (height === undefined) allow(policy.widths, width, 'w', 'widths', String(width));
   else allow(policy.sizes as readonly string[], `${width}x${height}`, 'size', 'sizes', `${width}x${height}`);
-  allow(policy.qualities, wanted.quality, 'q', 'qualities', String(wanted.quality));
+  if (wanted.quality !== 'auto') allow(policy.qualities, wanted.quality, 'q', 'qualities', String(wanted.quality));
   if (!policy.formats.includes(wanted.format)) {
     throw badParam('fm', `one of the allowed formats (auto, ${policy.formats.join(', ')})`, wanted.format);
   }
@@ -278,7 +283,7 @@ export function derivedUri(key: string, variant: Variant): string {
   return `/${encodeKey(derivedKey(key, variant))}`;
 }
 
-const VARIANT_NAME = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4}|auto)-([a-z]+)(?:-([a-z]+))?-q([1-9][0-9]{0,2})(-enlarge)?(-copyright)?\.([a-z]+)$/;
+const VARIANT_NAME = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4}|auto)-([a-z]+)(?:-([a-z]+))?-q([1-9][0-9]{0,2}|auto)(-enlarge)?(-copyright)?\.([a-z]+)$/;
 
 /** Reads a derived URI back into its original key and variant, re-checking it against the policy. */
 export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string; variant: Variant } {
@@ -309,7 +314,7 @@ export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string
       height: h === 'auto' ? undefined : Number(h),
       fit: fit as Fit,
       position: position as Position | undefined,
-      quality: Number(q),
+      quality: qualityOf(q),
       format: format as OutputFormat,
       enlarge: enlarge !== undefined,
       keepCopyright: copyright !== undefined,

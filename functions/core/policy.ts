@@ -5,6 +5,7 @@
  */
 import type { MezzanineSettings } from './mezzanine.ts';
 import type { CostLimits } from './cost.ts';
+import type { QualitySettings } from './quality.ts';
 
 export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
 export type Fit = (typeof FITS)[number];
@@ -45,7 +46,8 @@ export interface Preset {
   readonly fit?: Fit;
   /** Where `cover` crops; default `centre`. */
   readonly position?: Position;
-  readonly quality?: number;
+  /** A point of the quality scale, or `auto`. */
+  readonly quality?: number | 'auto';
   readonly format?: OutputFormat | 'auto';
   /** Scale small originals up to the requested size. Default: never enlarge beyond the original. */
   readonly enlarge?: boolean;
@@ -76,6 +78,12 @@ export interface ImagePolicy {
    * only once they are purged (it is not part of the derived name).
    */
   readonly background?: string;
+  /**
+   * One quality scale across the lossy formats (the encoder quality for each allowed q, calibrated
+   * on fixtures/corpus/) and the settings of `q=auto` (functions/core/quality.ts). Absent: q goes to
+   * the encoders as it is, and a `q=auto` variant cannot be rendered (checkPolicy says so).
+   */
+  readonly quality?: QualitySettings;
   /**
    * The mezzanine of large originals (functions/core/mezzanine.ts): one near-lossless intermediate
    * per original, from which later misses make the variants it serves. Absent: none is made or read.

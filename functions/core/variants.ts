@@ -1,6 +1,6 @@
 /**
  * How many derived objects one original admits: every canonical variant name the grammar accepts
- * under a policy (sizes and widths after dpr, fits, cover positions, qualities, formats, and the
+ * under a policy (sizes and widths after dpr, fits, cover positions, qualities and `auto`, formats, and the
  * presets' enlarge / copyright variants). Used by `npm run variants` and the docs; pure.
  */
 import { resolveVariant, derivedUri } from './grammar.ts';
@@ -11,7 +11,8 @@ import type { ImagePolicy } from './policy.ts';
 export function admittedVariants(policy: ImagePolicy): Variant[] {
   const names = new Map<string, Variant>();
   const add = (variant: Variant) => names.set(derivedUri('k', variant), variant);
-  for (const quality of policy.qualities) {
+  // Every allowed quality, and `auto` (searched per image).
+  for (const quality of [...policy.qualities, 'auto' as const]) {
     for (const format of policy.formats) {
       for (const size of policy.sizes) {
         const [width, height] = size.split('x').map(Number) as [number, number];

@@ -46,6 +46,7 @@ import type { Log } from '../core/log.ts';
 import { isCurrent, mezzanineKey, mezzanineMetadata, mezzanineServes, readMezzanineMetadata } from '../core/mezzanine.ts';
 import type { MezzanineSettings } from '../core/mezzanine.ts';
 import type { ImagePolicy } from '../core/policy.ts';
+import { qualityMetadata } from '../core/quality.ts';
 import { s3Etag } from '../adapters/s3/etag.ts';
 import { MAX_REFUSAL_BYTES, decodeRefusal, encodeRefusal, isSourceRefusal, refusalKey } from '../core/refusal.ts';
 
@@ -118,6 +119,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
   const bucketsByDomain = new Map(config.buckets.flatMap((b) => b.domainNames.map((d) => [d, b] as const)));
   const renderOptions: RenderOptions = {
     ...config.policy.limits,
+    ...(config.policy.quality === undefined ? {} : { quality: config.policy.quality }),
     ...(config.policy.background === undefined ? {} : { background: config.policy.background }),
   };
   // Keys this instance answered with a redirect to S3, and when: a second miss soon after is a loop.
@@ -280,7 +282,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
         stored = await deps.store.putIfAbsent(bucket, target, image.data, {
           contentType: image.contentType,
           cacheControl: config.cacheControl,
-          metadata: original.etag ? { 'original-etag': original.etag.replaceAll('"', '') } : {},
+          metadata: { ...(original.etag ? { 'original-etag': original.etag.replaceAll('"', '') } : {}), ...qualityMetadata(image.quality) },
         });
       } catch (error) {
         // The viewer still gets the image (logged with stored: 'failed'); the next miss tries the write again.
@@ -325,6 +327,8 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       Vary: 'Accept',
       ETag: made.etag,
       'Last-Modified': made.lastModified,
+      // What S3 answers for the stored object's user metadata (the SSIM a q=auto variant reached).
+      ...Object.fromEntries(Object.entries(qualityMetadata(made.image.quality)).map(([name, value]) => [`x-amz-meta-${name}`, value])),
     };
     const inline = replacing(received, generatedResponse(200, headers, { data: made.image.data.toString('base64'), encoding: 'base64' }));
     if (generatedSize(inline) <= config.maxGeneratedBytes) return inline;
@@ -387,6 +391,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
           ...(made.mezzanine === undefined ? {} : { mezzanine: made.mezzanine }),
           sourceBytes: made.sourceBytes,
           outputBytes: made.image.data.byteLength,
+          ...(made.image.quality === undefined ? {} : { quality: made.image.quality }),
         },
       };
     },

@@ -30,6 +30,7 @@ import { Limiter, SingleFlight } from '../../functions/core/limit.ts';
 import type { LimitSettings } from '../../functions/core/limit.ts';
 import { tunables } from '../distribution.ts';
 import { s3Etag } from '../../functions/adapters/s3/etag.ts';
+import { qualityMetadata } from '../../functions/core/quality.ts';
 
 export interface ImageOriginOptions {
   readonly store: OriginStore;
@@ -84,14 +85,15 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
       renders.run(async () => {
         const original = await options.store.get(key, options.policy.limits.maxInputBytes);
         if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
-        const image = await options.render(original.body, variant, options.policy.limits);
+        const quality = options.policy.quality;
+        const image = await options.render(original.body, variant, { ...options.policy.limits, ...(quality === undefined ? {} : { quality }) });
         let stored = 'not-stored';
         if (storeDerived) {
           try {
             stored = await options.store.putIfAbsent(target, image.data, {
               contentType: image.contentType,
               cacheControl,
-              metadata: { 'original-etag': original.etag.replaceAll('"', '') },
+              metadata: { 'original-etag': original.etag.replaceAll('"', ''), ...qualityMetadata(image.quality) },
             });
           } catch (error) {
             // The viewer still gets the image; the next miss tries the write again. Logged on the request's line.

@@ -15,7 +15,8 @@ import path from 'node:path';
 const ROOT = path.resolve(import.meta.dirname ?? '.', '..', '..');
 const SCANNED_DIRS = ['functions', 'infra', 'bench', 'test', 'docs', 'fixtures', '.ci'];
 const SCANNED_ROOT_FILES = ['README.md', 'sst.config.ts', 'vitest.config.ts', 'knip.json', 'biome.jsonc', 'package.json'];
-/** Code and prose; data files (bench results, fixtures) hold labels, not references. */
+/** Code and prose; data files (bench results, fixtures) hold labels, not references, and a
+ * SOURCES.md names paths in the repositories that third-party files came from. */
 const TEXT_FILE = /\.(ts|mts|cts|mjs|cjs|js|md|css|html|sh)$|^run$/;
 /** Files an operator creates from the docs' examples (a stage of their own). */
 const EXAMPLES = ['infra/stages/production.ts'];
@@ -36,7 +37,7 @@ function walk(dir: string, out: string[]): void {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(full, out);
-    } else if (entry.isFile() && TEXT_FILE.test(entry.name)) {
+    } else if (entry.isFile() && TEXT_FILE.test(entry.name) && entry.name !== 'SOURCES.md') {
       out.push(full);
     }
   }

@@ -12,7 +12,7 @@ const byFormat = new Map<string, number>();
 for (const v of variants) byFormat.set(v.format, (byFormat.get(v.format) ?? 0) + 1);
 console.log(`${variants.length} derived objects per original (${[...byFormat].map(([f, n]) => `${f} ${n}`).join(', ')})`);
 console.log(
-  `  sizes ${images.sizes.length} x fits/positions 7 + widths ${images.widths.length}, x qualities ${images.qualities.length} x formats ${images.formats.length}, + preset variants`,
+  `  sizes ${images.sizes.length} x fits/positions 7 + widths ${images.widths.length}, x qualities ${images.qualities.length} + auto x formats ${images.formats.length}, + preset variants`,
 );
 
 // Worst case: every variant made from the costliest source the limits admit. The bench measures a

@@ -56,6 +56,19 @@ async function decoded(page: Page, selector: string) {
 
 describe('the gallery in Chromium', () => {
   beforeEach((ctx) => ctx.skip(!hasChromium, WITHOUT_CHROMIUM));
+  it('shows a q=auto image of every original with the SSIM it reached, at or above the target', async () => {
+    const { page, errors } = await openGallery();
+    await decoded(page, 'img[data-quality=auto]');
+    const shown = await page.$$eval('img[data-quality=auto]', (all) =>
+      (all as HTMLImageElement[]).map((i) => ({ ssim: i.dataset['ssim'], caption: i.parentElement?.querySelector('figcaption')?.textContent ?? '' })),
+    );
+    expect(shown.length).toBe(stack.seeded.filter((key) => !key.startsWith('private/')).length);
+    for (const { ssim, caption } of shown) {
+      expect(Number(ssim)).toBeGreaterThanOrEqual(images.quality!.auto.target);
+      expect(caption).toContain(`SSIM ${ssim}`);
+    }
+    expect(errors).toEqual([]);
+  });
 
   it('shows every original at every preset, decoded at its expected size, with no console errors', async () => {
     const { page, errors } = await openGallery();

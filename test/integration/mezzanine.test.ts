@@ -33,7 +33,7 @@ const QUALITY_FLOOR = 0.99;
 const config = imageResizeConfig();
 const settings = config.mezzanine!;
 const policy = config.policy;
-const options = { ...policy.limits, background: policy.background ?? '#ffffff' };
+const options = { ...policy.limits, background: policy.background ?? '#ffffff', ...(policy.quality ? { quality: policy.quality } : {}) };
 const BUCKET = config.buckets[0]!.bucket;
 const DOMAIN = config.buckets[0]!.domainNames[0]!;
 let s3: LocalS3;

@@ -9,10 +9,13 @@ export default class SkipReport implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     const skipped: { file: string; name: string; note: string }[] = [];
     for (const module of modules) {
+      // A file that failed before its tests ran reports them as skipped: they did not run, and why is its error.
+      const failed = module.errors().length > 0;
       for (const test of module.children.allTests('skipped')) {
         const result = test.result();
         const note = result.state === 'skipped' ? result.note : undefined;
-        skipped.push({ file: module.relativeModuleId, name: test.fullName, note: note ?? 'no reason given (use ctx.skip(condition, note))' });
+        const why = note ?? (failed ? 'not run: the file failed before its tests (its error is above)' : 'no reason given (use ctx.skip(condition, note))');
+        skipped.push({ file: module.relativeModuleId, name: test.fullName, note: why });
       }
     }
     if (skipped.length === 0) {

@@ -34,6 +34,9 @@ import { readCopyright } from './exif.ts';
 import { checkFrames, checkJpegScans, checkOutputSize, checkSvg, checkSvgBytes, outputSize, tooCostly } from '../../core/cost.ts';
 import type { CostLimits } from '../../core/cost.ts';
 import { countGifFrames, countJpegScans, isGif, isJpeg, looksLikeXml, scanSvg } from './scan.ts';
+import { isLossy } from '../../core/quality.ts';
+import type { QualityOutcome, QualitySettings } from '../../core/quality.ts';
+import { fixedEncoderQuality, renderSearched } from './quality-search.ts';
 
 export interface RenderLimits {
   /** Pixels of one decoded frame, or of all frames when the output is animated. */
@@ -60,6 +63,8 @@ export interface RenderOptions extends RenderLimits {
    * alias (SSIM 0.983 instead of 0.997 against the exact rendering of a 128x128, measured).
    */
   readonly fastShrinkOnLoad?: boolean;
+  /** The quality scale and `q=auto` (images.quality): absent, q goes to the encoder as it is and q=auto fails. */
+  readonly quality?: QualitySettings;
 }
 
 export interface Rendered {
@@ -72,6 +77,8 @@ export interface Rendered {
   readonly format?: OutputFormat;
   /** 1 for a still image. */
   readonly frames?: number;
+  /** What a `q=auto` search reached (absent for a fixed q). */
+  readonly quality?: QualityOutcome;
 }
 
 /** Source formats the engine reads, as sharp names them (AVIF is sharp's `heif` with AV1 inside). */
@@ -190,6 +197,7 @@ export async function render(source: Buffer, variant: Variant, options: RenderOp
  * For callers that hold the header already (bench/miss-path.ts's `bare` path: sharp's own work).
  */
 export async function renderInspected(source: Buffer, header: SourceHeader, variant: Variant, options: RenderOptions): Promise<Rendered> {
+  const started = Date.now();
   const sharp = loaded ?? (await loadEngine());
   const animated = header.frames > 1 && (header.format === 'gif' || header.format === 'webp') && ANIMATED_FORMATS.includes(variant.format);
   const frames = animated ? header.frames : 1;
@@ -245,7 +253,13 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
   if (!alpha && header.hasAlpha) image = image.flatten({ background });
   if (variant.keepCopyright && header.copyright) image = image.withExif({ IFD0: { Copyright: header.copyright } });
   try {
-    const { data, info } = await ENCODERS[variant.format](image, variant.quality, animated).toBuffer({ resolveWithObject: true });
+    if (variant.quality === 'auto' && options.quality !== undefined && isLossy(variant.format) && !animated) {
+      const keep = variant.keepCopyright && header.copyright ? { IFD0: { Copyright: header.copyright } } : undefined;
+      const encode = (pixels: Sharp, quality: number) => ENCODERS[variant.format](keep ? pixels.withExif(keep) : pixels, quality, false);
+      return await renderSearched({ sharp, image, format: variant.format, settings: options.quality, encode, started, options });
+    }
+    const quality = fixedEncoderQuality(options.quality, variant.format, variant.quality);
+    const { data, info } = await ENCODERS[variant.format](image, quality, animated).toBuffer({ resolveWithObject: true });
     const frameHeight = info.pageHeight ?? (animated ? Math.round(info.height / frames) : info.height);
     return { data, width: info.width, height: frameHeight, contentType: CONTENT_TYPES[variant.format], format: variant.format, frames };
   } catch (error) {

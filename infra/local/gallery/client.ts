@@ -79,7 +79,14 @@ async function describe(img: HTMLImageElement, caption: HTMLElement, label: stri
   const [trace] = (await (await fetch(`/_local/api/traces?uri=${encodeURIComponent(url.pathname + url.search)}`)).json()) as Trace[];
   const type = trace?.contentType?.replace('image/', '') ?? 'cached by the browser';
   const from = trace ? (trace.cache === 'Hit' ? 'edge cache' : (trace.origin ?? '')) : '';
-  caption.textContent = [label, `${img.naturalWidth}x${img.naturalHeight}`, type, kb(trace?.bytes ?? 0), from].filter(Boolean).join(' · ');
+  // A q=auto variant carries the SSIM it reached as S3 user metadata (and the same header when answered
+  // inline). Asked again with the type the browser got as Accept, so fm=auto picks that same variant.
+  const accept: Record<string, string> = trace?.contentType ? { accept: trace.contentType } : {};
+  const ssim = url.searchParams.get('q') === 'auto' ? (await fetch(url, { method: 'HEAD', headers: accept })).headers.get('x-amz-meta-ssim') : null;
+  if (ssim) img.dataset['ssim'] = ssim;
+  caption.textContent = [label, `${img.naturalWidth}x${img.naturalHeight}`, type, kb(trace?.bytes ?? 0), ssim && `SSIM ${ssim}`, from]
+    .filter(Boolean)
+    .join(' · ');
   img.dataset['origin'] = trace?.origin ?? '';
   caption.className = trace && trace.status >= 400 ? 'bad' : '';
   img.dataset['format'] = type;
@@ -106,7 +113,12 @@ function renderOriginals(state: GalleryState): void {
         'article',
         { class: 'card', 'data-key': key },
         h('h3', {}, key),
-        h('div', { class: 'row' }, ...state.presets.map((preset) => figure(`/${preset}/${encodeKey(key)}`, preset, { 'data-preset': preset }))),
+        h(
+          'div',
+          { class: 'row' },
+          ...state.presets.map((preset) => figure(`/${preset}/${encodeKey(key)}`, preset, { 'data-preset': preset })),
+          figure(`/${encodeKey(key)}?w=320&q=auto`, 'q=auto', { 'data-quality': 'auto' }),
+        ),
       ),
     ),
   );

@@ -1,0 +1,149 @@
+/**
+ * `q=auto` in the image engine: from the resized pixels (the exact resize, before any encode), up to
+ * `maxEncodes` encodes chosen by functions/core/quality.ts, each decoded back to luminance and
+ * compared by SSIM with the resized pixels' own luminance. Pixels with alpha are compared flattened
+ * onto white (what a viewer sees on a white page).
+ *
+ * The render budget: before another encode, the search checks that the time left before `deadline`
+ * holds one more encode as long as the last one took; if not, it stops and serves the best encode so
+ * far (`budgetStopped`, which the miss's log line carries).
+ */
+import type { Sharp } from 'sharp';
+import { CONTENT_TYPES } from '../../core/policy.ts';
+import { bestTry, encoderQuality, firstGuess, nextGuess } from '../../core/quality.ts';
+import type { LossyFormat, QualityOutcome, QualitySettings } from '../../core/quality.ts';
+import { lumaOfRaw, ssimReference } from './quality-ssim.ts';
+import type { Rendered, RenderOptions } from './render.ts';
+import type { LumaPlane } from './quality-ssim.ts';
+
+type SharpModule = typeof import('sharp').default;
+
+interface ResizedPixels {
+  readonly data: Buffer;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 2 | 3 | 4;
+}
+
+export interface QualitySearch {
+  readonly sharp: SharpModule;
+  readonly pixels: ResizedPixels;
+  readonly format: LossyFormat;
+  readonly settings: QualitySettings;
+  /** The encoder call for this format at an encoder quality (render.ts's ENCODERS entry, plus metadata). */
+  readonly encode: (image: Sharp, encoderQuality: number) => Sharp;
+  /** Epoch milliseconds after which no further encode starts; absent: no budget. */
+  readonly deadline?: number;
+  /** For tests and the bench: the clock. */
+  readonly now?: () => number;
+}
+
+export interface Searched {
+  readonly data: Buffer;
+  readonly outcome: QualityOutcome;
+}
+
+/** Luminance of an encoded image, alpha flattened onto white. */
+async function lumaOf(input: Sharp): Promise<LumaPlane> {
+  const { data, info } = await input.raw().toBuffer({ resolveWithObject: true });
+  return lumaOfRaw(data, info.width, info.height, info.channels);
+}
+
+/** Mean absolute luma step between horizontal and vertical neighbours: the first guess's input. */
+export function activity(plane: LumaPlane): number {
+  const { width, height, data } = plane;
+  let sum = 0;
+  let count = 0;
+  for (let row = 0; row < height; row++) {
+    const base = row * width;
+    for (let col = 0; col < width; col++) {
+      const v = data[base + col] as number;
+      if (col + 1 < width) {
+        sum += Math.abs(v - (data[base + col + 1] as number));
+        count++;
+      }
+      if (row + 1 < height) {
+        sum += Math.abs(v - (data[base + width + col] as number));
+        count++;
+      }
+    }
+  }
+  return count === 0 ? 0 : sum / count;
+}
+
+/**
+ * The encoder quality of a render that does not search: a number on the policy scale, mapped; `auto`
+ * where the search does not run (PNG, GIF, animations) takes `auto.unmeasured`.
+ */
+export function fixedEncoderQuality(settings: QualitySettings | undefined, format: string, quality: number | 'auto'): number {
+  if (quality !== 'auto') return encoderQuality(settings?.scale, format, quality);
+  if (settings === undefined) throw new Error('Expected images.quality (the scale and q=auto settings) in the policy for q=auto but received none');
+  return encoderQuality(settings.scale, format, settings.auto.unmeasured);
+}
+
+export async function searchQuality(search: QualitySearch): Promise<Searched> {
+  const { sharp, pixels, settings, format } = search;
+  const now = search.now ?? Date.now;
+  const raw = { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } };
+  const reference = lumaOfRaw(pixels.data, pixels.width, pixels.height, pixels.channels);
+  const measure = ssimReference(reference);
+  const auto = settings.auto;
+
+  const tries: { quality: number; ssim: number; data: Buffer; encoderQuality: number }[] = [];
+  let budgetStopped = false;
+  let quality: number | undefined = firstGuess(auto, activity(reference));
+  while (quality !== undefined) {
+    const started = now();
+    const encoder = encoderQuality(settings.scale, format, quality);
+    const data = await search.encode(sharp(pixels.data, raw), encoder).toBuffer();
+    const ssim = measure.compare(await lumaOf(sharp(data)));
+    tries.push({ quality, ssim, data, encoderQuality: encoder });
+    const next = nextGuess(auto, tries);
+    const at = now();
+    // Room for one more encode as long as this one took, or serve the best so far.
+    if (next !== undefined && search.deadline !== undefined && at + (at - started) > search.deadline) {
+      budgetStopped = true;
+      break;
+    }
+    quality = next;
+  }
+  const best = bestTry(auto.target, tries);
+  return {
+    data: best.data,
+    outcome: {
+      ssim: Math.floor(best.ssim * 10_000) / 10_000,
+      quality: best.quality,
+      encoderQuality: best.encoderQuality,
+      encodes: tries.length,
+      reached: best.ssim >= auto.target,
+      budgetStopped,
+    },
+  };
+}
+
+/**
+ * render()'s q=auto path: the pipeline (decode, resize, flatten) to raw pixels, the search, the
+ * render budget from the time render started (the options' timeout, else the cost model's).
+ */
+export async function renderSearched(args: {
+  readonly sharp: SharpModule;
+  readonly image: Sharp;
+  readonly format: LossyFormat;
+  readonly settings: QualitySettings;
+  readonly encode: (image: Sharp, encoderQuality: number) => Sharp;
+  readonly started: number;
+  readonly options: RenderOptions;
+}): Promise<Rendered> {
+  const budget = args.options.timeoutSeconds ?? args.options.cost?.renderSeconds;
+  const { data, info } = await args.image.raw().toBuffer({ resolveWithObject: true });
+  const found = await searchQuality({
+    sharp: args.sharp,
+    pixels: { data, width: info.width, height: info.height, channels: info.channels },
+    format: args.format,
+    settings: args.settings,
+    encode: args.encode,
+    ...(budget ? { deadline: args.started + budget * 1000 } : {}),
+  });
+  const { width, height } = info;
+  return { data: found.data, width, height, contentType: CONTENT_TYPES[args.format], format: args.format, frames: 1, quality: found.outcome };
+}
