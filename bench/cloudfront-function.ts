@@ -8,7 +8,7 @@
  * code costs relative to the handler on the same engine, not what CloudFront measures (AWS reports a
  * "compute utilization" per run, not a time).
  */
-import { viewerRequestEvent as lambdaEvent } from '../functions/adapters/cloudfront/events.ts';
+import { viewerRequestEvent as lambdaEvent } from '../infra/local/cloudfront-events.ts';
 import { silentLog } from '../functions/core/log.ts';
 import { createHandler } from '../functions/image-request/handler.ts';
 import { buildCloudFrontFunction } from '../infra/build/cloudfront-function.ts';

@@ -24,7 +24,7 @@ import querystring from 'node:querystring';
 import vm from 'node:vm';
 import { transformSync } from 'esbuild';
 import ts from 'typescript';
-import { READ_ONLY_HEADERS, isDisallowedHeader } from '../../functions/adapters/cloudfront/validate.ts';
+import { READ_ONLY_HEADERS, isDisallowedHeader } from './cloudfront-validate.ts';
 import { CRYPTO_ALGORITHMS, CRYPTO_ENCODINGS, GLOBALS, LANGUAGE_MEMBERS, MAX_FUNCTION_BYTES } from '../build/cloudfront-runtime.ts';
 
 /** One query string parameter, header or cookie, as the event carries it. */

@@ -23,9 +23,9 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
-import { newRequestId, viewerRequestEvent, viewerResponseEvent } from '../../functions/adapters/cloudfront/events.ts';
+import { newRequestId, viewerRequestEvent, viewerResponseEvent } from './cloudfront-events.ts';
 import { fromCfHeaders, toCfHeaders } from '../../functions/adapters/cloudfront/headers.ts';
-import { isDisallowedHeader } from '../../functions/adapters/cloudfront/validate.ts';
+import { isDisallowedHeader } from './cloudfront-validate.ts';
 import type { DistributionSpec, FunctionName } from '../distribution.ts';
 import { viewerRuntimeOf } from '../distribution.ts';
 import { listen } from '../serve/listen.ts';

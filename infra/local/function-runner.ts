@@ -5,8 +5,8 @@
  * CloudFront's 502/503 page.
  */
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
-import type { EventType } from '../../functions/adapters/cloudfront/events.ts';
-import { DEFAULT_LIMITS, validateResult } from '../../functions/adapters/cloudfront/validate.ts';
+import type { EventType } from './cloudfront-events.ts';
+import { DEFAULT_LIMITS, validateResult } from './cloudfront-validate.ts';
 import type { DistributionSpec, FunctionName } from '../distribution.ts';
 import { FunctionFailure } from './answer.ts';
 import { FUNCTION_TIMEOUT_SECONDS } from './rules/table.ts';

@@ -10,7 +10,7 @@
 import type { CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { viewerRequestEvent as lambdaEvent } from '../../functions/adapters/cloudfront/events.ts';
+import { viewerRequestEvent as lambdaEvent } from '../../infra/local/cloudfront-events.ts';
 import { silentLog } from '../../functions/core/log.ts';
 import { createHandler } from '../../functions/image-request/handler.ts';
 import { buildCloudFrontFunction } from '../../infra/build/cloudfront-function.ts';

@@ -10,7 +10,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/
 import type { CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { validateResult } from '../../functions/adapters/cloudfront/validate.ts';
+import { validateResult } from '../../infra/local/cloudfront-validate.ts';
 import { readCopyright } from '../../functions/adapters/image/exif.ts';
 import { s3Store } from '../../functions/adapters/s3/store.ts';
 import type { ObjectStore } from '../../functions/adapters/s3/store.ts';

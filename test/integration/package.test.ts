@@ -14,7 +14,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent, S3Event } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateResult } from '../../functions/adapters/cloudfront/validate.ts';
+import { validateResult } from '../../infra/local/cloudfront-validate.ts';
 import { distribution } from '../../infra/distribution.ts';
 import type { EventType, FunctionName } from '../../infra/distribution.ts';
 import type { PackagedFunctionName } from '../../infra/build/bundle.ts';

@@ -42,7 +42,7 @@ const UNIT = {
   caching: 'infra/local/rules/caching.test.ts',
   path: 'infra/local/rules/path.test.ts',
   compression: 'infra/local/rules/compression.test.ts',
-  validate: 'functions/adapters/cloudfront/validate.test.ts',
+  validate: 'infra/local/cloudfront-validate.test.ts',
   table: 'infra/local/rules/table.test.ts',
 } as const;
 /** The integration test: the local edge over real HTTP with recording origins. */
@@ -428,7 +428,7 @@ export const RULES: readonly Rule[] = [
     area: 'functions',
     rule: 'Read-only headers per event (viewer-request: Content-Length, Host, Transfer-Encoding, Via; origin-request adds Accept-Encoding and the conditional headers; origin-response: Transfer-Encoding, Via; viewer-response: Warning, Via and the body headers): changing one is a 502.',
     source: `${RESTRICTIONS_ALL}#function-restrictions-read-only-headers`,
-    local: 'The lists of functions/adapters/cloudfront/validate.ts (CDN-Loop among them).',
+    local: 'The lists of infra/local/cloudfront-validate.ts (CDN-Loop among them).',
     test: UNIT.validate,
   },
   {

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudFrontHeaders, CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { describe, it, expect } from 'vitest';
-import { viewerResponseEvent } from './events.ts';
-import { setHeader, removeHeader } from './headers.ts';
-import { READ_ONLY_HEADERS, isDisallowedHeader, validateResult, type EventType } from './validate.ts';
+import { viewerResponseEvent } from './cloudfront-events.ts';
+import { setHeader, removeHeader } from '../../functions/adapters/cloudfront/headers.ts';
+import { READ_ONLY_HEADERS, isDisallowedHeader, validateResult, type EventType } from './cloudfront-validate.ts';
 
 type AnyEvent = CloudFrontRequestEvent | CloudFrontResponseEvent;
 type Mutable = Record<string, unknown> & { headers: CloudFrontHeaders };

@@ -3,10 +3,10 @@
  * failure is a LambdaValidationError, which CloudFront turns into a 502 for the viewer.
  */
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
-import type { EventType } from './events.ts';
-import { generatedSize } from './respond.ts';
+import type { EventType } from './cloudfront-events.ts';
+import { generatedSize } from '../../functions/adapters/cloudfront/respond.ts';
 
-export type { EventType } from './events.ts';
+export type { EventType } from './cloudfront-events.ts';
 
 /** Caps on a generated response, headers + body, in bytes. */
 export interface Limits {
