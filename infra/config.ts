@@ -8,6 +8,7 @@ import type { ImageRequestConfig } from '../functions/image-request/handler.ts';
 import type { ImageResizeConfig } from '../functions/image-resize/handler.ts';
 import type { SignedUrlConfig } from '../functions/signed-url/handler.ts';
 import { distribution, s3DomainName, tunables } from './distribution.ts';
+import { CLOUDFRONT_QUOTAS } from './cloudfront-quotas.ts';
 import type { DistributionSpec, S3OriginSpec } from './distribution.ts';
 import { geoRouteConfig } from './geo.ts';
 import type { PackagedFunctionName } from './build/bundle.ts';
@@ -113,7 +114,7 @@ export function imageResizeConfig(spec: DistributionSpec = distribution): ImageR
     policy: spec.images,
     buckets,
     cacheControl: tunables.derivedCacheControl,
-    maxGeneratedBytes: tunables.maxGeneratedResponseBytes,
+    maxGeneratedBytes: CLOUDFRONT_QUOTAS.generatedResponseBytes.origin,
     renders: tunables.renders,
     ...(spec.images.mezzanine === undefined ? {} : { mezzanine: spec.images.mezzanine }),
   };

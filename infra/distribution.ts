@@ -319,9 +319,6 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
  *
  * - derivedCacheControl: Cache-Control of every derived image, answered and stored on the object
  *   (a derived URI names one immutable rendering: a year).
- * - maxGeneratedResponseBytes: CloudFront's cap on a response generated in an origin event, headers
- *   plus body as sent (1 MB; "Quotas on Lambda@Edge",
- *   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
  * - renders: at most two resizes (S3 read + decode + encode) at once per process, 64 waiting, none
  *   waiting more than 10 s; beyond that a 503 (not cached). A Lambda instance handles one event at a
  *   time, so in AWS this never queues; it bounds memory where one process serves many requests (the
@@ -331,7 +328,6 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
  */
 export const tunables = {
   derivedCacheControl: 'public, max-age=31536000, immutable',
-  maxGeneratedResponseBytes: 1024 * 1024,
   renders: { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 },
 } as const;
 

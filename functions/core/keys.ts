@@ -43,13 +43,8 @@ export function validateKey(key: string): void {
   if (CONTROL.test(key)) throw badParam(KEY, 'no control characters', key);
   if (key.includes('\\')) throw badParam(KEY, 'no backslashes', key);
   if (key.includes('\uFFFD')) throw badParam(KEY, 'valid UTF-8', key);
-  const segments = key.split('/');
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i];
-    if (segment === '' || segment === '.' || segment === '..') {
-      throw badParam(KEY, 'no empty, "." or ".." segments', key);
-    }
-  }
+  // A segment that is empty, `.` or `..`: between two slashes, or at either end.
+  if (/(?:^|\/)\.{0,2}(?:\/|$)/.test(key)) throw badParam(KEY, 'no empty, "." or ".." segments', key);
   const bytes = utf8Length(key);
   if (bytes > MAX_KEY_BYTES) {
     throw badRequest(`Expected an image key of at most ${MAX_KEY_BYTES} bytes but received ${bytes} bytes`);

@@ -12,29 +12,29 @@
 import type { ImagePolicy, OutputFormat } from './policy.ts';
 import { ANIMATED_FORMATS, CONTENT_TYPES } from './policy.ts';
 
-/** Media types the Accept header lists with a non-zero quality, lowercased, in order (repeats kept). */
-function acceptedTypes(accept: string | undefined): string[] {
-  const accepted: string[] = [];
-  if (!accept) return accepted;
-  const parts = accept.split(',');
+/**
+ * Whether the Accept header's entries (`parts`, lowercased, split at commas) list `mime` with a q above
+ * 0. Only entries that contain `mime` are parsed, so a long header costs one scan.
+ */
+function accepts(parts: readonly string[], mime: string): boolean {
   for (let i = 0; i < parts.length; i++) {
-    const pieces = (parts[i] as string).split(';');
-    const mediaType = (pieces[0] as string).trim().toLowerCase();
-    if (!mediaType) continue;
+    const part = parts[i] as string;
+    if (part.indexOf(mime) === -1) continue;
+    const pieces = part.split(';');
+    if ((pieces[0] as string).trim() !== mime) continue;
     const q = pieces
       .slice(1)
-      .map((p) => p.trim().toLowerCase())
+      .map((p) => p.trim())
       .find((p) => p.startsWith('q='));
-    if (q !== undefined && !(Number(q.slice(2)) > 0)) continue;
-    accepted.push(mediaType);
+    if (q === undefined || Number(q.slice(2)) > 0) return true;
   }
-  return accepted;
+  return false;
 }
 
 /** The first of `preferred` the viewer accepts, else `fallback`. */
 function negotiateFormat(accept: string | undefined, preferred: readonly OutputFormat[], fallback: OutputFormat): OutputFormat {
-  const accepted = acceptedTypes(accept);
-  const found = preferred.find((format) => accepted.includes(CONTENT_TYPES[format]));
+  const parts = accept ? accept.toLowerCase().split(',') : [];
+  const found = preferred.find((format) => accepts(parts, CONTENT_TYPES[format]));
   return found !== undefined ? found : fallback;
 }
 

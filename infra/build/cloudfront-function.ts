@@ -122,9 +122,17 @@ export async function buildCloudFrontFunction(options: CloudFrontFunctionOptions
       `Expected the CloudFront Function entry to export handler and nothing else but esbuild ended it with ${JSON.stringify(output.text.slice(-80))}`,
     );
   const inner = exported[1] ?? 'handler';
-  // CloudFront calls the script's top-level `handler`; strict mode is the runtime's default.
+  const body = output.text.slice(0, exported.index);
+  // CloudFront calls the script's top-level `handler`; strict mode is the runtime's default. The
+  // minified name is renamed where it is declared and nowhere else used; otherwise a wrapper calls it.
+  const uses = body.match(new RegExp(`(?<![\\w$.])${inner.replace(/\$/g, '\\$')}(?![\\w$])`, 'g')) ?? [];
+  const declaration = `function ${inner}(`;
   const code =
-    inner === 'handler' ? output.text.slice(0, exported.index) : `${output.text.slice(0, exported.index)}function handler(event){return ${inner}(event)}\n`;
+    inner === 'handler'
+      ? body
+      : uses.length === 1 && body.split(declaration).length === 2
+        ? body.replace(declaration, 'function handler(')
+        : `${body}function handler(event){return ${inner}(event)}\n`;
   const meta = Object.values(result.metafile.outputs)[0] as Metafile['outputs'][string];
   const inputs = Object.entries(meta.inputs)
     .map(([input, info]) => ({ path: input, bytes: info.bytesInOutput }))

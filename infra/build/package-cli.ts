@@ -64,6 +64,12 @@ try {
       `${out}/${f.zip.padEnd(22)} ${kb} KB of ${limit} MB  regional, ${f.events.join(', ')} in ${regions}  ${f.memoryMb} MB ${f.timeoutSeconds} s  sha256 ${f.sha256.slice(0, 12)}`,
     );
   }
+  for (const f of manifest.cloudFrontFunctions ?? []) {
+    // The headroom an operator's larger policy (more sizes, widths, presets) can use.
+    console.log(
+      `${out}/${f.file.padEnd(22)} ${f.bytes} bytes of ${f.limitBytes}, headroom ${f.limitBytes - f.bytes} bytes  ${f.runtime}  sha256 ${f.sha256.slice(0, 12)}`,
+    );
+  }
   console.log(`${out}/manifest.json, ${out}/iam/  (${Math.round(performance.now() - started)} ms)`);
 } catch (error) {
   console.error((error as Error).message);

@@ -44,13 +44,22 @@ function queryString(query: CfRequest['querystring']): string {
     .join('&');
 }
 
-export async function runViewerRequestFunction(fn: CloudFrontFunctionInstance, request: CloudFrontRequest, requestId: string): Promise<SlotRun> {
+/**
+ * `hasQuery`: whether the viewer's URL had a `?` (the Lambda@Edge form loses it: `/page?` and `/page`
+ * both carry querystring ''); rawQueryString() answers '' for the first and undefined for the second.
+ */
+export async function runViewerRequestFunction(
+  fn: CloudFrontFunctionInstance,
+  request: CloudFrontRequest,
+  requestId: string,
+  hasQuery: boolean,
+): Promise<SlotRun> {
   const headerPairs: [string, string][] = [];
   for (const [name, entries] of Object.entries(request.headers)) for (const entry of entries) headerPairs.push([entry.key ?? name, entry.value]);
   const event = viewerRequestEvent({
     method: request.method,
     uri: request.uri,
-    querystring: request.querystring === '' ? undefined : request.querystring,
+    querystring: hasQuery || request.querystring !== '' ? request.querystring : undefined,
     headers: headerPairs,
     clientIp: request.clientIp,
     requestId,

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CloudFrontFunctionTooLarge, buildCloudFrontFunction } from '../build/cloudfront-function.ts';
 import { MAX_FUNCTION_BYTES } from '../build/cloudfront-runtime.ts';
 import { imageRequestConfig } from '../config.ts';
-import { CloudFrontFunctionRefused, checkFunctionCode, loadCloudFrontFunction, viewerRequestEvent } from './cloudfront-sandbox.ts';
+import { loadCloudFrontFunction, viewerRequestEvent } from './cloudfront-sandbox.ts';
+import { CloudFrontFunctionRefused, checkFunctionCode } from './cloudfront-syntax.ts';
 import type { CfOutcome } from './cloudfront-sandbox.ts';
 
 const CHROMIUM_ACCEPT = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
@@ -27,7 +28,7 @@ describe('the image-request CloudFront Function build', () => {
 
   it('fits the 10 KB quota and is one script with a top-level handler', () => {
     expect(bytes).toBeLessThanOrEqual(MAX_FUNCTION_BYTES);
-    expect(code).toMatch(/function handler\(event\)/);
+    expect(code).toMatch(/function handler\([\w$]+\)/);
     expect(code).not.toMatch(/\bexport\b|\bimport\b|\brequire\(/);
   });
 
@@ -143,7 +144,7 @@ describe('the sandbox: what cloudfront-js-2.0 lacks fails here as in AWS', () =>
 
   it('refuses code over 10 KB when the function is created', () => {
     const big = fn(`const padding = '${'x'.repeat(MAX_FUNCTION_BYTES)}';\nreturn event.request;`);
-    expect(() => loadCloudFrontFunction(big)).toThrow(/^Expected a function of at most 10240 bytes \(CloudFront Functions quota\) but received \d+ bytes$/);
+    expect(() => loadCloudFrontFunction(big)).toThrow(/^Expected a function of at most 10000 bytes \(CloudFront Functions quota\) but received \d+ bytes$/);
   });
 
   it.each([
@@ -175,5 +176,52 @@ describe('the sandbox: what cloudfront-js-2.0 lacks fails here as in AWS', () =>
     expect(e.request.cookies).toEqual({ k: { value: 'v' }, other: { value: '1' } });
     expect(e.request.querystring).toEqual({ w: { value: '1', multiValue: [{ value: '1' }, { value: '2' }] } });
     expect(e.request.rawQueryString()).toBe('w=1&w=2');
+  });
+});
+
+describe('runtime 2.0 exactly: what AWS refuses is refused here', () => {
+  it('[cff.strict-mode] runs every function in strict mode: an undeclared assignment throws, `this` is undefined, a frozen write throws', async () => {
+    expect(await runSource(fn('undeclared = 1;\nreturn event.request;'))).toMatchObject({
+      ok: false,
+      error: 'FunctionExecutionError',
+      reason: expect.stringMatching(/ReferenceError: undeclared is not defined/),
+    });
+    const thisIs = await runSource(fn("event.request.headers['x-this'] = { value: String((function () { return this; })()) };\nreturn event.request;"));
+    expect(thisIs).toMatchObject({ ok: true, request: { headers: { 'x-this': { value: 'undefined' } } } });
+    expect(await runSource(fn('const o = Object.freeze({ a: 1 });\no.a = 2;\nreturn event.request;'))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/TypeError: Cannot assign to read only property/),
+    });
+  });
+
+  it('[cff.async] refuses async closures and async arguments when the function is created, and runs a top-level async handler', async () => {
+    expect(() => checkFunctionCode('async function handler(event) {\n  const f = async () => 1;\n  return event.request;\n}')).toThrow(
+      /an async closure \(an async function inside another function\)/,
+    );
+    expect(() => checkFunctionCode('function handler(event) {\n  async function inner() {}\n  return event.request;\n}')).toThrow(/an async closure/);
+    expect(() => checkFunctionCode('function run(f) { return f; }\nrun(async function () {});\nfunction handler(event) { return event.request; }')).toThrow(
+      /an async function as an argument/,
+    );
+    // AWS's own key value store examples: a top-level async handler that awaits.
+    const outcome = await runSource(
+      "async function helper(v) {\n  return v + 1;\n}\nasync function handler(event) {\n  const n = await helper(1);\n  event.request.headers['x-n'] = { value: String(n) };\n  return event.request;\n}",
+    );
+    expect(outcome).toMatchObject({ ok: true, request: { headers: { 'x-n': { value: '2' } } } });
+  });
+
+  it('[cff.base64-body] answers a generated response whose base64 body does not decode with a FunctionValidationError', async () => {
+    expect(await runSource(fn("return { statusCode: 200, body: { encoding: 'base64', data: 'not base64!' } };"))).toMatchObject({
+      ok: false,
+      error: 'FunctionValidationError',
+      reason: 'Expected valid base64 for body.data but received text that does not decode',
+    });
+    expect(await runSource(fn("return { statusCode: 200, body: { encoding: 'base64', data: 'aGk=' } };"))).toMatchObject({ ok: true, kind: 'response' });
+  });
+
+  it('[cff.raw-query-string] rawQueryString() answers "" for /page? and undefined for /page, as the helper page says', async () => {
+    const source = fn("event.request.headers['x-raw'] = { value: String(event.request.rawQueryString()) };\nreturn event.request;");
+    expect(await runSource(source, event('/page', ''))).toMatchObject({ ok: true, request: { headers: { 'x-raw': { value: '' } } } });
+    expect(await runSource(source, event('/page'))).toMatchObject({ ok: true, request: { headers: { 'x-raw': { value: 'undefined' } } } });
+    expect(await runSource(source, event('/page', 'a=1'))).toMatchObject({ ok: true, request: { headers: { 'x-raw': { value: 'a=1' } } } });
   });
 });

@@ -23,9 +23,9 @@ import { createHash, createHmac } from 'node:crypto';
 import querystring from 'node:querystring';
 import vm from 'node:vm';
 import { transformSync } from 'esbuild';
-import ts from 'typescript';
-import { READ_ONLY_HEADERS, isDisallowedHeader } from './cloudfront-validate.ts';
-import { CRYPTO_ALGORITHMS, CRYPTO_ENCODINGS, GLOBALS, LANGUAGE_MEMBERS, MAX_FUNCTION_BYTES } from '../build/cloudfront-runtime.ts';
+import { READ_ONLY_HEADERS, isBase64, isDisallowedHeader } from './cloudfront-validate.ts';
+import { CRYPTO_ALGORITHMS, CRYPTO_ENCODINGS, GLOBALS, LANGUAGE_MEMBERS } from '../build/cloudfront-runtime.ts';
+import { checkFunctionCode } from './cloudfront-syntax.ts';
 
 /** One query string parameter, header or cookie, as the event carries it. */
 export interface CfValue {
@@ -66,11 +66,6 @@ export type CfOutcome =
   | { readonly ok: true; readonly kind: 'response'; readonly response: CfResponse }
   | { readonly ok: false; readonly error: 'FunctionExecutionError' | 'FunctionValidationError'; readonly reason: string };
 
-/** The function could not be created (too big, or syntax the runtime lacks): CloudFront refuses it too. */
-export class CloudFrontFunctionRefused extends Error {
-  override readonly name = 'CloudFrontFunctionRefused';
-}
-
 export interface SandboxOptions {
   /** Where console.log lines go (CloudFront: the function's CloudWatch log group). */
   readonly log?: (line: string) => void;
@@ -97,99 +92,6 @@ export interface CloudFrontFunctionInstance {
   run(event: CfEvent): Promise<CfOutcome>;
 }
 
-/**
- * Syntax the runtime 2.0 page does not list, by TypeScript's AST (its parser reads plain
- * JavaScript): what a function may not contain. The build emits none of it (cloudfront-runtime.ts
- * SYNTAX holds esbuild the same way); this is the check for code that comes from anywhere else.
- */
-function unlistedSyntax(node: ts.Node): string | undefined {
-  const K = ts.SyntaxKind;
-  switch (node.kind) {
-    case K.ClassDeclaration:
-    case K.ClassExpression:
-      return 'a class';
-    case K.ObjectBindingPattern:
-    case K.ArrayBindingPattern:
-      return 'destructuring';
-    case K.ForOfStatement:
-      return 'for-of';
-    case K.SpreadElement:
-    case K.SpreadAssignment:
-      return 'spread';
-    case K.ShorthandPropertyAssignment:
-      return 'a shorthand property';
-    case K.MethodDeclaration:
-    case K.GetAccessor:
-    case K.SetAccessor:
-      return 'a method or accessor in an object literal';
-    case K.ComputedPropertyName:
-      return 'a computed property name';
-    case K.TaggedTemplateExpression:
-      return 'a tagged template';
-    case K.BigIntLiteral:
-      return 'a BigInt literal';
-    case K.MetaProperty:
-      return 'new.target or import.meta';
-    case K.ExportDeclaration:
-    case K.ExportAssignment:
-      return 'export';
-    case K.Parameter:
-      return (node as ts.ParameterDeclaration).initializer ? 'a default parameter' : undefined;
-    case K.FunctionDeclaration:
-    case K.FunctionExpression:
-      return (node as ts.FunctionDeclaration).asteriskToken ? 'a generator' : undefined;
-    case K.CatchClause:
-      return (node as ts.CatchClause).variableDeclaration ? undefined : 'an optional catch binding';
-    case K.BinaryExpression: {
-      const op = (node as ts.BinaryExpression).operatorToken.kind;
-      if (op === K.QuestionQuestionToken) return 'nullish coalescing (??)';
-      if (op === K.QuestionQuestionEqualsToken || op === K.BarBarEqualsToken || op === K.AmpersandAmpersandEqualsToken) return 'a logical assignment';
-      return undefined;
-    }
-    case K.CallExpression:
-      if ((node as ts.CallExpression).expression.kind === K.ImportKeyword) return 'a dynamic import';
-      return (node as ts.CallExpression).questionDotToken ? 'optional chaining (?.)' : undefined;
-    case K.PropertyAccessExpression:
-    case K.ElementAccessExpression:
-      return (node as ts.PropertyAccessExpression).questionDotToken ? 'optional chaining (?.)' : undefined;
-    case K.RegularExpressionLiteral: {
-      const text = (node as ts.RegularExpressionLiteral).text;
-      const flags = text.slice(text.lastIndexOf('/') + 1);
-      return /[sdv]/.test(flags) ? `the regular expression flag in /…/${flags}` : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** Refuses code over the quota, or using syntax cloudfront-js-2.0 does not document. */
-export function checkFunctionCode(code: string): void {
-  const bytes = Buffer.byteLength(code, 'utf8');
-  if (bytes > MAX_FUNCTION_BYTES) {
-    throw new CloudFrontFunctionRefused(`Expected a function of at most ${MAX_FUNCTION_BYTES} bytes (CloudFront Functions quota) but received ${bytes} bytes`);
-  }
-  const file = ts.createSourceFile('cloudfront-function.js', code, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
-  const parseErrors = (file as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] }).parseDiagnostics ?? [];
-  const firstError = parseErrors[0];
-  if (firstError) {
-    throw new CloudFrontFunctionRefused(`Expected JavaScript but received a syntax error: ${ts.flattenDiagnosticMessageText(firstError.messageText, ' ')}`);
-  }
-  let found: { what: string; node: ts.Node } | undefined;
-  const visit = (node: ts.Node): void => {
-    if (found) return;
-    const what = unlistedSyntax(node);
-    if (what) found = { what, node };
-    else ts.forEachChild(node, visit);
-  };
-  visit(file);
-  if (found) {
-    const { line } = file.getLineAndCharacterOfPosition(found.node.getStart(file));
-    throw new CloudFrontFunctionRefused(
-      `Expected the syntax of cloudfront-js-2.0 (functions-javascript-runtime-20.html) but line ${line + 1} uses ${found.what}, which it does not list: ${JSON.stringify(found.node.getText(file).slice(0, 80))}`,
-    );
-  }
-}
-
 const EVENT_SLOT = '__cloudFrontFunctionEvent';
 const CALL_HANDLER = new vm.Script(`handler(globalThis.${EVENT_SLOT})`, { filename: 'cloudfront-invoke.js' });
 
@@ -201,9 +103,10 @@ export function loadCloudFrontFunction(code: string, options: SandboxOptions = {
   checkFunctionCode(code);
   // `import x from 'crypto'` / `'cloudfront'` (documented on the helper pages and in AWS's
   // examples) become require calls; nothing else about the script changes.
-  const script = new vm.Script(/^\s*import\s/m.test(code) ? transformSync(code, { loader: 'js', format: 'cjs', logLevel: 'silent' }).code : code, {
-    filename: 'cloudfront-function.js',
-  });
+  const source = /^\s*import\s/m.test(code) ? transformSync(code, { loader: 'js', format: 'cjs', logLevel: 'silent' }).code : code;
+  // "Functions operate in strict mode by default ... This cannot be changed" (functions-javascript-runtime-20.html):
+  // the directive goes on the first line, so line numbers in errors stay the function's own.
+  const script = new vm.Script(`'use strict';${source}`, { filename: 'cloudfront-function.js' });
   const log = options.log ?? (() => {});
   const timeout = options.timeoutMs ?? 1000;
   const clock = { startedAt: 0 };
@@ -426,6 +329,8 @@ function validate(sent: CfEvent, raw: string | undefined, result: unknown): CfOu
       if (typeof body !== 'object' || typeof body.data !== 'string' || (body.encoding !== 'text' && body.encoding !== 'base64')) {
         return fail(`Expected a body string or { data, encoding: 'text' | 'base64' } but received ${JSON.stringify(body)}`);
       }
+      // A generated response whose base64 body does not decode is an error at CloudFront, not a 200.
+      if (body.encoding === 'base64' && !isBase64(body.data)) return fail('Expected valid base64 for body.data but received text that does not decode');
     }
     return { ok: true, kind: 'response', response };
   }

@@ -20,7 +20,7 @@
  * (CloudFront's own answers). This file is the HTTP front: viewer-request, the cache lookup with
  * request collapsing, viewer-response, and writing the answer.
  */
-import { createServer } from 'node:http';
+import { STATUS_CODES, createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
 import { newRequestId, viewerRequestEvent, viewerResponseEvent } from './cloudfront-events.ts';
@@ -28,6 +28,7 @@ import { fromCfHeaders, toCfHeaders } from '../../functions/adapters/cloudfront/
 import { isDisallowedHeader } from './cloudfront-validate.ts';
 import type { DistributionSpec, FunctionName } from '../distribution.ts';
 import { viewerRuntimeOf } from '../distribution.ts';
+import { LOCAL_MAX_REQUEST_BODY_BYTES } from '../cloudfront-quotas.ts';
 import { listen } from '../serve/listen.ts';
 import { FunctionFailure, HOP_BY_HOP, cloudFrontError, eventOptions, failureAnswer, localError } from './answer.ts';
 import type { Answer, CacheStatus } from './answer.ts';
@@ -238,29 +239,32 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
       const cacheable =
         !cachingDisabled(behavior.cachePolicy) && (method === 'GET' || method === 'HEAD' || (method === 'OPTIONS' && cachedMethods.includes('OPTIONS')));
-      const found = cacheable ? cache.lookup(key) : undefined;
+      // A HEAD is answered from the GET entry; a HEAD miss is stored too (CloudFront caches GET and HEAD
+      // responses), in an entry that answers HEADs only, since it holds no body (rules: cache.head-from-get).
+      const storeKey = method === 'HEAD' ? `${key} HEAD` : key;
+      const shared = cacheable ? cache.lookup(key) : undefined;
+      const found = method === 'HEAD' && !shared?.fresh ? (cache.lookup(storeKey) ?? shared) : shared;
       let answer: Answer;
       if (found?.fresh) {
         answer = { ...found.object, cache: 'Hit', ageSeconds: found.ageSeconds };
-      } else if (cacheable && method !== 'HEAD') {
+      } else if (cacheable) {
         // Request collapsing: concurrent misses for one key wait for the first one's origin fetch.
-        const pending = inFlight.get(key);
+        const pending = inFlight.get(storeKey);
         if (pending) {
-          const shared = await pending;
-          answer = { ...shared, cache: cache.get(key) ? 'Hit' : shared.cache };
+          const first = await pending;
+          answer = { ...first, cache: cache.get(storeKey) ? 'Hit' : first.cache };
         } else {
-          const fetching = fromOrigin(behavior, request, ctx).then((fetched) => store(key, fetched, found, request));
-          inFlight.set(key, fetching);
+          const fetching = fromOrigin(behavior, request, ctx).then((fetched) => store(storeKey, fetched, found, request));
+          inFlight.set(storeKey, fetching);
           try {
             answer = await fetching;
           } finally {
-            inFlight.delete(key);
+            inFlight.delete(storeKey);
           }
         }
       } else {
-        // HEAD misses and uncached methods go to the origin and are not stored.
-        answer = await fromOrigin(behavior, request, ctx);
-        if (method !== 'HEAD') answer = compressed(answer, request);
+        // Uncached methods go to the origin and are not stored.
+        answer = compressed(await fromOrigin(behavior, request, ctx), request);
       }
       return viewerResponse(answer, request);
     }
@@ -270,7 +274,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       const loaded = options.cloudFrontFunctions?.[fn];
       if (!loaded) throw new FunctionFailure('FunctionExecutionError', `no CloudFront Function is loaded for ${fn}`);
       const started = performance.now();
-      const ran = await runViewerRequestFunction(loaded, request, requestId);
+      const ran = await runViewerRequestFunction(loaded, request, requestId, (req.url ?? '').includes('?'));
       const result = ran.result;
       functions.push({
         eventType: 'viewer-request',
@@ -336,7 +340,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       const event = viewerResponseEvent({
         ...eventOptions(request),
         requestId,
-        response: { status: String(answer.status), statusDescription: '', headers: structuredClone(answer.headers) },
+        response: { status: String(answer.status), statusDescription: STATUS_CODES[answer.status] ?? '', headers: structuredClone(answer.headers) },
       });
       const result = await run(functions, 'viewer-response', fn, event);
       if (result.kind !== 'response') return answer;
@@ -423,27 +427,18 @@ function hasBody(req: IncomingMessage): boolean {
   return length > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
-/**
- * The most request body the local edge holds for the origin. AWS documents no maximum request body
- * for CloudFront itself (it passes bodies on to the origin; only Lambda@Edge's include-body option and
- * AWS WAF truncate what they see): our choice is to hold at most 1 MiB and answer 413 beyond it,
- * reading no further, so a large or endless body costs nothing. Our behaviors allow only GET, HEAD and
- * OPTIONS, none of which needs a body.
- */
-const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
-
 class BodyTooLarge extends Error {}
 
-/** The body of a request that may have one (not GET or HEAD), for the origin; at most MAX_REQUEST_BODY_BYTES. */
+/** The body of a request that may have one (not GET or HEAD), for the origin; at most LOCAL_MAX_REQUEST_BODY_BYTES. */
 async function requestBody(req: IncomingMessage, method: string): Promise<Buffer | undefined> {
   if (method === 'GET' || method === 'HEAD') return undefined;
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`${declared} bytes declared`);
+  if (declared > LOCAL_MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`${declared} bytes declared`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).byteLength;
-    if (size > MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`more than ${MAX_REQUEST_BODY_BYTES} bytes sent`);
+    if (size > LOCAL_MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`more than ${LOCAL_MAX_REQUEST_BODY_BYTES} bytes sent`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

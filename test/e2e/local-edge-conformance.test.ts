@@ -253,7 +253,7 @@ describe('what reaches the origin', () => {
 });
 
 describe('the cache', () => {
-  it('[cache.head-from-get] answers HEAD from the GET entry, without a body; a HEAD miss is not stored', async () => {
+  it('[cache.head-from-get] answers HEAD from the GET entry, without a body; a HEAD miss is stored for HEADs', async () => {
     const { edge } = await edgeWith();
     const path = fresh('head');
     const got = await get(`${edge.url}${path}`);
@@ -264,7 +264,14 @@ describe('the cache', () => {
     expect(seenAt(main, path)).toHaveLength(1);
     const headFirst = fresh('head-first');
     expect((await get(`${edge.url}${headFirst}`, {}, 'HEAD')).headers.get('x-cache')).toBe('Miss from cloudfront');
-    expect((await get(`${edge.url}${headFirst}`)).headers.get('x-cache')).toBe('Miss from cloudfront');
+    // The second HEAD is a hit: the origin sees one HEAD.
+    const again = await get(`${edge.url}${headFirst}`, {}, 'HEAD');
+    expect(again.headers.get('x-cache')).toBe('Hit from cloudfront');
+    expect(again.body.byteLength).toBe(0);
+    // A GET never gets the bodiless HEAD entry: it goes to the origin, and HEADs then use its entry.
+    const body = await get(`${edge.url}${headFirst}`);
+    expect(body.headers.get('x-cache')).toBe('Miss from cloudfront');
+    expect(body.body.byteLength).toBeGreaterThan(0);
     expect(seenAt(main, headFirst).map((s) => s.method)).toEqual(['HEAD', 'GET']);
   });
 
@@ -446,6 +453,24 @@ describe('what functions can and cannot change', () => {
     await get(`${edge.url}${fresh('404')}`);
     expect(viewerResponses).toEqual(['200']);
     expect(calls.originResponse.map((e) => e.Records[0]!.cf.response.status)).toEqual(['200', '404']);
+  });
+
+  it('[fn.viewer-response-event] gives viewer-response the status and its reason phrase, "OK" for a 200, as AWS\'s example event does', async () => {
+    const seen: { status: string; statusDescription: string }[] = [];
+    const { edge } = await edgeWith({
+      behavior: { functions: { 'viewer-response': 'signed-url' } },
+      edge: {
+        functions: {
+          'signed-url': (event: CloudFrontResponseEvent) => {
+            const { status, statusDescription } = event.Records[0]!.cf.response;
+            seen.push({ status, statusDescription });
+            return event.Records[0]!.cf.response;
+          },
+        },
+      },
+    });
+    await get(`${edge.url}${fresh('described')}`);
+    expect(seen).toEqual([{ status: '200', statusDescription: 'OK' }]);
   });
 
   it('[fn.generated-not-cached] runs viewer-request for every request when it generates the response, and caches nothing', async () => {

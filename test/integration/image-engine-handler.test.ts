@@ -19,10 +19,11 @@ import { startLocalS3 } from '../../infra/local/s3.ts';
 import type { LocalS3 } from '../../infra/local/s3.ts';
 import * as src from '../support/image-engine-sources.ts';
 import { countingResizeHandler } from '../support/resize.ts';
+import { CLOUDFRONT_QUOTAS } from '../../infra/cloudfront-quotas.ts';
 import { corruptInterlacedPng } from '../support/attacks.ts';
 
 const BUCKET = 'edge-images-originals';
-const CAP = 1024 * 1024;
+const CAP = CLOUDFRONT_QUOTAS.generatedResponseBytes.origin;
 let s3: LocalS3;
 let logs: LogLine[];
 let renders: number;

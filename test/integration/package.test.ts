@@ -85,7 +85,7 @@ describe('npm run package', () => {
       runtime: 'cloudfront-js-2.0',
       eventType: 'viewer-request',
       behaviors: ['*'],
-      limitBytes: 10240,
+      limitBytes: 10000,
     });
     expect(f.bytes).toBe(Buffer.byteLength(code));
     expect(f.bytes).toBeLessThanOrEqual(f.limitBytes);
