@@ -331,6 +331,9 @@ export const tunables = {
   renders: { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 },
 } as const;
 
+/** The statuses image-resize answers for a failure that should not stick (errorCaching below). */
+export const TRANSIENT_ERROR_STATUSES: readonly number[] = [500, 502, 503];
+
 export const distribution: DistributionSpec = {
   name: 'edge-images',
   origins: [
@@ -380,6 +383,12 @@ export const distribution: DistributionSpec = {
     clockSkewSeconds: 0,
     cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 600 },
   },
+  // image-resize's own failures that a retry can cure (500 internal error, 502 the origin failed, 503
+  // a render it could not finish, an image it could not store or answer yet) say no-store, but
+  // CloudFront caches 500-504 for the error-caching minimum TTL whatever no-store says
+  // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages-expiration.html):
+  // 0 for each, with no error page, so the next viewer retries.
+  errorCaching: TRANSIENT_ERROR_STATUSES.map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })),
   // Subdivision > country > continent > default, as Route 53 geolocation. The default is the origin
   // group's primary: geo-route only reroutes requests bound for it, never the failover secondary.
   geo: {

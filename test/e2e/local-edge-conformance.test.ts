@@ -9,7 +9,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviorSpec, CachePolicySpec, DistributionSpec } from '../../infra/distribution.ts';
-import { imageCachePolicy, distribution } from '../../infra/distribution.ts';
+import { TRANSIENT_ERROR_STATUSES, distribution, imageCachePolicy } from '../../infra/distribution.ts';
 import { startEdge } from '../../infra/local/edge.ts';
 import type { Edge, EdgeOptions } from '../../infra/local/edge.ts';
 import { listen } from '../../infra/serve/listen.ts';
@@ -292,7 +292,8 @@ describe('the cache', () => {
 
   it('[cache.stale-on-5xx] serves the expired object when the origin answers 5xx, unless stale-if-error has run out', async () => {
     let clock = Date.parse('2026-12-03T12:00:00Z');
-    const { edge } = await edgeWith({ edge: { now: () => clock } });
+    // CloudFront's default error caching (10 s for every status), not the distribution's 0 for its transient errors.
+    const { edge } = await edgeWith({ edge: { now: () => clock }, spec: { errorCaching: [] } });
     const path = fresh('stale');
     flaky.set(path, { status: 200, cacheControl: 'max-age=60' });
     expect((await get(`${edge.url}${path}`)).body.toString()).toBe(`main 200 ${path}`);
@@ -315,6 +316,30 @@ describe('the cache', () => {
     clock += 61_000;
     flaky.set(limited, { status: 503, cacheControl: 'no-store' });
     expect((await get(`${edge.url}${limited}`)).status).toBe(503);
+  });
+
+  it('[cache.error-ttl-zero] does not keep the transient errors the distribution gives an error-caching minimum TTL of 0 (500, 502, 503)', async () => {
+    expect(distribution.errorCaching).toEqual(TRANSIENT_ERROR_STATUSES.map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })));
+    expect(TRANSIENT_ERROR_STATUSES).toEqual([500, 502, 503]);
+    const { edge } = await edgeWith();
+    for (const status of TRANSIENT_ERROR_STATUSES) {
+      const path = fresh(`transient-${status}`);
+      flaky.set(path, { status, cacheControl: 'no-store' });
+      const first = await get(`${edge.url}${path}`);
+      const second = await get(`${edge.url}${path}`);
+      expect([first.status, second.status, second.headers.get('x-cache')]).toEqual([status, status, 'Miss from cloudfront']);
+      // The viewer's retry reaches the origin; a cured error is served at once.
+      flaky.set(path, { status: 200, cacheControl: 'max-age=60' });
+      expect((await get(`${edge.url}${path}`)).status).toBe(200);
+      expect(seenAt(main, path)).toHaveLength(3);
+    }
+    // Under CloudFront's default (10 s for every status) the same 503 sticks.
+    const sticky = await edgeWith({ spec: { errorCaching: [] } });
+    const path = fresh('sticky-503');
+    flaky.set(path, { status: 503, cacheControl: 'no-store' });
+    await get(`${sticky.edge.url}${path}`);
+    expect((await get(`${sticky.edge.url}${path}`)).headers.get('x-cache')).toBe('Hit from cloudfront');
+    expect(seenAt(main, path)).toHaveLength(1);
   });
 
   it('[cache.collapsing] collapses simultaneous misses into one origin request, but not under CachingDisabled', async () => {

@@ -10,6 +10,7 @@ import { COMPRESSED_STATUSES, MAX_COMPRESSED_BYTES, MIN_COMPRESSED_BYTES } from 
 import { DEFAULT_ERROR_CACHING_MIN_TTL, ERRORS_ALWAYS_CACHED, ERRORS_CACHED_WITH_MAX_AGE, ERRORS_REFUSAL_HONOURED } from './caching.ts';
 import { MAX_REQUEST_BYTES, MAX_URL_BYTES } from './path.ts';
 import { CLOUDFRONT_QUOTAS } from '../../cloudfront-quotas.ts';
+import { TRANSIENT_ERROR_STATUSES } from '../../distribution.ts';
 
 export type Area = 'request' | 'forwarding' | 'cache' | 'compression' | 'functions' | 'quotas';
 
@@ -292,6 +293,14 @@ export const RULES: readonly Rule[] = [
     local: 'The same.',
     silent: 'Expires is capped by the maximum TTL like max-age.',
     test: UNIT.caching,
+  },
+  {
+    id: 'cache.error-ttl-zero',
+    area: 'cache',
+    rule: 'The error caching minimum TTL is set per status (custom error responses); 0 keeps an error out of the cache, no-store or not, and no error page is needed for it.',
+    source: `${GUIDE}/custom-error-pages-expiration.html`,
+    local: `distribution.ts sets 0 for ${list(TRANSIENT_ERROR_STATUSES)}, the failures image-resize answers that a retry can cure; the local edge keeps none of them, and infra/cdn.ts deploys the same setting.`,
+    test: CONFORMANCE_TEST,
   },
   {
     id: 'cache.disabled',
