@@ -225,3 +225,130 @@ describe('runtime 2.0 exactly: what AWS refuses is refused here', () => {
     expect(await runSource(source, event('/page', 'a=1'))).toMatchObject({ ok: true, request: { headers: { 'x-raw': { value: 'a=1' } } } });
   });
 });
+
+describe('runtime 2.0 exactly: Buffer and typed arrays', () => {
+  const value = async (expression: string) => {
+    const outcome = await runSource(fn(`event.request.headers['x-v'] = { value: String(${expression}) };\nreturn event.request;`));
+    return outcome.ok && outcome.kind === 'request' ? outcome.request.headers['x-v']?.value : outcome;
+  };
+
+  it('[cff.buffer] offers the listed encodings (utf8, hex, base64, base64url) and refuses the others', async () => {
+    expect(await value("Buffer.from('hé', 'utf8').toString('hex')")).toBe('68c3a9');
+    expect(await value("Buffer.from('68c3a9', 'hex').toString('base64url')")).toBe('aMOp');
+    expect(await value("Buffer.from('aMOp', 'base64').toString()")).toBe('hé');
+    expect(await value("Buffer.isEncoding('latin1') + ' ' + Buffer.isEncoding('base64url')")).toBe('false true');
+    for (const encoding of ['latin1', 'ascii', 'utf16le', 'binary', 'ucs2']) {
+      expect(await value(`Buffer.from('a', '${encoding}').length`), encoding).toMatchObject({
+        ok: false,
+        error: 'FunctionExecutionError',
+        reason: `the function threw: TypeError: Unknown encoding: ${encoding}`,
+      });
+      expect(await value(`Buffer.from('a').toString('${encoding}')`)).toMatchObject({ ok: false, reason: expect.stringContaining('Unknown encoding') });
+    }
+  });
+
+  it('[cff.buffer] offers the listed Buffer methods only', async () => {
+    expect(await value("Buffer.concat([Buffer.from('a'), Buffer.alloc(1, 98)]).toString() + Buffer.byteLength('é')")).toBe('ab2');
+    expect(await value('Buffer.from([1, 2, 3, 4]).readUInt16BE(1)')).toBe('515');
+    expect(await value("Buffer.isBuffer(Buffer.from('a')) + ' ' + Buffer.from('abc').subarray(1).toString()")).toBe('true bc');
+    expect(await value("require('crypto').createHash('sha1').update(Buffer.from('abc')).digest().toString('hex').slice(0, 8)")).toBe('a9993e36');
+    for (const member of [
+      'Buffer.allocUnsafeSlow',
+      "Buffer.from('a').readBigUInt64LE",
+      "Buffer.from('a').toLocaleString",
+      "Buffer.from('a').readUint8",
+      "Buffer.from('a').at",
+    ]) {
+      expect(await value(`typeof ${member}`), member).toBe('undefined');
+    }
+  });
+
+  it('[cff.typed-arrays] keeps the listed typed array methods and removes the newer ones from their shared prototype', async () => {
+    expect(await value('new Uint8Array([3, 1, 2]).sort().join(",") + " " + Int16Array.from([1, 2]).map((x) => x * 2).join(",")')).toBe('1,2,3 2,4');
+    for (const member of ['at', 'entries', 'keys', 'values', 'findLast', 'toReversed', 'toSorted', 'with']) {
+      expect(await value(`typeof new Uint8Array(1).${member} + typeof new Float64Array(1).${member}`), member).toBe('undefinedundefined');
+    }
+    // TextEncoder's bytes are the runtime's typed arrays too.
+    expect(await value("typeof new TextEncoder().encode('a').at + new TextDecoder().decode(new TextEncoder().encode('é'))")).toBe('undefinedé');
+  });
+});
+
+/**
+ * Functions written here in the patterns of AWS's published CloudFront Functions examples
+ * (github.com/aws-samples/amazon-cloudfront-functions: url-rewrite-single-page-apps,
+ * redirect-based-on-country, add-true-client-ip-header, normalize-query-string, verify-jwt): the
+ * strict sandbox still runs what AWS's own code does.
+ */
+describe("AWS's published example patterns still run", () => {
+  it('rewrites a directory URI to index.html, and a URI without an extension', async () => {
+    const source = `function handler(event) {
+    var request = event.request;
+    var uri = request.uri;
+    if (uri.endsWith('/')) {
+        request.uri += 'index.html';
+    } else if (!uri.includes('.')) {
+        request.uri += '/index.html';
+    }
+    return request;
+}`;
+    expect(await runSource(source, event('/docs/'))).toMatchObject({ ok: true, request: { uri: '/docs/index.html' } });
+    expect(await runSource(source, event('/docs'))).toMatchObject({ ok: true, request: { uri: '/docs/index.html' } });
+  });
+
+  it('redirects by a header with a 302 built as a response object, and adds the viewer IP as a header', async () => {
+    const source = `function handler(event) {
+    var headers = event.request.headers;
+    var host = headers.host.value;
+    if (headers['x-country'] && headers['x-country'].value === 'DE') {
+        return { statusCode: 302, statusDescription: 'Found', headers: { location: { value: \`https://\${host}/de/index.html\` } } };
+    }
+    event.request.headers['true-client-ip'] = { value: event.viewer.ip };
+    return event.request;
+}`;
+    expect(await runSource(source, event('/', undefined, [['X-Country', 'DE']]))).toMatchObject({
+      ok: true,
+      kind: 'response',
+      response: { statusCode: 302, headers: { location: { value: 'https://cdn.example.com/de/index.html' } } },
+    });
+    expect(await runSource(source, event('/'))).toMatchObject({ ok: true, request: { headers: { 'true-client-ip': { value: '192.0.2.1' } } } });
+  });
+
+  it('normalizes the query string: names lowercased and sorted, returned as a string', async () => {
+    const source = `function handler(event) {
+    var qs = [];
+    for (var key in event.request.querystring) {
+        qs.push(key.toLowerCase() + '=' + event.request.querystring[key].value);
+    }
+    event.request.querystring = qs.sort().join('&');
+    return event.request;
+}`;
+    expect(await runSource(source, event('/a.jpg', 'B=2&a=1'))).toMatchObject({ ok: true, request: { querystring: 'a=1&b=2' } });
+  });
+
+  it('verifies an HS256 token with crypto and base64url, in an async handler', async () => {
+    const source = `var crypto = require('crypto');
+var key = 'LzdWGpAToQ1DqYuzHxE6YOqi7G3X2yvNBot9mCXfx5k';
+function sign(input) {
+    return crypto.createHmac('sha256', key).update(input).digest('base64url');
+}
+async function handler(event) {
+    var token = event.request.querystring.jwt && event.request.querystring.jwt.value;
+    var parts = token ? token.split('.') : [];
+    if (parts.length !== 3 || sign(parts[0] + '.' + parts[1]) !== parts[2]) {
+        return { statusCode: 401, statusDescription: 'Unauthorized' };
+    }
+    var payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    event.request.headers['x-user'] = { value: String(payload.sub) };
+    return event.request;
+}`;
+    const { createHmac } = await import('node:crypto');
+    const head = Buffer.from('{"alg":"HS256"}').toString('base64url');
+    const body = Buffer.from('{"sub":"alice"}').toString('base64url');
+    const signature = createHmac('sha256', 'LzdWGpAToQ1DqYuzHxE6YOqi7G3X2yvNBot9mCXfx5k').update(`${head}.${body}`).digest('base64url');
+    expect(await runSource(source, event('/a.jpg', `jwt=${head}.${body}.${signature}`))).toMatchObject({
+      ok: true,
+      request: { headers: { 'x-user': { value: 'alice' } } },
+    });
+    expect(await runSource(source, event('/a.jpg', `jwt=${head}.${body}.forged`))).toMatchObject({ ok: true, kind: 'response', response: { statusCode: 401 } });
+  });
+});

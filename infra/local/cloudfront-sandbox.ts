@@ -19,13 +19,11 @@
  * choice is named where it is made. This is a conformance tool, not a security boundary: the
  * helpers it hands the function (require, console, Date, TextEncoder) are host objects.
  */
-import { createHash, createHmac } from 'node:crypto';
-import querystring from 'node:querystring';
 import vm from 'node:vm';
 import { transformSync } from 'esbuild';
 import { READ_ONLY_HEADERS, isBase64, isDisallowedHeader } from './cloudfront-validate.ts';
-import { CRYPTO_ALGORITHMS, CRYPTO_ENCODINGS, GLOBALS, LANGUAGE_MEMBERS } from '../build/cloudfront-runtime.ts';
 import { checkFunctionCode } from './cloudfront-syntax.ts';
+import { describeThrown, runtimeContext } from './cloudfront-runtime-context.ts';
 
 /** One query string parameter, header or cookie, as the event carries it. */
 export interface CfValue {
@@ -140,139 +138,11 @@ export function loadCloudFrontFunction(code: string, options: SandboxOptions = {
         }
         result = await result;
       } catch (error) {
-        return { ok: false, error: 'FunctionExecutionError', reason: `the function threw: ${describe(error)}` };
+        return { ok: false, error: 'FunctionExecutionError', reason: `the function threw: ${describeThrown(error)}` };
       }
       return validate(sent as unknown as CfEvent, raw, result);
     },
   };
-}
-
-function describe(error: unknown): string {
-  if (error !== null && typeof error === 'object' && 'message' in error) {
-    const name = 'name' in error ? String((error as { name: unknown }).name) : 'Error';
-    return `${name}: ${String((error as { message: unknown }).message)}`;
-  }
-  return String(error);
-}
-
-/** A context holding only what the runtime documents. */
-function runtimeContext(clock: { readonly startedAt: number }, log: (line: string) => void): vm.Context {
-  const context = vm.createContext({}, { codeGeneration: { strings: false, wasm: false }, name: 'cloudfront-js-2.0' });
-  const global = vm.runInContext('globalThis', context) as Record<string, unknown>;
-  // `eval` stays (calling it throws an EvalError, as AWS says it throws); everything unlisted goes.
-  for (const name of Object.getOwnPropertyNames(global)) {
-    if (name === 'eval') continue;
-    if (Object.hasOwn(GLOBALS, name)) continue;
-    // A flag of node's own (`--expose-gc`, ...) can add a global that cannot be deleted: it is
-    // overwritten instead, so the function sees nothing the runtime does not list.
-    if (!Reflect.deleteProperty(global, name)) Object.defineProperty(global, name, { value: undefined, writable: false });
-  }
-  for (const [name, allowed] of Object.entries(GLOBALS)) {
-    if (name === 'globalThis') continue;
-    const value = global[name];
-    if (typeof value !== 'function' && (typeof value !== 'object' || value === null)) continue;
-    prune(value, allowed.statics ?? []);
-    const prototype = (value as { prototype?: unknown }).prototype;
-    if (typeof value === 'function' && typeof prototype === 'object' && prototype !== null) prune(prototype, allowed.prototype ?? []);
-  }
-  freezeDate(global, clock);
-  global['TextEncoder'] = TextEncoder;
-  global['TextDecoder'] = TextDecoder;
-  global['Buffer'] = Buffer;
-  global['atob'] = atob;
-  global['btoa'] = btoa;
-  global['console'] = {
-    // One argument: "CloudFront Functions doesn't support comma syntax, such as console.log('a', 'b')".
-    // What AWS does with a second argument is not said; it is ignored here.
-    log: (message: unknown) => log(typeof message === 'string' ? message : describe(message)),
-  };
-  global['require'] = requireModule;
-  return context;
-}
-
-/** Removes the function-valued members a listed built-in should not have. */
-function prune(target: object, keep: readonly string[]): void {
-  for (const member of Object.getOwnPropertyNames(target)) {
-    if (keep.includes(member) || LANGUAGE_MEMBERS.includes(member)) continue;
-    // What the language calls by itself (`${x}`, `+`, JSON) stays on every built-in: AWS's own
-    // examples interpolate errors and values.
-    if (member === 'toString' || member === 'valueOf' || member === 'toJSON') continue;
-    const descriptor = Object.getOwnPropertyDescriptor(target, member);
-    if (descriptor && typeof descriptor.value === 'function' && descriptor.configurable) delete (target as Record<string, unknown>)[member];
-  }
-}
-
-/** "All Date methods to query the current time always return the same value during the lifetime of a single function run." */
-function freezeDate(global: Record<string, unknown>, clock: { readonly startedAt: number }): void {
-  const RealDate = global['Date'] as DateConstructor;
-  const FrozenDate = function (this: unknown, ...args: unknown[]) {
-    if (!new.target) return new RealDate(clock.startedAt).toString();
-    return Reflect.construct(RealDate, args.length === 0 ? [clock.startedAt] : args, new.target);
-  } as unknown as DateConstructor;
-  Object.defineProperty(FrozenDate, 'prototype', { value: RealDate.prototype });
-  Object.defineProperty(RealDate.prototype, 'constructor', { value: FrozenDate, configurable: true, writable: true });
-  FrozenDate.now = () => clock.startedAt;
-  FrozenDate.parse = RealDate.parse;
-  FrozenDate.UTC = RealDate.UTC;
-  global['Date'] = FrozenDate;
-}
-
-/** The documented modules: querystring, crypto (md5, sha1, sha256; hex, base64, base64url), cloudfront. */
-function requireModule(name: string): unknown {
-  switch (name) {
-    case 'querystring':
-      return {
-        parse: querystring.parse,
-        decode: querystring.decode,
-        stringify: querystring.stringify,
-        encode: querystring.encode,
-        escape: querystring.escape,
-        unescape: querystring.unescape,
-      };
-    case 'crypto': {
-      const algorithm = (a: string) => {
-        if (!(CRYPTO_ALGORITHMS as readonly string[]).includes(a)) throw new Error(`Unsupported algorithm: ${a}`);
-        return a;
-      };
-      const digestable = (h: { update(d: string | Uint8Array): unknown; digest(): Buffer; digest(e: 'hex' | 'base64' | 'base64url'): string }) => {
-        const wrapped = {
-          update(data: string | Uint8Array) {
-            h.update(data);
-            return wrapped;
-          },
-          digest(encoding?: string) {
-            if (encoding === undefined) return h.digest();
-            if (!(CRYPTO_ENCODINGS as readonly string[]).includes(encoding)) throw new Error(`Unsupported encoding: ${encoding}`);
-            return h.digest(encoding as 'hex');
-          },
-        };
-        return wrapped;
-      };
-      return {
-        createHash: (a: string) => digestable(createHash(algorithm(a))),
-        createHmac: (a: string, key: string | Uint8Array) => digestable(createHmac(algorithm(a), key)),
-      };
-    }
-    case 'cloudfront':
-      // Origin modification and key value stores act on CloudFront itself: not emulated here; a
-      // function calling them fails loudly instead of silently doing nothing.
-      return {
-        kvs: () => {
-          throw new Error('The local edge has no CloudFront KeyValueStore');
-        },
-        updateRequestOrigin: () => {
-          throw new Error('The local edge does not emulate cf.updateRequestOrigin');
-        },
-        selectRequestOriginById: () => {
-          throw new Error('The local edge does not emulate cf.selectRequestOriginById');
-        },
-        createRequestOriginGroup: () => {
-          throw new Error('The local edge does not emulate cf.createRequestOriginGroup');
-        },
-      };
-    default:
-      throw new Error(`Cannot find module '${name}'`);
-  }
 }
 
 /** The event, built inside the context (its objects and arrays are the runtime's own). */

@@ -549,6 +549,25 @@ export const RULES: readonly Rule[] = [
     test: SANDBOX_TEST,
   },
   {
+    id: 'cff.buffer',
+    area: 'functions',
+    rule: 'The Buffer module: the listed methods (Buffer.alloc, from, concat, byteLength, compare, isBuffer, isEncoding; buf.toString, write, read*/write* of the listed widths, slice, subarray, ...) with the encodings utf8, hex, base64 and base64url.',
+    source: `${GUIDE}/functions-javascript-runtime-20.html`,
+    local:
+      'A facade over Node\'s Buffer answers the listed members only (no allocUnsafeSlow, BigInt readers, lowercase aliases or toLocaleString) and throws "Unknown encoding" for latin1, ascii, utf16le and the rest.',
+    silent: 'Whether a Buffer also has the typed array methods: yes, the listed ones (a Buffer is a Uint8Array).',
+    test: SANDBOX_TEST,
+  },
+  {
+    id: 'cff.typed-arrays',
+    area: 'functions',
+    rule: 'Typed arrays: from and of, and the listed ES 6 prototype methods (copyWithin, every, fill, filter, find, findIndex, forEach, includes, indexOf, join, lastIndexOf, map, reduce, reduceRight, reverse, set, slice, some, sort, subarray, toString).',
+    source: `${GUIDE}/functions-javascript-runtime-20.html`,
+    local:
+      "The prototype every typed array shares keeps those only (at, entries, keys, values, findLast, toReversed, toSorted, with are removed); TextEncoder returns the runtime's own Uint8Array.",
+    test: SANDBOX_TEST,
+  },
+  {
     id: 'cff.base64-body',
     area: 'functions',
     rule: 'A generated response body with encoding base64 must be valid base64; AWS returns an error otherwise.',
