@@ -13,14 +13,13 @@ import type { ImagePolicy, OutputFormat } from './policy.ts';
 import { ANIMATED_FORMATS, CONTENT_TYPES } from './policy.ts';
 
 /**
- * Whether the Accept header's entries (`parts`, lowercased, split at commas) list `mime` with a q above
- * 0. Only entries that contain `mime` are parsed, so a long header costs one scan.
+ * Whether the Accept header (lowercased) lists `mime` with a q above 0. Only the entries where `mime`
+ * occurs are parsed, so a long header costs a scan.
  */
-function accepts(parts: readonly string[], mime: string): boolean {
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] as string;
-    if (part.indexOf(mime) === -1) continue;
-    const pieces = part.split(';');
+function accepts(accept: string, mime: string): boolean {
+  for (let at = accept.indexOf(mime); at !== -1; at = accept.indexOf(mime, at + 1)) {
+    const end = accept.indexOf(',', at);
+    const pieces = accept.slice(accept.lastIndexOf(',', at) + 1, end === -1 ? accept.length : end).split(';');
     if ((pieces[0] as string).trim() !== mime) continue;
     const q = pieces
       .slice(1)
@@ -33,8 +32,8 @@ function accepts(parts: readonly string[], mime: string): boolean {
 
 /** The first of `preferred` the viewer accepts, else `fallback`. */
 function negotiateFormat(accept: string | undefined, preferred: readonly OutputFormat[], fallback: OutputFormat): OutputFormat {
-  const parts = accept ? accept.toLowerCase().split(',') : [];
-  const found = preferred.find((format) => accepts(parts, CONTENT_TYPES[format]));
+  const lower = accept ? accept.toLowerCase() : '';
+  const found = preferred.find((format) => accepts(lower, CONTENT_TYPES[format]));
   return found !== undefined ? found : fallback;
 }
 

@@ -20,32 +20,54 @@ function decodeEscapes(run: string): string {
   try {
     return decodeURIComponent(run);
   } catch (_invalid) {
-    const bytes = new Uint8Array(run.length / 3);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(run.slice(i * 3 + 1, i * 3 + 3), 16);
-    return DECODER.decode(bytes);
+    return DECODER.decode(Uint8Array.from(run.slice(1).split('%'), (hex) => parseInt(hex, 16)));
   }
 }
 
-/**
- * One name or value: `+` to space, then the escapes. Text without `+` or `%` (nearly every piece)
- * costs one scan; only the escape runs are decoded, so a long query costs in proportion to its length.
- */
+/** One name or value: `+` to space, then the runs of escapes. */
 function decodeFormComponent(text: string): string {
-  const spaced = text.indexOf('+') === -1 ? text : text.split('+').join(' ');
-  return spaced.indexOf('%') === -1 ? spaced : spaced.replace(ESCAPES, decodeEscapes);
+  return text.split('+').join(' ').replace(ESCAPES, decodeEscapes);
 }
 
-/** As `new URLSearchParams(querystring)`, which also drops one leading `?` (`/a.jpg??w=1` reads w=1). */
-export function parseQuery(querystring: string): QueryPairs {
+/** The names the last scan was built for, and the scan. */
+let scanned: readonly string[] | undefined;
+let scan = /$^/;
+
+/** A letter of a name as a pattern: itself, or its escape `%6X` / `%7X` in either hex case. */
+function letter(c: string): string {
+  const code = c.charCodeAt(0);
+  const low = '0123456789abcdef'.charAt(code & 15);
+  return `(?:${c}|%${code >> 4}[${low}${low.toUpperCase()}])`;
+}
+
+/**
+ * As `new URLSearchParams(querystring)`, which also drops one leading `?` (`/a.jpg??w=1` reads w=1).
+ *
+ * With `names` (the parameters a caller reads, lowercase ASCII letters), only what decides the caller's answer is
+ * decoded: no pair when no piece is named one of them (one scan of the text), else the pairs in order
+ * up to and including the first whose name is not among them, and at most `names.length + 1` pairs
+ * (one name must then repeat). A caller that refuses unknown or repeated names, as the URL grammar
+ * does, reaches the same first error; a long query costs one scan, not one decode per piece.
+ */
+export function parseQuery(querystring: string, names?: readonly string[]): QueryPairs {
+  const text = querystring.charAt(0) === '?' ? querystring.slice(1) : querystring;
+  // One scan: is some piece named one of `names` (lowercase ASCII letters), however it is escaped?
+  if (names !== undefined) {
+    if (scanned !== names) scan = new RegExp(`(?:^|&)(?:${names.map((name) => name.replace(/[a-z]/g, letter)).join('|')})(?:[=&]|$)`);
+    scanned = names;
+    if (!scan.test(text)) return [];
+  }
   const pairs: QueryPairs = [];
-  const pieces = (querystring.charAt(0) === '?' ? querystring.slice(1) : querystring).split('&');
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i] as string;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf('&', start);
+    if (end === -1) end = text.length;
+    const piece = text.slice(start, end);
+    start = end + 1;
     if (piece === '') continue;
     const eq = piece.indexOf('=');
-    const name = eq === -1 ? piece : piece.slice(0, eq);
-    const value = eq === -1 ? '' : piece.slice(eq + 1);
-    pairs.push([decodeFormComponent(name), decodeFormComponent(value)]);
+    const name = decodeFormComponent(eq === -1 ? piece : piece.slice(0, eq));
+    pairs.push([name, decodeFormComponent(eq === -1 ? '' : piece.slice(eq + 1))]);
+    if (names !== undefined && (!names.includes(name) || pairs.length > names.length)) break;
   }
   return pairs;
 }

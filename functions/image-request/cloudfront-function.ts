@@ -39,19 +39,20 @@ export function handler(event: CloudFrontFunctionEvent): CloudFrontFunctionReque
   const request = event.request;
   const uri = request.uri;
   const accept = request.headers['accept'];
-  const raw = request.rawQueryString();
+  // The query as received ('' when there is none).
+  const query = request.rawQueryString() || '';
   // Only signed-url sets it, after verifying (as in the Lambda@Edge build): a viewer's own copy goes no further.
   delete request.headers[VIEWER_URL_HEADER];
   try {
     const result = canonicalize(
       // biome-ignore lint/complexity/useOptionalChain: `?.` is not in cloudfront-js-2.0; esbuild would lower it to a longer ternary (10 KB)
-      { method: request.method, uri: uri, query: raw || '', acceptHeader: accept && accept.value },
+      { method: request.method, uri: uri, query: query, acceptHeader: accept && accept.value },
       config.policy,
       config.protectedPrefixes,
     );
     request.uri = result.uri;
     // The canonical form drops the query (a derived image) or keeps it as the viewer sent it.
-    if (result.query !== (raw || '')) request.querystring = {};
+    if (result.query !== query) request.querystring = {};
     return request;
   } catch (thrown) {
     const error = toEdgeError(thrown);

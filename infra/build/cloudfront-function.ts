@@ -22,7 +22,7 @@ const EXPORT_HANDLER = /export\s*\{\s*(?:([A-Za-z_$][\w$]*)\s+as\s+)?handler\s*\
 
 /** Property names only this function's own objects carry (checked by the sandbox and the differential test). */
 const MANGLED_PROPERTIES =
-  /^(width|height|fit|quality|format|position|enlarge|keepCopyright|presets|defaults|autoFormats|qualities|widths|sizes|formats|maxDpr|protectedPrefixes|policy|publicMessage|cacheSeconds|negotiated|variant|found|kind|key|size|query|acceptHeader)$/;
+  /^(width|height|fit|quality|format|position|enlarge|keepCopyright|presets|defaults|autoFormats|qualities|widths|sizes|formats|maxDpr|protectedPrefixes|policy|publicMessage|cacheSeconds|negotiated|variant|found|kind|key|size|query|acceptHeader|code|cause)$/;
 
 export interface CloudFrontFunctionBuild {
   /** The function's code, as pasted into the console or sent to CreateFunction. */

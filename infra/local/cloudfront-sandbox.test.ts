@@ -2,14 +2,24 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CloudFrontFunctionTooLarge, buildCloudFrontFunction } from '../build/cloudfront-function.ts';
 import { MAX_FUNCTION_BYTES } from '../build/cloudfront-runtime.ts';
 import { imageRequestConfig } from '../config.ts';
-import { loadCloudFrontFunction, viewerRequestEvent } from './cloudfront-sandbox.ts';
+import { toCfHeaders } from '../../functions/adapters/cloudfront/headers.ts';
+import { functionViewerRequestEvent, viewerRequestEvent } from './cloudfront-events.ts';
+import { loadCloudFrontFunction } from './cloudfront-sandbox.ts';
 import { CloudFrontFunctionRefused, checkFunctionCode } from './cloudfront-syntax.ts';
 import type { CfOutcome } from './cloudfront-sandbox.ts';
 
 const CHROMIUM_ACCEPT = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
 
 function event(uri: string, querystring?: string, headers: [string, string][] = [['Accept', CHROMIUM_ACCEPT]], method = 'GET') {
-  return viewerRequestEvent({ method, uri, querystring, headers: [['Host', 'cdn.example.com'], ...headers], clientIp: '192.0.2.1', requestId: 'test-request' });
+  const lambda = viewerRequestEvent({
+    method,
+    uri,
+    querystring: querystring ?? '',
+    headers: toCfHeaders([['Host', 'cdn.example.com'], ...headers]),
+    clientIp: '192.0.2.1',
+    requestId: 'test-request',
+  });
+  return functionViewerRequestEvent(lambda, querystring !== undefined);
 }
 
 /** A function's source, as it would be pasted in the console (test data, run only in the sandbox). */

@@ -1,3 +1,4 @@
+/// <reference types="aws-cloudfront-function" />
 /**
  * CloudFront Functions' `cloudfront-js-2.0` runtime, locally: a function's code runs in a fresh
  * node:vm context shaped as AWS documents the runtime (infra/build/cloudfront-runtime.ts holds the
@@ -23,40 +24,14 @@ import vm from 'node:vm';
 import { transformSync } from 'esbuild';
 import { READ_ONLY_HEADERS, isBase64, isDisallowedHeader } from './cloudfront-validate.ts';
 import { checkFunctionCode } from './cloudfront-syntax.ts';
+import type { FunctionEvent, FunctionValue } from './cloudfront-events.ts';
 import { describeThrown, runtimeContext } from './cloudfront-runtime-context.ts';
 
-/** One query string parameter, header or cookie, as the event carries it. */
-export interface CfValue {
-  value: string;
-  multiValue?: { value: string }[];
-}
-
-export interface CfRequest {
-  method: string;
-  uri: string;
-  querystring: Record<string, CfValue> | string;
-  headers: Record<string, CfValue>;
-  cookies: Record<string, CfValue>;
-}
-
-export interface CfEvent {
-  readonly version: '1.0';
-  readonly context: {
-    readonly distributionDomainName: string;
-    readonly distributionId: string;
-    readonly eventType: 'viewer-request';
-    readonly requestId: string;
-  };
-  readonly viewer: { readonly ip: string };
-  readonly request: CfRequest & { rawQueryString(): string | undefined };
-}
-
-interface CfResponse {
-  statusCode: number;
-  statusDescription?: string;
-  headers?: Record<string, CfValue>;
-  body?: string | { data: string; encoding: 'text' | 'base64' };
-}
+/** A request as a function returns it: AWS's normalize-query-string example returns the query as a string. */
+export type CfRequest = Omit<AWSCloudFrontFunction.Request, 'querystring'> & { querystring: AWSCloudFrontFunction.ValueObject | string };
+type CfValue = FunctionValue;
+type CfEvent = FunctionEvent;
+type CfResponse = AWSCloudFrontFunction.Response;
 
 /** What CloudFront does with a run. */
 export type CfOutcome =
@@ -227,66 +202,4 @@ function validate(sent: CfEvent, raw: string | undefined, result: unknown): CfOu
     }
   }
   return { ok: true, kind: 'request', request, rawQueryString: raw };
-}
-
-/**
- * A viewer-request event from an HTTP request: lowercase header names, repeats as multiValue,
- * cookies out of the headers into their own object, the query string parsed into names and values.
- * AWS does not say whether those names and values are percent-decoded; they are left as sent
- * (functions that need exact values use rawQueryString(), as image-request does).
- */
-export function viewerRequestEvent(options: {
-  readonly method: string;
-  readonly uri: string;
-  readonly querystring: string | undefined;
-  readonly headers: readonly [string, string][];
-  readonly clientIp: string;
-  readonly requestId: string;
-  readonly distributionDomainName?: string;
-  readonly distributionId?: string;
-}): CfEvent {
-  const headers: Record<string, CfValue> = {};
-  const cookies: Record<string, CfValue> = {};
-  const add = (into: Record<string, CfValue>, name: string, value: string) => {
-    const existing = into[name];
-    if (!existing) into[name] = { value };
-    else into[name] = { value: existing.value, multiValue: [...(existing.multiValue ?? [{ value: existing.value }]), { value }] };
-  };
-  for (const [name, value] of options.headers) {
-    const lower = name.toLowerCase();
-    if (lower === 'cookie') {
-      for (const pair of value.split(';')) {
-        const eq = pair.indexOf('=');
-        const cookie = (eq === -1 ? pair : pair.slice(0, eq)).trim();
-        if (cookie !== '') add(cookies, cookie, eq === -1 ? '' : pair.slice(eq + 1).trim());
-      }
-    } else {
-      add(headers, lower, value);
-    }
-  }
-  const query: Record<string, CfValue> = {};
-  for (const piece of (options.querystring ?? '').split('&')) {
-    if (piece === '') continue;
-    const eq = piece.indexOf('=');
-    add(query, eq === -1 ? piece : piece.slice(0, eq), eq === -1 ? '' : piece.slice(eq + 1));
-  }
-  const raw = options.querystring;
-  return {
-    version: '1.0',
-    context: {
-      distributionDomainName: options.distributionDomainName ?? 'd111111abcdef8.cloudfront.net',
-      distributionId: options.distributionId ?? 'EDFDVBD6EXAMPLE',
-      eventType: 'viewer-request',
-      requestId: options.requestId,
-    },
-    viewer: { ip: options.clientIp },
-    request: {
-      method: options.method,
-      uri: options.uri,
-      querystring: query,
-      headers,
-      cookies,
-      rawQueryString: () => raw,
-    },
-  };
 }

@@ -19,7 +19,8 @@ import { distribution } from '../../infra/distribution.ts';
 import type { EventType, FunctionName } from '../../infra/distribution.ts';
 import type { PackagedFunctionName } from '../../infra/build/bundle.ts';
 import { EDGE_HANDLER, EDGE_RUNTIME, REGIONAL_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent, slotsOf } from '../../infra/build/limits.ts';
-import { loadCloudFrontFunction, viewerRequestEvent } from '../../infra/local/cloudfront-sandbox.ts';
+import { loadCloudFrontFunction } from '../../infra/local/cloudfront-sandbox.ts';
+import { functionViewerRequestEvent, viewerRequestEvent } from '../../infra/local/cloudfront-events.ts';
 import type { Manifest, ManifestFunction } from '../../infra/build/manifest.ts';
 import { bucketRegions, packageFunctions } from '../../infra/build/package.ts';
 import { DISTRIBUTION_ARN_PLACEHOLDER, EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../../infra/build/policies.ts';
@@ -92,14 +93,14 @@ describe('npm run package', () => {
     expect(f.sha256).toBe(createHash('sha256').update(code).digest('hex'));
     // The file as an operator pastes it, run as CloudFront would (the local cloudfront-js-2.0 sandbox).
     const outcome = await loadCloudFrontFunction(code).run(
-      viewerRequestEvent({
-        method: 'GET',
-        uri: '/128x128/photos/cat.jpg',
-        querystring: undefined,
-        headers: [['Accept', 'image/avif,image/webp,*/*']],
-        clientIp: '192.0.2.1',
-        requestId: 'pkg',
-      }),
+      functionViewerRequestEvent(
+        viewerRequestEvent({
+          uri: '/128x128/photos/cat.jpg',
+          headers: { accept: [{ key: 'Accept', value: 'image/avif,image/webp,*/*' }] },
+          clientIp: '192.0.2.1',
+          requestId: 'pkg',
+        }),
+      ),
     );
     expect(outcome).toMatchObject({ ok: true, kind: 'request', request: { uri: '/_derived/photos/cat.jpg/128x128-cover-q75.avif' } });
   });
