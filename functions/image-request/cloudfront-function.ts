@@ -1,3 +1,4 @@
+/// <reference types="aws-cloudfront-function" />
 /**
  * image-request as a CloudFront Function (runtime `cloudfront-js-2.0`): the same rewrite as the
  * Lambda@Edge handler (functions/core/canonical.ts), mapped from and to CloudFront Functions'
@@ -15,27 +16,10 @@ import { errorCacheControl, errorText, toEdgeError } from '../core/errors.ts';
 import { canonicalize } from '../core/canonical.ts';
 import { VIEWER_URL_HEADER } from '../core/keys.ts';
 
-/** The parts of CloudFront Functions' viewer-request event this function reads. */
-export interface CloudFrontFunctionEvent {
-  readonly context: { readonly requestId: string };
-  readonly request: CloudFrontFunctionRequest;
-}
+/** CloudFront Functions' viewer-request event (no response: that is viewer-response's); types from @types/aws-cloudfront-function. */
+type ViewerRequestEvent = Omit<AWSCloudFrontFunction.Event, 'response'>;
 
-export interface CloudFrontFunctionRequest {
-  readonly method: string;
-  uri: string;
-  querystring: Record<string, { value: string; multiValue?: { value: string }[] }>;
-  headers: Record<string, { value: string; multiValue?: { value: string }[] }>;
-  rawQueryString(): string | undefined;
-}
-
-export interface CloudFrontFunctionResponse {
-  readonly statusCode: number;
-  readonly headers: Record<string, { value: string }>;
-  readonly body: { readonly encoding: 'text'; readonly data: string };
-}
-
-export function handler(event: CloudFrontFunctionEvent): CloudFrontFunctionRequest | CloudFrontFunctionResponse {
+export function handler(event: ViewerRequestEvent): AWSCloudFrontFunction.Request | AWSCloudFrontFunction.Response {
   const request = event.request;
   const uri = request.uri;
   const accept = request.headers['accept'];

@@ -3,6 +3,7 @@ import { CLOUDFRONT_QUOTAS } from '../cloudfront-quotas.ts';
 import { imageRequestConfig } from '../config.ts';
 import { CloudFrontFunctionRefused, checkFunctionCode } from '../local/cloudfront-syntax.ts';
 import { CloudFrontFunctionTooLarge, buildCloudFrontFunction } from './cloudfront-function.ts';
+import { mangledProperties } from './cloudfront-properties.ts';
 
 /** The repository's policy with twice the sizes, widths and presets (each new one a near neighbour of an existing one). */
 function doubledPolicyConfig() {
@@ -48,5 +49,22 @@ describe('the image-request CloudFront Function build and the 10 KB quota', () =
     const doubled = await buildCloudFrontFunction({ root: '.', config: doubledPolicyConfig(), maxBytes: Number.MAX_SAFE_INTEGER });
     expect(doubled.bytes - base.bytes).toBeGreaterThan(0);
     expect(doubled.bytes - base.bytes).toBeLessThan(500);
+  });
+});
+
+describe('the property names the build shortens', () => {
+  it('are derived: the bundled types and the baked config, never a name CloudFront, the log line or the runtime reads', () => {
+    const config = imageRequestConfig();
+    const baked = { policy: { ...config.policy, addedField: 1 }, protectedPrefixes: [] };
+    const files = ['functions/core/policy.ts', 'functions/core/grammar.ts', 'functions/core/errors.ts', 'functions/core/canonical.ts'];
+    const pattern = mangledProperties('.', files, baked);
+    // Fields of the policy, its presets and variants, the baked config and a field added to it.
+    for (const name of ['sizes', 'widths', 'presets', 'maxDpr', 'width', 'quality', 'publicMessage', 'acceptHeader', 'policy', 'addedField']) {
+      expect(pattern.test(name), name).toBe(true);
+    }
+    // CloudFront's event and response, the log line, built-ins, Error's fields, preset names.
+    for (const name of ['uri', 'method', 'headers', 'value', 'statusCode', 'requestId', 'status', 'detail', 'outcome', 'slice', 'length', 'message', 'thumb']) {
+      expect(pattern.test(name), name).toBe(false);
+    }
   });
 });
