@@ -362,3 +362,13 @@ async function handler(event) {
     expect(await runSource(source, event('/a.jpg', `jwt=${head}.${body}.forged`))).toMatchObject({ ok: true, kind: 'response', response: { statusCode: 401 } });
   });
 });
+
+describe('globals node adds by its own flags', () => {
+  it('a global that cannot be deleted (--expose-gc gives every context a gc) is overwritten with undefined', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    setFlagsFromString('--expose-gc');
+    expect((await import('node:vm')).runInNewContext('typeof gc')).toBe('function');
+    const outcome = await runSource(fn("event.request.headers['x-gc'] = { value: typeof gc };\nreturn event.request;"));
+    expect(outcome).toMatchObject({ ok: true, request: { headers: { 'x-gc': { value: 'undefined' } } } });
+  });
+});
