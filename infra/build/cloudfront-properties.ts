@@ -18,7 +18,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ts from 'typescript';
-import { BUFFER, GLOBALS, LANGUAGE_MEMBERS, TYPED_ARRAY_PROTOTYPE } from './cloudfront-runtime.ts';
+import { GLOBALS, LANGUAGE_MEMBERS } from './cloudfront-runtime.ts';
+import { BUFFER, TYPED_ARRAY_PROTOTYPE } from './cloudfront-runtime-buffer.ts';
 
 /**
  * The fields of an Error the function reads from errors it did not make (`${name}: ${message}`)

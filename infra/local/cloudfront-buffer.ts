@@ -7,7 +7,7 @@
  * nothing else, and an unlisted encoding throws as an unknown one does in Node. Node's own Buffer is
  * never changed (the host process keeps using it).
  */
-import { BUFFER, BUFFER_ENCODINGS, TYPED_ARRAY_PROTOTYPE } from '../build/cloudfront-runtime.ts';
+import { BUFFER, BUFFER_ENCODINGS, TYPED_ARRAY_PROTOTYPE } from '../build/cloudfront-runtime-buffer.ts';
 
 const INSTANCE_MEMBERS = new Set([...(BUFFER.prototype ?? []), ...TYPED_ARRAY_PROTOTYPE]);
 /** The non-method members every buffer has (typed array accessors and the link to its class). */

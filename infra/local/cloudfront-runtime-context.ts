@@ -8,7 +8,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import querystring from 'node:querystring';
 import vm from 'node:vm';
-import { CRYPTO_ALGORITHMS, CRYPTO_ENCODINGS, GLOBALS, LANGUAGE_MEMBERS, TYPED_ARRAY_PROTOTYPE } from '../build/cloudfront-runtime.ts';
+import { CRYPTO_ALGORITHMS, CRYPTO_ENCODINGS, GLOBALS, LANGUAGE_MEMBERS } from '../build/cloudfront-runtime.ts';
+import { TYPED_ARRAY_PROTOTYPE } from '../build/cloudfront-runtime-buffer.ts';
 import { type SandboxBuffer, sandboxBuffer } from './cloudfront-buffer.ts';
 
 /** A thrown value as `Name: message`, for the run's failure reason and console.log. */
