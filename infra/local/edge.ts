@@ -247,19 +247,22 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       let answer: Answer;
       if (found?.fresh) {
         answer = { ...found.object, cache: 'Hit', ageSeconds: found.ageSeconds };
+      } else if (cacheable && method === 'HEAD') {
+        // Not collapsed (each HEAD miss goes to the origin), but stored for the HEADs that follow.
+        answer = store(storeKey, await fromOrigin(behavior, request, ctx), found, request);
       } else if (cacheable) {
         // Request collapsing: concurrent misses for one key wait for the first one's origin fetch.
-        const pending = inFlight.get(storeKey);
+        const pending = inFlight.get(key);
         if (pending) {
-          const first = await pending;
-          answer = { ...first, cache: cache.get(storeKey) ? 'Hit' : first.cache };
+          const shared = await pending;
+          answer = { ...shared, cache: cache.get(key) ? 'Hit' : shared.cache };
         } else {
-          const fetching = fromOrigin(behavior, request, ctx).then((fetched) => store(storeKey, fetched, found, request));
-          inFlight.set(storeKey, fetching);
+          const fetching = fromOrigin(behavior, request, ctx).then((fetched) => store(key, fetched, found, request));
+          inFlight.set(key, fetching);
           try {
             answer = await fetching;
           } finally {
-            inFlight.delete(storeKey);
+            inFlight.delete(key);
           }
         }
       } else {
