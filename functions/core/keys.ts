@@ -68,7 +68,7 @@ export function assertOriginalKey(key: string): void {
 
 /** The one canonical URI spelling of a key: every segment percent-encoded as encodeURIComponent does. */
 export function encodeKey(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
+  return encodeURIComponent(key).replace(/%2F/g, '/');
 }
 
 /**

@@ -55,18 +55,8 @@ function mayBeAnimated(key: string): boolean {
  * that an old viewer may not decode (PNG, SVG, WebP, AVIF) becomes PNG. Unknown extensions: JPEG.
  */
 function formatOfKey(key: string): OutputFormat {
-  switch (extensionOf(key)) {
-    case 'gif':
-      return 'gif';
-    case 'png':
-    case 'apng':
-    case 'svg':
-    case 'webp':
-    case 'avif':
-      return 'png';
-    default:
-      return 'jpg';
-  }
+  const extension = extensionOf(key);
+  return extension === 'gif' ? 'gif' : /^(?:a?png|svg|webp|avif)$/.test(extension) ? 'png' : 'jpg';
 }
 
 /** `fm=auto` for one key: the rule described at the top of this file, inside the policy's formats. */
