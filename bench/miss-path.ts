@@ -17,7 +17,7 @@ import { runInNewContext } from 'node:vm';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
-import { originResponseEvent } from '../functions/adapters/cloudfront/events.ts';
+import { originResponseEvent } from '../infra/local/cloudfront-events.ts';
 import { configureEngine, inspect, loadEngine, render, renderInspected } from '../functions/adapters/image/render.ts';
 import type { RenderOptions } from '../functions/adapters/image/render.ts';
 import { s3Store } from '../functions/adapters/s3/store.ts';

@@ -23,7 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFrontResultResponse } from 'aws-lambda';
-import { originResponseEvent } from '../functions/adapters/cloudfront/events.ts';
+import { originResponseEvent } from '../infra/local/cloudfront-events.ts';
 import { renderMakingMezzanine } from '../functions/adapters/image/mezzanine.ts';
 import { configureEngine, loadEngine, render } from '../functions/adapters/image/render.ts';
 import { s3Store } from '../functions/adapters/s3/store.ts';

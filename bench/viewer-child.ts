@@ -17,7 +17,7 @@ import { verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { CloudFrontRequest, CloudFrontRequestEvent } from 'aws-lambda';
-import { viewerRequestEvent } from '../functions/adapters/cloudfront/events.ts';
+import { viewerRequestEvent } from '../infra/local/cloudfront-events.ts';
 import type { Log } from '../functions/core/log.ts';
 import { createKeyRing } from '../functions/core/signed-url.ts';
 import { createHandler as imageRequestHandler } from '../functions/image-request/handler.ts';

@@ -10,6 +10,7 @@ import type { SignedUrlConfig } from '../functions/signed-url/handler.ts';
 import type { UploadGrantConfig } from '../functions/upload-grant/handler.ts';
 import { originalMediaTypes } from '../functions/core/media-types.ts';
 import { distribution, s3DomainName, tunables } from './distribution.ts';
+import { CLOUDFRONT_QUOTAS } from './cloudfront-quotas.ts';
 import type { DistributionSpec, S3OriginSpec } from './distribution.ts';
 import { geoRouteConfig } from './geo.ts';
 import { primaryS3Origin } from './options.ts';
@@ -152,7 +153,7 @@ export function imageResizeConfig(spec: DistributionSpec = distribution): ImageR
     policy: spec.images,
     buckets,
     cacheControl: tunables.derivedCacheControl,
-    maxGeneratedBytes: tunables.maxGeneratedResponseBytes,
+    maxGeneratedBytes: CLOUDFRONT_QUOTAS.generatedResponseBytes.origin,
     renders: tunables.renders,
     ...(spec.images.mezzanine === undefined ? {} : { mezzanine: spec.images.mezzanine }),
   };

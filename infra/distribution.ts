@@ -371,9 +371,6 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
  *
  * - derivedCacheControl: Cache-Control of every derived image, answered and stored on the object
  *   (a derived URI names one immutable rendering: a year).
- * - maxGeneratedResponseBytes: CloudFront's cap on a response generated in an origin event, headers
- *   plus body as sent (1 MB; "Quotas on Lambda@Edge",
- *   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
  * - renders: at most two resizes (S3 read + decode + encode) at once per process, 64 waiting, none
  *   waiting more than 10 s; beyond that a 503 (not cached). A Lambda instance handles one event at a
  *   time, so in AWS this never queues; it bounds memory where one process serves many requests (the
@@ -383,9 +380,11 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
  */
 export const tunables = {
   derivedCacheControl: 'public, max-age=31536000, immutable',
-  maxGeneratedResponseBytes: 1024 * 1024,
   renders: { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 },
 } as const;
+
+/** The statuses image-resize answers for a failure that should not stick (errorCaching below). */
+export const TRANSIENT_ERROR_STATUSES: readonly number[] = [500, 502, 503];
 
 export const distribution: DistributionSpec = {
   name: 'edge-images',
@@ -448,6 +447,12 @@ export const distribution: DistributionSpec = {
     stage: 'local',
     accelerate: false,
   },
+  // image-resize's own failures that a retry can cure (500 internal error, 502 the origin failed, 503
+  // a render it could not finish, an image it could not store or answer yet) say no-store, but
+  // CloudFront caches 500-504 for the error-caching minimum TTL whatever no-store says
+  // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages-expiration.html):
+  // 0 for each, with no error page, so the next viewer retries.
+  errorCaching: TRANSIENT_ERROR_STATUSES.map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })),
   // Subdivision > country > continent > default, as Route 53 geolocation. The default is the origin
   // group's primary: geo-route only reroutes requests bound for it, never the failover secondary.
   geo: {

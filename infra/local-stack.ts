@@ -71,7 +71,7 @@ export interface LocalStackOptions {
   readonly s3Front?: (endpoint: string) => string | Promise<string>;
   /** Tests: the renderer image-resize uses (default: the real one), e.g. wrapped to measure it. */
   readonly render?: typeof render;
-  /** How many runs a CloudFront Function's context serves (cloudfront-sandbox.ts; default CONTEXT_RUNS): the bench compares 1. */
+  /** How many runs a CloudFront Function's context serves (cloudfront-sandbox.ts; default CONTEXT_RUNS, 1): the bench compares 100. */
   readonly cloudFrontFunctionContextRuns?: number;
   /** image-resize's render bound instead of tunables.renders (tests that must not depend on the machine's speed). */
   readonly renders?: LimitSettings;

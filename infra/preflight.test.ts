@@ -152,7 +152,7 @@ describe('preflight', () => {
       PreflightContext['manifest']
     >;
     expect(only(stage(sample), 'function', { ...deploy, manifest })).toEqual([
-      expect.stringContaining('Expected a zip of at most 1048576 bytes for image-request'),
+      expect.stringContaining('Expected a zip of at most 1000000 bytes for image-request'),
     ]);
   });
 

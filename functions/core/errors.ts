@@ -69,10 +69,8 @@ EdgeError.prototype = Object.create(Error.prototype);
 
 /** The reason phrase of a status an EdgeError carries (as Node's http.STATUS_CODES spells it), else ''. */
 function reasonPhrase(status: number): string {
-  if (status === 503) return 'Service Unavailable';
-  const codes = Object.keys(defaults) as ErrorCode[];
-  const code = codes.find((c) => defaults[c][0] === status);
-  return code === undefined ? '' : defaults[code][2];
+  const found = Object.values(defaults).find((entry) => entry[0] === status);
+  return found ? found[2] : status === 503 ? 'Service Unavailable' : '';
 }
 
 /** The body of the viewer-safe error response, the same from every runtime: `400 Bad Request: ...`. */
@@ -98,18 +96,12 @@ export function badParam(param: string, expected: string, received: string): Edg
 /**
  * Quote a viewer-supplied value for an error message: bounded, control characters escaped. JSON.stringify
  * escapes C0 controls but leaves DEL, the C1 controls (U+0080-U+009F, such as the terminal's CSI) and the
- * line separators U+2028/U+2029 raw: those are escaped here too, for the viewer and for the log line.
+ * line separators U+2028/U+2029 raw: those are percent-encoded here (`%C2%9B`), as a URL would carry
+ * them, for the viewer and for the log line.
  */
 export function quote(value: string): string {
   const clipped = value.length > 64 ? `${value.slice(0, 64)}...` : value;
-  return JSON.stringify(clipped).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${hex4(c.charCodeAt(0))}`);
-}
-
-const HEX = '0123456789abcdef';
-
-/** The four hex digits of U+007F-U+009F, U+2028 or U+2029 (Number.prototype.toString is not in CloudFront Functions' documented runtime). */
-function hex4(code: number): string {
-  return code > 255 ? String(code - 8232 + 2028) : `00${HEX.charAt(code >> 4)}${HEX.charAt(code & 15)}`;
+  return JSON.stringify(clipped).replace(/[\u007f-\u009f\u2028\u2029]/g, encodeURIComponent);
 }
 
 export function isEdgeError(error: unknown): error is EdgeError {

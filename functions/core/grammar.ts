@@ -160,7 +160,7 @@ export function parseImageUrl(uri: string, querystring: string, accept: string |
 function readImageParams(querystring: string): ImageParams {
   const values: Record<string, string> = {};
   if (querystring === '') return { found: values, size: 0 };
-  const all = parseQuery(querystring);
+  const all = parseQuery(querystring, IMAGE_PARAMS);
   // A query without image parameters (a cache-buster, a tracking tag) leaves the original alone.
   if (!all.some((pair) => IMAGE_PARAMS.includes(pair[0]))) return { found: values, size: 0 };
   let size = 0;
@@ -297,17 +297,13 @@ export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string
   assertOriginalKey(key);
   const w = match[1] as string;
   const h = match[2] as string;
-  const fit = match[3] as string;
-  const position = match[4];
+  // Checked as the query parameters are; an alias (`center`, `jpeg`) then fails the canonical check below.
+  const fit = checkValue('fit', match[3] as string);
+  const position = match[4] === undefined ? undefined : checkValue('pos', match[4]);
   const q = match[5] as string;
   const enlarge = match[6];
   const copyright = match[7];
-  const format = match[8] as string;
-  if (!(FITS as readonly string[]).includes(fit)) throw badParam('fit', `one of ${FITS.join(', ')}`, fit);
-  if (position !== undefined && !(POSITIONS as readonly string[]).includes(position)) {
-    throw badParam('pos', `one of ${POSITIONS.join(', ')}`, position);
-  }
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) throw badParam('fm', OUTPUT_FORMATS.join(', '), format);
+  const format = checkValue('fm', match[8] as string);
   const variant = resolveVariant(
     {
       width: Number(w),

@@ -40,20 +40,16 @@ const KEY = 'the image key';
 
 export function validateKey(key: string): void {
   if (key.length === 0) throw badRequest('Expected an image key in the path but received nothing');
-  if (CONTROL.test(key)) throw badParam(KEY, 'no control characters', key);
-  if (key.includes('\\')) throw badParam(KEY, 'no backslashes', key);
-  if (key.includes('\uFFFD')) throw badParam(KEY, 'valid UTF-8', key);
-  const segments = key.split('/');
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i];
-    if (segment === '' || segment === '.' || segment === '..') {
-      throw badParam(KEY, 'no empty, "." or ".." segments', key);
-    }
-  }
+  // The length first: an 8 KB key costs one pass, not one per check.
   const bytes = utf8Length(key);
   if (bytes > MAX_KEY_BYTES) {
     throw badRequest(`Expected an image key of at most ${MAX_KEY_BYTES} bytes but received ${bytes} bytes`);
   }
+  if (CONTROL.test(key)) throw badParam(KEY, 'no control characters', key);
+  if (key.includes('\\')) throw badParam(KEY, 'no backslashes', key);
+  if (key.includes('\uFFFD')) throw badParam(KEY, 'valid UTF-8', key);
+  // A segment that is empty, `.` or `..`: between two slashes, or at either end.
+  if (/(?:^|\/)\.{0,2}(?:\/|$)/.test(key)) throw badParam(KEY, 'no empty, "." or ".." segments', key);
 }
 
 const ENCODER = new TextEncoder();
@@ -72,7 +68,7 @@ export function assertOriginalKey(key: string): void {
 
 /** The one canonical URI spelling of a key: every segment percent-encoded as encodeURIComponent does. */
 export function encodeKey(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
+  return encodeURIComponent(key).replace(/%2F/g, '/');
 }
 
 /**

@@ -12,29 +12,28 @@
 import type { ImagePolicy, OutputFormat } from './policy.ts';
 import { ANIMATED_FORMATS, CONTENT_TYPES } from './policy.ts';
 
-/** Media types the Accept header lists with a non-zero quality, lowercased, in order (repeats kept). */
-function acceptedTypes(accept: string | undefined): string[] {
-  const accepted: string[] = [];
-  if (!accept) return accepted;
-  const parts = accept.split(',');
-  for (let i = 0; i < parts.length; i++) {
-    const pieces = (parts[i] as string).split(';');
-    const mediaType = (pieces[0] as string).trim().toLowerCase();
-    if (!mediaType) continue;
+/**
+ * Whether the Accept header (lowercased) lists `mime` with a q above 0. Only the entries where `mime`
+ * occurs are parsed, so a long header costs a scan.
+ */
+function accepts(accept: string, mime: string): boolean {
+  for (let at = accept.indexOf(mime); at !== -1; at = accept.indexOf(mime, at + 1)) {
+    const end = accept.indexOf(',', at);
+    const pieces = accept.slice(accept.lastIndexOf(',', at) + 1, end === -1 ? accept.length : end).split(';');
+    if ((pieces[0] as string).trim() !== mime) continue;
     const q = pieces
       .slice(1)
-      .map((p) => p.trim().toLowerCase())
+      .map((p) => p.trim())
       .find((p) => p.startsWith('q='));
-    if (q !== undefined && !(Number(q.slice(2)) > 0)) continue;
-    accepted.push(mediaType);
+    if (q === undefined || Number(q.slice(2)) > 0) return true;
   }
-  return accepted;
+  return false;
 }
 
 /** The first of `preferred` the viewer accepts, else `fallback`. */
 function negotiateFormat(accept: string | undefined, preferred: readonly OutputFormat[], fallback: OutputFormat): OutputFormat {
-  const accepted = acceptedTypes(accept);
-  const found = preferred.find((format) => accepted.includes(CONTENT_TYPES[format]));
+  const lower = accept ? accept.toLowerCase() : '';
+  const found = preferred.find((format) => accepts(lower, CONTENT_TYPES[format]));
   return found !== undefined ? found : fallback;
 }
 
@@ -56,18 +55,8 @@ function mayBeAnimated(key: string): boolean {
  * that an old viewer may not decode (PNG, SVG, WebP, AVIF) becomes PNG. Unknown extensions: JPEG.
  */
 function formatOfKey(key: string): OutputFormat {
-  switch (extensionOf(key)) {
-    case 'gif':
-      return 'gif';
-    case 'png':
-    case 'apng':
-    case 'svg':
-    case 'webp':
-    case 'avif':
-      return 'png';
-    default:
-      return 'jpg';
-  }
+  const extension = extensionOf(key);
+  return extension === 'gif' ? 'gif' : /^(?:a?png|svg|webp|avif)$/.test(extension) ? 'png' : 'jpg';
 }
 
 /** `fm=auto` for one key: the rule described at the top of this file, inside the policy's formats. */

@@ -35,3 +35,47 @@ describe('parseQuery', () => {
     ]);
   });
 });
+
+describe('parseQuery with the names a caller reads', () => {
+  const names = ['w', 'h', 'fit'];
+
+  it('answers no pair when no piece is named one of them, however the names are spelled', () => {
+    expect(parseQuery('a&x=1&W=2&w2=3&ww=1&%57=1&w+=1', names)).toEqual([]);
+    expect(parseQuery('a&b=%77', names)).toEqual([]);
+  });
+
+  it('finds a name written with escapes, in either hex case', () => {
+    expect(parseQuery('%77=1', names)).toEqual([['w', '1']]);
+    expect(parseQuery('f%69%74=cover&%66i%74=x', names)).toEqual([
+      ['fit', 'cover'],
+      ['fit', 'x'],
+    ]);
+    expect(parseQuery('%6A=1&h', names)).toEqual([['j', '1']]);
+  });
+
+  it('stops after the first unknown name, or once a name must repeat, and otherwise agrees with URLSearchParams', () => {
+    expect(parseQuery(`a=1&${'b&'.repeat(1000)}w=1`, names)).toEqual([['a', '1']]);
+    expect(parseQuery(`w=1&h=2&x=3&${'c&'.repeat(1000)}`, names)).toEqual([
+      ['w', '1'],
+      ['h', '2'],
+      ['x', '3'],
+    ]);
+    expect(parseQuery('w=1&'.repeat(1000), names)).toHaveLength(names.length + 1);
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom('w=1', 'h=%32', 'fit=cover', '%77=3', 'x=1', '', 'a'), piece), { maxLength: 6 }).map((parts) => parts.join('&')),
+        (query) => {
+          const all = [...new URLSearchParams(query)];
+          const some = parseQuery(query, names);
+          if (!all.some(([name]) => names.includes(name))) expect(some).toEqual([]);
+          else {
+            expect(all.slice(0, some.length)).toEqual(some);
+            const stop = all.findIndex(([name], i) => !names.includes(name) || i >= names.length);
+            expect(some).toHaveLength(stop === -1 ? all.length : stop + 1);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -3,7 +3,7 @@
  * URLSearchParams does): `&`-separated, empty pieces skipped, split at the first `=`, `+` is a space,
  * `%XX` decoded as UTF-8 bytes, a `%` not followed by two hex digits kept as it is, invalid UTF-8
  * replaced by U+FFFD. Written out because CloudFront Functions' runtime has no URLSearchParams (nor
- * Map or for-of); TextEncoder and TextDecoder are on its documented list
+ * Map or for-of); decodeURIComponent, parseInt and TextDecoder are on its documented list
  * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-javascript-runtime-20.html).
  * query.test.ts checks it against URLSearchParams on generated input.
  */
@@ -11,53 +11,63 @@
 /** The name/value pairs in order, repeats included. */
 export type QueryPairs = [name: string, value: string][];
 
-const ENCODER = new TextEncoder();
-// "UTF-8 decode without BOM": a leading U+FEFF is part of the value, as in URLSearchParams.
 const DECODER = new TextDecoder('utf-8', { ignoreBOM: true });
+/** A run of `%XX` escapes: decoded together, since one UTF-8 character may take several. */
+const ESCAPES = /(?:%[0-9A-Fa-f]{2})+/g;
 
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  return -1;
-}
-
-/** One name or value: `+` to space, then percent-decoding of the UTF-8 bytes. */
-function decodeFormComponent(text: string): string {
-  const bytes = ENCODER.encode(text);
-  const out = new Uint8Array(bytes.length);
-  let n = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i] as number;
-    if (byte === 0x2b) {
-      out[n++] = 0x20;
-      continue;
-    }
-    if (byte === 0x25 && i + 2 < bytes.length) {
-      const high = hexValue(bytes[i + 1] as number);
-      const low = hexValue(bytes[i + 2] as number);
-      if (high !== -1 && low !== -1) {
-        out[n++] = high * 16 + low;
-        i += 2;
-        continue;
-      }
-    }
-    out[n++] = byte;
+/** A run of escapes as UTF-8: decodeURIComponent when the bytes are valid UTF-8, else byte by byte with U+FFFD. */
+function decodeEscapes(run: string): string {
+  try {
+    return decodeURIComponent(run);
+  } catch (_invalid) {
+    return DECODER.decode(Uint8Array.from(run.slice(1).split('%'), (hex) => parseInt(hex, 16)));
   }
-  return DECODER.decode(out.subarray(0, n));
 }
 
-/** As `new URLSearchParams(querystring)`, which also drops one leading `?` (`/a.jpg??w=1` reads w=1). */
-export function parseQuery(querystring: string): QueryPairs {
+/** One name or value: `+` to space, then the runs of escapes. */
+function decodeFormComponent(text: string): string {
+  return text.split('+').join(' ').replace(ESCAPES, decodeEscapes);
+}
+
+/** The names the last scan was built for, and the scan. */
+let scanned: readonly string[] | undefined;
+let scan = /$^/;
+
+/** A letter of a name as a pattern: itself, or its escape `%6X` / `%7X` in either hex case. */
+function letter(c: string): string {
+  const code = c.charCodeAt(0);
+  const low = '0123456789abcdef'.charAt(code & 15);
+  return `(?:${c}|%${code >> 4}[${low}${low.toUpperCase()}])`;
+}
+
+/**
+ * As `new URLSearchParams(querystring)`, which also drops one leading `?` (`/a.jpg??w=1` reads w=1).
+ *
+ * With `names` (the parameters a caller reads, lowercase ASCII letters), only what decides the caller's answer is
+ * decoded: no pair when no piece is named one of them (one scan of the text), else the pairs in order
+ * up to and including the first whose name is not among them, and at most `names.length + 1` pairs
+ * (one name must then repeat). A caller that refuses unknown or repeated names, as the URL grammar
+ * does, reaches the same first error; a long query costs one scan, not one decode per piece.
+ */
+export function parseQuery(querystring: string, names?: readonly string[]): QueryPairs {
+  const text = querystring.charAt(0) === '?' ? querystring.slice(1) : querystring;
+  // One scan: is some piece named one of `names` (lowercase ASCII letters), however it is escaped?
+  if (names !== undefined) {
+    if (scanned !== names) scan = new RegExp(`(?:^|&)(?:${names.map((name) => name.replace(/[a-z]/g, letter)).join('|')})(?:[=&]|$)`);
+    scanned = names;
+    if (!scan.test(text)) return [];
+  }
   const pairs: QueryPairs = [];
-  const pieces = (querystring.charAt(0) === '?' ? querystring.slice(1) : querystring).split('&');
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i] as string;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf('&', start);
+    if (end === -1) end = text.length;
+    const piece = text.slice(start, end);
+    start = end + 1;
     if (piece === '') continue;
     const eq = piece.indexOf('=');
-    const name = eq === -1 ? piece : piece.slice(0, eq);
-    const value = eq === -1 ? '' : piece.slice(eq + 1);
-    pairs.push([decodeFormComponent(name), decodeFormComponent(value)]);
+    const name = decodeFormComponent(eq === -1 ? piece : piece.slice(0, eq));
+    pairs.push([name, decodeFormComponent(eq === -1 ? '' : piece.slice(eq + 1))]);
+    if (names !== undefined && (!names.includes(name) || pairs.length > names.length)) break;
   }
   return pairs;
 }

@@ -3,7 +3,7 @@ import type { CloudFrontRequest, CloudFrontRequestEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { geoRouteConfig } from '../../infra/config.ts';
 import { distribution } from '../../infra/distribution.ts';
-import { validateResult } from '../adapters/cloudfront/validate.ts';
+import { validateResult } from '../../infra/local/cloudfront-validate.ts';
 import type { LogLine } from '../core/log.ts';
 import { createHandler } from './handler.ts';
 import type { GeoRouteConfig } from './handler.ts';

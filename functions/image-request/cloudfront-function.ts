@@ -1,3 +1,4 @@
+/// <reference types="aws-cloudfront-function" />
 /**
  * image-request as a CloudFront Function (runtime `cloudfront-js-2.0`): the same rewrite as the
  * Lambda@Edge handler (functions/core/canonical.ts), mapped from and to CloudFront Functions'
@@ -15,43 +16,27 @@ import { errorCacheControl, errorText, toEdgeError } from '../core/errors.ts';
 import { canonicalize } from '../core/canonical.ts';
 import { VIEWER_URL_HEADER } from '../core/keys.ts';
 
-/** The parts of CloudFront Functions' viewer-request event this function reads. */
-export interface CloudFrontFunctionEvent {
-  readonly context: { readonly requestId: string };
-  readonly request: CloudFrontFunctionRequest;
-}
+/** CloudFront Functions' viewer-request event (no response: that is viewer-response's); types from @types/aws-cloudfront-function. */
+type ViewerRequestEvent = Omit<AWSCloudFrontFunction.Event, 'response'>;
 
-export interface CloudFrontFunctionRequest {
-  readonly method: string;
-  uri: string;
-  querystring: Record<string, { value: string; multiValue?: { value: string }[] }>;
-  headers: Record<string, { value: string; multiValue?: { value: string }[] }>;
-  rawQueryString(): string | undefined;
-}
-
-export interface CloudFrontFunctionResponse {
-  readonly statusCode: number;
-  readonly headers: Record<string, { value: string }>;
-  readonly body: { readonly encoding: 'text'; readonly data: string };
-}
-
-export function handler(event: CloudFrontFunctionEvent): CloudFrontFunctionRequest | CloudFrontFunctionResponse {
+export function handler(event: ViewerRequestEvent): AWSCloudFrontFunction.Request | AWSCloudFrontFunction.Response {
   const request = event.request;
   const uri = request.uri;
   const accept = request.headers['accept'];
-  const raw = request.rawQueryString();
+  // The query as received ('' when there is none).
+  const query = request.rawQueryString() || '';
   // Only signed-url sets it, after verifying (as in the Lambda@Edge build): a viewer's own copy goes no further.
   delete request.headers[VIEWER_URL_HEADER];
   try {
     const result = canonicalize(
       // biome-ignore lint/complexity/useOptionalChain: `?.` is not in cloudfront-js-2.0; esbuild would lower it to a longer ternary (10 KB)
-      { method: request.method, uri: uri, query: raw || '', acceptHeader: accept && accept.value },
+      { method: request.method, uri: uri, query: query, acceptHeader: accept && accept.value },
       config.policy,
       config.protectedPrefixes,
     );
     request.uri = result.uri;
     // The canonical form drops the query (a derived image) or keeps it as the viewer sent it.
-    if (result.query !== (raw || '')) request.querystring = {};
+    if (result.query !== query) request.querystring = {};
     return request;
   } catch (thrown) {
     const error = toEdgeError(thrown);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CloudFrontRequestEvent, CloudFrontRequestResult, CloudFrontResultResponse } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { validateResult } from '../adapters/cloudfront/validate.ts';
+import { validateResult } from '../../infra/local/cloudfront-validate.ts';
 import type { LogLine } from '../core/log.ts';
 import { imageRequestConfig } from '../../infra/config.ts';
 import { createHandler } from './handler.ts';

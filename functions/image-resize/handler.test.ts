@@ -7,7 +7,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { validateResult } from '../adapters/cloudfront/validate.ts';
+import { validateResult } from '../../infra/local/cloudfront-validate.ts';
 import { s3Store } from '../adapters/s3/store.ts';
 import type { ObjectStore } from '../adapters/s3/store.ts';
 import type { LogLine } from '../core/log.ts';

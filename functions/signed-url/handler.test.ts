@@ -6,7 +6,7 @@ import type { CloudFrontRequest, CloudFrontRequestResult, CloudFrontResultRespon
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { images } from '../../infra/distribution.ts';
-import { viewerRequestEvent } from '../adapters/cloudfront/events.ts';
+import { viewerRequestEvent } from '../../infra/local/cloudfront-events.ts';
 import type { LogLine } from '../core/log.ts';
 import { encodeCloudFrontBase64 } from '../core/signed-url-policy.ts';
 import { createHandler } from './handler.ts';

@@ -9,9 +9,10 @@
  * crypto from 'crypto'`) but documents no `export`; CloudFront runs the top-level `handler`.
  */
 import { build } from 'esbuild';
-import type { Metafile, Plugin } from 'esbuild';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import path from 'node:path';
 import type { ImageRequestConfig } from '../../functions/image-request/handler.ts';
+import { mangledProperties } from './cloudfront-properties.ts';
 import { MAX_FUNCTION_BYTES, SYNTAX } from './cloudfront-runtime.ts';
 
 const CLOUDFRONT_FUNCTION_ENTRY = 'functions/image-request/cloudfront-function.ts';
@@ -19,10 +20,6 @@ const CLOUDFRONT_FUNCTION_ENTRY = 'functions/image-request/cloudfront-function.t
 const CONFIG_MODULE = 'edge-images:config/image-request';
 /** How esbuild ends an ESM bundle whose entry exports `handler` (minified: `export{x as handler};`). */
 const EXPORT_HANDLER = /export\s*\{\s*(?:([A-Za-z_$][\w$]*)\s+as\s+)?handler\s*\};?\s*$/;
-
-/** Property names only this function's own objects carry (checked by the sandbox and the differential test). */
-const MANGLED_PROPERTIES =
-  /^(width|height|fit|quality|format|position|enlarge|keepCopyright|presets|defaults|autoFormats|qualities|widths|sizes|formats|maxDpr|protectedPrefixes|policy|publicMessage|cacheSeconds|negotiated|variant|found|kind|key|size|query|acceptHeader)$/;
 
 export interface CloudFrontFunctionBuild {
   /** The function's code, as pasted into the console or sent to CreateFunction. */
@@ -51,23 +48,20 @@ export class CloudFrontFunctionTooLarge extends Error {
 }
 
 /**
- * What the function reads of the config: the URL allowlist and defaults, and the protected
- * prefixes; not the decode limits or the background (image-resize's). Baked as an ES module (not a
- * JSON one) so that its property names are shortened with the code's.
+ * The policy fields only image-resize reads (decode limits, the mezzanine, the JPEG background): left
+ * out of the function. Every other field is baked, so a field added to the policy reaches the
+ * function without an edit here.
+ */
+const RESIZE_ONLY = ['limits', 'background', 'mezzanine'] as const satisfies readonly (keyof ImageRequestConfig['policy'])[];
+
+/**
+ * What the function reads of the config: the policy less RESIZE_ONLY, and the protected prefixes.
+ * Baked as an ES module (not a JSON one) so that its property names are shortened with the code's.
  */
 function bakedConfig(config: ImageRequestConfig): ImageRequestConfig {
-  const p = config.policy;
-  const policy = {
-    sizes: p.sizes,
-    widths: p.widths,
-    qualities: p.qualities,
-    formats: p.formats,
-    autoFormats: p.autoFormats,
-    presets: p.presets,
-    maxDpr: p.maxDpr,
-    defaults: p.defaults,
-  };
-  return { policy: policy as ImageRequestConfig['policy'], protectedPrefixes: config.protectedPrefixes ?? [] };
+  const policy: Record<string, unknown> = { ...config.policy };
+  for (const field of RESIZE_ONLY) delete policy[field];
+  return { policy: policy as unknown as ImageRequestConfig['policy'], protectedPrefixes: config.protectedPrefixes ?? [] };
 }
 
 function bakeConfig(config: ImageRequestConfig): Plugin {
@@ -93,7 +87,7 @@ export interface CloudFrontFunctionOptions {
 /** Compiles the function; throws CloudFrontFunctionTooLarge over the quota, esbuild's errors on syntax the runtime lacks. */
 export async function buildCloudFrontFunction(options: CloudFrontFunctionOptions): Promise<CloudFrontFunctionBuild> {
   const root = path.resolve(options.root);
-  const result = await build({
+  const common: BuildOptions & { metafile: true; write: false } = {
     absWorkingDir: root,
     entryPoints: [path.join(root, options.entry ?? CLOUDFRONT_FUNCTION_ENTRY)],
     bundle: true,
@@ -104,15 +98,20 @@ export async function buildCloudFrontFunction(options: CloudFrontFunctionOptions
     format: 'esm',
     supported: { ...SYNTAX },
     minify: true,
-    // Internal property names (the baked policy, variants, errors) shortened to one or two letters:
-    // 10 KB is tight. None of them is a field of CloudFront's event, of the result or of the log line.
-    mangleProps: MANGLED_PROPERTIES,
-    mangleQuoted: true,
     charset: 'ascii',
     legalComments: 'none',
     metafile: true,
     logLevel: 'silent',
     plugins: [bakeConfig(options.config)],
+  };
+  // First the files the function bundles, then the build with their internal property names (the
+  // baked policy, variants, errors) shortened to one or two letters: 10 KB is tight
+  // (cloudfront-properties.ts derives the names, never one CloudFront or the log line reads).
+  const files = Object.keys((await build(common)).metafile.inputs);
+  const result = await build({
+    ...common,
+    mangleProps: mangledProperties(root, files, bakedConfig(options.config)),
+    mangleQuoted: true,
   });
   const output = result.outputFiles[0];
   if (output === undefined) throw new Error('Expected one output file from esbuild but received none');
@@ -122,9 +121,17 @@ export async function buildCloudFrontFunction(options: CloudFrontFunctionOptions
       `Expected the CloudFront Function entry to export handler and nothing else but esbuild ended it with ${JSON.stringify(output.text.slice(-80))}`,
     );
   const inner = exported[1] ?? 'handler';
-  // CloudFront calls the script's top-level `handler`; strict mode is the runtime's default.
+  const body = output.text.slice(0, exported.index);
+  // CloudFront calls the script's top-level `handler`; strict mode is the runtime's default. The
+  // minified name is renamed where it is declared and nowhere else used; otherwise a wrapper calls it.
+  const uses = body.match(new RegExp(`(?<![\\w$.])${inner.replace(/\$/g, '\\$')}(?![\\w$])`, 'g')) ?? [];
+  const declaration = `function ${inner}(`;
   const code =
-    inner === 'handler' ? output.text.slice(0, exported.index) : `${output.text.slice(0, exported.index)}function handler(event){return ${inner}(event)}\n`;
+    inner === 'handler'
+      ? body
+      : uses.length === 1 && body.split(declaration).length === 2
+        ? body.replace(declaration, 'function handler(')
+        : `${body}function handler(event){return ${inner}(event)}\n`;
   const meta = Object.values(result.metafile.outputs)[0] as Metafile['outputs'][string];
   const inputs = Object.entries(meta.inputs)
     .map(([input, info]) => ({ path: input, bytes: info.bytesInOutput }))

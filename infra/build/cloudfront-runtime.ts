@@ -25,9 +25,10 @@
  * global `Buffer` (the page lists `Buffer.alloc()` and the rest with no loading statement, unlike
  * querystring and crypto), and `require('buffer')` is not offered.
  */
+import { CLOUDFRONT_QUOTAS } from '../cloudfront-quotas.ts';
 
-/** The quota on a function's code, in bytes (CloudFront Functions quotas: "Maximum size of a function: 10 KB"). */
-export const MAX_FUNCTION_BYTES = 10 * 1024;
+/** The quota on a function's code, in bytes (infra/cloudfront-quotas.ts: "10 KB" read as 10,000). */
+export const MAX_FUNCTION_BYTES = CLOUDFRONT_QUOTAS.functionCodeBytes;
 
 /** The runtime name CloudFront's API and the console use. */
 export const CLOUDFRONT_JS_RUNTIME = 'cloudfront-js-2.0';

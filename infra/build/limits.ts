@@ -5,6 +5,7 @@
  */
 import type { DistributionSpec, EventType, FunctionName, RegionalFunctionName } from '../distribution.ts';
 import { CLOUDFRONT_FUNCTION_BUILDS, runsOnLambdaEdge, viewerRuntimeOf } from '../distribution.ts';
+import { CLOUDFRONT_QUOTAS } from '../cloudfront-quotas.ts';
 
 export const EDGE_RUNTIME = 'nodejs22.x';
 export const EDGE_ARCHITECTURE = 'x86_64';
@@ -18,9 +19,17 @@ export interface EdgeLimits {
   readonly zipBytes: number;
 }
 
-const MB = 1024 * 1024;
-export const VIEWER_LIMITS: EdgeLimits = { timeoutSeconds: 5, maxMemoryMb: 128, zipBytes: 1 * MB };
-export const ORIGIN_LIMITS: EdgeLimits = { timeoutSeconds: 30, maxMemoryMb: 10_240, zipBytes: 50 * MB };
+const Q = CLOUDFRONT_QUOTAS;
+export const VIEWER_LIMITS: EdgeLimits = {
+  timeoutSeconds: Q.functionTimeoutSeconds.strict.viewer,
+  maxMemoryMb: Q.memoryMb.viewer,
+  zipBytes: Q.zipBytes.viewer,
+};
+export const ORIGIN_LIMITS: EdgeLimits = {
+  timeoutSeconds: Q.functionTimeoutSeconds.strict.origin,
+  maxMemoryMb: Q.memoryMb.origin,
+  zipBytes: Q.zipBytes.origin,
+};
 /** Lambda's own floor. */
 const MIN_MEMORY_MB = 128;
 
@@ -31,7 +40,7 @@ const MIN_MEMORY_MB = 128;
 export const REGIONAL_RUNTIME = 'nodejs22.x';
 export const REGIONAL_ARCHITECTURE = 'arm64';
 export const REGIONAL_HANDLER = 'index.handler';
-export const REGIONAL_LIMITS: EdgeLimits = { timeoutSeconds: 900, maxMemoryMb: 10_240, zipBytes: 50 * MB };
+export const REGIONAL_LIMITS: EdgeLimits = { timeoutSeconds: 900, maxMemoryMb: Q.memoryMb.origin, zipBytes: Q.zipBytes.origin };
 
 /** Names of the regional functions in the spec, in its order. */
 export function regionalFunctionNames(spec: DistributionSpec): RegionalFunctionName[] {

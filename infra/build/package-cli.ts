@@ -71,6 +71,12 @@ try {
       `${out}/${grant.zip.padEnd(22)} ${kb} KB of ${(grant.zipLimitBytes / 1024 / 1024).toFixed(0)} MB  regional, function URL in ${grant.region}  ${grant.memoryMb} MB ${grant.timeoutSeconds} s  sha256 ${grant.sha256.slice(0, 12)}`,
     );
   }
+  for (const f of manifest.cloudFrontFunctions ?? []) {
+    // The headroom an operator's larger policy (more sizes, widths, presets) can use.
+    console.log(
+      `${out}/${f.file.padEnd(22)} ${f.bytes} bytes of ${f.limitBytes}, headroom ${f.limitBytes - f.bytes} bytes  ${f.runtime}  sha256 ${f.sha256.slice(0, 12)}`,
+    );
+  }
   console.log(`${out}/manifest.json, ${out}/iam/  (${Math.round(performance.now() - started)} ms)`);
 } catch (error) {
   console.error((error as Error).message);

@@ -6,7 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
 import { toCfHeaders } from '../../functions/adapters/cloudfront/headers.ts';
-import { isDisallowedHeader } from '../../functions/adapters/cloudfront/validate.ts';
+import { isDisallowedHeader } from './cloudfront-validate.ts';
+import { LOCAL_MAX_REQUEST_BODY_BYTES } from '../cloudfront-quotas.ts';
 import { HOP_BY_HOP, cloudFrontError, localError } from './answer.ts';
 import type { Answer } from './answer.ts';
 import { isDevSwitch, takeDevSwitches } from './dev.ts';
@@ -117,27 +118,18 @@ function hasBody(req: IncomingMessage): boolean {
   return length > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
-/**
- * The most request body the local edge holds for the origin. AWS documents no maximum request body
- * for CloudFront itself (it passes bodies on to the origin; only Lambda@Edge's include-body option and
- * AWS WAF truncate what they see): our choice is to hold at most 1 MiB and answer 413 beyond it,
- * reading no further, so a large or endless body costs nothing. Our behaviors allow only GET, HEAD and
- * OPTIONS, none of which needs a body.
- */
-const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
-
 class BodyTooLarge extends Error {}
 
-/** The body of a request that may have one (not GET or HEAD), for the origin; at most MAX_REQUEST_BODY_BYTES. */
+/** The body of a request that may have one (not GET or HEAD), for the origin; at most LOCAL_MAX_REQUEST_BODY_BYTES. */
 async function requestBody(req: IncomingMessage, method: string): Promise<Buffer | undefined> {
   if (method === 'GET' || method === 'HEAD') return undefined;
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`${declared} bytes declared`);
+  if (declared > LOCAL_MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`${declared} bytes declared`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).byteLength;
-    if (size > MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`more than ${MAX_REQUEST_BODY_BYTES} bytes sent`);
+    if (size > LOCAL_MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`more than ${LOCAL_MAX_REQUEST_BODY_BYTES} bytes sent`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

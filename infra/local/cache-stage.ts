@@ -36,9 +36,15 @@ export function createCacheStage(options: CacheStageOptions) {
     const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
     const cacheable =
       !cachingDisabled(behavior.cachePolicy) && (method === 'GET' || method === 'HEAD' || (method === 'OPTIONS' && cachedMethods.includes('OPTIONS')));
-    const found = cacheable ? cache.lookup(key) : undefined;
+    // A HEAD is answered from the GET entry; a HEAD miss is stored too (CloudFront caches GET and HEAD
+    // responses), in an entry that answers HEADs only, since it holds no body (rules: cache.head-from-get).
+    const storeKey = method === 'HEAD' ? `${key} HEAD` : key;
+    const shared = cacheable ? cache.lookup(key) : undefined;
+    const found = method === 'HEAD' && !shared?.fresh ? (cache.lookup(storeKey) ?? shared) : shared;
     if (found?.fresh) return { ...found.object, cache: 'Hit', ageSeconds: found.ageSeconds };
-    if (cacheable && method !== 'HEAD') {
+    // Not collapsed (each HEAD miss goes to the origin), but stored for the HEADs that follow.
+    if (cacheable && method === 'HEAD') return store(x, storeKey, await fromOrigin(behavior, request, ctx), found, request);
+    if (cacheable) {
       const pending = inFlight.get(key);
       if (pending) {
         const shared = await pending;
@@ -52,9 +58,8 @@ export function createCacheStage(options: CacheStageOptions) {
         inFlight.delete(key);
       }
     }
-    // HEAD misses and uncached methods go to the origin and are not stored.
-    const answer = await fromOrigin(behavior, request, ctx);
-    return method === 'HEAD' ? answer : compressed(x, answer, request);
+    // Uncached methods go to the origin and are not stored.
+    return compressed(x, await fromOrigin(behavior, request, ctx), request);
   };
 
   /**

@@ -8,8 +8,8 @@
  * FunctionGeneratedResponse, FunctionExecutionError (503), FunctionValidationError (502).
  */
 import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
-import type { CfRequest, CfValue, CloudFrontFunctionInstance } from './cloudfront-sandbox.ts';
-import { viewerRequestEvent } from './cloudfront-sandbox.ts';
+import type { CfRequest, CloudFrontFunctionInstance } from './cloudfront-sandbox.ts';
+import { type FunctionValue as CfValue, functionViewerRequestEvent, viewerRequestEvent } from './cloudfront-events.ts';
 
 type CloudFrontFunctionFailureKind = 'FunctionExecutionError' | 'FunctionValidationError';
 
@@ -44,17 +44,27 @@ function queryString(query: CfRequest['querystring']): string {
     .join('&');
 }
 
-export async function runViewerRequestFunction(fn: CloudFrontFunctionInstance, request: CloudFrontRequest, requestId: string): Promise<SlotRun> {
-  const headerPairs: [string, string][] = [];
-  for (const [name, entries] of Object.entries(request.headers)) for (const entry of entries) headerPairs.push([entry.key ?? name, entry.value]);
-  const event = viewerRequestEvent({
-    method: request.method,
-    uri: request.uri,
-    querystring: request.querystring === '' ? undefined : request.querystring,
-    headers: headerPairs,
-    clientIp: request.clientIp,
-    requestId,
-  });
+/**
+ * `hasQuery`: whether the viewer's URL had a `?` (the Lambda@Edge form loses it: `/page?` and `/page`
+ * both carry querystring ''); rawQueryString() answers '' for the first and undefined for the second.
+ */
+export async function runViewerRequestFunction(
+  fn: CloudFrontFunctionInstance,
+  request: CloudFrontRequest,
+  requestId: string,
+  hasQuery: boolean,
+): Promise<SlotRun> {
+  const event = functionViewerRequestEvent(
+    viewerRequestEvent({
+      clientIp: request.clientIp,
+      method: request.method,
+      uri: request.uri,
+      querystring: request.querystring,
+      headers: request.headers,
+      requestId,
+    }),
+    hasQuery || request.querystring !== '',
+  );
   const shown = { ...event, request: { ...event.request, rawQueryString: undefined } };
   const sentQuery = JSON.stringify(event.request.querystring);
   const sentCookies = JSON.stringify(event.request.cookies);

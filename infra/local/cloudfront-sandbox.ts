@@ -1,3 +1,4 @@
+/// <reference types="aws-cloudfront-function" />
 /**
  * CloudFront Functions' `cloudfront-js-2.0` runtime, locally: a function's code runs in a fresh
  * node:vm context shaped as AWS documents the runtime (infra/build/cloudfront-runtime.ts holds the
@@ -19,57 +20,24 @@
  * choice is named where it is made. This is a conformance tool, not a security boundary: the
  * helpers it hands the function (require, console, Date, TextEncoder) are host objects.
  */
-import { createHash, createHmac } from 'node:crypto';
-import querystring from 'node:querystring';
 import vm from 'node:vm';
 import { transformSync } from 'esbuild';
-import ts from 'typescript';
-import { READ_ONLY_HEADERS, isDisallowedHeader } from '../../functions/adapters/cloudfront/validate.ts';
-import { CRYPTO_ALGORITHMS, CRYPTO_ENCODINGS, GLOBALS, LANGUAGE_MEMBERS, MAX_FUNCTION_BYTES } from '../build/cloudfront-runtime.ts';
+import { READ_ONLY_HEADERS, isBase64, isDisallowedHeader } from './cloudfront-validate.ts';
+import { checkFunctionCode } from './cloudfront-syntax.ts';
+import type { FunctionEvent, FunctionValue } from './cloudfront-events.ts';
+import { describeThrown, runtimeContext } from './cloudfront-runtime-context.ts';
 
-/** One query string parameter, header or cookie, as the event carries it. */
-export interface CfValue {
-  value: string;
-  multiValue?: { value: string }[];
-}
-
-export interface CfRequest {
-  method: string;
-  uri: string;
-  querystring: Record<string, CfValue> | string;
-  headers: Record<string, CfValue>;
-  cookies: Record<string, CfValue>;
-}
-
-export interface CfEvent {
-  readonly version: '1.0';
-  readonly context: {
-    readonly distributionDomainName: string;
-    readonly distributionId: string;
-    readonly eventType: 'viewer-request';
-    readonly requestId: string;
-  };
-  readonly viewer: { readonly ip: string };
-  readonly request: CfRequest & { rawQueryString(): string | undefined };
-}
-
-interface CfResponse {
-  statusCode: number;
-  statusDescription?: string;
-  headers?: Record<string, CfValue>;
-  body?: string | { data: string; encoding: 'text' | 'base64' };
-}
+/** A request as a function returns it: AWS's normalize-query-string example returns the query as a string. */
+export type CfRequest = Omit<AWSCloudFrontFunction.Request, 'querystring'> & { querystring: AWSCloudFrontFunction.ValueObject | string };
+type CfValue = FunctionValue;
+type CfEvent = FunctionEvent;
+type CfResponse = AWSCloudFrontFunction.Response;
 
 /** What CloudFront does with a run. */
 export type CfOutcome =
   | { readonly ok: true; readonly kind: 'request'; readonly request: CfRequest; readonly rawQueryString: string | undefined }
   | { readonly ok: true; readonly kind: 'response'; readonly response: CfResponse }
   | { readonly ok: false; readonly error: 'FunctionExecutionError' | 'FunctionValidationError'; readonly reason: string };
-
-/** The function could not be created (too big, or syntax the runtime lacks): CloudFront refuses it too. */
-export class CloudFrontFunctionRefused extends Error {
-  override readonly name = 'CloudFrontFunctionRefused';
-}
 
 export interface SandboxOptions {
   /** Where console.log lines go (CloudFront: the function's CloudWatch log group). */
@@ -84,11 +52,12 @@ export interface SandboxOptions {
    */
   readonly timeoutMs?: number;
   /**
-   * One context for every run (the function's globals survive from run to run): for the
-   * differential test and the bench, which run it 100,000 times. Date is still frozen per run.
+   * One context for every run (the function's globals survive from run to run) instead of a fresh
+   * one each time: for the differential test and the bench, which run it 100,000 times. Date is
+   * still frozen per run.
    */
   readonly reuseContext?: boolean;
-  /** How many runs one context serves before a fresh one replaces it (1: a fresh context every run); default CONTEXT_RUNS. */
+  /** How many runs one context serves before a fresh one replaces it; default 1 (CONTEXT_RUNS). */
   readonly contextRuns?: number;
 }
 
@@ -98,121 +67,27 @@ export interface CloudFrontFunctionInstance {
   run(event: CfEvent): Promise<CfOutcome>;
 }
 
-/**
- * Syntax the runtime 2.0 page does not list, by TypeScript's AST (its parser reads plain
- * JavaScript): what a function may not contain. The build emits none of it (cloudfront-runtime.ts
- * SYNTAX holds esbuild the same way); this is the check for code that comes from anywhere else.
- */
-function unlistedSyntax(node: ts.Node): string | undefined {
-  const K = ts.SyntaxKind;
-  switch (node.kind) {
-    case K.ClassDeclaration:
-    case K.ClassExpression:
-      return 'a class';
-    case K.ObjectBindingPattern:
-    case K.ArrayBindingPattern:
-      return 'destructuring';
-    case K.ForOfStatement:
-      return 'for-of';
-    case K.SpreadElement:
-    case K.SpreadAssignment:
-      return 'spread';
-    case K.ShorthandPropertyAssignment:
-      return 'a shorthand property';
-    case K.MethodDeclaration:
-    case K.GetAccessor:
-    case K.SetAccessor:
-      return 'a method or accessor in an object literal';
-    case K.ComputedPropertyName:
-      return 'a computed property name';
-    case K.TaggedTemplateExpression:
-      return 'a tagged template';
-    case K.BigIntLiteral:
-      return 'a BigInt literal';
-    case K.MetaProperty:
-      return 'new.target or import.meta';
-    case K.ExportDeclaration:
-    case K.ExportAssignment:
-      return 'export';
-    case K.Parameter:
-      return (node as ts.ParameterDeclaration).initializer ? 'a default parameter' : undefined;
-    case K.FunctionDeclaration:
-    case K.FunctionExpression:
-      return (node as ts.FunctionDeclaration).asteriskToken ? 'a generator' : undefined;
-    case K.CatchClause:
-      return (node as ts.CatchClause).variableDeclaration ? undefined : 'an optional catch binding';
-    case K.BinaryExpression: {
-      const op = (node as ts.BinaryExpression).operatorToken.kind;
-      if (op === K.QuestionQuestionToken) return 'nullish coalescing (??)';
-      if (op === K.QuestionQuestionEqualsToken || op === K.BarBarEqualsToken || op === K.AmpersandAmpersandEqualsToken) return 'a logical assignment';
-      return undefined;
-    }
-    case K.CallExpression:
-      if ((node as ts.CallExpression).expression.kind === K.ImportKeyword) return 'a dynamic import';
-      return (node as ts.CallExpression).questionDotToken ? 'optional chaining (?.)' : undefined;
-    case K.PropertyAccessExpression:
-    case K.ElementAccessExpression:
-      return (node as ts.PropertyAccessExpression).questionDotToken ? 'optional chaining (?.)' : undefined;
-    case K.RegularExpressionLiteral: {
-      const text = (node as ts.RegularExpressionLiteral).text;
-      const flags = text.slice(text.lastIndexOf('/') + 1);
-      return /[sdv]/.test(flags) ? `the regular expression flag in /…/${flags}` : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** Refuses code over the quota, or using syntax cloudfront-js-2.0 does not document. */
-export function checkFunctionCode(code: string): void {
-  const bytes = Buffer.byteLength(code, 'utf8');
-  if (bytes > MAX_FUNCTION_BYTES) {
-    throw new CloudFrontFunctionRefused(`Expected a function of at most ${MAX_FUNCTION_BYTES} bytes (CloudFront Functions quota) but received ${bytes} bytes`);
-  }
-  const file = ts.createSourceFile('cloudfront-function.js', code, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
-  const parseErrors = (file as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] }).parseDiagnostics ?? [];
-  const firstError = parseErrors[0];
-  if (firstError) {
-    throw new CloudFrontFunctionRefused(`Expected JavaScript but received a syntax error: ${ts.flattenDiagnosticMessageText(firstError.messageText, ' ')}`);
-  }
-  let found: { what: string; node: ts.Node } | undefined;
-  const visit = (node: ts.Node): void => {
-    if (found) return;
-    const what = unlistedSyntax(node);
-    if (what) found = { what, node };
-    else ts.forEachChild(node, visit);
-  };
-  visit(file);
-  if (found) {
-    const { line } = file.getLineAndCharacterOfPosition(found.node.getStart(file));
-    throw new CloudFrontFunctionRefused(
-      `Expected the syntax of cloudfront-js-2.0 (functions-javascript-runtime-20.html) but line ${line + 1} uses ${found.what}, which it does not list: ${JSON.stringify(found.node.getText(file).slice(0, 80))}`,
-    );
-  }
-}
-
 const EVENT_SLOT = '__cloudFrontFunctionEvent';
 const CALL_HANDLER = new vm.Script(`handler(globalThis.${EVENT_SLOT})`, { filename: 'cloudfront-invoke.js' });
 
 /**
- * How many runs one context serves before a fresh one replaces it. Whether AWS keeps a function's
- * globals from one run to the next is not documented (functions-javascript-runtime-20.html and
- * cloudfront-function-restrictions.html are silent): the local choice is that they are kept for a
- * while and then not, as a runtime kept warm and recycled would. Code that leaks state from one
- * viewer to the next shows it within these runs; code that counts on state surviving fails when
- * the context is replaced. A fresh node:vm context per run costs more than the rest of a cache hit
- * together (bench/RESULTS.md, "Hit path of the local edge").
+ * How many runs one context serves by default. Whether AWS keeps a function's globals from one run to
+ * the next is not documented (functions-javascript-runtime-20.html and cloudfront-function-restrictions.html
+ * are silent), so the local edge keeps nothing: a function that counts on state surviving fails here
+ * as it may in AWS. A larger `contextRuns` (the bench measures 100) shows what a fresh node:vm context
+ * per run costs the hit path.
  */
-const CONTEXT_RUNS = 100;
+const CONTEXT_RUNS = 1;
 
-/** Loads a function as CloudFront would create it; its runs share a context for CONTEXT_RUNS runs at a time. */
+/** Loads a function as CloudFront would create it; each context serves `contextRuns` runs. */
 export function loadCloudFrontFunction(code: string, options: SandboxOptions = {}): CloudFrontFunctionInstance {
   checkFunctionCode(code);
   // `import x from 'crypto'` / `'cloudfront'` (documented on the helper pages and in AWS's
   // examples) become require calls; nothing else about the script changes.
-  const script = new vm.Script(/^\s*import\s/m.test(code) ? transformSync(code, { loader: 'js', format: 'cjs', logLevel: 'silent' }).code : code, {
-    filename: 'cloudfront-function.js',
-  });
+  const source = /^\s*import\s/m.test(code) ? transformSync(code, { loader: 'js', format: 'cjs', logLevel: 'silent' }).code : code;
+  // "Functions operate in strict mode by default ... This cannot be changed" (functions-javascript-runtime-20.html):
+  // the directive goes on the first line, so line numbers in errors stay the function's own.
+  const script = new vm.Script(`'use strict';${source}`, { filename: 'cloudfront-function.js' });
   const log = options.log ?? (() => {});
   const timeout = options.timeoutMs ?? 1000;
   const clock = { startedAt: 0 };
@@ -225,7 +100,6 @@ export function loadCloudFrontFunction(code: string, options: SandboxOptions = {
       served++;
       return current;
     }
-    current = undefined;
     const context = runtimeContext(clock, log);
     script.runInContext(context, limit);
     current = { context, inner: vm.runInContext('globalThis', context) as Record<string, unknown> };
@@ -254,141 +128,11 @@ export function loadCloudFrontFunction(code: string, options: SandboxOptions = {
       } catch (error) {
         // A run that threw or was stopped may leave its context half changed: the next run gets a fresh one.
         current = undefined;
-        return { ok: false, error: 'FunctionExecutionError', reason: `the function threw: ${describe(error)}` };
+        return { ok: false, error: 'FunctionExecutionError', reason: `the function threw: ${describeThrown(error)}` };
       }
       return validate(sent as unknown as CfEvent, raw, result);
     },
   };
-}
-
-function describe(error: unknown): string {
-  if (error !== null && typeof error === 'object' && 'message' in error) {
-    const name = 'name' in error ? String((error as { name: unknown }).name) : 'Error';
-    return `${name}: ${String((error as { message: unknown }).message)}`;
-  }
-  return String(error);
-}
-
-/** A context holding only what the runtime documents. */
-function runtimeContext(clock: { readonly startedAt: number }, log: (line: string) => void): vm.Context {
-  const context = vm.createContext({}, { codeGeneration: { strings: false, wasm: false }, name: 'cloudfront-js-2.0' });
-  const global = vm.runInContext('globalThis', context) as Record<string, unknown>;
-  // `eval` stays (calling it throws an EvalError, as AWS says it throws); everything unlisted goes.
-  for (const name of Object.getOwnPropertyNames(global)) {
-    if (name === 'eval') continue;
-    if (Object.hasOwn(GLOBALS, name)) continue;
-    // A flag of node's own (`--expose-gc`, `--expose-externalize-string`, which adds `x`...) can add a
-    // global that cannot be deleted: it is overwritten with undefined instead, so the function sees
-    // nothing the runtime does not list, and stays writable, so the function's own top-level
-    // `var x` (minified code has them) still takes its value.
-    if (!Reflect.deleteProperty(global, name)) Object.defineProperty(global, name, { value: undefined, writable: true });
-  }
-  for (const [name, allowed] of Object.entries(GLOBALS)) {
-    if (name === 'globalThis') continue;
-    const value = global[name];
-    if (typeof value !== 'function' && (typeof value !== 'object' || value === null)) continue;
-    prune(value, allowed.statics ?? []);
-    const prototype = (value as { prototype?: unknown }).prototype;
-    if (typeof value === 'function' && typeof prototype === 'object' && prototype !== null) prune(prototype, allowed.prototype ?? []);
-  }
-  freezeDate(global, clock);
-  global['TextEncoder'] = TextEncoder;
-  global['TextDecoder'] = TextDecoder;
-  global['Buffer'] = Buffer;
-  global['atob'] = atob;
-  global['btoa'] = btoa;
-  global['console'] = {
-    // One argument: "CloudFront Functions doesn't support comma syntax, such as console.log('a', 'b')".
-    // What AWS does with a second argument is not said; it is ignored here.
-    log: (message: unknown) => log(typeof message === 'string' ? message : describe(message)),
-  };
-  global['require'] = requireModule;
-  return context;
-}
-
-/** Removes the function-valued members a listed built-in should not have. */
-function prune(target: object, keep: readonly string[]): void {
-  for (const member of Object.getOwnPropertyNames(target)) {
-    if (keep.includes(member) || LANGUAGE_MEMBERS.includes(member)) continue;
-    // What the language calls by itself (`${x}`, `+`, JSON) stays on every built-in: AWS's own
-    // examples interpolate errors and values.
-    if (member === 'toString' || member === 'valueOf' || member === 'toJSON') continue;
-    const descriptor = Object.getOwnPropertyDescriptor(target, member);
-    if (descriptor && typeof descriptor.value === 'function' && descriptor.configurable) delete (target as Record<string, unknown>)[member];
-  }
-}
-
-/** "All Date methods to query the current time always return the same value during the lifetime of a single function run." */
-function freezeDate(global: Record<string, unknown>, clock: { readonly startedAt: number }): void {
-  const RealDate = global['Date'] as DateConstructor;
-  const FrozenDate = function (this: unknown, ...args: unknown[]) {
-    if (!new.target) return new RealDate(clock.startedAt).toString();
-    return Reflect.construct(RealDate, args.length === 0 ? [clock.startedAt] : args, new.target);
-  } as unknown as DateConstructor;
-  Object.defineProperty(FrozenDate, 'prototype', { value: RealDate.prototype });
-  Object.defineProperty(RealDate.prototype, 'constructor', { value: FrozenDate, configurable: true, writable: true });
-  FrozenDate.now = () => clock.startedAt;
-  FrozenDate.parse = RealDate.parse;
-  FrozenDate.UTC = RealDate.UTC;
-  global['Date'] = FrozenDate;
-}
-
-/** The documented modules: querystring, crypto (md5, sha1, sha256; hex, base64, base64url), cloudfront. */
-function requireModule(name: string): unknown {
-  switch (name) {
-    case 'querystring':
-      return {
-        parse: querystring.parse,
-        decode: querystring.decode,
-        stringify: querystring.stringify,
-        encode: querystring.encode,
-        escape: querystring.escape,
-        unescape: querystring.unescape,
-      };
-    case 'crypto': {
-      const algorithm = (a: string) => {
-        if (!(CRYPTO_ALGORITHMS as readonly string[]).includes(a)) throw new Error(`Unsupported algorithm: ${a}`);
-        return a;
-      };
-      const digestable = (h: { update(d: string | Uint8Array): unknown; digest(): Buffer; digest(e: 'hex' | 'base64' | 'base64url'): string }) => {
-        const wrapped = {
-          update(data: string | Uint8Array) {
-            h.update(data);
-            return wrapped;
-          },
-          digest(encoding?: string) {
-            if (encoding === undefined) return h.digest();
-            if (!(CRYPTO_ENCODINGS as readonly string[]).includes(encoding)) throw new Error(`Unsupported encoding: ${encoding}`);
-            return h.digest(encoding as 'hex');
-          },
-        };
-        return wrapped;
-      };
-      return {
-        createHash: (a: string) => digestable(createHash(algorithm(a))),
-        createHmac: (a: string, key: string | Uint8Array) => digestable(createHmac(algorithm(a), key)),
-      };
-    }
-    case 'cloudfront':
-      // Origin modification and key value stores act on CloudFront itself: not emulated here; a
-      // function calling them fails loudly instead of silently doing nothing.
-      return {
-        kvs: () => {
-          throw new Error('The local edge has no CloudFront KeyValueStore');
-        },
-        updateRequestOrigin: () => {
-          throw new Error('The local edge does not emulate cf.updateRequestOrigin');
-        },
-        selectRequestOriginById: () => {
-          throw new Error('The local edge does not emulate cf.selectRequestOriginById');
-        },
-        createRequestOriginGroup: () => {
-          throw new Error('The local edge does not emulate cf.createRequestOriginGroup');
-        },
-      };
-    default:
-      throw new Error(`Cannot find module '${name}'`);
-  }
 }
 
 /** The event, built inside the context (its objects and arrays are the runtime's own). */
@@ -445,6 +189,8 @@ function validate(sent: CfEvent, raw: string | undefined, result: unknown): CfOu
       if (typeof body !== 'object' || typeof body.data !== 'string' || (body.encoding !== 'text' && body.encoding !== 'base64')) {
         return fail(`Expected a body string or { data, encoding: 'text' | 'base64' } but received ${JSON.stringify(body)}`);
       }
+      // A generated response whose base64 body does not decode is an error at CloudFront, not a 200.
+      if (body.encoding === 'base64' && !isBase64(body.data)) return fail('Expected valid base64 for body.data but received text that does not decode');
     }
     return { ok: true, kind: 'response', response };
   }
@@ -471,66 +217,4 @@ function validate(sent: CfEvent, raw: string | undefined, result: unknown): CfOu
     }
   }
   return { ok: true, kind: 'request', request, rawQueryString: raw };
-}
-
-/**
- * A viewer-request event from an HTTP request: lowercase header names, repeats as multiValue,
- * cookies out of the headers into their own object, the query string parsed into names and values.
- * AWS does not say whether those names and values are percent-decoded; they are left as sent
- * (functions that need exact values use rawQueryString(), as image-request does).
- */
-export function viewerRequestEvent(options: {
-  readonly method: string;
-  readonly uri: string;
-  readonly querystring: string | undefined;
-  readonly headers: readonly [string, string][];
-  readonly clientIp: string;
-  readonly requestId: string;
-  readonly distributionDomainName?: string;
-  readonly distributionId?: string;
-}): CfEvent {
-  const headers: Record<string, CfValue> = {};
-  const cookies: Record<string, CfValue> = {};
-  const add = (into: Record<string, CfValue>, name: string, value: string) => {
-    const existing = into[name];
-    if (!existing) into[name] = { value };
-    else into[name] = { value: existing.value, multiValue: [...(existing.multiValue ?? [{ value: existing.value }]), { value }] };
-  };
-  for (const [name, value] of options.headers) {
-    const lower = name.toLowerCase();
-    if (lower === 'cookie') {
-      for (const pair of value.split(';')) {
-        const eq = pair.indexOf('=');
-        const cookie = (eq === -1 ? pair : pair.slice(0, eq)).trim();
-        if (cookie !== '') add(cookies, cookie, eq === -1 ? '' : pair.slice(eq + 1).trim());
-      }
-    } else {
-      add(headers, lower, value);
-    }
-  }
-  const query: Record<string, CfValue> = {};
-  for (const piece of (options.querystring ?? '').split('&')) {
-    if (piece === '') continue;
-    const eq = piece.indexOf('=');
-    add(query, eq === -1 ? piece : piece.slice(0, eq), eq === -1 ? '' : piece.slice(eq + 1));
-  }
-  const raw = options.querystring;
-  return {
-    version: '1.0',
-    context: {
-      distributionDomainName: options.distributionDomainName ?? 'd111111abcdef8.cloudfront.net',
-      distributionId: options.distributionId ?? 'EDFDVBD6EXAMPLE',
-      eventType: 'viewer-request',
-      requestId: options.requestId,
-    },
-    viewer: { ip: options.clientIp },
-    request: {
-      method: options.method,
-      uri: options.uri,
-      querystring: query,
-      headers,
-      cookies,
-      rawQueryString: () => raw,
-    },
-  };
 }

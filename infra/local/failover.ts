@@ -5,8 +5,8 @@
  * cached), and origin-request runs again for the secondary.
  */
 import type { CloudFrontRequest } from 'aws-lambda';
-import { originRequestEvent, originResponseEvent } from '../../functions/adapters/cloudfront/events.ts';
-import type { EventOrigin } from '../../functions/adapters/cloudfront/events.ts';
+import { originRequestEvent, originResponseEvent } from './cloudfront-events.ts';
+import type { EventOrigin } from './cloudfront-events.ts';
 import type { BehaviorSpec, DistributionSpec, OriginSpec } from '../distribution.ts';
 import { findOrigin, s3DomainName } from '../distribution.ts';
 import { FunctionFailure, cloudFrontError, eventOptions } from './answer.ts';

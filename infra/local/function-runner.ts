@@ -5,11 +5,11 @@
  * CloudFront's 502/503 page.
  */
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
-import type { EventType } from '../../functions/adapters/cloudfront/events.ts';
-import { DEFAULT_LIMITS, validateResult } from '../../functions/adapters/cloudfront/validate.ts';
+import type { EventType } from './cloudfront-events.ts';
+import { validateResult } from './cloudfront-validate.ts';
 import type { DistributionSpec, FunctionName } from '../distribution.ts';
 import { FunctionFailure } from './answer.ts';
-import { FUNCTION_TIMEOUT_SECONDS } from './rules/table.ts';
+import { CLOUDFRONT_QUOTAS } from '../cloudfront-quotas.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: one table holds handlers of every event shape; the edge validates what they return
 export type EdgeFunction = (event: any) => unknown;
@@ -50,11 +50,9 @@ export interface FunctionRunnerOptions {
 export type RunFunction = ReturnType<typeof createFunctionRunner>;
 
 export function createFunctionRunner(options: FunctionRunnerOptions) {
-  const limits = DEFAULT_LIMITS;
-
   function timeoutMs(eventType: EventType, fn: FunctionName): number {
     // The quota column in force (rules/table.ts: quota.timeout): strict by default, or current.
-    const column = FUNCTION_TIMEOUT_SECONDS[options.quotas ?? 'strict'];
+    const column = CLOUDFRONT_QUOTAS.functionTimeoutSeconds[options.quotas ?? 'strict'];
     const quota = eventType.startsWith('origin') ? column.origin : column.viewer;
     return Math.min(options.spec.functions[fn].timeoutSeconds, quota) * 1000;
   }
@@ -92,7 +90,7 @@ export function createFunctionRunner(options: FunctionRunnerOptions) {
     } finally {
       clearTimeout(timer);
     }
-    const validated = validateResult(eventType, sent, result, limits);
+    const validated = validateResult(eventType, sent, result);
     if (!validated.ok) {
       record('LambdaValidationError', validated.reason);
       throw new FunctionFailure('LambdaValidationError', `${fn} on ${eventType}: ${validated.reason}`);

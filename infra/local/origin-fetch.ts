@@ -7,7 +7,7 @@ import { STATUS_CODES, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
 import { fromCfHeaders, toCfHeaders } from '../../functions/adapters/cloudfront/headers.ts';
-import { isDisallowedHeader } from '../../functions/adapters/cloudfront/validate.ts';
+import { isDisallowedHeader } from './cloudfront-validate.ts';
 import type { OriginSpec } from '../distribution.ts';
 import { HOP_BY_HOP } from './answer.ts';
 import type { S3Fetch } from './aws-s3.ts';

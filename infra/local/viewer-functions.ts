@@ -3,8 +3,9 @@
  * Function in the cloudfront-js-2.0 sandbox) and viewer-response. A response generated in
  * viewer-request goes straight back to the viewer and is never cached.
  */
+import { STATUS_CODES } from 'node:http';
 import type { CloudFrontRequest } from 'aws-lambda';
-import { viewerRequestEvent, viewerResponseEvent } from '../../functions/adapters/cloudfront/events.ts';
+import { viewerRequestEvent, viewerResponseEvent } from './cloudfront-events.ts';
 import type { FunctionName } from '../distribution.ts';
 import { viewerRuntimeOf } from '../distribution.ts';
 import { FunctionFailure, eventOptions } from './answer.ts';
@@ -44,7 +45,7 @@ async function viaCloudFrontFunction(x: Exchange, fn: FunctionName, request: Clo
   const loaded = fns.cloudFrontFunctions?.[fn];
   if (!loaded) throw new FunctionFailure('FunctionExecutionError', `no CloudFront Function is loaded for ${fn}`);
   const started = performance.now();
-  const ran = await runViewerRequestFunction(loaded, request, x.requestId);
+  const ran = await runViewerRequestFunction(loaded, request, x.requestId, x.rawUrl.includes('?'));
   const result = ran.result;
   x.functions.push({
     eventType: 'viewer-request',
@@ -68,7 +69,7 @@ export async function viewerResponseStage(x: Exchange, answer: Answer, request: 
   const event = viewerResponseEvent({
     ...eventOptions(request),
     requestId: x.requestId,
-    response: { status: String(answer.status), statusDescription: '', headers: structuredClone(answer.headers) },
+    response: { status: String(answer.status), statusDescription: STATUS_CODES[answer.status] ?? '', headers: structuredClone(answer.headers) },
   });
   const result = await fns.run(x.functions, 'viewer-response', fn, event);
   if (result.kind !== 'response') return answer;

@@ -36,7 +36,8 @@ function walk(dir: string, out: string[]): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(full, out);
+      const relative = `${path.relative(ROOT, full).split(path.sep).join('/')}/`;
+      if (entry.name !== 'node_modules' && !entry.name.startsWith('.') && !CREATED.includes(relative)) walk(full, out);
     } else if (entry.isFile() && TEXT_FILE.test(entry.name) && entry.name !== 'SOURCES.md') {
       out.push(full);
     }

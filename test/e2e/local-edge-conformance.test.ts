@@ -9,7 +9,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviorSpec, CachePolicySpec, DistributionSpec } from '../../infra/distribution.ts';
-import { imageCachePolicy, distribution } from '../../infra/distribution.ts';
+import { TRANSIENT_ERROR_STATUSES, distribution, imageCachePolicy } from '../../infra/distribution.ts';
 import { startEdge } from '../../infra/local/edge.ts';
 import type { Edge, EdgeOptions } from '../../infra/local/edge.ts';
 import { listen } from '../../infra/serve/listen.ts';
@@ -253,7 +253,7 @@ describe('what reaches the origin', () => {
 });
 
 describe('the cache', () => {
-  it('[cache.head-from-get] answers HEAD from the GET entry, without a body; a HEAD miss is not stored', async () => {
+  it('[cache.head-from-get] answers HEAD from the GET entry, without a body; a HEAD miss is stored for HEADs', async () => {
     const { edge } = await edgeWith();
     const path = fresh('head');
     const got = await get(`${edge.url}${path}`);
@@ -264,7 +264,14 @@ describe('the cache', () => {
     expect(seenAt(main, path)).toHaveLength(1);
     const headFirst = fresh('head-first');
     expect((await get(`${edge.url}${headFirst}`, {}, 'HEAD')).headers.get('x-cache')).toBe('Miss from cloudfront');
-    expect((await get(`${edge.url}${headFirst}`)).headers.get('x-cache')).toBe('Miss from cloudfront');
+    // The second HEAD is a hit: the origin sees one HEAD.
+    const again = await get(`${edge.url}${headFirst}`, {}, 'HEAD');
+    expect(again.headers.get('x-cache')).toBe('Hit from cloudfront');
+    expect(again.body.byteLength).toBe(0);
+    // A GET never gets the bodiless HEAD entry: it goes to the origin, and HEADs then use its entry.
+    const body = await get(`${edge.url}${headFirst}`);
+    expect(body.headers.get('x-cache')).toBe('Miss from cloudfront');
+    expect(body.body.byteLength).toBeGreaterThan(0);
     expect(seenAt(main, headFirst).map((s) => s.method)).toEqual(['HEAD', 'GET']);
   });
 
@@ -285,7 +292,8 @@ describe('the cache', () => {
 
   it('[cache.stale-on-5xx] serves the expired object when the origin answers 5xx, unless stale-if-error has run out', async () => {
     let clock = Date.parse('2026-12-03T12:00:00Z');
-    const { edge } = await edgeWith({ edge: { now: () => clock } });
+    // CloudFront's default error caching (10 s for every status), not the distribution's 0 for its transient errors.
+    const { edge } = await edgeWith({ edge: { now: () => clock }, spec: { errorCaching: [] } });
     const path = fresh('stale');
     flaky.set(path, { status: 200, cacheControl: 'max-age=60' });
     expect((await get(`${edge.url}${path}`)).body.toString()).toBe(`main 200 ${path}`);
@@ -308,6 +316,30 @@ describe('the cache', () => {
     clock += 61_000;
     flaky.set(limited, { status: 503, cacheControl: 'no-store' });
     expect((await get(`${edge.url}${limited}`)).status).toBe(503);
+  });
+
+  it('[cache.error-ttl-zero] does not keep the transient errors the distribution gives an error-caching minimum TTL of 0 (500, 502, 503)', async () => {
+    expect(distribution.errorCaching).toEqual(TRANSIENT_ERROR_STATUSES.map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })));
+    expect(TRANSIENT_ERROR_STATUSES).toEqual([500, 502, 503]);
+    const { edge } = await edgeWith();
+    for (const status of TRANSIENT_ERROR_STATUSES) {
+      const path = fresh(`transient-${status}`);
+      flaky.set(path, { status, cacheControl: 'no-store' });
+      const first = await get(`${edge.url}${path}`);
+      const second = await get(`${edge.url}${path}`);
+      expect([first.status, second.status, second.headers.get('x-cache')]).toEqual([status, status, 'Miss from cloudfront']);
+      // The viewer's retry reaches the origin; a cured error is served at once.
+      flaky.set(path, { status: 200, cacheControl: 'max-age=60' });
+      expect((await get(`${edge.url}${path}`)).status).toBe(200);
+      expect(seenAt(main, path)).toHaveLength(3);
+    }
+    // Under CloudFront's default (10 s for every status) the same 503 sticks.
+    const sticky = await edgeWith({ spec: { errorCaching: [] } });
+    const path = fresh('sticky-503');
+    flaky.set(path, { status: 503, cacheControl: 'no-store' });
+    await get(`${sticky.edge.url}${path}`);
+    expect((await get(`${sticky.edge.url}${path}`)).headers.get('x-cache')).toBe('Hit from cloudfront');
+    expect(seenAt(main, path)).toHaveLength(1);
   });
 
   it('[cache.collapsing] collapses simultaneous misses into one origin request, but not under CachingDisabled', async () => {
@@ -446,6 +478,24 @@ describe('what functions can and cannot change', () => {
     await get(`${edge.url}${fresh('404')}`);
     expect(viewerResponses).toEqual(['200']);
     expect(calls.originResponse.map((e) => e.Records[0]!.cf.response.status)).toEqual(['200', '404']);
+  });
+
+  it('[fn.viewer-response-event] gives viewer-response the status and its reason phrase, "OK" for a 200, as AWS\'s example event does', async () => {
+    const seen: { status: string; statusDescription: string }[] = [];
+    const { edge } = await edgeWith({
+      behavior: { functions: { 'viewer-response': 'signed-url' } },
+      edge: {
+        functions: {
+          'signed-url': (event: CloudFrontResponseEvent) => {
+            const { status, statusDescription } = event.Records[0]!.cf.response;
+            seen.push({ status, statusDescription });
+            return event.Records[0]!.cf.response;
+          },
+        },
+      },
+    });
+    await get(`${edge.url}${fresh('described')}`);
+    expect(seen).toEqual([{ status: '200', statusDescription: 'OK' }]);
   });
 
   it('[fn.generated-not-cached] runs viewer-request for every request when it generates the response, and caches nothing', async () => {

@@ -10,12 +10,12 @@
 import type { CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { viewerRequestEvent as lambdaEvent } from '../../functions/adapters/cloudfront/events.ts';
+import { functionViewerRequestEvent, viewerRequestEvent as lambdaEvent } from '../../infra/local/cloudfront-events.ts';
 import { silentLog } from '../../functions/core/log.ts';
 import { createHandler } from '../../functions/image-request/handler.ts';
 import { buildCloudFrontFunction } from '../../infra/build/cloudfront-function.ts';
 import { imageRequestConfig } from '../../infra/config.ts';
-import { loadCloudFrontFunction, viewerRequestEvent as cfEvent } from '../../infra/local/cloudfront-sandbox.ts';
+import { loadCloudFrontFunction } from '../../infra/local/cloudfront-sandbox.ts';
 import type { CloudFrontFunctionInstance, CfOutcome, CfRequest } from '../../infra/local/cloudfront-sandbox.ts';
 import { CORPUS } from '../support/corpus.ts';
 
@@ -77,14 +77,16 @@ async function viaLambda(c: Case): Promise<Answer> {
 }
 
 async function viaCloudFront(c: Case): Promise<Answer> {
-  const event = cfEvent({
-    method: c.method,
-    uri: c.uri,
-    querystring: c.querystring === '' ? undefined : c.querystring,
-    headers: headers(c),
-    clientIp: '192.0.2.1',
-    requestId: 'diff',
-  });
+  const event = functionViewerRequestEvent(
+    lambdaEvent({
+      clientIp: '192.0.2.1',
+      method: c.method,
+      uri: c.uri,
+      querystring: c.querystring,
+      headers: Object.fromEntries(headers(c).map(([k, v]) => [k.toLowerCase(), [{ key: k, value: v }]])),
+      requestId: 'diff',
+    }),
+  );
   const sent = JSON.stringify(event.request.querystring);
   const outcome: CfOutcome = await cloudFront.run(event);
   if (!outcome.ok) return { kind: 'failure', reason: `${outcome.error}: ${outcome.reason}` };

@@ -10,8 +10,8 @@
 import type { CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResultResponse } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { originRequestEvent, viewerRequestEvent } from '../../functions/adapters/cloudfront/events.ts';
-import { validateResult } from '../../functions/adapters/cloudfront/validate.ts';
+import { originRequestEvent, viewerRequestEvent } from '../../infra/local/cloudfront-events.ts';
+import { validateResult } from '../../infra/local/cloudfront-validate.ts';
 import { isEdgeError } from '../../functions/core/errors.ts';
 import { derivedUri, parseDerivedUri, parseImageUrl } from '../../functions/core/grammar.ts';
 import { decodeKey } from '../../functions/core/keys.ts';

@@ -10,7 +10,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/
 import type { CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { validateResult } from '../../functions/adapters/cloudfront/validate.ts';
+import { validateResult } from '../../infra/local/cloudfront-validate.ts';
 import { readCopyright } from '../../functions/adapters/image/exif.ts';
 import { s3Store } from '../../functions/adapters/s3/store.ts';
 import type { ObjectStore } from '../../functions/adapters/s3/store.ts';
@@ -19,10 +19,11 @@ import { startLocalS3 } from '../../infra/local/s3.ts';
 import type { LocalS3 } from '../../infra/local/s3.ts';
 import * as src from '../support/image-engine-sources.ts';
 import { countingResizeHandler } from '../support/resize.ts';
+import { CLOUDFRONT_QUOTAS } from '../../infra/cloudfront-quotas.ts';
 import { corruptInterlacedPng } from '../support/attacks.ts';
 
 const BUCKET = 'edge-images-originals';
-const CAP = 1024 * 1024;
+const CAP = CLOUDFRONT_QUOTAS.generatedResponseBytes.origin;
 let s3: LocalS3;
 let logs: LogLine[];
 let renders: number;

@@ -123,7 +123,7 @@ describe('Lambda@Edge limits from the data', () => {
     expect(limitProblems(spec, 'image-request', 2 * 1024 * 1024)).toEqual([
       'Expected a timeout of 1 to 5 s for image-request (viewer-request) but received 6',
       'Expected a memory of 128 to 128 MB for image-request (viewer-request) but received 256',
-      'Expected a zip of at most 1048576 bytes for image-request (viewer-request) but received 2097152',
+      'Expected a zip of at most 1000000 bytes for image-request (viewer-request) but received 2097152',
     ]);
     const origin = applyOverrides(distribution, { functions: { 'image-resize': { timeoutSeconds: 31 } } });
     expect(limitProblems(origin, 'image-resize')).toEqual(['Expected a timeout of 1 to 30 s for image-resize (origin-response) but received 31']);

@@ -14,12 +14,13 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent, S3Event } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateResult } from '../../functions/adapters/cloudfront/validate.ts';
+import { validateResult } from '../../infra/local/cloudfront-validate.ts';
 import { distribution } from '../../infra/distribution.ts';
 import type { EventType, FunctionName } from '../../infra/distribution.ts';
 import type { PackagedFunctionName } from '../../infra/build/bundle.ts';
 import { EDGE_HANDLER, EDGE_RUNTIME, REGIONAL_LIMITS, VIEWER_LIMITS, functionNames, isViewerEvent, slotsOf } from '../../infra/build/limits.ts';
-import { loadCloudFrontFunction, viewerRequestEvent } from '../../infra/local/cloudfront-sandbox.ts';
+import { loadCloudFrontFunction } from '../../infra/local/cloudfront-sandbox.ts';
+import { functionViewerRequestEvent, viewerRequestEvent } from '../../infra/local/cloudfront-events.ts';
 import type { Manifest, ManifestFunction } from '../../infra/build/manifest.ts';
 import { bucketRegions, packageFunctions } from '../../infra/build/package.ts';
 import { DISTRIBUTION_ARN_PLACEHOLDER, EDGE_SERVICE_PRINCIPALS, REGIONAL_SERVICE_PRINCIPALS } from '../../infra/build/policies.ts';
@@ -87,21 +88,21 @@ describe('npm run package', () => {
       runtime: 'cloudfront-js-2.0',
       eventType: 'viewer-request',
       behaviors: ['*'],
-      limitBytes: 10240,
+      limitBytes: 10000,
     });
     expect(f.bytes).toBe(Buffer.byteLength(code));
     expect(f.bytes).toBeLessThanOrEqual(f.limitBytes);
     expect(f.sha256).toBe(createHash('sha256').update(code).digest('hex'));
     // The file as an operator pastes it, run as CloudFront would (the local cloudfront-js-2.0 sandbox).
     const outcome = await loadCloudFrontFunction(code).run(
-      viewerRequestEvent({
-        method: 'GET',
-        uri: '/128x128/photos/cat.jpg',
-        querystring: undefined,
-        headers: [['Accept', 'image/avif,image/webp,*/*']],
-        clientIp: '192.0.2.1',
-        requestId: 'pkg',
-      }),
+      functionViewerRequestEvent(
+        viewerRequestEvent({
+          uri: '/128x128/photos/cat.jpg',
+          headers: { accept: [{ key: 'Accept', value: 'image/avif,image/webp,*/*' }] },
+          clientIp: '192.0.2.1',
+          requestId: 'pkg',
+        }),
+      ),
     );
     expect(outcome).toMatchObject({ ok: true, kind: 'request', request: { uri: '/_derived/photos/cat.jpg/128x128-cover-q75.avif' } });
   });

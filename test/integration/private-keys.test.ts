@@ -7,7 +7,7 @@ import { createPublicKey, createSign, createVerify } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
-import { viewerRequestEvent } from '../../functions/adapters/cloudfront/events.ts';
+import { viewerRequestEvent } from '../../infra/local/cloudfront-events.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';

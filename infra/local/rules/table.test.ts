@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ORIGIN_LIMITS, VIEWER_LIMITS } from '../../build/limits.ts';
 import { CONFORMANCE_PAGE, renderConformancePage } from './page.ts';
-import { FUNCTION_TIMEOUT_SECONDS, RULES } from './table.ts';
+import { CLOUDFRONT_QUOTAS } from '../../cloudfront-quotas.ts';
+import { RULES } from './table.ts';
 
 /** Whether `file` has a test (it / test, .each included) whose title carries `[id]`. */
 function provenIn(file: string, id: string): boolean {
@@ -34,16 +35,12 @@ describe('the rules table', () => {
   });
 
   it('[quota.memory-zip] matches the build-time limits for the strict column, and the timeouts the edge enforces', () => {
+    // "1 MB" and "50 MB" at their smaller reading.
     expect([VIEWER_LIMITS.maxMemoryMb, VIEWER_LIMITS.zipBytes, ORIGIN_LIMITS.maxMemoryMb, ORIGIN_LIMITS.zipBytes]).toEqual([
-      128,
-      1024 * 1024,
-      10_240,
-      50 * 1024 * 1024,
+      128, 1_000_000, 10_240, 50_000_000,
     ]);
-    expect([VIEWER_LIMITS.timeoutSeconds, ORIGIN_LIMITS.timeoutSeconds]).toEqual([
-      FUNCTION_TIMEOUT_SECONDS.strict.viewer,
-      FUNCTION_TIMEOUT_SECONDS.strict.origin,
-    ]);
-    expect(FUNCTION_TIMEOUT_SECONDS.current).toEqual({ viewer: 30, origin: 30 });
+    const timeouts = CLOUDFRONT_QUOTAS.functionTimeoutSeconds;
+    expect([VIEWER_LIMITS.timeoutSeconds, ORIGIN_LIMITS.timeoutSeconds]).toEqual([timeouts.strict.viewer, timeouts.strict.origin]);
+    expect(timeouts).toEqual({ strict: { viewer: 5, origin: 30 }, current: { viewer: 30, origin: 30 } });
   });
 });

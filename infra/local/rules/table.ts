@@ -9,6 +9,8 @@
 import { COMPRESSED_STATUSES, MAX_COMPRESSED_BYTES, MIN_COMPRESSED_BYTES } from './compression.ts';
 import { DEFAULT_ERROR_CACHING_MIN_TTL, ERRORS_ALWAYS_CACHED, ERRORS_CACHED_WITH_MAX_AGE, ERRORS_REFUSAL_HONOURED } from './caching.ts';
 import { MAX_REQUEST_BYTES, MAX_URL_BYTES } from './path.ts';
+import { CLOUDFRONT_QUOTAS } from '../../cloudfront-quotas.ts';
+import { TRANSIENT_ERROR_STATUSES } from '../../distribution.ts';
 
 export type Area = 'request' | 'forwarding' | 'cache' | 'compression' | 'response' | 'functions' | 'quotas';
 
@@ -42,11 +44,13 @@ const UNIT = {
   caching: 'infra/local/rules/caching.test.ts',
   path: 'infra/local/rules/path.test.ts',
   compression: 'infra/local/rules/compression.test.ts',
-  validate: 'functions/adapters/cloudfront/validate.test.ts',
+  validate: 'infra/local/cloudfront-validate.test.ts',
   table: 'infra/local/rules/table.test.ts',
 } as const;
 /** The integration test: the local edge over real HTTP with recording origins. */
 const CONFORMANCE_TEST = 'test/e2e/local-edge-conformance.test.ts';
+/** The CloudFront Functions sandbox. */
+const SANDBOX_TEST = 'infra/local/cloudfront-sandbox.test.ts';
 
 const list = (codes: readonly number[]) => codes.join(', ');
 
@@ -291,6 +295,14 @@ export const RULES: readonly Rule[] = [
     test: UNIT.caching,
   },
   {
+    id: 'cache.error-ttl-zero',
+    area: 'cache',
+    rule: 'The error caching minimum TTL is set per status (custom error responses); 0 keeps an error out of the cache, no-store or not, and no error page is needed for it.',
+    source: `${GUIDE}/custom-error-pages-expiration.html`,
+    local: `distribution.ts sets 0 for ${list(TRANSIENT_ERROR_STATUSES)}, the failures image-resize answers that a retry can cure; the local edge keeps none of them, and infra/cdn.ts deploys the same setting.`,
+    test: CONFORMANCE_TEST,
+  },
+  {
     id: 'cache.disabled',
     area: 'cache',
     rule: 'The CachingDisabled policy (every TTL 0) caches nothing and prevents request collapsing.',
@@ -312,8 +324,8 @@ export const RULES: readonly Rule[] = [
     area: 'cache',
     rule: 'GET and HEAD share the cached object: a HEAD is answered from the GET entry.',
     source: `${GUIDE}/HTTPStatusCodes.html`,
-    local: 'HEAD hits the GET entry (headers without the body); a HEAD miss goes to the origin as HEAD and is not stored.',
-    silent: 'Whether a HEAD miss fills the cache: it does not (it has no body to serve a GET).',
+    local: 'HEAD hits the GET entry (headers without the body); a HEAD miss goes to the origin as HEAD and is stored, so a second HEAD is a hit.',
+    silent: 'Whether a HEAD miss can answer a later GET: it cannot (it has no body); it is kept in an entry that answers HEADs only.',
     test: CONFORMANCE_TEST,
   },
   {
@@ -422,10 +434,11 @@ export const RULES: readonly Rule[] = [
   {
     id: 'fn.key-other-name',
     area: 'functions',
-    rule: '`key` is the name of the header the entry belongs to.',
-    source: `${EVENT_STRUCTURE}#request-event-fields-request`,
-    local: "An entry whose key names another header (`x-note: [{ key: 'Connection' }]`) is a 502 LambdaValidationError.",
-    silent: 'AWS does not say what it does with such an entry; refusing it keeps the disallowed and read-only checks from being bypassed.',
+    rule: "AWS's example \"Overriding a response header\" copies an entry, key and all, under another map name (`last-modified: [{ key: 'X-Amz-Meta-Last-Modified', ... }]`) and the viewer gets Last-Modified: the map name is the header.",
+    source: `${GUIDE}/lambda-examples.html`,
+    local:
+      'Accepted; the entry goes out under its map name, and the disallowed and read-only checks read map names, so a key cannot smuggle a header past them.',
+    silent: 'AWS does not say which name wins when key and map name differ; its example shows the map name does.',
     test: UNIT.validate,
   },
   {
@@ -441,7 +454,7 @@ export const RULES: readonly Rule[] = [
     area: 'functions',
     rule: 'Read-only headers per event (viewer-request: Content-Length, Host, Transfer-Encoding, Via; origin-request adds Accept-Encoding and the conditional headers; origin-response: Transfer-Encoding, Via; viewer-response: Warning, Via and the body headers): changing one is a 502.',
     source: `${RESTRICTIONS_ALL}#function-restrictions-read-only-headers`,
-    local: 'The lists of functions/adapters/cloudfront/validate.ts (CDN-Loop among them).',
+    local: 'The lists of infra/local/cloudfront-validate.ts (CDN-Loop among them).',
     test: UNIT.validate,
   },
   {
@@ -485,6 +498,15 @@ export const RULES: readonly Rule[] = [
     test: CONFORMANCE_TEST,
   },
   {
+    id: 'fn.viewer-response-event',
+    area: 'functions',
+    rule: 'A viewer-response event carries the response\'s status and statusDescription (AWS\'s example viewer-response event: status "200", statusDescription "OK").',
+    source: `${EVENT_STRUCTURE}#lambda-event-structure-response`,
+    local: 'statusDescription is the status\'s reason phrase (Node\'s STATUS_CODES), "OK" for a 200.',
+    silent: 'The description CloudFront gives a status whose origin sent another reason phrase: the standard phrase.',
+    test: CONFORMANCE_TEST,
+  },
+  {
     id: 'fn.generated-not-cached',
     area: 'functions',
     rule: 'A response generated by a viewer-request function is returned without going to the cache; X-Cache says LambdaGeneratedResponse.',
@@ -505,9 +527,10 @@ export const RULES: readonly Rule[] = [
   {
     id: 'fn.body-replace',
     area: 'functions',
-    rule: 'A replaced request body (action `replace`, text or base64) goes to the origin; invalid base64 is an error; a body over the quota is truncated (40 KB / 1 MB as text, 53.2 KB / 1.33 MB as base64).',
+    rule: 'A replaced request body (action `replace`, text or base64) goes to the origin; invalid base64 is an error; "If the request body exceeds the size limit, the request fails with a 502" (40 KB / 1 MB as text, 53.2 KB / 1.33 MB as base64, viewer / origin request).',
     source: `${RESTRICTIONS_LAMBDA}#lambda-at-edge-restrictions-request-body`,
-    local: 'The same: the origin receives the replaced (and, over the quota, truncated) body.',
+    local: `The origin receives the replaced body; over ${CLOUDFRONT_QUOTAS.replacedBodyBytes.viewer} / ${CLOUDFRONT_QUOTAS.replacedBodyBytes.origin} bytes as text (1.33 times that in base64 characters) it is a 502 LambdaValidationError, never truncated.`,
+    silent: '"KB" and "MB" read at their smaller value (1,000 and 1,000,000 bytes).',
     test: UNIT.validate,
   },
   {
@@ -517,6 +540,62 @@ export const RULES: readonly Rule[] = [
     source: `${EVENT_STRUCTURE}#request-event-fields-request`,
     local: 'End to end through a recording origin.',
     test: CONFORMANCE_TEST,
+  },
+
+  // CloudFront Functions (cloudfront-js-2.0), run in the local sandbox.
+  {
+    id: 'cff.strict-mode',
+    area: 'functions',
+    rule: '"Functions operate in strict mode by default, so you don\'t need to add a use strict statement in your function code. This cannot be changed."',
+    source: `${GUIDE}/functions-javascript-runtime-20.html`,
+    local:
+      'Every function runs in strict mode: an undeclared assignment throws, `this` in a plain call is undefined, a write to a frozen object throws (a FunctionExecutionError, 503).',
+    test: SANDBOX_TEST,
+  },
+  {
+    id: 'cff.async',
+    area: 'functions',
+    rule: '"await can be used inside async functions only. async arguments and closures are not supported."',
+    source: `${GUIDE}/functions-javascript-runtime-20.html`,
+    local: 'Refused when the function is created: an async function inside another function, or passed as an argument; top-level async functions run.',
+    silent: 'Whether AWS refuses such code at creation or fails at run time: at creation, where the syntax is checked.',
+    test: SANDBOX_TEST,
+  },
+  {
+    id: 'cff.buffer',
+    area: 'functions',
+    rule: 'The Buffer module: the listed methods (Buffer.alloc, from, concat, byteLength, compare, isBuffer, isEncoding; buf.toString, write, read*/write* of the listed widths, slice, subarray, ...) with the encodings utf8, hex, base64 and base64url.',
+    source: `${GUIDE}/functions-javascript-runtime-20.html`,
+    local:
+      'A facade over Node\'s Buffer answers the listed members only (no allocUnsafeSlow, BigInt readers, lowercase aliases or toLocaleString) and throws "Unknown encoding" for latin1, ascii, utf16le and the rest.',
+    silent: 'Whether a Buffer also has the typed array methods: yes, the listed ones (a Buffer is a Uint8Array).',
+    test: SANDBOX_TEST,
+  },
+  {
+    id: 'cff.typed-arrays',
+    area: 'functions',
+    rule: 'Typed arrays: from and of, and the listed ES 6 prototype methods (copyWithin, every, fill, filter, find, findIndex, forEach, includes, indexOf, join, lastIndexOf, map, reduce, reduceRight, reverse, set, slice, some, sort, subarray, toString).',
+    source: `${GUIDE}/functions-javascript-runtime-20.html`,
+    local:
+      "The prototype every typed array shares keeps those only (at, entries, keys, values, findLast, toReversed, toSorted, with are removed); TextEncoder returns the runtime's own Uint8Array.",
+    test: SANDBOX_TEST,
+  },
+  {
+    id: 'cff.base64-body',
+    area: 'functions',
+    rule: 'A generated response body with encoding base64 must be valid base64; AWS returns an error otherwise.',
+    source: `${GUIDE}/functions-event-structure.html`,
+    local: 'A FunctionValidationError (502).',
+    silent: 'The status of that error is not given: 502, as for every other invalid result.',
+    test: SANDBOX_TEST,
+  },
+  {
+    id: 'cff.raw-query-string',
+    area: 'functions',
+    rule: 'rawQueryString(): the query string without the leading `?`; "" when the `?` is present with nothing after it, undefined when there is no `?`.',
+    source: `${GUIDE}/general-helper-methods.html`,
+    local: "The same, from the viewer's own URL.",
+    test: SANDBOX_TEST,
   },
 
   // Quotas.
@@ -532,11 +611,12 @@ export const RULES: readonly Rule[] = [
   {
     id: 'quota.generated-size',
     area: 'quotas',
-    rule: 'A generated response (headers and body): 40 KB in viewer events, 1 MB in origin events. Over it: 502.',
+    rule: '"Size of a response that is generated by a Lambda function, including headers and body": 40 KB for viewer request and viewer response events, 1 MB for origin request and origin response events. Over it: 502.',
     source: QUOTAS,
-    local: 'Enforced by the result validator.',
-    silent: 'Whether a base64 body counts encoded or decoded: encoded, the stricter reading.',
-    quota: { strict: 'viewer 40 KB, origin 1 MB', current: 'viewer 40 KB, origin 1 MB' },
+    local: `Enforced by the result validator at ${CLOUDFRONT_QUOTAS.generatedResponseBytes.viewer} and ${CLOUDFRONT_QUOTAS.generatedResponseBytes.origin} bytes (infra/cloudfront-quotas.ts, also image-resize's cap).`,
+    silent:
+      'KB and MB without 1,000 or 1,024: the smaller reading (40,000 and 1,000,000 bytes). Whether a base64 body counts encoded or decoded: encoded, the stricter reading.',
+    quota: { strict: 'viewer 40,000 bytes, origin 1,000,000 bytes', current: 'viewer 40,000 bytes, origin 1,000,000 bytes' },
     test: UNIT.validate,
   },
   {
@@ -546,13 +626,17 @@ export const RULES: readonly Rule[] = [
     source: QUOTAS,
     local:
       'Checked at build time (infra/build/limits.ts) on the strict column for viewer functions; the local edge runs functions in-process and does not measure memory.',
-    quota: { strict: 'viewer 128 MB / 1 MB zip; origin 10,240 MB / 50 MB', current: 'every event 10,240 MB / 50 MB' },
+    quota: { strict: 'viewer 128 MB / 1,000,000-byte zip; origin 10,240 MB / 50,000,000-byte zip', current: 'every event 10,240 MB / 50,000,000-byte zip' },
     test: UNIT.table,
   },
+  {
+    id: 'quota.function-size',
+    area: 'quotas',
+    rule: 'CloudFront Functions: "Maximum size of a function: 10 KB".',
+    source: `${GUIDE}/cloudfront-limits.html#limits-functions`,
+    local: `The build refuses image-request's CloudFront Function over ${CLOUDFRONT_QUOTAS.functionCodeBytes} bytes (printing its headroom), and the sandbox refuses any code over it when the function is created.`,
+    silent: '10 KB without 1,000 or 1,024: the smaller reading, 10,000 bytes of UTF-8.',
+    quota: { strict: '10,000 bytes', current: '10,000 bytes' },
+    test: 'infra/build/cloudfront-function.test.ts',
+  },
 ];
-
-/** The quota values the local edge enforces, by column. */
-export const FUNCTION_TIMEOUT_SECONDS: Readonly<Record<'strict' | 'current', { readonly viewer: number; readonly origin: number }>> = {
-  strict: { viewer: 5, origin: 30 },
-  current: { viewer: 30, origin: 30 },
-};

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { describe, it, expect } from 'vitest';
-import { newRequestId, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent, type EventOrigin } from './events.ts';
+import { newRequestId, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent, type EventOrigin } from './cloudfront-events.ts';
 
 function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(join(process.cwd(), 'fixtures/events', name), 'utf8')) as T;

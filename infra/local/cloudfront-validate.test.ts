@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudFrontHeaders, CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { describe, it, expect } from 'vitest';
-import { viewerResponseEvent } from './events.ts';
-import { setHeader, removeHeader } from './headers.ts';
-import { READ_ONLY_HEADERS, isDisallowedHeader, validateResult, type EventType } from './validate.ts';
+import { viewerResponseEvent } from './cloudfront-events.ts';
+import { setHeader, removeHeader } from '../../functions/adapters/cloudfront/headers.ts';
+import { READ_ONLY_HEADERS, isDisallowedHeader, validateResult, type EventType } from './cloudfront-validate.ts';
 
 type AnyEvent = CloudFrontRequestEvent | CloudFrontResponseEvent;
 type Mutable = Record<string, unknown> & { headers: CloudFrontHeaders };
@@ -205,11 +205,7 @@ describe('header map shape', () => {
     ['a value that is not an array', { 'content-type': { value: 'text/plain' } }, 'header "content-type" must be an array of {key, value} objects'],
     ['an entry that is not an object', { 'content-type': ['text/plain'] }, 'header "content-type" must be an array of {key, value} objects'],
     ['a non-string value', { 'content-length': [{ value: 12 }] }, 'header "content-length" has a value that is not a string: 12'],
-    [
-      'a key for another header',
-      { 'content-type': [{ key: 'Content-Length', value: '1' }] },
-      'header "content-type" has an entry whose key "Content-Length" does not match its name',
-    ],
+    ['a key that is not a string', { 'content-type': [{ key: 1, value: '1' }] }, 'header "content-type" has a key that is not a string: 1'],
     ['CR LF in a value', { location: [{ value: '/a\r\nSet-Cookie: x=1' }] }, 'header "location" has a value with a control character (CR, LF, NUL, ...)'],
     ['NUL in a value', { location: [{ value: '/a\u0000' }] }, 'header "location" has a value with a control character (CR, LF, NUL, ...)'],
     ['a name that is no HTTP token', { 'bad name': [{ value: '1' }] }, 'header name "bad name" is not a valid HTTP header name'],
@@ -318,15 +314,15 @@ describe('viewer-response status', () => {
 });
 
 describe('generated response size (headers + body)', () => {
-  const viewerLimit = 40 * 1024;
-  const originLimit = 1024 * 1024;
+  const viewerLimit = 40_000;
+  const originLimit = 1_000_000;
 
-  it('accepts exactly 40 KB in viewer-request and rejects one byte more', () => {
+  it('accepts exactly 40 KB (40,000 bytes) in viewer-request and rejects one byte more', () => {
     const atLimit = textResponse('200', 'a'.repeat(viewerLimit - CONTENT_TYPE_BYTES));
     expect(validateResult('viewer-request', viewerRequest(), atLimit).ok).toBe(true);
     const over = textResponse('200', 'a'.repeat(viewerLimit - CONTENT_TYPE_BYTES + 1));
     expect(validateResult('viewer-request', viewerRequest(), over)).toEqual(
-      rejected('generated response is 40961 bytes (headers + body), over the 40960-byte limit for viewer-request'),
+      rejected('generated response is 40001 bytes (headers + body), over the 40000-byte limit for viewer-request'),
     );
   });
 
@@ -336,12 +332,12 @@ describe('generated response size (headers + body)', () => {
   });
 
   it('measures a base64 body encoded, as sent', () => {
-    const bytes = randomBytes(31_000); // 41,336 characters once encoded, under 40 KB decoded
+    const bytes = randomBytes(30_003); // 40,004 characters once encoded, under 40,000 bytes decoded
     const asBase64 = { status: '200', body: bytes.toString('base64'), bodyEncoding: 'base64' };
     expect(validateResult('viewer-request', viewerRequest(), asBase64)).toEqual(
-      rejected('generated response is 41336 bytes (headers + body), over the 40960-byte limit for viewer-request'),
+      rejected('generated response is 40004 bytes (headers + body), over the 40000-byte limit for viewer-request'),
     );
-    expect(validateResult('viewer-request', viewerRequest(), { status: '200', body: 'a'.repeat(31_000) }).ok).toBe(true);
+    expect(validateResult('viewer-request', viewerRequest(), { status: '200', body: 'a'.repeat(30_003) }).ok).toBe(true);
   });
 
   it('allows 1 MB in origin events: a 100 KB generated origin-request response passes', () => {
@@ -356,22 +352,26 @@ describe('generated response size (headers + body)', () => {
       body: randomBytes(bytes).toString('base64'),
       bodyEncoding: 'base64',
     });
-    const under = validateResult('origin-response', input, withBody(700 * 1024));
+    // 749,000 bytes are 998,668 base64 characters: under 1,000,000 with the headers; 750,000 are 1,000,000 alone.
+    const under = validateResult('origin-response', input, withBody(749_000));
     expect(under).toMatchObject({ ok: true, generated: true });
-    expect(under.ok && under.kind === 'response' && under.body?.length).toBe(700 * 1024);
+    expect(under.ok && under.kind === 'response' && under.body?.length).toBe(749_000);
 
-    const over = validateResult('origin-response', input, withBody(800 * 1024));
+    const over = validateResult('origin-response', input, withBody(750_000));
     expect(over).toMatchObject({ ok: false, reason: expect.stringMatching(new RegExp(`over the ${originLimit}-byte limit for origin-response$`)) });
   });
 
   it('does not count an origin-response that keeps the origin body', () => {
     const input = originResponse();
-    const verdict = validateResult('origin-response', input, passThrough(input), { viewerBodyBytes: 1, originBodyBytes: 1 });
+    const verdict = validateResult('origin-response', input, passThrough(input), {
+      generatedResponseBytes: { viewer: 1, origin: 1 },
+      replacedBodyBytes: { viewer: 1, origin: 1 },
+    });
     expect(verdict).toMatchObject({ ok: true, generated: false });
   });
 
   it('honours given limits', () => {
-    const limits = { viewerBodyBytes: 100, originBodyBytes: 1000 };
+    const limits = { generatedResponseBytes: { viewer: 100, origin: 1000 }, replacedBodyBytes: { viewer: 100, origin: 1000 } };
     expect(validateResult('viewer-request', viewerRequest(), textResponse('200', 'a'.repeat(100)), limits).ok).toBe(false);
     expect(validateResult('origin-request', originRequest(), textResponse('200', 'a'.repeat(100)), limits).ok).toBe(true);
   });
@@ -405,11 +405,26 @@ describe('conformance with the documented rules', () => {
     expect(validateResult('viewer-response', response, secured).ok).toBe(true);
   });
 
-  it('[fn.key-other-name] refuses an entry whose key names another header than its map name', () => {
-    const input = viewerRequest();
+  it('[fn.key-other-name] accepts AWS\'s "Overriding a response header": an entry copied, key and all, under another map name, which names the header', () => {
+    // lambda-examples.html: headers['last-modified'] = [headers['x-amz-meta-last-modified'][0]].
+    const input = originResponse();
+    setHeader(input.Records[0]!.cf.response.headers, 'X-Amz-Meta-Last-Modified', 'Thu, 01 Jan 2026 00:00:00 GMT');
     const result = passThrough(input);
-    result.headers['x-note'] = [{ key: 'Connection', value: 'close' }];
-    expect(validateResult('viewer-request', input, result)).toEqual(rejected('header "x-note" has an entry whose key "Connection" does not match its name'));
+    result.headers['last-modified'] = [result.headers['x-amz-meta-last-modified']![0]!];
+    const verdict = validateResult('origin-response', input, result);
+    expect(verdict).toMatchObject({ ok: true, kind: 'response' });
+    const headers = verdict.ok && verdict.kind === 'response' ? verdict.response.headers : {};
+    expect(headers?.['last-modified']).toEqual([{ key: 'last-modified', value: 'Thu, 01 Jan 2026 00:00:00 GMT' }]);
+    // The map name decides, so a key cannot smuggle a disallowed header past the checks: added under
+    // a disallowed map name it is refused, under an ordinary one it goes out under that name.
+    const viewer = viewerRequest();
+    const smuggled = passThrough(viewer);
+    smuggled.headers['x-note'] = [{ key: 'Connection', value: 'close' }];
+    const accepted = validateResult('viewer-request', viewer, smuggled);
+    expect(accepted.ok && accepted.kind === 'request' && accepted.request.headers['x-note']).toEqual([{ key: 'x-note', value: 'close' }]);
+    const direct = passThrough(viewer);
+    direct.headers['connection'] = [{ key: 'x-note', value: 'close' }];
+    expect(validateResult('viewer-request', viewer, direct)).toEqual(rejected('disallowed header "connection" was added in viewer-request'));
   });
 
   it('[fn.disallowed] refuses exactly the documented disallowed headers: the four X-Accel names, not every X-Accel-*', () => {
@@ -489,15 +504,26 @@ describe('conformance with the documented rules', () => {
     );
   });
 
-  it('[fn.body-replace] truncates a replaced body at the quota (40 KB / 1 MB text, 53.2 KB / 1.33 MB base64) and refuses invalid base64', () => {
+  it('[fn.body-replace] refuses a replaced body over the quota (40 KB / 1 MB text, 53.2 KB / 1.33 MB base64) with a 502, never truncates it, and refuses invalid base64', () => {
     const input = viewerRequest();
     const replace = (data: string, encoding?: string) => ({ ...passThrough(input), body: { action: 'replace', data, ...(encoding ? { encoding } : {}) } });
-    const text = validateResult('viewer-request', input, replace('a'.repeat(50_000), 'text'));
-    expect(text.ok && text.kind === 'request' && text.replacedBody?.length).toBe(40 * 1024);
-    const bytes = randomBytes(60_000);
+    const atText = validateResult('viewer-request', input, replace('a'.repeat(40_000), 'text'));
+    expect(atText.ok && atText.kind === 'request' && atText.replacedBody?.length).toBe(40_000);
+    expect(validateResult('viewer-request', input, replace('a'.repeat(40_001), 'text'))).toEqual(
+      rejected('replaced request body is 40001 bytes, over the 40000-byte limit for viewer-request'),
+    );
+    const bytes = randomBytes(39_900); // 53,200 base64 characters: 53.2 KB
     const base64 = validateResult('viewer-request', input, replace(bytes.toString('base64')));
-    const expected = Math.floor(Math.floor(40 * 1024 * 1.33) / 4) * 3;
-    expect(base64.ok && base64.kind === 'request' && base64.replacedBody?.equals(bytes.subarray(0, expected))).toBe(true);
+    expect(base64.ok && base64.kind === 'request' && base64.replacedBody?.equals(bytes)).toBe(true);
+    expect(validateResult('viewer-request', input, replace(randomBytes(39_903).toString('base64')))).toEqual(
+      rejected('replaced request body is 53204 base64 characters, over the 53200-character limit for viewer-request'),
+    );
+    const origin = originRequest();
+    const overOrigin = validateResult('origin-request', origin, {
+      ...passThrough(origin),
+      body: { action: 'replace', data: 'a'.repeat(1_000_001), encoding: 'text' },
+    });
+    expect(overOrigin).toEqual(rejected('replaced request body is 1000001 bytes, over the 1000000-byte limit for origin-request'));
     const small = validateResult('origin-request', originRequest(), {
       ...passThrough(originRequest()),
       body: { action: 'replace', data: 'name=value', encoding: 'text' },
@@ -531,11 +557,15 @@ describe('conformance with the documented rules', () => {
     }
   });
 
-  it('[quota.generated-size] caps a generated response at 40 KB in viewer events and 1 MB in origin events', () => {
+  it('[quota.generated-size] caps a generated response at 40 KB (40,000 bytes) in viewer events and 1 MB (1,000,000) in origin events, base64 counted encoded', () => {
     const sized = (bytes: number) => ({ status: '200', headers: {}, body: 'a'.repeat(bytes) });
-    expect(validateResult('viewer-request', viewerRequest(), sized(40 * 1024)).ok).toBe(true);
-    expect(validateResult('viewer-request', viewerRequest(), sized(40 * 1024 + 1)).ok).toBe(false);
-    expect(validateResult('origin-request', originRequest(), sized(1024 * 1024)).ok).toBe(true);
-    expect(validateResult('origin-request', originRequest(), sized(1024 * 1024 + 1)).ok).toBe(false);
+    expect(validateResult('viewer-request', viewerRequest(), sized(40_000)).ok).toBe(true);
+    expect(validateResult('viewer-request', viewerRequest(), sized(40_001)).ok).toBe(false);
+    expect(validateResult('origin-request', originRequest(), sized(1_000_000)).ok).toBe(true);
+    expect(validateResult('origin-request', originRequest(), sized(1_000_001)).ok).toBe(false);
+    // 750,000 bytes decoded are 1,000,000 characters encoded: at the cap; 750,003 are over it.
+    const base64 = (bytes: number) => ({ status: '200', headers: {}, body: Buffer.alloc(bytes).toString('base64'), bodyEncoding: 'base64' });
+    expect(validateResult('origin-request', originRequest(), base64(750_000)).ok).toBe(true);
+    expect(validateResult('origin-request', originRequest(), base64(750_003)).ok).toBe(false);
   });
 });

@@ -3,18 +3,19 @@
  * failure is a LambdaValidationError, which CloudFront turns into a 502 for the viewer.
  */
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
-import type { EventType } from './events.ts';
-import { generatedSize } from './respond.ts';
+import type { EventType } from './cloudfront-events.ts';
+import { generatedSize } from '../../functions/adapters/cloudfront/respond.ts';
+import { CLOUDFRONT_QUOTAS, type ViewerOrigin } from '../cloudfront-quotas.ts';
 
-export type { EventType } from './events.ts';
+export type { EventType } from './cloudfront-events.ts';
 
-/** Caps on a generated response, headers + body, in bytes. */
+/** Caps in bytes, per event kind: a generated response (headers + body) and a replaced request body. */
 export interface Limits {
-  viewerBodyBytes: number;
-  originBodyBytes: number;
+  readonly generatedResponseBytes: ViewerOrigin<number>;
+  readonly replacedBodyBytes: ViewerOrigin<number>;
 }
 
-export const DEFAULT_LIMITS: Limits = { viewerBodyBytes: 40 * 1024, originBodyBytes: 1024 * 1024 };
+const QUOTA_LIMITS: Limits = CLOUDFRONT_QUOTAS;
 
 export type Validated =
   | { ok: true; kind: 'request'; request: CloudFrontRequest; replacedBody?: Buffer }
@@ -122,7 +123,7 @@ export function validateResult(
   eventType: EventType,
   input: CloudFrontRequestEvent | CloudFrontResponseEvent,
   result: unknown,
-  limits: Limits = DEFAULT_LIMITS,
+  limits: Limits = QUOTA_LIMITS,
 ): Validated {
   try {
     const cf = input.Records[0]?.cf;
@@ -192,7 +193,7 @@ function checkResponse(eventType: EventType, received: { status: string; headers
   // Origin-response and viewer-response results without a body keep the body CloudFront already has.
   const generated = received === undefined || body !== undefined;
   if (generated) {
-    const limit = eventType.startsWith('viewer-') ? limits.viewerBodyBytes : limits.originBodyBytes;
+    const limit = eventType.startsWith('viewer-') ? limits.generatedResponseBytes.viewer : limits.generatedResponseBytes.origin;
     // A base64 body is measured as sent (encoded), the stricter reading of an unspecified rule.
     const size = generatedSize({ headers, ...(body === undefined ? {} : { body }) });
     if (size > limit) {
@@ -231,9 +232,11 @@ function checkHeaderMap(what: string, headers: unknown): CloudFrontHeaders {
     for (const entry of entries as unknown[]) {
       if (!isRecord(entry)) throw new Invalid(`header "${name}" must be an array of {key, value} objects`);
       const { key, value } = entry;
-      if (key !== undefined && (typeof key !== 'string' || key.toLowerCase() !== name)) {
-        throw new Invalid(`header "${name}" has an entry whose key ${describe(key)} does not match its name`);
-      }
+      if (key !== undefined && typeof key !== 'string') throw new Invalid(`header "${name}" has a key that is not a string: ${describe(key)}`);
+      // The map name is the header: AWS's own "Overriding a response header" example (lambda-examples.html)
+      // copies `x-amz-meta-last-modified`'s entry, key and all, under `last-modified`, and the viewer
+      // gets Last-Modified. An entry whose key names another header goes out under its map name.
+      if (key !== undefined && key.toLowerCase() !== name) entry['key'] = name;
       if (typeof value !== 'string') throw new Invalid(`header "${name}" has a value that is not a string: ${describe(value)}`);
       if (hasControlChar(value)) throw new Invalid(`header "${name}" has a value with a control character (CR, LF, NUL, ...)`);
     }
@@ -335,8 +338,9 @@ function isIpAddress(name: string): boolean {
 
 /**
  * A replaced request body (lambda-event-structure.html "body"; lambda-at-edge-function-restrictions.html
- * "Restrictions on the request body"): invalid base64 is an error; a body over the quota is truncated,
- * not refused (40 KB / 1 MB as text, 53.2 KB / 1.33 MB as base64, for viewer / origin request).
+ * "Restrictions on the request body with the include body option"): invalid base64 is an error, and so
+ * is a body over the quota: "the request fails with a 502", it is never truncated (40 KB / 1 MB as
+ * text, 53.2 KB / 1.33 MB as base64, for viewer / origin request; cloudfront-quotas.ts).
  */
 function checkRequestBody(eventType: EventType, body: unknown, limits: Limits): Buffer | undefined {
   if (!isRecord(body)) throw new Invalid(`request body must be an object but was ${describe(body)}`);
@@ -348,11 +352,18 @@ function checkRequestBody(eventType: EventType, body: unknown, limits: Limits): 
     throw new Invalid(`request body encoding must be "text" or "base64" but was ${describe(encoding)}`);
   }
   if (encoding === 'base64' && !isBase64(data)) throw new Invalid('request body data is not valid base64');
-  const quota = eventType === 'viewer-request' ? limits.viewerBodyBytes : limits.originBodyBytes;
-  if (encoding === 'text') return Buffer.from(data, 'utf8').subarray(0, quota);
+  const quota = eventType === 'viewer-request' ? limits.replacedBodyBytes.viewer : limits.replacedBodyBytes.origin;
+  if (encoding === 'text') {
+    const bytes = Buffer.from(data, 'utf8');
+    if (bytes.length > quota) throw new Invalid(`replaced request body is ${bytes.length} bytes, over the ${quota}-byte limit for ${eventType}`);
+    return bytes;
+  }
   // 53.2 KB and 1.33 MB: the text quota times 1.33, counted on the base64 characters.
   const base64Quota = Math.floor(quota * 1.33);
-  return Buffer.from(data.slice(0, base64Quota - (base64Quota % 4)), 'base64');
+  if (data.length > base64Quota) {
+    throw new Invalid(`replaced request body is ${data.length} base64 characters, over the ${base64Quota}-character limit for ${eventType}`);
+  }
+  return Buffer.from(data, 'base64');
 }
 
 function valuesOf(headers: CloudFrontHeaders, name: string): string[] {
@@ -365,7 +376,7 @@ function sameValues(a: readonly string[], b: readonly string[]): boolean {
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-function isBase64(text: string): boolean {
+export function isBase64(text: string): boolean {
   return BASE64.test(text);
 }
 

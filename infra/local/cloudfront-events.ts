@@ -1,7 +1,10 @@
+/// <reference types="aws-cloudfront-function" />
 /**
- * Builders of Lambda@Edge events shaped exactly as CloudFront sends them. Every builder copies its
- * inputs, so a function that mutates its event cannot change the caller's objects (the validator
- * compares a function's result against the event as it was sent).
+ * Builders of the events CloudFront sends, one per event type: the four Lambda@Edge events, and the
+ * CloudFront Functions viewer-request event, which is made from the Lambda@Edge viewer-request event
+ * of the same request (one request, two shapes). Every builder copies its inputs, so a function that
+ * mutates its event cannot change the caller's objects (the validators compare a function's result
+ * against the event as it was sent). CloudFront Functions' types are @types/aws-cloudfront-function's.
  */
 import { randomBytes } from 'node:crypto';
 import type {
@@ -101,5 +104,59 @@ function request(opts: RequestOptions, origin?: EventOrigin): CloudFrontRequest 
     ...(origin === undefined ? {} : { origin: structuredClone(origin) as CloudFrontOrigin }),
     querystring: opts.querystring ?? '',
     uri: opts.uri,
+  };
+}
+
+/** CloudFront Functions' viewer-request event (no `response`: that is the viewer-response event's). */
+export type FunctionEvent = Omit<AWSCloudFrontFunction.Event, 'response' | 'context'> & {
+  readonly context: AWSCloudFrontFunction.Context & { readonly eventType: 'viewer-request' };
+};
+/** One query string parameter, header or cookie. */
+export type FunctionValue = AWSCloudFrontFunction.ValueObject[string];
+
+/**
+ * The CloudFront Functions viewer-request event of a request (functions-event-structure.html), from
+ * its Lambda@Edge viewer-request event: lowercase header names, repeats as multiValue, cookies out of
+ * the headers into their own object, the query string parsed into names and values. AWS does not say
+ * whether those names and values are percent-decoded; they are left as sent (functions that need
+ * exact values use rawQueryString(), as image-request does). `hasQuery`: whether the URL had a `?`
+ * (the Lambda@Edge form carries '' both for `/page?` and `/page`); rawQueryString() answers '' for
+ * the first and undefined for the second (general-helper-methods.html).
+ */
+export function functionViewerRequestEvent(event: CloudFrontRequestEvent, hasQuery?: boolean): FunctionEvent {
+  const cf = event.Records[0]!.cf;
+  const sent = cf.request;
+  const headers: AWSCloudFrontFunction.ValueObject = {};
+  const cookies: AWSCloudFrontFunction.ValueObject = {};
+  const add = (into: AWSCloudFrontFunction.ValueObject, name: string, value: string) => {
+    const existing = into[name];
+    if (!existing) into[name] = { value };
+    else into[name] = { value: existing.value, multiValue: [...(existing.multiValue ?? [{ value: existing.value }]), { value }] };
+  };
+  for (const [name, entries] of Object.entries(sent.headers)) {
+    for (const { value } of entries) {
+      if (name !== 'cookie') {
+        add(headers, name, value);
+        continue;
+      }
+      for (const pair of value.split(';')) {
+        const eq = pair.indexOf('=');
+        const cookie = (eq === -1 ? pair : pair.slice(0, eq)).trim();
+        if (cookie !== '') add(cookies, cookie, eq === -1 ? '' : pair.slice(eq + 1).trim());
+      }
+    }
+  }
+  const querystring: AWSCloudFrontFunction.ValueObject = {};
+  for (const piece of sent.querystring.split('&')) {
+    if (piece === '') continue;
+    const eq = piece.indexOf('=');
+    add(querystring, eq === -1 ? piece : piece.slice(0, eq), eq === -1 ? '' : piece.slice(eq + 1));
+  }
+  const raw = (hasQuery ?? sent.querystring !== '') ? sent.querystring : undefined;
+  return {
+    version: '1.0',
+    context: { ...cf.config, eventType: 'viewer-request' },
+    viewer: { ip: sent.clientIp },
+    request: { method: sent.method, uri: sent.uri, querystring, headers, cookies, rawQueryString: () => raw },
   };
 }
