@@ -67,8 +67,9 @@ export const OUTPUT_MAX_SIDE: Readonly<Record<OutputFormat, number>> = {
   png: 10_000_000,
 };
 
-export function tooCostly(publicMessage: string, detail: string, scope: 'source' | 'variant' = 'source'): EdgeError {
-  return new EdgeError('SourceTooLarge', publicMessage, { detail, scope });
+/** A 413 for a costly source; `scope` absent: decided from the source alone (a source refusal). */
+export function tooCostly(publicMessage: string, detail: string, scope?: 'variant'): EdgeError {
+  return new EdgeError('SourceTooLarge', publicMessage, { detail, scope: scope || 'source' });
 }
 
 /** Frame count and pixels over all frames; `animated` when the output keeps every frame. */
