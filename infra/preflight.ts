@@ -36,6 +36,7 @@
  *   scale-out), an S3 origin to read, and a Fargate CPU/memory pair
  *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html
  */
+import { originResponseBudgetProblems } from './build/budget.ts';
 import { checkDistributionGeo } from './geo.ts';
 import { applyOverrides } from './build/overrides.ts';
 import { distributionProblems, functionNames, limitProblems, regionalFunctionNames, regionalLimitProblems } from './build/limits.ts';
@@ -253,7 +254,8 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   }
   for (const message of distributionProblems(source)) add('path-pattern', message);
 
-  // function (memory and timeout always; zip sizes from a package of this stage)
+  // function (memory and timeout always; zip sizes from a package of this stage; the origin-response budget)
+  for (const message of originResponseBudgetProblems(source)) add('function', `${message} (overrides in ${file}, or distribution.ts)`);
   if (deploy) {
     for (const fn of functionNames(source)) {
       const zip = context.manifest?.functions.find((f) => f.function === fn)?.zipBytes;
