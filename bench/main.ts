@@ -33,7 +33,7 @@ import { costModel, PRICES } from './cost.ts';
 import { benchHitPath } from './hit-path.ts';
 import { benchImageEngine } from './image-engine.ts';
 import { benchMemory } from './memory.ts';
-import { benchMissPath, TARGET_ANY, TARGET_LARGE } from './miss-path.ts';
+import { benchMissPath, TARGET_ANY, TARGET_CROSS_REGION, TARGET_MEDIAN } from './miss-path.ts';
 import { benchResponsiveSet, TARGET_ANY_MISS, TARGET_SERVED } from './responsive-set.ts';
 import { renderChart, renderMarkdown } from './report.ts';
 import type { Results, SectionRun } from './report.ts';
@@ -137,7 +137,7 @@ const miss = await section('miss', 'miss path: image-resize vs floor vs bare sha
       ),
   }),
 );
-if (miss) results['miss_path'] = { targets: { large_sources: TARGET_LARGE, other: TARGET_ANY }, ...miss };
+if (miss) results['miss_path'] = { targets: { cross_region: TARGET_CROSS_REGION, other: TARGET_ANY, median: TARGET_MEDIAN }, ...miss };
 
 const set = await section('set', 'a responsive set from one big original: mezzanine vs direct (7 widths + 128x128, WebP then AVIF)', () =>
   benchResponsiveSet({
