@@ -235,7 +235,7 @@ export const images: ImagePolicy = {
   // Under transparent pixels in JPEG (and the letterbox of `contain` in JPEG).
   background: '#ffffff',
   // PNG/TIFF originals from a 3,200 px long edge, JPEG from 6,000 px, get one q95 JPEG intermediate
-  // under `_derived/<key>/_mezzanine.jpg`; measured by bench/responsive-set.ts, reasons in
+  // under `_derived/<key>/_source`; measured by bench/responsive-set.ts, reasons in
   // functions/core/mezzanine.ts.
   mezzanine: { minSourceEdge: 3200, minJpegEdge: 6000, minEdge: 1600, pngEdge: 2048, detailMargin: 1.5, quality: 95 },
   // Measured by bench/image-engine.ts; the reasons are in functions/adapters/image/render.ts.

@@ -41,7 +41,7 @@ export interface SourceRead {
   readonly record: RecordState;
 }
 
-export function notFound(store: MissStore, key: string): EdgeError {
+function notFound(store: MissStore, key: string): EdgeError {
   return new EdgeError('NotFound', 'The original image does not exist', { detail: `${store.name}/${key}` });
 }
 
