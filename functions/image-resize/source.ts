@@ -29,7 +29,7 @@ export interface MissStore {
 }
 
 /** What the original's source record held, as this miss found it. */
-export type RecordState = 'none' | 'mezzanine' | 'stale-mezzanine' | 'refusal-elsewhere';
+type RecordState = 'none' | 'mezzanine' | 'stale-mezzanine' | 'refusal-elsewhere';
 
 /** What a miss read to make its variant. */
 export interface SourceRead {

@@ -51,7 +51,7 @@ export interface S3Request {
   bytesOut: number;
 }
 
-export interface S3Window {
+interface S3Window {
   /** The requests that arrived since the window opened. */
   requests(): S3Request[];
   /** The serial depth of those requests (see serialDepth). */
