@@ -256,7 +256,7 @@ class DeadlineExceeded extends Error {
 async function withDeadline<T>(ms: number | undefined, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   if (ms === undefined) return work(controller.signal);
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new DeadlineExceeded(`${what}: no answer within ${ms} ms`);
