@@ -1,6 +1,9 @@
 /**
  * The miss path of image-resize, measured three ways in one process against the embedded S3
- * (bench/cases.ts says exactly what `bare` and `floor` are):
+ * (bench/cases.ts says exactly what `bare` and `floor` are), at two S3 latencies in the same run:
+ * 0 ms (straight to s3rver) and a bucket a region away (the S3 latency model of
+ * infra/local/s3-latency.ts, its cross-region preset: 100 ms to first byte, 85 MB/s per connection),
+ * miss and floor through the same client either way:
  *   miss   the real handler on a real miss: origin-response 404 event -> GetObject -> header check ->
  *          sharp -> conditional PutObject -> base64 answer
  *   floor  the plainest GetObject -> sharp (defaults) -> PutObject -> base64, no logic of its own
@@ -14,13 +17,13 @@
 import { readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
 import { originResponseEvent } from '../infra/local/cloudfront-events.ts';
 import { configureEngine, inspect, loadEngine, render, renderInspected } from '../functions/adapters/image/render.ts';
 import type { RenderOptions } from '../functions/adapters/image/render.ts';
-import { s3Store } from '../functions/adapters/s3/store.ts';
+import { s3ClientConfig, s3Store } from '../functions/adapters/s3/store.ts';
 import { derivedKey, derivedUri } from '../functions/core/grammar.ts';
 import { silentLog } from '../functions/core/log.ts';
 import { createHandler } from '../functions/image-resize/handler.ts';
@@ -28,16 +31,20 @@ import { imageResizeConfig } from '../infra/config.ts';
 import { distribution, s3DomainName } from '../infra/distribution.ts';
 import type { S3OriginSpec } from '../infra/distribution.ts';
 import { startLocalS3 } from '../infra/local/s3.ts';
+import { S3_LATENCY_PRESETS, startS3LatencyProxy } from '../infra/local/s3-latency.ts';
 import { contentTypeOfKey } from '../functions/core/media-types.ts';
 import { floorPipeline, isAnimated, missCases } from './cases.ts';
 import type { MissCase } from './cases.ts';
 import type { Source } from './sources.ts';
 import { interleave, median, pairedRatio, round, summary } from './stats.ts';
 
-/** miss_vs_floor targets: 0.85 for the 12 MP and 40 MP sources, 1.05 for every other case. */
-export const TARGET_LARGE = 0.85;
-export const TARGET_ANY = 1.05;
-const LARGE_SOURCE_MP = 12;
+/**
+ * miss_vs_floor targets: no case over 1.15 at 0 ms, none over 1.10 at a cross-region latency, and a
+ * median of at most 1.0 at each latency.
+ */
+export const TARGET_ANY = 1.15;
+export const TARGET_CROSS_REGION = 1.1;
+export const TARGET_MEDIAN = 1.0;
 
 export interface MissPathOptions {
   readonly sources: readonly Source[];
@@ -49,6 +56,8 @@ export interface MissPathOptions {
   readonly filter?: string;
   /** Only cases with these labels (`--quick`: thumb and card). */
   readonly labels?: readonly string[];
+  /** S3 first-byte latencies to measure every case at (default: 0 and the cross-region preset). */
+  readonly latencies?: readonly number[];
   readonly onCase?: (row: MissRow, index: number, total: number) => void;
 }
 
@@ -61,6 +70,14 @@ export interface MissRow {
   readonly variant: string;
   readonly output_format: string;
   readonly animated: boolean;
+  /** The S3 latency model's first-byte latency for this row (0: straight to the embedded S3). */
+  readonly s3_latency_ms: number;
+  /**
+   * S3 requests of one miss and their serial depth, as the latency model counted them (0 ms rows: not
+   * counted). Target: 3 and 2 (the floor's GET and PUT, and the source record's GET beside the original's).
+   */
+  readonly s3_requests?: number;
+  readonly s3_depth?: number;
   readonly miss: ReturnType<typeof summary>;
   readonly floor: ReturnType<typeof summary>;
   readonly bare: ReturnType<typeof summary>;
@@ -97,9 +114,15 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
   const origin = distribution.origins.find((o): o is S3OriginSpec => o.kind === 's3')!;
   const bucket = origin.bucket;
   const s3 = await startLocalS3({ buckets: [bucket] });
+  const proxy = await startS3LatencyProxy(s3.endpoint, S3_LATENCY_PRESETS.crossRegion);
+  const proxied = new S3Client(s3ClientConfig('us-east-1', proxy.endpoint, 'tooling'));
   const config = imageResizeConfig();
   const renderOptions: RenderOptions = { ...config.policy.limits, ...(config.policy.background ? { background: config.policy.background } : {}) };
-  const handler = createHandler(config, { store: s3Store(() => s3.client), render, log: silentLog });
+  // Per latency: the client miss and floor share, and the handler on it.
+  const setups = (options.latencies ?? [0, S3_LATENCY_PRESETS.crossRegion.firstByteMs]).map((ms) => {
+    const client = ms === 0 ? s3.client : proxied;
+    return { ms, client, handler: createHandler(config, { store: s3Store(() => client), render, log: silentLog }) };
+  });
   const engineSettings = { concurrency: 1, cache: false } as const;
   configureEngine(engineSettings);
   await loadEngine();
@@ -125,15 +148,31 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
     const cases = missCases(options.sources, config.policy).filter(
       (c) => (!options.filter || c.name.includes(options.filter)) && (!options.labels || options.labels.includes(c.label)),
     );
-    for (const [index, c] of cases.entries()) {
-      const row = await measureCase(c, bytesOf.get(c.source.name)!);
-      rows.push(row);
-      options.onCase?.(row, index, cases.length);
+    const total = cases.length * setups.length;
+    for (const c of cases) {
+      for (const setup of setups) {
+        proxy.settings = { firstByteMs: setup.ms, bytesPerSecond: S3_LATENCY_PRESETS.crossRegion.bytesPerSecond };
+        const row = await measureCase(c, bytesOf.get(c.source.name)!, setup);
+        rows.push(row);
+        options.onCase?.(row, rows.length - 1, total);
+      }
     }
   } finally {
+    proxied.destroy();
+    await proxy.close();
     await s3.close();
   }
-  return { cases: rows, io, settings: { engine_threads: engineSettings.concurrency, floor_threads: floorThreads, libvips_cache: 'off for every path' } };
+  return {
+    cases: rows,
+    io,
+    settings: {
+      engine_threads: engineSettings.concurrency,
+      floor_threads: floorThreads,
+      libvips_cache: 'off for every path',
+      s3_latencies_ms: setups.map((s) => s.ms),
+      cross_region: S3_LATENCY_PRESETS.crossRegion,
+    },
+  };
 
   async function sourceIo(source: Source, bytes: Buffer): Promise<SourceIo> {
     const thumb = await sharp(bytes).resize(128, 128).webp().toBuffer();
@@ -168,7 +207,8 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
     };
   }
 
-  async function measureCase(c: MissCase, bytes: Buffer): Promise<MissRow> {
+  async function measureCase(c: MissCase, bytes: Buffer, setup: (typeof setups)[number]): Promise<MissRow> {
+    const { handler, client } = setup;
     const uri = derivedUri(c.source.key, c.variant);
     const derived = derivedKey(c.source.key, c.variant);
     const floorKey = `_bench/floor/${derived}`;
@@ -191,10 +231,10 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
       },
       floor: async () => {
         sharp.concurrency(floorThreads);
-        const got = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: c.source.key }));
+        const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: c.source.key }));
         const original = await got.Body!.transformToByteArray();
         const out = await floorPipeline(original, c.source, c.variant).toBuffer();
-        await s3.client.send(
+        await client.send(
           new PutObjectCommand({ Bucket: bucket, Key: floorKey, Body: out, ContentType: `image/${c.variant.format === 'jpg' ? 'jpeg' : c.variant.format}` }),
         );
         out.toString('base64');
@@ -205,9 +245,14 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
         await renderInspected(bytes, header, c.variant, renderOptions);
       },
     };
-    // One untimed warm-up round tells how many rounds fit the budget.
+    // One untimed warm-up round tells how many rounds fit the budget; through the latency model, its
+    // miss is the one whose S3 requests and serial depth are counted.
     const warm = performance.now();
-    for (const run of Object.values(paths)) await run();
+    const window = proxy.window();
+    await paths.miss();
+    const counted = setup.ms > 0 ? { s3_requests: window.requests().length, s3_depth: window.depth() } : {};
+    await paths.floor();
+    await paths.bare();
     await cleanUp();
     const perRound = performance.now() - warm;
     const rounds = Math.max(options.minRounds, Math.min(options.maxRounds, Math.floor(options.budgetMsPerCase / perRound)));
@@ -231,7 +276,7 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
       collectGarbage();
     };
     const timings = await interleave(timed, rounds, 0, after);
-    const target = c.source.megapixels >= LARGE_SOURCE_MP ? TARGET_LARGE : TARGET_ANY;
+    const target = setup.ms > 0 ? TARGET_CROSS_REGION : TARGET_ANY;
     // A case within 0.08 of its target gets as many rounds again (up to maxRounds), so noise decides less.
     const extra = Math.min(rounds, options.maxRounds - rounds);
     if (extra > 0 && Math.abs(pairedRatio(timings.miss, timings.floor) - target) < 0.08) {
@@ -243,7 +288,7 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
     const bare = summary(timings.bare);
     const missVsFloor = round(pairedRatio(timings.miss, timings.floor), 3);
     return {
-      case: c.name,
+      case: setup.ms > 0 ? `${c.name} @${setup.ms}ms` : c.name,
       source: c.source.name,
       source_mp: c.source.megapixels,
       source_format: c.source.format,
@@ -251,6 +296,8 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
       variant: derived.slice(derived.lastIndexOf('/') + 1),
       output_format: c.variant.format,
       animated: isAnimated(c.source, c.variant),
+      s3_latency_ms: setup.ms,
+      ...counted,
       miss,
       floor,
       bare,
@@ -267,6 +314,7 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
     };
 
     async function cleanUp(name?: string): Promise<void> {
+      // Straight to the embedded S3: clean-up is untimed and must not wait on the latency model.
       if (name === undefined || name === 'miss') await s3.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: derived }));
       if (name === undefined || name === 'floor') await s3.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: floorKey }));
     }

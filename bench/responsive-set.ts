@@ -173,7 +173,7 @@ export async function benchResponsiveSet(options: {
             made[i] = line?.['mezzanine'] === 'stored';
           }
         }
-        if (path === 'mezzanine') mezzanineBytes = await sizeOf(`_derived/${key}/_mezzanine.jpg`);
+        if (path === 'mezzanine') mezzanineBytes = await sizeOf(`_derived/${key}/_source`);
       };
       const runFloor = async () => {
         for (const [i, variant] of set.entries()) {

@@ -12,7 +12,7 @@ import { costResult } from './cost.ts';
 import { benchHitPath } from './hit-path.ts';
 import { benchImageEngine } from './image-engine.ts';
 import { benchMemory } from './memory.ts';
-import { benchMissPath, TARGET_ANY, TARGET_LARGE } from './miss-path.ts';
+import { benchMissPath, TARGET_ANY, TARGET_CROSS_REGION, TARGET_MEDIAN } from './miss-path.ts';
 import { attacksReport } from './report/attacks.ts';
 import { coldReport } from './report/cold.ts';
 import { costReport } from './report/cost.ts';
@@ -33,7 +33,7 @@ import type { BenchSection } from './section.ts';
 import { benchTuning } from './tuning.ts';
 import { benchViewer } from './viewer.ts';
 
-export type MissPathResult = Awaited<ReturnType<typeof benchMissPath>> & { readonly targets: { large_sources: number; other: number } };
+export type MissPathResult = Awaited<ReturnType<typeof benchMissPath>> & { readonly targets: { cross_region: number; other: number; median: number } };
 
 export interface ResponsiveSetResult {
   readonly targets: { readonly served_median: Readonly<Record<string, number>>; readonly any_miss: number };
@@ -81,7 +81,7 @@ export const missSection: BenchSection<MissPathResult> = {
           `${String(index + 1).padStart(2)}/${total} ${row.case.padEnd(62)} miss ${row.miss.median_ms.toFixed(1).padStart(7)}  floor ${row.floor.median_ms.toFixed(1).padStart(7)}  bare ${row.bare.median_ms.toFixed(1).padStart(7)}  miss/floor ${row.miss_vs_floor.toFixed(2)}${row.within_target ? '' : ' (over)'}`,
         ),
     });
-    return { targets: { large_sources: TARGET_LARGE, other: TARGET_ANY }, ...result };
+    return { targets: { cross_region: TARGET_CROSS_REGION, other: TARGET_ANY, median: TARGET_MEDIAN }, ...result };
   },
   figures: (r) => ({ cases: r.cases.length, miss_ms: first(r.cases)?.miss.median_ms, miss_vs_floor: first(r.cases)?.miss_vs_floor }),
   report: missReport,

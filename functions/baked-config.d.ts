@@ -19,7 +19,7 @@ declare module 'edge-images:config/image-resize' {
   export default config;
 }
 declare module 'edge-images:config/derived-cleanup' {
-  const config: import('./derived-cleanup/handler.ts').DerivedCleanupConfig;
+  const config: import('./derived-cleanup/handler.ts').DerivedCleanupConfig & { readonly s3: import('./adapters/s3/store.ts').S3Budget };
   export default config;
 }
 declare module 'edge-images:config/upload-grant' {

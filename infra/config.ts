@@ -5,6 +5,8 @@
  * `functionConfig(fn, spec)` (types: functions/baked-config.d.ts). functions/ never imports infra/.
  */
 import type { ImageRequestConfig } from '../functions/image-request/handler.ts';
+import type { S3Budget } from '../functions/adapters/s3/store.ts';
+import type { DerivedCleanupConfig } from '../functions/derived-cleanup/handler.ts';
 import type { ImageResizeConfig } from '../functions/image-resize/handler.ts';
 import type { SignedUrlConfig } from '../functions/signed-url/handler.ts';
 import type { UploadGrantConfig } from '../functions/upload-grant/handler.ts';
@@ -20,8 +22,8 @@ import type { PackagedFunctionName } from './build/bundle.ts';
 export { geoRouteConfig };
 
 /** derived-cleanup's config: the buckets whose originals it follows. */
-function derivedCleanupConfig(spec: DistributionSpec = distribution): { buckets: string[] } {
-  return { buckets: spec.origins.flatMap((o) => (o.kind === 's3' ? [o.bucket] : [])) };
+function derivedCleanupConfig(spec: DistributionSpec = distribution): DerivedCleanupConfig & { s3: S3Budget } {
+  return { buckets: spec.origins.flatMap((o) => (o.kind === 's3' ? [o.bucket] : [])), s3: tunables.s3 };
 }
 
 /** The configuration baked into one function's bundle: plain JSON data. */
@@ -73,6 +75,7 @@ export function uploadGrantConfig(spec: DistributionSpec = distribution, endpoin
     maxBytes: spec.images.limits.maxInputBytes,
     grantSeconds: uploads.grantSeconds,
     maxTokenSeconds: uploads.maxTokenSeconds,
+    s3: tunables.s3,
   };
 }
 
@@ -155,6 +158,8 @@ export function imageResizeConfig(spec: DistributionSpec = distribution): ImageR
     cacheControl: tunables.derivedCacheControl,
     maxGeneratedBytes: CLOUDFRONT_QUOTAS.generatedResponseBytes.origin,
     renders: tunables.renders,
+    s3: tunables.s3,
+    redirectMemoryMs: tunables.redirectMemoryMs,
     ...(spec.images.mezzanine === undefined ? {} : { mezzanine: spec.images.mezzanine }),
   };
 }

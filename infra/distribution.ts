@@ -284,7 +284,7 @@ export const images: ImagePolicy = {
     },
   },
   // PNG/TIFF originals from a 3,200 px long edge, JPEG from 6,000 px, get one q95 JPEG intermediate
-  // under `_derived/<key>/_mezzanine.jpg`; measured by bench/responsive-set.ts, reasons in
+  // under `_derived/<key>/_source`; measured by bench/responsive-set.ts, reasons in
   // functions/core/mezzanine.ts.
   mezzanine: { minSourceEdge: 3200, minJpegEdge: 6000, minEdge: 1600, pngEdge: 2048, detailMargin: 1.5, quality: 95 },
   // Measured by bench/image-engine.ts; the reasons are in functions/adapters/image/render.ts.
@@ -376,11 +376,25 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
  *   time, so in AWS this never queues; it bounds memory where one process serves many requests (the
  *   local edge, sst dev, the HTTP origin): two 12 MP resizes peak near 2 x 80 MiB with shrink-on-load,
  *   and two cores give ~2x throughput.
- * The render time budget is images.limits.cost.renderSeconds (the admission cost model's, above).
+ * - s3: how long S3 may take (functions/adapters/s3/store.ts), so that a whole origin-response stays
+ *   inside its timeout: GetObject <= getDeadlineMs (every attempt, backoff and the body read), the
+ *   render <= images.limits.cost.renderSeconds, PutObject <= putDeadlineMs (the 409 retry included),
+ *   base64 and the answer <= answerMarginMs: 6 + 20 + 3 + 1 = 30 s, checked against image-resize's
+ *   timeout and CloudFront's 30 s at build and by the preflight (infra/build/budget.ts). Each attempt is
+ *   bounded too: connect <= 1 s (same-region S3 connects in tens of ms), response headers <= 3 s,
+ *   <= 3 s of silence between body bytes; 3 attempts with the SDK's standard retry mode (backoff a
+ *   random share of 100 ms x 2^n, 500 ms x 2^n after throttling; its retry quota stops an instance
+ *   from retrying into an S3 that keeps failing). A failed PutObject costs the viewer nothing (the
+ *   image is answered anyway), hence the shorter deadline.
+ * - redirectMemoryMs: how long an image-resize instance remembers that it sent a viewer back to S3
+ *   for a key: a second miss of it within that time answers 503 instead of redirecting again.
  */
 export const tunables = {
   derivedCacheControl: 'public, max-age=31536000, immutable',
   renders: { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 },
+  s3: { connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, socketTimeoutMs: 3_000, maxAttempts: 3, getDeadlineMs: 6_000, putDeadlineMs: 3_000 },
+  answerMarginMs: 1_000,
+  redirectMemoryMs: 60_000,
 } as const;
 
 /** The statuses image-resize answers for a failure that should not stick (errorCaching below). */

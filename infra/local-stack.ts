@@ -23,7 +23,7 @@ import { startImageOrigin } from './origin/server.ts';
 import type { ImageOrigin } from './origin/server.ts';
 import { directoryStore } from './origin/store.ts';
 import { imageRequestConfig, imageResizeConfig, signedUrlConfig } from './config.ts';
-import { distribution } from './distribution.ts';
+import { distribution, tunables } from './distribution.ts';
 import type { DistributionSpec, FunctionName, S3OriginSpec } from './distribution.ts';
 import { buildCloudFrontFunction } from './build/cloudfront-function.ts';
 import { cloudFrontFunctionsOf } from './build/limits.ts';
@@ -98,7 +98,7 @@ function endpointClients(endpoint: string): (region: string | undefined) => S3Cl
   return (region = 'us-east-1') => {
     let client = clients.get(region);
     if (!client) {
-      client = new S3Client({ ...s3ClientConfig(region), endpoint, forcePathStyle: true });
+      client = new S3Client({ ...s3ClientConfig(region, undefined, tunables.s3), endpoint, forcePathStyle: true });
       clients.set(region, client);
     }
     return client;
@@ -112,7 +112,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const primary = s3Origins[0];
   if (!primary) throw new Error(`Expected an S3 origin in ${spec.name} but received none`);
   // Real buckets (sst dev) are read with the default AWS credential chain and never seeded.
-  const aws = options.s3 === 'aws' ? (options.s3Endpoint ? endpointClients(options.s3Endpoint) : regionalClients()) : undefined;
+  const aws = options.s3 === 'aws' ? (options.s3Endpoint ? endpointClients(options.s3Endpoint) : regionalClients(tunables.s3)) : undefined;
   const s3: LocalS3 = aws
     ? { endpoint: options.s3Endpoint ?? 'aws', client: aws(primary.region), directory: '', close: async () => {} }
     : await startLocalS3({ buckets: s3Origins.map((o) => o.bucket), maxPostBytes: spec.images.limits.maxInputBytes + 1024 * 1024 });
@@ -137,8 +137,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const customEndpoints = spec.origins.filter((o) => o.kind === 'custom').map((o) => [o.id, origin!.url] as const);
     // The functions' own client, with the deployed timeouts and retries (s3.client is for tooling).
     const s3Endpoint = aws ? s3.endpoint : await (options.s3Front?.(s3.endpoint) ?? s3.endpoint);
-    functionsClient = aws ? undefined : new S3Client(s3ClientConfig('us-east-1', s3Endpoint));
-    const store = aws ? s3Store(aws, (bucket) => s3Origins.find((o) => o.bucket === bucket)?.region) : s3Store(() => functionsClient!);
+    functionsClient = aws ? undefined : new S3Client(s3ClientConfig('us-east-1', s3Endpoint, tunables.s3));
+    const store = aws
+      ? s3Store(aws, (bucket) => s3Origins.find((o) => o.bucket === bucket)?.region, tunables.s3)
+      : s3Store(
+          () => functionsClient!,
+          () => undefined,
+          tunables.s3,
+        );
     // Browsers POST straight to the embedded S3 (path-style bucket URL), as they would to the bucket's endpoint.
     uploads =
       spec.uploads && functionsClient

@@ -41,6 +41,7 @@
  * - uploads: Transfer Acceleration's bucket-name rule (DNS-compliant, no dots) and the grant's sites'
  *   origins (infra/preflight-uploads.ts).
  */
+import { originResponseBudgetProblems } from './build/budget.ts';
 import { checkDistributionGeo } from './geo.ts';
 import { applyOverrides } from './build/overrides.ts';
 import { distributionProblems, functionNames, limitProblems, regionalFunctionNames, regionalLimitProblems } from './build/limits.ts';
@@ -282,7 +283,8 @@ export function preflight(stage: LoadedStage, context: PreflightContext): Prefli
   }
   for (const message of distributionProblems(source)) add('path-pattern', message);
 
-  // function (memory and timeout always; zip sizes from a package of this stage)
+  // function (memory and timeout always; zip sizes from a package of this stage; the origin-response budget)
+  for (const message of originResponseBudgetProblems(source)) add('function', `${message} (overrides in ${file}, or distribution.ts)`);
   if (deploy) {
     for (const fn of functionNames(source)) {
       const zip = context.manifest?.functions.find((f) => f.function === fn)?.zipBytes;

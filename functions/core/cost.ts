@@ -67,8 +67,9 @@ export const OUTPUT_MAX_SIDE: Readonly<Record<OutputFormat, number>> = {
   png: 10_000_000,
 };
 
-export function tooCostly(publicMessage: string, detail: string): EdgeError {
-  return new EdgeError('SourceTooLarge', publicMessage, { detail });
+/** A 413 for a costly source; `scope` absent: decided from the source alone (a source refusal). */
+export function tooCostly(publicMessage: string, detail: string, scope?: 'variant'): EdgeError {
+  return new EdgeError('SourceTooLarge', publicMessage, { detail, scope: scope || 'source' });
 }
 
 /** Frame count and pixels over all frames; `animated` when the output keeps every frame. */
@@ -81,6 +82,7 @@ export function checkFrames(format: string, width: number, height: number, frame
     throw tooCostly(
       'The original animation has too many pixels to resize',
       `${format} ${width}x${height} x ${frames} frames = ${total} pixels, the limit is maxAnimatedPixels ${limits.maxAnimatedPixels}`,
+      'variant',
     );
   }
 }
@@ -117,8 +119,9 @@ export function checkSvg(stats: SvgStats, limits: CostLimits): void {
   if (stats.entities)
     throw new EdgeError('UnprocessableImage', 'The original SVG declares entities, which are not rendered', {
       detail: 'svg with <!ENTITY or an internal DTD subset',
+      scope: 'source',
     });
-  if (stats.cycle) throw new EdgeError('UnprocessableImage', 'The original SVG refers to itself', { detail: 'svg <use> cycle' });
+  if (stats.cycle) throw new EdgeError('UnprocessableImage', 'The original SVG refers to itself', { detail: 'svg <use> cycle', scope: 'source' });
   const checks: [number, number, string][] = [
     [stats.elements, svg.maxElements, 'svg.maxElements'],
     [stats.depth, svg.maxDepth, 'svg.maxDepth'],
@@ -148,6 +151,7 @@ export function checkOutputSize(format: OutputFormat, width: number, height: num
     const described = frames > 1 ? `${width}x${height} x ${frames} frames (${width}x${stacked} stacked)` : `${width}x${height}`;
     throw new EdgeError('UnprocessableImage', `The image is too large for the ${format} format; ask for a smaller size or another format`, {
       detail: `${format} output of ${described}, the ${format} limit is ${max} per side`,
+      scope: 'variant',
     });
   }
 }

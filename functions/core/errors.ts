@@ -14,6 +14,17 @@ export type ErrorCode =
   | 'OriginError'
   | 'InternalError';
 
+/**
+ * What a refusal or failure is about, which decides whether it may be remembered:
+ *   source     the source itself, decided from its header alone under the limits in force, the same
+ *              for every variant (functions/core/refusal.ts stores it beside the original's ETag);
+ *   variant    this variant of the source (its rendered size, its animated output, its format's
+ *              maximum side, a decode of its pixels): another variant may work, never stored;
+ *   transient  this attempt (memory, time, a store): trying again may work, never stored.
+ * Absent: nothing is claimed, and nothing is stored.
+ */
+export type ErrorScope = 'source' | 'variant' | 'transient';
+
 /** Per code: [status, seconds a CDN may cache the error, reason phrase]. Compact: it is also in the 10 KB CloudFront Function. */
 const defaults: Readonly<Record<ErrorCode, readonly [number, number, string]>> = {
   BadRequest: [400, 60, 'Bad Request'],
@@ -37,10 +48,18 @@ export interface EdgeError extends Error {
   readonly publicMessage: string;
   readonly detail: string | undefined;
   readonly cacheSeconds: number;
+  readonly scope: ErrorScope | undefined;
+}
+
+interface EdgeErrorOptions {
+  detail?: string | undefined;
+  cause?: unknown;
+  status?: number;
+  scope?: ErrorScope;
 }
 
 interface EdgeErrorConstructor {
-  new (code: ErrorCode, publicMessage: string, options?: { detail?: string; cause?: unknown; status?: number }): EdgeError;
+  new (code: ErrorCode, publicMessage: string, options?: EdgeErrorOptions): EdgeError;
   prototype: EdgeError;
 }
 
@@ -53,7 +72,7 @@ export const EdgeError = function EdgeError(
   this: { -readonly [K in keyof EdgeError]: EdgeError[K] },
   code: ErrorCode,
   publicMessage: string,
-  options?: { detail?: string; cause?: unknown; status?: number },
+  options?: EdgeErrorOptions,
 ) {
   const o = options || {};
   this.message = publicMessage;
@@ -63,6 +82,7 @@ export const EdgeError = function EdgeError(
   this.publicMessage = publicMessage;
   this.detail = o.detail;
   this.cacheSeconds = defaults[code][1];
+  this.scope = o.scope;
 } as unknown as EdgeErrorConstructor;
 EdgeError.prototype = Object.create(Error.prototype);
 (EdgeError.prototype as { name: string }).name = 'EdgeError';

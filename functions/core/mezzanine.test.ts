@@ -83,7 +83,7 @@ describe('binding to the original', () => {
     expect(readMezzanineMetadata({ 'original-etag': 'abc', 'original-size': '0x3', 'mezzanine-size': '2x2' })).toBeUndefined();
   });
   it('lives beside the variants, under a name no variant can have', () => {
-    expect(mezzanineKey('photos/cat.jpg')).toBe('_derived/photos/cat.jpg/_mezzanine.jpg');
-    expect(() => parseImageUrl('/_derived/photos/cat.jpg/_mezzanine.jpg', '', '', images)).toThrow(/variant name/);
+    expect(mezzanineKey('photos/cat.jpg')).toBe('_derived/photos/cat.jpg/_source');
+    expect(() => parseImageUrl('/_derived/photos/cat.jpg/_source', '', '', images)).toThrow(/variant name/);
   });
 });

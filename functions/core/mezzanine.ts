@@ -1,9 +1,10 @@
 /**
  * The mezzanine: one high-quality intermediate of a large original, stored beside its variants at
- * `_derived/<original key>/_mezzanine.jpg`, from which later misses make the variants it can serve
+ * `_derived/<original key>/_source`, from which later misses make the variants it can serve
  * without fetching and decoding the whole original again. Pure rules here (which originals get one,
  * its size, which variants it serves, on which miss it is made, how it is bound to its original);
- * the pixels are in functions/adapters/image/mezzanine.ts, the S3 round trips in image-resize.
+ * the pixels are in functions/adapters/image/mezzanine.ts, the S3 round trips in the miss pipeline
+ * (functions/image-resize/source.ts).
  *
  * - Which originals: still PNG and TIFF without alpha whose long edge is at least `minSourceEdge`
  *   (3,200 px, about 7.7 MP at 4:3), and JPEG from `minJpegEdge` (6,000 px, 24 MP at 3:2). A JPEG
@@ -37,7 +38,7 @@
  *   it with the variants when the original changes.
  */
 import type { Variant } from './grammar.ts';
-import { DERIVED_PREFIX } from './keys.ts';
+import { sourceRecordKey } from './refusal.ts';
 
 export interface MezzanineSettings {
   /** PNG and TIFF originals whose long edge is at least this get a mezzanine. */
@@ -54,11 +55,13 @@ export interface MezzanineSettings {
   readonly quality: number;
 }
 
-/** The object name of the mezzanine inside `_derived/<key>/`: never a variant name (those start with a digit). */
-const MEZZANINE_NAME = '_mezzanine.jpg';
-
+/**
+ * Where the mezzanine is stored: the original's source record (functions/core/refusal.ts), which
+ * holds either its mezzanine or its remembered refusal, so one GetObject beside the original's reads
+ * whichever there is. Never a variant name (those start with a digit).
+ */
 export function mezzanineKey(key: string): string {
-  return `${DERIVED_PREFIX}${key}/${MEZZANINE_NAME}`;
+  return sourceRecordKey(key);
 }
 
 /** What the header of an original says, as far as the mezzanine cares (displayed size, orientation applied). */

@@ -16,7 +16,7 @@ if (!distributionId) throw new Error('Expected the CloudFront distribution id in
 const invalidator = cloudFrontInvalidator(distributionId);
 
 export const handler = createHandler(config, {
-  store: s3DerivedStore(new S3Client({ ...s3ClientConfig(process.env['AWS_REGION']), followRegionRedirects: true })),
+  store: s3DerivedStore(new S3Client({ ...s3ClientConfig(process.env['AWS_REGION'], undefined, config.s3), followRegionRedirects: true })),
   invalidator,
   log: jsonLog,
 });

@@ -9,4 +9,4 @@ import { createHandler } from './handler.ts';
 
 const regionOf = (bucket: string) => config.buckets.find((b) => b.bucket === bucket)?.region;
 
-export const handler = createHandler(config, { store: s3Store(regionalClients(), regionOf), render, renderMakingMezzanine, log: jsonLog });
+export const handler = createHandler(config, { store: s3Store(regionalClients(config.s3), regionOf, config.s3), render, renderMakingMezzanine, log: jsonLog });

@@ -17,6 +17,7 @@
  * an upload over an existing key replaces that original (the bucket is versioned, the old version is
  * kept; derived-cleanup purges the old variants and invalidates their paths).
  */
+import type { S3Budget } from '../adapters/s3/store.ts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { NonceStore } from '../adapters/s3/nonces.ts';
 import { EdgeError, quote } from '../core/errors.ts';
@@ -43,6 +44,8 @@ export interface UploadGrantConfig {
   readonly grantSeconds: number;
   /** The longest a token may live. */
   readonly maxTokenSeconds: number;
+  /** Attempts and deadlines of its one S3 request (the nonce's conditional write). */
+  readonly s3: S3Budget;
 }
 
 export interface UploadGrantDeps {

@@ -19,7 +19,7 @@ export const handler = createHandler(config, {
     secretAccessKey: process.env['AWS_SECRET_ACCESS_KEY'] ?? '',
     sessionToken: process.env['AWS_SESSION_TOKEN'],
   }),
-  nonces: s3NonceStore(new S3Client(s3ClientConfig(config.region)), config.bucket),
+  nonces: s3NonceStore(new S3Client(s3ClientConfig(config.region, undefined, config.s3)), config.bucket),
   now: Date.now,
   log: jsonLog,
 });

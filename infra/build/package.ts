@@ -21,6 +21,7 @@
  * `followRegionRedirects` and the checksum settings, are recent); the cost, ~1 MB of bundle and some
  * milliseconds of cold start, is nothing for an asynchronous function under Lambda's 50 MB.
  */
+import { originResponseBudgetProblems } from './budget.ts';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -112,6 +113,7 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
       .map((fn) => `Expected a function of the distribution but received ${JSON.stringify(fn)}`),
     ...names.flatMap((fn) => limitProblems(spec, fn)),
     ...regionalNames.flatMap((fn) => regionalLimitProblems(spec, fn)),
+    ...(names.includes('image-resize') ? originResponseBudgetProblems(spec) : []),
   ];
   if (problems.length > 0) throw new Error(`The distribution breaks Lambda@Edge rules:\n- ${problems.join('\n- ')}`);
   if (!options.local && names.includes('signed-url')) {

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the local edge on its embedded defaults.
  *   npm start -- --images ./my-photos --quotas current      PORT=8080 npm start
+ *   npm start -- --s3-latency 100                            S3 a region away
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -10,6 +11,8 @@ import { distribution } from '../distribution.ts';
 import { parseFailMode, parseS3Conflicts, parseViewerIp, parseViewerCountry } from './dev.ts';
 import type { Simulation } from './dev.ts';
 import { startLocalStack } from '../local-stack.ts';
+import { S3_LATENCY_PRESETS, startS3LatencyProxy } from './s3-latency.ts';
+import type { S3LatencyProxy } from './s3-latency.ts';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     's3-endpoint': { type: 'string' },
     's3-conflict': { type: 'string' },
     'drop-vary': { type: 'boolean', default: false },
+    's3-latency': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -48,6 +52,10 @@ if (values.help) {
   --s3-conflict N  dev only: the embedded S3 answers the next N (1-3) conditional writes with 409
                  ConditionalRequestConflict, every request; per request: header x-local-s3-conflict: 1
   --drop-vary    dev only: a broken edge on purpose, image-resize's answers lose Vary (npm run verify fails)
+  --s3-latency MS  the embedded S3 answers every request's first byte MS ms after it arrives, each
+                 body paced at 85 MB/s per connection (infra/local/s3-latency.ts): 30 is in-region
+                 S3, 100 a bucket a region away from the edge (the functions and the edge's S3
+                 origins go through it; seeding and the gallery do not)
   PORT           port to listen on at 127.0.0.1 (default 3000)`);
   process.exit(0);
 }
@@ -76,6 +84,8 @@ if (values.config !== undefined) {
   }
 }
 const simulate: Simulation = {};
+let s3LatencyMs: number | undefined;
+let latency: S3LatencyProxy | undefined;
 const originTimeout = values['origin-timeout'] === undefined ? undefined : Number(values['origin-timeout']);
 try {
   if (values.country !== undefined) simulate.viewerCountry = parseViewerCountry(values.country);
@@ -85,6 +95,13 @@ try {
   if (values['s3-conflict'] !== undefined) {
     if (values.s3 === 'aws') throw new Error('Expected the embedded S3 for --s3-conflict but received --s3 aws: real S3 cannot be told to conflict');
     simulate.s3Conflicts = parseS3Conflicts(values['s3-conflict']);
+  }
+  if (values['s3-latency'] !== undefined) {
+    if (values.s3 === 'aws') throw new Error('Expected the embedded S3 for --s3-latency but received --s3 aws: real S3 has latency of its own');
+    s3LatencyMs = Number(values['s3-latency']);
+    if (!(Number.isInteger(s3LatencyMs) && s3LatencyMs >= 0 && s3LatencyMs <= 10_000)) {
+      throw new Error(`Expected a number of milliseconds from 0 to 10000 for --s3-latency but received ${JSON.stringify(values['s3-latency'])}`);
+    }
   }
   if (originTimeout !== undefined && !(Number.isInteger(originTimeout) && originTimeout > 0)) {
     throw new Error(`Expected a number of milliseconds for --origin-timeout but received ${JSON.stringify(values['origin-timeout'])}`);
@@ -109,6 +126,14 @@ try {
     simulate,
     ...(originTimeout ? { originTimeouts: { readMs: originTimeout } } : {}),
     ...(values.images ? { images: values.images } : {}),
+    ...(s3LatencyMs === undefined
+      ? {}
+      : {
+          s3Front: async (endpoint: string) => {
+            latency = await startS3LatencyProxy(endpoint, { firstByteMs: s3LatencyMs!, bytesPerSecond: S3_LATENCY_PRESETS.inRegion.bytesPerSecond });
+            return latency.endpoint;
+          },
+        }),
   });
   const seededExample = stack.seeded.includes('photos/cat.jpg') ? 'photos/cat.jpg' : stack.seeded.find((key) => key.endsWith('.jpg'));
   const example = (seededExample ?? 'photos/cat.jpg').split('/').map(encodeURIComponent).join('/');
@@ -120,6 +145,7 @@ try {
     simulate.viewerCountry && `viewer country ${simulate.viewerCountry}`,
     simulate.failPrimary && `primary ${simulate.failPrimary}`,
     simulate.viewerIp && `viewer IP ${simulate.viewerIp}`,
+    latency && `S3 first byte ${s3LatencyMs} ms (functions' requests through ${latency.endpoint})`,
   ].filter(Boolean);
   console.log(`edge-images local edge
   gallery    ${stack.edge.url}/   thumbnails, private images, dev switches, request inspector
@@ -142,6 +168,7 @@ Ctrl-C stops.`);
     stopping = true;
     console.log('\nstopping the local edge...');
     await stack.close();
+    await latency?.close();
     process.exit(0);
   };
   process.on('SIGINT', stop);

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { renderBudgetMs, startRenderPool } from '../render/pool.ts';
 import { s3ClientConfig, s3Store } from '../../functions/adapters/s3/store.ts';
-import { distribution } from '../distribution.ts';
+import { distribution, tunables } from '../distribution.ts';
 import { startImageOrigin } from './server.ts';
 import { bucketStore, directoryStore } from './store.ts';
 import type { OriginStore } from './store.ts';
@@ -77,9 +77,13 @@ const host = values.host ?? process.env['HOST'] ?? '127.0.0.1';
 let store: OriginStore;
 let client: S3Client | undefined;
 if (values.bucket !== undefined) {
-  client = new S3Client(s3ClientConfig(values.region, values.endpoint));
+  client = new S3Client(s3ClientConfig(values.region, values.endpoint, tunables.s3));
   store = bucketStore(
-    s3Store(() => client!),
+    s3Store(
+      () => client!,
+      () => undefined,
+      tunables.s3,
+    ),
     values.bucket,
   );
 } else {

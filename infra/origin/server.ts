@@ -3,9 +3,9 @@
  * retries here with the same canonical URI, and viewers still get thumbnails.
  *
  *   GET /healthz                                  200 ok (503 while draining)
- *   GET /_derived/<key>/<variant>                 the stored derived image, else resized from the
- *                                                 original (same grammar and renderer as image-resize)
- *                                                 and stored; 400 if the URI is not canonical, 404 if
+ *   GET /_derived/<key>/<variant>                 the stored derived image, else made by image-resize's
+ *                                                 miss pipeline (functions/image-resize/miss.ts) and
+ *                                                 stored; 400 if the URI is not canonical, 404 if
  *                                                 the original is missing
  *   GET /<key>                                    the original
  *
@@ -16,7 +16,6 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { renderHttpError } from '../../functions/adapters/http/error.ts';
-import type { Rendered, RenderOptions } from '../../functions/adapters/image/render.ts';
 import { EdgeError, toEdgeError } from '../../functions/core/errors.ts';
 import { derivedKey, parseDerivedUri } from '../../functions/core/grammar.ts';
 import type { Variant } from '../../functions/core/grammar.ts';
@@ -26,16 +25,19 @@ import type { Log } from '../../functions/core/log.ts';
 import type { ImagePolicy } from '../../functions/core/policy.ts';
 import type { OriginObject, OriginStore } from './store.ts';
 import { listen } from '../serve/listen.ts';
-import { Limiter, SingleFlight } from '../../functions/core/limit.ts';
 import type { LimitSettings } from '../../functions/core/limit.ts';
 import { tunables } from '../distribution.ts';
-import { s3Etag } from '../../functions/adapters/s3/etag.ts';
-import { qualityMetadata } from '../../functions/core/quality.ts';
+import { createMissPipeline } from '../../functions/image-resize/miss.ts';
+import type { Render, RenderMakingMezzanine } from '../../functions/image-resize/miss.ts';
+import type { MissStore } from '../../functions/image-resize/source.ts';
 
 export interface ImageOriginOptions {
   readonly store: OriginStore;
   readonly policy: ImagePolicy;
-  readonly render: (source: Buffer, variant: Variant, options: RenderOptions) => Promise<Rendered>;
+  /** The render step of the miss pipeline (the render pool in production; see functions/image-resize/miss.ts). */
+  readonly render: Render;
+  /** render(), plus the mezzanine on the miss that makes it. Absent: this origin reads mezzanines but makes none. */
+  readonly renderMakingMezzanine?: RenderMakingMezzanine;
   /** Resizes at once, and how many may wait (default: tunables.renders, as image-resize). */
   readonly renders?: LimitSettings;
   readonly log?: Log;
@@ -71,39 +73,41 @@ export async function startImageOrigin(options: ImageOriginOptions): Promise<Ima
   const log = options.log ?? jsonLog;
   const cacheControl = options.cacheControl ?? tunables.derivedCacheControl;
   const storeDerived = options.storeDerived ?? true;
-  const rendering = new SingleFlight<{ object: OriginObject; stored: string }>();
-  // The same bound as image-resize: this process serves many requests, and each resize holds a decode.
-  const renders = new Limiter(options.renders ?? tunables.renders, 'resize');
+  // The miss pipeline of image-resize (functions/image-resize/miss.ts): the same source record
+  // (mezzanine or remembered refusal), the same render options, the same stored bytes.
+  const pipeline = createMissPipeline(
+    {
+      policy: options.policy,
+      cacheControl,
+      // The same bound as image-resize: this process serves many requests, and each resize holds a decode.
+      renders: options.renders ?? tunables.renders,
+      ...(options.policy.mezzanine === undefined ? {} : { mezzanine: options.policy.mezzanine }),
+    },
+    {
+      render: options.render,
+      ...(options.renderMakingMezzanine === undefined ? {} : { renderMakingMezzanine: options.renderMakingMezzanine }),
+      log,
+      fn: 'image-origin',
+    },
+  );
+  const missStore: MissStore = {
+    name: options.store.description,
+    open: (key, maxBytes) => options.store.open(key, maxBytes),
+    get: async (key, maxBytes) => (await options.store.open(key, maxBytes))?.read(),
+    putIfAbsent: (key, body, putOptions) =>
+      storeDerived ? options.store.putIfAbsent(key, body, putOptions) : Promise.reject(new Error('read-only: derived images are not stored')),
+  };
   let active = 0;
   let draining = false;
   let closing: Promise<void> | undefined;
 
   /** One resize per derived key at a time: concurrent misses share it. */
-  function make(key: string, variant: Variant): Promise<{ object: OriginObject; stored: string }> {
+  async function make(key: string, variant: Variant): Promise<{ object: OriginObject; stored: string }> {
     const target = derivedKey(key, variant);
-    return rendering.run(target, () =>
-      renders.run(async () => {
-        const original = await options.store.get(key, options.policy.limits.maxInputBytes);
-        if (!original) throw new EdgeError('NotFound', 'The original image does not exist', { detail: key });
-        const quality = options.policy.quality;
-        const image = await options.render(original.body, variant, { ...options.policy.limits, ...(quality === undefined ? {} : { quality }) });
-        let stored = 'not-stored';
-        if (storeDerived) {
-          try {
-            stored = await options.store.putIfAbsent(target, image.data, {
-              contentType: image.contentType,
-              cacheControl,
-              metadata: { 'original-etag': original.etag.replaceAll('"', ''), ...qualityMetadata(image.quality) },
-            });
-          } catch (error) {
-            // The viewer still gets the image; the next miss tries the write again. Logged on the request's line.
-            stored = `store failed: ${toEdgeError(error).detail ?? 'unknown'}`;
-          }
-        }
-        const object: OriginObject = { body: image.data, contentType: image.contentType, etag: s3Etag(image.data) };
-        return { object, stored };
-      }),
-    );
+    const made = await pipeline.make(missStore, target, key, variant);
+    const object: OriginObject = { body: made.image.data, contentType: made.image.contentType, etag: made.etag };
+    const stored = !storeDerived ? 'not-stored' : made.stored === 'failed' ? `store failed: ${made.storeError ?? 'unknown'}` : made.stored;
+    return { object, stored };
   }
 
   async function answer(req: IncomingMessage): Promise<Reply> {

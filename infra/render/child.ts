@@ -22,7 +22,7 @@ process.on('message', (job: Job) => {
     (image) => process.send?.({ id: job.id, image }),
     (thrown: unknown) => {
       const e = toEdgeError(thrown);
-      process.send?.({ id: job.id, error: { code: e.code, status: e.status, publicMessage: e.publicMessage, detail: e.detail } });
+      process.send?.({ id: job.id, error: { code: e.code, status: e.status, publicMessage: e.publicMessage, detail: e.detail, scope: e.scope } });
     },
   );
 });

@@ -18,7 +18,7 @@ import type { Rendered, RenderOptions } from '../../functions/adapters/image/ren
 import { looksLikeXml } from '../../functions/adapters/image/scan.ts';
 import { checkSvgBytes } from '../../functions/core/cost.ts';
 import { EdgeError } from '../../functions/core/errors.ts';
-import type { ErrorCode } from '../../functions/core/errors.ts';
+import type { ErrorCode, ErrorScope } from '../../functions/core/errors.ts';
 import type { Variant } from '../../functions/core/grammar.ts';
 import type { ImagePolicy } from '../../functions/core/policy.ts';
 
@@ -47,7 +47,7 @@ interface Worker {
 interface Reply {
   readonly id: number;
   readonly image?: Omit<Rendered, 'data'> & { data: Uint8Array };
-  readonly error?: { code: ErrorCode; status: number; publicMessage: string; detail?: string };
+  readonly error?: { code: ErrorCode; status: number; publicMessage: string; detail?: string; scope?: ErrorScope };
 }
 
 /** The budget of one render in the pool: the cost model's `renderSeconds` (distribution.ts). */
@@ -160,7 +160,7 @@ export async function startRenderPool(options: RenderPoolOptions): Promise<Rende
             resolve({ ...reply.image, data });
           } else {
             const e = reply.error!;
-            reject(new EdgeError(e.code, e.publicMessage, { status: e.status, ...(e.detail === undefined ? {} : { detail: e.detail }) }));
+            reject(new EdgeError(e.code, e.publicMessage, { status: e.status, detail: e.detail, ...(e.scope === undefined ? {} : { scope: e.scope }) }));
           }
         };
         const onExit = (code: number | null, signal: string | null) => {

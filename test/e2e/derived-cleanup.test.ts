@@ -15,6 +15,7 @@ import type { Invalidator } from '../../functions/adapters/cloudfront/invalidate
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '../../functions/adapters/s3/store.ts';
 import { encodeEventKey } from '../../infra/local/s3.ts';
+import { tunables } from '../../infra/distribution.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
 import { FAULTS } from '../support/faulty-s3.ts';
 import type { FaultyS3 } from '../support/faulty-s3.ts';
@@ -129,7 +130,7 @@ describe('the handler directly', () => {
         return { id: 'I1' };
       },
     };
-    const client = new S3Client(s3ClientConfig('us-east-1', faulty.endpoint));
+    const client = new S3Client(s3ClientConfig('us-east-1', faulty.endpoint, tunables.s3));
     const handler = createHandler({ buckets: [stack.bucket] }, { store: s3DerivedStore(client), invalidator, log: (l) => lines.push(l) });
     expect((await handler(event('someone-else', 'photos/cat.jpg')))[0]?.outcome).toBe('ignored-bucket');
     expect((await handler(event(stack.bucket, 'photos/../cat.jpg')))[0]?.outcome).toBe('ignored-key');
@@ -155,7 +156,7 @@ describe('the handler directly', () => {
         return { id: 'I2' };
       },
     };
-    const client = new S3Client(s3ClientConfig('us-east-1', faulty.endpoint));
+    const client = new S3Client(s3ClientConfig('us-east-1', faulty.endpoint, tunables.s3));
     const handler = createHandler({ buckets: [stack.bucket] }, { store: s3DerivedStore(client), invalidator, log: (l) => lines.push(l) });
     // ListObjectsV2 (a bucket-level GET) answers 500 on every attempt.
     faulty.inject({ method: 'GET', key: '', signed: true, fault: FAULTS.internalError });
@@ -179,7 +180,7 @@ describe('the handler directly', () => {
     await stack.derivedCleanup!.settled();
     expect((await get(`${stack.edge.url}/cleanup/no-invalidation.jpg?w=320&fm=jpg`)).status).toBe(200);
     const lines: LogLine[] = [];
-    const client = new S3Client(s3ClientConfig('us-east-1', faulty.endpoint));
+    const client = new S3Client(s3ClientConfig('us-east-1', faulty.endpoint, tunables.s3));
     const invalidator: Invalidator = { invalidate: async () => Promise.reject(new Error('Throttling: Rate exceeded')) };
     const handler = createHandler({ buckets: [stack.bucket] }, { store: s3DerivedStore(client), invalidator, log: (l) => lines.push(l) });
     await expect(handler(event(stack.bucket, key, 'ObjectRemoved:Delete'))).rejects.toThrow('Rate exceeded');

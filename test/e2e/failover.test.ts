@@ -21,7 +21,7 @@ import { createHandler as geoRoute } from '../../functions/geo-route/handler.ts'
 import { createHandler as imageRequest } from '../../functions/image-request/handler.ts';
 import { createHandler as imageResize } from '../../functions/image-resize/handler.ts';
 import { geoRouteConfig, imageRequestConfig, imageResizeConfig } from '../../infra/config.ts';
-import { distribution } from '../../infra/distribution.ts';
+import { distribution, tunables } from '../../infra/distribution.ts';
 import type { BehaviorSpec, CachePolicySpec, DistributionSpec, OriginGroupSpec } from '../../infra/distribution.ts';
 import { startEdge } from '../../infra/local/edge.ts';
 import type { Edge, EdgeOptions, RequestTrace } from '../../infra/local/edge.ts';
@@ -540,7 +540,7 @@ describe('a thumbnail when S3 really is down (connection refused)', () => {
       log: () => {},
     });
     const deadS3 = await closedPort();
-    const client = new S3Client(s3ClientConfig('us-east-1', deadS3));
+    const client = new S3Client(s3ClientConfig('us-east-1', deadS3, tunables.s3));
     const logs: LogLine[] = [];
     const log = (line: LogLine) => logs.push(line);
     const edge = await startEdge({

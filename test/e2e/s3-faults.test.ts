@@ -2,7 +2,7 @@
  * S3 failing under the real pipeline: a fault-injecting proxy (test/support/faulty-s3.ts) stands
  * between the embedded S3 and everything that talks to it (image-resize's SDK client and the edge's
  * S3 origin), and breaks requests by rule. No SDK mocks: the client's retries, timeouts and deadlines
- * (S3_BUDGET in functions/adapters/s3/store.ts) are the deployed ones.
+ * (tunables.s3 in functions/adapters/s3/store.ts) are the deployed ones.
  *
  * What is asserted each time: the status the viewer sees, what the edge caches, the log line (the
  * internal detail there and only there), and what S3 holds afterwards (never a partial object).
@@ -10,10 +10,9 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { S3_BUDGET } from '../../functions/adapters/s3/store.ts';
 import { derivedUri, parseImageUrl } from '../../functions/core/grammar.ts';
 import type { LogLine } from '../../functions/core/log.ts';
-import { distribution } from '../../infra/distribution.ts';
+import { distribution, tunables } from '../../infra/distribution.ts';
 import type { S3OriginSpec } from '../../infra/distribution.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
 import { FAULTS } from '../support/faulty-s3.ts';
@@ -111,7 +110,7 @@ describe('GetObject of the original fails', () => {
     expect(body).toMatch(says);
     expect(body).not.toMatch(detail);
     expect(body).not.toMatch(LEAK);
-    expect(originalGets().length - gets).toBe(S3_BUDGET.maxAttempts);
+    expect(originalGets().length - gets).toBe(tunables.s3.maxAttempts);
     const line = resizeLines(thumb.uri).at(-1);
     expect(line).toMatchObject({ outcome: 'error', status });
     expect(String(line?.['detail'])).toMatch(detail);
@@ -121,7 +120,7 @@ describe('GetObject of the original fails', () => {
     // reaches S3 again, and once S3 recovers the image is made.
     const retried = await get(thumb.url);
     expect([retried.status, retried.headers.get('x-cache')]).toEqual([status, 'Miss from cloudfront']);
-    expect(originalGets().length - gets).toBe(2 * S3_BUDGET.maxAttempts);
+    expect(originalGets().length - gets).toBe(2 * tunables.s3.maxAttempts);
     faulty.clear();
     const again = await get(thumb.url);
     expect([again.status, again.headers.get('x-cache')]).toEqual([200, 'Miss from cloudfront']);
@@ -137,7 +136,7 @@ describe('GetObject of the original fails', () => {
     expect(await stored(thumb.key)).toBe(false);
   });
 
-  it(`hangs: a clean 503 once the ${S3_BUDGET.getDeadlineMs} ms deadline passes, well inside the 30 s origin-response limit`, async () => {
+  it(`hangs: a clean 503 once the ${tunables.s3.getDeadlineMs} ms deadline passes, well inside the 30 s origin-response limit`, async () => {
     const thumb = freshThumbnail();
     injectOnOriginal(FAULTS.hang);
     const started = performance.now();
@@ -146,9 +145,9 @@ describe('GetObject of the original fails', () => {
     expect(response.status).toBe(503);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.body.toString()).toMatch(/did not answer in time; try again/);
-    expect(seconds).toBeGreaterThan(S3_BUDGET.getDeadlineMs / 1000 - 0.5);
-    expect(seconds).toBeLessThan(S3_BUDGET.getDeadlineMs / 1000 + 2);
-    expect(String(resizeLines(thumb.uri).at(-1)?.['detail'])).toMatch(new RegExp(`no answer within ${S3_BUDGET.getDeadlineMs} ms`));
+    expect(seconds).toBeGreaterThan(tunables.s3.getDeadlineMs / 1000 - 0.5);
+    expect(seconds).toBeLessThan(tunables.s3.getDeadlineMs / 1000 + 2);
+    expect(String(resizeLines(thumb.uri).at(-1)?.['detail'])).toMatch(new RegExp(`no answer within ${tunables.s3.getDeadlineMs} ms`));
   });
 });
 
@@ -158,7 +157,7 @@ describe('PutObject of the thumbnail fails after the image was made', () => {
     ['503 SlowDown', FAULTS.slowDown, /SlowDown/],
     ['a connection reset', FAULTS.reset, /ECONNRESET|socket hang up/],
     ['an upload cut mid-body', { kind: 'cut', afterBytes: 500 } as const, /ECONNRESET|socket hang up|EPIPE|IncompleteBody|aborted/],
-    ['a hang', FAULTS.hang, new RegExp(`no answer within ${S3_BUDGET.putDeadlineMs} ms`)],
+    ['a hang', FAULTS.hang, new RegExp(`no answer within ${tunables.s3.putDeadlineMs} ms`)],
   ] as const)('%s: the viewer still gets the image, the failure is logged, nothing is left in S3', async (_name, fault, detail) => {
     const thumb = freshThumbnail();
     injectOnDerivedWrite(fault);
@@ -168,7 +167,7 @@ describe('PutObject of the thumbnail fails after the image was made', () => {
     expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect((await sharp(response.body).metadata()).format).toBe('webp');
     // Bounded by the PutObject deadline even when S3 never answers.
-    expect(performance.now() - started).toBeLessThan(S3_BUDGET.putDeadlineMs + 2_000);
+    expect(performance.now() - started).toBeLessThan(tunables.s3.putDeadlineMs + 2_000);
     const line = resizeLines(thumb.uri).at(-1);
     expect(line).toMatchObject({ outcome: 'resized', status: 200, stored: 'failed' });
     expect(String(line?.['storeError'])).toMatch(detail);

@@ -159,25 +159,34 @@ describe('what the viewer gets and what S3 keeps', () => {
   });
 });
 
-describe('deterministic refusals are remembered under the derived prefix (issue 14)', () => {
-  it('refuses a corrupt original once, answers the next variant from the marker without decoding, retries a replaced original', async () => {
-    const key = 'engine/remembered.png';
-    const corrupt = await corruptInterlacedPng();
-    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: corrupt }));
+describe('refusals remembered in the source record, and only those decided from the header', () => {
+  it('remembers a header refusal for every variant, and tries a replaced original again', async () => {
+    const key = 'engine/remembered-bomb.png';
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: src.pngBombHeader() }));
     const first = await run(`/_derived/${key}/128x128-cover-q75.webp`);
-    expect(first.result.status).toBe('422');
-    expect(renders).toBe(1);
-    const marker = JSON.parse((await s3Body(`_derived/${key}/refused`)).toString()) as { code: string; etag: string };
-    expect(marker.code).toBe('UnprocessableImage');
-    expect((await head(`_derived/${key}/refused`)).Metadata?.['original-etag']).toBe(marker.etag);
-    // Another variant, another instance: the same 422 from the marker, no render.
+    expect([first.result.status, renders]).toEqual(['413', 1]);
+    const record = JSON.parse((await s3Body(`_derived/${key}/_source`)).toString()) as { code: string; etag: string; limits: string };
+    expect(record.code).toBe('SourceTooLarge');
+    const meta = (await head(`_derived/${key}/_source`)).Metadata;
+    expect([meta?.['original-etag'], meta?.['refusal-limits']]).toEqual([record.etag, record.limits]);
+    // Another variant, another instance: the same 413 from the record, no render.
     const second = await run(`/_derived/${key}/640xauto-inside-q75.jpg`, handler());
-    expect([second.result.status, renders]).toEqual(['422', 1]);
+    expect([second.result.status, renders]).toEqual(['413', 1]);
     expect(logs.at(-1)?.['detail']).toContain('remembered refusal');
-    // A replaced original (another ETag) is decoded again, and this one renders.
+    // A replaced original (another ETag) is decided again, and this one renders.
     await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await src.encode(src.scene(320, 240), 'png') }));
     const third = await run(`/_derived/${key}/64x64-cover-q75.webp`);
     expect([third.result.status, renders]).toEqual(['200', 2]);
+  });
+
+  it('never remembers a failure while decoding pixels: a corrupt original is decoded again on the next miss', async () => {
+    const key = 'engine/corrupt-pixels.png';
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await corruptInterlacedPng() }));
+    const first = await run(`/_derived/${key}/128x128-cover-q75.webp`);
+    expect([first.result.status, renders]).toEqual(['422', 1]);
+    await expect(head(`_derived/${key}/_source`)).rejects.toThrow();
+    const second = await run(`/_derived/${key}/640xauto-inside-q75.jpg`, handler());
+    expect([second.result.status, renders]).toEqual(['422', 2]);
   });
 });
 
@@ -188,6 +197,8 @@ describe('the 1 MB cap on a generated response', () => {
     const { result, header } = await run(uri);
     expect(result.status).toBe('302');
     expect([header('location'), header('cache-control')]).toEqual([uri, 'no-store']);
+    // An empty body of its own: without one, CloudFront would pass on S3's NoSuchKey XML.
+    expect([result.body, result.bodyEncoding]).toEqual(['', 'text']);
     const stored = await head(uri.slice(1));
     // Over the cap once base64-encoded: the reason for the redirect.
     expect(Math.ceil(stored.ContentLength! / 3) * 4).toBeGreaterThan(CAP);

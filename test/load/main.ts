@@ -20,7 +20,6 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { derivedUri, parseImageUrl } from '../../functions/core/grammar.ts';
-import { S3_BUDGET } from '../../functions/adapters/s3/store.ts';
 import { distribution, tunables } from '../../infra/distribution.ts';
 import type { S3OriginSpec } from '../../infra/distribution.ts';
 import { startLocalStack } from '../../infra/local-stack.ts';
@@ -261,7 +260,7 @@ async function main(): Promise<number> {
         max_requests: MAX_REQUESTS,
         mix: { hit: HIT_SHARE, miss: MISS_SHARE, bad: BAD_SHARE },
         render_limit: tunables.renders,
-        s3_budget: S3_BUDGET,
+        s3_budget: tunables.s3,
       },
       totals: {
         requests: done.length,

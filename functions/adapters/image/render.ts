@@ -219,6 +219,7 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
   if (pixels > options.maxInputPixels) {
     throw new EdgeError('SourceTooLarge', 'The original image has too many pixels to resize', {
       detail: `${described} = ${pixels} pixels, the limit is ${options.maxInputPixels}`,
+      scope: 'variant',
     });
   }
   if (options.maxDecodeMegabytes !== undefined) {
@@ -226,6 +227,7 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
     if (megabytes > options.maxDecodeMegabytes) {
       throw new EdgeError('SourceTooLarge', 'The original image needs too much memory to resize', {
         detail: `${described} (${header.progressive ? 'progressive/interlaced ' : ''}${header.format}) needs about ${megabytes} MB to decode, the limit is ${options.maxDecodeMegabytes} MB`,
+        scope: 'variant',
       });
     }
   }
@@ -269,10 +271,11 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
 
 /** Reads the header only (no pixel decode) and refuses what the engine will not decode. */
 export async function inspect(source: Buffer, limits: RenderLimits): Promise<SourceHeader> {
-  if (source.byteLength === 0) throw new EdgeError('UnprocessableImage', 'The original image is empty', { detail: '0 bytes' });
+  if (source.byteLength === 0) throw new EdgeError('UnprocessableImage', 'The original image is empty', { detail: '0 bytes', scope: 'source' });
   if (limits.maxInputBytes !== undefined && source.byteLength > limits.maxInputBytes) {
     throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
       detail: `${source.byteLength} bytes, the limit is ${limits.maxInputBytes}`,
+      scope: 'source',
     });
   }
   // The cost model's cheap reads come before sharp: librsvg parses a whole SVG to give its size, and
@@ -300,14 +303,14 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
     // The pixel limit is checked by us below, with the frame count and a clear message.
     meta = await sharp(source, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw classifySharpError(error);
+    throw classifySharpError(error, 'header');
   }
   const format = sourceFormat(meta);
   // The header of a multi-frame image (read without `animated`) describes one frame or page.
   const storedWidth = meta.width;
   const storedHeight = meta.pageHeight ?? meta.height;
   if (!(storedWidth > 0 && storedHeight > 0)) {
-    throw new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: `${format} header without a size` });
+    throw new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: `${format} header without a size`, scope: 'source' });
   }
   const frames = Math.max(1, meta.pages ?? 1);
   if (limits.cost) checkFrames(format, storedWidth, storedHeight, frames, false, limits.cost);
@@ -318,6 +321,7 @@ export async function inspect(source: Buffer, limits: RenderLimits): Promise<Sou
   if (format !== 'svg' && pixels > limits.maxInputPixels) {
     throw new EdgeError('SourceTooLarge', 'The original image has too many pixels to resize', {
       detail: `${format} ${oneFrame.width}x${oneFrame.height} = ${pixels} pixels, the limit is ${limits.maxInputPixels}`,
+      scope: 'source',
     });
   }
   return {
@@ -347,9 +351,10 @@ function sourceFormat(meta: Metadata): SourceFormat {
       if (meta.compression === 'av1') return 'avif';
       throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', {
         detail: `heif with ${meta.compression ?? 'unknown'} compression`,
+        scope: 'source',
       });
     default:
-      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `format ${String(meta.format)}` });
+      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `format ${String(meta.format)}`, scope: 'source' });
   }
 }
 
@@ -404,39 +409,54 @@ function transparent(hex: string): { r: number; g: number; b: number; alpha: num
   return { r: (value >> 16) & 255, g: (value >> 8) & 255, b: value & 255, alpha: 0 };
 }
 
-/** libvips' words for a source it cannot read, mapped to the viewer-facing error. */
-export function classifySharpError(error: unknown): EdgeError {
+/**
+ * libvips' words for a source it cannot read, mapped to the viewer-facing error. `header`: the
+ * failure came from reading the header alone (the same for every variant: a source refusal);
+ * `pixels`: from decoding, resizing or encoding one variant (never remembered). Running out of
+ * memory is a 503 whatever the stage: another attempt, with less else in flight, may work.
+ */
+export function classifySharpError(error: unknown, stage: 'header' | 'pixels' = 'pixels'): EdgeError {
   if (error instanceof EdgeError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  const scope = stage === 'header' ? 'source' : 'variant';
+  if (/memory allocation|out of memory|cannot allocate|bad_alloc|\bENOMEM\b/i.test(message)) {
+    return new EdgeError('OriginError', 'The image could not be resized right now; try again', {
+      status: 503,
+      detail: message,
+      cause: error,
+      scope: 'transient',
+    });
+  }
   if (/pixel limit/i.test(message)) {
-    return new EdgeError('SourceTooLarge', 'The original image has too many pixels to resize', { detail: message, cause: error });
+    return new EdgeError('SourceTooLarge', 'The original image has too many pixels to resize', { detail: message, cause: error, scope });
   }
   if (/unsupported image format/i.test(message)) {
-    return new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: message, cause: error });
+    return new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: message, cause: error, scope });
   }
   if (/timeout/i.test(message)) {
-    return new EdgeError('OriginError', 'The image took too long to resize; try again', { status: 503, detail: message, cause: error });
+    return new EdgeError('OriginError', 'The image took too long to resize; try again', { status: 503, detail: message, cause: error, scope: 'transient' });
   }
   // libvips' catch-all for a loader that failed without saying why (a damaged interlaced 16-bit PNG):
   // the bytes are at fault, not the service.
   if (/^unknown error$/i.test(message.trim())) {
-    return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error });
+    return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error, scope });
   }
   if (/too large for the \w+ format/i.test(message)) {
     return new EdgeError('UnprocessableImage', 'The image is too large for the requested format; ask for a smaller size or another format', {
       detail: message,
       cause: error,
+      scope: 'variant',
     });
   }
   if (/empty/i.test(message) && /input/i.test(message)) {
-    return new EdgeError('UnprocessableImage', 'The original image is empty', { detail: message, cause: error });
+    return new EdgeError('UnprocessableImage', 'The original image is empty', { detail: message, cause: error, scope });
   }
   // Anything else libvips or a loader reports while reading untrusted bytes is a broken source.
   if (
     /^(vips|lib|gif|heif|tiff|svg|glib|jpeg|png|webp|input|corrupt|premature|truncat|invalid|bad |not a known|read error)/i.test(message) ||
     /corrupt|premature end|truncated|invalid|bad seek|read error|XML parse/i.test(message)
   ) {
-    return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error });
+    return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error, scope });
   }
-  return new EdgeError('InternalError', 'Internal error', { detail: message, cause: error });
+  return new EdgeError('InternalError', 'Internal error', { detail: message, cause: error, scope: 'transient' });
 }

@@ -2,7 +2,7 @@
  * Object storage as image-resize needs it, on the AWS SDK v3 S3 client (modular imports only).
  * A missing key is `undefined` whether S3 says 404 (caller may list) or 403 (OAC without ListBucket).
  *
- * Failure is bounded in time (see S3_BUDGET) and classified for the viewer: S3 throttling (503
+ * Failure is bounded in time (see S3Budget) and classified for the viewer: S3 throttling (503
  * SlowDown) and running out of time are a 503 "try again"; any other S3 failure is a 502. Neither is
  * cached (`no-store`), and the S3 detail goes to the log only.
  */
@@ -12,7 +12,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3Serv
 
 import { EdgeError } from '../../core/errors.ts';
 
-interface StoredObject {
+export interface StoredObject {
   readonly body: Buffer;
   readonly contentType: string | undefined;
   readonly etag: string | undefined;
@@ -58,44 +58,28 @@ export interface ObjectStore {
 }
 
 /**
- * How long S3 may take, chosen so that a whole origin-response stays inside Lambda@Edge's 30 s:
- *
- *   GetObject (original)  <= getDeadlineMs  =  6.0 s   every attempt, backoff and the body read
- *   render (sharp)        <= 20.0 s                    libvips timeout (RenderOptions.timeoutSeconds)
- *   PutObject (derived)   <= putDeadlineMs  =  3.0 s   every attempt, incl. the 409 retry
- *   base64, answer, slack     1.0 s
- *                           ------
- *                            30.0 s                    the origin-response timeout
- *
- * Inside a deadline, each attempt is bounded too, so a hung connection leaves room for a retry:
- * connect <= 1 s (same-region S3 connects in tens of ms), response headers <= 3 s from the start of
- * the attempt (S3's first byte is ~10-100 ms; a 1 MB PUT uploads well inside it), then <= 3 s of
- * silence between body bytes. maxAttempts 3 with the SDK's standard retry mode: backoff is a random
- * share of 100 ms x 2^n (500 ms x 2^n after throttling), so two retries wait at most 0.3 s (1.5 s
- * throttled); the SDK's retry quota (500 tokens, 5 per retry, 10 per timeout retry) stops an
- * instance from retrying into an S3 that keeps failing. A failed PutObject costs the viewer nothing
- * (the image is answered anyway), which is why its deadline is the shorter one.
+ * How long S3 may take: every attempt, and every operation with its retries (`tunables.s3` in
+ * infra/distribution.ts, which explains the figures; it reaches functions through their baked config).
  */
-export const S3_BUDGET = {
-  connectionTimeoutMs: 1_000,
-  requestTimeoutMs: 3_000,
-  socketTimeoutMs: 3_000,
-  maxAttempts: 3,
-  getDeadlineMs: 6_000,
-  putDeadlineMs: 3_000,
-} as const;
+export interface S3Budget {
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly socketTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly getDeadlineMs: number;
+  readonly putDeadlineMs: number;
+}
 
-export type S3Budget = { readonly [K in keyof typeof S3_BUDGET]: number };
-
+/** The project's ObjectStore over S3. `budget`: the deadlines of each operation (absent: none, for tooling and tests). */
 export function s3Store(
   clientFor: (region: string | undefined) => S3Client,
   regionOf: (bucket: string) => string | undefined = () => undefined,
-  budget: S3Budget = S3_BUDGET,
+  budget?: S3Budget,
 ): ObjectStore {
   return {
     async get(bucket, key, maxBytes) {
       try {
-        return await withDeadline(budget.getDeadlineMs, `GetObject ${bucket}/${key}`, async (abortSignal) => {
+        return await withDeadline(budget?.getDeadlineMs, `GetObject ${bucket}/${key}`, async (abortSignal) => {
           const out = await clientFor(regionOf(bucket)).send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
           if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
             out.Body?.transformToWebStream()
@@ -103,6 +87,7 @@ export function s3Store(
               .catch(() => {});
             throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
               detail: `${bucket}/${key} is ${out.ContentLength} bytes, the limit is ${maxBytes}`,
+              scope: 'source',
             });
           }
           const bytes = await out.Body!.transformToByteArray();
@@ -125,7 +110,7 @@ export function s3Store(
 
     async head(bucket, key) {
       try {
-        return await withDeadline(budget.getDeadlineMs, `HeadObject ${bucket}/${key}`, async (abortSignal) => {
+        return await withDeadline(budget?.getDeadlineMs, `HeadObject ${bucket}/${key}`, async (abortSignal) => {
           const out = await clientFor(regionOf(bucket)).send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
           return { etag: out.ETag };
         });
@@ -146,7 +131,7 @@ export function s3Store(
         IfNoneMatch: '*',
       });
       try {
-        return await withDeadline(budget.putDeadlineMs, `PutObject ${bucket}/${key}`, async (abortSignal) => {
+        return await withDeadline(budget?.putDeadlineMs, `PutObject ${bucket}/${key}`, async (abortSignal) => {
           // 409 ConditionalRequestConflict: a concurrent conditional write is in flight; try once more.
           for (let attempt = 1; ; attempt++) {
             try {
@@ -168,10 +153,11 @@ export function s3Store(
     async open(bucket, key, maxBytes) {
       // One deadline for the whole GetObject, the body read included (it starts when the caller reads).
       const controller = new AbortController();
-      const timer = setTimeout(
-        () => controller.abort(new DeadlineExceeded(`GetObject ${bucket}/${key}: no answer within ${budget.getDeadlineMs} ms`)),
-        budget.getDeadlineMs,
-      );
+      const deadline = budget?.getDeadlineMs;
+      const timer =
+        deadline === undefined
+          ? undefined
+          : setTimeout(() => controller.abort(new DeadlineExceeded(`GetObject ${bucket}/${key}: no answer within ${deadline} ms`)), deadline);
       const failed = (error: unknown): never => {
         clearTimeout(timer);
         throw storeError('GetObject', bucket, key, controller.signal.aborted ? controller.signal.reason : error);
@@ -196,6 +182,7 @@ export function s3Store(
         clearTimeout(timer);
         throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
           detail: `${bucket}/${key} is ${out.ContentLength} bytes, the limit is ${maxBytes}`,
+          scope: 'source',
         });
       }
       let settled = false;
@@ -232,28 +219,28 @@ export function s3Store(
 }
 
 /**
- * The S3 client settings of this project: path-style off AWS, checksums only when required, and the
- * time budget above (`edge`, for the functions and the image origin). `tooling` (seeding, the
- * gallery, tests) keeps the SDK's defaults: no timeouts, so uploading a 40 MP test image never trips one.
+ * The S3 client settings of this project: path-style off AWS, checksums only when required, and a
+ * time budget (the functions and the image origin: `tunables.s3`). `tooling` (seeding, the gallery,
+ * tests) keeps the SDK's defaults: no timeouts, so uploading a 40 MP test image never trips one.
  */
-export function s3ClientConfig(region: string | undefined, endpoint?: string, purpose: 'edge' | 'tooling' = 'edge'): S3ClientConfig {
+export function s3ClientConfig(region: string | undefined, endpoint: string | undefined, budget: S3Budget | 'tooling'): S3ClientConfig {
   return {
     region: region ?? 'us-east-1',
     ...(endpoint ? { endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     retryMode: 'standard',
-    maxAttempts: S3_BUDGET.maxAttempts,
-    ...(purpose === 'edge'
-      ? {
+    ...(budget === 'tooling'
+      ? {}
+      : {
+          maxAttempts: budget.maxAttempts,
           requestHandler: {
-            connectionTimeout: S3_BUDGET.connectionTimeoutMs,
-            requestTimeout: S3_BUDGET.requestTimeoutMs,
+            connectionTimeout: budget.connectionTimeoutMs,
+            requestTimeout: budget.requestTimeoutMs,
             throwOnRequestTimeout: true,
-            socketTimeout: S3_BUDGET.socketTimeoutMs,
+            socketTimeout: budget.socketTimeoutMs,
           },
-        }
-      : {}),
+        }),
   };
 }
 
@@ -265,10 +252,11 @@ class DeadlineExceeded extends Error {
   override readonly name = 'DeadlineExceeded';
 }
 
-/** Runs `work` with an abort signal, and gives up (aborting it) after `ms`, retries and backoff included. */
-async function withDeadline<T>(ms: number, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** Runs `work` with an abort signal, and gives up (aborting it) after `ms`, retries and backoff included; no `ms`: no deadline. */
+async function withDeadline<T>(ms: number | undefined, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
+  if (ms === undefined) return work(controller.signal);
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new DeadlineExceeded(`${what}: no answer within ${ms} ms`);
@@ -328,23 +316,23 @@ function storeError(operation: string, bucket: string, key: string, error: unkno
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const detail = `${operation} ${bucket}/${key} failed (${status ?? code ?? 'no status'}): ${message}`;
   if (THROTTLED.has(name) || status === 503 || status === 429) {
-    return new EdgeError('OriginError', 'The image store is busy; try again', { status: 503, detail, cause: error });
+    return new EdgeError('OriginError', 'The image store is busy; try again', { status: 503, detail, cause: error, scope: 'transient' });
   }
   // The SDK names connection resets `TimeoutError` too; its code tells them apart.
   const connectionFailed = code !== undefined && code !== 'ETIMEDOUT';
   if ((TIMED_OUT.has(name) && !connectionFailed) || code === 'ETIMEDOUT') {
-    return new EdgeError('OriginError', 'The image store did not answer in time; try again', { status: 503, detail, cause: error });
+    return new EdgeError('OriginError', 'The image store did not answer in time; try again', { status: 503, detail, cause: error, scope: 'transient' });
   }
-  return new EdgeError('OriginError', 'The image store failed', { detail, cause: error });
+  return new EdgeError('OriginError', 'The image store failed', { detail, cause: error, scope: 'transient' });
 }
 
 /** One S3 client per region, made on first use, with this project's settings. */
-export function regionalClients(): (region: string | undefined) => S3Client {
+export function regionalClients(budget: S3Budget): (region: string | undefined) => S3Client {
   const clients = new Map<string, S3Client>();
   return (region = 'us-east-1') => {
     let client = clients.get(region);
     if (!client) {
-      client = new S3Client(s3ClientConfig(region));
+      client = new S3Client(s3ClientConfig(region, undefined, budget));
       clients.set(region, client);
     }
     return client;
