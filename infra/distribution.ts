@@ -234,9 +234,9 @@ export const imageCachePolicy: CachePolicySpec = {
 export const images: ImagePolicy = {
   sizes: ['64x64', '128x128', '256x256', '512x512', '1024x1024', '96x96', '192x192', '384x384', '1200x630'],
   widths: [160, 320, 480, 640, 960, 1280, 1920],
-  // Four steps, not six (issue 14): each quality multiplies the derived objects one original admits
-  // (`npm run variants`: 2,172 with six, 1,448 with four); 40 and 60 sat within 10 of a neighbour,
-  // a difference hardly visible at thumbnail sizes. 50 for low data, 75 default, 85 presets, 95 near-lossless.
+  // Four steps: each quality multiplies the derived objects one original admits (`npm run variants`
+  // counts them), and steps closer than about 10 are hardly visible at thumbnail sizes. 50 for low
+  // data, 75 default, 85 presets, 95 near-lossless.
   qualities: [50, 75, 85, 95],
   formats: ['avif', 'webp', 'jpg', 'png', 'gif'],
   autoFormats: ['avif', 'webp'],
@@ -299,7 +299,7 @@ export const images: ImagePolicy = {
     // refuses a 60 MP AVIF or a 16-bit interlaced 150 MP PNG, which would crash the function.
     maxDecodeMegabytes: 1024,
     // The admission cost model (functions/core/cost.ts): sources whose cost is in the work per pixel,
-    // read before any decode. Figures from bench/attacks.ts and issue 14's measurements.
+    // read before any decode. Figures from bench/attacks.ts.
     cost: {
       // One render, header read included. image-resize: 6 s GetObject + 20 s + 3 s PutObject + 1 s
       // stays inside CloudFront's 30 s origin-response limit (functions/adapters/s3/store.ts); the

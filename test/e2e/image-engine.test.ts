@@ -104,7 +104,7 @@ describe('position and hostile sources', () => {
     expect([meta.width, meta.height]).toEqual([128, 128]);
   });
 
-  it('answers HTML saved as .jpg with a 415 kept for an hour (deterministic, issue 14)', async () => {
+  it('answers HTML saved as .jpg with a 415 kept for an hour (deterministic)', async () => {
     const response = await get(`${stack.edge.url}/128x128/engine/page.jpg`, { Accept: ACCEPT_CHROMIUM });
     expect(response.status).toBe(415);
     expect(response.headers.get('cache-control')).toBe('public, max-age=3600');

@@ -1,5 +1,5 @@
 /**
- * Problem 2 of issue 13: no artifact for a deployment trusts a TEST-ONLY key. `npm run package` and the
+ * No artifact for a deployment trusts a TEST-ONLY key. `npm run package` and the
  * SST deploy path refuse them unless the build is explicitly local; `npm run keys` makes a stage's own pair.
  */
 import { execFile } from 'node:child_process';

@@ -129,7 +129,7 @@ describe('signUrl and signCookies', () => {
     expect(Object.keys(signed.cookies).sort()).toEqual(['CloudFront-Key-Pair-Id', 'CloudFront-Policy', 'CloudFront-Signature']);
     expect(signed.setCookie[0]).toMatch(/; Path=\/private\/; Domain=cdn\.example\.com; Expires=Sun, 01 Mar 2026 01:00:00 GMT; Secure; HttpOnly; SameSite=Lax$/);
     expect(verifyUrl('https://cdn.example.com/private/z.jpg', { cookies: [signed.cookieHeader] })).toMatchObject({ ok: true, via: 'cookie' });
-    // The second set covers the folder's canonical derived path (problem 7 of issue 13), and only it.
+    // The second set covers the folder's canonical derived path, and only it.
     expect(signed.setCookie).toHaveLength(6);
     expect(signed.setCookie[3]).toMatch(/; Path=\/_derived\/private\/; /);
     const derived = 'https://cdn.example.com/_derived/private/z.jpg/128x128-cover-q75.webp';

@@ -1,5 +1,5 @@
 /**
- * Fuzz over generated sources x every kind of variant (issue 14): whatever the source (ordinary,
+ * Fuzz over generated sources x every kind of variant: whatever the source (ordinary,
  * animated, vector, extreme aspect ratios, corrupt, crafted to be costly) and whatever variant the
  * allowlist admits (every fit, position, format, quality, size or width, dpr, enlarge), the engine
  * answers an image that fits its format or a 413/415/422; never a 5xx (the only 5xx the service
