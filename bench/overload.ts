@@ -1,5 +1,5 @@
 /**
- * Issue 14's figures on the two long-running servers: the time to refuse each attack (real policy),
+ * The cost model's figures on the two long-running servers: the time to refuse each attack (real policy),
  * and an ordinary miss's latency alone and while two over-budget renders are in flight (a policy
  * whose SVG limits let a `<use>` fan-out reach librsvg, budget 5 s), with the peak RSS of the
  * server process and of its render workers (VmHWM). Figures are for the report; no assertion.

@@ -25,6 +25,15 @@ describe('named paths', () => {
     expect(danglingIn('docs/x.md', text, exists).map((d) => d.path)).toEqual(['docs/gone.md']);
   });
 
+  it('finds issue numbers in code and docs: history belongs in git', () => {
+    const word = 'issue';
+    const text = `// The budget of ${word} 14.\nconst issues = 3; // the count of ${word}s 2 and 3\n`;
+    expect(danglingIn('infra/x.ts', text, exists).map((d) => [d.line, d.path])).toEqual([
+      [1, `${word} 14`],
+      [2, `${word}s 2`],
+    ]);
+  });
+
   it('finds none in this repository', () => {
     expect(danglingPaths()).toEqual([]);
   });

@@ -1,7 +1,9 @@
 /**
  * Every repository path that the code, its comments and the docs name must exist: a comment or a
- * page that points at a moved or deleted file is wrong the day the file moves. `npm run lint` runs
- * this; it prints each dangling path with the file and line that names it, and exits 1 if any.
+ * page that points at a moved or deleted file is wrong the day the file moves. And code and docs say
+ * what the project does now: an issue number is history, which belongs in git and the issue notes.
+ * `npm run lint` runs this; it prints each dangling path or issue reference with the file and line
+ * that names it, and exits 1 if any.
  *
  * A path is a run of path characters that starts with a top-level folder of the repository (or is
  * one of its root files) and has a file extension or a trailing slash; globs and templates
@@ -25,6 +27,8 @@ const CREATED = ['dist/', '.build/', '.sst/', 'node_modules/', 'bench/tmp/', 'te
 const TOP = ['functions', 'infra', 'bench', 'test', 'docs', 'fixtures', '.ci'];
 const PATH = new RegExp(`(?<![\\w./@-])((?:${TOP.map((t) => t.replace('.', '\\.')).join('|')})/[\\w./-]*[\\w/])`, 'g');
 const MARKDOWN_LINK = /\]\(([^)\s#]+)(?:#[^)]*)?\)/g;
+/** A reference to an issue by its number: history, not what the code does. */
+const ISSUE_REFERENCE = /\bissues? #?\d+/i;
 
 export interface DanglingPath {
   readonly file: string;
@@ -72,6 +76,7 @@ export function danglingIn(file: string, text: string, exists: (relative: string
       if (passedOver(named)) continue;
       if (!exists(named)) found.push({ file, line: index + 1, path: named });
     }
+    if (ISSUE_REFERENCE.test(line)) found.push({ file, line: index + 1, path: line.match(ISSUE_REFERENCE)![0] });
     if (file.endsWith('.md')) {
       for (const match of line.matchAll(MARKDOWN_LINK)) {
         const target = match[1]!;
@@ -118,9 +123,15 @@ export function danglingPaths(): DanglingPath[] {
 
 if (process.argv[1] && /named-paths/.test(process.argv[1])) {
   const dangling = danglingPaths();
-  for (const d of dangling) console.error(`${d.file}:${d.line}: names ${d.path}, which does not exist`);
+  for (const d of dangling) {
+    console.error(
+      ISSUE_REFERENCE.test(d.path)
+        ? `${d.file}:${d.line}: names ${d.path}: say what the code does, not its history`
+        : `${d.file}:${d.line}: names ${d.path}, which does not exist`,
+    );
+  }
   if (dangling.length > 0) {
-    console.error(`Expected every path the code and docs name to exist but received ${dangling.length} that do not`);
+    console.error(`Expected every path the code and docs name to exist, and no issue numbers, but received ${dangling.length} that break this`);
     process.exit(1);
   }
   console.log('named paths: every path the code and docs name exists');

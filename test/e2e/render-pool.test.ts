@@ -1,5 +1,5 @@
 /**
- * A time budget that really ends the work (issue 14): on the HTTP image origin with the render pool,
+ * A time budget that really ends the work: on the HTTP image origin with the render pool,
  * two renders that exceed the budget (an SVG `<use>` fan-out of blurred shapes, let through by a
  * policy without the cost model, so that librsvg really runs) are killed: each answers 503, its
  * worker process is gone, and an ordinary miss made while they are in flight is served (200).

@@ -1,5 +1,5 @@
 /**
- * The admission cost model against the attacks of issue 14 (test/support/attacks.ts), through the
+ * The admission cost model against the crafted attacks (test/support/attacks.ts), through the
  * real engine (sharp): each is refused before decode with a 413 or 422 whose detail names the limit,
  * and ordinary sources of the same kinds still render.
  */

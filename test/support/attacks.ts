@@ -1,6 +1,6 @@
 /**
  * Originals crafted to pass the old header checks (pixels, bytes, decode-memory estimate) while
- * costing seconds to hours of CPU: the attacks of issue 14, generated small, in memory.
+ * costing seconds to hours of CPU, generated small, in memory.
  *
  *   manyScanJpeg    a progressive JPEG whose last scan is repeated: every scan is a pass over all
  *                   coefficients (libjpeg warns about the bogus progression and goes on decoding)
