@@ -276,6 +276,17 @@ export const images: ImagePolicy = {
         maxFilterPrimitives: 50,
         // Each filtered drawing blurs or convolves its pixels: the costly part of a fan-out.
         maxFilteredRenders: 100,
+        // Filter work: per filtered drawing (<use> expanded), its primitives' weights (a blur 1, a
+        // morphology 12, a turbulence 1 per octave: FILTER_WEIGHTS in functions/core/cost.ts) times
+        // the share of the canvas its region covers. 50 blurs, morphologies or 8-octave turbulences
+        // drawn 100 times over the canvas (3-5 KB, bench/attacks.ts) are 5,000, 60,000 and 40,000 and
+        // ran past 120 s; a chart of 40 shadowed bars is 1.1. 100 canvas-sized blurs took ~2 s at 256 px.
+        maxFilterWork: 100,
+        // The filter work over the pixels it is drawn on: work x pixels x max(1, pixels / 1 MP).
+        // librsvg took 20-300 ns per unit here (blur the slowest: 4 blurs x 10 drawings at 1024 px,
+        // 9.8 s; one at 2048 px, 6.5 s), so 20 M is about 6 s at worst, inside renderSeconds. A
+        // drop-shadowed logo passes at 1920x1080; 40 shadowed bars pass at any allowed size.
+        maxFilterPixels: 20_000_000,
         // librsvg recurses per nesting level.
         maxDepth: 64,
         // data: URIs are decoded by librsvg's own image loaders, outside our header checks.
