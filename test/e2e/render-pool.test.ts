@@ -102,7 +102,13 @@ describe('local edge: over-budget resizes do not stop an ordinary miss', () => {
     const loose = {
       ...cost,
       renderSeconds: 1.5,
-      svg: { ...cost.svg, maxRenderedElements: Number.MAX_SAFE_INTEGER, maxFilteredRenders: Number.MAX_SAFE_INTEGER, maxFilterWork: Number.MAX_SAFE_INTEGER, maxFilterPixels: Number.MAX_SAFE_INTEGER },
+      svg: {
+        ...cost.svg,
+        maxRenderedElements: Number.MAX_SAFE_INTEGER,
+        maxFilteredRenders: Number.MAX_SAFE_INTEGER,
+        maxFilterWork: Number.MAX_SAFE_INTEGER,
+        maxFilterPixels: Number.MAX_SAFE_INTEGER,
+      },
     };
     const spec = { ...distribution, images: { ...images, limits: { ...images.limits, cost: loose } } };
     const stack = await startLocalStack({ spec, images: dir, log: () => {} });
