@@ -53,6 +53,13 @@ export interface CostLimits {
    * long-running servers the point at which the render's process is killed (infra/render/pool.ts).
    */
   readonly renderSeconds: number;
+  /**
+   * The budget of one render scaled by its estimate (estimateRenderMs): `estimateMargin` times the
+   * estimate, at least `minRenderSeconds`, at most `renderSeconds`. A render killed there is a 503.
+   * Absent: every render gets renderSeconds.
+   */
+  readonly minRenderSeconds?: number;
+  readonly estimateMargin?: number;
   /** Frames of an animated source (GIF, WebP). */
   readonly maxFrames: number;
   /** Pixels over all frames when an animation is written animated. */
@@ -208,14 +215,18 @@ export function filterPrimitiveWeight(local: string, attributes: { readonly numO
   }
 }
 
+/** An SVG's filter work over the pixels it is drawn on (see SvgLimits.maxFilterPixels). */
+export function filterPixels(filterWork: number, width: number, height: number): number {
+  const pixels = width * height;
+  return filterWork * pixels * Math.max(1, pixels / 1e6);
+}
+
 /**
  * The filter work of an SVG over the pixels it is rendered at (see SvgLimits.maxFilterPixels):
  * checked once the size asked is known, a refusal of this variant only (a smaller one may pass).
  */
 export function checkSvgFilterPixels(filterWork: number, width: number, height: number, limits: CostLimits): void {
-  if (filterWork === 0) return;
-  const pixels = width * height;
-  const work = filterWork * pixels * Math.max(1, pixels / 1e6);
+  const work = filterPixels(filterWork, width, height);
   if (work > limits.svg.maxFilterPixels) {
     throw tooCostly(
       'The original SVG has too many filters to render at this size; ask for a smaller size',
@@ -243,6 +254,47 @@ export function checkOutputSize(format: OutputFormat, width: number, height: num
           : `${format} output of ${described}, the ${format} limit is ${max} per side`,
     });
   }
+}
+
+/** What a render's time depends on, known once the header is read and the variant planned. */
+export interface RenderWork {
+  /** The source's format as the engine names it (jpeg, png, webp, gif, avif, tiff, svg). */
+  readonly format: string;
+  /** Pixels of one frame as stored (for SVG: as rasterised). */
+  readonly sourcePixels: number;
+  /** Frames decoded and encoded (1 unless the output is animated). */
+  readonly frames: number;
+  /** Pixels of one output frame. */
+  readonly outputPixels: number;
+  readonly outputFormat: OutputFormat;
+  /** An SVG's filter work over its pixels (checkSvgFilterPixels' figure). */
+  readonly filterPixels?: number;
+}
+
+/**
+ * Milliseconds per megapixel, rounded up from bench/results.json's engine section and the filter
+ * measurements above (sharp 0.35.5, one libvips thread, on the 2-core bench machine): decode per
+ * source megapixel (JPEG and WebP shrink on load, so theirs is mostly entropy decoding), encode
+ * per output megapixel at the engine's efforts, librsvg's filters per million units of work.
+ */
+const DECODE_MS_PER_MP: Readonly<Record<string, number>> = { jpeg: 6, webp: 20, png: 30, gif: 25, tiff: 15, avif: 60, svg: 15 };
+const ENCODE_MS_PER_MP: Readonly<Record<OutputFormat, number>> = { jpg: 25, webp: 120, avif: 400, png: 60, gif: 150 };
+const FILTER_MS_PER_MILLION = 300;
+const BASE_MS = 20;
+
+/** The expected time of one render on one core: what its budget is scaled from. */
+export function estimateRenderMs(work: RenderWork): number {
+  const decode = (DECODE_MS_PER_MP[work.format] ?? 60) * (work.sourcePixels / 1e6);
+  const encode = ENCODE_MS_PER_MP[work.outputFormat] * (work.outputPixels / 1e6);
+  const filters = FILTER_MS_PER_MILLION * ((work.filterPixels ?? 0) / 1e6);
+  return Math.ceil(BASE_MS + work.frames * (decode + encode) + filters);
+}
+
+/** The budget of one render, in ms, from its estimate (see CostLimits.minRenderSeconds). */
+export function renderBudgetMs(limits: CostLimits | undefined, estimateMs: number | undefined): number {
+  const max = (limits?.renderSeconds ?? 20) * 1000;
+  if (!limits || limits.minRenderSeconds === undefined || limits.estimateMargin === undefined || estimateMs === undefined) return max;
+  return Math.min(max, Math.max(limits.minRenderSeconds * 1000, Math.ceil(estimateMs * limits.estimateMargin)));
 }
 
 /**

@@ -21,7 +21,7 @@
  * scans (scan.ts); this file plans the render from the header and the variant, and runs it.
  */
 import type { FitEnum, ResizeOptions, Sharp, SharpOptions } from 'sharp';
-import { checkFrames, checkOutputSize, checkSvgFilterPixels, outputSize } from '../../core/cost.ts';
+import { checkFrames, checkOutputSize, checkSvgFilterPixels, estimateRenderMs, filterPixels, outputSize } from '../../core/cost.ts';
 import { EdgeError } from '../../core/errors.ts';
 import type { Variant } from '../../core/grammar.ts';
 import { ALPHA_FORMATS, ANIMATED_FORMATS, CONTENT_TYPES } from '../../core/policy.ts';
@@ -94,11 +94,30 @@ export async function render(source: Buffer, variant: Variant, options: RenderOp
  * For callers that hold the header already (bench/miss-path.ts's `bare` path: sharp's own work).
  */
 export async function renderInspected(source: Buffer, header: SourceHeader, variant: Variant, options: RenderOptions): Promise<Rendered> {
-  const sharp = await loadEngine();
+  return renderPlanned(source, header, planRender(header, variant, options), variant, options);
+}
+
+/** What render() will do, decided from the header and the variant before any pixel is decoded. */
+export interface RenderPlan {
+  readonly animated: boolean;
+  readonly frames: number;
+  /** The density an SVG is rasterised at. */
+  readonly density: number | undefined;
+  /** The size decoded (for SVG: rasterised) before the resize, one frame. */
+  readonly width: number;
+  readonly height: number;
+  /** The expected time on one core (functions/core/cost.ts estimateRenderMs): the budget scales from it. */
+  readonly estimateMs: number;
+}
+
+/**
+ * The limits that depend on the variant (pixels and decode memory at the size decoded, an
+ * animation's frames, an SVG's filters at the size it is drawn, the output format's maximum), and
+ * the plan of the render: all before any decode.
+ */
+export function planRender(header: SourceHeader, variant: Variant, options: RenderOptions): RenderPlan {
   const animated = header.frames > 1 && (header.format === 'gif' || header.format === 'webp') && ANIMATED_FORMATS.includes(variant.format);
   const frames = animated ? header.frames : 1;
-  const alpha = ALPHA_FORMATS.includes(variant.format);
-  const background = options.background ?? DEFAULT_BACKGROUND;
 
   // SVG is vector: rasterise it at the size the box needs, so it is never enlarged as pixels.
   let density: number | undefined;
@@ -133,21 +152,47 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
   // the limit before any decode, never the encoder's 500.
   const out = outputSize(variant, { width, height, vector: header.format === 'svg' });
   checkOutputSize(variant.format, out.width, out.height, frames);
+  const estimateMs = estimateRenderMs({
+    format: header.format,
+    sourcePixels: width * height,
+    frames,
+    outputPixels: out.width * out.height,
+    outputFormat: variant.format,
+    ...(header.svgFilterWork ? { filterPixels: filterPixels(header.svgFilterWork, width, height) } : {}),
+  });
+  return { animated, frames, density, width, height, estimateMs };
+}
 
-  const input: SharpOptions = {
+/** The sharp input options of a planned render. */
+function inputOptions(plan: RenderPlan, options: RenderOptions): SharpOptions {
+  return {
     limitInputPixels: options.maxInputPixels,
     failOn: 'error',
     sequentialRead: true,
     autoOrient: true,
-    ...(animated ? { animated: true } : {}),
-    ...(density === undefined ? {} : { density }),
+    ...(plan.animated ? { animated: true } : {}),
+    ...(plan.density === undefined ? {} : { density: plan.density }),
   };
-  let image = sharp(source, input)
-    .timeout({ seconds: Math.ceil(options.timeoutSeconds ?? options.cost?.renderSeconds ?? 0) })
-    .resize({
-      ...resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background),
-      ...(options.fastShrinkOnLoad === false ? { fastShrinkOnLoad: false } : {}),
-    });
+}
+
+/** The render of a plan: one sharp pipeline from the source's bytes. */
+export async function renderPlanned(source: Buffer, header: SourceHeader, plan: RenderPlan, variant: Variant, options: RenderOptions): Promise<Rendered> {
+  const sharp = await loadEngine();
+  return encodeVariant(sharp(source, inputOptions(plan, options)), header, plan, variant, options);
+}
+
+/**
+ * The resize and the encode of a variant on a pipeline that reads the source: the source's bytes
+ * (renderPlanned) or its pixels already decoded (the mezzanine's maker, mezzanine.ts).
+ */
+export async function encodeVariant(input: Sharp, header: SourceHeader, plan: RenderPlan, variant: Variant, options: RenderOptions): Promise<Rendered> {
+  const { animated, frames, width, height } = plan;
+  const alpha = ALPHA_FORMATS.includes(variant.format);
+  const background = options.background ?? DEFAULT_BACKGROUND;
+  let image = input.timeout({ seconds: Math.ceil(options.timeoutSeconds ?? options.cost?.renderSeconds ?? 0) }).resize({
+    ...resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background),
+    ...(options.fastShrinkOnLoad === false ? { fastShrinkOnLoad: false } : {}),
+  });
   if (!alpha && header.hasAlpha) image = image.flatten({ background });
   if (variant.keepCopyright && header.copyright) image = image.withExif({ IFD0: { Copyright: header.copyright } });
   try {
