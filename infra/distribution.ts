@@ -256,6 +256,15 @@ export const images: ImagePolicy = {
       // stays inside CloudFront's 30 s origin-response limit (functions/adapters/s3/store.ts); the
       // local edge and the HTTP image origin kill the render's process at this budget.
       renderSeconds: 20,
+      // The budget of one render scales with the cost model's estimate of it (estimateRenderMs in
+      // functions/core/cost.ts, in one-core milliseconds): 10 times the estimate, at least 5 s, at
+      // most renderSeconds. An ordinary miss is estimated at 20-500 ms (a 40 MP AVIF to WebP, the
+      // slowest measured, ~2.4 s: its budget is the full 20 s); measured renders came within 1-3x of
+      // their estimates on the loaded bench machine. A source the model misjudges (the SVG of 19,000
+      // full-canvas shapes the attacks section keeps, estimated at 25 ms, ran 12 s at 512 px) is
+      // killed at 5 s: in Lambda that is what one such miss bills, not the 30 s function timeout.
+      minRenderSeconds: 5,
+      estimateMargin: 10,
       // An animation is decoded, resized and encoded frame by frame; 800 frames of 1x1 on a 500x500
       // canvas took ~1 s as a 128x128 GIF, 200 frames of 1000x1000 took 20 s as WebP. Real GIFs and
       // animated WebPs rarely exceed a few hundred frames.
@@ -333,17 +342,26 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
  * - maxGeneratedResponseBytes: CloudFront's cap on a response generated in an origin event, headers
  *   plus body as sent (1 MB; "Quotas on Lambda@Edge",
  *   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
- * - renders: at most two resizes (S3 read + decode + encode) at once per process, 64 waiting, none
+ * - renders: at most four resizes (S3 read + decode + encode) at once per process, 64 waiting, none
  *   waiting more than 10 s; beyond that a 503 (not cached). A Lambda instance handles one event at a
  *   time, so in AWS this never queues; it bounds memory where one process serves many requests (the
- *   local edge, sst dev, the HTTP origin): two 12 MP resizes peak near 2 x 80 MiB with shrink-on-load,
- *   and two cores give ~2x throughput.
- * The render time budget is images.limits.cost.renderSeconds (the admission cost model's, above).
+ *   local edge, sst dev, the HTTP origin): four 12 MP resizes peak near 4 x 80 MiB with shrink-on-load.
+ *   Four, the render pool's workers and reserve: renders set aside past their estimate must not
+ *   keep ordinary misses waiting here. 10 s is two of the smallest render budgets
+ *   (images.limits.cost.minRenderSeconds): a slot an over-budget render holds is free within one
+ *   (checkRenderSettings in infra/render/pool.ts).
+ * - renderPool: the long-running servers' render processes (infra/render/pool.ts): two take renders
+ *   as they come (two cores give ~2x throughput); two more stand by for renders still running three
+ *   times past their estimate (and 250 ms), which are set aside at the lowest CPU priority until they
+ *   finish or their budget kills them. Measured by the bench's attacks section (bench/attacks.ts).
+ * The render time budget is images.limits.cost (renderSeconds, scaled by minRenderSeconds and
+ * estimateMargin: the admission cost model's, above).
  */
 export const tunables = {
   derivedCacheControl: 'public, max-age=31536000, immutable',
   maxGeneratedResponseBytes: 1024 * 1024,
-  renders: { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 },
+  renders: { concurrency: 4, maxQueued: 64, maxWaitMs: 10_000 },
+  renderPool: { workers: 2, reserve: 2, overrunFactor: 3, minOverrunMs: 250 },
 } as const;
 
 export const distribution: DistributionSpec = {

@@ -291,7 +291,10 @@ export function estimateRenderMs(work: RenderWork): number {
 }
 
 /** The budget of one render, in ms, from its estimate (see CostLimits.minRenderSeconds). */
-export function renderBudgetMs(limits: CostLimits | undefined, estimateMs: number | undefined): number {
+export function renderBudgetMs(
+  limits: Pick<CostLimits, 'renderSeconds' | 'minRenderSeconds' | 'estimateMargin'> | undefined,
+  estimateMs: number | undefined,
+): number {
   const max = (limits?.renderSeconds ?? 20) * 1000;
   if (!limits || limits.minRenderSeconds === undefined || limits.estimateMargin === undefined || estimateMs === undefined) return max;
   return Math.min(max, Math.max(limits.minRenderSeconds * 1000, Math.ceil(estimateMs * limits.estimateMargin)));

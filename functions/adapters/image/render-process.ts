@@ -16,8 +16,8 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import type { CostLimits } from '../../core/cost.ts';
 import { renderBudgetMs } from '../../core/cost.ts';
+import type { CostLimits } from '../../core/cost.ts';
 import { EdgeError, toEdgeError } from '../../core/errors.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { Variant } from '../../core/grammar.ts';
@@ -85,9 +85,14 @@ function renderedBack(image: Rendered): Rendered {
   return { ...image, data: asBuffer(image.data) };
 }
 
+/** What a job's budget is scaled by (CostLimits' fields; see renderBudgetMs in functions/core/cost.ts). */
+export type Budget = Pick<CostLimits, 'renderSeconds' | 'minRenderSeconds' | 'estimateMargin'>;
+
 export interface JobHooks {
   /** The worker planned the render: its estimate, and the budget it now runs under. */
   onEstimate?(estimateMs: number, budgetMs: number): void;
+  /** The budget, when it is not the render options' cost model (default: options.cost). */
+  budget?: Budget;
 }
 
 /** Why a job was stopped, in the error the viewer gets (503, try again). */
@@ -147,21 +152,21 @@ export class RenderProcess {
   }
 
   render(source: Buffer, variant: Variant, options: RenderOptions, hooks: JobHooks = {}): Promise<Rendered> {
-    return this.#run({ id: nextId++, op: 'render', source, variant, options }, options.cost, hooks).then((m) => {
+    return this.#run({ id: nextId++, op: 'render', source, variant, options }, hooks.budget ?? options.cost, hooks).then((m) => {
       if (!('rendered' in m)) throw new EdgeError('InternalError', 'Internal error', { detail: 'render process answered a render with no image' });
       return renderedBack(m.rendered);
     });
   }
 
   renderMakingMezzanine(source: Buffer, variant: Variant, settings: MezzanineSettings, options: RenderOptions, hooks: JobHooks = {}): Promise<MaybeMezzanine> {
-    return this.#run({ id: nextId++, op: 'mezzanine', source, variant, settings, options }, options.cost, hooks).then((m) => {
+    return this.#run({ id: nextId++, op: 'mezzanine', source, variant, settings, options }, hooks.budget ?? options.cost, hooks).then((m) => {
       if (!('made' in m)) throw new EdgeError('InternalError', 'Internal error', { detail: 'render process answered a mezzanine job with no image' });
       const { image, mezzanine } = m.made;
       return { image: renderedBack(image), ...(mezzanine ? { mezzanine: { ...mezzanine, data: asBuffer(mezzanine.data) } } : {}) };
     });
   }
 
-  async #run(job: JobRequest, cost: CostLimits | undefined, hooks: JobHooks): Promise<WorkerMessage> {
+  async #run(job: JobRequest, cost: Budget | undefined, hooks: JobHooks): Promise<WorkerMessage> {
     await this.ready;
     const { child } = this;
     const started = performance.now();
