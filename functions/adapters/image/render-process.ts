@@ -137,6 +137,21 @@ export class RenderProcess {
     });
     // A failed start is reported to the job that waits for it, never as an unhandled rejection.
     this.ready.catch(() => {});
+    this.#idle(true);
+  }
+
+  /**
+   * An idle process does not keep the parent's event loop alive (a parent with nothing else to do
+   * may exit, its worker with it); a running job does.
+   */
+  #idle(idle: boolean): void {
+    if (idle) {
+      this.child.unref();
+      this.child.channel?.unref();
+    } else {
+      this.child.ref();
+      this.child.channel?.ref();
+    }
   }
 
   get pid(): number | undefined {
@@ -167,8 +182,14 @@ export class RenderProcess {
   }
 
   async #run(job: JobRequest, cost: Budget | undefined, hooks: JobHooks): Promise<WorkerMessage> {
-    await this.ready;
     const { child } = this;
+    this.#idle(false);
+    try {
+      await this.ready;
+    } catch (error) {
+      this.#idle(true);
+      throw error;
+    }
     const started = performance.now();
     return new Promise<WorkerMessage>((resolve, reject) => {
       let budgetMs = renderBudgetMs(cost, cost?.minRenderSeconds === undefined ? undefined : 0);
@@ -190,6 +211,7 @@ export class RenderProcess {
         clearTimeout(timer);
         child.off('message', onMessage);
         child.off('exit', onExit);
+        this.#idle(true);
       };
       const onMessage = (message: WorkerMessage) => {
         if ('ready' in message || message.id !== job.id) return;
