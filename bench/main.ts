@@ -28,6 +28,7 @@ import sharp from 'sharp';
 import { distribution } from '../infra/distribution.ts';
 import { admittedVariants } from '../functions/core/variants.ts';
 import { benchAttacks } from './attacks.ts';
+import { benchCapacity, benchLambdaRenderer } from './attacks-capacity.ts';
 import { benchColdStart } from './cold-start.ts';
 import { costModel, PRICES } from './cost.ts';
 import { benchHitPath } from './hit-path.ts';
@@ -173,10 +174,17 @@ if (memory) results['memory'] = memory;
 const engine = await section('engine', 'engine: every output format and the worst sources the limits admit (one process each)', () => benchImageEngine());
 if (engine) results['image_engine'] = engine;
 
-const attacks = await section('attacks', 'attacks: the crafted sources of issue 14 against the cost model (one process each, 20 s cap)', async () => ({
-  variants_per_original: admittedVariants(distribution.images).length,
-  cases: await benchAttacks(20),
-}));
+const attacks = await section(
+  'attacks',
+  'attacks: the crafted sources against the cost model (one process each, 20 s cap), the render budget, the capacity',
+  async () => ({
+    variants_per_original: admittedVariants(distribution.images).length,
+    cases: await benchAttacks(20),
+    // image-resize's render process as Lambda runs it, and the servers' pools with the shipped settings.
+    lambda: await benchLambdaRenderer(quick ? 3 : 9),
+    capacity: await benchCapacity(quick ? 1 : 4),
+  }),
+);
 if (attacks) results['attacks'] = attacks;
 
 // The cost model reads the miss path, from this run or the last.

@@ -350,10 +350,11 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
  *   keep ordinary misses waiting here. 10 s is two of the smallest render budgets
  *   (images.limits.cost.minRenderSeconds): a slot an over-budget render holds is free within one
  *   (checkRenderSettings in infra/render/pool.ts).
- * - renderPool: the long-running servers' render processes (infra/render/pool.ts): two take renders
- *   as they come (two cores give ~2x throughput); two more stand by for renders still running three
- *   times past their estimate (and 250 ms), which are set aside at the lowest CPU priority until they
- *   finish or their budget kills them. Measured by the bench's attacks section (bench/attacks.ts).
+ * - renderPool: the long-running servers' render processes (infra/render/pool.ts): two for the two
+ *   cores and two in reserve, all taking renders as they come, so that two renders that used
+ *   three times their estimate in CPU time (and 100 ms), set aside at the lowest CPU priority until they
+ *   finish or their budget kills them, leave two processes to ordinary misses. Measured by the
+ *   bench's attacks section (bench/attacks-capacity.ts).
  * The render time budget is images.limits.cost (renderSeconds, scaled by minRenderSeconds and
  * estimateMargin: the admission cost model's, above).
  */
@@ -361,7 +362,7 @@ export const tunables = {
   derivedCacheControl: 'public, max-age=31536000, immutable',
   maxGeneratedResponseBytes: 1024 * 1024,
   renders: { concurrency: 4, maxQueued: 64, maxWaitMs: 10_000 },
-  renderPool: { workers: 2, reserve: 2, overrunFactor: 3, minOverrunMs: 250 },
+  renderPool: { workers: 2, reserve: 2, overrunFactor: 3, minOverrunMs: 100 },
 } as const;
 
 export const distribution: DistributionSpec = {

@@ -5,14 +5,16 @@
  * `minRenderSeconds`, at most `renderSeconds`), answering 503 "try again". A dead worker is
  * replaced by a fresh one.
  *
- * Capacity for ordinary misses: `workers` processes take renders as they come; `reserve` more stand
- * by for renders that overrun their estimate. A render still running `overrunFactor` times past its
- * estimate (and at least `minOverrunMs`) is set aside: its process gets the lowest CPU priority
- * (nice 19, so the ordinary renders beside it get the cores) and its slot goes to the next waiting
- * render, on a reserve process. A set-aside render runs on until it finishes or its budget kills it;
- * its process is then replaced (an unprivileged process cannot be given its priority back). When the
- * reserve is all in use a late render keeps its slot. So `reserve` over-budget renders in flight
- * leave the `workers` slots to ordinary misses.
+ * Capacity for ordinary misses: `workers` processes (what the cores run at full speed) and
+ * `reserve` more, all warm, each taking the next render as soon as it is free, so an ordinary miss
+ * finds a process even while renders that overrun their estimate hold others. A render still
+ * that has used `overrunFactor` times its estimate in CPU time (and at least `minOverrunMs`; CPU time,
+ * not wall time, so a busy host does not make ordinary renders late) is set aside: its
+ * process gets the lowest CPU priority (nice 19), so the ordinary renders beside it get the cores.
+ * At most `reserve` renders are set aside at once (past that a late render keeps its priority). A
+ * set-aside render runs on until it finishes or its budget kills it; its process is then replaced
+ * (an unprivileged process cannot be given its priority back). A replacement loads sharp before it
+ * takes a render (~0.6 s of CPU): the cost every killed render adds, paid after it ends.
  *
  * The limiter in front of the pool (tunables.renders) must let that many renders in, and wait at
  * least as long as an over-budget render can hold a slot: checkRenderSettings says so.
@@ -20,6 +22,7 @@
  * In Lambda@Edge there is no pool: image-resize renders in one RenderProcess per instance
  * (functions/image-resize/index.ts).
  */
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import path from 'node:path';
@@ -38,13 +41,13 @@ import type { ImagePolicy } from '../../functions/core/policy.ts';
 import { images, tunables } from '../distribution.ts';
 
 export interface RenderPoolSettings {
-  /** Processes that take renders as they come. */
+  /** Processes for the renders the cores run at full speed. */
   readonly workers: number;
-  /** Processes standing by for renders past their estimate. */
+  /** Processes beyond those, so that renders set aside past their estimate leave processes free. */
   readonly reserve: number;
-  /** A render is set aside this many times past its estimate... */
+  /** A render is set aside once it has used this many times its estimate in CPU time... */
   readonly overrunFactor: number;
-  /** ...and never before this long. */
+  /** ...and at least this much. */
   readonly minOverrunMs: number;
 }
 
@@ -88,6 +91,22 @@ export function checkRenderSettings(renders: LimitSettings, pool: RenderPoolSett
     problems.push(`Expected renders.maxWaitMs of at least ${2 * minBudgetMs} (two smallest render budgets) but received ${renders.maxWaitMs}`);
   }
   return problems;
+}
+
+/** How often a running render's CPU time is compared with its estimate. */
+const CHECK_EVERY_MS = 50;
+
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux); undefined elsewhere. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th
+    // field of the line, stime the 15th, in clock ticks (USER_HZ, 100 on Linux).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 let bundled: Promise<string> | undefined;
@@ -137,7 +156,6 @@ export async function startRenderPool(options: RenderPoolOptions = {}): Promise<
   const setAside: number[] = [];
   let closed = false;
 
-  const onTime = () => slots.filter((s) => s.busy && !s.late).length;
   const late = () => slots.filter((s) => s.late && s.busy).length;
 
   function spawn(): Slot {
@@ -154,10 +172,11 @@ export async function startRenderPool(options: RenderPoolOptions = {}): Promise<
     return slot;
   }
 
-  /** Hands idle processes to waiting renders while fewer than `workers` renders are on time. */
+  /** Hands idle processes to waiting renders. */
   function dispatch(): void {
-    while (waiting.length > 0 && onTime() < settings.workers) {
-      const free = slots.find((s) => !s.busy && !s.retired && s.process.alive);
+    while (waiting.length > 0) {
+      const idle = slots.filter((s) => !s.busy && !s.retired && s.process.alive);
+      const free = idle.find((s) => s.process.isReady) ?? idle[0];
       if (!free) return;
       free.busy = true;
       waiting.shift()!(free);
@@ -208,36 +227,37 @@ export async function startRenderPool(options: RenderPoolOptions = {}): Promise<
       ...(cost?.estimateMargin === undefined ? {} : { estimateMargin: cost.estimateMargin }),
     };
     const slot = await acquire();
-    const started = performance.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const setAsideAfter = (ms: number) => {
-      clearTimeout(timer);
-      timer = setTimeout(
-        () => {
-          if (!slot.busy || slot.late || late() >= settings.reserve) return;
-          const pid = slot.process.pid;
-          if (pid === undefined) return;
-          try {
-            setPriority(pid, 19);
-          } catch {
-            // The process has just exited: nothing to set aside.
-            return;
-          }
-          slot.late = true;
-          setAside.push(pid);
-          dispatch();
-        },
-        Math.max(0, ms),
-      );
+    await slot.process.ready.catch(() => {});
+    // Late is judged on the CPU time the render used, not on wall time: on a busy host every render
+    // takes longer, but only one that does more work than its estimate is set aside.
+    const pid = slot.process.pid;
+    const cpuAtStart = pid === undefined ? undefined : cpuMs(pid);
+    const startedAt = performance.now();
+    let thresholdMs = settings.minOverrunMs;
+    const used = () => {
+      const now = pid === undefined || cpuAtStart === undefined ? undefined : cpuMs(pid);
+      return now === undefined || cpuAtStart === undefined ? performance.now() - startedAt : now - cpuAtStart;
     };
-    setAsideAfter(settings.minOverrunMs);
+    const timer = setInterval(() => {
+      if (!slot.busy || slot.late || late() >= settings.reserve || pid === undefined || used() < thresholdMs) return;
+      try {
+        setPriority(pid, 19);
+      } catch {
+        // The process has just exited: nothing to set aside.
+        return;
+      }
+      slot.late = true;
+      setAside.push(pid);
+    }, CHECK_EVERY_MS);
     try {
       return await job(slot.process, options, {
         budget,
-        onEstimate: (estimateMs) => setAsideAfter(Math.max(settings.minOverrunMs, estimateMs * settings.overrunFactor) - (performance.now() - started)),
+        onEstimate: (estimateMs) => {
+          thresholdMs = Math.max(settings.minOverrunMs, estimateMs * settings.overrunFactor);
+        },
       });
     } finally {
-      clearTimeout(timer);
+      clearInterval(timer);
       release(slot);
     }
   }
@@ -250,17 +270,7 @@ export async function startRenderPool(options: RenderPoolOptions = {}): Promise<
       run(source, renderOptions, (p, o, hooks) => p.renderMakingMezzanine(source, variant, mezzanine, o, hooks)),
     async close() {
       closed = true;
-      await Promise.all(
-        slots.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              const { child } = s.process;
-              if (child.exitCode !== null || child.signalCode !== null) return resolve();
-              child.once('exit', () => resolve());
-              s.process.kill();
-            }),
-        ),
-      );
+      await Promise.all(slots.map((s) => s.process.stop()));
     },
   };
 }

@@ -166,7 +166,7 @@ describe("image-resize's renderer in Lambda: one warm process, killed past the b
       expect((await render.render(ok, variant, options)).width).toBe(128);
       expect(render.pid()).not.toBe(first);
     } finally {
-      render.close();
+      await render.close();
     }
   }, 120_000);
 });

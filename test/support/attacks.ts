@@ -159,3 +159,17 @@ export function filterStormSvg(kind: 'blur' | 'morphology' | 'turbulence', primi
     `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><defs>${filter}<rect id="r" width="1000" height="1000" fill="#c33" filter="url(#f)"/></defs>${uses}</svg>`,
   );
 }
+
+/**
+ * `<use>` references fanned out to `count` thousand full-canvas, half-transparent rectangles (2 KB):
+ * no filters, under every element limit, so the cost model admits it and estimates it at tens of
+ * milliseconds, while librsvg blends every rectangle over every pixel (19,000 took 12 s at 512 px).
+ * The source the render budget and the pool's reserve must hold against.
+ */
+export function shapeFanOutSvg(thousands = 19): Buffer {
+  const rects = '<rect width="1000" height="1000" fill="#c33" opacity=".5"/>'.repeat(10);
+  const level = (id: string, ref: string, n: number) => `<g id="${id}">${`<use href="#${ref}"/>`.repeat(n)}</g>`;
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><defs><g id="a">${rects}</g>${level('b', 'a', 10)}${level('c', 'b', 10)}${level('d', 'c', thousands)}</defs><use href="#d"/></svg>`,
+  );
+}

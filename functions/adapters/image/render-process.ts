@@ -136,9 +136,20 @@ export class RenderProcess {
       this.child.once('exit', onExit);
     });
     // A failed start is reported to the job that waits for it, never as an unhandled rejection.
-    this.ready.catch(() => {});
-    this.#idle(true);
+    // Until it is ready the process keeps the parent alive (someone may be waiting for it).
+    this.ready.then(
+      () => {
+        this.isReady = true;
+        this.#idle(!this.#running);
+      },
+      () => {},
+    );
   }
+
+  /** It has loaded sharp and takes jobs. */
+  isReady = false;
+
+  #running = false;
 
   /**
    * An idle process does not keep the parent's event loop alive (a parent with nothing else to do
@@ -166,6 +177,17 @@ export class RenderProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 
+  /** Kills the process and resolves once it has exited (the parent waits for that). */
+  stop(): Promise<void> {
+    const { child } = this;
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    child.ref();
+    return new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
   render(source: Buffer, variant: Variant, options: RenderOptions, hooks: JobHooks = {}): Promise<Rendered> {
     return this.#run({ id: nextId++, op: 'render', source, variant, options }, hooks.budget ?? options.cost, hooks).then((m) => {
       if (!('rendered' in m)) throw new EdgeError('InternalError', 'Internal error', { detail: 'render process answered a render with no image' });
@@ -183,10 +205,12 @@ export class RenderProcess {
 
   async #run(job: JobRequest, cost: Budget | undefined, hooks: JobHooks): Promise<WorkerMessage> {
     const { child } = this;
+    this.#running = true;
     this.#idle(false);
     try {
       await this.ready;
     } catch (error) {
+      this.#running = false;
       this.#idle(true);
       throw error;
     }
@@ -211,6 +235,7 @@ export class RenderProcess {
         clearTimeout(timer);
         child.off('message', onMessage);
         child.off('exit', onExit);
+        this.#running = false;
         this.#idle(true);
       };
       const onMessage = (message: WorkerMessage) => {
@@ -250,7 +275,7 @@ export interface Renderer {
   warm(): void;
   /** The live process's id, if one is running. */
   pid(): number | undefined;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -268,6 +293,6 @@ export function renderer(script: string): Renderer {
     renderMakingMezzanine: (source, variant, settings, options) => get().renderMakingMezzanine(source, variant, settings, options),
     warm: () => void get(),
     pid: () => (current?.alive ? current.pid : undefined),
-    close: () => current?.kill(),
+    close: async () => current?.stop(),
   };
 }

@@ -11,7 +11,11 @@ import { planRender, renderPlanned } from './render.ts';
 import { asBuffer, sendableError } from './render-process.ts';
 import type { JobRequest, WorkerMessage } from './render-process.ts';
 
-const send = (message: WorkerMessage) => process.send?.(message);
+// A message the parent can no longer receive (it has gone) is dropped; the process then exits.
+const send = (message: WorkerMessage) => {
+  if (process.connected) process.send?.(message, undefined, {}, () => {});
+};
+process.on('disconnect', () => process.exit(0));
 
 async function run(job: JobRequest): Promise<void> {
   const source = asBuffer(job.source);
