@@ -88,9 +88,10 @@ export function planMezzanine(original: OriginalShape, settings: MezzanineSettin
     // halves a shrink-on-load whose whole part is k itself, for libjpeg's rounding).
     for (const shrink of [8, 4, 2]) {
       if (long / (shrink + 1) >= settings.minEdge) {
+        // Rounded down: a side of more than 1/(k+1) would make sharp's shrink less than k+1.
         return {
-          width: Math.max(1, Math.round(original.width / (shrink + 1))),
-          height: Math.max(1, Math.round(original.height / (shrink + 1))),
+          width: Math.max(1, Math.floor(original.width / (shrink + 1))),
+          height: Math.max(1, Math.floor(original.height / (shrink + 1))),
           shrink,
         };
       }
