@@ -25,7 +25,7 @@ export interface RenderLimits {
 }
 
 /** Source formats the engine reads, as sharp names them (AVIF is sharp's `heif` with AV1 inside). */
-export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
+type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
 
 /** What the header says about a source, read without decoding pixels. */
 export interface SourceHeader {

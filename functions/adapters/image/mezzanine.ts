@@ -33,7 +33,7 @@ export interface MaybeMezzanine {
 }
 
 /** A miss that may make the mezzanine: the variant's plan, and the mezzanine's when this miss makes it. */
-export interface MezzanineJobPlan {
+interface MezzanineJobPlan {
   readonly render: RenderPlan;
   readonly mezzanine: MezzaninePlan | undefined;
   /** The variant's estimate plus the mezzanine's encode: what the budget scales from. */

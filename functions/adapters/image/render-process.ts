@@ -38,7 +38,7 @@ export type JobRequest =
     };
 
 /** An error as it crosses the process boundary: EdgeError's public fields and any field of its own added to them. */
-export interface SentError {
+interface SentError {
   readonly code: ErrorCode;
   readonly status: number;
   readonly publicMessage: string;

@@ -33,7 +33,6 @@ import { classifySharpError } from './sharp-errors.ts';
 
 export { configureEngine, loadEngine } from './engine.ts';
 export { inspect } from './inspect.ts';
-export type { RenderLimits, SourceHeader } from './inspect.ts';
 export { classifySharpError } from './sharp-errors.ts';
 
 export interface RenderOptions extends RenderLimits {
