@@ -352,7 +352,7 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
  *   (checkRenderSettings in infra/render/pool.ts).
  * - renderPool: the long-running servers' render processes (infra/render/pool.ts): two for the two
  *   cores and two in reserve, all taking renders as they come, so that two renders that used
- *   three times their estimate in CPU time (and 100 ms), set aside at the lowest CPU priority until they
+ *   three times their estimate in CPU time (and 50 ms), set aside (paused while renders on time run) until they
  *   finish or their budget kills them, leave two processes to ordinary misses. Measured by the
  *   bench's attacks section (bench/attacks-capacity.ts).
  * The render time budget is images.limits.cost (renderSeconds, scaled by minRenderSeconds and
@@ -362,7 +362,7 @@ export const tunables = {
   derivedCacheControl: 'public, max-age=31536000, immutable',
   maxGeneratedResponseBytes: 1024 * 1024,
   renders: { concurrency: 4, maxQueued: 64, maxWaitMs: 10_000 },
-  renderPool: { workers: 2, reserve: 2, overrunFactor: 3, minOverrunMs: 100 },
+  renderPool: { workers: 2, reserve: 2, overrunFactor: 3, minOverrunMs: 50 },
 } as const;
 
 export const distribution: DistributionSpec = {

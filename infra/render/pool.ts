@@ -7,14 +7,14 @@
  *
  * Capacity for ordinary misses: `workers` processes (what the cores run at full speed) and
  * `reserve` more, all warm, each taking the next render as soon as it is free, so an ordinary miss
- * finds a process even while renders that overrun their estimate hold others. A render still
- * that has used `overrunFactor` times its estimate in CPU time (and at least `minOverrunMs`; CPU time,
- * not wall time, so a busy host does not make ordinary renders late) is set aside: its
- * process gets the lowest CPU priority (nice 19), so the ordinary renders beside it get the cores.
- * At most `reserve` renders are set aside at once (past that a late render keeps its priority). A
- * set-aside render runs on until it finishes or its budget kills it; its process is then replaced
- * (an unprivileged process cannot be given its priority back). A replacement loads sharp before it
- * takes a render (~0.6 s of CPU): the cost every killed render adds, paid after it ends.
+ * finds a process even while renders that overrun their estimate hold others. A render that has
+ * used `overrunFactor` times its estimate in CPU time (and at least `minOverrunMs`; CPU time, not
+ * wall time, so a busy host does not make ordinary renders late) is set aside: it is paused
+ * (SIGSTOP) whenever a render on time is running and resumed (SIGCONT) when none is, so it takes no
+ * core, cache or memory bandwidth from ordinary misses, and its budget, wall time, runs on until it
+ * finishes or is killed. Lowering its priority instead left ordinary misses 1.5-2.4x slower beside
+ * it (the other core, shared caches). At most `reserve` renders are set aside at once (past that a
+ * late render runs on as it is).
  *
  * The limiter in front of the pool (tunables.renders) must let that many renders in, and wait at
  * least as long as an over-budget render can hold a slot: checkRenderSettings says so.
@@ -24,7 +24,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { setPriority } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import type { MaybeMezzanine } from '../../functions/adapters/image/mezzanine.ts';
@@ -94,7 +93,7 @@ export function checkRenderSettings(renders: LimitSettings, pool: RenderPoolSett
 }
 
 /** How often a running render's CPU time is compared with its estimate. */
-const CHECK_EVERY_MS = 50;
+const CHECK_EVERY_MS = 20;
 
 /** CPU time (user + system) a process has used, in ms, from /proc (Linux); undefined elsewhere. */
 function cpuMs(pid: number): number | undefined {
@@ -135,10 +134,10 @@ export function workerScript(): Promise<string> {
 interface Slot {
   process: RenderProcess;
   busy: boolean;
-  /** Its render was set aside past its estimate (its process runs at nice 19). */
+  /** Its render was set aside past its estimate (paused while renders on time run). */
   late: boolean;
-  /** Killed or being replaced: never given another render. */
-  retired: boolean;
+  /** Paused now (SIGSTOP). */
+  paused: boolean;
 }
 
 export async function startRenderPool(options: RenderPoolOptions = {}): Promise<RenderPool> {
@@ -158,8 +157,19 @@ export async function startRenderPool(options: RenderPoolOptions = {}): Promise<
 
   const late = () => slots.filter((s) => s.late && s.busy).length;
 
+  /** Set-aside renders are paused while any render on time runs, and resumed when none does. */
+  function schedule(): void {
+    const onTime = slots.some((s) => s.busy && !s.late);
+    for (const s of slots) {
+      if (!s.late || !s.busy || s.paused === onTime) continue;
+      if (s.process.child.exitCode !== null || s.process.child.signalCode !== null) continue;
+      s.process.child.kill(onTime ? 'SIGSTOP' : 'SIGCONT');
+      s.paused = onTime;
+    }
+  }
+
   function spawn(): Slot {
-    const slot: Slot = { process: new RenderProcess(script), busy: false, late: false, retired: false };
+    const slot: Slot = { process: new RenderProcess(script), busy: false, late: false, paused: false };
     slot.process.child.once('exit', () => {
       const at = slots.indexOf(slot);
       if (at !== -1) slots.splice(at, 1);
@@ -175,11 +185,12 @@ export async function startRenderPool(options: RenderPoolOptions = {}): Promise<
   /** Hands idle processes to waiting renders. */
   function dispatch(): void {
     while (waiting.length > 0) {
-      const idle = slots.filter((s) => !s.busy && !s.retired && s.process.alive);
+      const idle = slots.filter((s) => !s.busy && s.process.alive);
       const free = idle.find((s) => s.process.isReady) ?? idle[0];
       if (!free) return;
       free.busy = true;
       waiting.shift()!(free);
+      schedule();
     }
   }
 
@@ -192,15 +203,16 @@ export async function startRenderPool(options: RenderPoolOptions = {}): Promise<
 
   function release(slot: Slot): void {
     slot.busy = false;
-    if (slot.late) {
-      // Its priority cannot be raised again: a fresh process takes its place (spawned on exit).
-      slot.retired = true;
-      slot.process.kill();
+    slot.late = false;
+    if (slot.paused) {
+      slot.paused = false;
+      if (slot.process.child.exitCode === null && slot.process.child.signalCode === null) slot.process.child.kill('SIGCONT');
     }
     if (slot.process.killedForBudget) {
       if (slot.process.pid !== undefined) killed.push(slot.process.pid);
     }
     dispatch();
+    schedule();
   }
 
   for (let i = 0; i < settings.workers + settings.reserve; i++) spawn();
@@ -240,14 +252,9 @@ export async function startRenderPool(options: RenderPoolOptions = {}): Promise<
     };
     const timer = setInterval(() => {
       if (!slot.busy || slot.late || late() >= settings.reserve || pid === undefined || used() < thresholdMs) return;
-      try {
-        setPriority(pid, 19);
-      } catch {
-        // The process has just exited: nothing to set aside.
-        return;
-      }
       slot.late = true;
       setAside.push(pid);
+      schedule();
     }, CHECK_EVERY_MS);
     try {
       return await job(slot.process, options, {
