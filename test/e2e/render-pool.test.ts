@@ -170,3 +170,28 @@ describe("image-resize's renderer in Lambda: one warm process, killed past the b
     }
   }, 120_000);
 });
+
+describe('the mezzanine through a render process: one job, both images', () => {
+  it('answers the variant and the mezzanine the maker made, as buffers', async () => {
+    const render = renderer(await workerScript());
+    try {
+      const original = await sharp({ create: { width: 7500, height: 5625, channels: 3, background: '#5a7' } })
+        .jpeg()
+        .toBuffer();
+      const settings = images.mezzanine!;
+      const made = await render.renderMakingMezzanine(
+        original,
+        { width: 1920, height: undefined, fit: 'inside', quality: 75, format: 'webp' },
+        settings,
+        images.limits,
+      );
+      expect([made.image.width, made.image.height, made.image.contentType]).toEqual([1920, 1440, 'image/webp']);
+      expect(Buffer.isBuffer(made.image.data) && Buffer.isBuffer(made.mezzanine?.data)).toBe(true);
+      expect(made.mezzanine?.plan).toEqual({ width: 1500, height: 1125, shrink: 4 });
+      const mezzanine = await sharp(made.mezzanine!.data).metadata();
+      expect([mezzanine.format, mezzanine.width, mezzanine.height, mezzanine.chromaSubsampling]).toEqual(['jpeg', 1500, 1125, '4:4:4']);
+    } finally {
+      await render.close();
+    }
+  }, 120_000);
+});
