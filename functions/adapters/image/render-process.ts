@@ -280,7 +280,13 @@ export interface Renderer {
 
 /**
  * image-resize's renderer in Lambda: one warm process per instance (an instance handles one event at
- * a time), forked on the first miss, kept for the next, replaced after it is killed or dies.
+ * a time), forked on the first miss, kept for the next, replaced after it is killed or dies. Lambda
+ * freezes the whole execution environment between invocations and reuses it ("Understanding the
+ * Lambda execution environment lifecycle",
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html), so an idle worker
+ * costs nothing between misses; Lambda@Edge's pages say nothing about child processes (our choice,
+ * exercised by the packaged zip in test/integration/package.test.ts). An idle worker does not keep
+ * the handler's event loop alive.
  */
 export function renderer(script: string): Renderer {
   let current: RenderProcess | undefined;
