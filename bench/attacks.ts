@@ -1,5 +1,5 @@
 /**
- * Crafted attack sources (test/support/attacks.ts) through the engine, each in a process of its own killed at a cap:
+ * The crafted sources through the engine, each in a process of its own killed at a cap:
  * outcome, time to answer (or "killed at cap") and peak RSS. `npm run bench -- --only attacks`, or
  * alone: node infra/build/run.mjs bench/attacks-main.ts [capSeconds]
  */
@@ -43,6 +43,10 @@ async function attackCases(): Promise<{ name: string; source: Buffer; variant: V
     { name: 'GIF 800 frames of 1x1 on 500x500', source: attack.manyFrameGif(500, 800), variant: V(128, 128, 'gif') },
     { name: 'SVG <use> fan-out 10^5 blurred', source: attack.useFanOutSvg(5), variant: V(256, 256, 'png') },
     { name: 'SVG 900,000 elements (25 MB)', source: attack.hugeSvg(), variant: V(128, 128, 'png') },
+    { name: 'SVG 50 blurs drawn 100 times', source: attack.filterStormSvg('blur'), variant: V(512, 512, 'png') },
+    { name: 'SVG 50 morphologies drawn 100 times', source: attack.filterStormSvg('morphology'), variant: V(512, 512, 'png') },
+    { name: 'SVG 50 8-octave turbulences drawn 100 times', source: attack.filterStormSvg('turbulence'), variant: V(512, 512, 'png') },
+    { name: 'SVG 19,000 full-canvas shapes (admitted, misjudged)', source: attack.shapeFanOutSvg(), variant: V(512, 512, 'png') },
     { name: 'PNG 1920x104000 as WebP 1920w', source: attack.tallPng(), variant: V(1920, undefined, 'webp') },
     { name: 'PNG 1920x104000 as AVIF 1920w', source: attack.tallPng(), variant: V(1920, undefined, 'avif') },
     { name: 'corrupt interlaced 16-bit PNG', source: await attack.corruptInterlacedPng(), variant: V(128, 128, 'jpg') },

@@ -57,7 +57,17 @@ const loose = {
   ...images,
   limits: {
     ...images.limits,
-    cost: { ...cost, renderSeconds: 5, svg: { ...cost.svg, maxRenderedElements: Number.MAX_SAFE_INTEGER, maxFilteredRenders: Number.MAX_SAFE_INTEGER } },
+    cost: {
+      ...cost,
+      renderSeconds: 5,
+      svg: {
+        ...cost.svg,
+        maxRenderedElements: Number.MAX_SAFE_INTEGER,
+        maxFilteredRenders: Number.MAX_SAFE_INTEGER,
+        maxFilterWork: Number.MAX_SAFE_INTEGER,
+        maxFilterPixels: Number.MAX_SAFE_INTEGER,
+      },
+    },
   },
 };
 

@@ -7,6 +7,8 @@ import { admittedVariants } from '../functions/core/variants.ts';
 import { distribution } from '../infra/distribution.ts';
 import { benchAttacks } from './attacks.ts';
 import type { AttackResult } from './attacks.ts';
+import { benchCapacity, benchLambdaRenderer } from './attacks-capacity.ts';
+import type { LambdaRendererResult, ServerCapacity } from './attacks-capacity.ts';
 import { benchColdStart } from './cold-start.ts';
 import { costResult } from './cost.ts';
 import { benchHitPath } from './hit-path.ts';
@@ -57,6 +59,10 @@ export interface ImageEngineResult {
 export interface AttacksResult {
   readonly variants_per_original: number;
   readonly cases: readonly AttackResult[];
+  /** image-resize's render process as Lambda runs it. */
+  readonly lambda?: LambdaRendererResult;
+  /** The long-running servers' pools with the shipped settings, two over-budget renders in flight. */
+  readonly capacity?: readonly ServerCapacity[];
 }
 
 const first = <T>(xs: readonly T[]): T | undefined => xs[0];
@@ -181,14 +187,23 @@ const engineSection: BenchSection<ImageEngineResult> = {
 const attacksSection: BenchSection<AttacksResult> = {
   name: 'attacks',
   key: 'attacks',
-  title: 'attacks: crafted sources against the cost model (one process each, 20 s cap)',
+  title: 'attacks: crafted sources against the cost model (one process each, 20 s cap), the render budget, the capacity',
   processPerCase: true,
   run: async ({ mode }) => ({
     variants_per_original: admittedVariants(distribution.images).length,
     // The baseline and the first attack in the smoke run.
     cases: await benchAttacks(20, mode === 'smoke' ? 2 : undefined),
+    // image-resize's render process as Lambda runs it, and the servers' pools with the shipped settings.
+    lambda: await benchLambdaRenderer({ full: 9, quick: 3, smoke: 1 }[mode]),
+    capacity: await benchCapacity({ full: 4, quick: 1, smoke: 1 }[mode], mode === 'smoke' ? 1 : 4),
   }),
-  figures: (r) => ({ cases: r.cases.length, baseline_ms: first(r.cases)?.ms, first_attack_ms: r.cases[1]?.ms }),
+  figures: (r) => ({
+    cases: r.cases.length,
+    baseline_ms: first(r.cases)?.ms,
+    first_attack_ms: r.cases[1]?.ms,
+    lambda_spawn_ms: r.lambda?.spawn_ms,
+    ...Object.fromEntries((r.capacity ?? []).map((c) => [`${c.server} x alone, set aside`, c.during_set_aside.median_ratio])),
+  }),
   report: attacksReport,
 };
 

@@ -286,7 +286,7 @@ export const images: ImagePolicy = {
   // PNG/TIFF originals from a 3,200 px long edge, JPEG from 6,000 px, get one q95 JPEG intermediate
   // under `_derived/<key>/_source`; measured by bench/responsive-set.ts, reasons in
   // functions/core/mezzanine.ts.
-  mezzanine: { minSourceEdge: 3200, minJpegEdge: 6000, minEdge: 1600, pngEdge: 2048, detailMargin: 1.5, quality: 95 },
+  mezzanine: { minSourceEdge: 3200, minJpegEdge: 6000, minEdge: 1400, pngEdge: 2048, detailMargin: 1.5, quality: 95 },
   // Measured by bench/image-engine.ts; the reasons are in functions/adapters/image/render.ts.
   limits: {
     // One frame: a 200 MP phone JPEG (16320x12240) resizes in ~0.7 s and ~40 MB thanks to
@@ -305,6 +305,15 @@ export const images: ImagePolicy = {
       // stays inside CloudFront's 30 s origin-response limit (functions/adapters/s3/store.ts); the
       // local edge and the HTTP image origin kill the render's process at this budget.
       renderSeconds: 20,
+      // The budget of one render scales with the cost model's estimate of it (estimateRenderMs in
+      // functions/core/cost.ts, in one-core milliseconds): 10 times the estimate, at least 5 s, at
+      // most renderSeconds. An ordinary miss is estimated at 20-500 ms (a 40 MP AVIF to WebP, the
+      // slowest measured, ~2.4 s: its budget is the full 20 s); measured renders came within 1-3x of
+      // their estimates on the loaded bench machine. A source the model misjudges (the SVG of 19,000
+      // full-canvas shapes the attacks section keeps, estimated at 25 ms, ran 12 s at 512 px) is
+      // killed at 5 s: in Lambda that is what one such miss bills, not the 30 s function timeout.
+      minRenderSeconds: 5,
+      estimateMargin: 10,
       // An animation is decoded, resized and encoded frame by frame; 800 frames of 1x1 on a 500x500
       // canvas took ~1 s as a 128x128 GIF, 200 frames of 1000x1000 took 20 s as WebP. Real GIFs and
       // animated WebPs rarely exceed a few hundred frames.
@@ -325,6 +334,17 @@ export const images: ImagePolicy = {
         maxFilterPrimitives: 50,
         // Each filtered drawing blurs or convolves its pixels: the costly part of a fan-out.
         maxFilteredRenders: 100,
+        // Filter work: per filtered drawing (<use> expanded), its primitives' weights (a blur 1, a
+        // morphology 12, a turbulence 1 per octave: FILTER_WEIGHTS in functions/core/cost.ts) times
+        // the share of the canvas its region covers. 50 blurs, morphologies or 8-octave turbulences
+        // drawn 100 times over the canvas (3-5 KB, bench/attacks.ts) are 5,000, 60,000 and 40,000 and
+        // ran past 120 s; a chart of 40 shadowed bars is 1.1. 100 canvas-sized blurs took ~2 s at 256 px.
+        maxFilterWork: 100,
+        // The filter work over the pixels it is drawn on: work x pixels x max(1, pixels / 1 MP).
+        // librsvg took 20-300 ns per unit here (blur the slowest: 4 blurs x 10 drawings at 1024 px,
+        // 9.8 s; one at 2048 px, 6.5 s), so 20 M is about 6 s at worst, inside renderSeconds. A
+        // drop-shadowed logo passes at 1920x1080; 40 shadowed bars pass at any allowed size.
+        maxFilterPixels: 20_000_000,
         // librsvg recurses per nesting level.
         maxDepth: 64,
         // data: URIs are decoded by librsvg's own image loaders, outside our header checks.
@@ -371,11 +391,19 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
  *
  * - derivedCacheControl: Cache-Control of every derived image, answered and stored on the object
  *   (a derived URI names one immutable rendering: a year).
- * - renders: at most two resizes (S3 read + decode + encode) at once per process, 64 waiting, none
+ * - renders: at most four resizes (S3 read + decode + encode) at once per process, 64 waiting, none
  *   waiting more than 10 s; beyond that a 503 (not cached). A Lambda instance handles one event at a
  *   time, so in AWS this never queues; it bounds memory where one process serves many requests (the
- *   local edge, sst dev, the HTTP origin): two 12 MP resizes peak near 2 x 80 MiB with shrink-on-load,
- *   and two cores give ~2x throughput.
+ *   local edge, sst dev, the HTTP origin): four 12 MP resizes peak near 4 x 80 MiB with shrink-on-load.
+ *   Four, the render pool's workers and reserve: renders set aside past their estimate must not
+ *   keep ordinary misses waiting here. 10 s is two of the smallest render budgets
+ *   (images.limits.cost.minRenderSeconds): a slot an over-budget render holds is free within one
+ *   (checkRenderSettings in infra/render/pool.ts).
+ * - renderPool: the long-running servers' render processes (infra/render/pool.ts): two for the two
+ *   cores and two in reserve, all taking renders as they come, so that two renders that used
+ *   three times their estimate in CPU time (and 50 ms), set aside (paused while renders on time run) until they
+ *   finish or their budget kills them, leave two processes to ordinary misses. Measured by the
+ *   bench's attacks section (bench/attacks-capacity.ts).
  * - s3: how long S3 may take (functions/adapters/s3/store.ts), so that a whole origin-response stays
  *   inside its timeout: GetObject <= getDeadlineMs (every attempt, backoff and the body read), the
  *   render <= images.limits.cost.renderSeconds, PutObject <= putDeadlineMs (the 409 retry included),
@@ -388,10 +416,13 @@ function imageBehavior(pathPattern: string, viewerRequest: 'image-request' | 'si
  *   image is answered anyway), hence the shorter deadline.
  * - redirectMemoryMs: how long an image-resize instance remembers that it sent a viewer back to S3
  *   for a key: a second miss of it within that time answers 503 instead of redirecting again.
+ * The render time budget is images.limits.cost (renderSeconds, scaled by minRenderSeconds and
+ * estimateMargin: the admission cost model's, above).
  */
 export const tunables = {
   derivedCacheControl: 'public, max-age=31536000, immutable',
-  renders: { concurrency: 2, maxQueued: 64, maxWaitMs: 10_000 },
+  renders: { concurrency: 4, maxQueued: 64, maxWaitMs: 10_000 },
+  renderPool: { workers: 2, reserve: 2, overrunFactor: 3, minOverrunMs: 50 },
   s3: { connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, socketTimeoutMs: 3_000, maxAttempts: 3, getDeadlineMs: 6_000, putDeadlineMs: 3_000 },
   answerMarginMs: 1_000,
   redirectMemoryMs: 60_000,

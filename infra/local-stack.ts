@@ -133,7 +133,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     derivedDir = await mkdtemp(path.join(tmpdir(), 'edge-images-origin-'));
     pool = options.render ? undefined : await startRenderPool({ budgetMs: renderBudgetMs(spec.images) });
     const renderer = options.render ?? pool!.render;
-    origin = await startImageOrigin({ store: directoryStore({ originals: images, derived: derivedDir }), policy: spec.images, render: renderer, log });
+    // The pool makes mezzanines too (one decode for the variant and the mezzanine); a renderer given
+    // by a test renders variants only.
+    const mezzanineMaker = options.render ? {} : { renderMakingMezzanine: pool!.renderMakingMezzanine };
+    origin = await startImageOrigin({
+      store: directoryStore({ originals: images, derived: derivedDir }),
+      policy: spec.images,
+      render: renderer,
+      ...mezzanineMaker,
+      log,
+    });
     const customEndpoints = spec.origins.filter((o) => o.kind === 'custom').map((o) => [o.id, origin!.url] as const);
     // The functions' own client, with the deployed timeouts and retries (s3.client is for tooling).
     const s3Endpoint = aws ? s3.endpoint : await (options.s3Front?.(s3.endpoint) ?? s3.endpoint);
@@ -212,7 +221,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions: {
         'image-request': imageRequest(imageRequestConfig(spec), { log }),
         'image-resize': dropVary(
-          imageResize({ ...imageResizeConfig(spec), ...(options.renders ? { renders: options.renders } : {}) }, { store, render: renderer, log }),
+          imageResize(
+            { ...imageResizeConfig(spec), ...(options.renders ? { renders: options.renders } : {}) },
+            { store, render: renderer, ...mezzanineMaker, log },
+          ),
           () => edge?.simulate.dropVary === true,
         ),
         // The local edge speaks http, so signed Resources name http://127.0.0.1:PORT/...

@@ -23,7 +23,7 @@ export type ErrorCode =
  *   transient  this attempt (memory, time, a store): trying again may work, never stored.
  * Absent: nothing is claimed, and nothing is stored.
  */
-export type ErrorScope = 'source' | 'variant' | 'transient';
+type ErrorScope = 'source' | 'variant' | 'transient';
 
 /** Per code: [status, seconds a CDN may cache the error, reason phrase]. Compact: it is also in the 10 KB CloudFront Function. */
 const defaults: Readonly<Record<ErrorCode, readonly [number, number, string]>> = {

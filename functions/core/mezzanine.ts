@@ -13,10 +13,11 @@
  *   1.0x the CPU of the direct path (bench/responsive-set.ts), so it would only add a write. PNG and
  *   TIFF decode whole on every miss. Not animations, SVG (vector), AVIF/GIF/WebP sources, nor
  *   sources with alpha (a JPEG mezzanine has none).
- * - Its size: for a JPEG, exactly a JPEG shrink-on-load scale (1/2, 1/4 or 1/8: the largest that
- *   keeps the long edge at least `minEdge`, 1,600 px): the decode at that scale is the same work the
- *   direct path does for large variants, so making it costs one extra encode and no resampling; for
- *   PNG and TIFF, the long edge `pngEdge` (2,048 px).
+ * - Its size: for a JPEG, 1/3, 1/5 or 1/9 of the original (the smallest of those whose long edge is
+ *   at least `minEdge`, 1,400 px): the largest sizes sharp makes from a libjpeg decode at 1/2, 1/4
+ *   or 1/8 (it decodes an exact 1/k at 1/(k/2), then resamples), so the decode that makes it is the
+ *   one the direct path does for the large variants; for PNG and TIFF, the long edge `pngEdge`
+ *   (2,048 px).
  * - Its format: baseline JPEG q95, 4:4:4 chroma, no metadata (orientation applied, sRGB), so a
  *   later decode can itself shrink on load (1/2 .. 1/8) for small variants.
  * - Which variants it serves: those that need at most 1/`detailMargin` (1/1.5) of its pixels across,
@@ -45,7 +46,7 @@ export interface MezzanineSettings {
   readonly minSourceEdge: number;
   /** JPEG originals whose long edge is at least this get one (JPEG shrinks on load: see above). */
   readonly minJpegEdge: number;
-  /** A JPEG mezzanine is the original at 1/2, 1/4 or 1/8: the smallest whose long edge is at least this. */
+  /** A JPEG mezzanine is the original at 1/3, 1/5 or 1/9: the smallest whose long edge is at least this. */
   readonly minEdge: number;
   /** Long edge of a PNG or TIFF original's mezzanine. */
   readonly pngEdge: number;
@@ -76,7 +77,7 @@ export interface OriginalShape {
 export interface MezzaninePlan {
   readonly width: number;
   readonly height: number;
-  /** The JPEG shrink-on-load factor it is made at (1 for PNG and TIFF). */
+  /** The libjpeg scale (1/shrink) its pixels are decoded at (1 for PNG and TIFF). */
   readonly shrink: number;
 }
 
@@ -86,10 +87,16 @@ export function planMezzanine(original: OriginalShape, settings: MezzanineSettin
   const long = Math.max(original.width, original.height);
   if (original.format === 'jpeg') {
     if (long < settings.minJpegEdge) return undefined;
+    // 1/(k+1) of the original: the largest size sharp decodes at libjpeg's 1/k scale (its pipeline
+    // halves a shrink-on-load whose whole part is k itself, for libjpeg's rounding).
     for (const shrink of [8, 4, 2]) {
-      if (long / shrink >= settings.minEdge) {
-        // libjpeg's scaled decode rounds up.
-        return { width: Math.ceil(original.width / shrink), height: Math.ceil(original.height / shrink), shrink };
+      if (long / (shrink + 1) >= settings.minEdge) {
+        // Rounded down: a side of more than 1/(k+1) would make sharp's shrink less than k+1.
+        return {
+          width: Math.max(1, Math.floor(original.width / (shrink + 1))),
+          height: Math.max(1, Math.floor(original.height / (shrink + 1))),
+          shrink,
+        };
       }
     }
     return undefined;

@@ -35,6 +35,8 @@ export interface BundleResult {
   readonly fn: PackagedFunctionName;
   readonly outDir: string;
   readonly file: string;
+  /** Scripts beside index.js that it forks (file names in outDir), e.g. image-resize's render-worker.js. */
+  readonly workers: readonly string[];
   /** Bytes of index.js. */
   readonly bytes: number;
   /** The external packages the bundle imports (a subset of NATIVE_EXTERNALS). */
@@ -53,6 +55,14 @@ function entryOf(root: string, fn: PackagedFunctionName): string {
   if (!existsSync(entry)) throw new Error(`Expected the entry point ${path.relative(root, entry)} for function ${fn} but received no such file`);
   return entry;
 }
+
+/**
+ * Child-process scripts a function forks, bundled beside index.js (CommonJS, sharp external):
+ * image-resize renders in a process it can kill past the budget (functions/adapters/image/render-process.ts).
+ */
+const WORKERS: Partial<Record<PackagedFunctionName, readonly { readonly entry: string; readonly file: string }[]>> = {
+  'image-resize': [{ entry: 'functions/adapters/image/render-worker.ts', file: 'render-worker.js' }],
+};
 
 /** The prefix of the generated configuration modules (typed in functions/baked-config.d.ts). */
 const CONFIG_MODULE_PREFIX = 'edge-images:config/';
@@ -106,11 +116,32 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     plugins: [bakedConfig(options.overrides)],
   });
   const output = Object.values(result.metafile.outputs)[0] as Metafile['outputs'][string];
-  const externals = [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))].filter((p) =>
-    (NATIVE_EXTERNALS as readonly string[]).includes(p),
-  );
   const inputs = Object.entries(output.inputs)
     .map(([input, info]) => ({ path: input, bytes: info.bytesInOutput }))
     .sort((a, b) => b.bytes - a.bytes);
-  return { fn: options.fn, outDir: options.outDir, file, bytes: output.bytes, externals, inputs };
+  const workers = WORKERS[options.fn] ?? [];
+  const imported = [...output.imports];
+  for (const worker of workers) {
+    const built = await build({
+      absWorkingDir: root,
+      entryPoints: [path.join(root, worker.entry)],
+      outfile: path.join(options.outDir, worker.file),
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'cjs',
+      external: [...NATIVE_EXTERNALS],
+      mainFields: ['module', 'main'],
+      minifySyntax: options.minify ?? true,
+      minifyWhitespace: options.minify ?? true,
+      minifyIdentifiers: false,
+      legalComments: 'none',
+      metafile: true,
+      logLevel: 'silent',
+    });
+    for (const out of Object.values(built.metafile.outputs)) imported.push(...out.imports);
+  }
+  // sharp is installed beside the bundle when index.js or one of its workers imports it.
+  const externals = [...new Set(imported.filter((i) => i.external).map((i) => i.path))].filter((p) => (NATIVE_EXTERNALS as readonly string[]).includes(p));
+  return { fn: options.fn, outDir: options.outDir, file, workers: workers.map((w) => w.file), bytes: output.bytes, externals, inputs };
 }

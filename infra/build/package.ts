@@ -287,6 +287,7 @@ async function zipFunction(
 ): Promise<{ bundle: BundleResult; zip: Uint8Array; nodeModules: string[] }> {
   const bundle = await bundleFunction({ root, fn, overrides, outDir: path.join(staging, fn) });
   const files: Zippable = { 'index.js': [await readFile(bundle.file), zipOptions()] };
+  for (const worker of bundle.workers) files[worker] = [await readFile(path.join(bundle.outDir, worker)), zipOptions()];
   const nodeModules: string[] = [];
   if (bundle.externals.includes('sharp')) {
     const modules = await linuxSharp(root);

@@ -97,6 +97,7 @@ try {
     store,
     policy: distribution.images,
     render: pool.render,
+    renderMakingMezzanine: pool.renderMakingMezzanine,
     storeDerived: !values['read-only'],
     port,
     host,

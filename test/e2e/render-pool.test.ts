@@ -1,8 +1,10 @@
 /**
- * A time budget that really ends the work: on the HTTP image origin with the render pool,
- * two renders that exceed the budget (an SVG `<use>` fan-out of blurred shapes, let through by a
- * policy without the cost model, so that librsvg really runs) are killed: each answers 503, its
- * worker process is gone, and an ordinary miss made while they are in flight is served (200).
+ * A time budget that really ends the work: on the HTTP image origin with the render pool (shipped
+ * workers, reserve and limiter), two renders that exceed the budget (an SVG `<use>` fan-out of
+ * blurred shapes, let through by a policy without the cost model, so that librsvg really runs) are
+ * set aside past their estimate and then killed: each answers 503, its worker process is gone, and
+ * an ordinary miss made while they are in flight is served (200). The same with image-resize's
+ * Lambda renderer: one process, killed past the budget, replaced for the next miss.
  * No timing assertions: only outcomes and process existence.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +18,10 @@ import { startLocalStack } from '../../infra/local-stack.ts';
 import { startImageOrigin } from '../../infra/origin/server.ts';
 import type { ImageOrigin } from '../../infra/origin/server.ts';
 import { directoryStore } from '../../infra/origin/store.ts';
-import { startRenderPool } from '../../infra/render/pool.ts';
+import { renderer } from '../../functions/adapters/image/render-process.ts';
+import { toEdgeError } from '../../functions/core/errors.ts';
+import { tunables } from '../../infra/distribution.ts';
+import { startRenderPool, workerScript } from '../../infra/render/pool.ts';
 import type { RenderPool } from '../../infra/render/pool.ts';
 import { useFanOutSvg } from '../support/attacks.ts';
 
@@ -47,12 +52,12 @@ describe('render pool: over-budget renders are killed and free their slot', () =
         .jpeg()
         .toBuffer(),
     );
-    pool = await startRenderPool({ size: 2, budgetMs: 1500 });
+    pool = await startRenderPool({ budgetMs: 1500 });
     origin = await startImageOrigin({
       store: directoryStore({ originals: path.join(dir, 'originals'), derived: path.join(dir, 'derived') }),
       policy,
       render: pool.render,
-      renders: { concurrency: 2, maxQueued: 16, maxWaitMs: 120_000 },
+      renders: tunables.renders,
       log: () => {},
     });
   }, 60_000);
@@ -64,11 +69,11 @@ describe('render pool: over-budget renders are killed and free their slot', () =
   });
 
   it('answers an ordinary miss while two over-budget renders are in flight, and ends the killed work', async () => {
-    const workers = pool.pids();
-    expect(workers).toHaveLength(2);
+    const processes = tunables.renderPool.workers + tunables.renderPool.reserve;
+    expect(pool.pids()).toHaveLength(processes);
     const slow = ['slow1.svg', 'slow2.svg'].map((key) => fetch(`${origin.url}/_derived/${key}/256x256-cover-q75.png`));
-    // Both slow renders hold both workers before the ordinary miss is asked.
-    await expect.poll(() => origin.inFlight()).toBe(2);
+    // Both slow renders run past their estimate and are set aside before the ordinary miss is asked.
+    await expect.poll(() => pool.setAside.length, { timeout: 60_000 }).toBe(2);
     const ordinary = await fetch(`${origin.url}/_derived/ok.jpg/128x128-cover-q75.jpg`);
     expect(ordinary.status).toBe(200);
     expect((await sharp(Buffer.from(await ordinary.arrayBuffer())).metadata()).width).toBe(128);
@@ -77,8 +82,8 @@ describe('render pool: over-budget renders are killed and free their slot', () =
     expect(answers.map((a) => a.headers.get('cache-control'))).toEqual(['no-store', 'no-store']);
     // Both workers that ran the slow renders were killed, and are gone; fresh ones took their place.
     expect(pool.killed).toHaveLength(2);
-    for (const pid of pool.killed) expect(alive(pid)).toBe(false);
-    await expect.poll(() => pool.pids().length).toBe(2);
+    for (const pid of pool.killed) await expect.poll(() => alive(pid)).toBe(false);
+    await expect.poll(() => pool.pids().length).toBe(processes);
     expect(pool.pids().some((pid) => pool.killed.includes(pid))).toBe(false);
     // And the pool still renders.
     const after = await fetch(`${origin.url}/_derived/ok.jpg/64x64-cover-q75.webp`);
@@ -102,7 +107,13 @@ describe('local edge: over-budget resizes do not stop an ordinary miss', () => {
     const loose = {
       ...cost,
       renderSeconds: 1.5,
-      svg: { ...cost.svg, maxRenderedElements: Number.MAX_SAFE_INTEGER, maxFilteredRenders: Number.MAX_SAFE_INTEGER },
+      svg: {
+        ...cost.svg,
+        maxRenderedElements: Number.MAX_SAFE_INTEGER,
+        maxFilteredRenders: Number.MAX_SAFE_INTEGER,
+        maxFilterWork: Number.MAX_SAFE_INTEGER,
+        maxFilterPixels: Number.MAX_SAFE_INTEGER,
+      },
     };
     const spec = { ...distribution, images: { ...images, limits: { ...images.limits, cost: loose } } };
     const stack = await startLocalStack({ spec, images: dir, log: () => {} });
@@ -116,6 +127,71 @@ describe('local edge: over-budget resizes do not stop an ordinary miss', () => {
     } finally {
       await stack.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe("image-resize's renderer in Lambda: one warm process, killed past the budget", () => {
+  it('answers 503 for an over-budget render, kills its process, and renders the next miss in a fresh one', async () => {
+    const render = renderer(await workerScript());
+    try {
+      const cost = images.limits.cost!;
+      const options = {
+        ...images.limits,
+        cost: {
+          ...cost,
+          renderSeconds: 2,
+          minRenderSeconds: 1,
+          svg: {
+            ...cost.svg,
+            maxRenderedElements: Number.MAX_SAFE_INTEGER,
+            maxFilteredRenders: Number.MAX_SAFE_INTEGER,
+            maxFilterWork: Number.MAX_SAFE_INTEGER,
+            maxFilterPixels: Number.MAX_SAFE_INTEGER,
+          },
+        },
+      };
+      const ok = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#36a' } })
+        .jpeg()
+        .toBuffer();
+      const variant = { width: 128, height: 128, fit: 'cover', quality: 75, format: 'jpg' } as const;
+      expect((await render.render(ok, variant, options)).width).toBe(128);
+      const first = render.pid()!;
+      const slow = await render.render(useFanOutSvg(5), { ...variant, width: 256, height: 256, format: 'png' }, options).then(
+        () => undefined,
+        (e: unknown) => toEdgeError(e),
+      );
+      expect([slow?.status, slow?.detail]).toEqual([503, expect.stringMatching(/budget.*killed/)]);
+      await expect.poll(() => alive(first)).toBe(false);
+      expect((await render.render(ok, variant, options)).width).toBe(128);
+      expect(render.pid()).not.toBe(first);
+    } finally {
+      await render.close();
+    }
+  }, 120_000);
+});
+
+describe('the mezzanine through a render process: one job, both images', () => {
+  it('answers the variant and the mezzanine the maker made, as buffers', async () => {
+    const render = renderer(await workerScript());
+    try {
+      const original = await sharp({ create: { width: 7500, height: 5625, channels: 3, background: '#5a7' } })
+        .jpeg()
+        .toBuffer();
+      const settings = images.mezzanine!;
+      const made = await render.renderMakingMezzanine(
+        original,
+        { width: 1920, height: undefined, fit: 'inside', quality: 75, format: 'webp' },
+        settings,
+        images.limits,
+      );
+      expect([made.image.width, made.image.height, made.image.contentType]).toEqual([1920, 1440, 'image/webp']);
+      expect(Buffer.isBuffer(made.image.data) && Buffer.isBuffer(made.mezzanine?.data)).toBe(true);
+      expect(made.mezzanine?.plan).toEqual({ width: 1500, height: 1125, shrink: 4 });
+      const mezzanine = await sharp(made.mezzanine!.data).metadata();
+      expect([mezzanine.format, mezzanine.width, mezzanine.height, mezzanine.chromaSubsampling]).toEqual(['jpeg', 1500, 1125, '4:4:4']);
+    } finally {
+      await render.close();
     }
   }, 120_000);
 });

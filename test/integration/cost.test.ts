@@ -140,3 +140,112 @@ describe('the allowlist and the formats', () => {
     expect(checkPolicy({ ...policy, widths: [...policy.widths, 6000] }).join()).toContain('webp can hold (16383)');
   });
 });
+
+describe('SVG filters are priced by count, area and <use> instances', () => {
+  const shadow =
+    '<filter id="s" x="-20%" y="-20%" width="140%" height="140%"><feGaussianBlur in="SourceAlpha" stdDeviation="3"/><feOffset dx="2" dy="2"/><feMerge><feMergeNode/><feMergeNode in="SourceGraphic"/></feMerge></filter>';
+  const chart = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 800 600"><defs>${shadow}</defs>${Array.from({ length: 40 }, (_, i) => `<rect x="${i * 20}" y="100" width="15" height="${100 + i * 10}" fill="#369" filter="url(#s)"/>`).join('')}</svg>`,
+  );
+  const logo = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200"><defs>${shadow}</defs><g filter="url(#s)"><circle cx="100" cy="100" r="80" fill="#c33"/><text x="200" y="120" font-size="60">Logo</text></g></svg>`,
+  );
+
+  it.each(['blur', 'morphology', 'turbulence'] as const)(
+    '50 %s primitives drawn 100 times: within the element, primitive and drawing counts, refused 413 by svg.maxFilterWork',
+    async (kind) => {
+      const source = attack.filterStormSvg(kind);
+      expect(source.byteLength).toBeGreaterThan(3000);
+      expect(source.byteLength).toBeLessThan(5000);
+      const stats = scanSvg(source);
+      // What the element, primitive and drawing counts allow: the source passes them all.
+      expect(stats.filterPrimitives).toBeLessThanOrEqual(policy.limits.cost!.svg.maxFilterPrimitives);
+      expect(stats.filteredRenders).toBeLessThanOrEqual(policy.limits.cost!.svg.maxFilteredRenders);
+      expect(stats.filterWork).toBeGreaterThan(policy.limits.cost!.svg.maxFilterWork * 10);
+      // Even at the smallest size asked, before librsvg sees it.
+      for (const variant of [V(64, 64, 'png'), V(1024, 1024, 'webp')]) {
+        const r = await refusal(source, variant);
+        expect(r.status).toBe(413);
+        expect(r.detail).toContain('svg.maxFilterWork');
+      }
+    },
+  );
+
+  it('weighs each primitive: a morphology over a blur, a turbulence by its octaves, parts of a primitive nothing', () => {
+    const one = (primitive: string) =>
+      scanSvg(
+        Buffer.from(
+          `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><filter id="f">${primitive}</filter><rect width="10" height="10" filter="url(#f)"/></svg>`,
+        ),
+      ).filterWork;
+    const blur = one('<feGaussianBlur stdDeviation="2"/>');
+    expect(one('<feMorphology radius="3"/>')).toBeGreaterThan(5 * blur);
+    expect(one('<feTurbulence numOctaves="20"/>')).toBeCloseTo(20 * one('<feTurbulence numOctaves="1"/>'));
+    expect(one('<feConvolveMatrix order="9" kernelMatrix="1"/>')).toBeGreaterThan(one('<feConvolveMatrix order="3" kernelMatrix="1"/>'));
+    expect(one('<feMerge><feMergeNode/><feMergeNode/></feMerge>')).toBeLessThan(blur);
+  });
+
+  it('counts a filter by the share of the canvas its region covers, and through every <use>', () => {
+    const bars = scanSvg(chart);
+    expect(bars.filteredRenders).toBe(40);
+    expect(bars.filterWork).toBeLessThan(2);
+    const used = scanSvg(
+      Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><defs><filter id="f"><feGaussianBlur stdDeviation="4"/></filter><g id="g"><path d="M0 0L100 100" filter="url(#f)"/></g></defs>${'<use href="#g"/>'.repeat(30)}</svg>`,
+      ),
+    );
+    // A path's box is not read: its filter counts over the whole canvas, once per drawing.
+    expect(used.filterWork).toBe(31);
+  });
+
+  it('counts filters a style sheet or a CSS filter function sets', () => {
+    const sheet = scanSvg(
+      Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><style>.x { filter: url(#f) }</style><filter id="f"><feMorphology radius="4"/></filter>${'<rect class="x" width="10" height="10"/>'.repeat(20)}</svg>`,
+      ),
+    );
+    expect(sheet.filterWork).toBeGreaterThan(policy.limits.cost!.svg.maxFilterWork);
+    const css = scanSvg(
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect style="filter: blur(2px) drop-shadow(1px 1px 2px red)"/></svg>'),
+    );
+    expect(css.filterWork).toBe(2);
+  });
+
+  it('a filtered SVG costly only at a large size: rendered small, refused large (a refusal of that size)', async () => {
+    const blurs = Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><filter id="f"><feGaussianBlur stdDeviation="2"/></filter>${'<rect width="100" height="100" fill="#36c" filter="url(#f)"/>'.repeat(30)}</svg>`,
+    );
+    expect((await refusal(blurs, V(128, 128, 'png'))).status).toBe(200);
+    const large = await refusal(blurs, V(1024, 1024, 'png'));
+    expect(large.status).toBe(413);
+    expect(large.detail).toContain('svg.maxFilterPixels');
+  });
+
+  it('ordinary filtered drawings still render: 40 shadowed bars at 1024x1024, a shadowed logo 1920 wide', async () => {
+    expect((await refusal(chart, V(1024, 1024, 'png'))).status).toBe(200);
+    expect((await refusal(logo, V(1920, undefined, 'webp'))).status).toBe(200);
+  }, 60_000);
+});
+
+describe('animated output is limited per frame', () => {
+  it('60 frames of 300x300 as WebP and GIF: 200, although the stacked frames are 18000 px high', async () => {
+    const frames = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        sharp({ create: { width: 300, height: 300, channels: 3, background: '#2468ac' } })
+          .composite([{ input: { create: { width: 20, height: 20, channels: 3, background: '#ffcc00' } }, left: i * 4, top: i * 4 }])
+          .png()
+          .toBuffer(),
+      ),
+    );
+    const gif = await sharp(frames, { join: { animated: true } })
+      .gif()
+      .toBuffer();
+    expect((await sharp(gif).metadata()).pages).toBe(60);
+    for (const format of ['webp', 'gif'] as const) {
+      const out = await render(gif, V(320, undefined, format), OPTIONS);
+      expect([out.width, out.height, out.frames]).toEqual([300, 300, 60]);
+      const meta = await sharp(out.data, { animated: true }).metadata();
+      expect([meta.format, meta.pages, meta.pageHeight]).toEqual([format, 60, 300]);
+    }
+  }, 60_000);
+});

@@ -60,7 +60,7 @@ beforeAll(async () => {
     const body = await make();
     for (const Bucket of [RESIZE_BUCKET, ORIGIN_BUCKET]) await s3.client.send(new PutObjectCommand({ Bucket, Key: key, Body: body }));
   }
-  pool = await startRenderPool({ size: 2, budgetMs: renderBudgetMs(distribution.images) });
+  pool = await startRenderPool({ budgetMs: renderBudgetMs(distribution.images) });
   origin = await startImageOrigin({
     store: bucketStore(
       s3Store(() => s3.client),
@@ -68,6 +68,7 @@ beforeAll(async () => {
     ),
     policy: distribution.images,
     render: pool.render,
+    renderMakingMezzanine: pool.renderMakingMezzanine,
     log: () => {},
   });
 }, 60_000);

@@ -121,6 +121,8 @@ describe('npm run package', () => {
   it('ships sharp for linux-x64 glibc inside the resize zip, and nothing it does not need', () => {
     const files = unzipped.get('image-resize')!.files;
     expect(files).toContain('index.js');
+    // The render process image-resize forks and kills past a render's budget.
+    expect(files).toContain('render-worker.js');
     expect(files).toContain('node_modules/sharp/package.json');
     expect(files.some((f) => /^node_modules\/@img\/sharp-linux-x64\/lib\/sharp-linux-x64.*\.node$/.test(f))).toBe(true);
     expect(files.some((f) => /^node_modules\/@img\/sharp-libvips-linux-x64\/lib\/libvips-cpp\.so/.test(f))).toBe(true);

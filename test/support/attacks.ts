@@ -141,3 +141,35 @@ export async function corruptInterlacedPng(size = 600): Promise<Buffer> {
   const head = chunks.filter((c) => c.type !== 'IDAT' && c.type !== 'IEND');
   return Buffer.concat([good.subarray(0, 8), ...head.map((c) => pngChunk(c.type, c.data)), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
 }
+
+/**
+ * A filter of `primitives` costly primitives drawn through `<use>` `draws` times and once in its `<defs>` (3-5 KB): every
+ * drawing runs the whole filter over the canvas. Each kind is one librsvg cost: a Gaussian blur,
+ * a morphology (the costliest per pixel), a turbulence of 8 octaves.
+ */
+export function filterStormSvg(kind: 'blur' | 'morphology' | 'turbulence', primitives = 50, draws = 99): Buffer {
+  const primitive = {
+    blur: (i: number) => `<feGaussianBlur stdDeviation="${(i % 9) + 2}"/>`,
+    morphology: (i: number) => `<feMorphology radius="${(i % 9) + 4}"/>`,
+    turbulence: (i: number) => `<feTurbulence baseFrequency=".0${(i % 9) + 1}" numOctaves="8"/>`,
+  }[kind];
+  const filter = `<filter id="f" x="0" y="0" width="1" height="1">${Array.from({ length: primitives }, (_, i) => primitive(i)).join('')}</filter>`;
+  const uses = Array.from({ length: draws }, () => '<use href="#r"/>').join('');
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><defs>${filter}<rect id="r" width="1000" height="1000" fill="#c33" filter="url(#f)"/></defs>${uses}</svg>`,
+  );
+}
+
+/**
+ * `<use>` references fanned out to `count` thousand full-canvas, half-transparent rectangles (2 KB):
+ * no filters, under every element limit, so the cost model admits it and estimates it at tens of
+ * milliseconds, while librsvg blends every rectangle over every pixel (19,000 took 12 s at 512 px).
+ * The source the render budget and the pool's reserve must hold against.
+ */
+export function shapeFanOutSvg(thousands = 19): Buffer {
+  const rects = '<rect width="1000" height="1000" fill="#c33" opacity=".5"/>'.repeat(10);
+  const level = (id: string, ref: string, n: number) => `<g id="${id}">${`<use href="#${ref}"/>`.repeat(n)}</g>`;
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><defs><g id="a">${rects}</g>${level('b', 'a', 10)}${level('c', 'b', 10)}${level('d', 'c', thousands)}</defs><use href="#d"/></svg>`,
+  );
+}

@@ -16,38 +16,27 @@
  *   5. encode with no metadata at all (sharp writes none unless asked), or only the EXIF Copyright
  *      when the variant keeps it.
  *
- * Memory: libvips' operation cache is off (every miss is a different image, a cache only holds
- * memory) and one libvips worker thread per image (sharp's own default on glibc without jemalloc, and
- * what a Lambda below 1,769 MB has CPU for: a second thread measured no faster there, see
- * bench/RESULTS.md). `configureEngine` changes both, once per process.
- *
- * sharp itself (libvips, ~20 MB of native code, ~45 ms to load) is loaded on the first render or
- * inspect, not when this module is imported: image-resize answers the 200 pass-through of a derived
- * image that S3 already has without ever loading it, so a new instance starts that much faster.
+ * The parts: sharp's loading and settings (engine.ts), the header read and its refusals
+ * (inspect.ts), libvips' errors in the viewer's words (sharp-errors.ts), the cost model's cheap
+ * scans (scan.ts); this file plans the render from the header and the variant, and runs it.
  */
-import type { FitEnum, Metadata, ResizeOptions, Sharp, SharpOptions } from 'sharp';
+import type { FitEnum, ResizeOptions, Sharp, SharpOptions } from 'sharp';
+import { checkFrames, checkOutputSize, checkSvgFilterPixels, estimateRenderMs, filterPixels, outputSize } from '../../core/cost.ts';
 import { EdgeError } from '../../core/errors.ts';
 import type { Variant } from '../../core/grammar.ts';
 import { ALPHA_FORMATS, ANIMATED_FORMATS, CONTENT_TYPES } from '../../core/policy.ts';
 import type { OutputFormat } from '../../core/policy.ts';
-import { readCopyright } from './exif.ts';
-import { checkFrames, checkJpegScans, checkOutputSize, checkSvg, checkSvgBytes, outputSize, tooCostly } from '../../core/cost.ts';
-import type { CostLimits } from '../../core/cost.ts';
-import { countGifFrames, countJpegScans, isGif, isJpeg, looksLikeXml, scanSvg } from './scan.ts';
+import { loadEngine } from './engine.ts';
+import { decodeBytesPerPixel, inspect } from './inspect.ts';
+import type { RenderLimits, SourceHeader } from './inspect.ts';
+import { classifySharpError } from './sharp-errors.ts';
 import { isLossy } from '../../core/quality.ts';
 import type { QualityOutcome, QualitySettings } from '../../core/quality.ts';
 import { fixedEncoderQuality, renderSearched } from './quality-search.ts';
 
-export interface RenderLimits {
-  /** Pixels of one decoded frame, or of all frames when the output is animated. */
-  readonly maxInputPixels: number;
-  /** Bytes of the source. Callers that read the source may check first; render checks again. */
-  readonly maxInputBytes?: number;
-  /** Estimated peak decode memory (see DECODE_BYTES_PER_PIXEL). Absent: not checked. */
-  readonly maxDecodeMegabytes?: number;
-  /** The admission cost model: frames, JPEG scans, SVG complexity (functions/core/cost.ts). Absent: not checked. */
-  readonly cost?: CostLimits;
-}
+export { configureEngine, loadEngine } from './engine.ts';
+export { inspect } from './inspect.ts';
+export { classifySharpError } from './sharp-errors.ts';
 
 export interface RenderOptions extends RenderLimits {
   /** `#rrggbb` under transparent pixels in JPEG, and the letterbox of `contain` in JPEG. Default white. */
@@ -81,60 +70,6 @@ export interface Rendered {
   readonly quality?: QualityOutcome;
 }
 
-/** Source formats the engine reads, as sharp names them (AVIF is sharp's `heif` with AV1 inside). */
-type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'svg';
-
-/** What the header says about a source, read without decoding pixels. */
-export interface SourceHeader {
-  readonly format: SourceFormat;
-  /** Displayed size (EXIF orientation applied), of one frame; for SVG, at 72 dpi. */
-  readonly width: number;
-  readonly height: number;
-  readonly frames: number;
-  readonly hasAlpha: boolean;
-  readonly copyright: string | undefined;
-  /** What the decoder's memory depends on: progressive JPEG / interlaced PNG, bands, sample size. */
-  readonly progressive: boolean;
-  readonly channels: number;
-  readonly bytesPerSample: number;
-  readonly chromaSubsampling: string | undefined;
-}
-
-export interface EngineSettings {
-  /** libvips worker threads per image. Default 1. */
-  readonly concurrency?: number;
-  /** libvips operation cache. Default off. */
-  readonly cache?: false | { readonly memory: number; readonly files: number; readonly items: number };
-}
-
-type SharpModule = typeof import('sharp').default;
-
-let settingsInForce: EngineSettings = {};
-let loaded: SharpModule | undefined;
-let loading: Promise<SharpModule> | undefined;
-
-function apply(sharp: SharpModule, settings: EngineSettings): void {
-  sharp.concurrency(settings.concurrency ?? 1);
-  sharp.cache(settings.cache ?? false);
-}
-
-/** Process-wide sharp settings, applied now if sharp is loaded, else as it loads (on first use). */
-export function configureEngine(settings: EngineSettings = {}): void {
-  settingsInForce = settings;
-  if (loaded) apply(loaded, settings);
-}
-
-/** sharp, loaded once and configured, on first use. */
-export function loadEngine(): Promise<SharpModule> {
-  loading ??= import('sharp').then((module) => {
-    const sharp = module.default;
-    apply(sharp, settingsInForce);
-    loaded = sharp;
-    return sharp;
-  });
-  return loading;
-}
-
 const DEFAULT_BACKGROUND = '#ffffff';
 /** SVG is rasterised at the density that fits the box; libvips accepts 1 to 100000 dpi. */
 const SVG_BASE_DENSITY = 72;
@@ -156,38 +91,6 @@ const ENCODERS: Record<OutputFormat, (image: Sharp, quality: number, animated: b
   gif: (image, _quality, animated) => image.gif(animated ? { effort: 1, interFrameMaxError: 8 } : { effort: 3 }),
 };
 
-/**
- * Peak decode memory per decoded pixel, in bytes, beyond what the process holds anyway: measured
- * with bench/image-engine.ts (peak RSS over a sharp-loaded baseline, one process per case) and a few
- * one-off runs, sharp 0.35.5 / libvips 8.18, one thread, cache off, rounded up. Formats that shrink
- * on load or stream their lines cost little per pixel; formats decoded whole cost a frame and more:
- *   JPEG baseline 40 MP: 33 MB, 200 MP: 37 MB     progressive 4:2:0 40 MP: 185 MB, 200 MP: 600 MB
- *   PNG 40 MP (67 MB file): 130 MB                interlaced RGBA 200 MP: 870 MB (4.3 B/px)
- *   WebP 40 MP: 25 MB    TIFF 48 MP tiled: 18 MB    SVG rasterised at 48 MP: 24 MB
- *   GIF one 48 MP frame: 258 MB (5.4 B/px)        AVIF 12 MP: 294 MB, 40 MP: 759 MB (19 B/px)
- *   animated output: about 4 B per pixel of every frame, on top of one frame's decode.
- */
-function decodeBytesPerPixel(header: SourceHeader): number {
-  switch (header.format) {
-    case 'jpeg': {
-      if (!header.progressive) return 0.5;
-      // A progressive JPEG keeps every DCT coefficient (2 bytes) of every component until the end.
-      const chroma = header.channels >= 4 ? 3 : header.chromaSubsampling === '4:4:4' ? 2 : header.chromaSubsampling === '4:2:2' ? 1 : 0.5;
-      return 2 * (1 + chroma) + 1;
-    }
-    case 'png':
-      return header.progressive ? header.channels * header.bytesPerSample + 0.5 : 1;
-    case 'webp':
-    case 'tiff':
-    case 'svg':
-      return 1;
-    case 'gif':
-      return 6;
-    case 'avif':
-      return 19;
-  }
-}
-
 export async function render(source: Buffer, variant: Variant, options: RenderOptions): Promise<Rendered> {
   return renderInspected(source, await inspect(source, options), variant, options);
 }
@@ -197,12 +100,30 @@ export async function render(source: Buffer, variant: Variant, options: RenderOp
  * For callers that hold the header already (bench/miss-path.ts's `bare` path: sharp's own work).
  */
 export async function renderInspected(source: Buffer, header: SourceHeader, variant: Variant, options: RenderOptions): Promise<Rendered> {
-  const started = Date.now();
-  const sharp = loaded ?? (await loadEngine());
+  return renderPlanned(source, header, planRender(header, variant, options), variant, options);
+}
+
+/** What render() will do, decided from the header and the variant before any pixel is decoded. */
+export interface RenderPlan {
+  readonly animated: boolean;
+  readonly frames: number;
+  /** The density an SVG is rasterised at. */
+  readonly density: number | undefined;
+  /** The size decoded (for SVG: rasterised) before the resize, one frame. */
+  readonly width: number;
+  readonly height: number;
+  /** The expected time on one core (functions/core/cost.ts estimateRenderMs): the budget scales from it. */
+  readonly estimateMs: number;
+}
+
+/**
+ * The limits that depend on the variant (pixels and decode memory at the size decoded, an
+ * animation's frames, an SVG's filters at the size it is drawn, the output format's maximum), and
+ * the plan of the render: all before any decode.
+ */
+export function planRender(header: SourceHeader, variant: Variant, options: RenderOptions): RenderPlan {
   const animated = header.frames > 1 && (header.format === 'gif' || header.format === 'webp') && ANIMATED_FORMATS.includes(variant.format);
   const frames = animated ? header.frames : 1;
-  const alpha = ALPHA_FORMATS.includes(variant.format);
-  const background = options.background ?? DEFAULT_BACKGROUND;
 
   // SVG is vector: rasterise it at the size the box needs, so it is never enlarged as pixels.
   let density: number | undefined;
@@ -233,32 +154,61 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
   }
 
   if (options.cost && animated) checkFrames(header.format, width, height, frames, true, options.cost);
+  // An SVG's filters cost in proportion to the pixels they are drawn on: known only now.
+  if (options.cost && header.svgFilterWork) checkSvgFilterPixels(header.svgFilterWork, width, height, options.cost);
   // The output must fit its format (WebP and AVIF hold at most 16383/16384 per side): a 422 naming
   // the limit before any decode, never the encoder's 500.
   const out = outputSize(variant, { width, height, vector: header.format === 'svg' });
   checkOutputSize(variant.format, out.width, out.height, frames);
+  const estimateMs = estimateRenderMs({
+    format: header.format,
+    sourcePixels: width * height,
+    frames,
+    outputPixels: out.width * out.height,
+    outputFormat: variant.format,
+    ...(header.svgFilterWork ? { filterPixels: filterPixels(header.svgFilterWork, width, height) } : {}),
+  });
+  return { animated, frames, density, width, height, estimateMs };
+}
 
-  const input: SharpOptions = {
+/** The sharp input options of a planned render. */
+function inputOptions(plan: RenderPlan, options: RenderOptions): SharpOptions {
+  return {
     limitInputPixels: options.maxInputPixels,
     failOn: 'error',
     sequentialRead: true,
     autoOrient: true,
-    ...(animated ? { animated: true } : {}),
-    ...(density === undefined ? {} : { density }),
+    ...(plan.animated ? { animated: true } : {}),
+    ...(plan.density === undefined ? {} : { density: plan.density }),
   };
-  let image = sharp(source, input)
-    .timeout({ seconds: Math.ceil(options.timeoutSeconds ?? options.cost?.renderSeconds ?? 0) })
-    .resize({
-      ...resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background),
-      ...(options.fastShrinkOnLoad === false ? { fastShrinkOnLoad: false } : {}),
-    });
+}
+
+/** The render of a plan: one sharp pipeline from the source's bytes. */
+export async function renderPlanned(source: Buffer, header: SourceHeader, plan: RenderPlan, variant: Variant, options: RenderOptions): Promise<Rendered> {
+  const sharp = await loadEngine();
+  return encodeVariant(sharp(source, inputOptions(plan, options)), header, plan, variant, options);
+}
+
+/**
+ * The resize and the encode of a variant on a pipeline that reads the source: the source's bytes
+ * (renderPlanned) or its pixels already decoded (the mezzanine's maker, mezzanine.ts).
+ */
+export async function encodeVariant(input: Sharp, header: SourceHeader, plan: RenderPlan, variant: Variant, options: RenderOptions): Promise<Rendered> {
+  const started = Date.now();
+  const { animated, frames, width, height } = plan;
+  const alpha = ALPHA_FORMATS.includes(variant.format);
+  const background = options.background ?? DEFAULT_BACKGROUND;
+  let image = input.timeout({ seconds: Math.ceil(options.timeoutSeconds ?? options.cost?.renderSeconds ?? 0) }).resize({
+    ...resizeOptions(variant, { width, height, vector: header.format === 'svg', animated }, alpha ? transparent(background) : background),
+    ...(options.fastShrinkOnLoad === false ? { fastShrinkOnLoad: false } : {}),
+  });
   if (!alpha && header.hasAlpha) image = image.flatten({ background });
   if (variant.keepCopyright && header.copyright) image = image.withExif({ IFD0: { Copyright: header.copyright } });
   try {
     if (variant.quality === 'auto' && options.quality !== undefined && isLossy(variant.format) && !animated) {
       const keep = variant.keepCopyright && header.copyright ? { IFD0: { Copyright: header.copyright } } : undefined;
       const encode = (pixels: Sharp, quality: number) => ENCODERS[variant.format](keep ? pixels.withExif(keep) : pixels, quality, false);
-      return await renderSearched({ sharp, image, format: variant.format, settings: options.quality, encode, started, options });
+      return await renderSearched({ sharp: await loadEngine(), image, format: variant.format, settings: options.quality, encode, started, options });
     }
     const quality = fixedEncoderQuality(options.quality, variant.format, variant.quality);
     const { data, info } = await ENCODERS[variant.format](image, quality, animated).toBuffer({ resolveWithObject: true });
@@ -266,95 +216,6 @@ export async function renderInspected(source: Buffer, header: SourceHeader, vari
     return { data, width: info.width, height: frameHeight, contentType: CONTENT_TYPES[variant.format], format: variant.format, frames };
   } catch (error) {
     throw classifySharpError(error);
-  }
-}
-
-/** Reads the header only (no pixel decode) and refuses what the engine will not decode. */
-export async function inspect(source: Buffer, limits: RenderLimits): Promise<SourceHeader> {
-  if (source.byteLength === 0) throw new EdgeError('UnprocessableImage', 'The original image is empty', { detail: '0 bytes', scope: 'source' });
-  if (limits.maxInputBytes !== undefined && source.byteLength > limits.maxInputBytes) {
-    throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {
-      detail: `${source.byteLength} bytes, the limit is ${limits.maxInputBytes}`,
-      scope: 'source',
-    });
-  }
-  // The cost model's cheap reads come before sharp: librsvg parses a whole SVG to give its size, and
-  // a JPEG's scan count is only known by walking its markers.
-  if (limits.cost) {
-    if (looksLikeXml(source)) {
-      checkSvgBytes(source.byteLength, limits.cost);
-      checkSvg(scanSvg(source), limits.cost);
-    } else if (isJpeg(source)) {
-      checkJpegScans(countJpegScans(source), limits.cost);
-    } else if (isGif(source)) {
-      // libvips reads every frame of a GIF to count them: count the descriptors ourselves first.
-      const frames = countGifFrames(source, limits.cost.maxFrames + 1);
-      if (frames > limits.cost.maxFrames) {
-        throw tooCostly(
-          'The original image has too many frames to resize',
-          `gif of more than ${limits.cost.maxFrames} frames, the limit is maxFrames ${limits.cost.maxFrames}`,
-        );
-      }
-    }
-  }
-  const sharp = loaded ?? (await loadEngine());
-  let meta: Metadata;
-  try {
-    // The pixel limit is checked by us below, with the frame count and a clear message.
-    meta = await sharp(source, { limitInputPixels: false }).metadata();
-  } catch (error) {
-    throw classifySharpError(error, 'header');
-  }
-  const format = sourceFormat(meta);
-  // The header of a multi-frame image (read without `animated`) describes one frame or page.
-  const storedWidth = meta.width;
-  const storedHeight = meta.pageHeight ?? meta.height;
-  if (!(storedWidth > 0 && storedHeight > 0)) {
-    throw new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: `${format} header without a size`, scope: 'source' });
-  }
-  const frames = Math.max(1, meta.pages ?? 1);
-  if (limits.cost) checkFrames(format, storedWidth, storedHeight, frames, false, limits.cost);
-  // EXIF orientations 5-8 turn the picture a quarter: width and height swap when displayed.
-  const swapped = (meta.orientation ?? 1) >= 5;
-  const oneFrame = swapped ? { width: storedHeight, height: storedWidth } : { width: storedWidth, height: storedHeight };
-  const pixels = oneFrame.width * oneFrame.height;
-  if (format !== 'svg' && pixels > limits.maxInputPixels) {
-    throw new EdgeError('SourceTooLarge', 'The original image has too many pixels to resize', {
-      detail: `${format} ${oneFrame.width}x${oneFrame.height} = ${pixels} pixels, the limit is ${limits.maxInputPixels}`,
-      scope: 'source',
-    });
-  }
-  return {
-    format,
-    width: oneFrame.width,
-    height: oneFrame.height,
-    frames,
-    hasAlpha: meta.hasAlpha,
-    copyright: readCopyright(meta.exif),
-    progressive: meta.isProgressive === true,
-    channels: meta.channels,
-    bytesPerSample: meta.depth === 'ushort' || meta.depth === 'short' ? 2 : meta.depth === 'float' || meta.depth === 'uint' || meta.depth === 'int' ? 4 : 1,
-    chromaSubsampling: meta.chromaSubsampling,
-  };
-}
-
-function sourceFormat(meta: Metadata): SourceFormat {
-  switch (meta.format) {
-    case 'jpeg':
-    case 'png':
-    case 'webp':
-    case 'gif':
-    case 'tiff':
-    case 'svg':
-      return meta.format;
-    case 'heif':
-      if (meta.compression === 'av1') return 'avif';
-      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', {
-        detail: `heif with ${meta.compression ?? 'unknown'} compression`,
-        scope: 'source',
-      });
-    default:
-      throw new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: `format ${String(meta.format)}`, scope: 'source' });
   }
 }
 
@@ -407,56 +268,4 @@ function resizeOptions(
 function transparent(hex: string): { r: number; g: number; b: number; alpha: number } {
   const value = Number.parseInt(hex.slice(1), 16);
   return { r: (value >> 16) & 255, g: (value >> 8) & 255, b: value & 255, alpha: 0 };
-}
-
-/**
- * libvips' words for a source it cannot read, mapped to the viewer-facing error. `header`: the
- * failure came from reading the header alone (the same for every variant: a source refusal);
- * `pixels`: from decoding, resizing or encoding one variant (never remembered). Running out of
- * memory is a 503 whatever the stage: another attempt, with less else in flight, may work.
- */
-export function classifySharpError(error: unknown, stage: 'header' | 'pixels' = 'pixels'): EdgeError {
-  if (error instanceof EdgeError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  const scope = stage === 'header' ? 'source' : 'variant';
-  if (/memory allocation|out of memory|cannot allocate|bad_alloc|\bENOMEM\b/i.test(message)) {
-    return new EdgeError('OriginError', 'The image could not be resized right now; try again', {
-      status: 503,
-      detail: message,
-      cause: error,
-      scope: 'transient',
-    });
-  }
-  if (/pixel limit/i.test(message)) {
-    return new EdgeError('SourceTooLarge', 'The original image has too many pixels to resize', { detail: message, cause: error, scope });
-  }
-  if (/unsupported image format/i.test(message)) {
-    return new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: message, cause: error, scope });
-  }
-  if (/timeout/i.test(message)) {
-    return new EdgeError('OriginError', 'The image took too long to resize; try again', { status: 503, detail: message, cause: error, scope: 'transient' });
-  }
-  // libvips' catch-all for a loader that failed without saying why (a damaged interlaced 16-bit PNG):
-  // the bytes are at fault, not the service.
-  if (/^unknown error$/i.test(message.trim())) {
-    return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error, scope });
-  }
-  if (/too large for the \w+ format/i.test(message)) {
-    return new EdgeError('UnprocessableImage', 'The image is too large for the requested format; ask for a smaller size or another format', {
-      detail: message,
-      cause: error,
-      scope: 'variant',
-    });
-  }
-  if (/empty/i.test(message) && /input/i.test(message)) {
-    return new EdgeError('UnprocessableImage', 'The original image is empty', { detail: message, cause: error, scope });
-  }
-  // Anything else libvips or a loader reports while reading untrusted bytes is a broken source.
-  if (
-    /^(vips|lib|gif|heif|tiff|svg|glib|jpeg|png|webp|input|corrupt|premature|truncat|invalid|bad |not a known|read error)/i.test(message) ||
-    /corrupt|premature end|truncated|invalid|bad seek|read error|XML parse/i.test(message)
-  ) {
-    return new EdgeError('UnprocessableImage', 'The original image cannot be decoded', { detail: message, cause: error, scope });
-  }
-  return new EdgeError('InternalError', 'Internal error', { detail: message, cause: error, scope: 'transient' });
 }

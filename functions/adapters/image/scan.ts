@@ -4,6 +4,7 @@
  * one pass over its tags (no XML tree, no rendering). Both are linear in the bytes and allocate
  * little, so they are inside any budget that admits reading the bytes at all.
  */
+import { FILTER_WEIGHTS, filterPrimitiveWeight } from '../../core/cost.ts';
 import type { SvgStats } from '../../core/cost.ts';
 
 /** True for JPEG's SOI marker. */
@@ -98,13 +99,83 @@ interface Scope {
   readonly id: string | undefined;
   elements: number;
   filtered: number;
+  /** The filters its filtered elements name (`url(#id)`), one entry per element, with the element's area when known. */
+  readonly filterRefs: { readonly id: string; readonly area: number | undefined }[];
+  /** Filter work of its elements that name no filter element (CSS filter functions, style sheets). */
+  inlineWork: number;
   readonly refs: string[];
 }
 
 const TAG = /<(\/?)([A-Za-z_][\w:.-]*)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>|<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<![^>]*>|<\?[\s\S]*?\?>/g;
 const ID = /(?:^|\s)id\s*=\s*(?:"([^"]*)"|'([^']*)')/;
 const HREF = /(?:^|\s)(?:xlink:)?href\s*=\s*(?:"\s*#([^"]*)"|'\s*#([^']*)')/;
-const FILTER = /(?:^|\s)filter\s*=|(?:^|[\s;"'])filter\s*:/;
+const FILTER = /(?:^|\s)filter\s*=\s*(?:"([^"]*)"|'([^']*)')|(?:^|[\s;"'])filter\s*:\s*([^;"']*)/;
+const NUM_OCTAVES = /(?:^|\s)numOctaves\s*=\s*["']\s*([\d.eE+]+)/;
+const ORDER = /(?:^|\s)order\s*=\s*["']\s*([\d.eE+]+)(?:[\s,]+([\d.eE+]+))?/;
+const NUMBER_ATTRIBUTE = (name: string) => new RegExp(`(?:^|\\s)${name}\\s*=\\s*["']\\s*([\\d.eE+-]+)(%?)\\s*(?:px)?\\s*["']`);
+const WIDTH = NUMBER_ATTRIBUTE('width');
+const HEIGHT = NUMBER_ATTRIBUTE('height');
+const R = NUMBER_ATTRIBUTE('r');
+const RX = NUMBER_ATTRIBUTE('rx');
+const RY = NUMBER_ATTRIBUTE('ry');
+const VIEW_BOX = /(?:^|\s)viewBox\s*=\s*["']\s*[\d.eE+-]+[\s,]+[\d.eE+-]+[\s,]+([\d.eE+]+)[\s,]+([\d.eE+]+)/;
+const USER_SPACE = /(?:^|\s)filterUnits\s*=\s*["']\s*userSpaceOnUse/;
+
+/** A number attribute in user units (a percentage, a unit other than px, or nothing: undefined). */
+function userNumber(attributes: string, pattern: RegExp): number | undefined {
+  const found = pattern.exec(attributes);
+  if (!found || found[2] === '%') return undefined;
+  const value = Number(found[1]);
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** A filter region's side as a share of the bounding box (objectBoundingBox units): `1.2` or `120%`. */
+function boxShare(attributes: string, pattern: RegExp, fallback: number): number {
+  const found = pattern.exec(attributes);
+  if (!found) return fallback;
+  const value = Number(found[1]) / (found[2] === '%' ? 100 : 1);
+  return Number.isFinite(value) ? Math.abs(value) : fallback;
+}
+
+/** The area of a shape from its own attributes, in user units; undefined when it takes more than that. */
+function shapeArea(local: string, attributes: string): number | undefined {
+  if (local === 'rect' || local === 'image') {
+    const w = userNumber(attributes, WIDTH);
+    const h = userNumber(attributes, HEIGHT);
+    return w !== undefined && h !== undefined ? w * h : undefined;
+  }
+  if (local === 'circle') {
+    const r = userNumber(attributes, R);
+    return r === undefined ? undefined : 4 * r * r;
+  }
+  if (local === 'ellipse') {
+    const rx = userNumber(attributes, RX);
+    const ry = userNumber(attributes, RY);
+    return rx !== undefined && ry !== undefined ? 4 * rx * ry : undefined;
+  }
+  return undefined;
+}
+
+/** What a `<filter>` costs: its primitives' weights, and its region (absolute, or a share of the box). */
+interface FilterInfo {
+  work: number;
+  readonly userArea: number | undefined;
+  readonly boxShare: number;
+}
+
+const STYLE_SHEET = /<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi;
+const STYLE_FILTER = /(?:^|[\s;{])filter\s*:\s*([^;}]*)/g;
+
+/** A filter value: the id it names (`url(#id)`), or the work of its CSS filter functions; `none` is no filter. */
+function readFilter(value: string): { id: string } | { work: number } | undefined {
+  const trimmed = value.trim();
+  if (trimmed === '' || trimmed === 'none') return undefined;
+  const url = /url\(\s*['"]?#([^'")\s]*)/.exec(trimmed);
+  if (url) return { id: url[1]! };
+  // CSS filter functions (blur(), drop-shadow(), ...): each is a primitive of librsvg's.
+  const functions = trimmed.match(/[a-z-]+\(/gi)?.length ?? 1;
+  return { work: functions * FILTER_WEIGHTS.other };
+}
 const DATA_URI = /data:[^"')\s]*/g;
 
 /**
@@ -121,14 +192,34 @@ export function scanSvg(bytes: Uint8Array): SvgStats {
   let embeddedBytes = 0;
   let depth = 0;
   let maxDepth = 0;
-  const root: Scope = { id: undefined, elements: 0, filtered: 0, refs: [] };
+  const root: Scope = { id: undefined, elements: 0, filtered: 0, filterRefs: [], inlineWork: 0, refs: [] };
   const scopes = new Map<string, Scope>();
+  // Each <filter> element (its primitives' weights and region), and the one being read.
+  const filters = new Map<string, FilterInfo>();
+  let openFilter: FilterInfo | undefined;
+  // The canvas in user units (the root's viewBox, else its width and height): a filter is computed
+  // over its region, at most the canvas.
+  let canvas: number | undefined;
+  let seenRoot = false;
+  // A filter set by a style sheet may apply to any element: each element counts as drawn with the
+  // costliest filter the sheets name (librsvg's selectors are not matched here).
+  let sheetFilter: ReturnType<typeof readFilter>;
+  let sheetInlineWork = 0;
+  for (const sheet of text.matchAll(STYLE_SHEET)) {
+    for (const rule of (sheet[1] ?? '').matchAll(STYLE_FILTER)) {
+      const found = readFilter(rule[1] ?? '');
+      if (!found) continue;
+      if ('id' in found) sheetFilter = found;
+      else sheetInlineWork = Math.max(sheetInlineWork, found.work);
+    }
+  }
   // The stack of open elements, each with the scopes it belongs to (its own id and every ancestor's).
   const open: Scope[][] = [[root]];
   for (const match of text.matchAll(TAG)) {
     const [, closing, name, attributes = '', selfClosing] = match;
     if (name === undefined) continue; // comment, CDATA, doctype, processing instruction
     if (closing) {
+      if (name === 'filter' || name.endsWith(':filter')) openFilter = undefined;
       if (open.length > 1) open.pop();
       depth = Math.max(0, depth - 1);
       continue;
@@ -139,18 +230,57 @@ export function scanSvg(bytes: Uint8Array): SvgStats {
     const idValue = id ? (id[1] ?? id[2]) : undefined;
     let own = enclosing;
     if (idValue !== undefined && !scopes.has(idValue)) {
-      const scope: Scope = { id: idValue, elements: 0, filtered: 0, refs: [] };
+      const scope: Scope = { id: idValue, elements: 0, filtered: 0, filterRefs: [], inlineWork: 0, refs: [] };
       scopes.set(idValue, scope);
       own = [...enclosing, scope];
     }
-    const filtered = FILTER.test(attributes);
+    const filterMatch = FILTER.exec(attributes);
+    let filter = filterMatch ? readFilter(filterMatch[1] ?? filterMatch[2] ?? filterMatch[3] ?? '') : undefined;
+    let inlineWork = filter && 'work' in filter ? filter.work : 0;
+    if (sheetFilter || sheetInlineWork > 0) {
+      filter ??= sheetFilter;
+      inlineWork = Math.max(inlineWork, sheetInlineWork);
+    }
+    const filtered = filter !== undefined || inlineWork > 0;
     const local = name.includes(':') ? name.slice(name.indexOf(':') + 1) : name;
-    if (/^fe[A-Z]/.test(local)) filterPrimitives++;
+    if (!seenRoot && local === 'svg') {
+      seenRoot = true;
+      const box = VIEW_BOX.exec(attributes);
+      const w = box ? Number(box[1]) : userNumber(attributes, WIDTH);
+      const h = box ? Number(box[2]) : userNumber(attributes, HEIGHT);
+      if (w !== undefined && h !== undefined && w * h > 0) canvas = w * h;
+    }
+    if (local === 'filter' && !selfClosing) {
+      const userSpace = USER_SPACE.test(attributes);
+      const w = userNumber(attributes, WIDTH);
+      const h = userNumber(attributes, HEIGHT);
+      openFilter = {
+        work: 0,
+        userArea: userSpace && w !== undefined && h !== undefined ? w * h : undefined,
+        // The default region is the box grown by 10% on every side: 1.2 x 1.2.
+        boxShare: userSpace ? 1.44 : boxShare(attributes, WIDTH, 1.2) * boxShare(attributes, HEIGHT, 1.2),
+      };
+      if (idValue !== undefined && !filters.has(idValue)) filters.set(idValue, openFilter);
+    }
+    if (/^fe[A-Z]/.test(local)) {
+      filterPrimitives++;
+      if (openFilter) {
+        const octaves = NUM_OCTAVES.exec(attributes);
+        const order = ORDER.exec(attributes);
+        const x = order ? Number(order[1]) : 3;
+        openFilter.work += filterPrimitiveWeight(local, {
+          ...(octaves ? { numOctaves: Number(octaves[1]) || 1 } : {}),
+          order: [Number.isFinite(x) ? x : 3, order?.[2] !== undefined ? Number(order[2]) || x : x],
+        });
+      }
+    }
     const href = local === 'use' ? HREF.exec(attributes) : null;
     const target = href ? (href[1] ?? href[2]) : undefined;
     for (const scope of own) {
       scope.elements++;
       if (filtered) scope.filtered++;
+      if (filter && 'id' in filter) scope.filterRefs.push({ id: filter.id, area: shapeArea(local, attributes) });
+      scope.inlineWork += inlineWork;
       if (target !== undefined) scope.refs.push(target);
     }
     for (const data of attributes.matchAll(DATA_URI)) embeddedBytes += data[0].length;
@@ -165,28 +295,41 @@ export function scanSvg(bytes: Uint8Array): SvgStats {
   // Drawn cost of a scope: its elements plus what its uses expand to. Capped so that a fan-out of
   // 10^100 stays a finite number; a cycle marks the document.
   const CAP = Number.MAX_SAFE_INTEGER / 4;
-  const memo = new Map<Scope, { elements: number; filtered: number }>();
+  type Drawn = { elements: number; filtered: number; work: number };
+  const memo = new Map<Scope, Drawn>();
   const visiting = new Set<Scope>();
   let cycle = false;
-  const cost = (scope: Scope): { elements: number; filtered: number } => {
+  // A filtered drawing's work: its filter's weights times the share of the canvas its region covers
+  // (the whole canvas when the region is not known from attributes). A filter named but not defined
+  // costs what one primitive does over the canvas (librsvg then draws nothing).
+  const workOf = (ref: { readonly id: string; readonly area: number | undefined }) => {
+    const info = filters.get(ref.id);
+    if (!info) return FILTER_WEIGHTS.other;
+    const region = info.userArea ?? (ref.area === undefined ? undefined : ref.area * info.boxShare);
+    return info.work * (canvas === undefined || region === undefined ? 1 : Math.min(1, region / canvas));
+  };
+  const cost = (scope: Scope): Drawn => {
     const known = memo.get(scope);
     if (known) return known;
     if (visiting.has(scope)) {
       cycle = true;
-      return { elements: 0, filtered: 0 };
+      return { elements: 0, filtered: 0, work: 0 };
     }
     visiting.add(scope);
     let e = scope.elements;
     let f = scope.filtered;
+    let w = scope.inlineWork;
+    for (const ref of scope.filterRefs) w = Math.min(CAP, w + workOf(ref));
     for (const ref of scope.refs) {
       const target = scopes.get(ref);
       if (!target) continue;
       const inner = cost(target);
       e = Math.min(CAP, e + inner.elements);
       f = Math.min(CAP, f + inner.filtered);
+      w = Math.min(CAP, w + inner.work);
     }
     visiting.delete(scope);
-    const result = { elements: e, filtered: f };
+    const result = { elements: e, filtered: f, work: w };
     memo.set(scope, result);
     return result;
   };
@@ -197,6 +340,7 @@ export function scanSvg(bytes: Uint8Array): SvgStats {
     renderedElements: drawn.elements,
     filterPrimitives,
     filteredRenders: drawn.filtered,
+    filterWork: drawn.work,
     depth: maxDepth,
     embeddedBytes,
     entities,
