@@ -68,12 +68,33 @@ export type ParsedUrl =
 
 /** The parameter name of path errors (a constant: the CloudFront Function's 10 KB counts every repeat). */
 const PATH = 'the path';
-const IMAGE_PARAMS: readonly string[] = ['w', 'h', 'fit', 'pos', 'fm', 'q', 'dpr'];
 const SIZE_SEGMENT = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$/;
 const INTEGER = /^[1-9][0-9]{0,4}$/;
-const DPR = /^[1-9](?:\.[0-9]{1,2})?$/;
-const FORMAT_ALIASES: Readonly<Record<string, OutputFormat | 'auto'>> = { jpeg: 'jpg' };
-const POSITION_ALIASES: Readonly<Record<string, Position>> = { center: 'centre' };
+const WHOLE = 'a positive whole number';
+/** A value that is one of `words`, and how the message names them. */
+const oneOf = (name: string, words: readonly string[]): readonly [string, RegExp, string] => [
+  name,
+  new RegExp(`^(?:${words.join('|')})$`),
+  `one of ${words.join(', ')}`,
+];
+/**
+ * Each image parameter (in the order the unknown-parameter message lists them): the pattern of its
+ * values, after ALIASES, and what a wrong value is told was expected. A table, not a branch per
+ * parameter: the CloudFront Function's 10 KB counts every branch. Rows, not an object keyed by name:
+ * that build shortens property names such as `fit`, and these are the names a viewer writes.
+ */
+const PARAMS: readonly (readonly [string, RegExp, string])[] = [
+  ['w', INTEGER, WHOLE],
+  ['h', INTEGER, WHOLE],
+  oneOf('fit', FITS),
+  oneOf('pos', POSITIONS),
+  oneOf('fm', ['auto'].concat(OUTPUT_FORMATS)),
+  ['q', /^(?:[1-9][0-9]{0,4}|auto)$/, WHOLE],
+  ['dpr', /^[1-9](?:\.[0-9]{1,2})?$/, 'a device pixel ratio such as 1, 1.5 or 2'],
+];
+const IMAGE_PARAMS = PARAMS.map((row) => row[0]);
+/** The other spellings of a position and a format; a value of any other parameter they turn into is refused all the same. */
+const ALIASES: Readonly<Record<string, string>> = { jpeg: 'jpg', center: 'centre' };
 
 /**
  * The image parameters of one URL, each at most once. A plain object, not a Map: this file is also
@@ -161,8 +182,9 @@ function readImageParams(querystring: string): ImageParams {
   const values: Record<string, string> = {};
   if (querystring === '') return { found: values, size: 0 };
   const all = parseQuery(querystring, IMAGE_PARAMS);
-  // A query without image parameters (a cache-buster, a tracking tag) leaves the original alone.
-  if (!all.some((pair) => IMAGE_PARAMS.includes(pair[0]))) return { found: values, size: 0 };
+  // A query without image parameters (a cache-buster, a tracking tag) leaves the original alone;
+  // parseQuery returns no pair exactly then, and otherwise stops at the first unknown name, refused below.
+  if (all.length === 0) return { found: values, size: 0 };
   let size = 0;
   for (let i = 0; i < all.length; i++) {
     const name = (all[i] as [string, string])[0];
@@ -177,35 +199,13 @@ function readImageParams(querystring: string): ImageParams {
   return { found: values, size: size };
 }
 
+/** The value of an image parameter in its one spelling; a 400 naming what was expected otherwise. */
 function checkValue(name: string, value: string): string {
-  switch (name) {
-    case 'w':
-    case 'h':
-    case 'q':
-      if (!(INTEGER.test(value) || (name === 'q' && value === 'auto'))) throw badParam(name, 'a positive whole number', value);
-      return value;
-    case 'dpr':
-      if (!DPR.test(value)) throw badParam(name, 'a device pixel ratio such as 1, 1.5 or 2', value);
-      return value;
-    case 'fit':
-      if (!(FITS as readonly string[]).includes(value)) throw badParam(name, `one of ${FITS.join(', ')}`, value);
-      return value;
-    case 'pos': {
-      // `||`, not an own-property check: an inherited name (`constructor`) is refused just the same.
-      const position = POSITION_ALIASES[value] || value;
-      if (!(POSITIONS as readonly string[]).includes(position)) throw badParam(name, `one of ${POSITIONS.join(', ')}`, value);
-      return position;
-    }
-    case 'fm': {
-      const format = FORMAT_ALIASES[value] || value;
-      if (format !== 'auto' && !(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-        throw badParam(name, `one of auto, ${OUTPUT_FORMATS.join(', ')}`, value);
-      }
-      return format;
-    }
-    default:
-      return value;
-  }
+  // `||`, not an own-property check: an inherited name (`constructor`) gives a function, which no pattern of PARAMS matches.
+  const canonical = ALIASES[value] || value;
+  const rule = PARAMS[IMAGE_PARAMS.indexOf(name)] as readonly [string, RegExp, string];
+  if (!rule[1].test(canonical)) throw badParam(name, rule[2], value);
+  return canonical;
 }
 
 function rejectSizeParams(query: ImageParams, form: string): void {

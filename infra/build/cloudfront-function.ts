@@ -48,11 +48,11 @@ export class CloudFrontFunctionTooLarge extends Error {
 }
 
 /**
- * The policy fields only image-resize reads (decode limits, the mezzanine, the JPEG background): left
- * out of the function. Every other field is baked, so a field added to the policy reaches the
+ * The policy fields only image-resize reads (decode limits, the mezzanine, the JPEG background, the
+ * quality scale and q=auto's search): left out of the function. Every other field is baked, so a field added to the policy reaches the
  * function without an edit here.
  */
-const RESIZE_ONLY = ['limits', 'background', 'mezzanine'] as const satisfies readonly (keyof ImageRequestConfig['policy'])[];
+const RESIZE_ONLY = ['limits', 'background', 'mezzanine', 'quality'] as const satisfies readonly (keyof ImageRequestConfig['policy'])[];
 
 /**
  * What the function reads of the config: the policy less RESIZE_ONLY, and the protected prefixes.
