@@ -108,9 +108,14 @@ export function badRequest(message: string): EdgeError {
   return new EdgeError('BadRequest', message);
 }
 
+/** A 400 in the house style, `Expected <what> but received <what>`; `received` is shown as it is. */
+export function refused(expected: string, received: string): EdgeError {
+  return badRequest(`Expected ${expected} but received ${received}`);
+}
+
 /** `Expected <what> for <param> but received <value>`: the house style for parameter errors. */
 export function badParam(param: string, expected: string, received: string): EdgeError {
-  return badRequest(`Expected ${expected} for ${param} but received ${quote(received)}`);
+  return refused(`${expected} for ${param}`, quote(received));
 }
 
 /**
