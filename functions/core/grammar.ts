@@ -136,24 +136,17 @@ export function parseImageUrl(uri: string, querystring: string, accept: string |
   const size = SIZE_SEGMENT.exec(first);
   const preset = own(policy.presets, first) ? policy.presets[first] : undefined;
 
-  let base: Preset;
-  let encodedKey: string;
-  if (size) {
-    rejectSizeParams(query, 'the path form /{W}x{H}/');
-    base = { width: Number(size[1]), height: Number(size[2]) };
-    encodedKey = rest;
-  } else if (preset) {
-    rejectSizeParams(query, `the preset /${first}/`);
-    base = preset;
-    encodedKey = rest;
-  } else if (query.size > 0) {
-    base = querySize(query);
-    encodedKey = path;
-  } else {
+  // The path and preset forms name the size in the path (and take no size parameter); the query
+  // form names it in w and h; a path with no image parameter at all asks for the original.
+  const form = size ? 'the path form /{W}x{H}/' : preset ? `the preset /${first}/` : '';
+  if (form === '' && query.size === 0) {
     const key = decodeKey(path);
     assertOriginalKey(key);
     return { kind: 'original', key };
   }
+  if (form !== '') rejectSizeParams(query, form);
+  const base: Preset = size ? { width: Number(size[1]), height: Number(size[2]) } : preset || querySize(query);
+  const encodedKey = form === '' ? path : rest;
 
   const key = decodeKey(encodedKey);
   assertOriginalKey(key);
@@ -228,12 +221,12 @@ export function resolveVariant(wanted: WantedVariant, dpr: number, policy: Image
   const width = Math.round(wanted.width * dpr);
   const height = wanted.height === undefined ? undefined : Math.round(wanted.height * dpr);
   /** The value must be one of `list`: the allowlist is named in the message. */
-  const allow = <T>(list: readonly T[], value: T, param: string, what: string, shown: string): void => {
-    if (!list.includes(value)) throw badParam(param, `one of the allowed ${what} (${list.join(', ')})`, shown);
+  const allow = <T>(list: readonly T[], value: T, param: string, what: string): void => {
+    if (!list.includes(value)) throw badParam(param, `one of the allowed ${what} (${list.join(', ')})`, `${value}`);
   };
-  if (height === undefined) allow(policy.widths, width, 'w', 'widths', String(width));
-  else allow(policy.sizes as readonly string[], `${width}x${height}`, 'size', 'sizes', `${width}x${height}`);
-  if (wanted.quality !== 'auto') allow(policy.qualities, wanted.quality, 'q', 'qualities', String(wanted.quality));
+  if (height === undefined) allow(policy.widths, width, 'w', 'widths');
+  else allow(policy.sizes as readonly string[], `${width}x${height}`, 'size', 'sizes');
+  if (wanted.quality !== 'auto') allow(policy.qualities, wanted.quality, 'q', 'qualities');
   if (!policy.formats.includes(wanted.format)) {
     throw badParam('fm', `one of the allowed formats (auto, ${policy.formats.join(', ')})`, wanted.format);
   }
