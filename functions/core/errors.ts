@@ -3,16 +3,10 @@
  * only (it may hold keys, bucket names or library messages). `cacheSeconds` is how long a CDN may
  * keep the error response.
  */
-export type ErrorCode =
-  | 'BadRequest'
-  | 'Forbidden'
-  | 'NotFound'
-  | 'MethodNotAllowed'
-  | 'UnsupportedMediaType'
-  | 'UnprocessableImage'
-  | 'SourceTooLarge'
-  | 'OriginError'
-  | 'InternalError';
+import { ERROR_CODES } from './error-codes.ts';
+import type { ErrorCode } from './error-codes.ts';
+
+export type { ErrorCode } from './error-codes.ts';
 
 /**
  * What a refusal or failure is about, which decides whether it may be remembered:
@@ -24,22 +18,6 @@ export type ErrorCode =
  * Absent: nothing is claimed, and nothing is stored.
  */
 type ErrorScope = 'source' | 'variant' | 'transient';
-
-/** Per code: [status, seconds a CDN may cache the error, reason phrase]. Compact: it is also in the 10 KB CloudFront Function. */
-const defaults: Readonly<Record<ErrorCode, readonly [number, number, string]>> = {
-  BadRequest: [400, 60, 'Bad Request'],
-  Forbidden: [403, 0, 'Forbidden'],
-  NotFound: [404, 10, 'Not Found'],
-  MethodNotAllowed: [405, 60, 'Method Not Allowed'],
-  // Deterministic: the same original always gets the same answer, and derived-cleanup invalidates
-  // the original's paths when it changes, so a long TTL is safe. CloudFront itself never caches 413,
-  // 415 or 422 (see functions/core/refusal.ts, which remembers them instead); browsers do.
-  UnsupportedMediaType: [415, 3600, 'Unsupported Media Type'],
-  UnprocessableImage: [422, 3600, 'Unprocessable Entity'],
-  SourceTooLarge: [413, 3600, 'Payload Too Large'],
-  OriginError: [502, 0, 'Bad Gateway'],
-  InternalError: [500, 0, 'Internal Server Error'],
-};
 
 export interface EdgeError extends Error {
   readonly name: 'EdgeError';
@@ -78,10 +56,10 @@ export const EdgeError = function EdgeError(
   this.message = publicMessage;
   if (o.cause !== undefined) this.cause = o.cause;
   this.code = code;
-  this.status = o.status !== undefined ? o.status : defaults[code][0];
+  this.status = o.status !== undefined ? o.status : ERROR_CODES[code][0];
   this.publicMessage = publicMessage;
   this.detail = o.detail;
-  this.cacheSeconds = defaults[code][1];
+  this.cacheSeconds = ERROR_CODES[code][1];
   this.scope = o.scope;
 } as unknown as EdgeErrorConstructor;
 EdgeError.prototype = Object.create(Error.prototype);
@@ -89,7 +67,7 @@ EdgeError.prototype = Object.create(Error.prototype);
 
 /** The reason phrase of a status an EdgeError carries (as Node's http.STATUS_CODES spells it), else ''. */
 function reasonPhrase(status: number): string {
-  const found = Object.values(defaults).find((entry) => entry[0] === status);
+  const found = Object.values(ERROR_CODES).find((entry) => entry[0] === status);
   return found ? found[2] : status === 503 ? 'Service Unavailable' : '';
 }
 
@@ -108,9 +86,14 @@ export function badRequest(message: string): EdgeError {
   return new EdgeError('BadRequest', message);
 }
 
+/** A 400 in the house style, `Expected <what> but received <what>`; `received` is shown as it is. */
+export function refused(expected: string, received: string): EdgeError {
+  return badRequest(`Expected ${expected} but received ${received}`);
+}
+
 /** `Expected <what> for <param> but received <value>`: the house style for parameter errors. */
 export function badParam(param: string, expected: string, received: string): EdgeError {
-  return badRequest(`Expected ${expected} for ${param} but received ${quote(received)}`);
+  return refused(`${expected} for ${param}`, quote(received));
 }
 
 /**

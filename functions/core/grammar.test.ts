@@ -180,6 +180,12 @@ describe('parameters', () => {
     ['w=99999999&h=128', /positive whole number/],
     ['h=128', /a width/],
     ['w=128&h=128&foo=1', /only the image parameters/],
+    // An unknown name before the image parameters is refused as one after them.
+    ['utm=1&w=640', /only the image parameters .* but received "utm"/],
+    ['utm=1&%77=640', /only the image parameters .* but received "utm"/],
+    ['fit=center&w=128&h=128', /one of cover, contain, inside, outside, fill for fit but received "center"/],
+    ['w=jpeg', /a positive whole number for w but received "jpeg"/],
+    ['pos=constructor&w=128&h=128', /one of centre, entropy, attention for pos but received "constructor"/],
     ['w=641', /allowed widths/],
   ])('refuses %s with a clear 400', (query, message) => {
     let error: unknown;

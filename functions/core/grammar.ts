@@ -17,8 +17,8 @@
  * allowlist of the policy; anything else is a 400 before any origin is touched.
  */
 import { OUTPUT_MAX_SIDE } from './cost.ts';
-import { badParam, badRequest, quote } from './errors.ts';
-import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, utf8Length, validateKey } from './keys.ts';
+import { badParam, badRequest, quote, refused } from './errors.ts';
+import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, utf8Length } from './keys.ts';
 import { negotiateAuto } from './negotiate.ts';
 import { parseQuery } from './query.ts';
 import { FITS, OUTPUT_FORMATS, POSITIONS } from './policy.ts';
@@ -68,12 +68,33 @@ export type ParsedUrl =
 
 /** The parameter name of path errors (a constant: the CloudFront Function's 10 KB counts every repeat). */
 const PATH = 'the path';
-const IMAGE_PARAMS: readonly string[] = ['w', 'h', 'fit', 'pos', 'fm', 'q', 'dpr'];
 const SIZE_SEGMENT = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$/;
 const INTEGER = /^[1-9][0-9]{0,4}$/;
-const DPR = /^[1-9](?:\.[0-9]{1,2})?$/;
-const FORMAT_ALIASES: Readonly<Record<string, OutputFormat | 'auto'>> = { jpeg: 'jpg' };
-const POSITION_ALIASES: Readonly<Record<string, Position>> = { center: 'centre' };
+const WHOLE = 'a positive whole number';
+/** A value that is one of `words`, and how the message names them. */
+const oneOf = (name: string, words: readonly string[]): readonly [string, RegExp, string] => [
+  name,
+  new RegExp(`^(?:${words.join('|')})$`),
+  `one of ${words.join(', ')}`,
+];
+/**
+ * Each image parameter (in the order the unknown-parameter message lists them): the pattern of its
+ * values, after ALIASES, and what a wrong value is told was expected. A table, not a branch per
+ * parameter: the CloudFront Function's 10 KB counts every branch. Rows, not an object keyed by name:
+ * that build shortens property names such as `fit`, and these are the names a viewer writes.
+ */
+const PARAMS: readonly (readonly [string, RegExp, string])[] = [
+  ['w', INTEGER, WHOLE],
+  ['h', INTEGER, WHOLE],
+  oneOf('fit', FITS),
+  oneOf('pos', POSITIONS),
+  oneOf('fm', ['auto'].concat(OUTPUT_FORMATS)),
+  ['q', /^(?:[1-9][0-9]{0,4}|auto)$/, WHOLE],
+  ['dpr', /^[1-9](?:\.[0-9]{1,2})?$/, 'a device pixel ratio such as 1, 1.5 or 2'],
+];
+const IMAGE_PARAMS = PARAMS.map((row) => row[0]);
+/** The other spellings of a position and a format; a value of any other parameter they turn into is refused all the same. */
+const ALIASES: Readonly<Record<string, string>> = { jpeg: 'jpg', center: 'centre' };
 
 /**
  * The image parameters of one URL, each at most once. A plain object, not a Map: this file is also
@@ -85,7 +106,7 @@ interface ImageParams {
 }
 
 // biome-ignore lint/suspicious/noPrototypeBuiltins: Object.hasOwn is not in cloudfront-js-2.0 (this file is also compiled to a CloudFront Function)
-const own = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
+const own = (object: object, key: string): boolean => ({}).hasOwnProperty.call(object, key);
 /** Only ever asked for one of IMAGE_PARAMS, none of which Object.prototype has. */
 const param = (query: ImageParams, name: string): string | undefined => query.found[name];
 /** `a ?? b` for values that are never null, without what esbuild lowers `??` to (the 10 KB again). */
@@ -115,24 +136,17 @@ export function parseImageUrl(uri: string, querystring: string, accept: string |
   const size = SIZE_SEGMENT.exec(first);
   const preset = own(policy.presets, first) ? policy.presets[first] : undefined;
 
-  let base: Preset;
-  let encodedKey: string;
-  if (size) {
-    rejectSizeParams(query, 'the path form /{W}x{H}/');
-    base = { width: Number(size[1]), height: Number(size[2]) };
-    encodedKey = rest;
-  } else if (preset) {
-    rejectSizeParams(query, `the preset /${first}/`);
-    base = preset;
-    encodedKey = rest;
-  } else if (query.size > 0) {
-    base = querySize(query);
-    encodedKey = path;
-  } else {
+  // The path and preset forms name the size in the path (and take no size parameter); the query
+  // form names it in w and h; a path with no image parameter at all asks for the original.
+  const form = size ? 'the path form /{W}x{H}/' : preset ? `the preset /${first}/` : '';
+  if (form === '' && query.size === 0) {
     const key = decodeKey(path);
     assertOriginalKey(key);
     return { kind: 'original', key };
   }
+  if (form !== '') rejectSizeParams(query, form);
+  const base: Preset = size ? { width: Number(size[1]), height: Number(size[2]) } : preset || querySize(query);
+  const encodedKey = form === '' ? path : rest;
 
   const key = decodeKey(encodedKey);
   assertOriginalKey(key);
@@ -161,8 +175,9 @@ function readImageParams(querystring: string): ImageParams {
   const values: Record<string, string> = {};
   if (querystring === '') return { found: values, size: 0 };
   const all = parseQuery(querystring, IMAGE_PARAMS);
-  // A query without image parameters (a cache-buster, a tracking tag) leaves the original alone.
-  if (!all.some((pair) => IMAGE_PARAMS.includes(pair[0]))) return { found: values, size: 0 };
+  // A query without image parameters (a cache-buster, a tracking tag) leaves the original alone;
+  // parseQuery returns no pair exactly then, and otherwise stops at the first unknown name, refused below.
+  if (all.length === 0) return { found: values, size: 0 };
   let size = 0;
   for (let i = 0; i < all.length; i++) {
     const name = (all[i] as [string, string])[0];
@@ -177,35 +192,13 @@ function readImageParams(querystring: string): ImageParams {
   return { found: values, size: size };
 }
 
+/** The value of an image parameter in its one spelling; a 400 naming what was expected otherwise. */
 function checkValue(name: string, value: string): string {
-  switch (name) {
-    case 'w':
-    case 'h':
-    case 'q':
-      if (!(INTEGER.test(value) || (name === 'q' && value === 'auto'))) throw badParam(name, 'a positive whole number', value);
-      return value;
-    case 'dpr':
-      if (!DPR.test(value)) throw badParam(name, 'a device pixel ratio such as 1, 1.5 or 2', value);
-      return value;
-    case 'fit':
-      if (!(FITS as readonly string[]).includes(value)) throw badParam(name, `one of ${FITS.join(', ')}`, value);
-      return value;
-    case 'pos': {
-      // `||`, not an own-property check: an inherited name (`constructor`) is refused just the same.
-      const position = POSITION_ALIASES[value] || value;
-      if (!(POSITIONS as readonly string[]).includes(position)) throw badParam(name, `one of ${POSITIONS.join(', ')}`, value);
-      return position;
-    }
-    case 'fm': {
-      const format = FORMAT_ALIASES[value] || value;
-      if (format !== 'auto' && !(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-        throw badParam(name, `one of auto, ${OUTPUT_FORMATS.join(', ')}`, value);
-      }
-      return format;
-    }
-    default:
-      return value;
-  }
+  // `||`, not an own-property check: an inherited name (`constructor`) gives a function, which no pattern of PARAMS matches.
+  const canonical = ALIASES[value] || value;
+  const rule = PARAMS[IMAGE_PARAMS.indexOf(name)] as readonly [string, RegExp, string];
+  if (!rule[1].test(canonical)) throw badParam(name, rule[2], value);
+  return canonical;
 }
 
 function rejectSizeParams(query: ImageParams, form: string): void {
@@ -228,12 +221,12 @@ export function resolveVariant(wanted: WantedVariant, dpr: number, policy: Image
   const width = Math.round(wanted.width * dpr);
   const height = wanted.height === undefined ? undefined : Math.round(wanted.height * dpr);
   /** The value must be one of `list`: the allowlist is named in the message. */
-  const allow = <T>(list: readonly T[], value: T, param: string, what: string, shown: string): void => {
-    if (!list.includes(value)) throw badParam(param, `one of the allowed ${what} (${list.join(', ')})`, shown);
+  const allow = <T>(list: readonly T[], value: T, param: string, what: string): void => {
+    if (!list.includes(value)) throw badParam(param, `one of the allowed ${what} (${list.join(', ')})`, `${value}`);
   };
-  if (height === undefined) allow(policy.widths, width, 'w', 'widths', String(width));
-  else allow(policy.sizes as readonly string[], `${width}x${height}`, 'size', 'sizes', `${width}x${height}`);
-  if (wanted.quality !== 'auto') allow(policy.qualities, wanted.quality, 'q', 'qualities', String(wanted.quality));
+  if (height === undefined) allow(policy.widths, width, 'w', 'widths');
+  else allow(policy.sizes as readonly string[], `${width}x${height}`, 'size', 'sizes');
+  if (wanted.quality !== 'auto') allow(policy.qualities, wanted.quality, 'q', 'qualities');
   if (!policy.formats.includes(wanted.format)) {
     throw badParam('fm', `one of the allowed formats (auto, ${policy.formats.join(', ')})`, wanted.format);
   }
@@ -269,7 +262,7 @@ export function variantName(variant: Variant): string {
 function assertDerivedKeyFits(key: string, variant: Variant): void {
   const bytes = utf8Length(derivedKey(key, variant));
   if (bytes > MAX_KEY_BYTES) {
-    throw badRequest(`Expected an image key short enough for its thumbnail key (at most ${MAX_KEY_BYTES} bytes) but received one that makes ${bytes} bytes`);
+    throw refused(`an image key short enough for its thumbnail key (at most ${MAX_KEY_BYTES} bytes)`, `one that makes ${bytes} bytes`);
   }
 }
 
@@ -293,7 +286,6 @@ export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string
   const match = VARIANT_NAME.exec(encoded.slice(slash + 1));
   if (slash <= 0 || !match) throw badParam(PATH, 'a derived image URI ending in a variant name', uri);
   const key = decodeKey(encoded.slice(0, slash));
-  validateKey(key);
   assertOriginalKey(key);
   const w = match[1] as string;
   const h = match[2] as string;

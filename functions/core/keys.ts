@@ -12,16 +12,13 @@
  * - Keys are bytes to S3; no Unicode normalisation is applied (NFC and NFD spellings are different
  *   objects), the key is kept as decoded.
  */
-import { badParam, badRequest, quote } from './errors.ts';
+import { badParam, quote, refused } from './errors.ts';
 
 /** S3's limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
 
 /** Where derived images live: `_derived/<original key>/<variant>`. */
 export const DERIVED_PREFIX = '_derived/';
-
-// C0 controls, DEL and the C1 controls (U+0080-U+009F: JSON.stringify leaves them raw in log lines).
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Decode a URI path (without the leading `/`) into an S3 key, once, refusing what no key may be. */
 export function decodeKey(encodedPath: string): string {
@@ -38,18 +35,27 @@ export function decodeKey(encodedPath: string): string {
 /** The parameter name of key errors (a constant: the CloudFront Function's 10 KB counts every repeat). */
 const KEY = 'the image key';
 
+/** What no key may hold, each with what the 400 says was expected instead; checked in this order. */
+const KEY_RULES: readonly (readonly [RegExp, string])[] = [
+  // C0 controls, DEL and the C1 controls (U+0080-U+009F: JSON.stringify leaves them raw in log lines).
+  [/[\u0000-\u001f\u007f-\u009f]/, 'no control characters'],
+  [/\\/, 'no backslashes'],
+  [/\uFFFD/, 'valid UTF-8'],
+  // A segment that is empty, `.` or `..`: between two slashes, or at either end.
+  [/(?:^|\/)\.{0,2}(?:\/|$)/, 'no empty, "." or ".." segments'],
+];
+
 export function validateKey(key: string): void {
-  if (key.length === 0) throw badRequest('Expected an image key in the path but received nothing');
+  if (key.length === 0) throw refused('an image key in the path', 'nothing');
   // The length first: an 8 KB key costs one pass, not one per check.
   const bytes = utf8Length(key);
   if (bytes > MAX_KEY_BYTES) {
-    throw badRequest(`Expected an image key of at most ${MAX_KEY_BYTES} bytes but received ${bytes} bytes`);
+    throw refused(`an image key of at most ${MAX_KEY_BYTES} bytes`, `${bytes} bytes`);
   }
-  if (CONTROL.test(key)) throw badParam(KEY, 'no control characters', key);
-  if (key.includes('\\')) throw badParam(KEY, 'no backslashes', key);
-  if (key.includes('\uFFFD')) throw badParam(KEY, 'valid UTF-8', key);
-  // A segment that is empty, `.` or `..`: between two slashes, or at either end.
-  if (/(?:^|\/)\.{0,2}(?:\/|$)/.test(key)) throw badParam(KEY, 'no empty, "." or ".." segments', key);
+  for (let i = 0; i < KEY_RULES.length; i++) {
+    const rule = KEY_RULES[i] as readonly [RegExp, string];
+    if (rule[0].test(key)) throw badParam(KEY, rule[1], key);
+  }
 }
 
 const ENCODER = new TextEncoder();
@@ -62,7 +68,7 @@ export function utf8Length(text: string): number {
 /** Keys under `_derived/` are ours to write; a viewer never names one as an original. */
 export function assertOriginalKey(key: string): void {
   if (key === DERIVED_PREFIX.slice(0, -1) || key.startsWith(DERIVED_PREFIX)) {
-    throw badRequest(`Expected an original image key but received the derived key ${quote(key)}`);
+    throw refused('an original image key', `the derived key ${quote(key)}`);
   }
 }
 

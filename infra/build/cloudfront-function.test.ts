@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../../functions/core/error-codes.ts';
 import { CLOUDFRONT_QUOTAS } from '../cloudfront-quotas.ts';
 import { imageRequestConfig } from '../config.ts';
 import { CloudFrontFunctionRefused, checkFunctionCode } from '../local/cloudfront-syntax.ts';
@@ -44,11 +45,26 @@ describe('the image-request CloudFront Function build and the 10 KB quota', () =
     );
   });
 
-  it('grows by the policy alone: twice the sizes, widths and presets add a few hundred bytes', async () => {
+  it('[quota.function-size] builds a policy of twice the sizes, widths and presets within 10,000 bytes too', async () => {
     const base = await buildCloudFrontFunction({ root: '.', config: imageRequestConfig() });
-    const doubled = await buildCloudFrontFunction({ root: '.', config: doubledPolicyConfig(), maxBytes: Number.MAX_SAFE_INTEGER });
+    // The default limit, the quota: a refusal would reject this promise.
+    const doubled = await buildCloudFrontFunction({ root: '.', config: doubledPolicyConfig() });
+    expect(doubled.bytes).toBeLessThanOrEqual(CLOUDFRONT_QUOTAS.functionCodeBytes);
+    // It grows by the policy alone.
     expect(doubled.bytes - base.bytes).toBeGreaterThan(0);
     expect(doubled.bytes - base.bytes).toBeLessThan(500);
+  });
+});
+
+describe('the error codes the build carries', () => {
+  it('are the rows of the codes the bundled code names (400, 403 and the 500 of an unexpected error), the same data as the table', async () => {
+    const built = await buildCloudFrontFunction({ root: '.', config: imageRequestConfig() });
+    for (const code of ['BadRequest', 'Forbidden', 'InternalError'] as const) {
+      expect(built.code).toContain(`${code}:${JSON.stringify(ERROR_CODES[code])}`);
+    }
+    for (const code of Object.keys(ERROR_CODES).filter((c) => !['BadRequest', 'Forbidden', 'InternalError'].includes(c))) {
+      expect(built.code).not.toContain(code);
+    }
   });
 });
 

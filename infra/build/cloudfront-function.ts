@@ -10,7 +10,10 @@
  */
 import { build } from 'esbuild';
 import type { BuildOptions, Metafile, Plugin } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ERROR_CODES } from '../../functions/core/error-codes.ts';
+import type { ErrorCode } from '../../functions/core/error-codes.ts';
 import type { ImageRequestConfig } from '../../functions/image-request/handler.ts';
 import { mangledProperties } from './cloudfront-properties.ts';
 import { MAX_FUNCTION_BYTES, SYNTAX } from './cloudfront-runtime.ts';
@@ -48,11 +51,11 @@ export class CloudFrontFunctionTooLarge extends Error {
 }
 
 /**
- * The policy fields only image-resize reads (decode limits, the mezzanine, the JPEG background): left
- * out of the function. Every other field is baked, so a field added to the policy reaches the
+ * The policy fields only image-resize reads (decode limits, the mezzanine, the JPEG background, the
+ * quality scale and q=auto's search): left out of the function. Every other field is baked, so a field added to the policy reaches the
  * function without an edit here.
  */
-const RESIZE_ONLY = ['limits', 'background', 'mezzanine'] as const satisfies readonly (keyof ImageRequestConfig['policy'])[];
+const RESIZE_ONLY = ['limits', 'background', 'mezzanine', 'quality'] as const satisfies readonly (keyof ImageRequestConfig['policy'])[];
 
 /**
  * What the function reads of the config: the policy less RESIZE_ONLY, and the protected prefixes.
@@ -70,6 +73,33 @@ function bakeConfig(config: ImageRequestConfig): Plugin {
     setup(b) {
       b.onResolve({ filter: /^edge-images:config\/image-request$/ }, () => ({ path: CONFIG_MODULE, namespace: 'edge-images' }));
       b.onLoad({ filter: /.*/, namespace: 'edge-images' }, () => ({ contents: `export default ${JSON.stringify(bakedConfig(config))};`, loader: 'js' }));
+    },
+  };
+}
+
+/** The module of the error codes' table, as esbuild's metafile names it. */
+const ERROR_CODES_MODULE = 'functions/core/error-codes.ts';
+
+/**
+ * The error codes the bundled files name as a string literal (`new EdgeError('Forbidden', ...)`,
+ * `badRequest` in errors.ts), the table's own module aside: no other code can reach the constructor
+ * in this bundle, which reads no stored error.
+ */
+function namedErrorCodes(root: string, files: readonly string[]): ErrorCode[] {
+  const texts = files.filter((file) => /\.ts$/.test(file) && file !== ERROR_CODES_MODULE).map((file) => readFileSync(path.join(root, file), 'utf8'));
+  return (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => texts.some((text) => new RegExp(`['"\`]${code}['"\`]`).test(text)));
+}
+
+/** The error codes' table with the rows of `codes` alone: the same data, less what the function never names. */
+function pruneErrorCodes(codes: readonly ErrorCode[]): Plugin {
+  const rows = Object.fromEntries(codes.map((code) => [code, ERROR_CODES[code]]));
+  return {
+    name: 'edge-images-prune-error-codes',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]functions[\\/]core[\\/]error-codes\.ts$/ }, () => ({
+        contents: `export const ERROR_CODES = ${JSON.stringify(rows)};`,
+        loader: 'js',
+      }));
     },
   };
 }
@@ -107,9 +137,15 @@ export async function buildCloudFrontFunction(options: CloudFrontFunctionOptions
   // First the files the function bundles, then the build with their internal property names (the
   // baked policy, variants, errors) shortened to one or two letters: 10 KB is tight
   // (cloudfront-properties.ts derives the names, never one CloudFront or the log line reads).
-  const files = Object.keys((await build(common)).metafile.inputs);
+  // The error codes' table keeps only the rows of the codes named by the files that put code in the bundle.
+  const first = (await build(common)).metafile;
+  const files = Object.keys(first.inputs);
+  const bundled = Object.values(first.outputs).flatMap((output) =>
+    Object.keys(output.inputs).filter((input) => (output.inputs[input]?.bytesInOutput ?? 0) > 0),
+  );
   const result = await build({
     ...common,
+    plugins: [bakeConfig(options.config), pruneErrorCodes(namedErrorCodes(root, bundled))],
     mangleProps: mangledProperties(root, files, bakedConfig(options.config)),
     mangleQuoted: true,
   });
