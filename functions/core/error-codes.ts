@@ -21,8 +21,8 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, readonly [number, number, s
   NotFound: [404, 10, 'Not Found'],
   MethodNotAllowed: [405, 60, 'Method Not Allowed'],
   // Deterministic: the same original always gets the same answer, and derived-cleanup invalidates
-  // the original's paths when it changes, so a long TTL is safe. CloudFront itself never caches 413,
-  // 415 or 422 (see functions/core/refusal.ts, which remembers them instead); browsers do.
+  // the original's paths when it changes, so a long TTL is safe. CloudFront never caches 413 or 422,
+  // and a 415 only for its max-age (functions/core/refusal.ts, which remembers them); browsers do.
   UnsupportedMediaType: [415, 3600, 'Unsupported Media Type'],
   UnprocessableImage: [422, 3600, 'Unprocessable Entity'],
   SourceTooLarge: [413, 3600, 'Payload Too Large'],
