@@ -209,7 +209,7 @@ function querySize(query: ImageParams): Preset {
   const w = param(query, 'w');
   const h = param(query, 'h');
   if (w === undefined) throw badParam('w', 'a width whenever image parameters are given', h === undefined ? '' : `h=${h}`);
-  return h === undefined ? { width: Number(w) } : { width: Number(w), height: Number(h) };
+  return { width: Number(w), height: h === undefined ? undefined : Number(h) };
 }
 
 /** Applies dpr and checks everything against the allowlist; the result is canonical. */
@@ -273,46 +273,44 @@ export function derivedUri(key: string, variant: Variant): string {
   return `/${encodeKey(derivedKey(key, variant))}`;
 }
 
-const VARIANT_NAME = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4}|auto)-([a-z]+)(?:-([a-z]+))?-q([1-9][0-9]{0,2}|auto)(-enlarge)?(-copyright)?\.([a-z]+)$/;
+/**
+ * A variant name read loosely (any digits, any format word): what it names is then checked against the
+ * allowlist and re-derived, and only the canonical spelling passes (`0128x128`, `jpeg` and a
+ * `-centre` that the canonical name leaves out all fail the comparison). The fit and the position are
+ * the only parts the re-derivation would copy as they are, so those are the policy's words alone.
+ */
+const VARIANT_NAME = new RegExp(`^(\\d+)x(\\d+|auto)-(${FITS.join('|')})(?:-(${POSITIONS.join('|')}))?-q(\\d+|auto)(-enlarge)?(-copyright)?\\.(\\w+)$`);
 
-/** Reads a derived URI back into its original key and variant, re-checking it against the policy. */
+/**
+ * Reads a derived URI back into its original key and variant: the variant it names is resolved as a
+ * request's is, and the URI must be that variant's canonical URI (anything else would split the cache).
+ */
 export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string; variant: Variant } {
   const encoded = uri.slice(1 + DERIVED_PREFIX.length);
   const slash = encoded.lastIndexOf('/');
   const match = VARIANT_NAME.exec(encoded.slice(slash + 1));
-  if (!uri.startsWith(`/${DERIVED_PREFIX}`) || slash <= 0 || !match) throw badParam(PATH, 'a derived image URI ending in a variant name', uri);
+  const wrong = () => badParam(PATH, 'a canonical derived image URI /_derived/{key}/{variant name}', uri);
+  if (!uri.startsWith(`/${DERIVED_PREFIX}`) || slash <= 0 || !match) throw wrong();
   const key = decodeKey(encoded.slice(0, slash));
   assertOriginalKey(key);
-  const w = match[1] as string;
-  const h = match[2] as string;
-  // Checked as the query parameters are; an alias (`center`, `jpeg`) then fails the canonical check below.
-  const fit = checkValue('fit', match[3] as string);
-  const position = match[4] === undefined ? undefined : checkValue('pos', match[4]);
-  const q = match[5] as string;
-  const enlarge = match[6];
-  const copyright = match[7];
-  const format = checkValue('fm', match[8] as string);
   const variant = resolveVariant(
     {
-      width: Number(w),
-      height: h === 'auto' ? undefined : Number(h),
-      fit: fit as Fit,
-      position: position as Position | undefined,
-      quality: qualityOf(q),
-      format: format as OutputFormat,
-      enlarge: enlarge !== undefined,
-      keepCopyright: copyright !== undefined,
+      width: Number(match[1]),
+      height: match[2] === 'auto' ? undefined : Number(match[2]),
+      fit: match[3] as Fit,
+      position: match[4] as Position | undefined,
+      quality: qualityOf(match[5] as string),
+      format: match[8] as OutputFormat,
+      enlarge: !!match[6],
+      keepCopyright: !!match[7],
     },
     1,
     policy,
   );
-  // Only the canonical spelling is a derived URI; anything else would split the cache.
-  if (derivedUri(key, variant) !== uri) throw badParam(PATH, 'a canonical derived image URI', uri);
   // Enlarging and keeping the copyright are a preset's to grant: a derived URI asked for directly may
-  // carry them only where such a preset (at some allowed dpr) makes exactly that size.
-  if ((variant.enlarge || variant.keepCopyright) && !presetGrants(policy, variant)) {
-    throw badParam(PATH, 'flags (-enlarge, -copyright) only on sizes a preset grants them', uri);
-  }
+  // carry them only where such a preset (at some allowed dpr) makes exactly that size; no request
+  // names such a URI otherwise, so it is not canonical either.
+  if (derivedUri(key, variant) !== uri || ((variant.enlarge || variant.keepCopyright) && !presetGrants(policy, variant))) throw wrong();
   assertDerivedKeyFits(key, variant);
   return { key, variant };
 }
