@@ -68,8 +68,8 @@ export type ParsedUrl =
 
 /** The parameter name of path errors (a constant: the CloudFront Function's 10 KB counts every repeat). */
 const PATH = 'the path';
-const SIZE_SEGMENT = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$/;
-const INTEGER = /^[1-9][0-9]{0,4}$/;
+const SIZE_SEGMENT = /^([1-9]\d{0,4})x([1-9]\d{0,4})$/;
+const INTEGER = /^[1-9]\d{0,4}$/;
 const WHOLE = 'a positive whole number';
 /** A value that is one of `words`, and how the message names them. */
 const oneOf = (name: string, words: readonly string[]): readonly [string, RegExp, string] => [
@@ -89,8 +89,8 @@ const PARAMS: readonly (readonly [string, RegExp, string])[] = [
   oneOf('fit', FITS),
   oneOf('pos', POSITIONS),
   oneOf('fm', ['auto'].concat(OUTPUT_FORMATS)),
-  ['q', /^(?:[1-9][0-9]{0,4}|auto)$/, WHOLE],
-  ['dpr', /^[1-9](?:\.[0-9]{1,2})?$/, 'a device pixel ratio such as 1, 1.5 or 2'],
+  ['q', /^(?:[1-9]\d{0,4}|auto)$/, WHOLE],
+  ['dpr', /^[1-9](?:\.\d{1,2})?$/, 'a device pixel ratio such as 1, 1.5 or 2'],
 ];
 const IMAGE_PARAMS = PARAMS.map((row) => row[0]);
 /** The other spellings of a position and a format; a value of any other parameter they turn into is refused all the same. */
@@ -317,10 +317,17 @@ export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string
 
 function presetGrants(policy: ImagePolicy, variant: Variant): boolean {
   return Object.values(policy.presets).some((preset) => {
-    if (!preset.enlarge !== !variant.enlarge || !preset.keepCopyright !== !variant.keepCopyright) return false;
-    // The dpr grammar: 1 to maxDpr in steps of 0.01. A height that follows the width counts as 0 on
-    // both sides, so a box never matches a width alone (no height is 0).
-    for (let hundredths = 100; hundredths <= policy.maxDpr * 100; hundredths++) {
+    // The dpr grammar: 1 to maxDpr in steps of 0.01, tried only where the preset's width may round to
+    // the variant's (half a pixel more either side, for float error): a few dprs per preset, not all.
+    // A height that follows the width counts as 0 on both sides, so a box never matches a width alone.
+    const per = 100 / preset.width;
+    for (
+      let hundredths = Math.max(100, Math.floor((variant.width - 1) * per));
+      hundredths <= Math.min(policy.maxDpr * 100, (variant.width + 1) * per) &&
+      !preset.enlarge === !variant.enlarge &&
+      !preset.keepCopyright === !variant.keepCopyright;
+      hundredths++
+    ) {
       const dpr = hundredths / 100;
       if (Math.round(preset.width * dpr) === variant.width && Math.round((preset.height || 0) * dpr) === (variant.height || 0)) return true;
     }
