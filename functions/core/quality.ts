@@ -10,9 +10,10 @@
  *
  * `q=auto`. The lowest q on that scale whose output reaches the target SSIM (luma, against the exact
  * resize of the same pixels), found in at most `maxEncodes` encodes:
- *   1. a first guess from the image itself: the mean luma step between neighbouring pixels of the
- *      resized image ("activity": flat images need little, busy ones more), through a line fitted on
- *      the corpus (`estimate`);
+ *   1. a first guess from the image itself, from its 8x8 blocks of luma (`Texture`): the share of
+ *      flat blocks (where any encoder error shows, yet which cost an encoder almost nothing, so an
+ *      image of many needs a low q) and the median block's variance (texture masks an encoder's
+ *      error under SSIM), through a plane fitted on the corpus (`estimate`);
  *   2. then steps in `ln(1 - SSIM)`, which is close to linear in q: with one try, along the corpus's
  *      typical slope; with two on the same side of the target, along their secant; with one on each
  *      side, between them; after a miss, past the target. A try that reaches the target by less than
@@ -46,8 +47,11 @@ export interface AutoQuality {
   readonly max: number;
   /** Encodes one search may spend. */
   readonly maxEncodes: number;
-  /** First guess: q = intercept + slope * ln(activity), activity the mean luma step (0-255). */
-  readonly estimate: { readonly intercept: number; readonly slope: number };
+  /**
+   * First guess: q = intercept + flat * (share of flat blocks) + detail * ln(1 + median block
+   * variance), a block flat when its luma variance is under `flatVariance`.
+   */
+  readonly estimate: { readonly intercept: number; readonly flat: number; readonly detail: number; readonly flatVariance: number };
   /** The typical d ln(1 - SSIM) / dq on the corpus (negative): the step when one try is known. */
   readonly logErrorPerQ: number;
   /** A try that reaches the target by less than this is kept without looking lower. */
@@ -113,10 +117,19 @@ const OVERSHOOT = 1.5;
 /** ln(1 - SSIM), kept finite for a perfect match. */
 const logError = (ssim: number): number => Math.log(Math.max(1e-6, 1 - ssim));
 
-/** The first q to try, from the resized image's activity (mean luma step between neighbours). */
-export function firstGuess(auto: AutoQuality, activity: number): number {
-  const q = auto.estimate.intercept + auto.estimate.slope * Math.log(Math.max(0.05, activity));
-  return clamp(Math.round(q), auto.min, auto.max);
+/** What the first guess reads from the resized image's 8x8 blocks of luma. */
+export interface Texture {
+  /** Share of blocks whose luma variance is under `estimate.flatVariance`, 0 to 1. */
+  readonly flat: number;
+  /** ln(1 + the median block's luma variance). */
+  readonly detail: number;
+}
+
+/** The first q to try, from the resized image's texture. */
+export function firstGuess(auto: AutoQuality, texture: Texture): number {
+  const { intercept, flat, detail } = auto.estimate;
+  const q = intercept + flat * texture.flat + detail * texture.detail;
+  return clamp(Math.round(Number.isFinite(q) ? q : auto.max), auto.min, auto.max);
 }
 
 /**

@@ -10,7 +10,7 @@ import { images } from '../../../infra/distribution.ts';
 import type { Variant } from '../../core/grammar.ts';
 import { render } from './render.ts';
 import type { RenderOptions } from './render.ts';
-import { searchQuality } from './quality-search.ts';
+import { searchQuality, texture } from './quality-search.ts';
 import { lumaOfRaw, ssimReference } from './quality-ssim.ts';
 
 const settings = images.quality!;
@@ -102,5 +102,37 @@ describe('q=auto in the engine', () => {
     expect((await sharp(png.data).metadata()).format).toBe('png');
     const { quality: _none, ...withoutSettings } = options;
     await expect(render(source, variant('webp', 'auto', 160), withoutSettings)).rejects.toMatchObject({ detail: expect.stringMatching(/images\.quality/) });
+  });
+});
+
+describe("the first guess's texture", () => {
+  const plane = (width: number, height: number, at: (x: number, y: number) => number) => {
+    const data = new Uint8Array(width * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = at(x, y);
+    return { width, height, data };
+  };
+
+  it('counts the flat 8x8 blocks and takes the median block variance', () => {
+    // Left half flat grey, right half a checkerboard of 0 and 255 (variance 127.5^2 in every block).
+    const half = texture(
+      plane(32, 16, (x, y) => (x < 16 ? 128 : (x + y) % 2 === 0 ? 0 : 255)),
+      2,
+    );
+    expect(half.flat).toBe(0.5);
+    expect(half.detail).toBeCloseTo(Math.log(1 + 127.5 ** 2 / 2), 6);
+    const flat = texture(
+      plane(16, 16, () => 40),
+      2,
+    );
+    expect(flat).toEqual({ flat: 1, detail: 0 });
+  });
+
+  it('reads an image under 8 px on a side as whole blocks of its short side', () => {
+    const tiny = texture(
+      plane(6, 3, (x) => x * 10),
+      2,
+    );
+    expect(tiny.flat).toBe(0);
+    expect(tiny.detail).toBeCloseTo(Math.log(1 + 100 * (2 / 3)), 6);
   });
 });

@@ -11,7 +11,7 @@
 import type { Sharp } from 'sharp';
 import { CONTENT_TYPES } from '../../core/policy.ts';
 import { bestTry, encoderQuality, firstGuess, nextGuess } from '../../core/quality.ts';
-import type { LossyFormat, QualityOutcome, QualitySettings } from '../../core/quality.ts';
+import type { LossyFormat, QualityOutcome, QualitySettings, Texture } from '../../core/quality.ts';
 import { lumaOfRaw, ssimReference } from './quality-ssim.ts';
 import type { Rendered, RenderOptions } from './render.ts';
 import type { LumaPlane } from './quality-ssim.ts';
@@ -49,26 +49,39 @@ async function lumaOf(input: Sharp): Promise<LumaPlane> {
   return lumaOfRaw(data, info.width, info.height, info.channels);
 }
 
-/** Mean absolute luma step between horizontal and vertical neighbours: the first guess's input. */
-export function activity(plane: LumaPlane): number {
+/**
+ * The first guess's input: the luma variance of every whole 8x8 block (an image under 8 px on a
+ * side is one block), as the share under `flatVariance` and ln(1 + the median).
+ */
+export function texture(plane: LumaPlane, flatVariance: number): Texture {
   const { width, height, data } = plane;
-  let sum = 0;
-  let count = 0;
-  for (let row = 0; row < height; row++) {
-    const base = row * width;
-    for (let col = 0; col < width; col++) {
-      const v = data[base + col] as number;
-      if (col + 1 < width) {
-        sum += Math.abs(v - (data[base + col + 1] as number));
-        count++;
+  const side = Math.min(8, width, height);
+  const bw = Math.floor(width / side);
+  const bh = Math.floor(height / side);
+  const variances = new Float64Array(bw * bh);
+  const n = side * side;
+  for (let by = 0; by < bh; by++) {
+    for (let bx = 0; bx < bw; bx++) {
+      let sum = 0;
+      let squares = 0;
+      for (let row = by * side; row < (by + 1) * side; row++) {
+        const base = row * width + bx * side;
+        for (let col = 0; col < side; col++) {
+          const v = data[base + col] as number;
+          sum += v;
+          squares += v * v;
+        }
       }
-      if (row + 1 < height) {
-        sum += Math.abs(v - (data[base + width + col] as number));
-        count++;
-      }
+      variances[by * bw + bx] = squares / n - (sum / n) ** 2;
     }
   }
-  return count === 0 ? 0 : sum / count;
+  if (variances.length === 0) return { flat: 1, detail: 0 };
+  let flat = 0;
+  for (const v of variances) if (v < flatVariance) flat++;
+  variances.sort();
+  const mid = variances.length >> 1;
+  const median = variances.length % 2 === 1 ? (variances[mid] as number) : ((variances[mid - 1] as number) + (variances[mid] as number)) / 2;
+  return { flat: flat / variances.length, detail: Math.log(1 + Math.max(0, median)) };
 }
 
 /**
@@ -91,7 +104,7 @@ export async function searchQuality(search: QualitySearch): Promise<Searched> {
 
   const tries: { quality: number; ssim: number; data: Buffer; encoderQuality: number }[] = [];
   let budgetStopped = false;
-  let quality: number | undefined = firstGuess(auto, activity(reference));
+  let quality: number | undefined = firstGuess(auto, texture(reference, auto.estimate.flatVariance));
   while (quality !== undefined) {
     const started = now();
     const encoder = encoderQuality(settings.scale, format, quality);
