@@ -210,12 +210,18 @@ function simulateSearch(curves: readonly Curve[], settings: QualitySettings): st
     const encodes = [0, 0, 0, 0];
     let below = 0;
     for (const c of curves) {
-      const tries: QualityTry[] = [];
-      let q: number | undefined = firstGuess(auto, c.texture);
-      while (q !== undefined) {
-        tries.push({ quality: q, ssim: at(GRID, c.ssim[format], encoderQuality(scale, format, q)) });
-        q = nextGuess(auto, tries);
-      }
+      const search = (searched: LossyFormat, first: number): QualityTry[] => {
+        const tries: QualityTry[] = [];
+        let q: number | undefined = first;
+        while (q !== undefined) {
+          tries.push({ quality: q, ssim: at(GRID, c.ssim[searched], encoderQuality(scale, searched, q)) });
+          q = nextGuess(auto, tries);
+        }
+        return tries;
+      };
+      // A proxied format starts where the JPEG search ended (its JPEG encodes are not counted).
+      const first = firstGuess(auto, c.texture);
+      const tries = search(format, auto.proxied.includes(format) ? bestTry(auto.target, search('jpg', first)).quality : first);
       const best = bestTry(auto.target, tries);
       if (best.ssim < auto.target) below++;
       ratios.push(at(GRID, c.bytes[format], encoderQuality(scale, format, best.quality)) / (c.bytes[format][7] as number));

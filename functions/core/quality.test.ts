@@ -18,6 +18,7 @@ const auto: AutoQuality = {
   estimate: { intercept: 90, flat: -100, detail: -5, flatVariance: 2 },
   logErrorPerQ: -0.03,
   slack: 0.004,
+  proxied: [],
   unmeasured: 75,
 };
 
@@ -58,6 +59,9 @@ describe('the quality scale', () => {
     expect(checkQuality({ scale: { ...scale, avif: [1, 2, 3] }, auto: { ...auto, maxEncodes: 4 } }, [])).toEqual([
       'quality.scale.avif needs one value per point',
       'quality.auto.maxEncodes must be 1, 2 or 3',
+    ]);
+    expect(checkQuality({ scale, auto: { ...auto, proxied: ['avif', 'jpg'] } }, [])).toEqual([
+      'quality.auto.proxied may hold only avif and webp (JPEG is the proxy)',
     ]);
   });
 });

@@ -18,6 +18,8 @@
  *      typical slope; with two on the same side of the target, along their secant; with one on each
  *      side, between them; after a miss, past the target. A try that reaches the target by less than
  *      `slack` ends the search.
+ *   For a format in `proxied` (AVIF), the same search runs first in JPEG, whose encode costs a tenth,
+ *   and the format's own search starts from the q JPEG needed (the lowest that passed, else the best).
  * The answer is the lowest tried q that reached the target, else the try with the highest SSIM. The
  * same image and variant give the same tries, so the same bytes (the encoders are deterministic).
  */
@@ -56,6 +58,12 @@ export interface AutoQuality {
   readonly logErrorPerQ: number;
   /** A try that reaches the target by less than this is kept without looking lower. */
   readonly slack: number;
+  /**
+   * Formats whose search runs first in JPEG (an encode an order of magnitude cheaper than AVIF's), then
+   * in the format itself from the q JPEG needed: on the scale the two need nearly the same q for
+   * the same image, closer than any first guess from the pixels.
+   */
+  readonly proxied: readonly LossyFormat[];
   /** The q of `q=auto` outputs the search does not measure: animations (PNG and GIF ignore q). */
   readonly unmeasured: number;
 }
@@ -91,6 +99,8 @@ export interface QualityOutcome {
   readonly quality: number;
   readonly encoderQuality: number;
   readonly encodes: number;
+  /** JPEG encodes that found the first q of a format in `auto.proxied` (0 for the others). */
+  readonly proxyEncodes: number;
   /** The target was reached (else the best encode is served). */
   readonly reached: boolean;
   /** The render budget ended the search early. */
@@ -206,6 +216,7 @@ export function checkQuality(settings: QualitySettings, qualities: readonly numb
   if (!(auto.min >= 1 && auto.min < auto.max && auto.max <= 100)) problems.push('quality.auto needs 1 <= min < max <= 100');
   if (!(Number.isInteger(auto.maxEncodes) && auto.maxEncodes >= 1 && auto.maxEncodes <= 3)) problems.push('quality.auto.maxEncodes must be 1, 2 or 3');
   if (!(auto.logErrorPerQ < 0)) problems.push('quality.auto.logErrorPerQ must be negative');
+  if (auto.proxied.some((f) => f === 'jpg' || !isLossy(f))) problems.push('quality.auto.proxied may hold only avif and webp (JPEG is the proxy)');
   return problems;
 }
 

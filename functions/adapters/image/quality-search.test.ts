@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import type { Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { images } from '../../../infra/distribution.ts';
 import type { Variant } from '../../core/grammar.ts';
@@ -93,6 +94,43 @@ describe('q=auto in the engine', () => {
     expect(found.outcome.budgetStopped).toBe(true);
     expect(found.outcome.reached).toBe(false);
     expect((await sharp(found.data).metadata()).format).toBe('webp');
+  });
+
+  it('finds the q of AVIF with JPEG first, flattened onto white, and keeps the budget across both', async () => {
+    const source = await readFile('fixtures/corpus/corn-emoji-alpha.png');
+    const { data, info } = await sharp(source).resize(160).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const pixels = { data, width: info.width, height: info.height, channels: 4 as const };
+    const proxied: string[] = [];
+    const proxy = (image: Sharp, quality: number) => {
+      proxied.push(`jpg ${quality}`);
+      return image.jpeg({ quality });
+    };
+    const encode = (image: Sharp, quality: number) => image.avif({ quality, effort: 2 });
+    const found = await searchQuality({ sharp, pixels, format: 'avif', settings, encode, proxy });
+    expect(found.outcome.proxyEncodes).toBe(proxied.length);
+    expect(found.outcome.proxyEncodes).toBeGreaterThanOrEqual(1);
+    expect(found.outcome.reached).toBe(true);
+    const served = await sharp(found.data).metadata();
+    expect([served.format, served.hasAlpha]).toEqual(['heif', true]);
+    const exact = ssimReference(lumaOfRaw(data, info.width, info.height, 4));
+    expect(exact.compare(await luma(found.data))).toBeGreaterThanOrEqual(settings.auto.target);
+    // WebP is not in auto.proxied: no JPEG encode.
+    const webp = await searchQuality({ sharp, pixels, format: 'webp', settings, encode: (image, quality) => image.webp({ quality }), proxy });
+    expect(webp.outcome.proxyEncodes).toBe(0);
+    // A budget spent by the first JPEG encode: one AVIF encode all the same (something is served), no more.
+    let clock = 0;
+    const stopped = await searchQuality({
+      sharp,
+      pixels,
+      format: 'avif',
+      settings: { ...settings, auto: { ...settings.auto, target: 0.99999 } },
+      encode,
+      proxy,
+      deadline: 15_000,
+      now: () => (clock += 10_000),
+    });
+    expect([stopped.outcome.proxyEncodes, stopped.outcome.encodes, stopped.outcome.budgetStopped]).toEqual([1, 1, true]);
+    expect((await sharp(stopped.data).metadata()).format).toBe('heif');
   });
 
   it('leaves PNG alone (one encode, no search) and needs the policy settings for a lossy format', async () => {
