@@ -141,6 +141,9 @@ async function printCalibration(): Promise<void> {
   // The curves take minutes to measure: kept in bench/tmp/ (ignored by git) for `--calibrate --again`.
   const saved = 'bench/tmp/quality-curves.json';
   const curves: Curve[] = process.argv.includes('--again') ? (JSON.parse(await readFile(saved, 'utf8')) as Curve[]) : await measureCurves(await loadCorpus());
+  if (curves.some((c) => c.texture === undefined)) {
+    throw new Error(`Expected curves with each image's texture in ${saved} but received older ones: run --calibrate without --again`);
+  }
   await mkdir('bench/tmp', { recursive: true });
   await writeFile(saved, JSON.stringify(curves));
   const scale = calibrateScale(curves);
