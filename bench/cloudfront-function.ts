@@ -92,6 +92,10 @@ const OWN_TIME_CASES: readonly { readonly name: string; readonly uri: string; re
   { name: 'worst: query of 1,300 %61=1 (a)', uri: '/photos/cat.jpg', query: '%61=1&'.repeat(1300) },
   { name: 'worst: path of 1,300 %C3%A9', uri: `/photos/${'%C3%A9'.repeat(1300)}.jpg` },
   { name: 'worst: path of 2,600 %FF', uri: `/photos/${'%FF'.repeat(2600)}.jpg` },
+  { name: 'worst: derived URI, 1,000-byte key', uri: `/_derived/photos/${'a'.repeat(1000)}.jpg/128x128-cover-q75.webp` },
+  { name: 'worst: derived URI, 8 KB of digits', uri: `/_derived/photos/cat.jpg/${'9'.repeat(8000)}x1-cover-q75.webp` },
+  // -enlarge on a size the enlarging preset (icon) reaches at no dpr: every dpr of that preset is tried.
+  { name: 'worst: derived URI, flag no preset grants', uri: '/_derived/photos/cat.jpg/1024x1024-contain-q75-enlarge.png' },
 ];
 
 const OWN_TIME_ROUNDS = Number(process.env['CFF_OWN_ROUNDS'] ?? 7);

@@ -13,10 +13,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Variant } from '../functions/core/grammar.ts';
 import { LOSSY_FORMATS, bestTry, encoderQuality, firstGuess, nextGuess } from '../functions/core/quality.ts';
-import type { LossyFormat, QualitySettings, QualityTry } from '../functions/core/quality.ts';
+import type { LossyFormat, QualitySettings, QualityTry, Texture } from '../functions/core/quality.ts';
 import { render } from '../functions/adapters/image/render.ts';
 import type { RenderOptions } from '../functions/adapters/image/render.ts';
-import { activity } from '../functions/adapters/image/quality-search.ts';
+import { texture } from '../functions/adapters/image/quality-search.ts';
 import { lumaOfRaw, ssimReference } from '../functions/adapters/image/quality-ssim.ts';
 import type { LumaPlane, SsimReference } from '../functions/adapters/image/quality-ssim.ts';
 import { images } from '../infra/distribution.ts';
@@ -53,21 +53,23 @@ async function luma(encoded: Buffer): Promise<LumaPlane> {
 }
 
 /** The exact resize of one image at one variant's size: the same render, written losslessly. */
-async function exact(body: Buffer, variant: Variant, options: RenderOptions): Promise<{ reference: SsimReference; activity: number }> {
+async function exact(body: Buffer, variant: Variant, options: RenderOptions): Promise<{ reference: SsimReference; texture: Texture }> {
   const png = await render(body, { ...variant, format: 'png', quality: 75 }, options);
   const plane = await luma(png.data);
-  return { reference: ssimReference(plane), activity: activity(plane) };
+  return { reference: ssimReference(plane), texture: texture(plane, FLAT_VARIANCE) };
 }
 
 const baseOptions: RenderOptions = { ...images.limits, ...(images.background ? { background: images.background } : {}) };
 
 /** Encoder qualities the calibration measures. */
 const GRID = [20, 30, 40, 50, 60, 65, 70, 75, 80, 85, 90, 95, 100] as const;
+/** The first guess's flat block, as the policy reads it (the fit below is for this threshold). */
+const FLAT_VARIANCE = images.quality?.auto.estimate.flatVariance ?? 2;
 
 interface Curve {
   readonly file: string;
   readonly width: number;
-  readonly activity: number;
+  readonly texture: Texture;
   /** Per format, SSIM and bytes at each GRID quality. */
   readonly ssim: Record<LossyFormat, number[]>;
   readonly bytes: Record<LossyFormat, number[]>;
@@ -78,7 +80,7 @@ async function measureCurves(corpus: readonly CorpusImage[]): Promise<Curve[]> {
   const curves: Curve[] = [];
   for (const image of corpus) {
     for (const width of WIDTHS) {
-      const { reference, activity: act } = await exact(image.body, widthVariant(width, 'png', 75), baseOptions);
+      const { reference, texture: tex } = await exact(image.body, widthVariant(width, 'png', 75), baseOptions);
       const ssim = { avif: [], webp: [], jpg: [] } as Record<LossyFormat, number[]>;
       const bytes = { avif: [], webp: [], jpg: [] } as Record<LossyFormat, number[]>;
       for (const format of LOSSY_FORMATS) {
@@ -88,7 +90,7 @@ async function measureCurves(corpus: readonly CorpusImage[]): Promise<Curve[]> {
           bytes[format].push(out.data.byteLength);
         }
       }
-      curves.push({ file: image.file, width, activity: act, ssim, bytes });
+      curves.push({ file: image.file, width, texture: tex, ssim, bytes });
       process.stdout.write(`  ${image.file} ${width}: jpg q75 ${ssim.jpg[7]?.toFixed(4)} webp ${ssim.webp[7]?.toFixed(4)} avif ${ssim.avif[7]?.toFixed(4)}\n`);
     }
   }
@@ -139,11 +141,14 @@ async function printCalibration(): Promise<void> {
   // The curves take minutes to measure: kept in bench/tmp/ (ignored by git) for `--calibrate --again`.
   const saved = 'bench/tmp/quality-curves.json';
   const curves: Curve[] = process.argv.includes('--again') ? (JSON.parse(await readFile(saved, 'utf8')) as Curve[]) : await measureCurves(await loadCorpus());
+  if (curves.some((c) => c.texture === undefined)) {
+    throw new Error(`Expected curves with each image's texture in ${saved} but received older ones: run --calibrate without --again`);
+  }
   await mkdir('bench/tmp', { recursive: true });
   await writeFile(saved, JSON.stringify(curves));
   const scale = calibrateScale(curves);
   console.log(JSON.stringify({ scale }));
-  // The first guess: per format, the policy q each image needs for a target, against ln(activity).
+  // The first guess: per format, the policy q each image needs for a target, against its texture.
   const policyQ = (format: LossyFormat, encoder: number) => {
     const values = scale[format];
     for (let i = 1; i < POINTS.length; i++) {
@@ -161,27 +166,39 @@ async function printCalibration(): Promise<void> {
   // The policy's own scale and search (as distribution.ts holds them now) on these curves.
   if (images.quality) for (const line of simulateSearch(curves, images.quality)) console.log(`the policy's q=auto search on these curves, ${line}`);
   for (const target of [0.9, 0.91, 0.92, 0.93, 0.94, 0.95]) {
-    const xs: number[] = [];
+    const xs: Texture[] = [];
     const ys: number[] = [];
     for (const c of curves) {
       for (const f of LOSSY_FORMATS) {
-        xs.push(Math.log(Math.max(0.05, c.activity)));
+        xs.push(c.texture);
         ys.push(policyQ(f, qualityFor(c.ssim[f], target)));
       }
     }
-    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-    const slope = xs.reduce((a, x, i) => a + (x - mx) * ((ys[i] as number) - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-    const residuals = ys.map((y, i) => y - (my + slope * ((xs[i] as number) - mx))).sort((a, b) => a - b);
+    const [intercept, flat, detail] = fitPlane(xs, ys);
+    const residuals = ys.map((y, i) => y - (intercept + flat * (xs[i] as Texture).flat + detail * (xs[i] as Texture).detail)).sort((a, b) => a - b);
     const q75 = residuals[Math.floor(residuals.length * 0.75)] as number;
     const ideal = LOSSY_FORMATS.map((f) => {
       const ratio = curves.map((c) => at(GRID, c.bytes[f], qualityFor(c.ssim[f], target)) / (c.bytes[f][7] as number));
       return `${f} ${round(median(ratio), 3)}`;
     });
     console.log(
-      `target ${target}: needed q = ${round(my - slope * mx, 1)} + ${round(slope, 2)} ln(activity), residual 75th percentile ${round(q75, 1)}; ideal median bytes vs fixed q75: ${ideal.join(', ')}`,
+      `target ${target}: needed q = ${round(intercept, 1)} + ${round(flat, 1)} flat + ${round(detail, 2)} detail, residual 75th percentile ${round(q75, 1)}; ideal median bytes vs fixed q75: ${ideal.join(', ')}`,
     );
   }
+}
+
+/** Least squares of y = a + b flat + c detail (the normal equations, solved by Cramer's rule). */
+function fitPlane(xs: readonly Texture[], ys: readonly number[]): [number, number, number] {
+  const rows = xs.map((x) => [1, x.flat, x.detail]);
+  const m = [0, 1, 2].map((i) => [0, 1, 2].map((j) => rows.reduce((s, r) => s + (r[i] as number) * (r[j] as number), 0)));
+  const v = [0, 1, 2].map((i) => rows.reduce((s, r, k) => s + (r[i] as number) * (ys[k] as number), 0));
+  const det = (a: number[][]) =>
+    a[0]![0]! * (a[1]![1]! * a[2]![2]! - a[1]![2]! * a[2]![1]!) -
+    a[0]![1]! * (a[1]![0]! * a[2]![2]! - a[1]![2]! * a[2]![0]!) +
+    a[0]![2]! * (a[1]![0]! * a[2]![1]! - a[1]![1]! * a[2]![0]!);
+  const d = det(m);
+  const solve = (col: number) => det(m.map((row, i) => row.map((x, j) => (j === col ? (v[i] as number) : x)))) / d;
+  return [solve(0), solve(1), solve(2)];
 }
 
 /**
@@ -196,12 +213,18 @@ function simulateSearch(curves: readonly Curve[], settings: QualitySettings): st
     const encodes = [0, 0, 0, 0];
     let below = 0;
     for (const c of curves) {
-      const tries: QualityTry[] = [];
-      let q: number | undefined = firstGuess(auto, c.activity);
-      while (q !== undefined) {
-        tries.push({ quality: q, ssim: at(GRID, c.ssim[format], encoderQuality(scale, format, q)) });
-        q = nextGuess(auto, tries);
-      }
+      const search = (searched: LossyFormat, first: number): QualityTry[] => {
+        const tries: QualityTry[] = [];
+        let q: number | undefined = first;
+        while (q !== undefined) {
+          tries.push({ quality: q, ssim: at(GRID, c.ssim[searched], encoderQuality(scale, searched, q)) });
+          q = nextGuess(auto, tries);
+        }
+        return tries;
+      };
+      // A proxied format starts where the JPEG search ended (its JPEG encodes are not counted).
+      const first = firstGuess(auto, c.texture);
+      const tries = search(format, auto.proxied.includes(format) ? bestTry(auto.target, search('jpg', first)).quality : first);
       const best = bestTry(auto.target, tries);
       if (best.ssim < auto.target) below++;
       ratios.push(at(GRID, c.bytes[format], encoderQuality(scale, format, best.quality)) / (c.bytes[format][7] as number));

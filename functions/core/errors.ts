@@ -56,7 +56,8 @@ export const EdgeError = function EdgeError(
   this.message = publicMessage;
   if (o.cause !== undefined) this.cause = o.cause;
   this.code = code;
-  this.status = o.status !== undefined ? o.status : ERROR_CODES[code][0];
+  // No status is 0: a missing one takes the code's.
+  this.status = o.status || ERROR_CODES[code][0];
   this.publicMessage = publicMessage;
   this.detail = o.detail;
   this.cacheSeconds = ERROR_CODES[code][1];

@@ -218,6 +218,52 @@ describe('derived URIs read back', () => {
     expect(status(() => parseDerivedUri('/_derived/photos/caf%c3%a9%20au%20lait.jpg/128x128-cover-q75.webp', policy))).toBe(400);
     expect(status(() => parseDerivedUri('/_derived/photos/a+b.jpg/128x128-cover-q75.webp', policy))).toBe(400);
   });
+  it('grants -enlarge and -copyright exactly where a preset makes that size at some dpr of 0.01 steps, small presets included', () => {
+    // Presets as narrow as 3 px (each dpr step moves them by less than a pixel) and as wide as 1200; every
+    // size they reach at any dpr, and its neighbours, is allowed, so only the grant decides.
+    const presets = { a: { width: 3, height: 2 }, b: { width: 33 }, c: { width: 64, height: 64 }, d: { width: 1200, height: 630 } };
+    const reached = (preset: { width: number; height?: number }, hundredths: number) =>
+      [Math.round(preset.width * (hundredths / 100)), preset.height === undefined ? undefined : Math.round(preset.height * (hundredths / 100))] as const;
+    const sizes = new Set<string>();
+    const widths = new Set<number>();
+    for (const preset of Object.values(presets)) {
+      for (let h = 100; h <= 300; h++) {
+        const [w, ht] = reached(preset, h);
+        for (const dw of [-1, 0, 1]) {
+          if (ht === undefined) widths.add(w + dw);
+          else for (const dh of [-1, 0, 1]) sizes.add(`${w + dw}x${ht + dh}`);
+        }
+      }
+    }
+    const flagged = {
+      ...policy,
+      maxDpr: 3,
+      sizes: [...sizes] as `${number}x${number}`[],
+      widths: [...widths],
+      presets: Object.fromEntries(Object.entries(presets).map(([name, p]) => [name, { ...p, fit: 'inside' as const, enlarge: true as const }])),
+    };
+    let granted = 0;
+    for (const [width, height] of [...flagged.sizes.map((s) => s.split('x').map(Number)), ...flagged.widths.map((w) => [w, undefined])] as [
+      number,
+      number | undefined,
+    ][]) {
+      const variant = resolveVariant({ width, height, fit: 'inside', quality: 75, format: 'webp', enlarge: true }, 1, flagged);
+      const expected = Object.values(presets).some((preset) => {
+        for (let h = 100; h <= 300; h++) {
+          const [w, ht] = reached(preset, h);
+          if (w === width && (ht ?? 0) === (height ?? 0)) return true;
+        }
+        return false;
+      });
+      const uri = derivedUri('photos/cat.jpg', variant);
+      expect(
+        status(() => parseDerivedUri(uri, flagged)),
+        uri,
+      ).toBe(expected ? undefined : 400);
+      if (expected) granted++;
+    }
+    expect(granted).toBeGreaterThan(100);
+  });
 });
 
 describe('properties', () => {

@@ -19,13 +19,11 @@ import { ANIMATED_FORMATS } from './policy.ts';
 function accepts(accept: string, mime: string): boolean {
   for (let at = accept.indexOf(mime); at !== -1; at = accept.indexOf(mime, at + 1)) {
     const end = accept.indexOf(',', at);
-    const pieces = accept.slice(accept.lastIndexOf(',', at) + 1, end === -1 ? accept.length : end).split(';');
-    if ((pieces[0] as string).trim() !== mime) continue;
-    const q = pieces
-      .slice(1)
-      .map((p) => p.trim())
-      .find((p) => p.startsWith('q='));
-    if (q === undefined || Number(q.slice(2)) > 0) return true;
+    const entry = accept.slice(accept.lastIndexOf(',', at) + 1, end === -1 ? accept.length : end);
+    if ((entry.split(';')[0] as string).trim() !== mime) continue;
+    // The first parameter named q (whitespace around it ignored, as Number ignores it around the value).
+    const q = /;\s*q=([^;]*)/.exec(entry);
+    if (!q || Number(q[1]) > 0) return true;
   }
   return false;
 }

@@ -15,16 +15,17 @@ const auto: AutoQuality = {
   min: 30,
   max: 100,
   maxEncodes: 3,
-  estimate: { intercept: 40, slope: 10 },
+  estimate: { intercept: 90, flat: -100, detail: -5, flatVariance: 2 },
   logErrorPerQ: -0.03,
   slack: 0.004,
+  proxied: [],
   unmeasured: 75,
 };
 
 /** A search against a known SSIM curve, as the engine runs it. */
 function search(curve: (q: number) => number): QualityTry[] {
   const tries: QualityTry[] = [];
-  let q: number | undefined = firstGuess(auto, 6);
+  let q: number | undefined = firstGuess(auto, { flat: 0.2, detail: 2 });
   while (q !== undefined) {
     tries.push({ quality: q, ssim: curve(q) });
     q = nextGuess(auto, tries);
@@ -59,14 +60,20 @@ describe('the quality scale', () => {
       'quality.scale.avif needs one value per point',
       'quality.auto.maxEncodes must be 1, 2 or 3',
     ]);
+    expect(checkQuality({ scale, auto: { ...auto, proxied: ['avif', 'jpg'] } }, [])).toEqual([
+      'quality.auto.proxied may hold only avif and webp (JPEG is the proxy)',
+    ]);
   });
 });
 
 describe('the q=auto search', () => {
-  it('guesses higher for busier images, within the bounds', () => {
-    expect(firstGuess(auto, 2)).toBeLessThan(firstGuess(auto, 20));
-    expect(firstGuess(auto, 0)).toBe(30);
-    expect(firstGuess(auto, 1e9)).toBe(100);
+  it('guesses lower for images of many flat blocks or much texture, within the bounds', () => {
+    expect(firstGuess(auto, { flat: 0.5, detail: 2 })).toBeLessThan(firstGuess(auto, { flat: 0.1, detail: 2 }));
+    expect(firstGuess(auto, { flat: 0.1, detail: 6 })).toBeLessThan(firstGuess(auto, { flat: 0.1, detail: 2 }));
+    expect(firstGuess(auto, { flat: 0.1, detail: 2 })).toBe(70);
+    expect(firstGuess(auto, { flat: 1, detail: 8 })).toBe(30);
+    expect(firstGuess({ ...auto, estimate: { ...auto.estimate, intercept: 200 } }, { flat: 0, detail: 0 })).toBe(100);
+    expect(firstGuess(auto, { flat: Number.NaN, detail: 0 })).toBe(100);
   });
 
   it('keeps a first try that reaches the target by less than the slack', () => {

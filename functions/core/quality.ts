@@ -10,13 +10,16 @@
  *
  * `q=auto`. The lowest q on that scale whose output reaches the target SSIM (luma, against the exact
  * resize of the same pixels), found in at most `maxEncodes` encodes:
- *   1. a first guess from the image itself: the mean luma step between neighbouring pixels of the
- *      resized image ("activity": flat images need little, busy ones more), through a line fitted on
- *      the corpus (`estimate`);
+ *   1. a first guess from the image itself, from its 8x8 blocks of luma (`Texture`): the share of
+ *      flat blocks (where any encoder error shows, yet which cost an encoder almost nothing, so an
+ *      image of many needs a low q) and the median block's variance (texture masks an encoder's
+ *      error under SSIM), through a plane fitted on the corpus (`estimate`);
  *   2. then steps in `ln(1 - SSIM)`, which is close to linear in q: with one try, along the corpus's
  *      typical slope; with two on the same side of the target, along their secant; with one on each
  *      side, between them; after a miss, past the target. A try that reaches the target by less than
  *      `slack` ends the search.
+ *   For a format in `proxied` (AVIF), the same search runs first in JPEG, whose encode costs a tenth,
+ *   and the format's own search starts from the q JPEG needed (the lowest that passed, else the best).
  * The answer is the lowest tried q that reached the target, else the try with the highest SSIM. The
  * same image and variant give the same tries, so the same bytes (the encoders are deterministic).
  */
@@ -46,12 +49,21 @@ export interface AutoQuality {
   readonly max: number;
   /** Encodes one search may spend. */
   readonly maxEncodes: number;
-  /** First guess: q = intercept + slope * ln(activity), activity the mean luma step (0-255). */
-  readonly estimate: { readonly intercept: number; readonly slope: number };
+  /**
+   * First guess: q = intercept + flat * (share of flat blocks) + detail * ln(1 + median block
+   * variance), a block flat when its luma variance is under `flatVariance`.
+   */
+  readonly estimate: { readonly intercept: number; readonly flat: number; readonly detail: number; readonly flatVariance: number };
   /** The typical d ln(1 - SSIM) / dq on the corpus (negative): the step when one try is known. */
   readonly logErrorPerQ: number;
   /** A try that reaches the target by less than this is kept without looking lower. */
   readonly slack: number;
+  /**
+   * Formats whose search runs first in JPEG (an encode an order of magnitude cheaper than AVIF's), then
+   * in the format itself from the q JPEG needed: on the scale the two need nearly the same q for
+   * the same image, closer than any first guess from the pixels.
+   */
+  readonly proxied: readonly LossyFormat[];
   /** The q of `q=auto` outputs the search does not measure: animations (PNG and GIF ignore q). */
   readonly unmeasured: number;
 }
@@ -87,6 +99,8 @@ export interface QualityOutcome {
   readonly quality: number;
   readonly encoderQuality: number;
   readonly encodes: number;
+  /** JPEG encodes that found the first q of a format in `auto.proxied` (0 for the others). */
+  readonly proxyEncodes: number;
   /** The target was reached (else the best encode is served). */
   readonly reached: boolean;
   /** The render budget ended the search early. */
@@ -113,10 +127,19 @@ const OVERSHOOT = 1.5;
 /** ln(1 - SSIM), kept finite for a perfect match. */
 const logError = (ssim: number): number => Math.log(Math.max(1e-6, 1 - ssim));
 
-/** The first q to try, from the resized image's activity (mean luma step between neighbours). */
-export function firstGuess(auto: AutoQuality, activity: number): number {
-  const q = auto.estimate.intercept + auto.estimate.slope * Math.log(Math.max(0.05, activity));
-  return clamp(Math.round(q), auto.min, auto.max);
+/** What the first guess reads from the resized image's 8x8 blocks of luma. */
+export interface Texture {
+  /** Share of blocks whose luma variance is under `estimate.flatVariance`, 0 to 1. */
+  readonly flat: number;
+  /** ln(1 + the median block's luma variance). */
+  readonly detail: number;
+}
+
+/** The first q to try, from the resized image's texture. */
+export function firstGuess(auto: AutoQuality, texture: Texture): number {
+  const { intercept, flat, detail } = auto.estimate;
+  const q = intercept + flat * texture.flat + detail * texture.detail;
+  return clamp(Math.round(Number.isFinite(q) ? q : auto.max), auto.min, auto.max);
 }
 
 /**
@@ -193,6 +216,7 @@ export function checkQuality(settings: QualitySettings, qualities: readonly numb
   if (!(auto.min >= 1 && auto.min < auto.max && auto.max <= 100)) problems.push('quality.auto needs 1 <= min < max <= 100');
   if (!(Number.isInteger(auto.maxEncodes) && auto.maxEncodes >= 1 && auto.maxEncodes <= 3)) problems.push('quality.auto.maxEncodes must be 1, 2 or 3');
   if (!(auto.logErrorPerQ < 0)) problems.push('quality.auto.logErrorPerQ must be negative');
+  if (auto.proxied.some((f) => f === 'jpg' || !isLossy(f))) problems.push('quality.auto.proxied may hold only avif and webp (JPEG is the proxy)');
   return problems;
 }
 

@@ -8,7 +8,7 @@
  * was tested, whatever SDK the runtime happens to carry.
  */
 import { build } from 'esbuild';
-import type { Metafile, Plugin } from 'esbuild';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -94,10 +94,9 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
   await rm(options.outDir, { recursive: true, force: true });
   await mkdir(options.outDir, { recursive: true });
   const file = path.join(options.outDir, 'index.js');
-  const result = await build({
+  // One build for the handler and each worker beside it: CommonJS for node22, natives external.
+  const common = {
     absWorkingDir: root,
-    entryPoints: [entry],
-    outfile: file,
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -113,8 +112,8 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     legalComments: 'none',
     metafile: true,
     logLevel: 'silent',
-    plugins: [bakedConfig(options.overrides)],
-  });
+  } satisfies BuildOptions;
+  const result = await build({ ...common, entryPoints: [entry], outfile: file, plugins: [bakedConfig(options.overrides)] });
   const output = Object.values(result.metafile.outputs)[0] as Metafile['outputs'][string];
   const inputs = Object.entries(output.inputs)
     .map(([input, info]) => ({ path: input, bytes: info.bytesInOutput }))
@@ -122,23 +121,7 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
   const workers = WORKERS[options.fn] ?? [];
   const imported = [...output.imports];
   for (const worker of workers) {
-    const built = await build({
-      absWorkingDir: root,
-      entryPoints: [path.join(root, worker.entry)],
-      outfile: path.join(options.outDir, worker.file),
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      external: [...NATIVE_EXTERNALS],
-      mainFields: ['module', 'main'],
-      minifySyntax: options.minify ?? true,
-      minifyWhitespace: options.minify ?? true,
-      minifyIdentifiers: false,
-      legalComments: 'none',
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const built = await build({ ...common, entryPoints: [path.join(root, worker.entry)], outfile: path.join(options.outDir, worker.file) });
     for (const out of Object.values(built.metafile.outputs)) imported.push(...out.imports);
   }
   // sharp is installed beside the bundle when index.js or one of its workers imports it.

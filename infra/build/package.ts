@@ -144,13 +144,8 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
         handler: EDGE_HANDLER,
         memoryMb: data.memoryMb,
         timeoutSeconds: data.timeoutSeconds,
-        zip: zipName,
-        zipBytes: zip.byteLength,
+        ...zipFields(zipName, zip, bundle, nodeModules),
         zipLimitBytes: limitsOf(spec, fn).zipBytes,
-        sha256: createHash('sha256').update(zip).digest('hex'),
-        codeSha256: createHash('sha256').update(zip).digest('base64'),
-        bundleBytes: bundle.bytes,
-        nodeModules,
         iam: { trust: trustFile, permissions: permissionsFile },
       });
     }
@@ -176,18 +171,8 @@ export async function packageFunctions(options: PackageOptions): Promise<Manifes
         events: [...data.s3Events],
         regions: bucketRegions(spec),
         environment: ['DISTRIBUTION_ID'],
-        runtime: REGIONAL_RUNTIME,
-        architecture: REGIONAL_ARCHITECTURE,
-        handler: REGIONAL_HANDLER,
-        memoryMb: data.memoryMb,
-        timeoutSeconds: data.timeoutSeconds,
-        zip: zipName,
-        zipBytes: zip.byteLength,
-        zipLimitBytes: REGIONAL_LIMITS.zipBytes,
-        sha256: createHash('sha256').update(zip).digest('hex'),
-        codeSha256: createHash('sha256').update(zip).digest('base64'),
-        bundleBytes: bundle.bytes,
-        nodeModules,
+        ...regionalRuntime(data),
+        ...zipFields(zipName, zip, bundle, nodeModules),
         iam: { trust: regionalTrustFile, permissions: permissionsFile },
       });
     }
@@ -258,19 +243,33 @@ async function packageUploadGrant(
     lambdaName,
     region,
     environment: ['UPLOAD_GRANT_KEY'],
+    ...regionalRuntime(data),
+    ...zipFields(zipName, zip, bundle, nodeModules),
+    iam: { trust: trustFile, permissions: permissionsFile },
+  };
+}
+
+/** A zip's fields in the manifest: its name, size, hashes (hex, and base64 as Lambda's CodeSha256), bundle and packages. */
+function zipFields(zipName: string, zip: Uint8Array, bundle: BundleResult, nodeModules: string[]) {
+  return {
+    zip: zipName,
+    zipBytes: zip.byteLength,
+    sha256: createHash('sha256').update(zip).digest('hex'),
+    codeSha256: createHash('sha256').update(zip).digest('base64'),
+    bundleBytes: bundle.bytes,
+    nodeModules,
+  };
+}
+
+/** What every regional function (not Lambda@Edge) runs on, with its own memory and timeout. */
+function regionalRuntime(data: { readonly memoryMb: number; readonly timeoutSeconds: number }) {
+  return {
     runtime: REGIONAL_RUNTIME,
     architecture: REGIONAL_ARCHITECTURE,
     handler: REGIONAL_HANDLER,
     memoryMb: data.memoryMb,
     timeoutSeconds: data.timeoutSeconds,
-    zip: zipName,
-    zipBytes: zip.byteLength,
     zipLimitBytes: REGIONAL_LIMITS.zipBytes,
-    sha256: createHash('sha256').update(zip).digest('hex'),
-    codeSha256: createHash('sha256').update(zip).digest('base64'),
-    bundleBytes: bundle.bytes,
-    nodeModules,
-    iam: { trust: trustFile, permissions: permissionsFile },
   };
 }
 

@@ -7,8 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
+import type { CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
+import { missEvent } from '../support/resize.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderMakingMezzanine } from '../../functions/adapters/image/mezzanine.ts';
 import { render } from '../../functions/adapters/image/render.ts';
@@ -80,29 +81,7 @@ function variant(path: string, query: string): Variant {
 /** One origin-response 404 for the variant, as CloudFront sends it; returns the image and the log line. */
 async function miss(key: string, v: Variant): Promise<{ image: Buffer; line: LogLine }> {
   logs = [];
-  const event: CloudFrontResponseEvent = {
-    Records: [
-      {
-        cf: {
-          config: {
-            distributionDomainName: 'd111111abcdef8.cloudfront.net',
-            distributionId: 'EDFDVBD6EXAMPLE',
-            eventType: 'origin-response',
-            requestId: 'test',
-          },
-          request: {
-            clientIp: '203.0.113.7',
-            method: 'GET',
-            uri: derivedUri(key, v),
-            querystring: '',
-            headers: {},
-            origin: { s3: { domainName: DOMAIN, region: 'us-east-1', path: '', authMethod: 'origin-access-identity', customHeaders: {} } },
-          },
-          response: { status: '404', statusDescription: 'Not Found', headers: {} },
-        },
-      },
-    ],
-  };
+  const event = missEvent(derivedUri(key, v), DOMAIN);
   const result = (await handler(event)) as CloudFrontResultResponse;
   expect(result.status, JSON.stringify(logs)).toBe('200');
   return { image: Buffer.from(result.body!, 'base64'), line: logs.find((l) => l.fn === 'image-resize')! };

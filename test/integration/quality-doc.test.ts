@@ -11,5 +11,12 @@ describe('docs/quality.md', () => {
     expect(page).toContain(scaleTable(settings.scale));
     expect(page).toContain(`target SSIM **${settings.auto.target}**`);
     for (const q of images.qualities) expect(settings.scale.points).toContain(q);
+    const { estimate, slack, proxied } = settings.auto;
+    const term = (v: number, name: string) => `${v < 0 ? '-' : '+'} ${Math.abs(v)} ${name}`;
+    expect(page).toContain(`\`q = ${estimate.intercept} ${term(estimate.flat, 'flat')} ${term(estimate.detail, 'detail')}\``);
+    expect(page).toContain(`variance under ${estimate.flatVariance}`);
+    expect(page).toContain(`\`slack\` (${slack})`);
+    expect(proxied).toEqual(['avif']);
+    expect(page).toContain('AVIF (`auto.proxied`)');
   });
 });

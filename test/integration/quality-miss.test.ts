@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
+import type { CloudFrontResultResponse } from 'aws-lambda';
+import { missEvent } from '../support/resize.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { render } from '../../functions/adapters/image/render.ts';
 import { s3Store } from '../../functions/adapters/s3/store.ts';
@@ -35,24 +36,7 @@ const handler = createHandler(config, { store: s3Store(() => s3.client), render,
 
 async function miss(v: Variant): Promise<{ result: CloudFrontResultResponse; line: LogLine }> {
   logs = [];
-  const event: CloudFrontResponseEvent = {
-    Records: [
-      {
-        cf: {
-          config: { distributionDomainName: 'd111111abcdef8.cloudfront.net', distributionId: 'EDFDVBD6EXAMPLE', eventType: 'origin-response', requestId: 'q' },
-          request: {
-            clientIp: '203.0.113.7',
-            method: 'GET',
-            uri: derivedUri(KEY, v),
-            querystring: '',
-            headers: {},
-            origin: { s3: { domainName: DOMAIN, region: 'us-east-1', path: '', authMethod: 'origin-access-identity', customHeaders: {} } },
-          },
-          response: { status: '404', statusDescription: 'Not Found', headers: {} },
-        },
-      },
-    ],
-  };
+  const event = missEvent(derivedUri(KEY, v), DOMAIN);
   const result = (await handler(event)) as CloudFrontResultResponse;
   expect(result.status, JSON.stringify(logs)).toBe('200');
   return { result, line: logs.find((l) => l.fn === 'image-resize')! };

@@ -5,12 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import type { Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { images } from '../../../infra/distribution.ts';
 import type { Variant } from '../../core/grammar.ts';
 import { render } from './render.ts';
 import type { RenderOptions } from './render.ts';
-import { searchQuality } from './quality-search.ts';
+import { searchQuality, texture } from './quality-search.ts';
 import { lumaOfRaw, ssimReference } from './quality-ssim.ts';
 
 const settings = images.quality!;
@@ -95,6 +96,43 @@ describe('q=auto in the engine', () => {
     expect((await sharp(found.data).metadata()).format).toBe('webp');
   });
 
+  it('finds the q of AVIF with JPEG first, flattened onto white, and keeps the budget across both', async () => {
+    const source = await readFile('fixtures/corpus/corn-emoji-alpha.png');
+    const { data, info } = await sharp(source).resize(160).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const pixels = { data, width: info.width, height: info.height, channels: 4 as const };
+    const proxied: string[] = [];
+    const proxy = (image: Sharp, quality: number) => {
+      proxied.push(`jpg ${quality}`);
+      return image.jpeg({ quality });
+    };
+    const encode = (image: Sharp, quality: number) => image.avif({ quality, effort: 2 });
+    const found = await searchQuality({ sharp, pixels, format: 'avif', settings, encode, proxy });
+    expect(found.outcome.proxyEncodes).toBe(proxied.length);
+    expect(found.outcome.proxyEncodes).toBeGreaterThanOrEqual(1);
+    expect(found.outcome.reached).toBe(true);
+    const served = await sharp(found.data).metadata();
+    expect([served.format, served.hasAlpha]).toEqual(['heif', true]);
+    const exact = ssimReference(lumaOfRaw(data, info.width, info.height, 4));
+    expect(exact.compare(await luma(found.data))).toBeGreaterThanOrEqual(settings.auto.target);
+    // WebP is not in auto.proxied: no JPEG encode.
+    const webp = await searchQuality({ sharp, pixels, format: 'webp', settings, encode: (image, quality) => image.webp({ quality }), proxy });
+    expect(webp.outcome.proxyEncodes).toBe(0);
+    // A budget spent by the first JPEG encode: one AVIF encode all the same (something is served), no more.
+    let clock = 0;
+    const stopped = await searchQuality({
+      sharp,
+      pixels,
+      format: 'avif',
+      settings: { ...settings, auto: { ...settings.auto, target: 0.99999 } },
+      encode,
+      proxy,
+      deadline: 15_000,
+      now: () => (clock += 10_000),
+    });
+    expect([stopped.outcome.proxyEncodes, stopped.outcome.encodes, stopped.outcome.budgetStopped]).toEqual([1, 1, true]);
+    expect((await sharp(stopped.data).metadata()).format).toBe('heif');
+  });
+
   it('leaves PNG alone (one encode, no search) and needs the policy settings for a lossy format', async () => {
     const source = await readFile('fixtures/corpus/corn-emoji-alpha.png');
     const png = await render(source, variant('png', 'auto', 160), options);
@@ -102,5 +140,37 @@ describe('q=auto in the engine', () => {
     expect((await sharp(png.data).metadata()).format).toBe('png');
     const { quality: _none, ...withoutSettings } = options;
     await expect(render(source, variant('webp', 'auto', 160), withoutSettings)).rejects.toMatchObject({ detail: expect.stringMatching(/images\.quality/) });
+  });
+});
+
+describe("the first guess's texture", () => {
+  const plane = (width: number, height: number, at: (x: number, y: number) => number) => {
+    const data = new Uint8Array(width * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = at(x, y);
+    return { width, height, data };
+  };
+
+  it('counts the flat 8x8 blocks and takes the median block variance', () => {
+    // Left half flat grey, right half a checkerboard of 0 and 255 (variance 127.5^2 in every block).
+    const half = texture(
+      plane(32, 16, (x, y) => (x < 16 ? 128 : (x + y) % 2 === 0 ? 0 : 255)),
+      2,
+    );
+    expect(half.flat).toBe(0.5);
+    expect(half.detail).toBeCloseTo(Math.log(1 + 127.5 ** 2 / 2), 6);
+    const flat = texture(
+      plane(16, 16, () => 40),
+      2,
+    );
+    expect(flat).toEqual({ flat: 1, detail: 0 });
+  });
+
+  it('reads an image under 8 px on a side as whole blocks of its short side', () => {
+    const tiny = texture(
+      plane(6, 3, (x) => x * 10),
+      2,
+    );
+    expect(tiny.flat).toBe(0);
+    expect(tiny.detail).toBeCloseTo(Math.log(1 + 100 * (2 / 3)), 6);
   });
 });

@@ -208,7 +208,8 @@ export async function encodeVariant(input: Sharp, header: SourceHeader, plan: Re
     if (variant.quality === 'auto' && options.quality !== undefined && isLossy(variant.format) && !animated) {
       const keep = variant.keepCopyright && header.copyright ? { IFD0: { Copyright: header.copyright } } : undefined;
       const encode = (pixels: Sharp, quality: number) => ENCODERS[variant.format](keep ? pixels.withExif(keep) : pixels, quality, false);
-      return await renderSearched({ sharp: await loadEngine(), image, format: variant.format, settings: options.quality, encode, started, options });
+      const proxy = (pixels: Sharp, quality: number) => ENCODERS.jpg(pixels, quality, false);
+      return await renderSearched({ sharp: await loadEngine(), image, format: variant.format, settings: options.quality, encode, proxy, started, options });
     }
     const quality = fixedEncoderQuality(options.quality, variant.format, variant.quality);
     const { data, info } = await ENCODERS[variant.format](image, quality, animated).toBuffer({ resolveWithObject: true });
