@@ -17,9 +17,15 @@
  *   at least `minEdge`, 1,400 px): the largest sizes sharp makes from a libjpeg decode at 1/2, 1/4
  *   or 1/8 (it decodes an exact 1/k at 1/(k/2), then resamples), so the decode that makes it is the
  *   one the direct path does for the large variants; for PNG and TIFF, the long edge `pngEdge`
- *   (2,048 px).
+ *   (2,048 px). Not smaller: a 40 MP JPEG's 1/9 (811 px, from the 1/8 decode) would serve the
+ *   variants up to 540 px at about 0.3 of the direct CPU time, its making miss (640 px) at 1.12x,
+ *   but what it serves departs from the exact rendering more than the quality guard allows (SSIM
+ *   0.9898 at 160 px, 0.9874 at 480 px; test/integration/mezzanine.test.ts): the 1/8 DCT-domain
+ *   decode and a second resample compound.
  * - Its format: baseline JPEG q95, 4:4:4 chroma, no metadata (orientation applied, sRGB), so a
- *   later decode can itself shrink on load (1/2 .. 1/8) for small variants.
+ *   later decode can itself shrink on load (1/2 .. 1/8) for small variants. Standard Huffman tables
+ *   (no optimised coding): measured on a 2,048 px mezzanine, 12 ms of CPU against 36-49 ms with
+ *   optimised tables, for 2% more bytes and the same pixels.
  * - Which variants it serves: those that need at most 1/`detailMargin` (1/1.5) of its pixels across,
  *   so every output pixel still comes from at least 1.5 mezzanine pixels in each direction and the
  *   q95 blocks are averaged away (measured: serving near 1:1 from it costs SSIM 0.98 on luminance;
@@ -27,11 +33,13 @@
  *   keeps the EXIF copyright (the mezzanine has none) or crops by entropy/attention (the choice of
  *   crop depends on fine detail): those read the original.
  * - When it is made: on the first miss (of an original that qualifies) for a variant the mezzanine
- *   cannot serve, i.e. one of the largest: that miss decodes the original at a large scale and
- *   encodes a large output anyway, and making the mezzanine adds one decode at its scale and one
- *   q95 encode of ~3 MP. Made on the first miss of a small variant instead, it cost 1.5-3.4x that
- *   miss's CPU (measured: 12 MP PNG > 160 px WebP 2.7x, 40 MP JPEG > 960 px 1.5x); on the miss of
- *   a large one the share is smallest. Until then misses read the original, as without one.
+ *   cannot serve, i.e. one of the largest: that miss decodes the original at the mezzanine's scale
+ *   or finer and encodes a large output anyway, and making the mezzanine adds one encode of its
+ *   pixels (1.6-3 MP). Made on the first miss of a small variant instead, it cost 1.5-3.4x that
+ *   miss's CPU (measured: 12 MP PNG > 160 px WebP 2.7x, 40 MP JPEG > 960 px 1.5x; even a 1/9
+ *   mezzanine, decoded at the 1/8 the 160 px miss decodes at anyway, cost that miss 1.13x for the
+ *   render alone, 1.16x with its S3 write); on the miss of a large one the share is smallest.
+ *   Until then misses read the original, as without one.
  * - Binding to the original: its `original-etag` metadata. A miss fetches the mezzanine and the
  *   original in parallel (no serial round trip); the mezzanine is used only if its recorded ETag is
  *   the original's ETag of that same GetObject, and the original's body is then never read. A stale
