@@ -83,7 +83,7 @@ export const images: ImagePolicy = {
   // PNG/TIFF originals from a 3,200 px long edge, JPEG from 6,000 px, get one q95 JPEG intermediate
   // under `_derived/<key>/_source`; measured by bench/responsive-set.ts, reasons in
   // functions/core/mezzanine.ts.
-  mezzanine: { minSourceEdge: 3200, minJpegEdge: 6000, minEdge: 1400, pngEdge: 2048, detailMargin: 1.5, quality: 95 },
+  mezzanine: { minSourceEdge: 3200, minJpegEdge: 6000, minEdge: 800, pngEdge: 2048, detailMargin: 1.5, quality: 95 },
   // Measured by bench/image-engine.ts; the reasons are in functions/adapters/image/render.ts.
   limits: {
     // One frame: a 200 MP phone JPEG (16320x12240) resizes in ~0.7 s and ~40 MB thanks to

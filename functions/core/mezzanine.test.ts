@@ -4,7 +4,7 @@ import type { Variant } from './grammar.ts';
 import type { ImagePolicy } from './policy.ts';
 import { isCurrent, makesMezzanine, mezzanineKey, mezzanineMetadata, mezzanineServes, planMezzanine, readMezzanineMetadata } from './mezzanine.ts';
 
-const settings = { minSourceEdge: 3200, minJpegEdge: 6000, minEdge: 1400, pngEdge: 2048, detailMargin: 1.5, quality: 95 };
+const settings = { minSourceEdge: 3200, minJpegEdge: 6000, minEdge: 800, pngEdge: 2048, detailMargin: 1.5, quality: 95 };
 const images: ImagePolicy = {
   sizes: ['128x128', '1024x1024', '192x192', '256x256'],
   widths: [160, 320, 480, 640, 960, 1280, 1920],
@@ -27,9 +27,10 @@ const jpeg40 = { format: 'jpeg', width: 7304, height: 5478, frames: 1, hasAlpha:
 describe('planMezzanine', () => {
   it('a JPEG from minJpegEdge gets 1/(k+1) for the largest libjpeg scale 1/k that keeps the long edge >= minEdge', () => {
     expect(planMezzanine(jpeg12, settings)).toBeUndefined();
-    expect(planMezzanine(jpeg40, settings)).toEqual({ width: 1460, height: 1095, shrink: 4 });
+    expect(planMezzanine(jpeg40, settings)).toEqual({ width: 811, height: 608, shrink: 8 });
     expect(planMezzanine({ ...jpeg12, width: 16320, height: 12240 }, settings)).toEqual({ width: 1813, height: 1360, shrink: 8 });
-    expect(planMezzanine({ ...jpeg12, width: 4000, height: 6000 }, settings)).toEqual({ width: 1333, height: 2000, shrink: 2 });
+    expect(planMezzanine({ ...jpeg12, width: 4000, height: 6000 }, settings)).toEqual({ width: 800, height: 1200, shrink: 4 });
+    expect(planMezzanine({ ...jpeg12, width: 4000, height: 6000 }, { ...settings, minEdge: 1400 })).toEqual({ width: 1333, height: 2000, shrink: 2 });
   });
   it('PNG and TIFF get the fixed long edge; small, animated, alpha and other formats get none', () => {
     expect(planMezzanine({ ...jpeg12, format: 'png' }, settings)).toEqual({ width: 2048, height: 1536, shrink: 1 });
@@ -61,8 +62,12 @@ describe('mezzanineServes', () => {
 
 describe('makesMezzanine', () => {
   it('the first miss for a variant it cannot serve makes it; misses it would serve do not', () => {
-    expect(makesMezzanine(jpeg40, v('/x.jpg', 'w=960'), settings)).toBeUndefined();
-    expect(makesMezzanine(jpeg40, v('/x.jpg', 'w=1280'), settings)).toEqual({ width: 1460, height: 1095, shrink: 4 });
+    // 811 px wide, it serves up to 540 px; 640 px is too large but decodes at 1/8 (below 1/8 of 7,304 px).
+    expect(makesMezzanine(jpeg40, v('/x.jpg', 'w=480'), settings)).toBeUndefined();
+    expect(makesMezzanine(jpeg40, v('/x.jpg', 'w=640'), settings)).toBeUndefined();
+    expect(makesMezzanine(jpeg40, v('/x.jpg', 'w=960'), settings)).toEqual({ width: 811, height: 608, shrink: 8 });
+    // At 1/5 every variant too large for it decodes at 1/4 or finer.
+    expect(makesMezzanine({ ...jpeg40, width: 4000, height: 6000 }, v('/x.jpg', 'w=640'), settings)).toEqual({ width: 800, height: 1200, shrink: 4 });
     expect(makesMezzanine(jpeg40, v('/icon/x.jpg'), settings)).toBeUndefined();
     const png = { ...jpeg12, format: 'png' };
     expect(makesMezzanine(png, v('/x.jpg', 'w=1280'), settings)).toBeUndefined();

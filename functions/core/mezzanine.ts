@@ -14,12 +14,17 @@
  *   TIFF decode whole on every miss. Not animations, SVG (vector), AVIF/GIF/WebP sources, nor
  *   sources with alpha (a JPEG mezzanine has none).
  * - Its size: for a JPEG, 1/3, 1/5 or 1/9 of the original (the smallest of those whose long edge is
- *   at least `minEdge`, 1,400 px): the largest sizes sharp makes from a libjpeg decode at 1/2, 1/4
- *   or 1/8 (it decodes an exact 1/k at 1/(k/2), then resamples), so the decode that makes it is the
- *   one the direct path does for the large variants; for PNG and TIFF, the long edge `pngEdge`
- *   (2,048 px).
+ *   at least `minEdge`, 800 px): the largest sizes sharp makes from a libjpeg decode at 1/2, 1/4
+ *   or 1/8 (it decodes an exact 1/k at 1/(k/2), then resamples), so a miss it serves decodes a
+ *   ninth to a third of the original's edge; for PNG and TIFF, the long edge `pngEdge` (2,048 px).
+ *   A 40 MP JPEG's is 1/9 (811 px): it serves the variants up to 540 px at a median 0.37 of the
+ *   direct CPU time (at 1/5, 1,460 px, it served up to 960 px at a median 0.45-0.53, and saved
+ *   more CPU over the whole set: the larger variants cost mostly their encode, which the mezzanine
+ *   does not save).
  * - Its format: baseline JPEG q95, 4:4:4 chroma, no metadata (orientation applied, sRGB), so a
- *   later decode can itself shrink on load (1/2 .. 1/8) for small variants.
+ *   later decode can itself shrink on load (1/2 .. 1/8) for small variants. Standard Huffman tables
+ *   (no optimised coding): measured on a 2,048 px mezzanine, 12 ms of CPU against 36-49 ms with
+ *   optimised tables, for 2% more bytes and the same pixels.
  * - Which variants it serves: those that need at most 1/`detailMargin` (1/1.5) of its pixels across,
  *   so every output pixel still comes from at least 1.5 mezzanine pixels in each direction and the
  *   q95 blocks are averaged away (measured: serving near 1:1 from it costs SSIM 0.98 on luminance;
@@ -27,11 +32,16 @@
  *   keeps the EXIF copyright (the mezzanine has none) or crops by entropy/attention (the choice of
  *   crop depends on fine detail): those read the original.
  * - When it is made: on the first miss (of an original that qualifies) for a variant the mezzanine
- *   cannot serve, i.e. one of the largest: that miss decodes the original at a large scale and
- *   encodes a large output anyway, and making the mezzanine adds one decode at its scale and one
- *   q95 encode of ~3 MP. Made on the first miss of a small variant instead, it cost 1.5-3.4x that
- *   miss's CPU (measured: 12 MP PNG > 160 px WebP 2.7x, 40 MP JPEG > 960 px 1.5x); on the miss of
- *   a large one the share is smallest. Until then misses read the original, as without one.
+ *   cannot serve, i.e. one of the largest: that miss decodes the original at the mezzanine's scale
+ *   or finer and encodes a large output anyway, and making the mezzanine adds one encode of its
+ *   pixels (0.5-3 MP). Made on the first miss of a small variant instead, it cost 1.13-3.4x that
+ *   miss's CPU (measured: 12 MP PNG > 160 px WebP 2.7x, 40 MP JPEG > 960 px 1.5x with a 1/5
+ *   mezzanine; 1/9 > 160 px 1.13x for the render alone, 1.16x with its S3 write); on the miss of a
+ *   large one the share is smallest. For a JPEG, never a miss whose direct path decodes at 1/8:
+ *   that scale keeps only each 8x8 block's mean, and a mezzanine made from it failed the quality
+ *   guard (SSIM 0.9898 against the exact rendering at 160 px, 0.9874 at 480 px), where one made
+ *   from the 1/4 decode of a larger variant passes (0.991, 0.992). Until then misses read the
+ *   original, as without one.
  * - Binding to the original: its `original-etag` metadata. A miss fetches the mezzanine and the
  *   original in parallel (no serial round trip); the mezzanine is used only if its recorded ETag is
  *   the original's ETag of that same GetObject, and the original's body is then never read. A stale
@@ -139,8 +149,11 @@ export function makesMezzanine(original: OriginalShape, variant: Variant, settin
   const plan = planMezzanine(original, settings);
   if (!plan) return undefined;
   // Too large for it, not merely excluded by a flag (an enlarged icon is a small, cheap miss).
+  const scale = neededScale(original, variant);
   const mezzanineScale = Math.min(plan.width / original.width, plan.height / original.height);
-  return neededScale(original, variant) * settings.detailMargin > mezzanineScale ? plan : undefined;
+  if (scale * settings.detailMargin <= mezzanineScale) return undefined;
+  // A JPEG: not from the 1/8 decode (sharp decodes at 1/8 only when it shrinks by more than 8).
+  return original.format === 'jpeg' && scale < 1 / 8 ? undefined : plan;
 }
 
 /** S3 user metadata of a mezzanine (lower-case names, string values, as S3 returns them). */
