@@ -187,9 +187,9 @@ describe('the mezzanine through a render process: one job, both images', () => {
       );
       expect([made.image.width, made.image.height, made.image.contentType]).toEqual([1920, 1440, 'image/webp']);
       expect(Buffer.isBuffer(made.image.data) && Buffer.isBuffer(made.mezzanine?.data)).toBe(true);
-      expect(made.mezzanine?.plan).toEqual({ width: 1500, height: 1125, shrink: 4 });
+      expect(made.mezzanine?.plan).toEqual({ width: 833, height: 625, shrink: 8 });
       const mezzanine = await sharp(made.mezzanine!.data).metadata();
-      expect([mezzanine.format, mezzanine.width, mezzanine.height, mezzanine.chromaSubsampling]).toEqual(['jpeg', 1500, 1125, '4:4:4']);
+      expect([mezzanine.format, mezzanine.width, mezzanine.height, mezzanine.chromaSubsampling]).toEqual(['jpeg', 833, 625, '4:4:4']);
     } finally {
       await render.close();
     }
