@@ -22,6 +22,35 @@ function headline(v: ViewerResult): HeadlineRow[] {
       digits: 2,
       target: { atMost: v.signed_url_verify.target_ratio },
     },
+    ...ownTimeRows(v),
+  ];
+}
+
+/** The CloudFront Function's own time per request (bench/cloudfront-function.ts), worst input against an ordinary one. */
+interface OwnTime {
+  readonly ordinary_us: number;
+  readonly worst_case: string;
+  readonly worst_us: number;
+  readonly worst_vs_ordinary: number;
+  readonly budget_ratio: number;
+  readonly cases: readonly { readonly name: string; readonly own_us: number; readonly vs_ordinary: number }[];
+}
+
+function ownTimeOf(v: ViewerResult): OwnTime | undefined {
+  return (v.cloudfront_function as { own_time?: OwnTime } | undefined)?.own_time;
+}
+
+function ownTimeRows(v: ViewerResult): HeadlineRow[] {
+  const own = ownTimeOf(v);
+  if (!own) return [];
+  return [
+    {
+      what: "image-request's CloudFront Function, its own time: worst input / ordinary request",
+      figure: own.worst_vs_ordinary,
+      digits: 1,
+      target: { atMost: own.budget_ratio },
+      detail: `${own.worst_case}: ${fmt(own.worst_us, 2)} us against ${fmt(own.ordinary_us, 2)} us`,
+    },
   ];
 }
 
@@ -86,6 +115,18 @@ function body(v: ViewerResult, ctx: ReportContext): string[] {
       ),
       '',
     );
+    const own = ownTimeOf(v);
+    if (own) {
+      out.push(
+        `The function's own time per request, without the sandbox (a plain node:vm context, the handler called in a loop): CloudFront throttles functions whose compute utilization is high, so the worst input must stay near an ordinary one (at most ${own.budget_ratio}x).`,
+        '',
+        table(
+          ['case', 'us', 'x ordinary'],
+          own.cases.map((c) => [c.name, fmt(c.own_us, 2), fmt(c.vs_ordinary, 1)]),
+        ),
+        '',
+      );
+    }
   }
   const s = v.signed_url_verify;
   out.push(
