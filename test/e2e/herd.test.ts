@@ -5,8 +5,8 @@
  *   so one image-resize invocation and one resize.
  * - Many concurrent HEADs (the edge does not collapse those): every one reaches image-resize, and its
  *   single flight makes one resize; the others log `shared: true`.
- * - A stampede across many keys of a 12 MP original: resizes are bounded (tunables.renders, two at
- *   once), everyone gets the image, and peak RSS stays within a budget.
+ * - A stampede across many keys of a 12 MP original: resizes are bounded (tunables.renders: at most its
+ *   concurrency at once), everyone gets the image, and peak RSS stays within a budget.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rendered } from '../../functions/adapters/image/render.ts';
