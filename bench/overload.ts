@@ -52,23 +52,9 @@ for (let i = 0; i < 8; i++) {
   );
 }
 
-const cost = images.limits.cost!;
 const loose = {
   ...images,
-  limits: {
-    ...images.limits,
-    cost: {
-      ...cost,
-      renderSeconds: 5,
-      svg: {
-        ...cost.svg,
-        maxRenderedElements: Number.MAX_SAFE_INTEGER,
-        maxFilteredRenders: Number.MAX_SAFE_INTEGER,
-        maxFilterWork: Number.MAX_SAFE_INTEGER,
-        maxFilterPixels: Number.MAX_SAFE_INTEGER,
-      },
-    },
-  },
+  limits: { ...images.limits, cost: attack.costLettingFanOutThrough(images.limits.cost!, { renderSeconds: 5 }) },
 };
 
 // --- HTTP image origin ---------------------------------------------------------------------------

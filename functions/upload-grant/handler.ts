@@ -60,6 +60,17 @@ export interface UploadGrantDeps {
 
 export type UploadGrantOutcome = 'granted' | 'refused' | 'error';
 
+/** The 200 answer: where to POST, the signed form fields, and what the grant allows. */
+export interface UploadGrant {
+  readonly url: string;
+  readonly fields: Record<string, string>;
+  readonly prefix: string;
+  readonly contentType: string;
+  readonly maxBytes: number;
+  /** ISO 8601: the POST policy's expiration. */
+  readonly expiresAt: string;
+}
+
 /** A grant request's body is a few dozen bytes. */
 const MAX_BODY_BYTES = 4096;
 
@@ -123,7 +134,7 @@ export function createHandler(config: UploadGrantConfig, deps: UploadGrantDeps) 
         expiresAt,
         credentials: await deps.credentials(),
       });
-      const body = {
+      const body: UploadGrant = {
         url: config.endpoint,
         fields,
         prefix: claims.prefix,

@@ -26,16 +26,9 @@ import {
 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { contentTypeOfKey } from '../../functions/core/media-types.ts';
+import type { UploadGrant as Grant } from '../../functions/upload-grant/handler.ts';
 
 export type Progress = (sent: number, total: number) => void;
-
-interface Grant {
-  readonly url: string;
-  readonly fields: Record<string, string>;
-  readonly prefix: string;
-  readonly maxBytes: number;
-  readonly expiresAt: string;
-}
 
 /** S3's XML error as one sentence an operator can act on. */
 function explainS3Refusal(status: number, xml: string, context: { key: string; prefix: string; bytes: number }): string {

@@ -23,7 +23,7 @@ import { toEdgeError } from '../../functions/core/errors.ts';
 import { tunables } from '../../infra/distribution.ts';
 import { startRenderPool, workerScript } from '../../infra/render/pool.ts';
 import type { RenderPool } from '../../infra/render/pool.ts';
-import { useFanOutSvg } from '../support/attacks.ts';
+import { costLettingFanOutThrough, useFanOutSvg } from '../support/attacks.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -103,18 +103,7 @@ describe('local edge: over-budget resizes do not stop an ordinary miss', () => {
         .toBuffer(),
     );
     // The cost model would refuse the fan-out before librsvg: loosen its SVG limits, shorten the budget.
-    const cost = images.limits.cost!;
-    const loose = {
-      ...cost,
-      renderSeconds: 1.5,
-      svg: {
-        ...cost.svg,
-        maxRenderedElements: Number.MAX_SAFE_INTEGER,
-        maxFilteredRenders: Number.MAX_SAFE_INTEGER,
-        maxFilterWork: Number.MAX_SAFE_INTEGER,
-        maxFilterPixels: Number.MAX_SAFE_INTEGER,
-      },
-    };
+    const loose = costLettingFanOutThrough(images.limits.cost!, { renderSeconds: 1.5 });
     const spec = { ...distribution, images: { ...images, limits: { ...images.limits, cost: loose } } };
     const stack = await startLocalStack({ spec, images: dir, log: () => {} });
     try {
@@ -135,22 +124,7 @@ describe("image-resize's renderer in Lambda: one warm process, killed past the b
   it('answers 503 for an over-budget render, kills its process, and renders the next miss in a fresh one', async () => {
     const render = renderer(await workerScript());
     try {
-      const cost = images.limits.cost!;
-      const options = {
-        ...images.limits,
-        cost: {
-          ...cost,
-          renderSeconds: 2,
-          minRenderSeconds: 1,
-          svg: {
-            ...cost.svg,
-            maxRenderedElements: Number.MAX_SAFE_INTEGER,
-            maxFilteredRenders: Number.MAX_SAFE_INTEGER,
-            maxFilterWork: Number.MAX_SAFE_INTEGER,
-            maxFilterPixels: Number.MAX_SAFE_INTEGER,
-          },
-        },
-      };
+      const options = { ...images.limits, cost: costLettingFanOutThrough(images.limits.cost!, { renderSeconds: 2, minRenderSeconds: 1 }) };
       const ok = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#36a' } })
         .jpeg()
         .toBuffer();

@@ -25,6 +25,7 @@ import { distribution } from '../../infra/distribution.ts';
 import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
 import { ACCEPT_WEBP, get } from '../support/http.ts';
+import type { UploadGrant as Grant } from '../../functions/upload-grant/handler.ts';
 
 /** A small size limit, so a file "over the size" is a fixture and not 64 MiB of memory. */
 const MAX_BYTES = 300_000;
@@ -45,14 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-interface Grant {
-  readonly url: string;
-  readonly fields: Record<string, string>;
-  readonly prefix: string;
-  readonly maxBytes: number;
-  readonly expiresAt: string;
-}
 
 const uploads = () => stack.uploads!;
 

@@ -14,6 +14,7 @@
 import { deflateSync } from 'node:zlib';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
+import type { CostLimits } from '../../functions/core/cost.ts';
 
 /** Every marker segment and scan of a JPEG as byte ranges: [start, end) of each SOS up to the next non-RST marker. */
 function jpegScans(jpeg: Buffer): { start: number; end: number }[] {
@@ -172,4 +173,22 @@ export function shapeFanOutSvg(thousands = 19): Buffer {
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><defs><g id="a">${rects}</g>${level('b', 'a', 10)}${level('c', 'b', 10)}${level('d', 'c', thousands)}</defs><use href="#d"/></svg>`,
   );
+}
+
+/**
+ * Cost limits that let an SVG `<use>` fan-out of filtered shapes through to librsvg, so that a test
+ * or the bench can make a render that really runs past its budget; `changes` set the budget.
+ */
+export function costLettingFanOutThrough(cost: CostLimits, changes: Partial<CostLimits>): CostLimits {
+  return {
+    ...cost,
+    ...changes,
+    svg: {
+      ...cost.svg,
+      maxRenderedElements: Number.MAX_SAFE_INTEGER,
+      maxFilteredRenders: Number.MAX_SAFE_INTEGER,
+      maxFilterWork: Number.MAX_SAFE_INTEGER,
+      maxFilterPixels: Number.MAX_SAFE_INTEGER,
+    },
+  };
 }
