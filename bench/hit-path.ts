@@ -3,10 +3,9 @@
  * plain node:http server sending the same bytes with the same headers from memory. The ratio is the
  * emulator's own cost per hit, i.e. what `npm start` costs over the network stack itself.
  *
- * Three edges are measured: as `npm start` runs it (image-request as a CloudFront Function in the
- * cloudfront-js-2.0 sandbox, one node:vm context serving a number of runs), the same with a fresh
- * context for every run, and with image-request on Lambda@Edge (the HTTP front and a plain function
- * run: the front's own cost).
+ * Two edges are measured: as `npm start` runs it (image-request as a CloudFront Function in the
+ * cloudfront-js-2.0 sandbox: a run in the function's own thread, its script evaluated afresh), and
+ * with image-request on Lambda@Edge (the HTTP front and a plain function run: the front's own cost).
  *
  * Load: autocannon (a devDependency) in a process of its own, keep-alive connections, no pipelining,
  * to 127.0.0.1 only. Rounds alternate the servers so machine noise falls on all of them.
@@ -88,13 +87,10 @@ export async function benchHitPath(options: { seconds: number; rounds: number; c
   try {
     const deployed = await startLocalStack({ log: silentLog, port: 0 });
     stacks.push(deployed);
-    const freshContexts = await startLocalStack({ log: silentLog, port: 0, cloudFrontFunctionContextRuns: 100 });
-    stacks.push(freshContexts);
     const lambda = await startLocalStack({ log: silentLog, port: 0, spec: onLambdaEdge(distribution) });
     stacks.push(lambda);
     const url = `${deployed.edge.url}${PATH}`;
     const hit = await cachedThumbnail(url);
-    await cachedThumbnail(`${freshContexts.edge.url}${PATH}`);
     await cachedThumbnail(`${lambda.edge.url}${PATH}`);
     // The same status, headers and bytes, from memory, with nothing else to do.
     const headers: [string, string][] = [];
@@ -114,14 +110,8 @@ export async function benchHitPath(options: { seconds: number; rounds: number; c
       {
         label: 'as npm start runs it',
         about:
-          'image-request runs as a CloudFront Function in the cloudfront-js-2.0 sandbox, a fresh node:vm context for every run (nothing a run leaves behind survives); the inspector is closed.',
+          "image-request runs as a CloudFront Function in the cloudfront-js-2.0 sandbox, in the function's own thread, its script evaluated afresh for every run (nothing a run leaves behind survives); the inspector is closed.",
         url,
-        runs: [],
-      },
-      {
-        label: 'a CloudFront Function context kept for 100 runs',
-        about: 'As npm start runs it, but one node:vm context serves 100 runs of image-request: what the fresh context costs the hit path.',
-        url: `${freshContexts.edge.url}${PATH}`,
         runs: [],
       },
       {

@@ -37,9 +37,7 @@ interface CloudFrontFunctionResult {
     name: string;
     lambda_edge_us: number;
     cloudfront_function_us: number;
-    cloudfront_function_fresh_context_us: number;
     cloudfront_function_vs_lambda_edge: number;
-    fresh_context_vs_lambda_edge: number;
   }[];
 }
 

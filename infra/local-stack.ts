@@ -71,8 +71,6 @@ export interface LocalStackOptions {
   readonly s3Front?: (endpoint: string) => string | Promise<string>;
   /** Tests: the renderer image-resize uses (default: the real one), e.g. wrapped to measure it. */
   readonly render?: typeof render;
-  /** How many runs a CloudFront Function's context serves (cloudfront-sandbox.ts; default CONTEXT_RUNS, 1): the bench compares 100. */
-  readonly cloudFrontFunctionContextRuns?: number;
   /** image-resize's render bound instead of tunables.renders (tests that must not depend on the machine's speed). */
   readonly renders?: LimitSettings;
 }
@@ -212,7 +210,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const built = await buildCloudFrontFunction({ root: path.resolve('.'), config: imageRequestConfig(spec) });
       cloudFrontFunctions[fn] = loadCloudFrontFunction(built.code, {
         log: (line) => log(parsedLine(line)),
-        ...(options.cloudFrontFunctionContextRuns === undefined ? {} : { contextRuns: options.cloudFrontFunctionContextRuns }),
       });
     }
     edge = await startEdge({
@@ -286,6 +283,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         derivedCleanup?.stop();
         await uploads?.close();
         await edge.close();
+        for (const fn of Object.values(cloudFrontFunctions)) await fn.close();
         await origin!.close();
         await pool?.close();
         await derivedCleanup?.settled();

@@ -100,18 +100,11 @@ function body(v: ViewerResult, ctx: ReportContext): string[] {
   const cf = v.cloudfront_function;
   if (cf) {
     out.push(
-      `image-request's CloudFront Function build (cloudfront-js-2.0, ${int(cf.code_bytes)} bytes of code, ${int(cf.headroom_bytes)} under the ${int(cf.limit_bytes)}-byte quota) in the local sandbox beside the Lambda@Edge handler in plain Node, per request (bench/cloudfront-function.ts). "fresh context" adds the node:vm context the local edge makes per run.`,
+      `image-request's CloudFront Function build (cloudfront-js-2.0, ${int(cf.code_bytes)} bytes of code, ${int(cf.headroom_bytes)} under the ${int(cf.limit_bytes)}-byte quota) in the local sandbox beside the Lambda@Edge handler in plain Node, per request, one run at a time (bench/cloudfront-function.ts): the sandbox's time is a run as the local edge makes it, in the function's own thread with the script evaluated afresh and the result checked.`,
       '',
       table(
-        ['case', 'Lambda@Edge handler us', 'CloudFront Function us', 'CF / L@E', 'CF, fresh context us', 'fresh / L@E'],
-        cf.cases.map((x) => [
-          x.name,
-          fmt(x.lambda_edge_us, 2),
-          fmt(x.cloudfront_function_us, 2),
-          fmt(x.cloudfront_function_vs_lambda_edge, 2),
-          fmt(x.cloudfront_function_fresh_context_us, 1),
-          fmt(x.fresh_context_vs_lambda_edge, 1),
-        ]),
+        ['case', 'Lambda@Edge handler us', 'CloudFront Function us', 'CF / L@E'],
+        cf.cases.map((x) => [x.name, fmt(x.lambda_edge_us, 2), fmt(x.cloudfront_function_us, 2), fmt(x.cloudfront_function_vs_lambda_edge, 2)]),
       ),
       '',
     );

@@ -1,8 +1,9 @@
 /**
- * How long a CloudFront Function's globals live in the local sandbox: by default nothing survives a
- * run; with `contextRuns` one context serves that many runs, and a run that throws leaves nothing behind. Node flags that add
- * undeletable globals (`--expose-externalize-string` adds `x`) do not stop the function's own
- * top-level `var` of the same name.
+ * What a CloudFront Function's run leaves behind in the local sandbox: nothing. Its top-level `var`,
+ * `let` and `const` start afresh every run, a write to the global object is gone by the next run,
+ * and a run that throws leaves nothing either. A run past its time or its heap is stopped, and the
+ * runs queued behind it are answered by a fresh thread. Node flags that add undeletable globals
+ * (`--expose-externalize-string` adds `x`) do not stop the function's own top-level `var` of that name.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -32,27 +33,64 @@ function runsSeen(outcome: CfOutcome): string | undefined {
 }
 
 describe('the context of a CloudFront Function', () => {
-  it('keeps globals for contextRuns runs, then starts fresh', async () => {
-    const fn = loadCloudFrontFunction(COUNTER, { contextRuns: 3 });
-    const seen: (string | undefined)[] = [];
-    for (let i = 0; i < 7; i++) seen.push(runsSeen(await fn.run(event())));
-    expect(seen).toEqual(['1', '2', '3', '1', '2', '3', '1']);
-  });
-
-  it('keeps nothing from one run to the next by default (AWS does not say that anything survives)', async () => {
-    const fn = loadCloudFrontFunction(COUNTER, { timeoutMs: 0 });
+  it("[cff.state] keeps nothing of the function's own state from one run to the next (AWS does not say that anything survives)", async () => {
+    const fn = loadCloudFrontFunction(COUNTER);
     const seen: (string | undefined)[] = [];
     for (let i = 0; i < 5; i++) seen.push(runsSeen(await fn.run(event())));
+    await fn.close();
     expect(seen).toEqual(['1', '1', '1', '1', '1']);
   });
 
-  it('gives a fresh context to the run after one that threw', async () => {
-    const fn = loadCloudFrontFunction(COUNTER, { contextRuns: 50 });
+  it('keeps nothing in let, const or the objects they hold, nor in the global object', async () => {
+    const fn = loadCloudFrontFunction(`let lets = 0;
+const kept = { runs: 0 };
+function handler(event) {
+  lets = lets + 1;
+  kept.runs = kept.runs + 1;
+  globalThis.written = (globalThis.written || 0) + 1;
+  event.request.headers['x-runs'] = { value: [lets, kept.runs, globalThis.written].join(',') };
+  return event.request;
+}`);
+    const seen: (string | undefined)[] = [];
+    for (let i = 0; i < 3; i++) seen.push(runsSeen(await fn.run(event())));
+    await fn.close();
+    expect(seen).toEqual(['1,1,1', '1,1,1', '1,1,1']);
+  });
+
+  it('keeps nothing of a run that threw', async () => {
+    const fn = loadCloudFrontFunction(COUNTER);
+    expect(await fn.run(event('/throw'))).toMatchObject({ ok: false, error: 'FunctionExecutionError', reason: 'the function threw: Error: asked to' });
     expect(runsSeen(await fn.run(event()))).toBe('1');
-    expect(runsSeen(await fn.run(event()))).toBe('2');
-    const thrown = event('/throw');
-    expect(await fn.run(thrown)).toMatchObject({ ok: false, error: 'FunctionExecutionError' });
+    await fn.close();
+  });
+
+  it('[cff.compute] stops a run past its time, and answers the runs queued behind it from a fresh thread', async () => {
+    const fn = loadCloudFrontFunction(
+      `function handler(event) {
+  if (event.request.uri === '/spin') for (;;) {}
+  event.request.headers['x-runs'] = { value: '1' };
+  return event.request;
+}`,
+      { timeoutMs: 200 },
+    );
+    const [spun, queued] = await Promise.all([fn.run(event('/spin')), fn.run(event())]);
+    expect(spun).toEqual({ ok: false, error: 'FunctionExecutionError', reason: 'the function ran past 200 ms and was stopped' });
+    expect(runsSeen(queued)).toBe('1');
     expect(runsSeen(await fn.run(event()))).toBe('1');
+    await fn.close();
+  });
+
+  it("stops a run that exhausts its thread's heap, and serves the next", async () => {
+    const fn = loadCloudFrontFunction(`function handler(event) {
+  if (event.request.uri === '/grow') { var all = []; for (;;) all.push('x'.repeat(1024) + all.length); }
+  event.request.headers['x-runs'] = { value: '1' };
+  return event.request;
+}`);
+    const grown = await fn.run(event('/grow'));
+    expect(grown).toMatchObject({ ok: false, error: 'FunctionExecutionError' });
+    expect(grown.ok === false && grown.reason).toMatch(/thread/);
+    expect(runsSeen(await fn.run(event()))).toBe('1');
+    await fn.close();
   });
 
   it('runs code whose top-level var shares its name with a global a node flag adds', async () => {

@@ -26,7 +26,12 @@ function event(uri: string, querystring?: string, headers: [string, string][] = 
 const fn = (body: string) => `function handler(event) {\n${body}\n}`;
 
 async function runSource(source: string, e = event('/a.jpg')): Promise<CfOutcome> {
-  return loadCloudFrontFunction(source).run(e);
+  const loaded = loadCloudFrontFunction(source);
+  try {
+    return await loaded.run(e);
+  } finally {
+    await loaded.close();
+  }
 }
 
 describe('the image-request CloudFront Function build', () => {

@@ -1,18 +1,20 @@
 /// <reference types="aws-cloudfront-function" />
 /**
- * CloudFront Functions' `cloudfront-js-2.0` runtime, locally: a function's code runs in a fresh
- * node:vm context shaped as AWS documents the runtime (infra/build/cloudfront-runtime.ts holds the
- * documented lists), so code that uses something the runtime lacks fails here as it would in AWS.
+ * CloudFront Functions' `cloudfront-js-2.0` runtime, locally: a function's code runs in a worker
+ * thread, in a node:vm context shaped as AWS documents the runtime (infra/build/cloudfront-runtime.ts
+ * holds the documented lists), so code that uses something the runtime lacks fails here as it would
+ * in AWS.
  *
  * - Creating the function (as CreateFunction/the console would): code over 10 KB is refused, and so
  *   is syntax the runtime does not list (classes, destructuring, spread, for-of...).
- * - Running it: only the listed globals and members exist (no Map, Set, URLSearchParams, process,
- *   setTimeout, fetch...), `eval` and `new Function` throw, Date stands still at the run's start,
- *   `require` offers querystring, crypto and cloudfront, console has `log` with one argument.
- * - Its result is checked as CloudFront checks it: a request (read-only method, a URI starting
- *   with `/`, lowercase `{ value }` headers, no read-only or disallowed header touched) or a
- *   response (an integer statusCode, `{ value }` headers). A throw is a FunctionExecutionError (503),
- *   a bad result a FunctionValidationError (502).
+ * - Running it (cloudfront-sandbox-worker.ts): only the listed globals and members exist (no Map,
+ *   Set, URLSearchParams, process, setTimeout, fetch...), `eval` and `new Function` throw, Date
+ *   stands still at the run's start, `require` offers querystring, crypto and cloudfront, console has
+ *   `log` with one argument. Every run evaluates the script afresh: nothing a run keeps survives it.
+ * - Its result is checked as CloudFront checks it (cloudfront-function-result.ts). A throw is a
+ *   FunctionExecutionError (503), a bad result a FunctionValidationError (502).
+ * - Its cost is bounded: a run past `timeoutMs` stops the thread (a FunctionExecutionError) and a
+ *   fresh one serves the next runs; so does a run that exhausts the thread's heap.
  *
  * Pages: functions-javascript-runtime-20.html, functions-event-structure.html,
  * cloudfront-function-restrictions.html, edge-function-restrictions-all.html (header rules), all
@@ -20,201 +22,156 @@
  * choice is named where it is made. This is a conformance tool, not a security boundary: the
  * helpers it hands the function (require, console, Date, TextEncoder) are host objects.
  */
+import path from 'node:path';
 import vm from 'node:vm';
-import { transformSync } from 'esbuild';
-import { READ_ONLY_HEADERS, isBase64, isDisallowedHeader } from './cloudfront-validate.ts';
+import { Worker } from 'node:worker_threads';
+import { buildSync, transformSync } from 'esbuild';
+import type { FunctionEvent } from './cloudfront-events.ts';
+import type { CfOutcome } from './cloudfront-function-result.ts';
+import type { RunMessage, RunReply } from './cloudfront-sandbox-worker.ts';
 import { checkFunctionCode } from './cloudfront-syntax.ts';
-import type { FunctionEvent, FunctionValue } from './cloudfront-events.ts';
-import { describeThrown, runtimeContext } from './cloudfront-runtime-context.ts';
 
-/** A request as a function returns it: AWS's normalize-query-string example returns the query as a string. */
-export type CfRequest = Omit<AWSCloudFrontFunction.Request, 'querystring'> & { querystring: AWSCloudFrontFunction.ValueObject | string };
-type CfValue = FunctionValue;
-type CfEvent = FunctionEvent;
-type CfResponse = AWSCloudFrontFunction.Response;
-
-/** What CloudFront does with a run. */
-export type CfOutcome =
-  | { readonly ok: true; readonly kind: 'request'; readonly request: CfRequest; readonly rawQueryString: string | undefined }
-  | { readonly ok: true; readonly kind: 'response'; readonly response: CfResponse }
-  | { readonly ok: false; readonly error: 'FunctionExecutionError' | 'FunctionValidationError'; readonly reason: string };
+export type { CfOutcome, CfRequest } from './cloudfront-function-result.ts';
 
 export interface SandboxOptions {
   /** Where console.log lines go (CloudFront: the function's CloudWatch log group). */
   readonly log?: (line: string) => void;
   /**
-   * Milliseconds a run may take before it is stopped (a FunctionExecutionError). AWS limits a
-   * function by "compute utilization", not by a published time (the budget is well under a
-   * millisecond); the local choice is 1,000 ms, a guard against a runaway loop on a busy laptop,
-   * not a measure (the inspector shows each run's time). 0: no
-   * limit (node:vm's watchdog costs a thread start per run: the bench and the differential test
-   * run without it).
+   * Milliseconds a run may take before its thread is stopped (a FunctionExecutionError). AWS limits a
+   * function by "compute utilization", not by a published time (cloudfront-function-restrictions.html;
+   * the budget is well under a millisecond); the local choice is 1,000 ms, a guard against a runaway
+   * loop on a busy laptop, not a measure (the inspector and the bench show each run's time). 0: no limit.
    */
   readonly timeoutMs?: number;
-  /**
-   * One context for every run (the function's globals survive from run to run) instead of a fresh
-   * one each time: for the differential test and the bench, which run it 100,000 times. Date is
-   * still frozen per run.
-   */
-  readonly reuseContext?: boolean;
-  /** How many runs one context serves before a fresh one replaces it; default 1 (CONTEXT_RUNS). */
-  readonly contextRuns?: number;
 }
 
 export interface CloudFrontFunctionInstance {
   /** UTF-8 bytes of the code. */
   readonly bytes: number;
-  run(event: CfEvent): Promise<CfOutcome>;
+  run(event: FunctionEvent): Promise<CfOutcome>;
+  /** Stops the function's thread (a later run starts a new one). */
+  close(): Promise<void>;
 }
 
-const EVENT_SLOT = '__cloudFrontFunctionEvent';
-const CALL_HANDLER = new vm.Script(`handler(globalThis.${EVENT_SLOT})`, { filename: 'cloudfront-invoke.js' });
+/**
+ * The heap of a function's thread. AWS gives a function 2 MB of memory ("Quotas on CloudFront
+ * Functions", cloudfront-limits.html); a node:vm context alone takes more than that, so the bound
+ * here is the thread's: a run that allocates past it ends the thread, a FunctionExecutionError.
+ */
+const HEAP_MB = 64;
+
+const DEFAULT_TIMEOUT_MS = 1000;
+
+let workerCode: URL | undefined;
 
 /**
- * How many runs one context serves by default. Whether AWS keeps a function's globals from one run to
- * the next is not documented (functions-javascript-runtime-20.html and cloudfront-function-restrictions.html
- * are silent), so the local edge keeps nothing: a function that counts on state surviving fails here
- * as it may in AWS. A larger `contextRuns` (the bench measures 100) shows what a fresh node:vm context
- * per run costs the hit path.
+ * The worker's code, bundled once per process (the sources are TypeScript; a worker runs JavaScript),
+ * as an ES module in a data: URL: what it is does not depend on the flags node runs with (`--input-type`).
  */
-const CONTEXT_RUNS = 1;
+function sandboxWorkerCode(): URL {
+  workerCode ??= new URL(
+    `data:text/javascript,${encodeURIComponent(
+      buildSync({
+        entryPoints: [path.resolve('infra/local/cloudfront-sandbox-worker.ts')],
+        bundle: true,
+        write: false,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        logLevel: 'silent',
+      }).outputFiles[0]!.text,
+    )}`,
+  );
+  return workerCode;
+}
 
-/** Loads a function as CloudFront would create it; each context serves `contextRuns` runs. */
+interface Pending {
+  readonly message: RunMessage;
+  readonly resolve: (outcome: CfOutcome) => void;
+}
+
+/** Loads a function as CloudFront would create it (size and syntax checked now); its thread starts on the first run. */
 export function loadCloudFrontFunction(code: string, options: SandboxOptions = {}): CloudFrontFunctionInstance {
   checkFunctionCode(code);
   // `import x from 'crypto'` / `'cloudfront'` (documented on the helper pages and in AWS's
   // examples) become require calls; nothing else about the script changes.
   const source = /^\s*import\s/m.test(code) ? transformSync(code, { loader: 'js', format: 'cjs', logLevel: 'silent' }).code : code;
-  // "Functions operate in strict mode by default ... This cannot be changed" (functions-javascript-runtime-20.html):
-  // the directive goes on the first line, so line numbers in errors stay the function's own.
-  const script = new vm.Script(`'use strict';${source}`, { filename: 'cloudfront-function.js' });
+  // A syntax error is CreateFunction's refusal, here and now, not a failure of every run.
+  new vm.Script(`'use strict';${source}`, { filename: 'cloudfront-function.js' });
   const log = options.log ?? (() => {});
-  const timeout = options.timeoutMs ?? 1000;
-  const clock = { startedAt: 0 };
-  const limit = timeout > 0 ? { timeout } : {};
-  const perContext = options.reuseContext ? Number.POSITIVE_INFINITY : (options.contextRuns ?? CONTEXT_RUNS);
-  let current: { context: vm.Context; inner: Record<string, unknown> } | undefined;
-  let served = 0;
-  const contextFor = () => {
-    if (current && served < perContext) {
-      served++;
-      return current;
-    }
-    const context = runtimeContext(clock, log);
-    script.runInContext(context, limit);
-    current = { context, inner: vm.runInContext('globalThis', context) as Record<string, unknown> };
-    served = 1;
-    return current;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const pending: Pending[] = [];
+  let worker: Worker | undefined;
+  let lastProgress = 0;
+  let watchdog: NodeJS.Timeout | undefined;
+
+  const start = (): Worker => {
+    const started = new Worker(sandboxWorkerCode(), {
+      workerData: { source },
+      resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
+      stdout: false,
+      stderr: false,
+    });
+    started.on('message', (reply: RunReply) => {
+      if (worker !== started) return;
+      const done = pending.shift();
+      lastProgress = performance.now();
+      for (const line of reply.logs) log(line);
+      if (pending.length === 0) started.unref();
+      done?.resolve(reply.outcome);
+    });
+    started.on('error', (error) => replace(started, `the function's thread failed: ${error.message}`));
+    started.on('exit', () => replace(started, "the function's thread ended"));
+    return started;
   };
+
+  /** Ends `stopped` (if it is still the function's thread): the run it was on fails, the runs queued behind it go to a fresh thread. */
+  function replace(stopped: Worker, reason: string): void {
+    if (worker !== stopped) return;
+    worker = undefined;
+    void stopped.terminate();
+    pending.shift()?.resolve({ ok: false, error: 'FunctionExecutionError', reason });
+    if (pending.length > 0) {
+      worker = start();
+      for (const p of pending) worker.postMessage(p.message);
+      lastProgress = performance.now();
+      watchdog?.refresh();
+    }
+  }
+
+  const check = () => {
+    if (worker === undefined || pending.length === 0) return;
+    if (performance.now() - lastProgress >= timeoutMs) replace(worker, `the function ran past ${timeoutMs} ms and was stopped`);
+    else watchdog?.refresh();
+  };
+
   return {
     bytes: Buffer.byteLength(code, 'utf8'),
-    async run(event: CfEvent): Promise<CfOutcome> {
-      const sent = structuredClone({ ...event, request: { ...event.request, rawQueryString: undefined } });
-      const raw = event.request.rawQueryString();
-      let result: unknown;
-      try {
-        clock.startedAt = Date.now();
-        const { context, inner } = contextFor();
-        if (typeof inner['handler'] !== 'function')
-          return { ok: false, error: 'FunctionExecutionError', reason: 'the code defines no top-level function handler(event)' };
-        // Called inside the context so that the time limit covers the run itself.
-        inner[EVENT_SLOT] = toSandbox(inner, event);
-        try {
-          result = CALL_HANDLER.runInContext(context, limit);
-        } finally {
-          delete inner[EVENT_SLOT];
+    run(event: FunctionEvent): Promise<CfOutcome> {
+      const message: RunMessage = {
+        event: JSON.stringify({ ...event, request: { ...event.request, rawQueryString: undefined } }),
+        raw: event.request.rawQueryString(),
+      };
+      return new Promise((resolve) => {
+        worker ??= start();
+        if (pending.length === 0) {
+          worker.ref();
+          lastProgress = performance.now();
+          if (timeoutMs > 0) {
+            watchdog ??= setTimeout(check, timeoutMs).unref();
+            watchdog.refresh();
+          }
         }
-        result = await result;
-      } catch (error) {
-        // A run that threw or was stopped may leave its context half changed: the next run gets a fresh one.
-        current = undefined;
-        return { ok: false, error: 'FunctionExecutionError', reason: `the function threw: ${describeThrown(error)}` };
-      }
-      return validate(sent as unknown as CfEvent, raw, result);
+        pending.push({ message, resolve });
+        worker.postMessage(message);
+      });
+    },
+    async close() {
+      if (watchdog) clearTimeout(watchdog);
+      const stopping = worker;
+      worker = undefined;
+      for (const p of pending.splice(0)) p.resolve({ ok: false, error: 'FunctionExecutionError', reason: 'the function was closed' });
+      await stopping?.terminate();
     },
   };
-}
-
-/** The event, built inside the context (its objects and arrays are the runtime's own). */
-function toSandbox(inner: Record<string, unknown>, event: CfEvent): unknown {
-  const global = inner as unknown as { JSON: JSON };
-  const raw = event.request.rawQueryString();
-  const copy = global.JSON.parse(JSON.stringify({ ...event, request: { ...event.request } })) as { request: Record<string, unknown> };
-  // A method on the request object (general-helper-methods.html): the query string as received.
-  copy.request['rawQueryString'] = () => raw;
-  return copy;
-}
-
-const LOWERCASE_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
-
-function isValueObject(value: unknown): value is CfValue {
-  if (typeof value !== 'object' || value === null || typeof (value as CfValue).value !== 'string') return false;
-  const multi = (value as CfValue).multiValue;
-  return multi === undefined || (Array.isArray(multi) && multi.every((m) => typeof m === 'object' && m !== null && typeof m.value === 'string'));
-}
-
-function checkValues(where: string, values: unknown): string | undefined {
-  if (typeof values !== 'object' || values === null || Array.isArray(values)) return `Expected an object for ${where} but received ${JSON.stringify(values)}`;
-  for (const [name, value] of Object.entries(values)) {
-    if (!isValueObject(value)) return `Expected { value: string } for ${where}.${name} but received ${JSON.stringify(value)}`;
-  }
-  return undefined;
-}
-
-function headerValues(headers: Record<string, CfValue>, name: string): string[] {
-  const h = headers[name];
-  if (!h) return [];
-  return h.multiValue ? h.multiValue.map((m) => m.value) : [h.value];
-}
-
-/** CloudFront's checks of a viewer-request function's result. */
-function validate(sent: CfEvent, raw: string | undefined, result: unknown): CfOutcome {
-  const fail = (reason: string): CfOutcome => ({ ok: false, error: 'FunctionValidationError', reason });
-  if (typeof result !== 'object' || result === null) return fail(`Expected a request or a response object but received ${String(result)}`);
-  if ('statusCode' in result) {
-    const response = result as CfResponse;
-    if (!Number.isInteger(response.statusCode) || response.statusCode < 200 || response.statusCode > 599) {
-      return fail(`Expected an integer statusCode from 200 to 599 but received ${JSON.stringify(response.statusCode)}`);
-    }
-    if (response.headers !== undefined) {
-      const problem = checkValues('headers', response.headers);
-      if (problem) return fail(problem);
-      for (const name of Object.keys(response.headers)) {
-        if (!LOWERCASE_NAME.test(name)) return fail(`Expected a lowercase header name but received ${JSON.stringify(name)}`);
-        if (isDisallowedHeader(name)) return fail(`Expected no disallowed header but received ${name}`);
-      }
-    }
-    const body = response.body;
-    if (body !== undefined && typeof body !== 'string') {
-      if (typeof body !== 'object' || typeof body.data !== 'string' || (body.encoding !== 'text' && body.encoding !== 'base64')) {
-        return fail(`Expected a body string or { data, encoding: 'text' | 'base64' } but received ${JSON.stringify(body)}`);
-      }
-      // A generated response whose base64 body does not decode is an error at CloudFront, not a 200.
-      if (body.encoding === 'base64' && !isBase64(body.data)) return fail('Expected valid base64 for body.data but received text that does not decode');
-    }
-    return { ok: true, kind: 'response', response };
-  }
-  const request = result as CfRequest;
-  if (request.method !== sent.request.method) return fail(`Expected the method unchanged (it is read-only) but received ${JSON.stringify(request.method)}`);
-  if (typeof request.uri !== 'string' || !request.uri.startsWith('/'))
-    return fail(`Expected a uri starting with "/" but received ${JSON.stringify(request.uri)}`);
-  for (const part of ['headers', 'cookies'] as const) {
-    const problem = checkValues(part, request[part]);
-    if (problem) return fail(problem);
-  }
-  // The documented query string is an object; AWS's normalize-query-string example returns a string.
-  if (typeof request.querystring !== 'string') {
-    const problem = checkValues('querystring', request.querystring);
-    if (problem) return fail(problem);
-  }
-  for (const name of Object.keys(request.headers)) {
-    if (!LOWERCASE_NAME.test(name)) return fail(`Expected a lowercase header name but received ${JSON.stringify(name)}`);
-    if (isDisallowedHeader(name) && !(name in sent.request.headers)) return fail(`Expected no disallowed header but received ${name}`);
-  }
-  for (const name of READ_ONLY_HEADERS['viewer-request']) {
-    if (JSON.stringify(headerValues(request.headers, name)) !== JSON.stringify(headerValues(sent.request.headers, name))) {
-      return fail(`Expected the read-only header ${name} unchanged`);
-    }
-  }
-  return { ok: true, kind: 'request', request, rawQueryString: raw };
 }

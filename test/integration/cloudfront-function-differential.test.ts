@@ -40,7 +40,7 @@ let cloudFront: CloudFrontFunctionInstance;
 
 beforeAll(async () => {
   const { code } = await buildCloudFrontFunction({ root: '.', config: imageRequestConfig() });
-  cloudFront = loadCloudFrontFunction(code, { reuseContext: true, timeoutMs: 0 });
+  cloudFront = loadCloudFrontFunction(code);
 });
 
 function headers(c: Case): [string, string][] {

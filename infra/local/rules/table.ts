@@ -51,6 +51,7 @@ const UNIT = {
 const CONFORMANCE_TEST = 'test/e2e/local-edge-conformance.test.ts';
 /** The CloudFront Functions sandbox. */
 const SANDBOX_TEST = 'infra/local/cloudfront-sandbox.test.ts';
+const SANDBOX_CONTEXT_TEST = 'infra/local/cloudfront-sandbox-context.test.ts';
 
 const list = (codes: readonly number[]) => codes.join(', ');
 
@@ -588,6 +589,27 @@ export const RULES: readonly Rule[] = [
     local: 'A FunctionValidationError (502).',
     silent: 'The status of that error is not given: 502, as for every other invalid result.',
     test: SANDBOX_TEST,
+  },
+  {
+    id: 'cff.state',
+    area: 'functions',
+    rule: 'Nothing says that a function\'s globals survive from one run to the next, nor that they do not.',
+    source: `${GUIDE}/functions-javascript-runtime-20.html`,
+    local:
+      "Every run evaluates the script afresh: its top-level `var`, `let` and `const` and the objects they hold start new, and what it writes to `globalThis` (or top-level `this`) is gone by the next run. A change to a built-in's prototype lasts as long as the context; a run that throws gets a fresh context for the next.",
+    silent: 'AWS is silent: nothing is kept, so a function that counts on state surviving fails here as it may at the edge.',
+    test: SANDBOX_CONTEXT_TEST,
+  },
+  {
+    id: 'cff.compute',
+    area: 'functions',
+    rule: 'A function whose compute utilization is too high is throttled; a function has 2 MB of memory.',
+    source: `${GUIDE}/cloudfront-function-restrictions.html#cloudfront-function-restrictions-compute-utilization`,
+    local:
+      "A run past 1,000 ms, or past its thread's 64 MB heap, is stopped: a FunctionExecutionError (503), and the runs queued behind it are answered by a fresh thread.",
+    silent:
+      'AWS gives a utilization, not a time; its 2 MB cannot be held to a node:vm context, which alone takes more. The time and heap here stop a runaway; the bench measures what a run costs (worst input within 5x an ordinary one).',
+    test: SANDBOX_CONTEXT_TEST,
   },
   {
     id: 'cff.raw-query-string',
