@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { images } from '../../infra/distribution.ts';
-import { canonicalize } from './canonical.ts';
+import { canonicalOutcome, canonicalize } from './canonical.ts';
 
 const request = (uri: string, query = '', method = 'GET') => ({ method, uri, query, acceptHeader: undefined });
 
@@ -17,19 +17,21 @@ describe('canonicalize with protected prefixes (what the public behavior runs)',
   });
 
   it('passes keys that only look alike, and everything when nothing is protected', () => {
-    expect(canonicalize(request('/privateer.jpg'), images, ['private/']).outcome).toBe('original');
-    expect(canonicalize(request('/photos/private/a.jpg', 'w=160'), images, ['private/']).outcome).toBe('derived-negotiated');
-    expect(canonicalize(request('/128x128/private/vault.jpg'), images).outcome).toBe('derived-negotiated');
+    expect(canonicalOutcome(canonicalize(request('/privateer.jpg'), images, ['private/']))).toBe('original');
+    expect(canonicalOutcome(canonicalize(request('/photos/private/a.jpg', 'w=160'), images, ['private/']))).toBe('derived-negotiated');
+    expect(canonicalOutcome(canonicalize(request('/128x128/private/vault.jpg'), images))).toBe('derived-negotiated');
   });
 
   it('rewrites to one spelling, and leaves a preflight as it came', () => {
-    expect(canonicalize(request('/photos/a%2Bb.jpg', 'x=1'), images)).toEqual({ uri: '/photos/a%2Bb.jpg', query: 'x=1', outcome: 'original' });
-    expect(canonicalize(request('/photos/cat.jpg', 'w=128&h=128&fm=webp'), images)).toMatchObject({ query: '', outcome: 'derived' });
-    expect(canonicalize(request('/photos/cat.jpg', 'anything', 'OPTIONS'), images)).toEqual({
-      uri: '/photos/cat.jpg',
-      query: 'anything',
-      outcome: 'preflight',
-    });
+    const original = canonicalize(request('/photos/a%2Bb.jpg', 'x=1'), images);
+    expect(original).toMatchObject({ uri: '/photos/a%2Bb.jpg', query: 'x=1' });
+    expect(canonicalOutcome(original)).toBe('original');
+    const derived = canonicalize(request('/photos/cat.jpg', 'w=128&h=128&fm=webp'), images);
+    expect(derived).toMatchObject({ query: '' });
+    expect(canonicalOutcome(derived)).toBe('derived');
+    const preflight = canonicalize(request('/photos/cat.jpg', 'anything', 'OPTIONS'), images);
+    expect(preflight).toEqual({ uri: '/photos/cat.jpg', query: 'anything' });
+    expect(canonicalOutcome(preflight)).toBe('preflight');
     expect(() => canonicalize(request('/photos/../x.jpg', '', 'OPTIONS'), images)).toThrow(expect.objectContaining({ status: 400 }));
   });
 });

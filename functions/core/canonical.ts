@@ -12,6 +12,7 @@
  */
 import { EdgeError, quote } from './errors.ts';
 import { derivedUri, parseImageUrl } from './grammar.ts';
+import type { ParsedUrl } from './grammar.ts';
 import { DERIVED_PREFIX, decodeKey, encodeKey } from './keys.ts';
 import type { ImagePolicy } from './policy.ts';
 
@@ -34,7 +35,15 @@ export interface Canonical {
   readonly uri: string;
   /** The query string that goes on: the viewer's as it came, or '' (a derived image's URI is canonical). */
   readonly query: string;
-  readonly outcome: CanonicalOutcome;
+  /** What the URL asks for; absent for a preflight. */
+  readonly parsed?: ParsedUrl;
+}
+
+/** The log line's word for a rewrite (canonicalOutcome is not in the CloudFront Function, which logs refusals only). */
+export function canonicalOutcome(canonical: Canonical): CanonicalOutcome {
+  const parsed = canonical.parsed;
+  if (parsed === undefined) return 'preflight';
+  return parsed.kind === 'original' ? 'original' : parsed.negotiated ? 'derived-negotiated' : 'derived';
 }
 
 /**
@@ -57,16 +66,16 @@ export function canonicalize(request: ViewerRequest, policy: ImagePolicy, protec
     }
     refuseProtected(decodeKey(request.uri.slice(1)), protectedPrefixes);
     refuseProtected(named, protectedPrefixes);
-    return { uri: request.uri, query: request.query, outcome: 'preflight' };
+    return { uri: request.uri, query: request.query };
   }
   const parsed = parseImageUrl(request.uri, request.query, request.acceptHeader, policy);
   refuseProtected(parsed.key, protectedPrefixes);
   if (parsed.kind === 'original') {
     // One spelling per original too (`a+b.jpg` and `a%2Bb.jpg` are one key): one cache entry, and
     // one path for derived-cleanup to invalidate when the original changes.
-    return { uri: `/${encodeKey(parsed.key)}`, query: request.query, outcome: 'original' };
+    return { uri: `/${encodeKey(parsed.key)}`, query: request.query, parsed: parsed };
   }
-  return { uri: derivedUri(parsed.key, parsed.variant), query: '', outcome: parsed.negotiated ? 'derived-negotiated' : 'derived' };
+  return { uri: derivedUri(parsed.key, parsed.variant), query: '', parsed: parsed };
 }
 
 /** A 403 for a key under a protected prefix, as an original or under `_derived/`: only a signed behavior serves it. */

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'UnprocessableImage'
   | 'SourceTooLarge'
   | 'OriginError'
+  | 'Unavailable'
   | 'InternalError';
 
 /** Per code: [status, seconds a CDN may cache the error, reason phrase (as Node's http.STATUS_CODES spells it)]. */
@@ -27,5 +28,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, readonly [number, number, s
   UnprocessableImage: [422, 3600, 'Unprocessable Entity'],
   SourceTooLarge: [413, 3600, 'Payload Too Large'],
   OriginError: [502, 0, 'Bad Gateway'],
+  // Transient: this attempt could not be made (busy, out of time or memory); the next may work.
+  Unavailable: [503, 0, 'Service Unavailable'],
   InternalError: [500, 0, 'Internal Server Error'],
 };

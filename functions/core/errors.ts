@@ -54,7 +54,7 @@ export const EdgeError = function EdgeError(
 ) {
   const o = options || {};
   this.message = publicMessage;
-  if (o.cause !== undefined) this.cause = o.cause;
+  this.cause = o.cause;
   this.code = code;
   // No status is 0: a missing one takes the code's.
   this.status = o.status || ERROR_CODES[code][0];
@@ -69,7 +69,7 @@ EdgeError.prototype = Object.create(Error.prototype);
 /** The reason phrase of a status an EdgeError carries (as Node's http.STATUS_CODES spells it), else ''. */
 function reasonPhrase(status: number): string {
   const found = Object.values(ERROR_CODES).find((entry) => entry[0] === status);
-  return found ? found[2] : status === 503 ? 'Service Unavailable' : '';
+  return found ? found[2] : '';
 }
 
 /** The body of the viewer-safe error response, the same from every runtime: `400 Bad Request: ...`. */
@@ -82,14 +82,9 @@ export function errorCacheControl(error: EdgeError): string {
   return error.cacheSeconds > 0 ? `public, max-age=${error.cacheSeconds}` : 'no-store';
 }
 
-/** A 400 with this message. */
-export function badRequest(message: string): EdgeError {
-  return new EdgeError('BadRequest', message);
-}
-
 /** A 400 in the house style, `Expected <what> but received <what>`; `received` is shown as it is. */
 export function refused(expected: string, received: string): EdgeError {
-  return badRequest(`Expected ${expected} but received ${received}`);
+  return new EdgeError('BadRequest', `Expected ${expected} but received ${received}`);
 }
 
 /** `Expected <what> for <param> but received <value>`: the house style for parameter errors. */
@@ -104,8 +99,7 @@ export function badParam(param: string, expected: string, received: string): Edg
  * them, for the viewer and for the log line.
  */
 export function quote(value: string): string {
-  const clipped = value.length > 64 ? `${value.slice(0, 64)}...` : value;
-  return JSON.stringify(clipped).replace(/[\u007f-\u009f\u2028\u2029]/g, encodeURIComponent);
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}...` : value).replace(/[\u007f-\u009f\u2028\u2029]/g, encodeURIComponent);
 }
 
 export function isEdgeError(error: unknown): error is EdgeError {

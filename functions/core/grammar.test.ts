@@ -301,7 +301,7 @@ describe('properties', () => {
         const uri = derivedUri(parsed.key, parsed.variant);
         expect(uri.startsWith('/_derived/')).toBe(true);
         // One canonical key: reading it back gives the same key and variant, and it is a fixed point.
-        expect(parseDerivedUri(uri, policy)).toEqual({ key: parsed.key, variant: parsed.variant });
+        expect(parseDerivedUri(uri, policy)).toEqual({ kind: 'derived', key: parsed.key, variant: parsed.variant, negotiated: false });
         const again = parseImageUrl(uri, '', acc, policy);
         expect(again.kind === 'derived' && derivedUri(again.key, again.variant)).toBe(uri);
         const { width, height } = parsed.variant;
@@ -327,7 +327,7 @@ describe('properties', () => {
         ([width, height], fit, position, quality, format) => {
           const variant = resolveVariant({ width, height, fit, position, quality, format }, 1, policy);
           const uri = derivedUri('photos/cat.jpg', variant);
-          expect(parseDerivedUri(uri, policy)).toEqual({ key: 'photos/cat.jpg', variant });
+          expect(parseDerivedUri(uri, policy)).toEqual({ kind: 'derived', key: 'photos/cat.jpg', variant, negotiated: false });
           // The name carries a position exactly when it changes the picture.
           expect(uri.includes('-entropy') || uri.includes('-attention')).toBe(
             fit === 'cover' && height !== undefined && position !== undefined && position !== 'centre',

@@ -17,10 +17,10 @@
  * allowlist of the policy; anything else is a 400 before any origin is touched.
  */
 import { OUTPUT_MAX_SIDE } from './cost.ts';
-import { badParam, badRequest, quote, refused } from './errors.ts';
+import { badParam, quote, refused } from './errors.ts';
 import { DERIVED_PREFIX, MAX_KEY_BYTES, assertOriginalKey, decodeKey, encodeKey, utf8Length } from './keys.ts';
 import { negotiateAuto } from './negotiate.ts';
-import { parseQuery } from './query.ts';
+import { QUERY, parseQuery, queryReader } from './query.ts';
 import { FITS, OUTPUT_FORMATS, POSITIONS } from './policy.ts';
 import type { Fit, ImagePolicy, OutputFormat, Position, Preset } from './policy.ts';
 
@@ -66,6 +66,8 @@ export type ParsedUrl =
       readonly negotiated: boolean;
     };
 
+/** The word for what the viewer or the image decides: `fm=auto`, `q=auto`, a height that follows the width. */
+const AUTO = 'auto';
 /** The parameter name of path errors (a constant: the CloudFront Function's 10 KB counts every repeat). */
 const PATH = 'the path';
 const SIZE_SEGMENT = /^([1-9]\d{0,4})x([1-9]\d{0,4})$/;
@@ -88,11 +90,12 @@ const PARAMS: readonly (readonly [string, RegExp, string])[] = [
   ['h', INTEGER, WHOLE],
   oneOf('fit', FITS),
   oneOf('pos', POSITIONS),
-  oneOf('fm', ['auto'].concat(OUTPUT_FORMATS)),
+  oneOf('fm', [AUTO].concat(OUTPUT_FORMATS)),
   ['q', /^(?:[1-9]\d{0,4}|auto)$/, WHOLE],
   ['dpr', /^[1-9](?:\.\d{1,2})?$/, 'a device pixel ratio such as 1, 1.5 or 2'],
 ];
 const IMAGE_PARAMS = PARAMS.map((row) => row[0]);
+const IMAGE_QUERY = queryReader(IMAGE_PARAMS);
 /** The other spellings of a position and a format; a value of any other parameter they turn into is refused all the same. */
 const ALIASES: Readonly<Record<string, string>> = { jpeg: 'jpg', center: 'centre' };
 
@@ -103,8 +106,6 @@ const ALIASES: Readonly<Record<string, string>> = { jpeg: 'jpg', center: 'centre
  */
 type ImageParams = Readonly<Record<string, string>> | undefined;
 
-// biome-ignore lint/suspicious/noPrototypeBuiltins: Object.hasOwn is not in cloudfront-js-2.0 (this file is also compiled to a CloudFront Function)
-const own = (object: object, key: string): boolean => ({}).hasOwnProperty.call(object, key);
 /** Only ever asked for one of IMAGE_PARAMS, none of which Object.prototype has. */
 // biome-ignore lint/complexity/useOptionalChain: `?.` is not in cloudfront-js-2.0; esbuild would lower it to a longer ternary (10 KB)
 const param = (query: ImageParams, name: string): string | undefined => query && query[name];
@@ -125,15 +126,17 @@ export function parseImageUrl(uri: string, querystring: string, accept: string |
   if (path.startsWith(DERIVED_PREFIX)) {
     // A canonical URI asked for directly (our own redirects do this): accept it only if it is one.
     const parsed = parseDerivedUri(uri, policy);
-    if (query) throw badRequest('Expected no image parameters on a derived image URI');
-    return { kind: 'derived', key: parsed.key, variant: parsed.variant, negotiated: false };
+    if (query) throw refused('no image parameters on a derived image URI', quote(querystring));
+    return parsed;
   }
 
   const slash = path.indexOf('/');
   const first = slash === -1 ? '' : path.slice(0, slash);
-  const rest = slash === -1 ? path : path.slice(slash + 1);
+  // The whole path when there is no slash (slice(0)).
+  const rest = path.slice(slash + 1);
   const size = SIZE_SEGMENT.exec(first);
-  const preset = own(policy.presets, first) ? policy.presets[first] : undefined;
+  // An own preset only (`constructor` is no preset): Object.hasOwn is not in cloudfront-js-2.0.
+  const preset = Object.keys(policy.presets).includes(first) ? policy.presets[first] : undefined;
 
   // The path and preset forms name the size in the path (and take no size parameter); the query
   // form names it in w and h; a path with no image parameter at all asks for the original.
@@ -150,7 +153,7 @@ export function parseImageUrl(uri: string, querystring: string, accept: string |
   const key = decodeKey(encodedKey);
   assertOriginalKey(key);
   const requested = or(or(param(query, 'fm') as OutputFormat | 'auto' | undefined, base.format), policy.defaults.format);
-  const format = requested === 'auto' ? negotiateAuto(key, accept, policy) : requested;
+  const format = requested === AUTO ? negotiateAuto(key, accept, policy) : requested;
   const variant = resolveVariant(
     {
       width: base.width,
@@ -166,13 +169,13 @@ export function parseImageUrl(uri: string, querystring: string, accept: string |
     policy,
   );
   assertDerivedKeyFits(key, variant);
-  return { kind: 'derived', key, variant, negotiated: requested === 'auto' };
+  return { kind: 'derived', key, variant, negotiated: requested === AUTO };
 }
 
 /** Reads the image parameters, refusing repeats, unknown names and malformed values. */
 function readImageParams(querystring: string): ImageParams {
   // No query, the usual case, costs no scan (about a tenth of the ordinary request's time).
-  const all = querystring === '' ? [] : parseQuery(querystring, IMAGE_PARAMS);
+  const all = querystring === '' ? [] : parseQuery(querystring, IMAGE_QUERY);
   // A query without image parameters (a cache-buster, a tracking tag) leaves the original alone;
   // parseQuery returns no pair exactly then, and otherwise stops at the first unknown name, refused below.
   if (all.length === 0) return undefined;
@@ -181,9 +184,10 @@ function readImageParams(querystring: string): ImageParams {
     const name = (all[i] as [string, string])[0];
     const value = (all[i] as [string, string])[1];
     if (!IMAGE_PARAMS.includes(name)) {
-      throw badParam('the query', `only the image parameters ${IMAGE_PARAMS.join(', ')}`, name);
+      throw badParam(QUERY, `only the image parameters ${IMAGE_PARAMS.join(', ')}`, name);
     }
-    if (values[name] !== undefined) throw badParam(name, 'a single value', `${values[name]}, ${value}`);
+    // Every value read is non-empty (checkValue refuses '').
+    if (values[name]) throw badParam(name, 'a single value', `${values[name]}, ${value}`);
     values[name] = checkValue(name, value);
   }
   return values;
@@ -201,20 +205,20 @@ function checkValue(name: string, value: string): string {
 function rejectSizeParams(query: ImageParams, form: string): void {
   ['w', 'h'].forEach((name) => {
     const value = param(query, name);
-    if (value !== undefined) throw badParam(name, `no size parameter beside ${form}`, value);
+    if (value) throw badParam(name, `no size parameter beside ${form}`, value);
   });
 }
 
 function querySize(query: ImageParams): Preset {
   const w = param(query, 'w');
   const h = param(query, 'h');
-  if (w === undefined) throw badParam('w', 'a width whenever image parameters are given', h === undefined ? '' : `h=${h}`);
-  return { width: Number(w), height: h === undefined ? undefined : Number(h) };
+  if (!w) throw badParam('w', 'a width whenever image parameters are given', h ? `h=${h}` : '');
+  return { width: Number(w), height: h ? Number(h) : undefined };
 }
 
 /** Applies dpr and checks everything against the allowlist; the result is canonical. */
 export function resolveVariant(wanted: WantedVariant, dpr: number, policy: ImagePolicy): Variant {
-  if (!(dpr >= 1 && dpr <= policy.maxDpr)) throw badParam('dpr', `a value from 1 to ${policy.maxDpr}`, String(dpr));
+  if (!(dpr >= 1 && dpr <= policy.maxDpr)) throw badParam('dpr', `a value from 1 to ${policy.maxDpr}`, `${dpr}`);
   const width = Math.round(wanted.width * dpr);
   const height = wanted.height === undefined ? undefined : Math.round(wanted.height * dpr);
   /** The value must be one of `list`: the allowlist is named in the message. */
@@ -223,14 +227,14 @@ export function resolveVariant(wanted: WantedVariant, dpr: number, policy: Image
   };
   if (height === undefined) allow(policy.widths, width, 'w', 'widths');
   else allow(policy.sizes as readonly string[], `${width}x${height}`, 'size', 'sizes');
-  if (wanted.quality !== 'auto') allow(policy.qualities, wanted.quality, 'q', 'qualities');
+  if (wanted.quality !== AUTO) allow(policy.qualities, wanted.quality, 'q', 'qualities');
   if (!policy.formats.includes(wanted.format)) {
     throw badParam('fm', `one of the allowed formats (auto, ${policy.formats.join(', ')})`, wanted.format);
   }
   // With one dimension free every fit gives the same picture: one spelling, one cache entry.
   const fit = height === undefined ? 'inside' : wanted.fit;
   // Only cover crops, so only cover has a position; centre is the default and is left out.
-  const position = fit === 'cover' && wanted.position !== undefined && wanted.position !== 'centre' ? wanted.position : undefined;
+  const position = fit === 'cover' && wanted.position && wanted.position !== 'centre' ? wanted.position : undefined;
   // Optional fields only when set (no object spread: CloudFront Functions' runtime lacks what esbuild lowers it to).
   const variant: { -readonly [K in keyof Variant]: Variant[K] } = { width: width, height: height, fit: fit, quality: wanted.quality, format: wanted.format };
   if (position) variant.position = position;
@@ -245,7 +249,7 @@ export function resolveVariant(wanted: WantedVariant, dpr: number, policy: Image
  * `-copyright` after the quality for presets that ask for them.
  */
 export function variantName(variant: Variant): string {
-  const height = variant.height === undefined ? 'auto' : String(variant.height);
+  const height = variant.height === undefined ? AUTO : variant.height;
   const position = variant.position ? `-${variant.position}` : '';
   const flags = `${variant.enlarge ? '-enlarge' : ''}${variant.keepCopyright ? '-copyright' : ''}`;
   return `${variant.width}x${height}-${variant.fit}${position}-q${variant.quality}${flags}.${variant.format}`;
@@ -259,7 +263,7 @@ export function variantName(variant: Variant): string {
 function assertDerivedKeyFits(key: string, variant: Variant): void {
   const bytes = utf8Length(derivedKey(key, variant));
   if (bytes > MAX_KEY_BYTES) {
-    throw refused(`an image key short enough for its thumbnail key (at most ${MAX_KEY_BYTES} bytes)`, `one that makes ${bytes} bytes`);
+    throw refused(`an image key whose thumbnail key fits in ${MAX_KEY_BYTES} bytes`, `one that makes ${bytes} bytes`);
   }
 }
 
@@ -285,18 +289,18 @@ const VARIANT_NAME = new RegExp(`^(\\d+)x(\\d+|auto)-(${FITS.join('|')})(?:-(${P
  * Reads a derived URI back into its original key and variant: the variant it names is resolved as a
  * request's is, and the URI must be that variant's canonical URI (anything else would split the cache).
  */
-export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string; variant: Variant } {
+export function parseDerivedUri(uri: string, policy: ImagePolicy): ParsedUrl & { kind: 'derived' } {
   const encoded = uri.slice(1 + DERIVED_PREFIX.length);
   const slash = encoded.lastIndexOf('/');
   const match = VARIANT_NAME.exec(encoded.slice(slash + 1));
-  const wrong = () => badParam(PATH, 'a canonical derived image URI /_derived/{key}/{variant name}', uri);
+  const wrong = () => badParam(PATH, 'a canonical URI /_derived/{key}/{variant}', uri);
   if (!uri.startsWith(`/${DERIVED_PREFIX}`) || slash <= 0 || !match) throw wrong();
   const key = decodeKey(encoded.slice(0, slash));
   assertOriginalKey(key);
   const variant = resolveVariant(
     {
       width: Number(match[1]),
-      height: match[2] === 'auto' ? undefined : Number(match[2]),
+      height: match[2] === AUTO ? undefined : Number(match[2]),
       fit: match[3] as Fit,
       position: match[4] as Position | undefined,
       quality: qualityOf(match[5] as string),
@@ -312,22 +316,19 @@ export function parseDerivedUri(uri: string, policy: ImagePolicy): { key: string
   // names such a URI otherwise, so it is not canonical either.
   if (derivedUri(key, variant) !== uri || ((variant.enlarge || variant.keepCopyright) && !presetGrants(policy, variant))) throw wrong();
   assertDerivedKeyFits(key, variant);
-  return { key, variant };
+  return { kind: 'derived', key: key, variant: variant, negotiated: false };
 }
 
+/**
+ * Whether a preset with the variant's flags makes exactly its size at a dpr of the grammar (1 to
+ * maxDpr in steps of 0.01, as resolveVariant applies it). Only presets that enlarge or keep the
+ * copyright are tried: a few hundred dprs each, on a URI that names a flag. A height that follows the
+ * width counts as 0 on both sides, so a box never matches a width alone.
+ */
 function presetGrants(policy: ImagePolicy, variant: Variant): boolean {
   return Object.values(policy.presets).some((preset) => {
-    // The dpr grammar: 1 to maxDpr in steps of 0.01, tried only where the preset's width may round to
-    // the variant's (half a pixel more either side, for float error): a few dprs per preset, not all.
-    // A height that follows the width counts as 0 on both sides, so a box never matches a width alone.
-    const per = 100 / preset.width;
-    for (
-      let hundredths = Math.max(100, Math.floor((variant.width - 1) * per));
-      hundredths <= Math.min(policy.maxDpr * 100, (variant.width + 1) * per) &&
-      !preset.enlarge === !variant.enlarge &&
-      !preset.keepCopyright === !variant.keepCopyright;
-      hundredths++
-    ) {
+    if (!preset.enlarge !== !variant.enlarge || !preset.keepCopyright !== !variant.keepCopyright) return false;
+    for (let hundredths = 100; hundredths <= policy.maxDpr * 100; hundredths++) {
       const dpr = hundredths / 100;
       if (Math.round(preset.width * dpr) === variant.width && Math.round((preset.height || 0) * dpr) === (variant.height || 0)) return true;
     }

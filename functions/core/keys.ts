@@ -20,13 +20,16 @@ export const MAX_KEY_BYTES = 1024;
 /** Where derived images live: `_derived/<original key>/<variant>`. */
 export const DERIVED_PREFIX = '_derived/';
 
+/** What a path or a query that does not decode was expected to be. */
+export const VALID_ESCAPES = 'valid percent-encoded UTF-8';
+
 /** Decode a URI path (without the leading `/`) into an S3 key, once, refusing what no key may be. */
 export function decodeKey(encodedPath: string): string {
   let key: string;
   try {
     key = decodeURIComponent(encodedPath);
   } catch {
-    throw badParam('the image path', 'valid percent-encoded UTF-8', encodedPath);
+    throw badParam('the image path', VALID_ESCAPES, encodedPath);
   }
   validateKey(key);
   return key;
@@ -67,7 +70,8 @@ export function utf8Length(text: string): number {
 
 /** Keys under `_derived/` are ours to write; a viewer never names one as an original. */
 export function assertOriginalKey(key: string): void {
-  if (key === DERIVED_PREFIX.slice(0, -1) || key.startsWith(DERIVED_PREFIX)) {
+  // `_derived` itself, or anything under `_derived/`.
+  if (`${key}/`.startsWith(DERIVED_PREFIX)) {
     throw refused('an original image key', `the derived key ${quote(key)}`);
   }
 }

@@ -84,7 +84,7 @@ export class Limiter {
   }
 
   #busy(detail: string): EdgeError {
-    return new EdgeError('OriginError', 'Too many images are being made right now; try again', { status: 503, detail });
+    return new EdgeError('Unavailable', 'Too many images are being made right now; try again', { detail });
   }
 }
 

@@ -36,7 +36,7 @@ function accepts(accept: string, mime: string): boolean {
 function negotiateFormat(accept: string | undefined, preferred: readonly ('avif' | 'webp')[], fallback: OutputFormat): OutputFormat {
   const lower = accept ? accept.toLowerCase() : '';
   const found = preferred.find((format) => accepts(lower, `image/${format}`));
-  return found !== undefined ? found : fallback;
+  return found || fallback;
 }
 
 /**

@@ -12,7 +12,7 @@
  * (functions/baked-config.d.ts), and the build refuses code over the 10 KB quota.
  */
 import config from 'edge-images:config/image-request';
-import { errorCacheControl, errorText, toEdgeError } from '../core/errors.ts';
+import { EdgeError, errorCacheControl, errorText } from '../core/errors.ts';
 import { canonicalize } from '../core/canonical.ts';
 import { VIEWER_URL_HEADER } from '../core/keys.ts';
 
@@ -38,8 +38,10 @@ export function handler(event: ViewerRequestEvent): AWSCloudFrontFunction.Reques
     // The canonical form drops the query (a derived image) or keeps it as the viewer sent it.
     if (result.query !== query) request.querystring = {};
     return request;
-  } catch (thrown) {
-    const error = toEdgeError(thrown);
+  } catch (error) {
+    // Anything but a refusal is a fault of this code: CloudFront answers it with its own 503
+    // (FunctionExecutionError) and logs the exception with the function's logs.
+    if (!(error instanceof EdgeError)) throw error;
     // Refusals only, one JSON line as the Lambda@Edge build writes (no `ms`: Date stands still during
     // a CloudFront Function's run). Rewrites are not logged: CloudFront's access logs already carry
     // every request's URI and status, and a line per hit at an image CDN's rate is a CloudWatch bill.

@@ -5,7 +5,7 @@
  */
 import type { CloudFrontRequestEvent, CloudFrontRequestResult } from 'aws-lambda';
 import { errorResponse } from '../adapters/cloudfront/respond.ts';
-import { canonicalize } from '../core/canonical.ts';
+import { canonicalOutcome, canonicalize } from '../core/canonical.ts';
 import type { CanonicalOutcome } from '../core/canonical.ts';
 import { wrapHandler } from '../core/handler.ts';
 import { VIEWER_URL_HEADER } from '../core/keys.ts';
@@ -45,7 +45,7 @@ export function createHandler(config: ImageRequestConfig, deps: ImageRequestDeps
       );
       request.uri = canonical.uri;
       request.querystring = canonical.query;
-      return { result: request, report: { outcome: canonical.outcome, to: canonical.uri } };
+      return { result: request, report: { outcome: canonicalOutcome(canonical), to: canonical.uri } };
     },
     fail: { outcome: 'rejected', answer: (error) => errorResponse(error) },
   });

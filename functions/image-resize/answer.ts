@@ -32,8 +32,7 @@ export function answerMade(
   const inline = replacing(received, generatedResponse(200, headers, { data: made.image.data.toString('base64'), encoding: 'base64' }));
   if (generatedSize(inline) <= settings.maxGeneratedBytes) return inline;
   if (made.stored === 'failed') {
-    throw new EdgeError('OriginError', 'The image is too large to answer before it is stored; try again', {
-      status: 503,
+    throw new EdgeError('Unavailable', 'The image is too large to answer before it is stored; try again', {
       detail: `${made.image.data.byteLength} bytes and its store failed`,
       scope: 'transient',
     });

@@ -102,8 +102,7 @@ export function createHandler(config: ImageResizeConfig, deps: ImageResizeDeps) 
       if (redirected.recent(id, Date.now())) {
         // We sent this viewer (or another) to S3 for this key moments ago and S3 still misses it: do
         // not resize and redirect again (a loop); let the viewer retry later.
-        throw new EdgeError('OriginError', 'The image is stored but not served yet; try again', {
-          status: 503,
+        throw new EdgeError('Unavailable', 'The image is stored but not served yet; try again', {
           detail: `${id} was redirected less than ${config.redirectMemoryMs / 1000} s ago and S3 answered ${status} again`,
           scope: 'transient',
         });

@@ -33,7 +33,7 @@ import type {
   CloudFrontResultResponse,
 } from 'aws-lambda';
 import { errorResponse, generatedResponse } from '../adapters/cloudfront/respond.ts';
-import { canonicalize } from '../core/canonical.ts';
+import { canonicalOutcome, canonicalize } from '../core/canonical.ts';
 import type { CanonicalOutcome } from '../core/canonical.ts';
 import { EdgeError } from '../core/errors.ts';
 import { wrapHandler } from '../core/handler.ts';
@@ -141,7 +141,14 @@ function createViewerRequestHandler(config: SignedUrlConfig, deps: SignedUrlDeps
       request.headers[VIEWER_URL_HEADER] = [{ key: VIEWER_URL_HEADER, value: signedUrl }];
       return {
         result: request,
-        report: { outcome: canonical.outcome, via: verdict.via, keyPairId: verdict.keyPairId, policy: verdict.policy, hash: verdict.hash, to: canonical.uri },
+        report: {
+          outcome: canonicalOutcome(canonical),
+          via: verdict.via,
+          keyPairId: verdict.keyPairId,
+          policy: verdict.policy,
+          hash: verdict.hash,
+          to: canonical.uri,
+        },
       };
     },
     fail: { outcome: 'rejected', answer: (error) => errorResponse(error) },

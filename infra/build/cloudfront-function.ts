@@ -10,7 +10,6 @@
  */
 import { build } from 'esbuild';
 import type { BuildOptions, Metafile, Plugin } from 'esbuild';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ERROR_CODES } from '../../functions/core/error-codes.ts';
 import type { ErrorCode } from '../../functions/core/error-codes.ts';
@@ -77,17 +76,13 @@ function bakeConfig(config: ImageRequestConfig): Plugin {
   };
 }
 
-/** The module of the error codes' table, as esbuild's metafile names it. */
-const ERROR_CODES_MODULE = 'functions/core/error-codes.ts';
-
 /**
- * The error codes the bundled files name as a string literal (`new EdgeError('Forbidden', ...)`,
- * `badRequest` in errors.ts), the table's own module aside: no other code can reach the constructor
- * in this bundle, which reads no stored error.
+ * The error codes a bundle built without the table names as a string literal (`new EdgeError('Forbidden', ...)`,
+ * `badRequest` in errors.ts): the code that survived tree-shaking is all that can reach the
+ * constructor in this bundle, which reads no stored error.
  */
-function namedErrorCodes(root: string, files: readonly string[]): ErrorCode[] {
-  const texts = files.filter((file) => /\.ts$/.test(file) && file !== ERROR_CODES_MODULE).map((file) => readFileSync(path.join(root, file), 'utf8'));
-  return (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => texts.some((text) => new RegExp(`['"\`]${code}['"\`]`).test(text)));
+function namedErrorCodes(bundle: string): ErrorCode[] {
+  return (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => bundle.includes(`"${code}"`));
 }
 
 /** The error codes' table with the rows of `codes` alone: the same data, less what the function never names. */
@@ -137,15 +132,12 @@ export async function buildCloudFrontFunction(options: CloudFrontFunctionOptions
   // First the files the function bundles, then the build with their internal property names (the
   // baked policy, variants, errors) shortened to one or two letters: 10 KB is tight
   // (cloudfront-properties.ts derives the names, never one CloudFront or the log line reads).
-  // The error codes' table keeps only the rows of the codes named by the files that put code in the bundle.
-  const first = (await build(common)).metafile;
-  const files = Object.keys(first.inputs);
-  const bundled = Object.values(first.outputs).flatMap((output) =>
-    Object.keys(output.inputs).filter((input) => (output.inputs[input]?.bytesInOutput ?? 0) > 0),
-  );
+  // The first build has an empty error codes' table: the codes its code names are the rows the second keeps.
+  const first = await build({ ...common, plugins: [bakeConfig(options.config), pruneErrorCodes([])] });
+  const files = Object.keys(first.metafile.inputs);
   const result = await build({
     ...common,
-    plugins: [bakeConfig(options.config), pruneErrorCodes(namedErrorCodes(root, bundled))],
+    plugins: [bakeConfig(options.config), pruneErrorCodes(namedErrorCodes(first.outputFiles[0]?.text ?? ''))],
     mangleProps: mangledProperties(root, files, bakedConfig(options.config)),
     mangleQuoted: true,
   });

@@ -223,8 +223,7 @@ export async function startRenderPool(options: RenderPoolOptions = {}): Promise<
     options: RenderOptions,
     job: (process: RenderProcess, options: RenderOptions, hooks: JobHooks) => Promise<T>,
   ): Promise<T> {
-    if (closed)
-      throw new EdgeError('OriginError', 'The image service is stopping; try again', { status: 503, detail: 'render pool closed', scope: 'transient' });
+    if (closed) throw new EdgeError('Unavailable', 'The image service is stopping; try again', { detail: 'render pool closed', scope: 'transient' });
     // The byte limits are checked here, so an oversized source is never copied to a worker.
     if (options.maxInputBytes !== undefined && source.byteLength > options.maxInputBytes) {
       throw new EdgeError('SourceTooLarge', 'The original image is too large to resize', {

@@ -124,7 +124,7 @@ const overlong: BadInput[] = [
     path: `/photos/${long(1000)}.jpg?w=320`,
     status: 400,
     by: 'viewer-request',
-    says: /short enough for its thumbnail key/,
+    says: /whose thumbnail key fits in 1024 bytes/,
   },
   { name: 'multi-byte key over 1,024 bytes', path: `/photos/${'%C3%A9'.repeat(520)}.jpg`, status: 400, by: 'viewer-request', says: /at most 1024 bytes/ },
   { name: 'URL of 7,000 bytes', path: `/128x128/${long(7000)}.jpg`, status: 400, by: 'viewer-request' },

@@ -97,8 +97,7 @@ export interface JobHooks {
 
 /** Why a job was stopped, in the error the viewer gets (503, try again). */
 function overBudget(pid: number | undefined, budgetMs: number, estimateMs: number | undefined): EdgeError {
-  return new EdgeError('OriginError', 'The image took too long to resize; try again', {
-    status: 503,
+  return new EdgeError('Unavailable', 'The image took too long to resize; try again', {
     detail: `render exceeded its ${budgetMs} ms budget${estimateMs === undefined ? ' before its header was read' : ` (estimate ${estimateMs} ms)`}; process ${pid} killed`,
     scope: 'transient',
   });
@@ -127,8 +126,7 @@ export class RenderProcess {
       const onExit = (code: number | null, signal: string | null) => {
         this.child.off('message', onMessage);
         reject(
-          new EdgeError('OriginError', 'The image could not be resized right now; try again', {
-            status: 503,
+          new EdgeError('Unavailable', 'The image could not be resized right now; try again', {
             detail: `render process exited before it was ready (${signal ?? code})`,
             scope: 'transient',
           }),
@@ -256,8 +254,7 @@ export class RenderProcess {
       const onExit = (code: number | null, signal: string | null) => {
         finish();
         reject(
-          new EdgeError('OriginError', 'The image could not be resized right now; try again', {
-            status: 503,
+          new EdgeError('Unavailable', 'The image could not be resized right now; try again', {
             detail: `render process ${child.pid} exited during a render (${signal ?? code})`,
             scope: 'transient',
           }),

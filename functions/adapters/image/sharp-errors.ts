@@ -11,8 +11,7 @@ export function classifySharpError(error: unknown, stage: 'header' | 'pixels' = 
   const message = error instanceof Error ? error.message : String(error);
   const scope = stage === 'header' ? 'source' : 'variant';
   if (/memory allocation|out of memory|cannot allocate|bad_alloc|\bENOMEM\b/i.test(message)) {
-    return new EdgeError('OriginError', 'The image could not be resized right now; try again', {
-      status: 503,
+    return new EdgeError('Unavailable', 'The image could not be resized right now; try again', {
       detail: message,
       cause: error,
       scope: 'transient',
@@ -25,7 +24,7 @@ export function classifySharpError(error: unknown, stage: 'header' | 'pixels' = 
     return new EdgeError('UnsupportedMediaType', 'The original image format is not supported', { detail: message, cause: error, scope });
   }
   if (/timeout/i.test(message)) {
-    return new EdgeError('OriginError', 'The image took too long to resize; try again', { status: 503, detail: message, cause: error, scope: 'transient' });
+    return new EdgeError('Unavailable', 'The image took too long to resize; try again', { detail: message, cause: error, scope: 'transient' });
   }
   // libvips' catch-all for a loader that failed without saying why (a damaged interlaced 16-bit PNG):
   // the bytes are at fault, not the service.

@@ -316,12 +316,12 @@ function storeError(operation: string, bucket: string, key: string, error: unkno
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const detail = `${operation} ${bucket}/${key} failed (${status ?? code ?? 'no status'}): ${message}`;
   if (THROTTLED.has(name) || status === 503 || status === 429) {
-    return new EdgeError('OriginError', 'The image store is busy; try again', { status: 503, detail, cause: error, scope: 'transient' });
+    return new EdgeError('Unavailable', 'The image store is busy; try again', { detail, cause: error, scope: 'transient' });
   }
   // The SDK names connection resets `TimeoutError` too; its code tells them apart.
   const connectionFailed = code !== undefined && code !== 'ETIMEDOUT';
   if ((TIMED_OUT.has(name) && !connectionFailed) || code === 'ETIMEDOUT') {
-    return new EdgeError('OriginError', 'The image store did not answer in time; try again', { status: 503, detail, cause: error, scope: 'transient' });
+    return new EdgeError('Unavailable', 'The image store did not answer in time; try again', { detail, cause: error, scope: 'transient' });
   }
   return new EdgeError('OriginError', 'The image store failed', { detail, cause: error, scope: 'transient' });
 }

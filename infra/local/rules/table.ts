@@ -593,7 +593,7 @@ export const RULES: readonly Rule[] = [
   {
     id: 'cff.state',
     area: 'functions',
-    rule: 'Nothing says that a function\'s globals survive from one run to the next, nor that they do not.',
+    rule: "Nothing says that a function's globals survive from one run to the next, nor that they do not.",
     source: `${GUIDE}/functions-javascript-runtime-20.html`,
     local:
       "Every run evaluates the script afresh: its top-level `var`, `let` and `const` and the objects they hold start new, and what it writes to `globalThis` (or top-level `this`) is gone by the next run. A change to a built-in's prototype lasts as long as the context; a run that throws gets a fresh context for the next.",
