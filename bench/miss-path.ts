@@ -15,8 +15,6 @@
  * floor into what S3 costs and what sharp costs.
  */
 import { readFile } from 'node:fs/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
@@ -34,6 +32,7 @@ import { startLocalS3 } from '../infra/local/s3.ts';
 import { S3_LATENCY_PRESETS, startS3LatencyProxy } from '../infra/local/s3-latency.ts';
 import { contentTypeOfKey } from '../functions/core/media-types.ts';
 import { floorPipeline, isAnimated, missCases } from './cases.ts';
+import { collectGarbage } from './gc.ts';
 import type { MissCase } from './cases.ts';
 import type { Source } from './sources.ts';
 import { interleave, median, pairedRatio, round, summary } from './stats.ts';
@@ -320,16 +319,6 @@ export async function benchMissPath(options: MissPathOptions): Promise<{ cases: 
     }
   }
 }
-
-/**
- * A full garbage collection, run between timed runs (untimed). `--expose-gc` cannot be passed through
- * `npm run bench`, so the flag is set at run time and `gc` taken from a fresh context.
- */
-const collectGarbage: () => void = (() => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as (() => void) | undefined;
-  return typeof gc === 'function' ? gc : () => {};
-})();
 
 /** sharp's thread count as sharp set it on load, before the engine configured its own. */
 const defaultThreads = sharp.concurrency();
