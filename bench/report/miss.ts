@@ -48,7 +48,7 @@ function body(mp: MissPathResult, ctx: ReportContext): string[] {
     "- **bare**: the engine's own sharp pipeline (`renderInspected` in render.ts: the same options, the same output bytes as miss) on bytes already in memory, the header already read: sharp's work alone, no S3, no checks. The physical limit for that output.",
     '',
     `Targets: \`miss_vs_floor\` at most ${mp.targets.other} in every case with S3 at 0 ms, at most ${mp.targets.cross_region} with S3 a region away (cases marked @ms), a median of at most ${mp.targets.median} at each. ` +
-      `The ratios are medians of round-by-round ratios (miss and floor of the same round ran back to back), which drift between rounds on a shared machine cannot move; results.json also has the ratios of the medians. Engine threads: ${String(mp.settings['engine_threads'])}, floor threads: ${String(mp.settings['floor_threads'])}, libvips cache: ${String(mp.settings['libvips_cache'])}.`,
+      `The ratios are medians of round-by-round ratios (miss and floor of the same round ran back to back), which drift between rounds on a shared machine cannot move, with their first and third quartiles in brackets; a case within 0.08 of its target or over it gets more rounds, while it stays there. results.json also has the ratios of the medians. Engine threads: ${String(mp.settings['engine_threads'])}, floor threads: ${String(mp.settings['floor_threads'])}, libvips cache: ${String(mp.settings['libvips_cache'])}.`,
     '',
     '![Miss-path time against source megapixels, per output format](miss-path.svg)',
     '',
@@ -59,7 +59,7 @@ function body(mp: MissPathResult, ctx: ReportContext): string[] {
     fmt(c.miss.p95_ms),
     fmt(c.floor.median_ms),
     fmt(c.bare.median_ms),
-    `${fmt(c.miss_vs_floor, 2)}${c.within_target ? '' : ' **over**'}`,
+    `${fmt(c.miss_vs_floor, 2)}${c.within_target ? '' : ' **over**'}${c.miss_vs_floor_quartiles ? ` (${fmt(c.miss_vs_floor_quartiles[0], 2)}-${fmt(c.miss_vs_floor_quartiles[1], 2)})` : ''}`,
     fmt(c.target_miss_vs_floor, 2),
     fmt(c.cpu_miss_vs_floor, 2),
     fmt(c.miss_vs_bare, 2),

@@ -29,14 +29,25 @@ function body(rs: ResponsiveSetResult, ctx: ReportContext): string[] {
   const out: string[] = [];
   out.push('## A responsive set from one big original', '', ...ctx.provenance);
   out.push(
-    "The 7 widths of the policy and the 128x128 box, in WebP then AVIF (16 misses), requested in that order, each a real miss on the embedded S3 (bench/responsive-set.ts). **mezzanine**: image-resize as deployed: the first miss too large for the mezzanine makes it, the misses it serves read it (functions/core/mezzanine.ts). **direct**: the same handler, engine and encoder settings without a mezzanine: every miss reads the original. **floor**: the plainest GetObject -> sharp -> PutObject (WebP half only: its AVIF is sharp's default effort 4). Ratios are per request, mezzanine / direct of the same round, median over rounds; the targets are judged on process CPU time, which the machine's other load moves far less than wall time (wall ratios beside them).",
+    "The 7 widths of the policy and the 128x128 box, in WebP then AVIF (16 misses), requested in that order, each a real miss on the embedded S3 (bench/responsive-set.ts). **mezzanine**: image-resize as deployed: the first miss too large for the mezzanine makes it, the misses it serves read it (functions/core/mezzanine.ts). **direct**: the same handler, engine and encoder settings without a mezzanine: every miss reads the original. **floor**: the plainest GetObject -> sharp -> PutObject (WebP half only: its AVIF is sharp's default effort 4). Each path reads its own copy of the original; within a round the two run side by side request by request (which goes first alternates), a full garbage collection after each run. Ratios are per request, mezzanine / direct of the same round, median over rounds; the targets are judged on process CPU time, which the machine's other load moves far less than wall time (wall ratios beside them).",
     '',
   );
   for (const set of rs.sources) {
     out.push(`### ${set.source} (${fmt(set.source_mp)} MP, ${int(set.source_bytes)} bytes), ${set.rounds} round${set.rounds === 1 ? '' : 's'}`, '');
     out.push(
       table(
-        ['variant', 'read', 'mezzanine ms', 'direct ms', 'floor ms', 'wall ratio', 'CPU mezzanine ms', 'CPU direct ms', 'CPU ratio'],
+        [
+          'variant',
+          'read',
+          'mezzanine ms',
+          'direct ms',
+          'floor ms',
+          'wall ratio',
+          'CPU mezzanine ms',
+          'CPU direct ms',
+          'CPU ratio',
+          'CPU ratio, lowest-highest round',
+        ],
         set.requests.map((q) => [
           q.variant,
           `${q.read}${q.made_mezzanine ? ', made it' : ''}`,
@@ -47,6 +58,7 @@ function body(rs: ResponsiveSetResult, ctx: ReportContext): string[] {
           fmt(q.cpu_ms.mezzanine),
           fmt(q.cpu_ms.direct),
           `${fmt(q.cpu_ratio, 2)}${q.cpu_ratio > rs.targets.any_miss ? ' **over**' : ''}`,
+          q.cpu_ratio_range ? `${fmt(q.cpu_ratio_range[0], 2)}-${fmt(q.cpu_ratio_range[1], 2)}` : '-',
         ]),
         ['read'],
       ),
@@ -66,7 +78,13 @@ function body(rs: ResponsiveSetResult, ctx: ReportContext): string[] {
     );
     if (maker)
       lines.push(
-        `- The miss that made the mezzanine (${maker.variant}, ${int(set.mezzanine_bytes)} bytes) cost ${fmt(maker.cpu_ms.mezzanine - maker.cpu_ms.direct)} ms of CPU more than the same miss without it (${fmt(maker.cpu_ratio, 2)}x): a second decode of the original at the mezzanine's scale and a q95 encode.`,
+        `- The miss that made the mezzanine (${maker.variant}, ${int(set.mezzanine_bytes)} bytes) cost ${fmt(maker.cpu_ms.mezzanine - maker.cpu_ms.direct)} ms of CPU more than the same miss without it (${fmt(maker.cpu_ratio, 2)}x): the mezzanine's encode from the pixels the variant was resized from (one decode), and its write.`,
+      );
+    if (set.same_work)
+      lines.push(
+        set.same_work.requests > 0
+          ? `- Noise check: ${set.same_work.requests} request${set.same_work.requests === 1 ? '' : 's'} ran the same code on the same bytes on both paths (${set.requests.some((q) => q.made_mezzanine) ? 'those before the mezzanine was made' : 'this original gets no mezzanine'}): median CPU ratio ${fmt(set.same_work.median_cpu_ratio, 2)}, worst ${fmt(set.same_work.worst_cpu_ratio, 2)}. What a ratio differs from 1.0 there is noise alone.`
+          : '- Noise check: no request ran the same work on both paths (the first miss made the mezzanine).',
       );
     lines.push(
       `- The whole set: ${fmt(set.totals_cpu_ms.mezzanine)} ms of CPU with the mezzanine, ${fmt(set.totals_cpu_ms.direct)} ms without (${fmt(set.totals_cpu_ms.mezzanine / set.totals_cpu_ms.direct, 2)}x); wall ${fmt(set.totals_ms.mezzanine)} vs ${fmt(set.totals_ms.direct)} ms.` +

@@ -37,11 +37,13 @@ export function countJpegScans(bytes: Uint8Array): number {
     at += 2 + length;
     if (marker !== 0xda) continue;
     scans++;
+    // Entropy-coded data: jump from one 0xFF to the next (a native search, not a loop over every byte).
     while (at + 1 < n) {
-      if (bytes[at] === 0xff) {
-        const next = bytes[at + 1]!;
-        if (next !== 0x00 && next !== 0xff && !(next >= 0xd0 && next <= 0xd7)) break;
-      }
+      const ff = bytes.indexOf(0xff, at);
+      if (ff < 0 || ff + 1 >= n) return scans;
+      const next = bytes[ff + 1]!;
+      at = ff;
+      if (next !== 0x00 && next !== 0xff && !(next >= 0xd0 && next <= 0xd7)) break;
       at++;
     }
   }
