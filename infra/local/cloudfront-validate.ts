@@ -116,7 +116,7 @@ export function isDisallowedHeader(name: string): boolean {
 }
 
 /**
- * `input` must be the event as it was sent: hand the function a copy (`structuredClone`), because
+ * `input` must be the event as it was sent: hand the function a copy (copyEventData, cloudfront-events.ts), because
  * functions usually mutate their event and return it, which would hide every change.
  */
 export function validateResult(

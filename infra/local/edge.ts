@@ -39,8 +39,7 @@ import { createFunctionRunner } from './function-runner.ts';
 import type { EdgeFunction, FunctionTrace } from './function-runner.ts';
 import { LOCAL_ORIGIN_TIMEOUTS, createOriginFetch } from './origin-fetch.ts';
 import type { OriginTimeouts } from './origin-fetch.ts';
-import { send } from './respond.ts';
-import { withPolicyHeaders } from './response-headers.ts';
+import { createSend } from './respond.ts';
 import { imageResponseHeaders } from '../response-headers.ts';
 import { MAX_REQUEST_BYTES } from './rules/path.ts';
 import { viewerRequestStage, viewerResponseStage } from './viewer-functions.ts';
@@ -125,6 +124,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const fetchOrigin = createOriginFetch({ endpoints: options.endpoints, s3Fetch: options.s3Fetch, timeouts });
   const fromOrigin = createOriginStage({ spec: options.spec, run, fetchOrigin, originResponseOnFailedPrimary: options.originResponseOnFailedPrimary });
   const throughCache = createCacheStage({ spec: options.spec, cache, now, fromOrigin });
+  const send = createSend(imageResponseHeaders);
 
   /** One request, stage by stage; every failure on the way becomes CloudFront's error page. */
   async function handle(req: IncomingMessage, res: ServerResponse, tooLong: boolean): Promise<void> {
@@ -135,9 +135,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     } catch (error) {
       answer = failureAnswer(error, x.requestId);
     }
-    // The behavior's response headers policy (CORS, security headers), on every response it sends.
-    answer = { ...answer, headers: withPolicyHeaders(imageResponseHeaders, { method: x.method, origin: req.headers.origin }, answer.headers) };
-    send(res, x.method, answer, x.requestId);
+    // The behavior's response headers policy (CORS, security headers) is applied as it is written.
+    send(res, { method: x.method, origin: req.headers.origin }, answer, x.requestId);
     options.onTrace?.(traceOf(x, answer));
   }
 
@@ -192,18 +191,19 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   };
 }
 
-/** What the inspector and the logs get for one request. */
+/** What the inspector and the logs get for one request (fields absent when they do not apply). */
 function traceOf(x: Exchange, answer: Answer): RequestTrace {
+  const contentType = answer.headers['content-type']?.[0]?.value;
   return {
     requestId: x.requestId,
     method: x.method,
     uri: x.rawUrl,
     behavior: x.behavior.pathPattern,
     cache: answer.cache,
-    ...(answer.origin ? { origin: answer.origin } : {}),
-    ...(answer.failover ? { failover: answer.failover } : {}),
+    origin: answer.origin,
+    failover: answer.failover,
     status: answer.status,
-    ...(answer.headers['content-type'] ? { contentType: answer.headers['content-type'][0]!.value } : {}),
+    contentType,
     bytes: answer.body.byteLength,
     ms: Math.round(performance.now() - x.started),
     functions: x.functions,

@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { CloudFrontRequest } from 'aws-lambda';
-import { viewerRequestEvent, viewerResponseEvent } from './cloudfront-events.ts';
+import { copyEventData, viewerRequestEvent, viewerResponseEvent } from './cloudfront-events.ts';
 import type { FunctionName } from '../distribution.ts';
 import { viewerRuntimeOf } from '../distribution.ts';
 import { FunctionFailure, eventOptions } from './answer.ts';
@@ -13,7 +13,7 @@ import type { Answer } from './answer.ts';
 import { runViewerRequestFunction } from './cloudfront-function-slot.ts';
 import type { CloudFrontFunctionInstance } from './cloudfront-sandbox.ts';
 import type { Exchange } from './exchange.ts';
-import type { RunFunction } from './function-runner.ts';
+import type { FunctionTrace, RunFunction } from './function-runner.ts';
 
 export interface ViewerFunctions {
   readonly run: RunFunction;
@@ -47,16 +47,20 @@ async function viaCloudFrontFunction(x: Exchange, fn: FunctionName, request: Clo
   const started = performance.now();
   const ran = await runViewerRequestFunction(loaded, request, x.requestId, x.rawUrl.includes('?'));
   const result = ran.result;
-  x.functions.push({
+  const entry: { -readonly [K in keyof FunctionTrace]: FunctionTrace[K] } = {
     eventType: 'viewer-request',
     fn,
     runtime: 'cloudfront-function',
     ms: Math.round(performance.now() - started),
     outcome: result.kind === 'failure' ? result.error : result.kind === 'response' ? 'generated' : 'continued',
-    ...(result.kind === 'failure' ? { detail: result.reason } : {}),
-    // Details only while they are kept (the inspector open), as the function runner does.
-    ...(fns.keepDetail() ? { event: ran.event, result: ran.returned } : {}),
-  });
+  };
+  if (result.kind === 'failure') entry.detail = result.reason;
+  // Details only while they are kept (the inspector open), as the function runner does.
+  if (fns.keepDetail()) {
+    entry.event = ran.event;
+    entry.result = ran.returned;
+  }
+  x.functions.push(entry);
   if (result.kind === 'failure') throw new FunctionFailure(result.error, `${fn} (CloudFront Function): ${result.reason}`);
   if (result.kind === 'response') return { status: result.status, headers: result.headers, body: result.body, cache: 'FunctionGeneratedResponse' };
   return result.request;
@@ -69,7 +73,7 @@ export async function viewerResponseStage(x: Exchange, answer: Answer, request: 
   const event = viewerResponseEvent({
     ...eventOptions(request),
     requestId: x.requestId,
-    response: { status: String(answer.status), statusDescription: STATUS_CODES[answer.status] ?? '', headers: structuredClone(answer.headers) },
+    response: { status: String(answer.status), statusDescription: STATUS_CODES[answer.status] ?? '', headers: copyEventData(answer.headers) },
   });
   const result = await fns.run(x.functions, 'viewer-response', fn, event);
   if (result.kind !== 'response') return answer;
