@@ -28,7 +28,8 @@ export function createCacheStage(options: CacheStageOptions) {
   const { cache, fromOrigin } = options;
   const inFlight = new Map<string, Promise<Answer>>();
 
-  return async function throughCache(x: Exchange, request: CloudFrontRequest, ctx: OriginContext): Promise<Answer> {
+  /** A fresh hit is answered at once; everything else is a promise of what the origin answers. */
+  return function throughCache(x: Exchange, request: CloudFrontRequest, ctx: OriginContext): Answer | Promise<Answer> {
     const { behavior, method } = x;
     // A response made under a dev switch is never served to a request without it (nor the reverse).
     const switches = devCacheKey(ctx.simulation);
@@ -42,6 +43,16 @@ export function createCacheStage(options: CacheStageOptions) {
     const shared = cacheable ? cache.lookup(key) : undefined;
     const found = method === 'HEAD' && !shared?.fresh ? (cache.lookup(storeKey) ?? shared) : shared;
     if (found?.fresh) return { ...found.object, cache: 'Hit', ageSeconds: found.ageSeconds };
+    return miss(x, request, ctx, { cacheable, key, storeKey, found });
+  };
+
+  async function miss(
+    x: Exchange,
+    request: CloudFrontRequest,
+    ctx: OriginContext,
+    { cacheable, key, storeKey, found }: { cacheable: boolean; key: string; storeKey: string; found: Lookup | undefined },
+  ): Promise<Answer> {
+    const { behavior, method } = x;
     // Not collapsed (each HEAD miss goes to the origin), but stored for the HEADs that follow.
     if (cacheable && method === 'HEAD') return store(x, storeKey, await fromOrigin(behavior, request, ctx), found, request);
     if (cacheable) {
@@ -60,7 +71,7 @@ export function createCacheStage(options: CacheStageOptions) {
     }
     // Uncached methods go to the origin and are not stored.
     return compressed(x, await fromOrigin(behavior, request, ctx), request);
-  };
+  }
 
   /**
    * Stores what the origin answered under its TTL (rules/caching.ts), compressed as CloudFront would,

@@ -140,14 +140,16 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     options.onTrace?.(traceOf(x, answer));
   }
 
+  /** The stages in order; a stage that has its answer at once (a GET's admission, a hit) is not awaited. */
   async function pipeline(x: Exchange): Promise<Answer> {
-    const admitted = await admit(x, { simulate, armS3Conflicts: options.armS3Conflicts });
+    const admission = admit(x, { simulate, armS3Conflicts: options.armS3Conflicts });
+    const admitted = admission instanceof Promise ? await admission : admission;
     if ('status' in admitted) return admitted;
     const request = await viewerRequestStage(x, admitted.request, viewerFunctions);
     if ('status' in request) return request;
     const ctx: OriginContext = { trace: x.functions, requestId: x.requestId, simulation: admitted.simulation, body: admitted.body, viewer: request };
-    const answer = await throughCache(x, request, ctx);
-    return viewerResponseStage(x, answer, request, viewerFunctions);
+    const cached = throughCache(x, request, ctx);
+    return viewerResponseStage(x, cached instanceof Promise ? await cached : cached, request, viewerFunctions);
   }
 
   let allowedHosts = new Set<string>();
@@ -163,15 +165,23 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(req.headers.host ?? '')}\n`);
       return;
     }
-    // Local pages never see an over-long request (nor one with a foreign Host).
-    Promise.resolve(tooLong ? false : (options.localRoutes?.(req, res) ?? false))
-      .then((handled) => (handled ? undefined : handle(req, res, tooLong)))
-      .catch((error: unknown) => {
-        // The pipeline turns every known failure into an answer; this is the last resort.
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('500 Internal error in the local edge\n');
-        console.error('local edge:', error);
-      });
+    const lastResort = (error: unknown) => {
+      // The pipeline turns every known failure into an answer; this is the last resort.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('500 Internal error in the local edge\n');
+      console.error('local edge:', error);
+    };
+    // Local pages never see an over-long request (nor one with a foreign Host). A route that says
+    // false at once (not a local page) lets the request into the pipeline without waiting a turn.
+    let routed: boolean | Promise<boolean>;
+    try {
+      routed = tooLong ? false : (options.localRoutes?.(req, res) ?? false);
+    } catch (error) {
+      lastResort(error);
+      return;
+    }
+    if (routed === false) handle(req, res, tooLong).catch(lastResort);
+    else if (routed !== true) routed.then((handled) => (handled ? undefined : handle(req, res, tooLong))).catch(lastResort);
   });
   // Count every header (the byte limits above bound them), so 3,000 small headers are a 413, as in CloudFront.
   server.maxHeadersCount = 0;

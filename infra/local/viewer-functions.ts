@@ -66,10 +66,17 @@ async function viaCloudFrontFunction(x: Exchange, fn: FunctionName, request: Clo
   return result.request;
 }
 
-/** The behavior's viewer-response function on the answer; skipped when the answer is 400 or above, as CloudFront does. */
-export async function viewerResponseStage(x: Exchange, answer: Answer, request: CloudFrontRequest, fns: ViewerFunctions): Promise<Answer> {
+/**
+ * The behavior's viewer-response function on the answer; skipped when the answer is 400 or above, as
+ * CloudFront does (the answer comes back at once when no function runs).
+ */
+export function viewerResponseStage(x: Exchange, answer: Answer, request: CloudFrontRequest, fns: ViewerFunctions): Answer | Promise<Answer> {
   const fn = x.behavior.functions['viewer-response'];
   if (!fn || answer.status >= 400) return answer;
+  return viewerResponse(x, fn, answer, request, fns);
+}
+
+async function viewerResponse(x: Exchange, fn: FunctionName, answer: Answer, request: CloudFrontRequest, fns: ViewerFunctions): Promise<Answer> {
   const event = viewerResponseEvent({
     ...eventOptions(request),
     requestId: x.requestId,

@@ -126,7 +126,7 @@ export function cacheKey(
 ): string {
   const policy = input.behavior.cachePolicy;
   const parts: string[] = [input.method === 'OPTIONS' ? 'OPTIONS' : 'GET', input.uri];
-  for (const name of [...lowerSet(policy.headers)].sort()) {
+  for (const name of keyHeaderNames(policy)) {
     const value = name.startsWith('cloudfront-') ? input.cloudFrontHeaders[name] : input.headers[name]?.map((e) => e.value).join(',');
     parts.push(`${name}=${value ?? ''}`);
   }
@@ -138,6 +138,18 @@ export function cacheKey(
   parts.push(`cookie=${filterCookies(input.headers, policy.cookies) ?? ''}`);
   parts.push(`query=${filterQuery(input.querystring, policy.queryStrings)}`);
   return JSON.stringify(parts);
+}
+
+/** Each cache policy's header names, lowercase and sorted, made once (a policy is plain data that does not change). */
+const keyHeaders = new WeakMap<CachePolicySpec, readonly string[]>();
+
+function keyHeaderNames(policy: CachePolicySpec): readonly string[] {
+  let names = keyHeaders.get(policy);
+  if (names === undefined) {
+    names = [...lowerSet(policy.headers)].sort();
+    keyHeaders.set(policy, names);
+  }
+  return names;
 }
 
 function unionSets(a: ValueSet, b: ValueSet | undefined): (name: string) => boolean {
