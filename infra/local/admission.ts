@@ -5,7 +5,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
-import { toCfHeaders } from '../../functions/adapters/cloudfront/headers.ts';
 import { isDisallowedHeader } from './cloudfront-validate.ts';
 import { LOCAL_MAX_REQUEST_BODY_BYTES } from '../cloudfront-quotas.ts';
 import { HOP_BY_HOP, cloudFrontError, localError } from './answer.ts';
@@ -58,7 +57,7 @@ export function admit(x: Exchange, options: AdmissionOptions): Admitted | Answer
   }
   // CloudFront answers a GET (or HEAD) with a body 403 (rules: req.get-body).
   const bodiless = method === 'GET' || method === 'HEAD';
-  if (bodiless && hasBody(req)) {
+  if (bodiless && hasBody(x)) {
     return cloudFrontError(403, 'Bad request.', 'A GET request that includes a body is not allowed.', requestId);
   }
   // Dev-only switches are read and removed here, before any function could see them.
@@ -78,7 +77,7 @@ async function withBody(x: Exchange, options: AdmissionOptions, dev: DevSwitches
   const { req, res, requestId } = x;
   let body: Buffer;
   try {
-    body = await requestBody(req);
+    body = await requestBody(x);
   } catch (error) {
     if (!(error instanceof BodyTooLarge)) throw error;
     // Read no further: the connection closes once this answer is sent.
@@ -107,18 +106,26 @@ export function isTooLong(req: IncomingMessage): boolean {
   return Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES || requestBytes(req) > MAX_REQUEST_BYTES;
 }
 
-/** The viewer's headers as a function sees them: disallowed and hop-by-hop ones never arrive. */
+/**
+ * The viewer's headers as a function sees them, in CloudFront's map (lowercase name -> `[{ key, value }]`,
+ * one entry per value, in the viewer's order): disallowed and hop-by-hop ones never arrive.
+ */
 function viewerHeaders(req: IncomingMessage): CloudFrontHeaders {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
+  const headers: CloudFrontHeaders = {};
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
     const lower = name.toLowerCase();
     // Dev switches are local-only. A viewer's CloudFront-Viewer-* headers reach viewer functions (as in
     // AWS); the forwarding model replaces them with CloudFront's values for origin events.
-    const dropped = isDisallowedHeader(name) || HOP_BY_HOP.has(lower) || isDevSwitch(lower);
-    if (!dropped) pairs.push([name, req.rawHeaders[i + 1]!]);
+    if (isDisallowedHeader(lower) || HOP_BY_HOP.has(lower) || isDevSwitch(lower)) continue;
+    const entry = { key: name, value: raw[i + 1]! };
+    if (Object.hasOwn(headers, lower)) headers[lower]!.push(entry);
+    else if (lower !== '__proto__') headers[lower] = [entry];
+    // A viewer's `__proto__` header is stored as an own entry, never made the map's prototype.
+    else Object.defineProperty(headers, lower, { value: [entry], enumerable: true, writable: true, configurable: true });
   }
-  return toCfHeaders(pairs);
+  return headers;
 }
 
 /** The request line and headers in bytes, as CloudFront's 20,480-byte limit counts them (`name: value\r\n` per header). */
@@ -129,16 +136,17 @@ function requestBytes(req: IncomingMessage): number {
 }
 
 /** Whether the viewer sent a body: a Content-Length above 0, or a chunked one. */
-function hasBody(req: IncomingMessage): boolean {
-  const length = Number(req.headers['content-length'] ?? 0);
-  return length > 0 || req.headers['transfer-encoding'] !== undefined;
+function hasBody(x: Exchange): boolean {
+  const length = Number(x.viewer.contentLength ?? 0);
+  return length > 0 || x.viewer.transferEncoding !== undefined;
 }
 
 class BodyTooLarge extends Error {}
 
 /** The body of a request that may have one (not GET or HEAD), for the origin; at most LOCAL_MAX_REQUEST_BODY_BYTES. */
-async function requestBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
+async function requestBody(x: Exchange): Promise<Buffer> {
+  const { req } = x;
+  const declared = Number(x.viewer.contentLength ?? 0);
   if (declared > LOCAL_MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`${declared} bytes declared`);
   const chunks: Buffer[] = [];
   let size = 0;

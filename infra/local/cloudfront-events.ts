@@ -139,7 +139,9 @@ function copyPlain(value: unknown, depth: number): unknown {
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
+  // Own enumerable keys, as Object.keys gives them, without an array of them per object.
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
     const copied = copyPlain((value as Record<string, unknown>)[key], depth + 1);
     // A viewer may send a header named `__proto__`: it stays an own entry, never the copy's prototype.
     if (key === '__proto__') Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });

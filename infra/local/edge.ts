@@ -31,8 +31,8 @@ import { EdgeCache } from './cache.ts';
 import { createCacheStage } from './cache-stage.ts';
 import type { CloudFrontFunctionInstance } from './cloudfront-sandbox.ts';
 import type { Simulation } from './dev.ts';
-import { openExchange } from './exchange.ts';
-import type { Exchange } from './exchange.ts';
+import { openExchange, viewerFacts } from './exchange.ts';
+import type { Exchange, ViewerFacts } from './exchange.ts';
 import { createOriginStage } from './failover.ts';
 import type { OriginContext } from './failover.ts';
 import { createFunctionRunner } from './function-runner.ts';
@@ -127,8 +127,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const send = createSend(imageResponseHeaders);
 
   /** One request, stage by stage; every failure on the way becomes CloudFront's error page. */
-  async function handle(req: IncomingMessage, res: ServerResponse, tooLong: boolean): Promise<void> {
-    const x = openExchange(options.spec, req, res, tooLong);
+  async function handle(req: IncomingMessage, res: ServerResponse, tooLong: boolean, viewer: ViewerFacts): Promise<void> {
+    const x = openExchange(options.spec, req, res, tooLong, viewer);
     let answer: Answer;
     try {
       answer = await pipeline(x);
@@ -136,16 +136,17 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       answer = failureAnswer(error, x.requestId);
     }
     // The behavior's response headers policy (CORS, security headers) is applied as it is written.
-    send(res, { method: x.method, origin: req.headers.origin }, answer, x.requestId);
+    send(res, { method: x.method, origin: viewer.origin }, answer, x.requestId);
     options.onTrace?.(traceOf(x, answer));
   }
 
-  /** The stages in order; a stage that has its answer at once (a GET's admission, a hit) is not awaited. */
+  /** The stages in order; a stage that has its answer at once (a GET's admission, no function, a hit) is not awaited. */
   async function pipeline(x: Exchange): Promise<Answer> {
     const admission = admit(x, { simulate, armS3Conflicts: options.armS3Conflicts });
     const admitted = admission instanceof Promise ? await admission : admission;
     if ('status' in admitted) return admitted;
-    const request = await viewerRequestStage(x, admitted.request, viewerFunctions);
+    const viewed = viewerRequestStage(x, admitted.request, viewerFunctions);
+    const request = viewed instanceof Promise ? await viewed : viewed;
     if ('status' in request) return request;
     const ctx: OriginContext = { trace: x.functions, requestId: x.requestId, simulation: admitted.simulation, body: admitted.body, viewer: request };
     const cached = throughCache(x, request, ctx);
@@ -155,14 +156,15 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   let allowedHosts = new Set<string>();
   // Above CloudFront's 20,480-byte request limit, so that rule (a 413), not Node's 16 KB default (a 431), decides.
   const server = createServer({ maxHeaderSize: 2 * MAX_REQUEST_BYTES }, (req, res) => {
+    const viewer = viewerFacts(req.rawHeaders);
     // A dev server answers only its own names: a foreign Host is how DNS rebinding reaches it.
-    const host = req.headers.host?.toLowerCase();
+    const host = viewer.host?.toLowerCase();
     // A request over CloudFront's length limits gets CloudFront's 413 from the pipeline, whatever the Host.
     const tooLong = isTooLong(req);
     // `*` and absolute-form targets are refused first, as CloudFront does (400), whatever the Host.
     if ((req.url ?? '/').startsWith('/') && !tooLong && (host === undefined || !allowedHosts.has(host))) {
       res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
-      res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(req.headers.host ?? '')}\n`);
+      res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(viewer.host ?? '')}\n`);
       return;
     }
     const lastResort = (error: unknown) => {
@@ -180,8 +182,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       lastResort(error);
       return;
     }
-    if (routed === false) handle(req, res, tooLong).catch(lastResort);
-    else if (routed !== true) routed.then((handled) => (handled ? undefined : handle(req, res, tooLong))).catch(lastResort);
+    if (routed === false) handle(req, res, tooLong, viewer).catch(lastResort);
+    else if (routed !== true) routed.then((handled) => (handled ? undefined : handle(req, res, tooLong, viewer))).catch(lastResort);
   });
   // Count every header (the byte limits above bound them), so 3,000 small headers are a 413, as in CloudFront.
   server.maxHeadersCount = 0;

@@ -23,12 +23,31 @@ export interface ViewerFunctions {
   readonly keepDetail: () => boolean;
 }
 
-/** The behavior's viewer-request function: the request that goes on, or the answer it generated. */
-export async function viewerRequestStage(x: Exchange, request: CloudFrontRequest, fns: ViewerFunctions): Promise<CloudFrontRequest | Answer> {
+/**
+ * The behavior's viewer-request function: the request that goes on, or the answer it generated (the
+ * request at once when the behavior has no viewer-request function).
+ */
+export function viewerRequestStage(
+  x: Exchange,
+  request: CloudFrontRequest,
+  fns: ViewerFunctions,
+): CloudFrontRequest | Answer | Promise<CloudFrontRequest | Answer> {
   const fn = x.behavior.functions['viewer-request'];
   if (!fn) return request;
   if (viewerRuntimeOf(x.behavior) === 'cloudfront-function') return viaCloudFrontFunction(x, fn, request, fns);
-  const result = await fns.run(x.functions, 'viewer-request', fn, viewerRequestEvent({ ...eventOptions(request), requestId: x.requestId }));
+  const event = viewerRequestEvent({
+    clientIp: request.clientIp,
+    method: request.method,
+    uri: request.uri,
+    querystring: request.querystring,
+    headers: request.headers,
+    requestId: x.requestId,
+  });
+  return fns.run(x.functions, 'viewer-request', fn, event).then(goesOn);
+}
+
+/** What a validated viewer-request result means: the request that goes on, or the answer to send. */
+function goesOn(result: Extract<Awaited<ReturnType<RunFunction>>, { ok: true }>): CloudFrontRequest | Answer {
   if (result.kind === 'response') {
     return {
       status: Number(result.response.status),

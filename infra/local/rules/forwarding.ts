@@ -173,6 +173,7 @@ function includes(set: ValueSet): (name: string) => boolean {
 
 /** The Cookie header with only the cookies kept (names are case-sensitive), or undefined if none. */
 function filterCookies(headers: CloudFrontHeaders, keep: ValueSet | ((name: string) => boolean)): string | undefined {
+  if (!Object.hasOwn(headers, 'cookie')) return undefined;
   const test = typeof keep === 'function' ? keep : includes(keep);
   const pairs = (headers['cookie'] ?? [])
     .flatMap((e) => e.value.split(';'))
