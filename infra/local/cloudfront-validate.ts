@@ -144,6 +144,9 @@ class Invalid extends Error {}
 
 type Rec = Record<string, unknown>;
 
+const READ_ONLY_REQUEST_FIELDS = ['clientIp', 'method'] as const;
+const QUERYSTRING_REFUSED = /[\s\x00-\x1f\x7f#]/;
+
 function checkRequest(eventType: EventType, sent: CloudFrontRequest, result: Rec, limits: Limits): Validated {
   const { uri, querystring } = result;
   if (typeof uri !== 'string' || !uri.startsWith('/')) {
@@ -151,11 +154,11 @@ function checkRequest(eventType: EventType, sent: CloudFrontRequest, result: Rec
   }
   if (typeof querystring !== 'string') throw new Invalid(`querystring must be a string but was ${describe(querystring)}`);
   if (querystring.startsWith('?')) throw new Invalid('querystring must not start with "?"');
-  if (/[\s\x00-\x1f\x7f#]/.test(querystring)) {
+  if (QUERYSTRING_REFUSED.test(querystring)) {
     throw new Invalid('querystring must not contain spaces, control characters or "#"');
   }
   if (uri.length + querystring.length >= 8192) throw new Invalid('uri and querystring together must be under 8,192 characters');
-  for (const field of ['clientIp', 'method'] as const) {
+  for (const field of READ_ONLY_REQUEST_FIELDS) {
     if (field in result && result[field] !== sent[field]) throw new Invalid(`read-only field "${field}" was changed in ${eventType}`);
   }
   const headers = checkHeaderMap('request headers', result.headers);
@@ -225,7 +228,9 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 function checkHeaderMap(what: string, headers: unknown): CloudFrontHeaders {
   if (!isRecord(headers)) throw new Invalid(`${what} must be an object but was ${describe(headers)}`);
-  for (const [name, entries] of Object.entries(headers)) {
+  for (const name in headers) {
+    if (!Object.hasOwn(headers, name)) continue;
+    const entries = headers[name];
     if (name !== name.toLowerCase()) throw new Invalid(`header map key "${name}" must be lowercase`);
     if (!TOKEN.test(name)) throw new Invalid(`header name "${name}" is not a valid HTTP header name`);
     if (!Array.isArray(entries)) throw new Invalid(`header "${name}" must be an array of {key, value} objects`);
@@ -246,8 +251,8 @@ function checkHeaderMap(what: string, headers: unknown): CloudFrontHeaders {
 
 function checkReadOnly(eventType: EventType, before: CloudFrontHeaders, after: CloudFrontHeaders): void {
   for (const name of READ_ONLY_HEADERS[eventType]) {
-    const was = valuesOf(before, name);
-    const now = valuesOf(after, name);
+    const was = entriesOf(before, name);
+    const now = entriesOf(after, name);
     if (sameValues(was, now)) continue;
     const change = was.length === 0 ? 'added' : now.length === 0 ? 'removed' : 'changed';
     throw new Invalid(`read-only header "${name}" was ${change} in ${eventType}`);
@@ -256,7 +261,7 @@ function checkReadOnly(eventType: EventType, before: CloudFrontHeaders, after: C
 
 function checkAdditions(eventType: EventType, before: CloudFrontHeaders, after: CloudFrontHeaders): void {
   for (const name of Object.keys(after)) {
-    if (valuesOf(after, name).length === 0 || valuesOf(before, name).length > 0) continue;
+    if (entriesOf(after, name).length === 0 || entriesOf(before, name).length > 0) continue;
     if (isDisallowedHeader(name)) throw new Invalid(`disallowed header "${name}" was added in ${eventType}`);
     if (eventType === 'viewer-request' && name === VIEWER_REQUEST_FORBIDDEN) {
       throw new Invalid(`geo header "${name}" cannot be added in ${eventType}`);
@@ -366,12 +371,18 @@ function checkRequestBody(eventType: EventType, body: unknown, limits: Limits): 
   return Buffer.from(data, 'base64');
 }
 
-function valuesOf(headers: CloudFrontHeaders, name: string): string[] {
-  return Object.hasOwn(headers, name) ? (headers[name] ?? []).map((entry) => entry.value) : [];
+const NO_ENTRIES: readonly { readonly value: string }[] = [];
+
+/** A header's entries (none when the map does not have it as its own), read in place. */
+function entriesOf(headers: CloudFrontHeaders, name: string): readonly { readonly value: string }[] {
+  return Object.hasOwn(headers, name) ? (headers[name] ?? NO_ENTRIES) : NO_ENTRIES;
 }
 
-function sameValues(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((value, i) => value === b[i]);
+/** Whether two headers carry the same values in the same order. */
+function sameValues(a: readonly { readonly value: string }[], b: readonly { readonly value: string }[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.value !== b[i]!.value) return false;
+  return true;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -380,8 +391,10 @@ export function isBase64(text: string): boolean {
   return BASE64.test(text);
 }
 
+const CONTROL_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 function hasControlChar(text: string): boolean {
-  return /[\x00-\x08\x0a-\x1f\x7f]/.test(text);
+  return CONTROL_CHAR.test(text);
 }
 
 function isRecord(value: unknown): value is Rec {

@@ -77,7 +77,7 @@ function acceptedCodings(value: string): Set<string> {
 
 /** Whether CloudFront compression may apply: the policy normalizes Accept-Encoding and does not list it. */
 export function compressionKeyed(policy: CachePolicySpec): boolean {
-  return (policy.enableAcceptEncodingBrotli || policy.enableAcceptEncodingGzip) && !lowerSet(policy.headers).has('accept-encoding');
+  return (policy.enableAcceptEncodingBrotli || policy.enableAcceptEncodingGzip) && !keyHeaderNames(policy).includes('accept-encoding');
 }
 
 /** The request CloudFront sends to the origin (and shows to origin-event functions). */
