@@ -19,7 +19,7 @@ import { isFrozenByCache } from './cache.ts';
 import { withPolicyHeaders } from './response-headers.ts';
 
 /** What of the viewer's request decides the answer's headers. */
-export interface Asked {
+interface Asked {
   readonly method: string;
   /** The viewer's Origin header (a CORS request), if any. */
   readonly origin: string | undefined;
