@@ -57,7 +57,7 @@ export function admit(x: Exchange, options: AdmissionOptions): Admitted | Answer
   }
   // CloudFront answers a GET (or HEAD) with a body 403 (rules: req.get-body).
   const bodiless = method === 'GET' || method === 'HEAD';
-  if (bodiless && hasBody(x)) {
+  if (bodiless && hasBody(req)) {
     return cloudFrontError(403, 'Bad request.', 'A GET request that includes a body is not allowed.', requestId);
   }
   // Dev-only switches are read and removed here, before any function could see them.
@@ -77,7 +77,7 @@ async function withBody(x: Exchange, options: AdmissionOptions, dev: DevSwitches
   const { req, res, requestId } = x;
   let body: Buffer;
   try {
-    body = await requestBody(x);
+    body = await requestBody(req);
   } catch (error) {
     if (!(error instanceof BodyTooLarge)) throw error;
     // Read no further: the connection closes once this answer is sent.
@@ -136,17 +136,16 @@ function requestBytes(req: IncomingMessage): number {
 }
 
 /** Whether the viewer sent a body: a Content-Length above 0, or a chunked one. */
-function hasBody(x: Exchange): boolean {
-  const length = Number(x.viewer.contentLength ?? 0);
-  return length > 0 || x.viewer.transferEncoding !== undefined;
+function hasBody(req: IncomingMessage): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return length > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
 class BodyTooLarge extends Error {}
 
 /** The body of a request that may have one (not GET or HEAD), for the origin; at most LOCAL_MAX_REQUEST_BODY_BYTES. */
-async function requestBody(x: Exchange): Promise<Buffer> {
-  const { req } = x;
-  const declared = Number(x.viewer.contentLength ?? 0);
+async function requestBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > LOCAL_MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`${declared} bytes declared`);
   const chunks: Buffer[] = [];
   let size = 0;

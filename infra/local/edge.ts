@@ -31,8 +31,8 @@ import { EdgeCache } from './cache.ts';
 import { createCacheStage } from './cache-stage.ts';
 import type { CloudFrontFunctionInstance } from './cloudfront-sandbox.ts';
 import type { Simulation } from './dev.ts';
-import { openExchange, viewerFacts } from './exchange.ts';
-import type { Exchange, ViewerFacts } from './exchange.ts';
+import { openExchange } from './exchange.ts';
+import type { Exchange } from './exchange.ts';
 import { createOriginStage } from './failover.ts';
 import type { OriginContext } from './failover.ts';
 import { createFunctionRunner } from './function-runner.ts';
@@ -127,8 +127,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const send = createSend(imageResponseHeaders);
 
   /** One request, stage by stage; every failure on the way becomes CloudFront's error page. */
-  async function handle(req: IncomingMessage, res: ServerResponse, tooLong: boolean, viewer: ViewerFacts): Promise<void> {
-    const x = openExchange(options.spec, req, res, tooLong, viewer);
+  async function handle(req: IncomingMessage, res: ServerResponse, tooLong: boolean): Promise<void> {
+    const x = openExchange(options.spec, req, res, tooLong);
     let answer: Answer;
     try {
       answer = await pipeline(x);
@@ -136,7 +136,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       answer = failureAnswer(error, x.requestId);
     }
     // The behavior's response headers policy (CORS, security headers) is applied as it is written.
-    send(res, { method: x.method, origin: viewer.origin }, answer, x.requestId);
+    send(res, { method: x.method, origin: req.headers.origin }, answer, x.requestId);
     options.onTrace?.(traceOf(x, answer));
   }
 
@@ -156,15 +156,14 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   let allowedHosts = new Set<string>();
   // Above CloudFront's 20,480-byte request limit, so that rule (a 413), not Node's 16 KB default (a 431), decides.
   const server = createServer({ maxHeaderSize: 2 * MAX_REQUEST_BYTES }, (req, res) => {
-    const viewer = viewerFacts(req.rawHeaders);
     // A dev server answers only its own names: a foreign Host is how DNS rebinding reaches it.
-    const host = viewer.host?.toLowerCase();
+    const host = req.headers.host?.toLowerCase();
     // A request over CloudFront's length limits gets CloudFront's 413 from the pipeline, whatever the Host.
     const tooLong = isTooLong(req);
     // `*` and absolute-form targets are refused first, as CloudFront does (400), whatever the Host.
     if ((req.url ?? '/').startsWith('/') && !tooLong && (host === undefined || !allowedHosts.has(host))) {
       res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
-      res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(viewer.host ?? '')}\n`);
+      res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(req.headers.host ?? '')}\n`);
       return;
     }
     const lastResort = (error: unknown) => {
@@ -182,8 +181,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       lastResort(error);
       return;
     }
-    if (routed === false) handle(req, res, tooLong, viewer).catch(lastResort);
-    else if (routed !== true) routed.then((handled) => (handled ? undefined : handle(req, res, tooLong, viewer))).catch(lastResort);
+    if (routed === false) handle(req, res, tooLong).catch(lastResort);
+    else if (routed !== true) routed.then((handled) => (handled ? undefined : handle(req, res, tooLong))).catch(lastResort);
   });
   // Count every header (the byte limits above bound them), so 3,000 small headers are a 413, as in CloudFront.
   server.maxHeadersCount = 0;

@@ -28,51 +28,9 @@ export interface Exchange {
   readonly functions: FunctionTrace[];
   /** Over CloudFront's URL or request length limits (admission answers 413). */
   readonly tooLong: boolean;
-  /** The few viewer headers the front itself reads. */
-  readonly viewer: ViewerFacts;
 }
 
-/**
- * The viewer headers the front reads, as node's `req.headers` would give them (Host and
- * Content-Length: the first; Origin and Transfer-Encoding: every value joined with ", "), from one
- * pass over the raw headers, so node never builds `req.headers` for an image request.
- */
-export interface ViewerFacts {
-  readonly host: string | undefined;
-  readonly origin: string | undefined;
-  readonly contentLength: string | undefined;
-  readonly transferEncoding: string | undefined;
-}
-
-export function viewerFacts(rawHeaders: readonly string[]): ViewerFacts {
-  let host: string | undefined;
-  let origin: string | undefined;
-  let contentLength: string | undefined;
-  let transferEncoding: string | undefined;
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    // Only names of these lengths can match: most headers are passed over without lowercasing.
-    if (name.length !== 4 && name.length !== 6 && name.length !== 14 && name.length !== 17) continue;
-    const value = rawHeaders[i + 1]!;
-    switch (name.toLowerCase()) {
-      case 'host':
-        host ??= value;
-        break;
-      case 'origin':
-        origin = origin === undefined ? value : `${origin}, ${value}`;
-        break;
-      case 'content-length':
-        contentLength ??= value;
-        break;
-      case 'transfer-encoding':
-        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-        break;
-    }
-  }
-  return { host, origin, contentLength, transferEncoding };
-}
-
-export function openExchange(spec: DistributionSpec, req: IncomingMessage, res: ServerResponse, tooLong: boolean, viewer: ViewerFacts): Exchange {
+export function openExchange(spec: DistributionSpec, req: IncomingMessage, res: ServerResponse, tooLong: boolean): Exchange {
   const rawUrl = req.url ?? '/';
   const target = parseTarget(rawUrl);
   const uri = target.kind === 'origin-form' ? target.path : '/';
@@ -88,7 +46,6 @@ export function openExchange(spec: DistributionSpec, req: IncomingMessage, res: 
     behavior: matchBehavior(spec, uri),
     functions: [],
     tooLong,
-    viewer,
   };
 }
 
