@@ -112,7 +112,9 @@ const CUSTOM_HEADER_DENIED_PREFIXES = ['x-amz-', 'x-edge-'];
 
 export function isDisallowedHeader(name: string): boolean {
   const lower = name.toLowerCase();
-  return DISALLOWED_NAMES.has(lower) || DISALLOWED_PREFIXES.some((prefix) => lower.startsWith(prefix));
+  if (DISALLOWED_NAMES.has(lower)) return true;
+  for (const prefix of DISALLOWED_PREFIXES) if (lower.startsWith(prefix)) return true;
+  return false;
 }
 
 /**
