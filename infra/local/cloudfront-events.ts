@@ -113,7 +113,7 @@ function request(opts: RequestOptions, origin: EventOrigin | undefined, withBody
  * numbers, booleans, null), as structuredClone makes it, written out because an event is small and
  * structuredClone's serializer costs several times more per event. Anything else (a Date, a typed
  * array, a function a result should not hold, a cycle, a nesting deeper than any event's) goes to
- * structuredClone, which copies or refuses it as before.
+ * structuredClone, which copies it or refuses it.
  */
 export function copyEventData<T>(value: T): T {
   try {
