@@ -103,7 +103,20 @@ function admitted(x: Exchange, options: AdmissionOptions, dev: DevSwitches, body
 
 /** Whether the URL or the request line and headers are over CloudFront's limits (a 413). */
 export function isTooLong(req: IncomingMessage): boolean {
-  return Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES || requestBytes(req) > MAX_REQUEST_BYTES;
+  if (Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES) return true;
+  // Counted exactly only when a bound on its size does not settle it.
+  return mostRequestBytes(req) > MAX_REQUEST_BYTES && requestBytes(req) > MAX_REQUEST_BYTES;
+}
+
+/**
+ * At least as many bytes as the request line and headers take: a character is at most 3 bytes of
+ * UTF-8, so a request whose characters are few enough cannot be over the limit, and its exact size
+ * is not needed.
+ */
+function mostRequestBytes(req: IncomingMessage): number {
+  let chars = (req.method ?? '').length + (req.url ?? '').length + req.httpVersion.length + 9;
+  for (const field of req.rawHeaders) chars += field.length + 2;
+  return chars * 3;
 }
 
 /**

@@ -72,6 +72,7 @@ describe('a 128x128 thumbnail through the local edge', () => {
       expect(hit.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
       expect(hit.headers.get('content-length')).toBe(String(plain.body.byteLength));
       expect(hit.headers.get('age')).toMatch(/^\d+$/);
+      expect(hit.headers.get('x-amz-cf-id')).toMatch(/^[A-Za-z0-9_-]{54}==$/);
     }
     expect(head.body.byteLength).toBe(0);
     expect(new Set([plain, cors, plainAgain, head].map((hit) => hit.headers.get('x-amz-cf-id'))).size).toBe(4);
