@@ -112,9 +112,7 @@ const CUSTOM_HEADER_DENIED_PREFIXES = ['x-amz-', 'x-edge-'];
 
 export function isDisallowedHeader(name: string): boolean {
   const lower = name.toLowerCase();
-  if (DISALLOWED_NAMES.has(lower)) return true;
-  for (const prefix of DISALLOWED_PREFIXES) if (lower.startsWith(prefix)) return true;
-  return false;
+  return DISALLOWED_NAMES.has(lower) || DISALLOWED_PREFIXES.some((prefix) => lower.startsWith(prefix));
 }
 
 /**
@@ -146,9 +144,6 @@ class Invalid extends Error {}
 
 type Rec = Record<string, unknown>;
 
-const READ_ONLY_REQUEST_FIELDS = ['clientIp', 'method'] as const;
-const QUERYSTRING_REFUSED = /[\s\x00-\x1f\x7f#]/;
-
 function checkRequest(eventType: EventType, sent: CloudFrontRequest, result: Rec, limits: Limits): Validated {
   const { uri, querystring } = result;
   if (typeof uri !== 'string' || !uri.startsWith('/')) {
@@ -156,11 +151,11 @@ function checkRequest(eventType: EventType, sent: CloudFrontRequest, result: Rec
   }
   if (typeof querystring !== 'string') throw new Invalid(`querystring must be a string but was ${describe(querystring)}`);
   if (querystring.startsWith('?')) throw new Invalid('querystring must not start with "?"');
-  if (QUERYSTRING_REFUSED.test(querystring)) {
+  if (/[\s\x00-\x1f\x7f#]/.test(querystring)) {
     throw new Invalid('querystring must not contain spaces, control characters or "#"');
   }
   if (uri.length + querystring.length >= 8192) throw new Invalid('uri and querystring together must be under 8,192 characters');
-  for (const field of READ_ONLY_REQUEST_FIELDS) {
+  for (const field of ['clientIp', 'method'] as const) {
     if (field in result && result[field] !== sent[field]) throw new Invalid(`read-only field "${field}" was changed in ${eventType}`);
   }
   const headers = checkHeaderMap('request headers', result.headers);
@@ -230,9 +225,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 function checkHeaderMap(what: string, headers: unknown): CloudFrontHeaders {
   if (!isRecord(headers)) throw new Invalid(`${what} must be an object but was ${describe(headers)}`);
-  for (const name in headers) {
-    if (!Object.hasOwn(headers, name)) continue;
-    const entries = headers[name];
+  for (const [name, entries] of Object.entries(headers)) {
     if (name !== name.toLowerCase()) throw new Invalid(`header map key "${name}" must be lowercase`);
     if (!TOKEN.test(name)) throw new Invalid(`header name "${name}" is not a valid HTTP header name`);
     if (!Array.isArray(entries)) throw new Invalid(`header "${name}" must be an array of {key, value} objects`);
@@ -373,18 +366,14 @@ function checkRequestBody(eventType: EventType, body: unknown, limits: Limits): 
   return Buffer.from(data, 'base64');
 }
 
-const NO_ENTRIES: readonly { readonly value: string }[] = [];
-
 /** A header's entries (none when the map does not have it as its own), read in place. */
+const NO_ENTRIES: readonly { readonly value: string }[] = [];
 function entriesOf(headers: CloudFrontHeaders, name: string): readonly { readonly value: string }[] {
   return Object.hasOwn(headers, name) ? (headers[name] ?? NO_ENTRIES) : NO_ENTRIES;
 }
-
-/** Whether two headers carry the same values in the same order. */
 function sameValues(a: readonly { readonly value: string }[], b: readonly { readonly value: string }[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i]!.value !== b[i]!.value) return false;
-  return true;
+  for (let i = 0; i < a.length; i++) if (a[i]!.value !== b[i]?.value) return false;
+  return a.length === b.length;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -394,7 +383,6 @@ export function isBase64(text: string): boolean {
 }
 
 const CONTROL_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
-
 function hasControlChar(text: string): boolean {
   return CONTROL_CHAR.test(text);
 }
