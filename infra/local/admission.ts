@@ -5,7 +5,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
-import { toCfHeaders } from '../../functions/adapters/cloudfront/headers.ts';
 import { isDisallowedHeader } from './cloudfront-validate.ts';
 import { LOCAL_MAX_REQUEST_BODY_BYTES } from '../cloudfront-quotas.ts';
 import { HOP_BY_HOP, cloudFrontError, localError } from './answer.ts';
@@ -34,8 +33,11 @@ export interface AdmissionOptions {
   readonly armS3Conflicts?: ((count: number) => void) | undefined;
 }
 
-/** The request as the viewer-request stage gets it, or the answer CloudFront gives instead. */
-export async function admit(x: Exchange, options: AdmissionOptions): Promise<Admitted | Answer> {
+/**
+ * The request as the viewer-request stage gets it, or the answer CloudFront gives instead: at once
+ * for a GET or HEAD (nothing to read), a promise for a method whose body is read first.
+ */
+export function admit(x: Exchange, options: AdmissionOptions): Admitted | Answer | Promise<Admitted | Answer> {
   const { req, res, method, behavior, requestId, target } = x;
   // Origin-form only (`/path`): `*` and absolute URLs never reach a function (rules: path.targets).
   if (target.kind === 'refused') return cloudFrontError(400, 'Bad request.', 'The request could not be understood.', requestId);
@@ -54,19 +56,28 @@ export async function admit(x: Exchange, options: AdmissionOptions): Promise<Adm
     );
   }
   // CloudFront answers a GET (or HEAD) with a body 403 (rules: req.get-body).
-  if ((method === 'GET' || method === 'HEAD') && hasBody(req)) {
+  const bodiless = method === 'GET' || method === 'HEAD';
+  if (bodiless && hasBody(req)) {
     return cloudFrontError(403, 'Bad request.', 'A GET request that includes a body is not allowed.', requestId);
   }
   // Dev-only switches are read and removed here, before any function could see them.
-  let dev: ReturnType<typeof takeDevSwitches>;
+  let dev: DevSwitches;
   try {
     dev = takeDevSwitches(req.rawHeaders, target.querystring);
   } catch (error) {
     return localError(400, (error as Error).message);
   }
-  let body: Buffer | undefined;
+  return bodiless ? admitted(x, options, dev, undefined) : withBody(x, options, dev);
+}
+
+type DevSwitches = ReturnType<typeof takeDevSwitches>;
+
+/** Admits a request whose method may carry a body, once that body is read (at most LOCAL_MAX_REQUEST_BODY_BYTES). */
+async function withBody(x: Exchange, options: AdmissionOptions, dev: DevSwitches): Promise<Admitted | Answer> {
+  const { req, res, requestId } = x;
+  let body: Buffer;
   try {
-    body = await requestBody(req, method);
+    body = await requestBody(req);
   } catch (error) {
     if (!(error instanceof BodyTooLarge)) throw error;
     // Read no further: the connection closes once this answer is sent.
@@ -74,41 +85,66 @@ export async function admit(x: Exchange, options: AdmissionOptions): Promise<Adm
     req.pause();
     return cloudFrontError(413, 'Request Entity Too Large.', `The request body is too large (${error.message}).`, requestId);
   }
+  return admitted(x, options, dev, body);
+}
+
+function admitted(x: Exchange, options: AdmissionOptions, dev: DevSwitches, body: Buffer | undefined): Admitted {
   const simulation: Simulation = { ...options.simulate, ...dev.simulation };
   if (simulation.s3Conflicts !== undefined) options.armS3Conflicts?.(simulation.s3Conflicts);
   const request: CloudFrontRequest = {
     clientIp: simulation.viewerIp ?? CLIENT_IP,
-    method,
+    method: x.method,
     uri: x.uri,
     querystring: dev.querystring,
-    headers: viewerHeaders(req),
+    headers: viewerHeaders(x.req),
   };
   return { request, simulation, body };
 }
 
 /** Whether the URL or the request line and headers are over CloudFront's limits (a 413). */
 export function isTooLong(req: IncomingMessage): boolean {
-  return Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES || requestBytes(req) > MAX_REQUEST_BYTES;
+  if (Buffer.byteLength(req.url ?? '') > MAX_URL_BYTES) return true;
+  // Counted exactly only when a bound on its size does not settle it.
+  return mostRequestBytes(req) > MAX_REQUEST_BYTES && requestBytes(req) > MAX_REQUEST_BYTES;
 }
 
-/** The viewer's headers as a function sees them: disallowed and hop-by-hop ones never arrive. */
+/**
+ * At least as many bytes as the request line and headers take: a character is at most 3 bytes of
+ * UTF-8, so a request whose characters are few enough cannot be over the limit, and its exact size
+ * is not needed.
+ */
+function mostRequestBytes(req: IncomingMessage): number {
+  let chars = (req.method ?? '').length + (req.url ?? '').length + req.httpVersion.length + 9;
+  for (const field of req.rawHeaders) chars += field.length + 2;
+  return chars * 3;
+}
+
+/**
+ * The viewer's headers as a function sees them, in CloudFront's map (lowercase name -> `[{ key, value }]`,
+ * one entry per value, in the viewer's order): disallowed and hop-by-hop ones never arrive.
+ */
 function viewerHeaders(req: IncomingMessage): CloudFrontHeaders {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
+  const headers: CloudFrontHeaders = {};
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
     const lower = name.toLowerCase();
     // Dev switches are local-only. A viewer's CloudFront-Viewer-* headers reach viewer functions (as in
     // AWS); the forwarding model replaces them with CloudFront's values for origin events.
-    const dropped = isDisallowedHeader(name) || HOP_BY_HOP.has(lower) || isDevSwitch(lower);
-    if (!dropped) pairs.push([name, req.rawHeaders[i + 1]!]);
+    if (isDisallowedHeader(lower) || HOP_BY_HOP.has(lower) || isDevSwitch(lower)) continue;
+    const entry = { key: name, value: raw[i + 1]! };
+    if (Object.hasOwn(headers, lower)) headers[lower]!.push(entry);
+    else if (lower !== '__proto__') headers[lower] = [entry];
+    // A viewer's `__proto__` header is stored as an own entry, never made the map's prototype.
+    else Object.defineProperty(headers, lower, { value: [entry], enumerable: true, writable: true, configurable: true });
   }
-  return toCfHeaders(pairs);
+  return headers;
 }
 
-/** The request line and headers in bytes, as CloudFront's 20,480-byte limit counts them. */
+/** The request line and headers in bytes, as CloudFront's 20,480-byte limit counts them (`name: value\r\n` per header). */
 function requestBytes(req: IncomingMessage): number {
   let bytes = Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`);
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) bytes += Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`);
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) bytes += Buffer.byteLength(req.rawHeaders[i]!) + Buffer.byteLength(req.rawHeaders[i + 1]!) + 4;
   return bytes;
 }
 
@@ -121,8 +157,7 @@ function hasBody(req: IncomingMessage): boolean {
 class BodyTooLarge extends Error {}
 
 /** The body of a request that may have one (not GET or HEAD), for the origin; at most LOCAL_MAX_REQUEST_BODY_BYTES. */
-async function requestBody(req: IncomingMessage, method: string): Promise<Buffer | undefined> {
-  if (method === 'GET' || method === 'HEAD') return undefined;
+async function requestBody(req: IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > LOCAL_MAX_REQUEST_BODY_BYTES) throw new BodyTooLarge(`${declared} bytes declared`);
   const chunks: Buffer[] = [];

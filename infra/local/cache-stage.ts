@@ -23,25 +23,42 @@ export interface CacheStageOptions {
   readonly fromOrigin: (behavior: BehaviorSpec, request: CloudFrontRequest, ctx: OriginContext) => Promise<Answer>;
 }
 
+/** What CloudFront caches when a behavior does not say. */
+const DEFAULT_CACHED_METHODS: readonly string[] = ['GET', 'HEAD'];
+
 /** The cache stage: the answer from the cache, or from the origin (stored when CloudFront would store it). */
 export function createCacheStage(options: CacheStageOptions) {
   const { cache, fromOrigin } = options;
   const inFlight = new Map<string, Promise<Answer>>();
 
-  return async function throughCache(x: Exchange, request: CloudFrontRequest, ctx: OriginContext): Promise<Answer> {
+  /** A fresh hit is answered at once; everything else is a promise of what the origin answers. */
+  return function throughCache(x: Exchange, request: CloudFrontRequest, ctx: OriginContext): Answer | Promise<Answer> {
     const { behavior, method } = x;
     // A response made under a dev switch is never served to a request without it (nor the reverse).
     const switches = devCacheKey(ctx.simulation);
     const key = `${behavior.pathPattern} ${cacheKeyOf({ behavior, headers: request.headers, querystring: request.querystring, cloudFrontHeaders: cloudFrontHeaders(ctx.simulation), uri: request.uri, method })}${switches}`;
-    const cachedMethods: readonly string[] = behavior.cachedMethods ?? ['GET', 'HEAD'];
     const cacheable =
-      !cachingDisabled(behavior.cachePolicy) && (method === 'GET' || method === 'HEAD' || (method === 'OPTIONS' && cachedMethods.includes('OPTIONS')));
+      !cachingDisabled(behavior.cachePolicy) &&
+      (method === 'GET' || method === 'HEAD' || (method === 'OPTIONS' && (behavior.cachedMethods ?? DEFAULT_CACHED_METHODS).includes('OPTIONS')));
     // A HEAD is answered from the GET entry; a HEAD miss is stored too (CloudFront caches GET and HEAD
     // responses), in an entry that answers HEADs only, since it holds no body (rules: cache.head-from-get).
     const storeKey = method === 'HEAD' ? `${key} HEAD` : key;
     const shared = cacheable ? cache.lookup(key) : undefined;
     const found = method === 'HEAD' && !shared?.fresh ? (cache.lookup(storeKey) ?? shared) : shared;
-    if (found?.fresh) return { ...found.object, cache: 'Hit', ageSeconds: found.ageSeconds };
+    if (found?.fresh) {
+      const { status, headers, body } = found.object;
+      return { status, headers, body, cache: 'Hit', ageSeconds: found.ageSeconds };
+    }
+    return miss(x, request, ctx, { cacheable, key, storeKey, found });
+  };
+
+  async function miss(
+    x: Exchange,
+    request: CloudFrontRequest,
+    ctx: OriginContext,
+    { cacheable, key, storeKey, found }: { cacheable: boolean; key: string; storeKey: string; found: Lookup | undefined },
+  ): Promise<Answer> {
+    const { behavior, method } = x;
     // Not collapsed (each HEAD miss goes to the origin), but stored for the HEADs that follow.
     if (cacheable && method === 'HEAD') return store(x, storeKey, await fromOrigin(behavior, request, ctx), found, request);
     if (cacheable) {
@@ -60,7 +77,7 @@ export function createCacheStage(options: CacheStageOptions) {
     }
     // Uncached methods go to the origin and are not stored.
     return compressed(x, await fromOrigin(behavior, request, ctx), request);
-  };
+  }
 
   /**
    * Stores what the origin answered under its TTL (rules/caching.ts), compressed as CloudFront would,
@@ -80,7 +97,7 @@ export function createCacheStage(options: CacheStageOptions) {
       headers: answer.headers,
       method: x.method,
       policy: x.behavior.cachePolicy,
-      cachedMethods: x.behavior.cachedMethods ?? ['GET', 'HEAD'],
+      cachedMethods: x.behavior.cachedMethods ?? DEFAULT_CACHED_METHODS,
       errorCachingMinTtl: minTtl(answer.status),
       now: options.now(),
     });

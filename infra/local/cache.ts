@@ -43,10 +43,14 @@ export class EdgeCache {
     return { fresh: false, object, expiredForSeconds: Math.floor((ageMs - object.ttlMs) / 1000) };
   }
 
+  /**
+   * Stores an object. Its header map is frozen, entries and all: what the cache holds never changes
+   * after it is stored, so what is derived from it (respond.ts's header lines) can be made once.
+   */
   set(key: string, object: Omit<CachedObject, 'storedAt'>): void {
     if (object.ttlMs <= 0) return;
     this.#objects.delete(key);
-    this.#objects.set(key, { ...object, storedAt: this.now() });
+    this.#objects.set(key, { ...object, headers: frozen(object.headers), storedAt: this.now() });
     for (const oldest of this.#objects.keys()) {
       if (this.#objects.size <= this.maxObjects) break;
       this.#objects.delete(oldest);
@@ -69,4 +73,23 @@ export class EdgeCache {
   get size(): number {
     return this.#objects.size;
   }
+}
+
+/** The header maps the cache has frozen (every object's, since it was stored). */
+const frozenMaps = new WeakSet<CloudFrontHeaders>();
+
+/** Whether this header map is a cached object's, and so never changes. */
+export function isFrozenByCache(headers: CloudFrontHeaders): boolean {
+  return frozenMaps.has(headers);
+}
+
+/** The header map frozen in place, with its arrays and entries. */
+function frozen(headers: CloudFrontHeaders): CloudFrontHeaders {
+  if (frozenMaps.has(headers)) return headers;
+  for (const entries of Object.values(headers)) {
+    for (const entry of entries) Object.freeze(entry);
+    Object.freeze(entries);
+  }
+  frozenMaps.add(Object.freeze(headers));
+  return headers;
 }

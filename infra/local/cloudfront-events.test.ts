@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { describe, it, expect } from 'vitest';
-import { newRequestId, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent, type EventOrigin } from './cloudfront-events.ts';
+import {
+  copyEventData,
+  newRequestId,
+  originRequestEvent,
+  originResponseEvent,
+  viewerRequestEvent,
+  viewerResponseEvent,
+  type EventOrigin,
+} from './cloudfront-events.ts';
 
 function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(join(process.cwd(), 'fixtures/events', name), 'utf8')) as T;
@@ -65,5 +73,49 @@ describe('event builders', () => {
     const response = { status: '200', statusDescription: 'OK', headers: {} };
     const viewerRes = viewerResponseEvent({ clientIp: '198.51.100.7', uri: '/a', body, response }).Records[0]!.cf;
     expect('body' in viewerRes.request).toBe(false);
+  });
+});
+
+describe('copyEventData', () => {
+  it('copies event data deeply, in key order, sharing nothing with its input', () => {
+    const event = viewerRequestEvent({
+      clientIp: '198.51.100.7',
+      uri: '/a.jpg',
+      headers: {
+        accept: [{ key: 'Accept', value: 'image/webp' }],
+        'x-two': [
+          { key: 'X-Two', value: '1' },
+          { key: 'X-Two', value: '2' },
+        ],
+      },
+    });
+    const copy = copyEventData(event);
+    expect(copy).toEqual(event);
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(event));
+    copy.Records[0]!.cf.request.headers['x-two']![1]!.value = 'changed';
+    copy.Records[0]!.cf.request.uri = '/b.jpg';
+    expect(event.Records[0]!.cf.request.headers['x-two']![1]!.value).toBe('2');
+    expect(event.Records[0]!.cf.request.uri).toBe('/a.jpg');
+  });
+
+  it("keeps a header named __proto__ as an own entry, never as the copy's prototype", () => {
+    const headers = JSON.parse('{"__proto__":[{"key":"__proto__","value":"x"}]}') as Record<string, { key: string; value: string }[]>;
+    const copy = copyEventData(headers);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(copy, '__proto__')?.value).toEqual([{ key: '__proto__', value: 'x' }]);
+  });
+
+  it('hands what is not plain data to structuredClone: a Date is copied, a cycle kept, a function refused', () => {
+    const when = new Date(0);
+    const dated = copyEventData({ when });
+    expect(dated.when).toEqual(when);
+    expect(dated.when).not.toBe(when);
+    const cyclic: { self?: unknown } = {};
+    cyclic.self = cyclic;
+    const copied = copyEventData(cyclic);
+    expect(copied.self).toBe(copied);
+    expect(copied).not.toBe(cyclic);
+    expect(() => copyEventData({ run: () => 1 })).toThrow(/could not be cloned/);
   });
 });

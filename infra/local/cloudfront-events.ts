@@ -64,24 +64,22 @@ export function newRequestId(): string {
 }
 
 export function viewerRequestEvent(opts: RequestOptions): CloudFrontRequestEvent {
-  return { Records: [{ cf: { config: config('viewer-request', opts), request: request(opts) } }] };
+  return { Records: [{ cf: { config: config('viewer-request', opts), request: request(opts, undefined, true) } }] };
 }
 
 export function originRequestEvent(opts: OriginRequestOptions): CloudFrontRequestEvent {
-  return { Records: [{ cf: { config: config('origin-request', opts), request: request(opts, opts.origin) } }] };
+  return { Records: [{ cf: { config: config('origin-request', opts), request: request(opts, opts.origin, true) } }] };
 }
 
 export function originResponseEvent(opts: OriginResponseOptions): CloudFrontResponseEvent {
-  const { body: _ignored, ...forwarded } = request(opts, opts.origin);
   return {
-    Records: [{ cf: { config: config('origin-response', opts), request: forwarded, response: structuredClone(opts.response) } }],
+    Records: [{ cf: { config: config('origin-response', opts), request: request(opts, opts.origin, false), response: copyEventData(opts.response) } }],
   };
 }
 
 export function viewerResponseEvent(opts: ViewerResponseOptions): CloudFrontResponseEvent {
-  const { body: _ignored, ...received } = request(opts);
   return {
-    Records: [{ cf: { config: config('viewer-response', opts), request: received, response: structuredClone(opts.response) } }],
+    Records: [{ cf: { config: config('viewer-response', opts), request: request(opts, undefined, false), response: copyEventData(opts.response) } }],
   };
 }
 
@@ -94,17 +92,62 @@ function config(eventType: EventType, opts: RequestOptions) {
   };
 }
 
-/** Keys in the order CloudFront's own examples list them (alphabetical), so dumps read alike. */
-function request(opts: RequestOptions, origin?: EventOrigin): CloudFrontRequest {
-  return {
-    ...(opts.body === undefined ? {} : { body: structuredClone(opts.body) }),
-    clientIp: opts.clientIp,
-    headers: structuredClone(opts.headers ?? {}),
-    method: opts.method ?? 'GET',
-    ...(origin === undefined ? {} : { origin: structuredClone(origin) as CloudFrontOrigin }),
-    querystring: opts.querystring ?? '',
-    uri: opts.uri,
-  };
+/**
+ * Keys in the order CloudFront's own examples list them (alphabetical), so dumps read alike. `withBody`:
+ * request events carry the body (when there is one), response events never do.
+ */
+function request(opts: RequestOptions, origin: EventOrigin | undefined, withBody: boolean): CloudFrontRequest {
+  const out = {} as { -readonly [K in keyof CloudFrontRequest]: CloudFrontRequest[K] };
+  if (withBody && opts.body !== undefined) out.body = copyEventData(opts.body);
+  out.clientIp = opts.clientIp;
+  out.headers = opts.headers === undefined ? {} : copyEventData(opts.headers);
+  out.method = opts.method ?? 'GET';
+  if (origin !== undefined) out.origin = copyEventData(origin) as CloudFrontOrigin;
+  out.querystring = opts.querystring ?? '';
+  out.uri = opts.uri;
+  return out;
+}
+
+/**
+ * A deep copy of event data (what a function gets and returns: plain objects, arrays, strings,
+ * numbers, booleans, null), as structuredClone makes it, written out because an event is small and
+ * structuredClone's serializer costs several times more per event. Anything else (a Date, a typed
+ * array, a function a result should not hold, a cycle, a nesting deeper than any event's) goes to
+ * structuredClone, which copies it or refuses it.
+ */
+export function copyEventData<T>(value: T): T {
+  try {
+    return copyPlain(value, 0) as T;
+  } catch (error) {
+    if (error !== NOT_PLAIN) throw error;
+    return structuredClone(value);
+  }
+}
+
+/** Deeper than any event (Records, cf, request, origin, custom, customHeaders, name, entry: 8). */
+const MAX_EVENT_DEPTH = 32;
+const NOT_PLAIN = new Error('not plain event data');
+
+function copyPlain(value: unknown, depth: number): unknown {
+  if (typeof value === 'function' || depth > MAX_EVENT_DEPTH) throw NOT_PLAIN;
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyPlain(value[i], depth + 1);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
+  const out: Record<string, unknown> = {};
+  // Own enumerable keys, as Object.keys gives them, without an array of them per object.
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const copied = copyPlain((value as Record<string, unknown>)[key], depth + 1);
+    // A viewer may send a header named `__proto__`: it stays an own entry, never the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });
+    else out[key] = copied;
+  }
+  return out;
 }
 
 /** CloudFront Functions' viewer-request event (no `response`: that is the viewer-response event's). */

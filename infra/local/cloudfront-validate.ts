@@ -116,7 +116,7 @@ export function isDisallowedHeader(name: string): boolean {
 }
 
 /**
- * `input` must be the event as it was sent: hand the function a copy (`structuredClone`), because
+ * `input` must be the event as it was sent: hand the function a copy (copyEventData, cloudfront-events.ts), because
  * functions usually mutate their event and return it, which would hide every change.
  */
 export function validateResult(
@@ -246,8 +246,8 @@ function checkHeaderMap(what: string, headers: unknown): CloudFrontHeaders {
 
 function checkReadOnly(eventType: EventType, before: CloudFrontHeaders, after: CloudFrontHeaders): void {
   for (const name of READ_ONLY_HEADERS[eventType]) {
-    const was = valuesOf(before, name);
-    const now = valuesOf(after, name);
+    const was = entriesOf(before, name);
+    const now = entriesOf(after, name);
     if (sameValues(was, now)) continue;
     const change = was.length === 0 ? 'added' : now.length === 0 ? 'removed' : 'changed';
     throw new Invalid(`read-only header "${name}" was ${change} in ${eventType}`);
@@ -256,7 +256,7 @@ function checkReadOnly(eventType: EventType, before: CloudFrontHeaders, after: C
 
 function checkAdditions(eventType: EventType, before: CloudFrontHeaders, after: CloudFrontHeaders): void {
   for (const name of Object.keys(after)) {
-    if (valuesOf(after, name).length === 0 || valuesOf(before, name).length > 0) continue;
+    if (entriesOf(after, name).length === 0 || entriesOf(before, name).length > 0) continue;
     if (isDisallowedHeader(name)) throw new Invalid(`disallowed header "${name}" was added in ${eventType}`);
     if (eventType === 'viewer-request' && name === VIEWER_REQUEST_FORBIDDEN) {
       throw new Invalid(`geo header "${name}" cannot be added in ${eventType}`);
@@ -366,12 +366,14 @@ function checkRequestBody(eventType: EventType, body: unknown, limits: Limits): 
   return Buffer.from(data, 'base64');
 }
 
-function valuesOf(headers: CloudFrontHeaders, name: string): string[] {
-  return Object.hasOwn(headers, name) ? (headers[name] ?? []).map((entry) => entry.value) : [];
+/** A header's entries (none when the map does not have it as its own), read in place. */
+const NO_ENTRIES: readonly { readonly value: string }[] = [];
+function entriesOf(headers: CloudFrontHeaders, name: string): readonly { readonly value: string }[] {
+  return Object.hasOwn(headers, name) ? (headers[name] ?? NO_ENTRIES) : NO_ENTRIES;
 }
-
-function sameValues(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((value, i) => value === b[i]);
+function sameValues(a: readonly { readonly value: string }[], b: readonly { readonly value: string }[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i]!.value !== b[i]?.value) return false;
+  return a.length === b.length;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -380,8 +382,9 @@ export function isBase64(text: string): boolean {
   return BASE64.test(text);
 }
 
+const CONTROL_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 function hasControlChar(text: string): boolean {
-  return /[\x00-\x08\x0a-\x1f\x7f]/.test(text);
+  return CONTROL_CHAR.test(text);
 }
 
 function isRecord(value: unknown): value is Rec {

@@ -114,6 +114,8 @@ export function geoHeaderValues(viewerCountry: string): { country: string; regio
   return region ? { country, region } : { country };
 }
 
+const SHORTEST_SWITCH = Math.min(...DEV_SWITCHES.map((name) => name.length));
+
 export function isDevSwitch(name: string): boolean {
   return (DEV_SWITCHES as readonly string[]).includes(name.toLowerCase());
 }
@@ -132,7 +134,10 @@ export function takeDevSwitches(rawHeaders: readonly string[], querystring: stri
     else simulation.failPrimary = parseFailMode(value);
   };
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toLowerCase();
+    // Every switch is named `x-local-...`: other names are passed over without lowercasing.
+    const raw = rawHeaders[i]!;
+    if (raw.length < SHORTEST_SWITCH || (raw.charCodeAt(0) | 0x20) !== 0x78) continue;
+    const name = raw.toLowerCase();
     if (isDevSwitch(name)) apply(name, rawHeaders[i + 1]!);
   }
   if (querystring === '') return { simulation, querystring };

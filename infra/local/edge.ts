@@ -39,8 +39,7 @@ import { createFunctionRunner } from './function-runner.ts';
 import type { EdgeFunction, FunctionTrace } from './function-runner.ts';
 import { LOCAL_ORIGIN_TIMEOUTS, createOriginFetch } from './origin-fetch.ts';
 import type { OriginTimeouts } from './origin-fetch.ts';
-import { send } from './respond.ts';
-import { withPolicyHeaders } from './response-headers.ts';
+import { createSend } from './respond.ts';
 import { imageResponseHeaders } from '../response-headers.ts';
 import { MAX_REQUEST_BYTES } from './rules/path.ts';
 import { viewerRequestStage, viewerResponseStage } from './viewer-functions.ts';
@@ -125,6 +124,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const fetchOrigin = createOriginFetch({ endpoints: options.endpoints, s3Fetch: options.s3Fetch, timeouts });
   const fromOrigin = createOriginStage({ spec: options.spec, run, fetchOrigin, originResponseOnFailedPrimary: options.originResponseOnFailedPrimary });
   const throughCache = createCacheStage({ spec: options.spec, cache, now, fromOrigin });
+  const send = createSend(imageResponseHeaders);
 
   /** One request, stage by stage; every failure on the way becomes CloudFront's error page. */
   async function handle(req: IncomingMessage, res: ServerResponse, tooLong: boolean): Promise<void> {
@@ -135,20 +135,22 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     } catch (error) {
       answer = failureAnswer(error, x.requestId);
     }
-    // The behavior's response headers policy (CORS, security headers), on every response it sends.
-    answer = { ...answer, headers: withPolicyHeaders(imageResponseHeaders, { method: x.method, origin: req.headers.origin }, answer.headers) };
-    send(res, x.method, answer, x.requestId);
+    // The behavior's response headers policy (CORS, security headers) is applied as it is written.
+    send(res, { method: x.method, origin: req.headers.origin }, answer, x.requestId);
     options.onTrace?.(traceOf(x, answer));
   }
 
+  /** The stages in order; a stage that has its answer at once (a GET's admission, no function, a hit) is not awaited. */
   async function pipeline(x: Exchange): Promise<Answer> {
-    const admitted = await admit(x, { simulate, armS3Conflicts: options.armS3Conflicts });
+    const admission = admit(x, { simulate, armS3Conflicts: options.armS3Conflicts });
+    const admitted = admission instanceof Promise ? await admission : admission;
     if ('status' in admitted) return admitted;
-    const request = await viewerRequestStage(x, admitted.request, viewerFunctions);
+    const viewed = viewerRequestStage(x, admitted.request, viewerFunctions);
+    const request = viewed instanceof Promise ? await viewed : viewed;
     if ('status' in request) return request;
     const ctx: OriginContext = { trace: x.functions, requestId: x.requestId, simulation: admitted.simulation, body: admitted.body, viewer: request };
-    const answer = await throughCache(x, request, ctx);
-    return viewerResponseStage(x, answer, request, viewerFunctions);
+    const cached = throughCache(x, request, ctx);
+    return viewerResponseStage(x, cached instanceof Promise ? await cached : cached, request, viewerFunctions);
   }
 
   let allowedHosts = new Set<string>();
@@ -164,15 +166,23 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       res.end(`421 local edge: Expected a Host of ${[...allowedHosts].join(', ')} but received ${JSON.stringify(req.headers.host ?? '')}\n`);
       return;
     }
-    // Local pages never see an over-long request (nor one with a foreign Host).
-    Promise.resolve(tooLong ? false : (options.localRoutes?.(req, res) ?? false))
-      .then((handled) => (handled ? undefined : handle(req, res, tooLong)))
-      .catch((error: unknown) => {
-        // The pipeline turns every known failure into an answer; this is the last resort.
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('500 Internal error in the local edge\n');
-        console.error('local edge:', error);
-      });
+    const lastResort = (error: unknown) => {
+      // The pipeline turns every known failure into an answer; this is the last resort.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('500 Internal error in the local edge\n');
+      console.error('local edge:', error);
+    };
+    // Local pages never see an over-long request (nor one with a foreign Host). A route that says
+    // false at once (not a local page) lets the request into the pipeline without waiting a turn.
+    let routed: boolean | Promise<boolean>;
+    try {
+      routed = tooLong ? false : (options.localRoutes?.(req, res) ?? false);
+    } catch (error) {
+      lastResort(error);
+      return;
+    }
+    if (routed === false) handle(req, res, tooLong).catch(lastResort);
+    else if (routed !== true) routed.then((handled) => (handled ? undefined : handle(req, res, tooLong))).catch(lastResort);
   });
   // Count every header (the byte limits above bound them), so 3,000 small headers are a 413, as in CloudFront.
   server.maxHeadersCount = 0;
@@ -192,18 +202,19 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   };
 }
 
-/** What the inspector and the logs get for one request. */
+/** What the inspector and the logs get for one request (fields absent when they do not apply). */
 function traceOf(x: Exchange, answer: Answer): RequestTrace {
+  const contentType = answer.headers['content-type']?.[0]?.value;
   return {
     requestId: x.requestId,
     method: x.method,
     uri: x.rawUrl,
     behavior: x.behavior.pathPattern,
     cache: answer.cache,
-    ...(answer.origin ? { origin: answer.origin } : {}),
-    ...(answer.failover ? { failover: answer.failover } : {}),
+    origin: answer.origin,
+    failover: answer.failover,
     status: answer.status,
-    ...(answer.headers['content-type'] ? { contentType: answer.headers['content-type'][0]!.value } : {}),
+    contentType,
     bytes: answer.body.byteLength,
     ms: Math.round(performance.now() - x.started),
     functions: x.functions,

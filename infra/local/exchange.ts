@@ -49,18 +49,24 @@ export function openExchange(spec: DistributionSpec, req: IncomingMessage, res: 
   };
 }
 
-/** Random bytes per request id: 40, as base64url, like CloudFront's 56-character X-Amz-Cf-Id. */
-const ID_BYTES = 40;
-let idPool = Buffer.alloc(0);
+/**
+ * A request id looks like CloudFront's X-Amz-Cf-Id: 54 base64url characters of random bits and `==`,
+ * 56 characters in all. Ids are cut from one base64url string encoded for 256 ids at a time (one call
+ * to the CSPRNG and one encoding, not one per request): 42 random bytes per id encode to 56
+ * characters without padding, of which an id takes 54.
+ */
+const ID_BYTES = 42;
+const ID_CHARS = (ID_BYTES / 3) * 4;
+const IDS_PER_POOL = 256;
+let idPool = '';
 let idAt = 0;
 
-/** A request id cut from a pool of random bytes filled for 256 ids at a time (one call to the CSPRNG, not one per request). */
 function nextRequestId(): string {
-  if (idAt + ID_BYTES > idPool.byteLength) {
-    idPool = randomBytes(ID_BYTES * 256);
+  if (idAt + ID_CHARS > idPool.length) {
+    idPool = randomBytes(ID_BYTES * IDS_PER_POOL).toString('base64url');
     idAt = 0;
   }
-  const id = idPool.toString('base64url', idAt, idAt + ID_BYTES);
-  idAt += ID_BYTES;
+  const id = idPool.slice(idAt, idAt + ID_CHARS - 2);
+  idAt += ID_CHARS;
   return `${id}==`;
 }

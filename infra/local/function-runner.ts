@@ -5,6 +5,7 @@
  * CloudFront's 502/503 page.
  */
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
+import { copyEventData } from './cloudfront-events.ts';
 import type { EventType } from './cloudfront-events.ts';
 import { validateResult } from './cloudfront-validate.ts';
 import type { DistributionSpec, FunctionName } from '../distribution.ts';
@@ -61,34 +62,26 @@ export function createFunctionRunner(options: FunctionRunnerOptions) {
   async function run(trace: FunctionTrace[], eventType: EventType, fn: FunctionName, event: CloudFrontRequestEvent | CloudFrontResponseEvent) {
     const handler = options.functions[fn];
     if (!handler) throw new FunctionFailure('LambdaExecutionError', `no handler is registered for ${fn}`);
-    const sent = structuredClone(event);
+    // The event as sent: functions usually mutate theirs, which would hide every change from the validator.
+    const sent = copyEventData(event);
     const started = performance.now();
     let result: unknown;
-    const keep = options.keepEvents();
-    const record = (outcome: FunctionTrace['outcome'], detail?: string) =>
-      trace.push({
-        eventType,
-        fn,
-        ms: Math.round(performance.now() - started),
-        outcome,
-        ...(detail ? { detail } : {}),
-        ...(keep ? { event: shortened(sent), result: shortened(result) } : {}),
-      });
-    let timer: NodeJS.Timeout | undefined;
+    const record = (outcome: FunctionTrace['outcome'], detail?: string) => {
+      const entry: Writable<FunctionTrace> = { eventType, fn, ms: Math.round(performance.now() - started), outcome };
+      if (detail) entry.detail = detail;
+      // Copies for the inspector only while someone will read them (asked per run).
+      if (options.keepEvents()) {
+        entry.event = shortened(sent);
+        entry.result = shortened(result);
+      }
+      trace.push(entry);
+    };
     try {
-      const limit = timeoutMs(eventType, fn);
-      result = await Promise.race([
-        Promise.resolve().then(() => handler(event)),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new FunctionFailure('LambdaLimitExceeded', `${fn} timed out after ${limit} ms`)), limit);
-        }),
-      ]);
+      result = await withinLimit(handler, event, fn, timeoutMs(eventType, fn));
     } catch (error) {
       const failure = error instanceof FunctionFailure ? error : new FunctionFailure('LambdaExecutionError', `${fn} threw: ${String(error)}`);
       record(failure.kind, failure.detail);
       throw failure;
-    } finally {
-      clearTimeout(timer);
     }
     const validated = validateResult(eventType, sent, result);
     if (!validated.ok) {
@@ -100,6 +93,35 @@ export function createFunctionRunner(options: FunctionRunnerOptions) {
   }
 
   return run;
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * What the handler returns, or LambdaLimitExceeded once the event's timeout passes first. A handler
+ * that returns a value at once (not a promise) has nothing to wait for; one that throws at once
+ * throws here. The timer is cleared as soon as the promise settles.
+ */
+function withinLimit(handler: EdgeFunction, event: unknown, fn: FunctionName, limitMs: number): unknown {
+  const returned = handler(event);
+  if (!isThenable(returned)) return returned;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new FunctionFailure('LambdaLimitExceeded', `${fn} timed out after ${limitMs} ms`)), limitMs);
+    returned.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** A copy for the inspector: bodies longer than a glance are cut, so traces stay small. */

@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { CloudFrontRequest } from 'aws-lambda';
-import { viewerRequestEvent, viewerResponseEvent } from './cloudfront-events.ts';
+import { copyEventData, viewerRequestEvent, viewerResponseEvent } from './cloudfront-events.ts';
 import type { FunctionName } from '../distribution.ts';
 import { viewerRuntimeOf } from '../distribution.ts';
 import { FunctionFailure, eventOptions } from './answer.ts';
@@ -13,7 +13,7 @@ import type { Answer } from './answer.ts';
 import { runViewerRequestFunction } from './cloudfront-function-slot.ts';
 import type { CloudFrontFunctionInstance } from './cloudfront-sandbox.ts';
 import type { Exchange } from './exchange.ts';
-import type { RunFunction } from './function-runner.ts';
+import type { FunctionTrace, RunFunction } from './function-runner.ts';
 
 export interface ViewerFunctions {
   readonly run: RunFunction;
@@ -23,12 +23,31 @@ export interface ViewerFunctions {
   readonly keepDetail: () => boolean;
 }
 
-/** The behavior's viewer-request function: the request that goes on, or the answer it generated. */
-export async function viewerRequestStage(x: Exchange, request: CloudFrontRequest, fns: ViewerFunctions): Promise<CloudFrontRequest | Answer> {
+/**
+ * The behavior's viewer-request function: the request that goes on, or the answer it generated (the
+ * request at once when the behavior has no viewer-request function).
+ */
+export function viewerRequestStage(
+  x: Exchange,
+  request: CloudFrontRequest,
+  fns: ViewerFunctions,
+): CloudFrontRequest | Answer | Promise<CloudFrontRequest | Answer> {
   const fn = x.behavior.functions['viewer-request'];
   if (!fn) return request;
   if (viewerRuntimeOf(x.behavior) === 'cloudfront-function') return viaCloudFrontFunction(x, fn, request, fns);
-  const result = await fns.run(x.functions, 'viewer-request', fn, viewerRequestEvent({ ...eventOptions(request), requestId: x.requestId }));
+  const event = viewerRequestEvent({
+    clientIp: request.clientIp,
+    method: request.method,
+    uri: request.uri,
+    querystring: request.querystring,
+    headers: request.headers,
+    requestId: x.requestId,
+  });
+  return fns.run(x.functions, 'viewer-request', fn, event).then(goesOn);
+}
+
+/** What a validated viewer-request result means: the request that goes on, or the answer to send. */
+function goesOn(result: Extract<Awaited<ReturnType<RunFunction>>, { ok: true }>): CloudFrontRequest | Answer {
   if (result.kind === 'response') {
     return {
       status: Number(result.response.status),
@@ -47,29 +66,40 @@ async function viaCloudFrontFunction(x: Exchange, fn: FunctionName, request: Clo
   const started = performance.now();
   const ran = await runViewerRequestFunction(loaded, request, x.requestId, x.rawUrl.includes('?'));
   const result = ran.result;
-  x.functions.push({
+  const entry: { -readonly [K in keyof FunctionTrace]: FunctionTrace[K] } = {
     eventType: 'viewer-request',
     fn,
     runtime: 'cloudfront-function',
     ms: Math.round(performance.now() - started),
     outcome: result.kind === 'failure' ? result.error : result.kind === 'response' ? 'generated' : 'continued',
-    ...(result.kind === 'failure' ? { detail: result.reason } : {}),
-    // Details only while they are kept (the inspector open), as the function runner does.
-    ...(fns.keepDetail() ? { event: ran.event, result: ran.returned } : {}),
-  });
+  };
+  if (result.kind === 'failure') entry.detail = result.reason;
+  // Details only while they are kept (the inspector open), as the function runner does.
+  if (fns.keepDetail()) {
+    entry.event = ran.event;
+    entry.result = ran.returned;
+  }
+  x.functions.push(entry);
   if (result.kind === 'failure') throw new FunctionFailure(result.error, `${fn} (CloudFront Function): ${result.reason}`);
   if (result.kind === 'response') return { status: result.status, headers: result.headers, body: result.body, cache: 'FunctionGeneratedResponse' };
   return result.request;
 }
 
-/** The behavior's viewer-response function on the answer; skipped when the answer is 400 or above, as CloudFront does. */
-export async function viewerResponseStage(x: Exchange, answer: Answer, request: CloudFrontRequest, fns: ViewerFunctions): Promise<Answer> {
+/**
+ * The behavior's viewer-response function on the answer; skipped when the answer is 400 or above, as
+ * CloudFront does (the answer comes back at once when no function runs).
+ */
+export function viewerResponseStage(x: Exchange, answer: Answer, request: CloudFrontRequest, fns: ViewerFunctions): Answer | Promise<Answer> {
   const fn = x.behavior.functions['viewer-response'];
   if (!fn || answer.status >= 400) return answer;
+  return viewerResponse(x, fn, answer, request, fns);
+}
+
+async function viewerResponse(x: Exchange, fn: FunctionName, answer: Answer, request: CloudFrontRequest, fns: ViewerFunctions): Promise<Answer> {
   const event = viewerResponseEvent({
     ...eventOptions(request),
     requestId: x.requestId,
-    response: { status: String(answer.status), statusDescription: STATUS_CODES[answer.status] ?? '', headers: structuredClone(answer.headers) },
+    response: { status: String(answer.status), statusDescription: STATUS_CODES[answer.status] ?? '', headers: copyEventData(answer.headers) },
   });
   const result = await fns.run(x.functions, 'viewer-response', fn, event);
   if (result.kind !== 'response') return answer;

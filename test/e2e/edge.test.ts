@@ -61,6 +61,26 @@ describe('a 128x128 thumbnail through the local edge', () => {
     expect((await sharp(second.body).metadata()).width).toBe(128);
   });
 
+  it('answers every hit with its own request id and its body length, and CORS headers only to a request with an Origin', async () => {
+    const plain = await get(url(), { Accept: ACCEPT_WEBP });
+    const cors = await get(url(), { Accept: ACCEPT_WEBP, Origin: 'https://site.example' });
+    const plainAgain = await get(url(), { Accept: ACCEPT_WEBP });
+    const head = await get(url(), { Accept: ACCEPT_WEBP }, 'HEAD');
+    for (const hit of [plain, cors, plainAgain, head]) {
+      expect(hit.headers.get('x-cache')).toBe('Hit from cloudfront');
+      expect(hit.headers.get('strict-transport-security')).toBe('max-age=63072000; includeSubDomains');
+      expect(hit.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+      expect(hit.headers.get('content-length')).toBe(String(plain.body.byteLength));
+      expect(hit.headers.get('age')).toMatch(/^\d+$/);
+      expect(hit.headers.get('x-amz-cf-id')).toMatch(/^[A-Za-z0-9_-]{54}==$/);
+    }
+    expect(head.body.byteLength).toBe(0);
+    expect(new Set([plain, cors, plainAgain, head].map((hit) => hit.headers.get('x-amz-cf-id'))).size).toBe(4);
+    expect(cors.headers.get('access-control-allow-origin')).toBe('*');
+    expect(cors.headers.get('access-control-expose-headers')).toBe('ETag, Content-Length, Content-Type');
+    for (const hit of [plain, plainAgain, head]) expect(hit.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('comes from S3 without a resize once the edge cache is cleared', async () => {
     expect(stack.edge.cache.invalidate('/_derived/*')).toBeGreaterThan(0);
     traces.length = 0;

@@ -70,15 +70,22 @@ export class Gallery {
   /** For the edge's traceDetail: the inspector is open (it polled in the last 10 s), so traces carry events and results. */
   inspecting = (): boolean => performance.now() - this.#inspectedAt < INSPECTOR_OPEN_MS;
 
-  /** For the edge's localRoutes: true when the request was a gallery route and is answered. */
-  route = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+  /**
+   * For the edge's localRoutes: false at once when the request is not a gallery route (every image
+   * request: no promise to wait for), else a promise of true once it is answered.
+   */
+  route = (req: IncomingMessage, res: ServerResponse): false | Promise<true> => {
     // The request target as sent, never resolved as a URL (`//x` or `/a/../b` would name another path).
     const target = req.url ?? '/';
     const queryAt = target.indexOf('?');
     const pathname = queryAt === -1 ? target : target.slice(0, queryAt);
-    const method = req.method ?? 'GET';
     if (pathname !== '/' && !pathname.startsWith('/_local/')) return false;
-    const url = { pathname, searchParams: new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1)) };
+    return this.#route(req, res, pathname, queryAt === -1 ? '' : target.slice(queryAt + 1));
+  };
+
+  async #route(req: IncomingMessage, res: ServerResponse, pathname: string, query: string): Promise<true> {
+    const method = req.method ?? 'GET';
+    const url = { pathname, searchParams: new URLSearchParams(query) };
     try {
       if (method !== 'GET' && method !== 'HEAD') assertSameOrigin(req);
       await this.#answer(method, url, req, res);
@@ -87,7 +94,7 @@ export class Gallery {
       json(res, error.status, { error: error.publicMessage });
     }
     return true;
-  };
+  }
 
   async #answer(method: string, url: LocalUrl, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = `${method} ${url.pathname}`;

@@ -77,7 +77,7 @@ function acceptedCodings(value: string): Set<string> {
 
 /** Whether CloudFront compression may apply: the policy normalizes Accept-Encoding and does not list it. */
 export function compressionKeyed(policy: CachePolicySpec): boolean {
-  return (policy.enableAcceptEncodingBrotli || policy.enableAcceptEncodingGzip) && !lowerSet(policy.headers).has('accept-encoding');
+  return (policy.enableAcceptEncodingBrotli || policy.enableAcceptEncodingGzip) && !keyHeaderNames(policy).includes('accept-encoding');
 }
 
 /** The request CloudFront sends to the origin (and shows to origin-event functions). */
@@ -126,7 +126,7 @@ export function cacheKey(
 ): string {
   const policy = input.behavior.cachePolicy;
   const parts: string[] = [input.method === 'OPTIONS' ? 'OPTIONS' : 'GET', input.uri];
-  for (const name of [...lowerSet(policy.headers)].sort()) {
+  for (const name of keyHeaderNames(policy)) {
     const value = name.startsWith('cloudfront-') ? input.cloudFrontHeaders[name] : input.headers[name]?.map((e) => e.value).join(',');
     parts.push(`${name}=${value ?? ''}`);
   }
@@ -138,6 +138,18 @@ export function cacheKey(
   parts.push(`cookie=${filterCookies(input.headers, policy.cookies) ?? ''}`);
   parts.push(`query=${filterQuery(input.querystring, policy.queryStrings)}`);
   return JSON.stringify(parts);
+}
+
+/** Each cache policy's header names, lowercase and sorted, made once (a policy is plain data that does not change). */
+const keyHeaders = new WeakMap<CachePolicySpec, readonly string[]>();
+
+function keyHeaderNames(policy: CachePolicySpec): readonly string[] {
+  let names = keyHeaders.get(policy);
+  if (names === undefined) {
+    names = [...lowerSet(policy.headers)].sort();
+    keyHeaders.set(policy, names);
+  }
+  return names;
 }
 
 function unionSets(a: ValueSet, b: ValueSet | undefined): (name: string) => boolean {
@@ -161,6 +173,7 @@ function includes(set: ValueSet): (name: string) => boolean {
 
 /** The Cookie header with only the cookies kept (names are case-sensitive), or undefined if none. */
 function filterCookies(headers: CloudFrontHeaders, keep: ValueSet | ((name: string) => boolean)): string | undefined {
+  if (!Object.hasOwn(headers, 'cookie')) return undefined;
   const test = typeof keep === 'function' ? keep : includes(keep);
   const pairs = (headers['cookie'] ?? [])
     .flatMap((e) => e.value.split(';'))

@@ -35,9 +35,12 @@ export function parseTarget(raw: string): Target {
 }
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
+/** What normalizing can change: an escape, a run of `/`, a `.` or `..` segment. A path without one is normal already. */
+const NORMALIZABLE = /%|\/\/|\/\.\.?(?:\/|$)/;
 
 /** The path CloudFront matches path patterns against. */
 export function normalizePath(path: string): string {
+  if (path.startsWith('/') && !NORMALIZABLE.test(path)) return path;
   // Percent-encoded unreserved characters decoded, other escapes upper-cased (RFC 3986 6.2.2.1-2).
   const decoded = path.replace(/%([0-9a-fA-F]{2})/g, (_escape, hex: string) => {
     const char = String.fromCharCode(Number.parseInt(hex, 16));
