@@ -40,28 +40,44 @@ const clock = { startedAt: 0 };
 let logs: string[] = [];
 const log = (line: string) => logs.push(line);
 
+const script = new vm.Script(`'use strict';${source}`, { filename: 'cloudfront-function.js' });
+const scratch = runtimeContext(clock, () => {});
+const scratchGlobal = vm.runInContext('globalThis', scratch) as Record<string, unknown>;
+/**
+ * The runtime's built-ins, handed to the function as the parameters of its wrapper: a name the
+ * function reads is then a local, not a lookup through node:vm's global object (a C++ interceptor
+ * on every read). The same values, so nothing the function sees changes.
+ */
+const builtIns = Object.getOwnPropertyNames(scratchGlobal).filter(
+  (name) =>
+    /^[A-Za-z_$][\w$]*$/.test(name) &&
+    name !== 'globalThis' &&
+    name !== 'eval' &&
+    (typeof scratchGlobal[name] === 'function' || (typeof scratchGlobal[name] === 'object' && scratchGlobal[name] !== null)),
+);
 // The script as CloudFront runs it (strict mode: "This cannot be changed", functions-javascript-runtime-20.html),
 // inside a function opened on its first line (line numbers stay the script's) so that each call is
 // a fresh top level.
-const script = new vm.Script(`'use strict';${source}`, { filename: 'cloudfront-function.js' });
-const wrapped = new vm.Script(`'use strict';(function (globalThis) {${source}\nreturn typeof handler === 'function' ? handler : undefined;})`, {
-  filename: 'cloudfront-function.js',
-});
+const wrapped = new vm.Script(
+  `'use strict';(function (${builtIns.join(',')}) { return function (globalThis) {${source}\nreturn typeof handler === 'function' ? handler : undefined;}; })`,
+  { filename: 'cloudfront-function.js' },
+);
 
 /** CloudFront calls the script's top-level `handler`: a function declaration or a `var`, not a `let` or `const`. */
 const definesHandler = (() => {
-  const scratch = runtimeContext(clock, () => {});
   script.runInContext(scratch);
-  return typeof (vm.runInContext('globalThis', scratch) as Record<string, unknown>)['handler'] === 'function';
+  return typeof scratchGlobal['handler'] === 'function';
 })();
 
 let current: Loaded | undefined;
 
 function load(): Loaded {
   const context = runtimeContext(clock, log);
+  const global = vm.runInContext('globalThis', context) as Record<string, unknown>;
+  const bind = wrapped.runInContext(context) as (...values: unknown[]) => Loaded['fresh'];
   return {
-    global: vm.runInContext('globalThis', context) as Record<string, unknown>,
-    fresh: wrapped.runInContext(context) as Loaded['fresh'],
+    global: global,
+    fresh: bind(...builtIns.map((name) => global[name])),
     runGlobal: vm.runInContext('(function () { return Object.create(globalThis); })', context) as () => object,
   };
 }
