@@ -54,9 +54,8 @@ export interface CloudFrontFunctionInstance {
 }
 
 /**
- * The heap of a function's thread. AWS gives a function 2 MB of memory ("Quotas on CloudFront
- * Functions", cloudfront-limits.html); a node:vm context alone takes more than that, so the bound
- * here is the thread's: a run that allocates past it ends the thread, a FunctionExecutionError.
+ * The heap of a function's thread, a local choice (a node:vm context alone takes several MB): a run
+ * that allocates past it ends the thread, a FunctionExecutionError.
  */
 const HEAP_MB = 64;
 
@@ -69,6 +68,7 @@ let workerCode: URL | undefined;
  * as an ES module in a data: URL: what it is does not depend on the flags node runs with (`--input-type`).
  */
 function sandboxWorkerCode(): URL {
+  // From the project root, where every npm script runs (as infra/render/pool.ts bundles its worker).
   workerCode ??= new URL(
     `data:text/javascript,${encodeURIComponent(
       buildSync({

@@ -603,12 +603,12 @@ export const RULES: readonly Rule[] = [
   {
     id: 'cff.compute',
     area: 'functions',
-    rule: 'A function whose compute utilization is too high is throttled; a function has 2 MB of memory.',
+    rule: '"CloudFront Functions have a limit on the time they can take to run, measured as compute utilization", a percentage of "the maximum allowed time".',
     source: `${GUIDE}/cloudfront-function-restrictions.html#cloudfront-function-restrictions-compute-utilization`,
     local:
       "A run past 1,000 ms, or past its thread's 64 MB heap, is stopped: a FunctionExecutionError (503), and the runs queued behind it are answered by a fresh thread.",
     silent:
-      'AWS gives a utilization, not a time; its 2 MB cannot be held to a node:vm context, which alone takes more. The time and heap here stop a runaway; the bench measures what a run costs (worst input within 5x an ordinary one).',
+      'The maximum allowed time is not published: 1,000 ms here stops a runaway on a busy laptop, and the bench measures what a run costs (worst input within 5x an ordinary one). The heap bound is a local choice: a node:vm context alone takes several MB.',
     test: SANDBOX_CONTEXT_TEST,
   },
   {
