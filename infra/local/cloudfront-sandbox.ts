@@ -38,9 +38,10 @@ export interface SandboxOptions {
   readonly log?: (line: string) => void;
   /**
    * Milliseconds a run may take before its thread is stopped (a FunctionExecutionError). AWS limits a
-   * function by "compute utilization", not by a published time (cloudfront-function-restrictions.html;
-   * the budget is well under a millisecond); the local choice is 1,000 ms, a guard against a runaway
-   * loop on a busy laptop, not a measure (the inspector and the bench show each run's time). 0: no limit.
+   * function by "compute utilization", a percentage of a maximum time it does not publish
+   * (cloudfront-function-restrictions.html); the local choice is 1,000 ms, a guard against a runaway
+   * loop on a busy laptop, not a measure (the inspector and the bench show each run's time). One timer
+   * per thread: it costs a run nothing, so there is no way to turn it off.
    */
   readonly timeoutMs?: number;
 }
@@ -157,10 +158,8 @@ export function loadCloudFrontFunction(code: string, options: SandboxOptions = {
         if (pending.length === 0) {
           worker.ref();
           lastProgress = performance.now();
-          if (timeoutMs > 0) {
-            watchdog ??= setTimeout(check, timeoutMs).unref();
-            watchdog.refresh();
-          }
+          watchdog ??= setTimeout(check, timeoutMs).unref();
+          watchdog.refresh();
         }
         pending.push({ message, resolve });
         worker.postMessage(message);
