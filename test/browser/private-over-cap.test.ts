@@ -3,8 +3,6 @@
  * signed URL in an <img>, following the credential-free 302 that signed-url's viewer-response step
  * turned into a redirect to the very URL that viewer signed.
  */
-import { readFile } from 'node:fs/promises';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine } from '../../functions/core/log.ts';
@@ -13,6 +11,7 @@ import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
 import { signUrl, testKey } from '../../infra/tools/signer.ts';
 import { hasChromium, launchChromium } from '../support/browser.ts';
+import { putPrivateOverCap } from '../support/originals.ts';
 
 let stack: LocalStack;
 let browser: Browser;
@@ -23,14 +22,7 @@ const key = testKey('RSA-2048');
 beforeAll(async () => {
   if (!hasChromium) return;
   stack = await startLocalStack({ port: 0, log: (line) => logs.push(line), onTrace: (trace) => traces.push(trace) });
-  await stack.s3.client.send(
-    new PutObjectCommand({
-      Bucket: stack.bucket,
-      Key: 'private/big.jpg',
-      Body: await readFile('fixtures/images/landscape-12mp.jpg'),
-      ContentType: 'image/jpeg',
-    }),
-  );
+  await putPrivateOverCap(stack.s3.client, stack.bucket);
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {

@@ -13,9 +13,8 @@
  * (Key handling: test/integration/private-keys.test.ts; signatures: functions/signed-url/handler.test.ts
  * and test/e2e/external-signers.test.ts.)
  */
-import { readFile } from 'node:fs/promises';
 import net from 'node:net';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { build } from 'esbuild';
 import fc from 'fast-check';
@@ -33,6 +32,7 @@ import { startLocalStack } from '../../infra/local-stack.ts';
 import type { LocalStack } from '../../infra/local-stack.ts';
 import { signCookies, signUrl, testKey } from '../../infra/tools/signer.ts';
 import { rawSend } from '../support/raw-socket.ts';
+import { putPrivateOverCap } from '../support/originals.ts';
 import { bakedConfig } from '../../infra/build/bundle.ts';
 
 /** One running local edge, its host and what it logged and traced. */
@@ -93,15 +93,7 @@ async function startEdge(mode: Mode): Promise<Edge> {
     ...(mode === 's3-endpoint' ? { s3: 'aws' as const, s3Endpoint: server!.endpoint } : {}),
   });
   Object.assign(edge, { stack, host: new URL(stack.edge.url).host });
-  // A private original large enough that a PNG of it is over the 1 MB generated-response cap.
-  await stack.s3.client.send(
-    new PutObjectCommand({
-      Bucket: stack.bucket,
-      Key: 'private/big.jpg',
-      Body: await readFile('fixtures/images/landscape-12mp.jpg'),
-      ContentType: 'image/jpeg',
-    }),
-  );
+  await putPrivateOverCap(stack.s3.client, stack.bucket);
   return edge;
 }
 

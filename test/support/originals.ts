@@ -1,7 +1,20 @@
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { readFile } from 'node:fs/promises';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DERIVED_PREFIX } from '../../functions/core/keys.ts';
 import { sha256 } from './hash.ts';
+
+/**
+ * A private original whose thumbnails in PNG are over the 1 MB generated-response cap (a 12 MP
+ * photograph at `private/big.jpg`): what the over-cap redirect for a signed viewer is tried on.
+ */
+const PRIVATE_OVER_CAP = 'private/big.jpg';
+
+export async function putPrivateOverCap(client: S3Client, bucket: string): Promise<void> {
+  await client.send(
+    new PutObjectCommand({ Bucket: bucket, Key: PRIVATE_OVER_CAP, Body: await readFile('fixtures/images/landscape-12mp.jpg'), ContentType: 'image/jpeg' }),
+  );
+}
 
 /** Every key in a bucket, derived ones included. */
 export async function listKeys(client: S3Client, bucket: string, prefix?: string): Promise<string[]> {
