@@ -7,7 +7,9 @@
  *     the direct path's own resize before its crop (the same shrink-on-load and kernel), so the
  *     variant is the direct path's image; the mezzanine is resized from them;
  *   - otherwise the raw pixels are the mezzanine, and the variant is resized from them (by less
- *     than the detail margin, 1.5).
+ *     than the detail margin, 1.5); when the variant needs just under the mezzanine's pixels (by at
+ *     most MADE_AT_VARIANT_SIZE), the raw pixels are the variant's own resize and the mezzanine is
+ *     made at that size: one resize fewer.
  * The mezzanine is baseline JPEG, 4:4:4, standard Huffman tables, no metadata (orientation
  * applied, sRGB). sharp picks the JPEG shrink-on-load itself, and never at exactly the scale asked (its pipeline halves a shrink
  * that is a whole 2, 4 or 8, for libjpeg's rounding), so asking for exactly 1/k of a JPEG decodes
@@ -17,7 +19,7 @@
  */
 import { outputSize } from '../../core/cost.ts';
 import type { Variant } from '../../core/grammar.ts';
-import { makesMezzanine } from '../../core/mezzanine.ts';
+import { MADE_AT_VARIANT_SIZE, makesMezzanine } from '../../core/mezzanine.ts';
 import type { MezzaninePlan, MezzanineSettings } from '../../core/mezzanine.ts';
 import { loadEngine } from './engine.ts';
 import { inspect } from './inspect.ts';
@@ -59,14 +61,20 @@ export async function renderMakingMezzanine(source: Buffer, variant: Variant, se
   return renderMezzanineJob(source, header, planMezzanineJob(header, variant, settings, options), variant, settings, options);
 }
 
-/** The size of the one resize of the original: the larger of what the variant needs and the mezzanine. */
+/**
+ * The size of the one resize of the original: the larger of what the variant needs and the
+ * mezzanine; the variant's own when it is just under the mezzanine's (MADE_AT_VARIANT_SIZE), which
+ * is then the size the mezzanine is made at.
+ */
 function sharedSize(header: SourceHeader, variant: Variant, mezzanine: MezzaninePlan): { width: number; height: number; isMezzanine: boolean } {
   const out = outputSize(variant, { width: header.width, height: header.height, vector: false });
   // The scale the direct path resizes by before it crops (cover fills the box in both directions).
   const need = Math.min(1, Math.max(out.width / header.width, out.height / header.height));
   const own = Math.max(mezzanine.width / header.width, mezzanine.height / header.height);
-  if (need < own) return { width: mezzanine.width, height: mezzanine.height, isMezzanine: true };
-  return { width: Math.max(1, Math.round(header.width * need)), height: Math.max(1, Math.round(header.height * need)), isMezzanine: false };
+  const needed = { width: Math.max(1, Math.round(header.width * need)), height: Math.max(1, Math.round(header.height * need)) };
+  if (need >= own) return { ...needed, isMezzanine: false };
+  if (need * MADE_AT_VARIANT_SIZE >= own) return { ...needed, isMezzanine: true };
+  return { width: mezzanine.width, height: mezzanine.height, isMezzanine: true };
 }
 
 export async function renderMezzanineJob(
@@ -109,5 +117,7 @@ export async function renderMezzanineJob(
   // The variant's resize is planned on the original's displayed size and reads the shared pixels:
   // sharp resizes by what is left of the scale (nothing but the crop, in the usual case).
   const [image, data] = await Promise.all([encodeVariant(fromPixels(), header, plan.render, variant, options), encodeMezzanine()]);
-  return { image, mezzanine: { data, plan: mezzanine, original: { width: header.width, height: header.height } } };
+  // Its size as made (the plan's, or the variant's just under it), recorded with it.
+  const made = shared.isMezzanine ? { ...mezzanine, width: shared.width, height: shared.height } : mezzanine;
+  return { image, mezzanine: { data, plan: made, original: { width: header.width, height: header.height } } };
 }
