@@ -12,7 +12,8 @@
  * set's order, the two paths run side by side (which goes first alternates by request and by round),
  * with a full garbage collection after each run (untimed). Ratios are per request, mezzanine /
  * direct of the same round, median over rounds. A source with a request within 0.08 of a target (or
- * over it) after the first rounds gets as many rounds again, so noise decides less. Beside them, the
+ * over it) after the first rounds gets more, up to 16 in all, so noise decides less: of the set up to
+ * its last such request (whole sets when it is the served median). Beside them, the
  * floor (the plainest GetObject -> sharp -> PutObject, bench/cases.ts) for the WebP half of the
  * set: the floor's AVIF is sharp's default effort 4, ~10x slower than the engine's effort 2, which
  * would say nothing about the mezzanine.
@@ -71,6 +72,8 @@ interface SetRequest {
   readonly cpu_ms: { readonly mezzanine: number; readonly direct: number };
   /** The lowest and highest of the round-by-round CPU ratios: how far noise spread them. */
   readonly cpu_ratio_range: readonly [number, number];
+  /** Rounds this request ran in (more than the set's when it was near a target: see below). */
+  readonly rounds: number;
   /** Both paths ran the same code on the same bytes (no mezzanine yet, none made): the noise check. */
   readonly same_work: boolean;
 }
@@ -207,15 +210,17 @@ export async function benchResponsiveSet(options: {
         times.floor[i]!.push(performance.now() - started);
         collectGarbage();
       };
-      // One round: the set in order, the two paths side by side per request (who goes first alternates).
-      const runRound = async (r: number, withFloor: boolean) => {
+      // One round: the set in order (its first `upTo` requests), the two paths side by side per
+      // request (who goes first alternates).
+      const runRound = async (r: number, withFloor: boolean, upTo = set.length) => {
         for (const key of Object.values(keys)) await clear(key);
         for (const i of set.keys()) {
+          if (i >= upTo) break;
           const order = (r + i) % 2 === 0 ? (['mezzanine', 'direct'] as const) : (['direct', 'mezzanine'] as const);
           for (const path of order) await miss(path, i);
           if (withFloor && set[i]!.format === 'webp') await floor(i);
         }
-        mezzanineBytes = await sizeOf(`_derived/${keys.mezzanine}/_source`);
+        mezzanineBytes = Math.max(mezzanineBytes, await sizeOf(`_derived/${keys.mezzanine}/_source`));
       };
       // Measured without it: the first miss of the first set ran 2x the CPU of the same miss later.
       if (!warmed) {
@@ -227,12 +232,16 @@ export async function benchResponsiveSet(options: {
       const target = source.megapixels >= 30 ? TARGET_SERVED['40'] : TARGET_SERVED['12'];
       let rounds = 0;
       for (; rounds < options.rounds; rounds++) await runRound(rounds, !options.noFloor);
-      // Near or over a target (any miss, or the served median): as many rounds again, up to maxRounds.
-      const near = set.some((_, i) => median(cpuRatios(i)) > TARGET_ANY_MISS - 0.08);
+      // Near or over a target after these rounds, decided once (so noise cannot stop the rounds when
+      // it happens to favour a figure): the served median gets whole rounds up to maxRounds; a miss
+      // near 1.15 gets rounds of the set up to the last such request (the state before it is the
+      // same: the requests after it are not run), up to maxRounds.
+      const near = set.flatMap((_, i) => (median(cpuRatios(i)) > TARGET_ANY_MISS - 0.08 ? [i] : []));
       const servedNow = set.flatMap((_, i) => (reads[i] === 'mezzanine' ? [median(cpuRatios(i))] : []));
       const servedNear = servedNow.length > 0 && median(servedNow) > target - 0.08;
       const maxRounds = options.maxRounds ?? options.rounds;
-      if (near || servedNear) for (const stop = Math.min(maxRounds, 2 * options.rounds); rounds < stop; rounds++) await runRound(rounds, false);
+      const upTo = servedNear ? set.length : near.length > 0 ? Math.max(...near) + 1 : 0;
+      if (upTo > 0) for (; rounds < maxRounds; rounds++) await runRound(rounds, false, upTo);
       for (const key of Object.values(keys)) await clear(key);
       // Until the mezzanine is made (and on an original that gets none) both paths do the same work.
       const firstMade = made.indexOf(true);
@@ -247,6 +256,7 @@ export async function benchResponsiveSet(options: {
         made_mezzanine: made[i]!,
         cpu_ms: { mezzanine: round(median(cpu.mezzanine[i]!)), direct: round(median(cpu.direct[i]!)) },
         cpu_ratio_range: [round(Math.min(...cpuRatios(i)), 3), round(Math.max(...cpuRatios(i)), 3)],
+        rounds: cpu.mezzanine[i]!.length,
         same_work: firstMade < 0 || i < firstMade,
       }));
       const same = requests.filter((r) => r.same_work).map((r) => r.cpu_ratio);

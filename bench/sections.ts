@@ -100,7 +100,7 @@ const setSection: BenchSection<ResponsiveSetResult> = {
   async run({ mode, sources, progress }) {
     const sizes = {
       // Three more rounds only for a source with a request near or over a target after the first five.
-      full: { rounds: 5, maxRounds: 8 },
+      full: { rounds: 5, maxRounds: 16 },
       // The 40 MP JPEG alone, no floor (the whole section takes minutes on a loaded machine).
       quick: { rounds: 1, only: ['40mp-jpeg'], noFloor: true },
       smoke: { rounds: 1, only: ['12mp-jpeg'], noFloor: true, variants: 2 },

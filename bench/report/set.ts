@@ -33,7 +33,7 @@ function body(rs: ResponsiveSetResult, ctx: ReportContext): string[] {
     '',
   );
   for (const set of rs.sources) {
-    out.push(`### ${set.source} (${fmt(set.source_mp)} MP, ${int(set.source_bytes)} bytes), ${set.rounds} round${set.rounds === 1 ? '' : 's'}`, '');
+    out.push(`### ${set.source} (${fmt(set.source_mp)} MP, ${int(set.source_bytes)} bytes), up to ${set.rounds} round${set.rounds === 1 ? '' : 's'}`, '');
     out.push(
       table(
         [
@@ -47,6 +47,7 @@ function body(rs: ResponsiveSetResult, ctx: ReportContext): string[] {
           'CPU direct ms',
           'CPU ratio',
           'CPU ratio, lowest-highest round',
+          'rounds',
         ],
         set.requests.map((q) => [
           q.variant,
@@ -59,6 +60,7 @@ function body(rs: ResponsiveSetResult, ctx: ReportContext): string[] {
           fmt(q.cpu_ms.direct),
           `${fmt(q.cpu_ratio, 2)}${q.cpu_ratio > rs.targets.any_miss ? ' **over**' : ''}`,
           q.cpu_ratio_range ? `${fmt(q.cpu_ratio_range[0], 2)}-${fmt(q.cpu_ratio_range[1], 2)}` : '-',
+          q.rounds === undefined ? '-' : String(q.rounds),
         ]),
         ['read'],
       ),
