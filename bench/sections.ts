@@ -73,7 +73,7 @@ export const missSection: BenchSection<MissPathResult> = {
   title: 'miss path: image-resize vs floor vs bare sharp, every source x preset/format',
   async run({ mode, sources, filter, progress }) {
     const sizes = {
-      full: { budgetMsPerCase: 2200, minRounds: 5, maxRounds: 31 },
+      full: { budgetMsPerCase: 2200, minRounds: 5, maxRounds: 127 },
       // The thumbnail preset of each source, not all ten cases.
       quick: { budgetMsPerCase: 300, minRounds: 2, maxRounds: 3, labels: ['thumb'] },
       smoke: { budgetMsPerCase: 0, minRounds: 1, maxRounds: 1, labels: ['thumb'], filter: '1mp-jpeg >' },
