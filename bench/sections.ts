@@ -99,7 +99,7 @@ const setSection: BenchSection<ResponsiveSetResult> = {
   title: 'a responsive set from one big original: mezzanine vs direct (7 widths + 128x128, WebP then AVIF)',
   async run({ mode, sources, progress }) {
     const sizes = {
-      // Three more rounds only for a source with a request near or over a target after the first five.
+      // Up to 16 rounds, only for the requests up to the last one near or over a target after the first five.
       full: { rounds: 5, maxRounds: 16 },
       // The 40 MP JPEG alone, no floor (the whole section takes minutes on a loaded machine).
       quick: { rounds: 1, only: ['40mp-jpeg'], noFloor: true },
