@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
+import { appendCfHeader } from '../../functions/adapters/cloudfront/headers.ts';
 import { isDisallowedHeader } from './cloudfront-validate.ts';
 import { LOCAL_MAX_REQUEST_BODY_BYTES } from '../cloudfront-quotas.ts';
 import { HOP_BY_HOP, cloudFrontError, localError } from './answer.ts';
@@ -132,11 +133,7 @@ function viewerHeaders(req: IncomingMessage): CloudFrontHeaders {
     // Dev switches are local-only. A viewer's CloudFront-Viewer-* headers reach viewer functions (as in
     // AWS); the forwarding model replaces them with CloudFront's values for origin events.
     if (isDisallowedHeader(lower) || HOP_BY_HOP.has(lower) || isDevSwitch(lower)) continue;
-    const entry = { key: name, value: raw[i + 1]! };
-    if (Object.hasOwn(headers, lower)) headers[lower]!.push(entry);
-    else if (lower !== '__proto__') headers[lower] = [entry];
-    // A viewer's `__proto__` header is stored as an own entry, never made the map's prototype.
-    else Object.defineProperty(headers, lower, { value: [entry], enumerable: true, writable: true, configurable: true });
+    appendCfHeader(headers, name, raw[i + 1]!, lower);
   }
   return headers;
 }

@@ -7,15 +7,21 @@ export type HeaderInput = Record<string, string | readonly string[] | undefined>
 
 /** Builds a header map from a plain record (such as node's `req.headers`) or name/value pairs. */
 export function toCfHeaders(input: HeaderInput): CloudFrontHeaders {
-  // A Map, not an object literal, so that a viewer's `__proto__` header is stored and not executed.
-  const byName = new Map<string, { key: string; value: string }[]>();
-  for (const [name, value] of pairsOf(input)) {
-    const lower = name.toLowerCase();
-    const entries = byName.get(lower) ?? [];
-    entries.push({ key: name, value });
-    byName.set(lower, entries);
-  }
-  return Object.fromEntries(byName);
+  const headers: CloudFrontHeaders = {};
+  for (const [name, value] of pairsOf(input)) appendCfHeader(headers, name, value);
+  return headers;
+}
+
+/**
+ * Adds one value of a header under its lowercase name (`lower`, when the caller has it already), after
+ * the values it holds. A viewer's `__proto__` header is stored as an own entry, never made the map's
+ * prototype.
+ */
+export function appendCfHeader(headers: CloudFrontHeaders, name: string, value: string, lower = name.toLowerCase()): void {
+  const entry = { key: name, value };
+  if (Object.hasOwn(headers, lower)) headers[lower]!.push(entry);
+  else if (lower !== '__proto__') headers[lower] = [entry];
+  else Object.defineProperty(headers, lower, { value: [entry], enumerable: true, writable: true, configurable: true });
 }
 
 /** The first value of a header, the name matched case-insensitively. */
